@@ -1,0 +1,180 @@
+"""Connections, numbered migrations from ``db/desktop`` and write transactions.
+
+Every connection gets ``journal_mode=WAL``, ``synchronous=FULL`` and ``foreign_keys=ON``
+so that a committed registration or payment survives a power cut. Writes go through
+:meth:`Store.write`, which takes the write lock up front (``BEGIN IMMEDIATE``) and nests
+as savepoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+from desktop import paths
+
+DB_FILENAME = "desk.sqlite3"
+_MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class StoreError(Exception):
+    """A store problem the clerk must be told about (message in Chinese, code for the log)."""
+
+    def __init__(self, message: str, code: str = "STORE"):
+        super().__init__(message)
+        self.code = code
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """Open one connection with the durability pragmas the product relies on."""
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return sqlite_utils.Database(conn)
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration script into statements (triggers with BEGIN … END stay whole)."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buf and (not line.strip() or line.lstrip().startswith("--")):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement at end of migration: {buf[:80]!r}")
+    return statements
+
+
+def migration_files(kind: str = "desktop") -> list[Path]:
+    folder = paths.migrations_dir(kind)
+    files = sorted(p for p in folder.iterdir() if _MIGRATION_RE.match(p.name))
+    numbers = [p.name[:4] for p in files]
+    if len(numbers) != len(set(numbers)):
+        raise ValueError(f"two migrations share a number in {folder}: {numbers}")
+    return files
+
+
+def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
+    migrations = sqlite_utils.Migrations(f"township-{kind}")
+    for path in migration_files(kind):
+        statements = split_sql(path.read_text(encoding="utf-8"))
+
+        def apply(db: sqlite_utils.Database, _stmts: list[str] = statements) -> None:
+            for stmt in _stmts:
+                db.conn.execute(stmt)
+
+        migrations(name=path.stem)(apply)
+    return migrations
+
+
+class Store:
+    """One SQLite database file. Thread-safe: one writer at a time within the process."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None):
+        self.db = db
+        self.path = path
+        self._lock = threading.RLock()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints."""
+        with self._lock:
+            if self.conn.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite_utils.Database]:
+        """A consistent read snapshot (one deferred transaction)."""
+        with self._lock:
+            if self.conn.in_transaction:
+                yield self.db
+                return
+            self.conn.execute("BEGIN")
+            try:
+                yield self.db
+            finally:
+                if self.conn.in_transaction:
+                    self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | list | dict = ()) -> list[dict]:
+        with self._lock:
+            return [dict(r) for r in self.db.query(sql, params)]
+
+    def query_one(self, sql: str, params: tuple | list | dict = ()) -> dict | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.query_one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.write() as db:
+            db.conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def integrity_ok(self) -> bool:
+        with self._lock:
+            row = self.conn.execute("PRAGMA integrity_check").fetchone()
+        return row is not None and row[0] == "ok"
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+
+def migrate(db: sqlite_utils.Database, kind: str = "desktop") -> None:
+    build_migrations(kind).apply(db)
+
+
+def open_store(data_dir: str | Path | None = None, *, filename: str = DB_FILENAME) -> Store:
+    """Open (creating if needed) the store in ``data_dir`` and apply pending migrations."""
+    folder = Path(data_dir) if data_dir else paths.default_data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / filename
+    db = connect(path)
+    migrate(db)
+    return Store(db, path)
+
+
+def open_memory_store() -> Store:
+    """An in-memory store for unit tests of services (no durability)."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = sqlite_utils.Database(conn)
+    migrate(db)
+    return Store(db, None)

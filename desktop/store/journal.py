@@ -1,0 +1,180 @@
+"""The audit log (append-only, hash-chained) and the outbox, written inside the caller's
+write transaction so that a change, its audit entry and its operation for the county
+commit together or not at all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+GENESIS = "0" * 64
+
+
+def now_iso() -> str:
+    """Local wall-clock time with offset, to the second (for display and audit only;
+    no ordering decision depends on it)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON: sorted keys, no spaces, UTF-8 kept, Decimals and dates as strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    operator_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    detail: str,
+) -> str:
+    body = canonical_json([seq, at, operator_id, action, entity, entity_id, detail])
+    return sha256_hex(prev_hash + body)
+
+
+def append_audit(
+    db: sqlite_utils.Database,
+    *,
+    operator_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    detail: dict | None = None,
+    at: str | None = None,
+) -> int:
+    """Append one audit entry; must run inside a write transaction. Returns its seq."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("append_audit must run inside Store.write()")
+    at = at or now_iso()
+    last = db.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    detail_json = canonical_json(detail or {})
+    h = _entry_hash(prev, seq, at, operator_id, action, entity, entity_id, detail_json)
+    db.conn.execute(
+        "INSERT INTO audit_log(seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        (seq, at, operator_id, action, entity, entity_id, detail_json, prev, h),
+    )
+    return seq
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    seq: int
+    problem: str
+
+
+def verify_audit(db: sqlite_utils.Database) -> list[AuditProblem]:
+    """Recompute the hash chain; an empty list means the log is intact."""
+    problems: list[AuditProblem] = []
+    prev, expected_seq = GENESIS, 1
+    for row in db.conn.execute(
+        "SELECT seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash"
+        " FROM audit_log ORDER BY seq"
+    ):
+        seq, at, op, action, entity, entity_id, detail, prev_hash, h = row
+        if seq != expected_seq:
+            problems.append(
+                AuditProblem(seq, f"entries missing before seq {seq} (expected {expected_seq})")
+            )
+        if prev_hash != prev:
+            problems.append(AuditProblem(seq, "prev_hash does not match the previous entry"))
+        if _entry_hash(prev_hash, seq, at, op, action, entity, entity_id, detail) != h:
+            problems.append(AuditProblem(seq, "content changed: hash does not match"))
+        prev, expected_seq = h, seq + 1
+    return problems
+
+
+def enqueue_op(
+    db: sqlite_utils.Database,
+    *,
+    op_type: str,
+    entity_id: str,
+    payload: dict,
+    operator_id: str | None,
+    base_version: int | None = None,
+    at: str | None = None,
+) -> str:
+    """Write one operation for the county into the outbox; must run inside a write
+    transaction. ``device_seq`` is max+1 under the write lock, so it has no gaps."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("enqueue_op must run inside Store.write()")
+    op_id = new_id()
+    body = canonical_json(payload)
+    seq = db.conn.execute("SELECT COALESCE(MAX(device_seq), 0) + 1 FROM outbox").fetchone()[0]
+    db.conn.execute(
+        "INSERT INTO outbox(device_seq, op_id, op_type, entity_id, base_version, payload,"
+        " payload_sha256, operator_id, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            seq,
+            op_id,
+            op_type,
+            entity_id,
+            base_version,
+            body,
+            sha256_hex(body),
+            operator_id,
+            at or now_iso(),
+        ),
+    )
+    return op_id
+
+
+def record_change(
+    db: sqlite_utils.Database,
+    *,
+    operator_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: dict | None,
+    after: dict | None,
+    op_payload: dict | None = None,
+    base_version: int | None = None,
+    extra: dict | None = None,
+) -> str | None:
+    """Audit a change and, when ``op_payload`` is given, queue it for the county under the
+    op type ``action``. Returns the op_id (or None when nothing is queued)."""
+    at = now_iso()
+    detail: dict[str, Any] = {"before": before, "after": after}
+    if extra:
+        detail.update(extra)
+    op_id = None
+    if op_payload is not None:
+        op_id = enqueue_op(
+            db,
+            op_type=action,
+            entity_id=entity_id,
+            payload=op_payload,
+            operator_id=operator_id,
+            base_version=base_version,
+            at=at,
+        )
+        detail["op_id"] = op_id
+    append_audit(
+        db,
+        operator_id=operator_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail=detail,
+        at=at,
+    )
+    return op_id

@@ -1,0 +1,36 @@
+# Sourced by scripts/run and scripts/test: idempotent set-up of a fresh Linux machine.
+# Installs the Debian packages given in DEBS (when missing) and the project into .venv.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3}"
+
+ensure_debs() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_venv() {  # $1: extras, e.g. "dev" or ""
+  local extras="${1:-}"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  local spec="."
+  [ -n "$extras" ] && spec=".[$extras]"
+  local stamp=".venv/.installed-${extras:-base}"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "setup: installing Python packages ($spec) into .venv"
+    .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e "$spec"
+    touch "$stamp"
+  fi
+}
+
+# Shared libraries Qt needs even offscreen, on a minimal Debian.
+QT_DEBS=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0)

@@ -1,0 +1,62 @@
+"""Shared fixtures. Area fixtures live in tests/<area>/conftest.py."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+ACCEPTANCE = SHARED / "acceptance" / "cases.json"
+
+
+@pytest.fixture(scope="session")
+def acceptance_cases() -> dict:
+    return json.loads(ACCEPTANCE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def store(data_dir: Path):
+    from desktop.store import open_store
+
+    s = open_store(data_dir)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def admin(store):
+    """A set-up store: service point 示范乡卫生院 (region 140121) with two villages and a
+    supervisor ``admin`` / ``admin123``."""
+    from desktop.services.setup import ServicePointInput, run_setup
+
+    return run_setup(
+        store,
+        ServicePointInput(
+            name="示范乡卫生院", region_code="140121", code="SP01", villages=["东村", "西村"]
+        ),
+        admin_username="admin",
+        admin_name="王主管",
+        admin_password="admin123",
+    )
+
+
+@pytest.fixture
+def clerk(store, admin):
+    from desktop.services.auth import create_operator
+
+    return create_operator(
+        store, username="clerk1", display_name="李经办", password="clerk123", role="clerk", by=admin
+    )
