@@ -1,0 +1,98 @@
+"""``township-desk``: with no command it starts the GUI; commands serve technicians,
+scheduled tasks and scripts. Each area registers its commands in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from desktop import __version__, paths
+
+# Modules that add commands: each defines register(subparsers); a command's handler is
+# set with parser.set_defaults(func=handler) and returns the exit code.
+COMMAND_MODULES = [
+    "desktop.cli.ids",
+    "desktop.cli.audit",
+    "desktop.cli.estimate",
+    "desktop.cli.contribution",
+    "desktop.cli.receipt",
+    "desktop.cli.sync",
+    "desktop.cli.ops",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="township-desk",
+        description="乡镇医保服务窗口 — 城乡居民基本医疗保险 参保登记、缴费查询、报销测算、打印、同步",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help=f"数据目录（默认 {paths.default_data_dir()}）"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="使用演示服务点和演示居民（空库时自动创建）"
+    )
+    parser.add_argument(
+        "--screenshots", type=Path, metavar="DIR", help="把每个页面截图保存为 PNG 后退出"
+    )
+    parser.add_argument(
+        "--documents", type=Path, metavar="DIR", help="用演示数据生成每种单据的 PDF 后退出"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:  # an area not yet installed in this build
+            continue
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def data_dir_of(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir) if args.data_dir else paths.default_data_dir()
+
+
+def open_store_for(args: argparse.Namespace):
+    from desktop.store import open_store
+
+    return open_store(data_dir_of(args))
+
+
+def demo_actor(store):
+    from desktop.services.demo import seed_demo
+
+    return seed_demo(store)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is not None:
+        return int(args.func(args) or 0)
+
+    store = open_store_for(args)
+    data_dir = data_dir_of(args)
+    if args.screenshots or args.documents:
+        actor = demo_actor(store)
+        if args.documents:
+            from desktop.services.receipts import write_demo_documents
+
+            for p in write_demo_documents(store, actor, args.documents):
+                print(p)
+        if args.screenshots:
+            from desktop.gui.app import save_screenshots
+
+            for p in save_screenshots(store, actor, data_dir, args.screenshots):
+                print(p)
+        return 0
+    if args.demo:
+        demo_actor(store)
+    from desktop.gui.app import run_gui
+
+    return run_gui(store, data_dir, demo=args.demo)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

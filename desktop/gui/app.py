@@ -1,0 +1,164 @@
+"""Application start-up: QApplication in Chinese with the bundled font, the store, first-run
+set-up or log-in, then the main window. Also the ``--screenshots`` mode."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QDialog
+
+from desktop import paths
+from desktop.gui.events import Events
+from desktop.gui.tasks import TaskRunner
+from desktop.services.context import Actor
+from desktop.store import Store
+
+log = logging.getLogger(__name__)
+FONT_POINT_SIZE = 11  # screens.md: default font at least 11 pt
+
+
+@dataclass
+class AppContext:
+    """What every page gets: the store, who is logged in, the task runner and the signals."""
+
+    store: Store
+    actor: Actor
+    data_dir: Path
+    tasks: TaskRunner
+    events: Events
+    service_point: dict | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def on_close(self) -> None:
+        self.tasks.shutdown()
+
+
+_translators: list[QTranslator] = []
+
+
+def create_qapplication(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused if one exists), with Qt's zh_CN translations and the
+    bundled CJK font as the default so screens render on a PC without Chinese fonts."""
+    app = QApplication.instance() or QApplication(argv or ["township-desk"])
+    app.setApplicationName("乡镇医保服务窗口")
+    app.setOrganizationName(paths.APP_AUTHOR)
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    if not _translators:
+        qt_tr = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        for name in ("qtbase_zh_CN", "qt_zh_CN"):
+            tr = QTranslator()
+            if tr.load(name, qt_tr) or tr.load(name, str(paths.resource("translations"))):
+                app.installTranslator(tr)
+                _translators.append(tr)
+    family = register_font()
+    font = QFont(family) if family else QFont(app.font())
+    font.setPointSize(FONT_POINT_SIZE)
+    app.setFont(font)
+    return app
+
+
+_font_family: str | None = None
+
+
+def register_font() -> str | None:
+    global _font_family
+    if _font_family is None:
+        fid = QFontDatabase.addApplicationFont(str(paths.font_path()))
+        families = QFontDatabase.applicationFontFamilies(fid) if fid >= 0 else []
+        if not families:
+            log.warning("bundled font %s could not be registered", paths.font_path())
+            return None
+        _font_family = families[0]
+    return _font_family
+
+
+def make_context(store: Store, actor: Actor, data_dir: Path) -> AppContext:
+    from desktop.services.setup import service_point
+
+    return AppContext(
+        store=store,
+        actor=actor,
+        data_dir=Path(data_dir),
+        tasks=TaskRunner(),
+        events=Events(),
+        service_point=service_point(store),
+    )
+
+
+def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
+    """First run → set-up wizard; otherwise the log-in dialog. None if the clerk cancels."""
+    from desktop.services.setup import needs_setup
+
+    if needs_setup(store):
+        from desktop.gui.setup_wizard import SetupWizard
+
+        wizard = SetupWizard(store)
+        if wizard.exec() != QDialog.DialogCode.Accepted.value and wizard.actor is None:
+            return None
+        return wizard.actor
+    from desktop.gui.login import LoginDialog
+
+    dialog = LoginDialog(store, username="admin" if demo else "")
+    if dialog.exec() != QDialog.DialogCode.Accepted.value:
+        return None
+    return dialog.actor
+
+
+def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
+    from desktop.gui.main_window import MainWindow
+
+    app = create_qapplication()
+    actor = obtain_actor(store, demo=demo)
+    if actor is None:
+        return 0
+    ctx = make_context(store, actor, data_dir)
+    window = MainWindow(ctx)
+    window.show()
+    return app.exec()
+
+
+def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) -> list[Path]:
+    """Render every page of the main window (with whatever the store holds) to PNG."""
+    from desktop.gui.main_window import MainWindow
+    from desktop.gui.pages import PAGES
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = create_qapplication()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ctx = make_context(store, actor, data_dir)
+    window = MainWindow(ctx)
+    window.resize(1366, 768)
+    window.show()
+    written: list[Path] = []
+    for i, spec in enumerate(PAGES, start=1):
+        page = window.show_page(spec.key)
+        prepare = getattr(page, "prepare_screenshot", None)
+        if callable(prepare):
+            prepare()
+        _settle(app, ctx)
+        path = out_dir / f"{i:02d}-{spec.key}.png"
+        window.grab().save(str(path))
+        written.append(path)
+    window.close()
+    return written
+
+
+def _settle(app: QApplication, ctx: AppContext, timeout_s: float = 10.0) -> None:
+    """Process events until background store work is done (for screenshots and tests)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if ctx.tasks.idle:
+            app.processEvents()
+            break
+        time.sleep(0.01)
+    for _ in range(5):
+        app.processEvents()

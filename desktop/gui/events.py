@@ -1,0 +1,18 @@
+"""Application-wide signals, so pages and the status bar stay in step without knowing
+each other."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class Events(QObject):
+    # an entity kind changed in the store: "person", "household", "payment", "estimate" …
+    data_changed = Signal(str)
+    # sync status for the status bar: {"state": offline|syncing|failed|ok, "pending": int,
+    # "last_sync_at": str|None, "message": str}
+    sync_status = Signal(dict)
+    # a short message for the status bar
+    status_message = Signal(str)
+    # ask the main window to show a page by key (e.g. "contribution") with an optional person id
+    open_page = Signal(str, object)

@@ -1,0 +1,181 @@
+"""The main window: navigation on the left, the service point, operator and date at the
+top, the sync state, pending changes and last sync time in the status bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.gui.pages import PAGES, PageSpec
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE
+
+SYNC_STATES = {
+    "offline": ("离线", WARN_STYLE),
+    "syncing": ("同步中", WARN_STYLE),
+    "failed": ("同步失败", ERROR_STYLE),
+    "ok": ("已是最新", OK_STYLE),
+    "never": ("尚未同步", WARN_STYLE),
+}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx):
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(self.tr("乡镇医保服务窗口"))
+        self.resize(1366, 740)
+        self._pages: dict[str, QWidget] = {}
+        self._specs: list[PageSpec] = list(PAGES)
+
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(8, 6, 8, 4)
+        self.header = QLabel()
+        self.header.setObjectName("header")
+        self.header.setStyleSheet("font-weight: bold; padding: 4px;")
+        outer.addWidget(self.header)
+
+        body = QHBoxLayout()
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for spec in self._specs:
+            icon = self.style().standardIcon(getattr(QStyle.StandardPixmap, spec.icon))
+            item = QListWidgetItem(icon, f"{spec.title}  {spec.shortcut}")
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.nav.addItem(item)
+            holder = QWidget()
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self.stack.addWidget(holder)
+        self.nav.currentRowChanged.connect(self._show_row)
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self._build_menu()
+        self._build_status_bar()
+        self.refresh_header()
+        ctx.events.sync_status.connect(self.set_sync_status)
+        ctx.events.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        ctx.events.data_changed.connect(lambda _e: self.refresh_pending())
+        ctx.events.open_page.connect(self._open_page_request)
+        self.nav.setCurrentRow(0)
+        self.refresh_pending()
+
+    # ---- menu and pages -------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("页面(&P)"))
+        for i, spec in enumerate(self._specs):
+            act = QAction(spec.title, self)
+            act.setShortcut(QKeySequence(spec.shortcut))
+            act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
+            menu.addAction(act)
+        self.system_menu = self.menuBar().addMenu(self.tr("系统(&S)"))
+        quit_act = QAction(self.tr("退出"), self)
+        quit_act.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_act.triggered.connect(self.close)
+        self.system_menu.addAction(quit_act)
+
+    def page(self, key: str) -> QWidget:
+        """The page widget for ``key``, created on first use."""
+        if key not in self._pages:
+            row = next(i for i, s in enumerate(self._specs) if s.key == key)
+            spec = self._specs[row]
+            module = importlib.import_module(spec.module)
+            widget = module.Page(self.ctx)
+            widget.setObjectName(f"page_{key}")
+            self.stack.widget(row).layout().addWidget(widget)
+            self._pages[key] = widget
+        return self._pages[key]
+
+    def show_page(self, key: str) -> QWidget:
+        row = next(i for i, s in enumerate(self._specs) if s.key == key)
+        self.nav.setCurrentRow(row)
+        return self.page(key)
+
+    def _show_row(self, row: int) -> None:
+        if row < 0:
+            return
+        spec = self._specs[row]
+        widget = self.page(spec.key)
+        self.stack.setCurrentIndex(row)
+        hook = getattr(widget, "on_shown", None)
+        if callable(hook):
+            hook()
+
+    def _open_page_request(self, key: str, arg: object) -> None:
+        widget = self.show_page(key)
+        hook = getattr(widget, "open_item", None)
+        if arg is not None and callable(hook):
+            hook(arg)
+
+    # ---- header and status bar -------------------------------------------------------
+    def refresh_header(self) -> None:
+        sp = self.ctx.service_point or {}
+        actor = self.ctx.actor
+        role = "主管" if actor.is_supervisor else "经办员"
+        today = dt.date.today()
+        weekday = "一二三四五六日"[today.weekday()]
+        self.header.setText(
+            f"{sp.get('name', '')}（{sp.get('region_code', '')}）　　"
+            f"操作员：{actor.display_name}（{role}）　　"
+            f"{today.year}年{today.month}月{today.day}日 星期{weekday}"
+        )
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("sync_state")
+        self.pending_label = QLabel()
+        self.pending_label.setObjectName("pending")
+        self.last_sync_label = QLabel()
+        self.last_sync_label.setObjectName("last_sync")
+        for w in (self.sync_label, self.pending_label, self.last_sync_label):
+            bar.addPermanentWidget(w)
+        last = self.ctx.store.setting("last_sync_at")
+        self.set_sync_status({"state": "ok" if last else "never", "last_sync_at": last})
+
+    def set_sync_status(self, status: dict) -> None:
+        text, style = SYNC_STATES.get(status.get("state", "never"), SYNC_STATES["never"])
+        self.sync_label.setText(self.tr("同步状态：") + text)
+        self.sync_label.setStyleSheet(style)
+        if "pending" in status:
+            self._set_pending(int(status["pending"]))
+        last = status.get("last_sync_at")
+        self.last_sync_label.setText(
+            self.tr("上次同步：") + (last.replace("T", " ")[:16] if last else self.tr("从未"))
+        )
+
+    def _set_pending(self, n: int) -> None:
+        self.pending_label.setText(self.tr("待上传：") + f"{n} 条")
+
+    def refresh_pending(self) -> None:
+        store = self.ctx.store
+        self.ctx.tasks.run(
+            lambda: store.query_one("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")[
+                "n"
+            ],
+            self._set_pending,
+        )
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        hook = getattr(self.ctx, "on_close", None)
+        if callable(hook):
+            hook()
+        super().closeEvent(event)

@@ -1,0 +1,52 @@
+"""The GUI shell: the main window in Chinese, every page reachable from the keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def window(qtbot, store, admin, data_dir):
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.main_window import MainWindow
+
+    create_qapplication()
+    ctx = make_context(store, admin, data_dir)
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    ctx.tasks.shutdown()
+
+
+def test_header_names_service_point_and_operator(window):
+    text = window.header.text()
+    assert "示范乡卫生院" in text and "王主管" in text and "主管" in text
+
+
+def test_every_page_opens_by_function_key(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    from desktop.gui.pages import PAGES
+
+    for spec in PAGES:
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{spec.shortcut}"))
+        assert window.stack.currentIndex() == PAGES.index(spec)
+        assert window.page(spec.key).isVisible()
+
+
+def test_status_bar_shows_sync_state_and_pending(window, qtbot):
+    qtbot.waitUntil(lambda: "待上传" in window.pending_label.text())
+    assert "尚未同步" in window.sync_label.text()
+    window.set_sync_status({"state": "failed", "pending": 3, "last_sync_at": "2026-11-23T10:00:00"})
+    assert "同步失败" in window.sync_label.text()
+    assert "3" in window.pending_label.text()
+    assert "2026-11-23 10:00" in window.last_sync_label.text()
+
+
+def test_qt_standard_dialogs_are_translated(window):
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.translate("QPlatformTheme", "Cancel") == "取消"
