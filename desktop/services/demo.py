@@ -1,0 +1,237 @@
+"""Demo service point and residents for ``township-desk --demo`` and screenshots.
+
+:func:`seed_demo` sets up 示范乡卫生院 (region 140121 清徐县, code SP01, villages 东村/西村/
+南村; supervisor ``admin``/``admin123``, clerk ``clerk1``/``clerk123``) when the store is
+empty, then registers ten demo households through the ordinary registration service (so
+they are audited and queued like real ones). Other areas extend the demo by appending a
+callable ``(store, actor)`` to :data:`DEMO_SEEDERS`; each runs once, after the residents
+exist, in list order. The ID numbers carry real check characters computed here; the people
+are invented and marked as demo data by the service point's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from stdnum.cn import ric
+
+from desktop.services import auth, registration, setup
+from desktop.services.context import Actor
+from desktop.store import Store
+
+DEMO_REGION = "140121"
+DEMO_SERVICE_POINT = setup.ServicePointInput(
+    name="示范乡卫生院", region_code=DEMO_REGION, code="SP01", villages=["东村", "西村", "南村"]
+)
+DEMO_ADMIN = ("admin", "王主管", "admin123")
+DEMO_CLERK = ("clerk1", "李经办", "clerk123")
+
+# Other areas append seeders here: fn(store, actor) -> None, called after the residents.
+DEMO_SEEDERS: list[Callable[[Store, Actor], None]] = []
+
+
+def make_id(region: str, birth: str, seq: int, sex: str) -> str:
+    """An 18-character number with a valid check character. ``seq`` 0-99 picks the
+    sequence; its last digit is made odd for male, even for female (GB 11643)."""
+    d = seq % 100 * 10 + (1 if sex == "male" else 0)
+    body = f"{region}{birth.replace('-', '')}{d:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+# (village, address, [(name, relation, sex, birth, extras)])
+_HOUSEHOLDS: list[tuple[str, str, list[tuple[str, str, str, str, dict]]]] = [
+    (
+        "东村",
+        "东村一组12号",
+        [
+            ("张三", "head", "male", "1968-03-15", {"phone": "13903510012"}),
+            ("王秀兰", "spouse", "female", "1970-07-02", {}),
+            ("张小明", "son", "male", "2008-09-01", {"insured_category": "child_student"}),
+        ],
+    ),
+    (
+        "东村",
+        "东村二组5号",
+        [
+            ("李建国", "head", "male", "1955-10-01", {"insured_category": "elderly"}),
+            ("刘桂英", "spouse", "female", "1957-04-18", {"insured_category": "elderly"}),
+        ],
+    ),
+    (
+        "东村",
+        "东村三组21号",
+        [
+            ("𠮷祥", "head", "male", "1979-01-23", {"phone": "0351-5712345"}),
+            ("赵丽", "spouse", "female", "1981-12-08", {}),
+            ("𠮷安", "daughter", "female", "2012-06-30", {"insured_category": "child_student"}),
+        ],
+    ),
+    (
+        "西村",
+        "西村大街8号",
+        [
+            ("王强", "head", "male", "1975-05-20", {"phone": "13835112345"}),
+            ("陈静", "spouse", "female", "1977-08-11", {}),
+            (
+                "王芳",
+                "daughter",
+                "female",
+                "2001-02-14",
+                {"insured_category": "university_student"},
+            ),
+            ("王磊", "son", "male", "2006-11-03", {"insured_category": "child_student"}),
+        ],
+    ),
+    (
+        "西村",
+        "西村后街3号",
+        [
+            (
+                "孙玉梅",
+                "head",
+                "female",
+                "1948-09-09",
+                {"insured_category": "tekun", "subsidy_category": "full"},
+            ),
+        ],
+    ),
+    (
+        "西村",
+        "西村南巷17号",
+        [
+            (
+                "单志刚",
+                "head",
+                "male",
+                "1983-04-04",
+                {"insured_category": "dibao", "subsidy_category": "fixed"},
+            ),
+            ("曾红", "spouse", "female", "1985-03-12", {"insured_category": "dibao"}),
+            ("单宇", "son", "male", "2015-07-19", {"insured_category": "child_student"}),
+        ],
+    ),
+    (
+        "南村",
+        "南村新区2栋101",
+        [
+            ("周涛", "head", "male", "1990-12-25", {"phone": "15034567890"}),
+            ("吴敏", "spouse", "female", "1992-10-10", {}),
+            ("周梓涵", "daughter", "female", "2019-05-05", {"insured_category": "child_student"}),
+        ],
+    ),
+    (
+        "南村",
+        "南村老街44号",
+        [
+            ("郑福", "head", "male", "1940-02-29", {"insured_category": "elderly"}),
+            ("郑文", "son", "male", "1966-06-06", {"insured_category": "severe_disability"}),
+            ("马兰", "child_in_law", "female", "1968-01-17", {}),
+            ("郑浩", "grandchild", "male", "1995-09-27", {}),
+        ],
+    ),
+    (
+        "南村",
+        "南村东巷9号",
+        [
+            ("黄海", "head", "male", "1987-08-08", {"ethnicity": "03"}),
+            ("马燕", "spouse", "female", "1989-11-21", {"ethnicity": "03"}),
+            ("黄一诺", "son", "male", "2014-03-03", {"ethnicity": "03"}),
+        ],
+    ),
+    (
+        "东村",
+        "东村四组30号",
+        [
+            ("杨光", "head", "male", "1972-11-11", {"insured_category": "monitored"}),
+            ("林小红", "spouse", "female", "1974-02-02", {}),
+            ("杨帆", "son", "male", "1999-12-31", {}),
+        ],
+    ),
+]
+
+
+def _actor(store: Store, username: str) -> Actor | None:
+    row = store.query_one(
+        "SELECT id, username, display_name, role FROM operator WHERE username = ?", (username,)
+    )
+    if row is None:
+        return None
+    sp = setup.service_point(store)
+    return Actor(row["id"], row["username"], row["display_name"], row["role"], sp["id"])
+
+
+def seed_demo(store: Store) -> Actor:
+    """Make the store a demo service point (only what is missing) and return the clerk."""
+    if setup.needs_setup(store):
+        setup.run_setup(
+            store,
+            DEMO_SERVICE_POINT,
+            admin_username=DEMO_ADMIN[0],
+            admin_name=DEMO_ADMIN[1],
+            admin_password=DEMO_ADMIN[2],
+        )
+    admin = _actor(store, DEMO_ADMIN[0])
+    clerk = _actor(store, DEMO_CLERK[0])
+    if clerk is None:
+        if admin is None:  # a real store set up with other names: use its first supervisor
+            row = store.query_one("SELECT username FROM operator WHERE role = 'supervisor'")
+            admin = _actor(store, row["username"])
+        clerk = auth.create_operator(
+            store,
+            username=DEMO_CLERK[0],
+            display_name=DEMO_CLERK[1],
+            password=DEMO_CLERK[2],
+            role="clerk",
+            by=admin,
+        )
+    if store.query_one("SELECT 1 AS x FROM person LIMIT 1") is not None:
+        return clerk
+    villages = {v["name"]: v["id"] for v in setup.villages(store)}
+    for name in DEMO_SERVICE_POINT.villages:
+        if name not in villages and admin is not None:
+            villages[name] = setup.add_village(store, name, by=admin)
+    seq = 0
+    for village, address, members in _HOUSEHOLDS:
+        rows = []
+        for name, relation, sex, birth, extras in members:
+            seq += 1
+            rows.append(
+                {
+                    "name": name,
+                    "relation": relation,
+                    "cert_no": make_id(DEMO_REGION, birth, seq, sex),
+                    "sex": sex,
+                    "birth_date": birth,
+                    **extras,
+                }
+            )
+        registration.create_household(
+            store,
+            clerk,
+            {
+                "village_id": villages.get(village) or next(iter(villages.values())),
+                "address": address,
+            },
+            rows,
+        )
+    # a newborn without an ID card yet (出生医学证明), added to the 周 household
+    zhou = store.query_one("SELECT household_id FROM person WHERE name = '周涛'")
+    newborn_birth = (dt.date.today() - dt.timedelta(days=20)).isoformat()
+    registration.add_person(
+        store,
+        clerk,
+        zhou["household_id"],
+        {
+            "name": "周小宝",
+            "relation": "son",
+            "cert_type": "birth_cert",
+            "cert_no": "O140123456",
+            "sex": "male",
+            "birth_date": newborn_birth,
+            "insured_category": "newborn",
+        },
+    )
+    for seeder in DEMO_SEEDERS:
+        seeder(store, clerk)
+    return clerk

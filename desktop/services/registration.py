@@ -1,0 +1,751 @@
+"""Registration of households and residents (参保登记), with duplicate detection, edit
+history and search.
+
+Every change is one write transaction: the rows, an audit entry with the full row before
+and after, and an outbox operation (``household.create``, ``household.update``,
+``person.create``, ``person.update``) whose payload is the full row. Input the clerk must
+correct raises :class:`ValidationError` with ``{field: Chinese message}`` and writes
+nothing. A second record with the same certificate number raises
+:class:`DuplicatePerson` listing the existing records; the caller repeats the call with
+``allow_duplicate=True`` once the clerk has confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stdnum.cn import ric
+
+from desktop.core.categories import (
+    CERT_TYPES,
+    ETHNICITIES,
+    HUKOU_TYPES,
+    INSURED_CATEGORIES,
+    RELATIONS,
+    SEXES,
+    SUBSIDY_CATEGORIES,
+)
+from desktop.core.errors import ValidationError
+from desktop.core.ids import check_id, normalize_id
+from desktop.core.names import (
+    clean_free_text,
+    normalize_name,
+    pinyin_full,
+    pinyin_initials,
+    to_halfwidth,
+)
+from desktop.services.context import Actor
+from desktop.store import Store
+from desktop.store.journal import new_id, now_iso, record_change
+
+# Fields the clerk can set on a person (everything else is bookkeeping).
+PERSON_FIELDS = (
+    "name",
+    "cert_type",
+    "cert_no",
+    "sex",
+    "birth_date",
+    "relation",
+    "ethnicity",
+    "phone",
+    "address",
+    "insured_category",
+    "subsidy_category",
+    "region_code",
+    "ecert_activated",
+)
+HOUSEHOLD_FIELDS = ("household_no", "village_id", "address", "hukou_type")
+
+FIELD_LABELS = {
+    "name": "姓名",
+    "cert_type": "证件类型",
+    "cert_no": "证件号码",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "relation": "与户主关系",
+    "ethnicity": "民族",
+    "phone": "联系电话",
+    "address": "住址",
+    "insured_category": "参保人员类别",
+    "subsidy_category": "资助类别",
+    "region_code": "医保区划",
+    "ecert_activated": "医保电子凭证已激活",
+    "status": "参保状态",
+    "household_id": "家庭户",
+    "household_no": "户号",
+    "village_id": "村（居委会）",
+    "hukou_type": "户籍类型",
+    "head_person_id": "户主",
+}
+
+# Formats of the other certificates (people without a resident ID card; domain notes §5).
+_CERT_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
+    "birth_cert": (re.compile(r"^[A-Z]\d{9}$"), "出生医学证明编号应为1位字母加9位数字"),
+    "foreign_permanent": (
+        re.compile(r"^([A-Z]{3}\d{12}|9\d{16}[\dX])$"),
+        "外国人永久居留身份证号应为3位字母加12位数字，或以9开头的18位号码",
+    ),
+    "hmt_residence": (
+        re.compile(r"^8[123]0000\d{11}[\dX]$"),
+        "港澳台居民居住证号应为810000、820000或830000开头的18位号码",
+    ),
+    "hk_macao_permit": (
+        re.compile(r"^[HM]\d{8}(\d{2})?$"),
+        "港澳居民来往内地通行证号应为H或M加8位（或10位）数字",
+    ),
+    "taiwan_permit": (re.compile(r"^\d{8}(\d{2})?$"), "台湾居民来往大陆通行证号应为8位或10位数字"),
+    "passport": (re.compile(r"^[A-Z0-9]{5,20}$"), "护照号码应为5-20位字母或数字"),
+    "other": (re.compile(r"^[A-Z0-9-]{2,30}$"), "证件号码应为2-30位字母、数字或短横线"),
+}
+_PHONE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
+_REGION = re.compile(r"^[0-9]{6}$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+class DuplicatePerson(Exception):
+    """Another record already carries this certificate number. ``existing`` lists them
+    (id, name, cert_no, household_id, village, relation) so the clerk can decide."""
+
+    def __init__(self, cert_no: str, existing: list[dict], field: str = "cert_no"):
+        self.cert_no = cert_no
+        self.existing = existing
+        self.field = field
+        who = "、".join(f"{e['name']}（{e.get('village') or '未填村'}）" for e in existing[:3])
+        super().__init__(
+            f"证件号码 {cert_no} 已登记：{who}。同一人重复登记会造成重复参保，"
+            "请先查找已有记录；确认不是同一人时再继续保存"
+        )
+
+
+class StaleRecord(Exception):
+    """The record changed since the clerk opened it."""
+
+    def __init__(self) -> None:
+        super().__init__("该记录已被其他操作修改，请重新打开后再编辑")
+
+
+@dataclass(frozen=True)
+class HouseholdCreated:
+    household_id: str
+    person_ids: list[str]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_date(text: Any, *, field: str, label: str, today: dt.date | None = None) -> dt.date:
+    """``YYYY-MM-DD`` (full-width digits accepted), not in the future, not before 1880."""
+    today = today or dt.date.today()
+    if isinstance(text, dt.date):
+        d = text
+    else:
+        s = normalize_id(_s(text)).replace("/", "-").replace(".", "-")
+        m = _DATE.match(s) or (re.match(r"^(\d{4})(\d{2})(\d{2})$", s) if s else None)
+        if not s:
+            raise ValidationError({field: f"请输入{label}"})
+        if not m:
+            raise ValidationError({field: f"{label}请按“年-月-日”填写，例如 1980-01-31"})
+        try:
+            d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise ValidationError({field: f"{label}不是有效日期，请核对"}) from None
+    if d > today:
+        raise ValidationError({field: f"{label}晚于今天，请核对"})
+    if d.year < 1880:
+        raise ValidationError({field: f"{label}早于1880年，请核对"})
+    return d
+
+
+def _flag(value: Any) -> int:
+    if isinstance(value, str):
+        return 1 if value.strip().lower() in ("1", "true", "yes", "是", "y") else 0
+    return 1 if value else 0
+
+
+def validate_person(
+    fields: Mapping[str, Any], *, default_region: str, today: dt.date | None = None
+) -> dict:
+    """Check and normalise one person's fields; returns the clean values or raises
+    ValidationError with every problem at once (field → Chinese message)."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+
+    try:
+        out["name"] = normalize_name(fields.get("name"))
+    except ValidationError as e:
+        errors.update(e.errors)
+
+    cert_type = _s(fields.get("cert_type") or "resident_id").strip()
+    if cert_type not in CERT_TYPES:
+        errors["cert_type"] = "请选择证件类型"
+    out["cert_type"] = cert_type
+
+    sex_in = _s(fields.get("sex")).strip()
+    sex_in = {"男": "male", "女": "female"}.get(sex_in, sex_in)
+    if sex_in and sex_in not in SEXES:
+        errors["sex"] = "性别只能是男或女"
+        sex_in = ""
+    birth_in: dt.date | None = None
+    if _s(fields.get("birth_date")).strip() or isinstance(fields.get("birth_date"), dt.date):
+        try:
+            birth_in = parse_date(
+                fields.get("birth_date"), field="birth_date", label="出生日期", today=today
+            )
+        except ValidationError as e:
+            errors.update(e.errors)
+
+    raw_no = _s(fields.get("cert_no"))
+    if cert_type == "resident_id":
+        chk = check_id(raw_no, today=today)
+        out["cert_no"] = chk.normalized
+        if not chk.valid:
+            errors["cert_no"] = chk.message
+        else:
+            if sex_in and sex_in != chk.sex:
+                errors["sex"] = (
+                    f"性别与身份证号不符：身份证号第17位表示{SEXES[chk.sex]}，请核对性别或身份证号"
+                )
+            if birth_in and birth_in != chk.birth_date:
+                errors["birth_date"] = (
+                    f"出生日期与身份证号不符：身份证号中为 {chk.birth_date.isoformat()}，"
+                    "请核对出生日期或身份证号"
+                )
+            sex_in = chk.sex or sex_in
+            birth_in = chk.birth_date
+    else:
+        no = normalize_id(raw_no)
+        out["cert_no"] = no
+        if not no:
+            errors["cert_no"] = "请输入证件号码"
+        elif cert_type in _CERT_FORMATS:
+            pattern, msg = _CERT_FORMATS[cert_type]
+            if not pattern.match(no):
+                errors["cert_no"] = msg + "，请核对后重新输入"
+            elif cert_type == "hmt_residence" and ric.calc_check_digit(no) != no[17]:
+                errors["cert_no"] = "居住证号第18位校验码不正确，请核对后重新输入"
+        if not sex_in and "sex" not in errors:
+            errors["sex"] = "没有身份证号时请选择性别"
+        if birth_in is None and "birth_date" not in errors:
+            errors["birth_date"] = "没有身份证号时请填写出生日期"
+    out["sex"] = sex_in
+    out["birth_date"] = birth_in.isoformat() if birth_in else ""
+
+    relation = _s(fields.get("relation") or "head").strip()
+    if relation not in RELATIONS:
+        errors["relation"] = "请选择与户主关系"
+    out["relation"] = relation
+
+    ethnicity = _s(fields.get("ethnicity") or "01").strip()
+    if ethnicity not in ETHNICITIES:
+        errors["ethnicity"] = "请选择民族"
+    out["ethnicity"] = ethnicity
+
+    phone = "".join(to_halfwidth(_s(fields.get("phone"))).split())
+    if phone and not (phone.isascii() and _PHONE.match(phone)):
+        errors["phone"] = "联系电话应为数字（可含区号短横线），例如 13812345678"
+    out["phone"] = phone
+
+    try:
+        out["address"] = clean_free_text(fields.get("address"), field="address", label="住址")
+    except ValidationError as e:
+        errors.update(e.errors)
+
+    insured = _s(fields.get("insured_category") or "ordinary").strip()
+    if insured not in INSURED_CATEGORIES:
+        errors["insured_category"] = "请选择参保人员类别"
+    out["insured_category"] = insured
+    subsidy = _s(fields.get("subsidy_category") or "none").strip()
+    if subsidy not in SUBSIDY_CATEGORIES:
+        errors["subsidy_category"] = "请选择资助类别"
+    out["subsidy_category"] = subsidy
+
+    region = normalize_id(_s(fields.get("region_code"))) or default_region
+    if not _REGION.match(region or ""):
+        errors["region_code"] = "医保区划代码应为6位数字"
+    out["region_code"] = region
+    out["ecert_activated"] = _flag(fields.get("ecert_activated"))
+
+    if errors:
+        raise ValidationError(errors)
+    out["name_pinyin"] = pinyin_full(out["name"])
+    out["name_initials"] = pinyin_initials(out["name"])
+    return out
+
+
+def _validate_household(fields: Mapping[str, Any], village_ids: set[str]) -> dict:
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    vid = _s(fields.get("village_id")).strip()
+    if not vid or vid not in village_ids:
+        errors["village_id"] = "请选择村（居委会）"
+    out["village_id"] = vid or None
+    try:
+        out["address"] = clean_free_text(
+            fields.get("address"), field="household_address", label="家庭住址"
+        )
+    except ValidationError as e:
+        errors.update(e.errors)
+    hukou = _s(fields.get("hukou_type") or "rural").strip()
+    if hukou not in HUKOU_TYPES:
+        errors["hukou_type"] = "请选择户籍类型"
+    out["hukou_type"] = hukou
+    no = normalize_id(_s(fields.get("household_no")))
+    if no and not (no.isascii() and no.replace("-", "").isalnum() and len(no) <= 30):
+        errors["household_no"] = "户号应为不超过30位的字母或数字"
+    out["household_no"] = no or None
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _region_of(store: Store, actor: Actor) -> str:
+    row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
+    return row["region_code"] if row else ""
+
+
+def _village_ids(store: Store) -> set[str]:
+    return {r["id"] for r in store.query("SELECT id FROM village")}
+
+
+def _row(db, table: str, key: str) -> dict | None:
+    cur = db.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (key,))
+    r = cur.fetchone()
+    if r is None:
+        return None
+    return dict(zip([c[0] for c in cur.description], r, strict=True))
+
+
+def find_duplicates(
+    store_or_db, cert_type: str, cert_no: str, *, exclude_id: str | None = None
+) -> list[dict]:
+    """Records already carrying this certificate number (any certificate type for a
+    resident ID number, since an 18-digit number identifies one person)."""
+    conn = store_or_db.conn
+    cur = conn.execute(
+        "SELECT p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.household_id,"
+        " p.relation, v.name AS village FROM person p"
+        " LEFT JOIN household h ON h.id = p.household_id"
+        " LEFT JOIN village v ON v.id = h.village_id"
+        " WHERE p.cert_no = ? AND p.id IS NOT ?",
+        (cert_no, exclude_id),
+    )
+    cols = [c[0] for c in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    if cert_type != "resident_id":
+        rows = [r for r in rows if r["cert_type"] == cert_type]
+    return rows
+
+
+def _person_row(clean: dict, *, household_id: str, actor: Actor, now: str) -> dict:
+    row = {k: clean[k] for k in PERSON_FIELDS}
+    row.update(
+        id=new_id(),
+        household_id=household_id,
+        name_pinyin=clean["name_pinyin"],
+        name_initials=clean["name_initials"],
+        status=1,
+        created_at=now,
+        updated_at=now,
+        created_by=actor.operator_id,
+        version=1,
+        server_version=None,
+        origin="local",
+    )
+    return row
+
+
+def _insert_person(db, row: dict, actor: Actor) -> None:
+    db["person"].insert(row)
+    full = _row(db, "person", row["id"])
+    record_change(
+        db,
+        operator_id=actor.operator_id,
+        action="person.create",
+        entity="person",
+        entity_id=row["id"],
+        before=None,
+        after=full,
+        op_payload=full,
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+def create_household(
+    store: Store,
+    actor: Actor,
+    household: Mapping[str, Any],
+    members: Sequence[Mapping[str, Any]],
+    *,
+    allow_duplicate: bool = False,
+    today: dt.date | None = None,
+) -> HouseholdCreated:
+    """Register a household with its members (exactly one 户主) in one transaction.
+
+    Errors for member ``i`` are keyed ``members.i.<field>``; household errors by the
+    household field (``village_id``, ``household_address``, ``hukou_type``,
+    ``household_no``)."""
+    errors: dict[str, str] = {}
+    try:
+        hh = _validate_household(household, _village_ids(store))
+    except ValidationError as e:
+        errors.update(e.errors)
+        hh = {}
+    region = _region_of(store, actor)
+    clean_members: list[dict] = []
+    if not members:
+        errors["members"] = "请至少登记一名家庭成员（户主）"
+    for i, m in enumerate(members):
+        try:
+            clean_members.append(validate_person(m, default_region=region, today=today))
+        except ValidationError as e:
+            errors.update({f"members.{i}.{k}": v for k, v in e.errors.items()})
+            clean_members.append({})
+    heads = [i for i, m in enumerate(members) if _s(m.get("relation") or "head") == "head"]
+    if members and not heads:
+        errors.setdefault("members.0.relation", "每户须有一名户主，请把一名成员设为户主")
+    for i in heads[1:]:
+        errors.setdefault(f"members.{i}.relation", "一户只能有一名户主")
+    seen: dict[tuple[str, str], int] = {}
+    for i, c in enumerate(clean_members):
+        if c and c.get("cert_no"):
+            key = (c["cert_type"], c["cert_no"])
+            if key in seen:
+                errors.setdefault(
+                    f"members.{i}.cert_no", f"与第{seen[key] + 1}名成员的证件号码相同，请核对"
+                )
+            seen[key] = i
+    if errors:
+        raise ValidationError(errors)
+
+    now = now_iso()
+    with store.write() as db:
+        if not allow_duplicate:
+            for i, c in enumerate(clean_members):
+                dups = find_duplicates(db, c["cert_type"], c["cert_no"])
+                if dups:
+                    raise DuplicatePerson(c["cert_no"], dups, field=f"members.{i}.cert_no")
+        hid = new_id()
+        rows = [_person_row(c, household_id=hid, actor=actor, now=now) for c in clean_members]
+        head_id = rows[heads[0]]["id"]
+        hrow = {
+            "id": hid,
+            "household_no": hh["household_no"],
+            "village_id": hh["village_id"],
+            "address": hh["address"],
+            "hukou_type": hh["hukou_type"],
+            "head_person_id": head_id,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "server_version": None,
+            "origin": "local",
+        }
+        db["household"].insert(hrow)
+        full = _row(db, "household", hid)
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="household.create",
+            entity="household",
+            entity_id=hid,
+            before=None,
+            after=full,
+            op_payload=full,
+        )
+        for row in rows:
+            _insert_person(db, row, actor)
+    return HouseholdCreated(hid, [r["id"] for r in rows])
+
+
+def add_person(
+    store: Store,
+    actor: Actor,
+    household_id: str,
+    fields: Mapping[str, Any],
+    *,
+    allow_duplicate: bool = False,
+    today: dt.date | None = None,
+) -> str:
+    """Add a member to an existing household; returns the new person id."""
+    clean = validate_person(fields, default_region=_region_of(store, actor), today=today)
+    now = now_iso()
+    with store.write() as db:
+        hh = _row(db, "household", household_id)
+        if hh is None:
+            raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
+        if clean["relation"] == "head" and hh["head_person_id"]:
+            raise ValidationError({"relation": "该户已有户主，请选择其他关系"})
+        if not allow_duplicate:
+            dups = find_duplicates(db, clean["cert_type"], clean["cert_no"])
+            if dups:
+                raise DuplicatePerson(clean["cert_no"], dups)
+        row = _person_row(clean, household_id=household_id, actor=actor, now=now)
+        _insert_person(db, row, actor)
+        if clean["relation"] == "head":
+            _update_household_row(db, actor, hh, {"head_person_id": row["id"]}, now)
+    return row["id"]
+
+
+def _update_household_row(db, actor: Actor, before: dict, changes: dict, now: str) -> dict:
+    sets = {**changes, "updated_at": now, "version": before["version"] + 1}
+    cols = ", ".join(f"{k} = ?" for k in sets)
+    db.conn.execute(f"UPDATE household SET {cols} WHERE id = ?", (*sets.values(), before["id"]))
+    after = _row(db, "household", before["id"])
+    record_change(
+        db,
+        operator_id=actor.operator_id,
+        action="household.update",
+        entity="household",
+        entity_id=before["id"],
+        before=before,
+        after=after,
+        op_payload=after,
+        base_version=before["server_version"],
+    )
+    return after
+
+
+def update_household(
+    store: Store,
+    actor: Actor,
+    household_id: str,
+    fields: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> dict:
+    """Change a household's village, address, 户籍 type or 户号. Returns the new row."""
+    with store.write() as db:
+        before = _row(db, "household", household_id)
+        if before is None:
+            raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
+        if expected_version is not None and before["version"] != expected_version:
+            raise StaleRecord()
+        merged = {k: before[k] for k in HOUSEHOLD_FIELDS}
+        merged.update({k: v for k, v in fields.items() if k in HOUSEHOLD_FIELDS})
+        clean = _validate_household(merged, _village_ids(store))
+        changes = {k: v for k, v in clean.items() if before[k] != v}
+        if not changes:
+            return before
+        return _update_household_row(db, actor, before, changes, now_iso())
+
+
+def update_person(
+    store: Store,
+    actor: Actor,
+    person_id: str,
+    fields: Mapping[str, Any],
+    *,
+    allow_duplicate: bool = False,
+    expected_version: int | None = None,
+    today: dt.date | None = None,
+) -> dict:
+    """Edit a person; fields not given keep their value. The audit entry keeps the full
+    row before and after (see :func:`person_history`). Returns the new row; a call that
+    changes nothing writes nothing."""
+    with store.write() as db:
+        before = _row(db, "person", person_id)
+        if before is None:
+            raise ValidationError({"person_id": "找不到该人员，请重新查找"})
+        if expected_version is not None and before["version"] != expected_version:
+            raise StaleRecord()
+        merged = {k: before[k] for k in PERSON_FIELDS}
+        merged.update({k: v for k, v in fields.items() if k in PERSON_FIELDS})
+        clean = validate_person(merged, default_region=before["region_code"], today=today)
+        changes = {
+            k: clean[k]
+            for k in (*PERSON_FIELDS, "name_pinyin", "name_initials")
+            if before[k] != clean[k]
+        }
+        if not changes:
+            return before
+        hh = _row(db, "household", before["household_id"]) if before["household_id"] else None
+        if "relation" in changes and hh is not None:
+            if clean["relation"] == "head" and hh["head_person_id"] not in (None, person_id):
+                raise ValidationError({"relation": "该户已有户主，请先修改原户主的关系"})
+            if before["relation"] == "head" and hh["head_person_id"] == person_id:
+                raise ValidationError({"relation": "户主不能直接改为其他关系，请先指定新户主"})
+        if "cert_no" in changes and not allow_duplicate:
+            dups = find_duplicates(db, clean["cert_type"], clean["cert_no"], exclude_id=person_id)
+            if dups:
+                raise DuplicatePerson(clean["cert_no"], dups)
+        now = now_iso()
+        sets = {**changes, "updated_at": now, "version": before["version"] + 1}
+        cols = ", ".join(f"{k} = ?" for k in sets)
+        db.conn.execute(f"UPDATE person SET {cols} WHERE id = ?", (*sets.values(), person_id))
+        after = _row(db, "person", person_id)
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="person.update",
+            entity="person",
+            entity_id=person_id,
+            before=before,
+            after=after,
+            op_payload=after,
+            base_version=before["server_version"],
+        )
+        if (
+            "relation" in changes
+            and clean["relation"] == "head"
+            and hh is not None
+            and hh["head_person_id"] is None
+        ):
+            _update_household_row(db, actor, hh, {"head_person_id": person_id}, now)
+    return after
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_person(store: Store, person_id: str) -> dict | None:
+    return store.query_one(
+        "SELECT p.*, v.name AS village, h.village_id FROM person p"
+        " LEFT JOIN household h ON h.id = p.household_id"
+        " LEFT JOIN village v ON v.id = h.village_id WHERE p.id = ?",
+        (person_id,),
+    )
+
+
+def get_household(store: Store, household_id: str) -> dict | None:
+    """The household row, its village name and its members (head first)."""
+    with store.read():
+        hh = store.query_one(
+            "SELECT h.*, v.name AS village FROM household h"
+            " LEFT JOIN village v ON v.id = h.village_id WHERE h.id = ?",
+            (household_id,),
+        )
+        if hh is None:
+            return None
+        hh["members"] = store.query(
+            "SELECT * FROM person WHERE household_id = ?"
+            " ORDER BY relation != 'head', created_at, name",
+            (household_id,),
+        )
+    return hh
+
+
+def person_history(store: Store, person_id: str) -> list[dict]:
+    """The audit trail of one person, oldest first: when, who, what, and for an update
+    the changed fields as ``[{field, label, before, after}]``."""
+    rows = store.query(
+        "SELECT a.seq, a.at, a.action, a.detail, o.display_name AS operator"
+        " FROM audit_log a LEFT JOIN operator o ON o.id = a.operator_id"
+        " WHERE a.entity = 'person' AND a.entity_id = ? ORDER BY a.seq",
+        (person_id,),
+    )
+    out = []
+    for r in rows:
+        detail = json.loads(r["detail"])
+        before, after = detail.get("before") or {}, detail.get("after") or {}
+        changes = []
+        if before and after:
+            for k in (*PERSON_FIELDS, "status", "household_id"):
+                if before.get(k) != after.get(k):
+                    changes.append(
+                        {
+                            "field": k,
+                            "label": FIELD_LABELS.get(k, k),
+                            "before": before.get(k),
+                            "after": after.get(k),
+                        }
+                    )
+        out.append(
+            {
+                "seq": r["seq"],
+                "at": r["at"],
+                "action": r["action"],
+                "operator": r["operator"] or "",
+                "changes": changes,
+                "before": before or None,
+                "after": after or None,
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------- search
+
+_TOP = "\U0010ffff"
+_RESULT_COLS = (
+    "p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.relation, p.status,"
+    " p.household_id, p.insured_category, v.name AS village"
+)
+_RESULT_FROM = (
+    " FROM person p LEFT JOIN household h ON h.id = p.household_id"
+    " LEFT JOIN village v ON v.id = h.village_id"
+)
+
+
+def classify_query(query: str) -> tuple[str, str]:
+    """What the clerk typed: ``("cert", number)``, ``("pinyin", letters)`` or
+    ``("name", text)``; ``("", "")`` for nothing searchable."""
+    q = " ".join(_s(query).split())
+    if not q:
+        return "", ""
+    n = normalize_id(q)
+    if n.isascii() and any(ch.isdigit() for ch in n) and n.replace("-", "").isalnum():
+        return "cert", n
+    half = n.lower()
+    if half.isascii() and half.replace(" ", "").isalpha():
+        return "pinyin", half.replace(" ", "")
+    return "name", q
+
+
+def _range(store: Store, column: str, value: str, limit: int) -> list[dict]:
+    # Index range scan: exact matches sort first because the index is ordered by column.
+    return store.query(
+        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.{column} >= ? AND p.{column} < ?"
+        f" ORDER BY p.{column} LIMIT ?",
+        (value, value + _TOP, limit),
+    )
+
+
+def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
+    """Find persons by certificate number (full or prefix), name (exact or prefix, any
+    length, 1-character surnames too), pinyin initials (``zs`` → 张三) or full pinyin
+    (``zhangsan``). Exact matches come first. At most ``limit`` rows."""
+    kind, q = classify_query(query)
+    limit = max(1, min(int(limit), 500))
+    if kind == "cert":
+        return _range(store, "cert_no", q, limit)
+    if kind == "name":
+        return _range(store, "name", q, limit)
+    if kind == "pinyin":
+        seen: dict[str, dict] = {}
+        for column in ("name_initials", "name_pinyin"):
+            for r in _range(store, column, q, limit):
+                seen.setdefault(r["id"], r)
+            if len(seen) >= limit:
+                break
+        return list(seen.values())[:limit]
+    return []
+
+
+def list_households(store: Store, village_id: str | None = None, limit: int = 200) -> list[dict]:
+    sql = (
+        "SELECT h.id, h.household_no, h.address, v.name AS village, p.name AS head_name,"
+        " (SELECT COUNT(*) FROM person m WHERE m.household_id = h.id) AS members"
+        " FROM household h LEFT JOIN village v ON v.id = h.village_id"
+        " LEFT JOIN person p ON p.id = h.head_person_id"
+    )
+    params: list[Any] = []
+    if village_id:
+        sql += " WHERE h.village_id = ?"
+        params.append(village_id)
+    sql += " ORDER BY h.created_at DESC LIMIT ?"
+    params.append(limit)
+    return store.query(sql, params)
