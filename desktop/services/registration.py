@@ -222,7 +222,7 @@ def validate_person(
             sex_in = chk.sex or sex_in
             birth_in = chk.birth_date
     else:
-        no = normalize_id(raw_no)
+        no = "".join(to_halfwidth(raw_no).split()).upper()
         out["cert_no"] = no
         if not no:
             errors["cert_no"] = "请输入证件号码"
@@ -564,6 +564,11 @@ def update_person(
             raise StaleRecord()
         merged = {k: before[k] for k in PERSON_FIELDS}
         merged.update({k: v for k, v in fields.items() if k in PERSON_FIELDS})
+        if "cert_no" in fields and merged["cert_type"] == "resident_id":
+            # a corrected ID number brings its own sex and birth date unless both are given
+            for k in ("sex", "birth_date"):
+                if k not in fields:
+                    merged[k] = ""
         clean = validate_person(merged, default_region=before["region_code"], today=today)
         changes = {
             k: clean[k]
