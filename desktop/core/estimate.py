@@ -147,14 +147,12 @@ class EstimateResult:
             if v is not None:
                 out[k] = f"{v:.2f}"
         if self.layer == "all":
-            out.update(
-                setting=self.setting,
-                level=self.level,
-                counter=self.counter,
-                dabing_burden=f"{self.dabing_burden:.2f}",
-                assistance_base=f"{self.assistance_base:.2f}",
-                tilted_base=f"{self.tilted_base:.2f}",
-            )
+            out.update(setting=self.setting, level=self.level, counter=self.counter)
+        out.update(
+            dabing_burden=f"{self.dabing_burden:.2f}",
+            assistance_base=f"{self.assistance_base:.2f}",
+            tilted_base=f"{self.tilted_base:.2f}",
+        )
         out["steps"] = [asdict(s) for s in self.steps]
         return out
 

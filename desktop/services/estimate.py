@@ -1,0 +1,351 @@
+"""报销测算: run an estimate (the GUI and CLI call this), save it, mark it settled, and the
+person's year-to-date figures (本年已报销) from settled estimates and county data.
+
+- :func:`run` — compute only: ``run(policy_id, given, data_dir=...)`` → result dict (the
+  engine's :meth:`EstimateResult.to_dict` plus ``input``). ``given`` is a JSON-like dict
+  shaped like the acceptance cases' ``given`` objects (see :func:`core.estimate.parse_given`).
+- :func:`year_to_date` — the YTD fields for a person and year, with where they came from.
+- :func:`save` / :func:`mark_settled` — one write transaction each, audited.
+- :func:`set_county_ytd` — figures from the county (sync or a county statement).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from desktop.core import estimate as engine
+from desktop.core.errors import ValidationError
+from desktop.core.money import ZERO, parse_amount
+from desktop.core.names import clean_free_text
+from desktop.services.context import Actor
+from desktop.services.policies import PolicyUnavailable
+from desktop.services.policies import load as load_policies
+from desktop.store import Store
+from desktop.store.journal import canonical_json, new_id, now_iso, record_change
+
+YTD_FIELDS: dict[str, str] = {
+    "basic_paid_ytd": "本年住院统筹基金已支付",
+    "deductible_paid_ytd": "本年住院已付起付线",
+    "outpatient_in_policy_ytd": "本年门诊政策范围内费用",
+    "outpatient_paid_ytd": "本年门诊统筹已支付",
+    "chronic_in_policy_ytd": "本年慢特病政策范围内费用",
+    "chronic_paid_ytd": "本年慢特病已支付",
+    "dabing_burden_ytd": "本年大病保险累计负担",
+    "dabing_paid_ytd": "本年大病保险已支付",
+    "assistance_paid_ytd": "本年医疗救助已支付",
+    "assistance_base_ytd": "本年医疗救助累计基数",
+    "tilted_paid_ytd": "本年倾斜救助已支付",
+    "tilted_base_ytd": "本年倾斜救助累计基数",
+}
+
+
+class EstimateError(ValidationError):
+    pass
+
+
+def _policy(policy_id: str, data_dir: str | Path | None):
+    try:
+        return load_policies(data_dir).get(policy_id)
+    except PolicyUnavailable as e:
+        raise ValidationError({"policy": str(e)}) from None
+
+
+def compute(
+    policy_id: str, given: Mapping[str, Any], *, data_dir: str | Path | None = None
+) -> tuple[Any, engine.EstimateResult]:
+    """Parse and run; raises ValidationError (Chinese, by field) on bad input."""
+    policy = _policy(policy_id, data_dir)
+    inp = engine.parse_given(given)
+    return inp, engine.run_input(policy, inp)
+
+
+def run(
+    policy_id: str, given: Mapping[str, Any], *, data_dir: str | Path | None = None
+) -> dict[str, Any]:
+    inp, result = compute(policy_id, given, data_dir=data_dir)
+    out = result.to_dict()
+    out["input"] = engine.input_to_json(inp)
+    return out
+
+
+# ---------------------------------------------------------------- year to date
+
+
+def _add(acc: dict[str, Decimal], field: str, value: str | None) -> None:
+    if value is not None:
+        acc[field] = acc.get(field, ZERO) + Decimal(value)
+
+
+def contributions(result: Mapping[str, Any]) -> dict[str, Decimal]:
+    """What one settled result adds to the year-to-date fields."""
+    acc: dict[str, Decimal] = {}
+    layer = result.get("layer")
+    if layer == "all":
+        counter = result.get("counter")
+        if counter == "inpatient":
+            _add(acc, "basic_paid_ytd", result.get("hifp_pay"))
+            _add(acc, "deductible_paid_ytd", result.get("act_pay_dedc"))
+        elif counter in ("outpatient", "chronic"):
+            _add(acc, f"{counter}_in_policy_ytd", result.get("inscp_scp_amt"))
+            _add(acc, f"{counter}_paid_ytd", result.get("hifp_pay"))
+        _add(acc, "dabing_burden_ytd", result.get("dabing_burden"))
+        _add(acc, "dabing_paid_ytd", result.get("hifmi_pay"))
+        _add(acc, "assistance_paid_ytd", result.get("maf_pay"))
+        _add(acc, "assistance_base_ytd", result.get("assistance_base"))
+        _add(acc, "tilted_paid_ytd", result.get("tilted_pay"))
+        _add(acc, "tilted_base_ytd", result.get("tilted_base"))
+    elif layer == "dabing":
+        _add(acc, "dabing_burden_ytd", result.get("dabing_burden"))
+        _add(acc, "dabing_paid_ytd", result.get("hifmi_pay"))
+    elif layer == "assistance":
+        _add(acc, "assistance_paid_ytd", result.get("maf_pay"))
+        _add(acc, "assistance_base_ytd", result.get("assistance_base"))
+    return acc
+
+
+def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
+    """YTD figures for the estimator: ``{"fields": {name: "0.00"}, "admissions": n,
+    "next_admission_no": n + 1, "settled_estimates": k, "county_as_of": str | None}``.
+
+    County figures (``person_ytd``) count as of their date; settled local estimates after
+    that date are added. Without county figures, all settled estimates of the year count."""
+    with store.read():
+        county = store.query(
+            "SELECT field, amount, as_of FROM person_ytd WHERE person_id = ? AND year = ?",
+            (person_id, int(year)),
+        )
+        rows = store.query(
+            "SELECT setting, result_json, settled_at FROM estimate"
+            " WHERE person_id = ? AND year = ? AND settled = 1 ORDER BY settled_at",
+            (person_id, int(year)),
+        )
+    acc = {k: ZERO for k in YTD_FIELDS}
+    as_of = None
+    for c in county:
+        if c["field"] in acc:
+            acc[c["field"]] = Decimal(c["amount"])
+            as_of = max(as_of or c["as_of"], c["as_of"])
+    admissions = 0
+    counted = 0
+    for r in rows:
+        if as_of is not None and (r["settled_at"] or "") <= as_of:
+            continue
+        res = json.loads(r["result_json"])
+        for k, v in contributions(res).items():
+            acc[k] += v
+        if r["setting"] == "inpatient":
+            admissions += 1
+        counted += 1
+    return {
+        "fields": {k: f"{v:.2f}" for k, v in acc.items()},
+        "admissions": admissions,
+        "next_admission_no": admissions + 1,
+        "settled_estimates": counted,
+        "county_as_of": as_of,
+    }
+
+
+def set_county_ytd(
+    store: Store,
+    actor: Actor,
+    *,
+    person_id: str,
+    year: int,
+    figures: Mapping[str, Any],
+    as_of: str | None = None,
+    source: str = "county",
+) -> None:
+    """Record the county's YTD figures for a person (sync, or a county statement entered by a
+    supervisor). Audited."""
+    if source != "county":
+        actor.require_supervisor("录入县级年度累计数")
+    errors: dict[str, str] = {}
+    clean: dict[str, Decimal] = {}
+    for k, v in figures.items():
+        if k not in YTD_FIELDS:
+            errors[k] = f"不认识的年度累计字段“{k}”"
+            continue
+        try:
+            clean[k] = parse_amount(v, field=k, label=YTD_FIELDS[k])
+        except ValidationError as e:
+            errors.update(e.errors)
+    if errors:
+        raise ValidationError(errors)
+    at = as_of or now_iso()
+    with store.write() as db:
+        if not db.conn.execute("SELECT 1 FROM person WHERE id = ?", (person_id,)).fetchone():
+            raise ValidationError({"person": "找不到该参保人"})
+        for k, v in clean.items():
+            db.conn.execute(
+                "INSERT INTO person_ytd(person_id, year, field, amount, as_of, source)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT(person_id, year, field) DO UPDATE SET"
+                " amount = excluded.amount, as_of = excluded.as_of, source = excluded.source",
+                (person_id, int(year), k, f"{v:.2f}", at, source),
+            )
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="estimate.ytd_set",
+            entity="person",
+            entity_id=person_id,
+            before=None,
+            after={"year": int(year), "as_of": at, **{k: f"{v:.2f}" for k, v in clean.items()}},
+        )
+
+
+# ---------------------------------------------------------------- saving
+
+
+def _year(year: Any) -> int:
+    if year is None or year == "":
+        return dt.date.today().year
+    try:
+        y = int(year)
+    except (TypeError, ValueError):
+        raise ValidationError({"year": "年度应为4位数字"}) from None
+    if not 2000 <= y <= 2100:
+        raise ValidationError({"year": "年度应在2000–2100之间"})
+    return y
+
+
+def save(
+    store: Store,
+    actor: Actor,
+    *,
+    policy_id: str,
+    given: Mapping[str, Any],
+    person_id: str | None = None,
+    anon_label: str = "",
+    year: int | None = None,
+    data_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Recompute (the saved result is always what the engine says) and save. Audited."""
+    y = _year(year)
+    label = clean_free_text(anon_label, field="anon_label", label="备注", limit=50)
+    inp, result = compute(policy_id, given, data_dir=data_dir)
+    res = result.to_dict()
+    setting = getattr(inp, "setting", None) or res["layer"]
+    row = {
+        "id": new_id(),
+        "person_id": person_id or None,
+        "anon_label": "" if person_id else label,
+        "policy_id": policy_id,
+        "year": y,
+        "setting": setting,
+        "input_json": canonical_json(engine.input_to_json(inp)),
+        "result_json": canonical_json(res),
+        "medfee_sumamt": res.get("medfee_sumamt"),
+        "fund_pay_sumamt": res.get("fund_pay_sumamt"),
+        "psn_part_amt": res.get("psn_part_amt"),
+        "settled": 0,
+        "settled_at": None,
+        "settled_by": None,
+        "operator_id": actor.operator_id,
+        "created_at": now_iso(),
+    }
+    with store.write() as db:
+        if (
+            person_id
+            and not db.conn.execute("SELECT 1 FROM person WHERE id = ?", (person_id,)).fetchone()
+        ):
+            raise ValidationError({"person": "找不到该参保人，请重新选择"})
+        db["estimate"].insert(row)
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="estimate.save",
+            entity="estimate",
+            entity_id=row["id"],
+            before=None,
+            after={k: v for k, v in row.items() if k not in ("input_json", "result_json")},
+        )
+    return _public(row)
+
+
+def mark_settled(
+    store: Store, actor: Actor, estimate_id: str, settled: bool = True
+) -> dict[str, Any]:
+    """The clerk marks an estimate as settled (it then counts in the person's YTD figures).
+    Undoing a mark needs a supervisor. Audited."""
+    if not settled:
+        actor.require_supervisor("撤销已结算标记")
+    with store.write() as db:
+        before = store.query_one("SELECT * FROM estimate WHERE id = ?", (estimate_id,))
+        if before is None:
+            raise ValidationError({"estimate": "找不到该测算记录"})
+        if bool(before["settled"]) == settled:
+            raise ValidationError(
+                {"estimate": "该测算已标记为已结算" if settled else "该测算尚未标记为已结算"}
+            )
+        if settled and before["person_id"] is None:
+            raise ValidationError(
+                {"estimate": "匿名测算不能标记为已结算（不计入任何人的年度累计）"}
+            )
+        at = now_iso() if settled else None
+        by = actor.operator_id if settled else None
+        db.conn.execute(
+            "UPDATE estimate SET settled = ?, settled_at = ?, settled_by = ? WHERE id = ?",
+            (1 if settled else 0, at, by, estimate_id),
+        )
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="estimate.settle" if settled else "estimate.unsettle",
+            entity="estimate",
+            entity_id=estimate_id,
+            before={"settled": before["settled"], "settled_at": before["settled_at"]},
+            after={"settled": 1 if settled else 0, "settled_at": at},
+        )
+    return get(store, estimate_id) or {}
+
+
+def _public(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["input"] = json.loads(out.pop("input_json"))
+    out["result"] = json.loads(out.pop("result_json"))
+    return out
+
+
+def get(store: Store, estimate_id: str) -> dict[str, Any] | None:
+    row = store.query_one(
+        "SELECT e.*, p.name AS person_name, o.display_name AS operator FROM estimate e"
+        " LEFT JOIN person p ON p.id = e.person_id"
+        " LEFT JOIN operator o ON o.id = e.operator_id WHERE e.id = ?",
+        (estimate_id,),
+    )
+    return _public(row) if row else None
+
+
+def list_estimates(
+    store: Store, *, person_id: str | None = None, year: int | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    sql = (
+        "SELECT e.id, e.person_id, p.name AS person_name, e.anon_label, e.policy_id, e.year,"
+        " e.setting, e.medfee_sumamt, e.fund_pay_sumamt, e.psn_part_amt, e.settled,"
+        " e.settled_at, e.created_at, o.display_name AS operator FROM estimate e"
+        " LEFT JOIN person p ON p.id = e.person_id LEFT JOIN operator o ON o.id = e.operator_id"
+    )
+    where, params = [], []
+    if person_id:
+        where.append("e.person_id = ?")
+        params.append(person_id)
+    if year:
+        where.append("e.year = ?")
+        params.append(int(year))
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY e.created_at DESC, e.rowid DESC LIMIT ?"
+    params.append(max(1, min(int(limit), 1000)))
+    return store.query(sql, params)
+
+
+def find_persons(store: Store, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Person search for the estimate page (the registration service's search)."""
+    from desktop.services.registration import search_persons
+
+    return search_persons(store, query, limit)
