@@ -321,8 +321,9 @@ def backup_now(
 # --------------------------------------------------------------------------- restore
 
 # Called after every restore with (restored store, copy of the store as it was before).
-# Areas that must carry something forward across a restore (receipt numbers that must never
-# be reused, the outbox sequence) register here.
+# An area that must carry something forward across a restore registers here. Receipt
+# numbers need no hook: desktop.store.numbering keeps a high-water mark file beside the
+# database that a restore leaves in place, so numbers issued after the backup are skipped.
 RestoreHook = Callable[[Store, Path], None]
 _restore_hooks: list[RestoreHook] = []
 
@@ -334,18 +335,8 @@ def register_restore_hook(hook: RestoreHook) -> RestoreHook:
 
 
 def _run_restore_hooks(store: Store, before_copy: Path) -> None:
-    _load_known_hooks()
     for hook in list(_restore_hooks):
         hook(store, before_copy)
-
-
-def _load_known_hooks() -> None:
-    """Import the modules that register restore hooks (they register on import)."""
-    import importlib
-
-    for name in ("desktop.store.numbering",):
-        with contextlib.suppress(ModuleNotFoundError):
-            importlib.import_module(name)
 
 
 def _service_point_of(conn: sqlite3.Connection) -> str | None:
@@ -602,7 +593,6 @@ def restore_at_startup(
 def _run_restore_hooks_safely(store: Store, before_copy: Path) -> None:
     """At start-up the copy kept aside is damaged: hooks may fail to read it. They get a
     chance; what they cannot read is logged, and the restore still goes ahead."""
-    _load_known_hooks()
     for hook in list(_restore_hooks):
         try:
             hook(store, before_copy)
