@@ -1,0 +1,494 @@
+"""Local sync state (migration 0060): the registered device, cursors, the resumable
+snapshot, the mirror of server rows, aliases, the inbox and the outbox bookkeeping.
+
+Everything that writes takes an open write transaction (``db`` from ``Store.write()``) so
+that the sync engine can put a whole pulled page and its cursor into ONE transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from desktop.core import syncproto as sp
+from desktop.core.names import pinyin_full, pinyin_initials
+from desktop.store.db import Store
+from desktop.store.journal import canonical_json, now_iso
+
+# entity → local table projected from the mirror (only when the table exists)
+PROJECTED_TABLES = {
+    sp.E_HOUSEHOLD: "household",
+    sp.E_PERSON: "person",
+    sp.E_ENROLLMENT: "enrollment",
+    sp.E_PAYMENT: "payment",
+}
+# local bookkeeping columns that server data never sets directly
+_LOCAL_ONLY = {"version", "server_version", "origin", "created_by"}
+
+
+# ------------------------------------------------------------------ device and cursors
+def device(store_or_db: Store | sqlite_utils.Database) -> dict | None:
+    conn = store_or_db.conn
+    cur = conn.execute("SELECT * FROM sync_device WHERE id = 1")
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([c[0] for c in cur.description], row, strict=True))
+
+
+def save_device(
+    db: sqlite_utils.Database,
+    *,
+    server_url: str,
+    device_id: str,
+    service_point_id: str,
+    service_point_code: str,
+) -> None:
+    db.conn.execute(
+        "INSERT INTO sync_device(id, server_url, device_id, service_point_id, service_point_code,"
+        " registered_at, snapshot_done, snapshot_state) VALUES (1, ?, ?, ?, ?, ?, 0, NULL)"
+        " ON CONFLICT(id) DO UPDATE SET server_url = excluded.server_url,"
+        " device_id = excluded.device_id, service_point_id = excluded.service_point_id,"
+        " service_point_code = excluded.service_point_code,"
+        " registered_at = excluded.registered_at, snapshot_done = 0, snapshot_state = NULL",
+        (server_url, device_id, service_point_id, service_point_code, now_iso()),
+    )
+    # a (re-)registered device starts from a fresh snapshot
+    db.conn.execute("DELETE FROM sync_cursor")
+
+
+def cursors(store_or_db) -> dict[str, int]:
+    cur = sp.empty_cursor()
+    for stream, value in store_or_db.conn.execute("SELECT stream, cursor FROM sync_cursor"):
+        cur[stream] = int(value)
+    return cur
+
+
+def save_cursors(db: sqlite_utils.Database, cursor: dict[str, int]) -> None:
+    now = now_iso()
+    for stream, value in cursor.items():
+        db.conn.execute(
+            "INSERT INTO sync_cursor(stream, cursor, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(stream) DO UPDATE SET cursor = excluded.cursor,"
+            " updated_at = excluded.updated_at",
+            (stream, str(int(value)), now),
+        )
+
+
+def snapshot_state(store_or_db) -> tuple[bool, str | None]:
+    dev = device(store_or_db)
+    if dev is None:
+        return False, None
+    token = json.loads(dev["snapshot_state"])["page_token"] if dev["snapshot_state"] else None
+    return bool(dev["snapshot_done"]), token
+
+
+def save_snapshot_progress(
+    db: sqlite_utils.Database, page_token: str | None, done: bool, cursor: dict[str, int]
+) -> None:
+    if done:
+        db.conn.execute(
+            "UPDATE sync_device SET snapshot_done = 1, snapshot_state = NULL WHERE id = 1"
+        )
+        save_cursors(db, cursor)
+    else:
+        db.conn.execute(
+            "UPDATE sync_device SET snapshot_state = ? WHERE id = 1",
+            (canonical_json({"page_token": page_token}),),
+        )
+
+
+# ------------------------------------------------------------------ outbox
+def pending_count(store_or_db) -> int:
+    return store_or_db.conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
+    ).fetchone()[0]
+
+
+def pending_ops(store: Store, limit: int) -> list[dict]:
+    return store.query(
+        "SELECT * FROM outbox WHERE status = 'pending' ORDER BY device_seq LIMIT ?", (limit,)
+    )
+
+
+def mark_first_sent(db: sqlite_utils.Database, op_ids: list[str]) -> None:
+    """From now on these ops are frozen (the outbox trigger already forbids edits)."""
+    now = now_iso()
+    db.conn.executemany(
+        "UPDATE outbox SET first_sent_at = ? WHERE op_id = ? AND first_sent_at IS NULL",
+        [(now, i) for i in op_ids],
+    )
+
+
+def store_result(db: sqlite_utils.Database, result: sp.OpResult, *, local: bool = False) -> bool:
+    """Record the county's answer for one op. Returns False for an unknown or already
+    settled op (a replayed answer changes nothing)."""
+    row = db.conn.execute(
+        "SELECT status, op_type, entity_id FROM outbox WHERE op_id = ?", (result.op_id,)
+    ).fetchone()
+    if row is None or row[0] != "pending":
+        return False
+    doc = result.as_dict()
+    if local:
+        doc["local"] = True
+    db.conn.execute(
+        "UPDATE outbox SET status = ?, result = ?, acked_at = ? WHERE op_id = ?",
+        (result.status, canonical_json(doc), now_iso(), result.op_id),
+    )
+    return True
+
+
+def op_row(db, op_id: str) -> dict | None:
+    cur = db.conn.execute("SELECT * FROM outbox WHERE op_id = ?", (op_id,))
+    r = cur.fetchone()
+    return dict(zip([c[0] for c in cur.description], r, strict=True)) if r else None
+
+
+def has_pending_for(db, entity_id: str) -> bool:
+    ids = [entity_id] + [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT alias_id FROM person_alias WHERE canonical_id = ?", (entity_id,)
+        )
+    ]
+    q = "SELECT 1 FROM outbox WHERE status = 'pending' AND entity_id IN (%s) LIMIT 1" % ",".join(
+        "?" * len(ids)
+    )
+    return db.conn.execute(q, ids).fetchone() is not None
+
+
+# ------------------------------------------------------------------ inbox
+def add_inbox(
+    db: sqlite_utils.Database,
+    *,
+    id: str,
+    kind: str,
+    title: str,
+    action: str,
+    severity: str = "warn",
+    op_id: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    detail: dict | None = None,
+    resolved: bool = False,
+) -> None:
+    now = now_iso()
+    db.conn.execute(
+        "INSERT INTO sync_inbox(id, kind, severity, op_id, entity, entity_id, title, action,"
+        " detail, created_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
+        " action = excluded.action, detail = excluded.detail, severity = excluded.severity,"
+        " resolved_at = CASE WHEN excluded.resolved_at IS NOT NULL"
+        "   THEN COALESCE(sync_inbox.resolved_at, excluded.resolved_at)"
+        "   ELSE sync_inbox.resolved_at END",
+        (
+            id,
+            kind,
+            severity,
+            op_id,
+            entity,
+            entity_id,
+            title,
+            action,
+            canonical_json(detail or {}),
+            now,
+            now if resolved else None,
+        ),
+    )
+
+
+def inbox(store: Store, *, include_resolved: bool = False) -> list[dict]:
+    where = "" if include_resolved else "WHERE resolved_at IS NULL"
+    rows = store.query(
+        f"SELECT * FROM sync_inbox {where} ORDER BY resolved_at IS NOT NULL, created_at DESC, id"
+    )
+    for r in rows:
+        r["detail"] = json.loads(r["detail"] or "{}")
+    return rows
+
+
+def resolve_inbox(db: sqlite_utils.Database, item_id: str, operator_id: str) -> bool:
+    cur = db.conn.execute(
+        "UPDATE sync_inbox SET resolved_at = ?, resolved_by = ? WHERE id = ? AND resolved_at IS NULL",
+        (now_iso(), operator_id, item_id),
+    )
+    return cur.rowcount == 1
+
+
+# ------------------------------------------------------------------ aliases
+def add_alias(db: sqlite_utils.Database, alias_id: str, canonical_id: str, source: str) -> None:
+    if alias_id == canonical_id:
+        return
+    db.conn.execute(
+        "INSERT INTO person_alias(alias_id, canonical_id, source, created_at) VALUES (?,?,?,?)"
+        " ON CONFLICT(alias_id) DO UPDATE SET canonical_id = excluded.canonical_id",
+        (alias_id, canonical_id, source, now_iso()),
+    )
+    rekey_person(db, alias_id, canonical_id)
+
+
+def canonical_person_id(store_or_db, person_id: str) -> str:
+    row = store_or_db.conn.execute(
+        "SELECT canonical_id FROM person_alias WHERE alias_id = ?", (person_id,)
+    ).fetchone()
+    return row[0] if row else person_id
+
+
+def _person_refs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(table, column) pairs that hold a person id."""
+    refs: list[tuple[str, str]] = []
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    for t in tables:
+        for fk in conn.execute(f"PRAGMA foreign_key_list({t})"):
+            if fk[2] == "person":
+                refs.append((t, fk[3]))
+    if ("household", "head_person_id") not in refs:
+        refs.append(("household", "head_person_id"))
+    return refs
+
+
+def rekey_person(db: sqlite_utils.Database, old_id: str, new_id: str) -> bool:
+    """Rewrite the local person ``old_id`` (merged by the county) to ``new_id`` and every
+    reference to it. Outbox operations keep the old id (they are immutable; the county
+    resolves them by alias). Returns False when there is nothing to rewrite or the rewrite
+    would clash (both ids hold an enrollment for the same year): the alias still resolves."""
+    conn = db.conn
+    old = conn.execute("SELECT * FROM person WHERE id = ?", (old_id,)).fetchone()
+    if old is None:
+        return False
+    with db.atomic():
+        try:
+            if conn.execute("SELECT 1 FROM person WHERE id = ?", (new_id,)).fetchone() is None:
+                cols = [r[1] for r in conn.execute("PRAGMA table_info(person)")]
+                sel = ", ".join("? AS id" if c == "id" else c for c in cols)
+                conn.execute(
+                    f"INSERT INTO person({', '.join(cols)}) SELECT {sel} FROM person WHERE id = ?",
+                    (new_id, old_id),
+                )
+            for table, col in _person_refs(conn):
+                if table == "person":
+                    continue
+                conn.execute(f"UPDATE {table} SET {col} = ? WHERE {col} = ?", (new_id, old_id))
+            conn.execute("DELETE FROM person WHERE id = ?", (old_id,))
+        except sqlite3.IntegrityError:
+            raise _RekeyClash() from None
+    return True
+
+
+class _RekeyClash(sqlite3.IntegrityError):
+    pass
+
+
+# ------------------------------------------------------------------ applying server rows
+_columns_cache: dict[tuple[int, str], set[str]] = {}
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    key = (id(conn), table)
+    if key not in _columns_cache:
+        _columns_cache[key] = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+    return _columns_cache[key]
+
+
+def mirror_version(db, entity: str, id_: str) -> int | None:
+    r = db.conn.execute(
+        "SELECT version FROM server_row WHERE entity = ? AND id = ?", (entity, id_)
+    ).fetchone()
+    return r[0] if r else None
+
+
+def apply_change(db: sqlite_utils.Database, ch: sp.Change) -> bool:
+    """Apply one pulled/snapshot change inside the caller's transaction. Returns False when
+    the change is not newer than what we hold (at-least-once delivery)."""
+    held = mirror_version(db, ch.entity, ch.id)
+    if held is not None and held >= ch.version:
+        return False
+    removed = ch.op == "remove"
+    db.conn.execute(
+        "INSERT INTO server_row(entity, id, stream, version, removed, data, seq, received_at)"
+        " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(entity, id) DO UPDATE SET"
+        " stream = excluded.stream, version = excluded.version, removed = excluded.removed,"
+        " data = excluded.data, seq = excluded.seq, received_at = excluded.received_at",
+        (
+            ch.entity,
+            ch.id,
+            ch.stream,
+            ch.version,
+            1 if removed else 0,
+            canonical_json(ch.data or {}),
+            ch.seq,
+            now_iso(),
+        ),
+    )
+    if ch.entity == sp.E_ALIAS and ch.data:
+        if ch.data.get("entity", sp.E_PERSON) == sp.E_PERSON and not removed:
+            try:
+                add_alias(db, ch.id, ch.data["canonical_id"], "pull")
+            except _RekeyClash:
+                pass  # the alias row is kept; references stay on the old id
+    elif ch.entity == sp.E_NOTICE and ch.data:
+        _apply_notice(db, sp.Notice.from_dict(ch.data), removed)
+    elif ch.entity in PROJECTED_TABLES and not removed and ch.data:
+        project_row(db, ch.entity, ch.id, ch.version, ch.data)
+    return True
+
+
+_NOTICE_ACTIONS = {
+    sp.N_IDENTITY_MERGED: "无需操作：两处登记已合并为同一人，今后按合并后的记录办理。",
+    sp.N_IDENTITY_REVIEW: "请核对此人的身份证件（姓名、出生日期），把正确信息报县医保局复核。",
+    sp.N_DOUBLE_ENROLLMENT: "请联系参保人确认在哪个服务点参保；如两处都收了钱，按县医保局通知办理退费或转移。",
+    sp.N_REFUND_TASK: "请为参保人办理退费或转移手续，完成后在此点“已处理”。",
+    sp.N_CORRECTION: "修改已作为更正申请报县医保局审核，审核结果会通过同步下发，无需重复修改。",
+    sp.N_STALE_UPDATE: "县里的数据已被他人修改，请打开该记录核对最新信息后再修改。",
+    sp.N_RESOLVED: "县医保局已处理，无需操作。",
+}
+
+
+def _apply_notice(db, n: sp.Notice, removed: bool) -> None:
+    add_inbox(
+        db,
+        id=n.id,
+        kind=n.kind,
+        title=n.title,
+        action=n.message or _NOTICE_ACTIONS.get(n.kind, "请联系县医保局了解详情。"),
+        severity="info" if n.kind in (sp.N_IDENTITY_MERGED, sp.N_RESOLVED) else "warn",
+        entity=sp.E_PERSON if n.person_id else None,
+        entity_id=n.person_id,
+        detail=n.as_dict(),
+        resolved=removed or n.status == "resolved",
+    )
+
+
+def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
+    """Copy a server row into its local table unless a local change to it is still waiting
+    to go up (that row keeps the clerk's values and shows 待上传 until the county answers).
+    A row whose references are not here yet stays in the mirror only (retried later)."""
+    table = PROJECTED_TABLES[entity]
+    conn = db.conn
+    cols = table_columns(conn, table)
+    if not cols:
+        return False
+    if has_pending_for(db, id_):
+        return False
+    row = {k: v for k, v in data.items() if k in cols and k not in _LOCAL_ONLY}
+    row["id"] = id_
+    if entity == sp.E_PERSON:
+        if "person_id" in row:
+            row.pop("person_id")
+        if "name" in row and "name_pinyin" in cols and "name_pinyin" not in data:
+            row["name_pinyin"] = pinyin_full(row["name"])
+            row["name_initials"] = pinyin_initials(row["name"])
+        if row.get("household_id") and not _exists(conn, "household", row["household_id"]):
+            row["household_id"] = None
+    if "person_id" in row and row["person_id"]:
+        row["person_id"] = canonical_person_id(db, row["person_id"])
+    if entity == sp.E_HOUSEHOLD:
+        row["village_id"] = _local_village(conn, data)
+    for k in ("amount", "subsidy_amount"):
+        if k in row and row[k] is not None:
+            row[k] = str(row[k])
+    if "server_version" in cols:
+        row["server_version"] = version
+    now = now_iso()
+    exists = _exists(conn, table, id_)
+    with db.atomic():
+        try:
+            if exists:
+                sets = {k: v for k, v in row.items() if k != "id"}
+                if "updated_at" in cols and "updated_at" not in data:
+                    sets["updated_at"] = now
+                if sets:
+                    conn.execute(
+                        f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                        (*sets.values(), id_),
+                    )
+            else:
+                for k in ("created_at", "updated_at"):
+                    if k in cols and not row.get(k):
+                        row[k] = now
+                if "origin" in cols:
+                    row["origin"] = "county"
+                conn.execute(
+                    f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()),
+                )
+        except sqlite3.IntegrityError:
+            return False  # a reference (person, household) arrives in a later change
+    return True
+
+
+def reproject_waiting(db) -> int:
+    """Project mirror rows that could not be projected before (references were missing,
+    or a local change was pending and has since been answered). Returns rows projected."""
+    done = 0
+    for entity, table in PROJECTED_TABLES.items():
+        cols = table_columns(db.conn, table)
+        if not cols or "server_version" not in cols:
+            continue
+        rows = db.conn.execute(
+            f"SELECT s.id, s.version, s.data FROM server_row s LEFT JOIN {table} t ON t.id = s.id"
+            " WHERE s.entity = ? AND s.removed = 0"
+            " AND (t.id IS NULL OR t.server_version IS NULL OR t.server_version < s.version)"
+            " AND s.id NOT IN (SELECT alias_id FROM person_alias)",
+            (entity,),
+        ).fetchall()
+        for id_, version, data in rows:
+            if project_row(db, entity, id_, version, json.loads(data)):
+                done += 1
+    return done
+
+
+def _exists(conn, table: str, id_: str) -> bool:
+    return conn.execute(f"SELECT 1 FROM {table} WHERE id = ?", (id_,)).fetchone() is not None
+
+
+def _local_village(conn, data: dict) -> str | None:
+    vid = data.get("village_id")
+    if vid and _exists(conn, "village", vid):
+        return vid
+    name = data.get("village_name")
+    if name:
+        r = conn.execute("SELECT id FROM village WHERE name = ?", (name,)).fetchone()
+        if r:
+            return r[0]
+    return None
+
+
+# ------------------------------------------------------------------ row state for screens
+def row_state(store_or_db, entity: str, id_: str) -> str:
+    """ "pending" (待上传), "confirmed" (已确认) or "local" (never sent)."""
+    conn = store_or_db.conn
+    if conn.execute(
+        "SELECT 1 FROM outbox WHERE status = 'pending' AND entity_id = ? LIMIT 1", (id_,)
+    ).fetchone():
+        return "pending"
+    table = PROJECTED_TABLES.get(entity)
+    if table and "server_version" in table_columns(conn, table):
+        r = conn.execute(f"SELECT server_version FROM {table} WHERE id = ?", (id_,)).fetchone()
+        if r and r[0] is not None:
+            return "confirmed"
+    return "local"
+
+
+def mirror_checksum(store_or_db, entities: tuple[str, ...] | None = None) -> tuple[int, str]:
+    """(rows, sha256) over the server rows held here, for comparing with the county."""
+    import hashlib
+
+    h = hashlib.sha256()
+    n = 0
+    q = "SELECT entity, id, version, data FROM server_row WHERE removed = 0"
+    params: list[Any] = []
+    if entities:
+        q += " AND entity IN (%s)" % ",".join("?" * len(entities))
+        params = list(entities)
+    for entity, id_, version, data in store_or_db.conn.execute(q + " ORDER BY entity, id", params):
+        h.update(f"{entity}|{id_}|{version}|{data}\n".encode())
+        n += 1
+    return n, h.hexdigest()

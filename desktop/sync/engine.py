@@ -1,0 +1,588 @@
+"""The desktop sync worker: register this PC, then push the outbox and pull the county's
+changes. No Qt: the GUI runs :meth:`SyncEngine.sync` in a worker thread, the CLI calls it
+directly.
+
+Guarantees kept here (sync design):
+* an op's ``first_sent_at`` is committed before its first send; resends carry the same op
+  ids and payloads (the county answers a replay with the stored result);
+* each push answer is stored per op in one transaction; a rejected op is final and goes to
+  the inbox; the rest go on;
+* each pulled page is applied together with its cursor in ONE transaction, keeping a row
+  only when its version is newer (at-least-once delivery);
+* one worker at a time per data folder (a file lock).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop import __version__
+from desktop.core import syncproto as sp
+from desktop.core.ids import mask_id
+from desktop.services.credentials import CredentialError, CredentialStore
+from desktop.store import Store
+from desktop.store import syncstate as st
+from desktop.store.journal import now_iso
+from desktop.sync import errors
+from desktop.sync.lock import LockBusy, SyncLock
+from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+OP_LABELS = {
+    "household.create": "新建家庭户",
+    "household.update": "修改家庭户",
+    "person.create": "参保人员登记",
+    "person.update": "修改人员信息",
+    "enrollment.create": "参保登记",
+    "enrollment.update": "修改参保登记",
+    "payment.record": "缴费记录",
+}
+REJECT_ACTIONS = {
+    sp.R_HASH_MISMATCH: "这条记录上传时内容与县里已收到的不一致，请联系县医保局技术人员核查。",
+    sp.R_INVALID: "请打开这条记录，按提示改正后保存，改正后的内容会在下次同步时上传。",
+    sp.R_UNKNOWN_OP: "本软件版本与县医保服务器不匹配，请联系技术人员升级软件。",
+    sp.R_NOT_FOUND: "这条记录所依赖的人员或参保记录县里没有，请先核对该人员的登记是否成功上传。",
+    sp.R_SCOPE: "这条记录属于其他服务点，本服务点不能修改。请让参保人到所属服务点办理。",
+    sp.R_TOO_LARGE: "这条记录内容过大无法上传，请删减备注等文字后重新保存。",
+}
+
+
+@dataclass
+class SyncSummary:
+    pushed: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    received: int = 0  # changes received (snapshot + pull)
+    applied: int = 0  # changes newer than what was held
+    snapshot: int = 0  # snapshot rows received
+    inbox_new: int = 0
+    pending: int = 0  # operations still waiting after this sync
+    round_trips: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    finished_at: str = ""
+
+    def line(self) -> str:
+        parts = [f"上传 {self.pushed} 条"]
+        if self.by_status:
+            parts[0] += (
+                "（"
+                + "，".join(
+                    f"{STATUS_LABELS.get(k, k)} {v}" for k, v in sorted(self.by_status.items())
+                )
+                + "）"
+            )
+        parts.append(f"下载 {self.received} 条（更新 {self.applied} 条）")
+        if self.inbox_new:
+            parts.append(f"新通知 {self.inbox_new} 条")
+        parts.append(f"待上传 {self.pending} 条")
+        parts.append(f"往返 {self.round_trips} 次，{self.bytes_sent + self.bytes_received} 字节")
+        return "同步完成：" + "；".join(parts)
+
+
+STATUS_LABELS = {
+    sp.ST_APPLIED: "已接收",
+    sp.ST_DUPLICATE: "重复",
+    sp.ST_MERGED: "已合并",
+    sp.ST_REJECTED: "被拒绝",
+    sp.ST_CONFLICT: "冲突",
+}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def device_name() -> str:
+    try:
+        return socket.gethostname()[:60]
+    except OSError:
+        return ""
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: Store,
+        data_dir: str | Path,
+        *,
+        operator_id: str = "system",
+        operator_name: str = "",
+        credentials: CredentialStore | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        batch_size: int = sp.RECOMMENDED_BATCH_OPS,
+        pull_limit: int = sp.DEFAULT_PULL_LIMIT,
+        snapshot_limit: int = sp.DEFAULT_SNAPSHOT_LIMIT,
+    ):
+        self.store = store
+        self.data_dir = Path(data_dir)
+        self.operator_id = operator_id
+        self.operator_name = operator_name
+        self.creds = credentials or CredentialStore()
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.batch_size = max(1, min(batch_size, sp.MAX_BATCH_OPS))
+        self.pull_limit = pull_limit
+        self.snapshot_limit = snapshot_limit
+        self.cancel_event = threading.Event()
+        self._token: str | None = None
+        self._token_exp = 0.0
+        self.transport: Transport | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def _transport(self, server_url: str) -> Transport:
+        if self.transport is None or self.transport.base_url != server_url.rstrip("/"):
+            self.transport = Transport(
+                server_url, retry=self.retry, timeout=self.timeout, cancel=self.cancel_event
+            )
+        return self.transport
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+    @staticmethod
+    def _map(e: HttpStatus) -> errors.SyncError:
+        if e.status == 426 or e.code == sp.ERR_PROTOCOL:
+            return errors.TooOld(e.message or None)
+        if e.status == 401:
+            return errors.AuthFailed(
+                (e.message + "。" if e.message else "") + errors.AuthFailed.default
+            )
+        if e.status == 413:
+            return errors.ProtocolFailed("上传内容过大，县医保服务器拒收。请联系技术人员。")
+        text = e.message or ""
+        return errors.ProtocolFailed(
+            f"{text}（{e.status} {e.code}）。数据仍保存在本机，请联系县医保局技术人员。"
+        )
+
+    # ------------------------------------------------------------------ registration
+    def register(self, server_url: str, code: str, *, name: str | None = None) -> dict:
+        """Exchange a one-time code for a device credential (kept in the OS keyring)."""
+        code = (code or "").strip().upper()
+        server_url = (server_url or "").strip().rstrip("/")
+        if not server_url.startswith(("http://", "https://")):
+            raise errors.RegistrationFailed(
+                "服务器地址应以 http:// 或 https:// 开头，例如 https://ybj.example.gov.cn"
+            )
+        if not code:
+            raise errors.RegistrationFailed("请填写县医保局提供的注册码。")
+        try:
+            self.creds.get("probe")  # fail before the one-time code is spent
+        except CredentialError as e:
+            raise errors.CredentialMissing(str(e)) from e
+        t = self._transport(server_url)
+        req = sp.RegisterRequest(
+            code=code, device_name=name or device_name(), app_version=__version__
+        )
+        try:
+            doc = t.post(sp.EP_REGISTER, req.as_dict())
+        except HttpStatus as e:
+            if e.code == sp.ERR_CODE_INVALID or e.status in (400, 404, 409, 410):
+                raise errors.RegistrationFailed(
+                    (e.message + "。" if e.message else "") + errors.RegistrationFailed.default
+                ) from e
+            raise self._map(e) from e
+        resp = sp.RegisterResponse.from_dict(doc)
+        try:
+            self.creds.set(f"device:{resp.device_id}", resp.credential)
+        except CredentialError as e:
+            raise errors.CredentialMissing(str(e)) from e
+        with self.store.write() as db:
+            old = st.device(db)
+            st.save_device(
+                db,
+                server_url=server_url,
+                device_id=resp.device_id,
+                service_point_id=resp.service_point.id,
+                service_point_code=resp.service_point.code,
+            )
+        if old and old["device_id"] != resp.device_id:
+            try:
+                self.creds.delete(f"device:{old['device_id']}")
+                self.creds.delete(f"token:{old['device_id']}")
+            except CredentialError:
+                pass
+        return {
+            "device_id": resp.device_id,
+            "server_url": server_url,
+            "service_point": resp.service_point.__dict__,
+        }
+
+    # ------------------------------------------------------------------ tokens
+    def _credential(self, dev: dict) -> str:
+        try:
+            cred = self.creds.get(f"device:{dev['device_id']}")
+        except CredentialError as e:
+            raise errors.CredentialMissing(str(e)) from e
+        if not cred:
+            raise errors.NotRegistered(
+                "系统凭据库中找不到本机的设备凭证（可能重装过系统）。请向县医保局领取新的注册码，"
+                "在“同步”页重新注册本机。"
+            )
+        return cred
+
+    def _get_token(self, dev: dict, *, force: bool = False) -> str:
+        now = time.time()
+        if not force and self._token and self._token_exp - 30 > now:
+            return self._token
+        name = f"token:{dev['device_id']}"
+        if not force:
+            try:
+                cached = self.creds.get(name)
+            except CredentialError:
+                cached = None
+            if cached:
+                exp, op, tok = (cached.split("|", 2) + ["", "", ""])[:3]
+                try:
+                    exp_f = float(exp)
+                except ValueError:
+                    exp_f = 0.0
+                if op == self.operator_id and tok and exp_f - 30 > now:
+                    self._token, self._token_exp = tok, exp_f
+                    return tok
+        cred = self._credential(dev)
+        req = sp.TokenRequest(cred, self.operator_id, self.operator_name)
+        try:
+            doc = self._transport(dev["server_url"]).post(sp.EP_TOKEN, req.as_dict())
+        except HttpStatus as e:
+            raise self._map(e) from e
+        resp = sp.TokenResponse.from_dict(doc)
+        self._token, self._token_exp = resp.token, now + resp.expires_in
+        try:
+            self.creds.set(name, f"{self._token_exp:.0f}|{self.operator_id}|{resp.token}")
+        except CredentialError:
+            pass  # the token is only a cache: the next sync asks for a new one
+        return resp.token
+
+    def _call(self, dev: dict, path: str, body: dict) -> dict:
+        t = self._transport(dev["server_url"])
+        token = self._get_token(dev)
+        try:
+            return t.post(path, body, token=token)
+        except HttpStatus as e:
+            if e.status == 413:
+                raise _TooLarge() from e
+            if e.status != 401 or e.code == sp.ERR_CREDENTIAL:
+                raise self._map(e) from e
+        token = self._get_token(dev, force=True)  # 401: refresh the token once
+        try:
+            return t.post(path, body, token=token)
+        except HttpStatus as e:
+            if e.status == 413:
+                raise _TooLarge() from e
+            raise self._map(e) from e
+
+    # ------------------------------------------------------------------ sync
+    def sync(
+        self,
+        *,
+        trigger: str = "manual",
+        progress: ProgressFn | None = None,
+        cancel: threading.Event | None = None,
+    ) -> SyncSummary:
+        """One full sync: push, first-sync snapshot if needed, pull. Raises SyncError."""
+        if cancel is not None:
+            self.cancel_event = cancel
+            if self.transport is not None:
+                self.transport.cancel = cancel
+        lock = SyncLock(self.data_dir)
+        try:
+            lock.acquire()
+        except LockBusy as e:
+            raise errors.Busy() from e
+        started = time.monotonic()
+        summary = SyncSummary()
+        run_id = None
+        try:
+            dev = st.device(self.store)
+            if dev is None:
+                raise errors.NotRegistered()
+            t = self._transport(dev["server_url"])
+            t.stats.__init__()
+            with self.store.write() as db:
+                run_id = db.conn.execute(
+                    "INSERT INTO sync_run(started_at, trigger) VALUES (?, ?)", (now_iso(), trigger)
+                ).lastrowid
+            inbox_before = self._open_inbox()
+            report = progress or (lambda done, total, text: None)
+            self._push(dev, summary, report)
+            done, token = st.snapshot_state(self.store)
+            if not done:
+                self._snapshot(dev, token, summary, report)
+            self._pull(dev, summary, report)
+            with self.store.write() as db:
+                st.reproject_waiting(db)
+                db.conn.execute(
+                    "INSERT INTO settings(key, value) VALUES ('last_sync_at', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (now_iso(),),
+                )
+            summary.inbox_new = max(0, self._open_inbox() - inbox_before)
+            summary.pending = st.pending_count(self.store)
+            self._finish(run_id, summary, started, "ok", "")
+            return summary
+        except Cancelled as e:
+            self._finish(run_id, summary, started, "cancelled", e.message)
+            raise
+        except errors.SyncError as e:
+            self._finish(run_id, summary, started, "failed", f"{e.code} {e.message}")
+            raise
+        except Exception as e:
+            log.exception("sync failed")
+            self._finish(run_id, summary, started, "failed", f"E-SYNC {type(e).__name__}: {e}")
+            raise errors.SyncError(detail=repr(e)) from e
+        finally:
+            lock.release()
+
+    def _open_inbox(self) -> int:
+        return self.store.query_one(
+            "SELECT COUNT(*) AS n FROM sync_inbox WHERE resolved_at IS NULL"
+        )["n"]
+
+    def _finish(self, run_id, summary: SyncSummary, started: float, outcome: str, msg: str):
+        summary.seconds = time.monotonic() - started
+        summary.finished_at = now_iso()
+        if self.transport is not None:
+            s = self.transport.stats
+            summary.round_trips = s.round_trips
+            summary.bytes_sent = s.bytes_sent
+            summary.bytes_received = s.bytes_received
+        if run_id is None:
+            return
+        try:
+            with self.store.write() as db:
+                db.conn.execute(
+                    "UPDATE sync_run SET finished_at = ?, pushed = ?, pulled = ?, round_trips = ?,"
+                    " bytes_sent = ?, bytes_received = ?, outcome = ?, message = ? WHERE id = ?",
+                    (
+                        summary.finished_at,
+                        summary.pushed,
+                        summary.received,
+                        summary.round_trips,
+                        summary.bytes_sent,
+                        summary.bytes_received,
+                        outcome,
+                        msg[:500],
+                        run_id,
+                    ),
+                )
+                if outcome != "ok":
+                    db.conn.execute(
+                        "INSERT INTO settings(key, value) VALUES ('last_sync_error', ?)"
+                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (msg[:500],),
+                    )
+                else:
+                    db.conn.execute("DELETE FROM settings WHERE key = 'last_sync_error'")
+        except Exception:  # never hide the real error behind a bookkeeping one
+            log.exception("could not record the sync run")
+
+    # ------------------------------------------------------------------ push
+    def _push(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
+        total = st.pending_count(self.store)
+        if total == 0:
+            return
+        size = self.batch_size
+        done = 0
+        progress(0, total, f"正在上传：0 / {total}")
+        while True:
+            self.transport.check_cancel()
+            rows = st.pending_ops(self.store, size)
+            if not rows:
+                break
+            with self.store.write() as db:
+                st.mark_first_sent(db, [r["op_id"] for r in rows])
+            ops = [sp.Op.from_outbox_row(r) for r in rows]
+            req = sp.PushRequest(batch_id=str(uuid.uuid4()), ops=ops)
+            try:
+                doc = self._call(dev, sp.EP_PUSH, req.as_dict())
+            except _TooLarge:
+                if size > 1:
+                    size = max(1, size // 2)
+                    continue
+                self._reject_locally(rows[0])
+                summary.pushed += 1
+                summary.by_status[sp.ST_REJECTED] = summary.by_status.get(sp.ST_REJECTED, 0) + 1
+                continue
+            resp = sp.PushResponse.from_dict(doc)
+            by_id = {r["op_id"]: r for r in rows}
+            settled = 0
+            with self.store.write() as db:
+                for res in resp.results:
+                    row = by_id.get(res.op_id)
+                    if row is None:
+                        continue
+                    if self._settle(db, res, row):
+                        settled += 1
+                        summary.by_status[res.status] = summary.by_status.get(res.status, 0) + 1
+            if settled == 0:
+                raise errors.ProtocolFailed(
+                    "县医保服务器没有答复本批上传的记录。数据仍保存在本机，请联系县医保局技术人员。"
+                )
+            summary.pushed += settled
+            done += settled
+            progress(done, max(total, done), f"正在上传：{done} / {max(total, done)}")
+
+    def _reject_locally(self, row: dict) -> None:
+        res = sp.OpResult(
+            op_id=row["op_id"],
+            status=sp.ST_REJECTED,
+            message="记录过大，县医保服务器拒收",
+            code=sp.R_TOO_LARGE,
+        )
+        with self.store.write() as db:
+            self._settle(db, res, row, local=True)
+
+    def _settle(self, db, res: sp.OpResult, row: dict, *, local: bool = False) -> bool:
+        if res.status not in sp.OP_STATUSES:
+            return False
+        if not st.store_result(db, res, local=local):
+            return False
+        entity = sp.entity_of(row["op_type"]) or ""
+        label = OP_LABELS.get(row["op_type"], row["op_type"])
+        who = _describe(db, row)
+        if res.status in (sp.ST_APPLIED, sp.ST_DUPLICATE, sp.ST_MERGED) and res.version:
+            table = st.PROJECTED_TABLES.get(entity)
+            if table and "server_version" in st.table_columns(db.conn, table):
+                db.conn.execute(
+                    f"UPDATE {table} SET server_version = MAX(COALESCE(server_version, 0), ?)"
+                    " WHERE id = ?",
+                    (res.version, res.canonical_id or row["entity_id"]),
+                )
+        if res.status == sp.ST_MERGED and res.canonical_id and res.canonical_id != row["entity_id"]:
+            if entity == sp.E_PERSON:
+                try:
+                    st.add_alias(db, row["entity_id"], res.canonical_id, "push-result")
+                except sqlite_integrity():
+                    pass
+                st.add_inbox(
+                    db,
+                    id=f"op:{res.op_id}",
+                    kind="merged",
+                    severity="info",
+                    op_id=res.op_id,
+                    entity=entity,
+                    entity_id=res.canonical_id,
+                    title=f"{who}在县里已有登记，已与县里的记录合并为同一人",
+                    action=res.message or "无需操作。今后办理此人业务时，请以合并后的记录为准。",
+                    detail=res.as_dict(),
+                )
+        elif res.status == sp.ST_REJECTED:
+            st.add_inbox(
+                db,
+                id=f"op:{res.op_id}",
+                kind="rejected",
+                severity="error",
+                op_id=res.op_id,
+                entity=entity,
+                entity_id=row["entity_id"],
+                title=f"{label}未被县医保局接受：{who}{('——' + res.message) if res.message else ''}",
+                action=REJECT_ACTIONS.get(res.code or "", "请联系县医保局了解原因。"),
+                detail=res.as_dict(),
+            )
+        elif res.status == sp.ST_CONFLICT:
+            st.add_inbox(
+                db,
+                id=f"op:{res.op_id}",
+                kind="conflict",
+                severity="warn",
+                op_id=res.op_id,
+                entity=entity,
+                entity_id=row["entity_id"],
+                title=f"{label}与其他服务点冲突：{who}{('——' + res.message) if res.message else ''}",
+                action="记录已保留在县里，等待县医保局裁定；请查看下面县医保局的通知并按通知办理。",
+                detail=res.as_dict(),
+            )
+        return True
+
+    # ------------------------------------------------------------------ snapshot and pull
+    def _snapshot(self, dev, token, summary: SyncSummary, progress: ProgressFn) -> None:
+        progress(0, 0, "首次同步：正在下载本服务点的数据…")
+        while True:
+            self.transport.check_cancel()
+            req = sp.SnapshotRequest(page_token=token, limit=self.snapshot_limit)
+            try:
+                doc = self._call(dev, sp.EP_SNAPSHOT, req.as_dict())
+            except _TooLarge as e:
+                raise errors.ProtocolFailed() from e
+            resp = sp.SnapshotResponse.from_dict(doc)
+            with self.store.write() as db:
+                for ch in resp.changes:
+                    if st.apply_change(db, ch):
+                        summary.applied += 1
+                st.save_snapshot_progress(db, resp.next_page_token, resp.done, resp.cursor)
+            summary.received += len(resp.changes)
+            summary.snapshot += len(resp.changes)
+            progress(summary.snapshot, 0, f"首次同步：已下载 {summary.snapshot} 条")
+            if resp.done or not resp.next_page_token:
+                if not resp.done:
+                    with self.store.write() as db:
+                        st.save_snapshot_progress(db, None, True, resp.cursor)
+                return
+            token = resp.next_page_token
+
+    def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
+        cursor = st.cursors(self.store)
+        while True:
+            self.transport.check_cancel()
+            req = sp.PullRequest(cursor=cursor, limit=self.pull_limit)
+            try:
+                doc = self._call(dev, sp.EP_PULL, req.as_dict())
+            except _TooLarge as e:
+                raise errors.ProtocolFailed() from e
+            resp = sp.PullResponse.from_dict(doc)
+            with self.store.write() as db:
+                for ch in resp.changes:
+                    if st.apply_change(db, ch):
+                        summary.applied += 1
+                st.save_cursors(db, {**cursor, **resp.next_cursor})
+            summary.received += len(resp.changes)
+            cursor = {**cursor, **resp.next_cursor}
+            if resp.changes:
+                progress(summary.received, 0, f"正在下载：已收到 {summary.received} 条")
+            if not resp.has_more:
+                return
+
+
+def sqlite_integrity():
+    import sqlite3
+
+    return sqlite3.IntegrityError
+
+
+def _describe(db, row: dict) -> str:
+    """A short, privacy-aware description of the op's subject: 张三（1401**********1234）."""
+    import json
+
+    try:
+        payload = json.loads(row["payload"])
+    except ValueError:
+        payload = {}
+    name, cert = payload.get("name"), payload.get("cert_no")
+    pid = payload.get("person_id")
+    if not name and pid:
+        r = db.conn.execute(
+            "SELECT name, cert_no FROM person WHERE id = ?", (st.canonical_person_id(db, pid),)
+        ).fetchone()
+        if r:
+            name, cert = r
+    if name:
+        return f"{name}（{mask_id(cert)}）" if cert else name
+    year = payload.get("year")
+    return f"{year}年度" if year else ""

@@ -1,0 +1,75 @@
+"""Sync failures, each with a Chinese message that tells the clerk what to do next and a
+short code for the log and for technicians."""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    code = "E-SYNC"
+    default = (
+        "同步未完成，数据仍安全保存在本机。请稍后再点“立即同步”；如仍失败请联系县医保局技术人员。"
+    )
+
+    def __init__(self, message: str | None = None, *, detail: str = ""):
+        self.message = message or self.default
+        self.detail = detail
+        super().__init__(self.message)
+
+
+class NotRegistered(SyncError):
+    code = "E-SYNC-NOREG"
+    default = (
+        "本机尚未注册到县医保服务器，不能同步。请在“同步”页点“注册本机”，"
+        "填写县医保局提供的服务器地址和一次性注册码。"
+    )
+
+
+class Offline(SyncError):
+    code = "E-SYNC-OFFLINE"
+    default = (
+        "连不上县医保服务器（网络不通或服务器没有开）。已录入的数据都保存在本机，不会丢失；"
+        "请检查网络后再点“立即同步”，网络恢复后也会自动同步。"
+    )
+
+
+class ServerFailed(SyncError):
+    code = "E-SYNC-SERVER"
+    default = (
+        "县医保服务器暂时出错，多次重试仍未成功。数据仍保存在本机，请过一会儿再同步；"
+        "如一直这样请联系县医保局。"
+    )
+
+
+class AuthFailed(SyncError):
+    code = "E-SYNC-AUTH"
+    default = (
+        "县医保服务器不再认可本机的设备凭证（可能已被注销）。请联系县医保局领取新的注册码，"
+        "然后在“同步”页重新注册本机。"
+    )
+
+
+class RegistrationFailed(SyncError):
+    code = "E-SYNC-REGCODE"
+    default = "注册码无效、已用过或已过期。请向县医保局重新领取注册码。"
+
+
+class TooOld(SyncError):
+    code = "E-SYNC-VERSION"
+    default = (
+        "本软件版本过旧，县医保服务器已不再接受。已录入的数据仍保存在本机，"
+        "请联系技术人员升级软件后再同步。"
+    )
+
+
+class Busy(SyncError):
+    code = "E-SYNC-BUSY"
+    default = "另一个同步正在进行（可能是定时同步或命令行），请等它完成后再试。"
+
+
+class ProtocolFailed(SyncError):
+    code = "E-SYNC-PROTO"
+    default = "县医保服务器拒绝了同步请求。数据仍保存在本机，请联系县医保局技术人员并告知错误代码。"
+
+
+class CredentialMissing(SyncError):
+    code = "E-SYNC-KEYRING"

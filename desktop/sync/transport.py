@@ -1,0 +1,170 @@
+"""HTTP to the county: gzip JSON bodies, the protocol header, retries.
+
+Retry rules (sync design): network errors and 5xx → resend the same body with jittered
+exponential backoff; 429/503 → wait ``Retry-After``; 401 → the caller refreshes the token
+once; 413 → the caller sends smaller batches; other 4xx → final."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from desktop import __version__
+from desktop.core import syncproto as sp
+from desktop.sync import errors
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6  # sends of one request before giving up
+    base_delay: float = 0.5  # seconds; doubles each attempt, ×0.5-1.5 jitter
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * 2 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+@dataclass
+class Stats:
+    round_trips: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    retries: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+class HttpStatus(Exception):
+    """A final non-2xx answer (after the retries this layer does)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Transport:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        cancel: threading.Event | None = None,
+        client: httpx.Client | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.cancel = cancel or threading.Event()
+        self.stats = Stats()
+        self._client = client or httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={
+                sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION),
+                "Accept-Encoding": "gzip",
+                "User-Agent": f"township-desk/{__version__}",
+            },
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancel.wait(seconds):
+            raise Cancelled()
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def post(self, path: str, body: dict, *, token: str | None = None) -> dict:
+        """POST gzip JSON; returns the decoded answer. Retries transport errors, 5xx,
+        429 and 503 here; raises :class:`HttpStatus` for other non-2xx answers."""
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = gzip.compress(raw, compresslevel=6)
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        attempt = 0
+        while True:
+            self.check_cancel()
+            attempt += 1
+            wait: float | None = None
+            try:
+                resp = self._client.post(path, content=data, headers=headers)
+                self.stats.round_trips += 1
+                self.stats.bytes_sent += len(data)
+                self.stats.bytes_received += resp.num_bytes_downloaded
+                status = resp.status_code
+                if 200 <= status < 300:
+                    return resp.json()
+                if status in (429, 503) or status >= 500:
+                    wait = _retry_after(resp, self.retry.max_retry_after)
+                    kind = "server"
+                else:
+                    code, msg = _error_body(resp)
+                    raise HttpStatus(status, code, msg)
+            except (httpx.TransportError, json.JSONDecodeError, UnicodeDecodeError) as e:
+                self.stats.bytes_sent += len(data)
+                kind = "network"
+                self.stats.events.append(f"{path}: {type(e).__name__}")
+            if attempt >= self.retry.attempts:
+                if kind == "network":
+                    raise errors.Offline()
+                raise errors.ServerFailed()
+            self.stats.retries += 1
+            self._sleep(wait if wait is not None else self.retry.delay(attempt))
+
+    def get(self, path: str) -> dict:
+        resp = self._client.get(path)
+        self.stats.round_trips += 1
+        resp.raise_for_status()
+        return resp.json()
+
+
+class Cancelled(errors.SyncError):
+    code = "E-SYNC-CANCEL"
+    default = "同步已取消，已完成的部分已保存，未上传的数据下次同步时继续上传。"
+
+
+def _retry_after(resp: httpx.Response, cap: float) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, min(cap, float(value)))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, min(cap, when - time.time()))
+
+
+def _error_body(resp: httpx.Response) -> tuple[str, str]:
+    try:
+        doc = resp.json()
+    except (ValueError, UnicodeDecodeError):
+        return "http_%d" % resp.status_code, resp.text[:200]
+    if isinstance(doc, dict):
+        if "code" in doc:
+            return str(doc.get("code")), str(doc.get("message") or "")
+        detail = doc.get("detail")  # FastAPI default shape
+        if isinstance(detail, dict):
+            return str(detail.get("code", "")), str(detail.get("message", ""))
+        return "http_%d" % resp.status_code, str(detail or "")
+    return "http_%d" % resp.status_code, ""
+
+
+ProgressFn = Callable[[int, int, str], None]
