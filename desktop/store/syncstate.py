@@ -153,9 +153,8 @@ def has_pending_for(db, entity_id: str) -> bool:
             "SELECT alias_id FROM person_alias WHERE canonical_id = ?", (entity_id,)
         )
     ]
-    q = "SELECT 1 FROM outbox WHERE status = 'pending' AND entity_id IN (%s) LIMIT 1" % ",".join(
-        "?" * len(ids)
-    )
+    marks = ",".join("?" * len(ids))
+    q = f"SELECT 1 FROM outbox WHERE status = 'pending' AND entity_id IN ({marks}) LIMIT 1"
     return db.conn.execute(q, ids).fetchone() is not None
 
 
@@ -486,7 +485,7 @@ def mirror_checksum(store_or_db, entities: tuple[str, ...] | None = None) -> tup
     q = "SELECT entity, id, version, data FROM server_row WHERE removed = 0"
     params: list[Any] = []
     if entities:
-        q += " AND entity IN (%s)" % ",".join("?" * len(entities))
+        q += f" AND entity IN ({','.join('?' * len(entities))})"
         params = list(entities)
     for entity, id_, version, data in store_or_db.conn.execute(q + " ORDER BY entity, id", params):
         h.update(f"{entity}|{id_}|{version}|{data}\n".encode())

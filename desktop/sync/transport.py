@@ -156,15 +156,15 @@ def _error_body(resp: httpx.Response) -> tuple[str, str]:
     try:
         doc = resp.json()
     except (ValueError, UnicodeDecodeError):
-        return "http_%d" % resp.status_code, resp.text[:200]
+        return f"http_{resp.status_code}", resp.text[:200]
     if isinstance(doc, dict):
         if "code" in doc:
             return str(doc.get("code")), str(doc.get("message") or "")
         detail = doc.get("detail")  # FastAPI default shape
         if isinstance(detail, dict):
             return str(detail.get("code", "")), str(detail.get("message", ""))
-        return "http_%d" % resp.status_code, str(detail or "")
-    return "http_%d" % resp.status_code, ""
+        return f"http_{resp.status_code}", str(detail or "")
+    return f"http_{resp.status_code}", ""
 
 
 ProgressFn = Callable[[int, int, str], None]
