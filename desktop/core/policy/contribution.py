@@ -1,1 +1,289 @@
-"""The ``contribution`` section of a policy file. Owned by contributions (issue 4)."""
+"""The ``contribution`` section of a policy file (domain notes §2–3). Owned by issue 4.
+
+One section per region and 参保年度 (the policy's ``[policy] year`` is the 参保年度 whose
+contribution is described). Every table carries ``source``; ``resources/policies/SCHEMA.md``
+documents every key. Parsed into :class:`ContributionTerms`, used by
+``desktop.core.contribution`` (the rules) and ``desktop.services.contribution`` (payments).
+
+Tables::
+
+    [contribution]                  individual, subsidy, dabing_funding?, source
+    [contribution.subsidy_split]    central / province / city_county shares (sum 1), source
+    [contribution.period]           start, end, extension_end?, extension_benefits, source
+    [contribution.late]             owes = "individual" | "full_premium", exempt, source
+    [contribution.waiting]          rule = "none" | "fixed_days" | "months", … , source
+    [contribution.newborn]          category, window_days, covered_from, source
+    [[contribution.subsidized]]     资助参保: categories, kind full|fixed, amount, department
+    [contribution.incentive]        continuous and claim-free raises of the 大病 cap
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from desktop.core.categories import CATEGORY_GROUPS, expand_categories
+from desktop.core.policy import Reader, register_section
+
+LATE_OWES = ("individual", "full_premium")
+WAITING_RULES = ("none", "fixed_days", "months")
+COUNT_FROM = ("payment", "later_of_payment_and_year_start")
+EXTENSION_BENEFITS = ("from_payment", "from_year_start")
+NEWBORN_FROM = ("birth", "payment")
+SUBSIDY_KINDS = ("full", "fixed")
+SPLIT_LEVELS = ("central", "province", "city_county")
+SPLIT_LABELS = {"central": "中央", "province": "省级", "city_county": "市县"}
+
+
+def _members(names: tuple[str, ...]) -> frozenset[str]:
+    """Categories named by ``names`` (groups expanded) plus the group names themselves,
+    so a person recorded by group (e.g. ``rural_low_income``) also matches."""
+    return expand_categories(names) | frozenset(n for n in names if n in CATEGORY_GROUPS)
+
+
+@dataclass(frozen=True)
+class SubsidySplit:
+    shares: dict[str, Decimal]  # level -> share of the subsidy (sum 1)
+    source: str
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    extension_end: dt.date | None
+    extension_benefits: str  # from_payment | from_year_start
+    source: str
+
+
+@dataclass(frozen=True)
+class Late:
+    owes: str  # individual | full_premium
+    exempt: tuple[str, ...]
+    exempt_members: frozenset[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    rule: str  # none | fixed_days | months
+    source: str
+    days: int  # fixed_days
+    fixed_months: int  # months: for anyone not enrolled in the period or not continuous
+    variable_months_per_year: int  # each year of break beyond `break_years_free`
+    break_years_free: int
+    repair_months_per_back_year: int  # each back-year paid removes this much variable part
+    floor_after_break_years: int  # a break of this many years or more …
+    floor_months: int  # … keeps at least this many months after repair (0 = no floor)
+    count_from: str  # payment | later_of_payment_and_year_start
+    in_period_requires_continuity: bool  # national: paying in the period is not enough
+    first_enrollment_waits: bool  # someone never insured before, paying in the period
+    exempt: tuple[str, ...]
+    exempt_members: frozenset[str]
+    exempt_source: str
+    employee_grace_months: int  # joining within N months of leaving employee insurance
+    employee_grace_source: str
+
+
+@dataclass(frozen=True)
+class Newborn:
+    category: str
+    window_days: int  # paid within N days of birth
+    covered_from: str  # birth | payment
+    source: str
+
+
+@dataclass(frozen=True)
+class Subsidized:
+    """资助参保: the person's own share is paid (fully or a fixed amount) by a department."""
+
+    categories: tuple[str, ...]
+    members: frozenset[str]
+    kind: str  # full | fixed
+    amount: Decimal | None  # fixed: the amount the department pays
+    department: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Incentive:
+    """Raises of the 大病 annual cap (continuous enrollment, claim-free years)."""
+
+    continuous_threshold_years: int  # after this many full continuous years …
+    raise_per_continuous_year: Decimal  # … each further year raises the cap by this
+    claim_free_raise: Decimal  # each year without reimbursement raises next year's cap
+    max_raise_ratio: Decimal | None  # total raise ≤ this share of the cap
+    cap_base: Decimal | None  # the 大病 cap the ratio applies to, if the file gives it
+    counted_from_year: int | None  # continuous years before this year do not count
+    source: str
+
+
+@dataclass(frozen=True)
+class ContributionTerms:
+    individual: Decimal
+    subsidy: Decimal
+    dabing_funding: Decimal | None
+    source: str
+    subsidy_split: SubsidySplit | None
+    period: Period
+    late: Late
+    waiting: Waiting
+    newborn: Newborn | None
+    subsidized: tuple[Subsidized, ...]
+    incentive: Incentive | None
+
+    @property
+    def full_premium(self) -> Decimal:
+        return self.individual + self.subsidy
+
+    def subsidy_for(self, category: str) -> Subsidized | None:
+        for s in self.subsidized:
+            if category in s.members:
+                return s
+        return None
+
+    def split_amounts(self) -> dict[str, Decimal]:
+        """The subsidy by level in yuan (half-up to the fen), empty if no split is given."""
+        from desktop.core.money import fen
+
+        if self.subsidy_split is None:
+            return {}
+        return {k: fen(self.subsidy * v) for k, v in self.subsidy_split.shares.items()}
+
+
+def _split(r: Reader) -> SubsidySplit:
+    source = r.source()
+    shares = {lvl: r.ratio(lvl) for lvl in SPLIT_LEVELS}
+    r.done()
+    if sum(shares.values()) != Decimal(1):
+        raise r.error("central", f"shares must add up to 1 (they add up to {sum(shares.values())})")
+    return SubsidySplit(shares, source)
+
+
+def _period(r: Reader) -> Period:
+    source = r.source()
+    start, end = r.date("start"), r.date("end")
+    if end < start:
+        raise r.error("end", "is before start")
+    ext = r.date("extension_end", None)
+    if ext is not None and ext <= end:
+        raise r.error("extension_end", "must be after end")
+    ext_benefits = r.str("extension_benefits", "from_payment", choices=EXTENSION_BENEFITS)
+    r.done()
+    return Period(start, end, ext, ext_benefits, source)
+
+
+def _late(r: Reader) -> Late:
+    source = r.source()
+    owes = r.str("owes", choices=LATE_OWES)
+    exempt = r.categories("exempt", ())
+    r.done()
+    return Late(owes, exempt, _members(exempt), source)
+
+
+def _waiting(r: Reader) -> Waiting:
+    source = r.source()
+    rule = r.str("rule", choices=WAITING_RULES)
+    months = rule == "months"
+    days = r.int("days", min=1, max=366) if rule == "fixed_days" else r.int("days", 0, min=0)
+    fixed = r.int("fixed_months", min=0, max=24) if months else r.int("fixed_months", 0, min=0)
+    w = Waiting(
+        rule=rule,
+        source=source,
+        days=days,
+        fixed_months=fixed,
+        variable_months_per_year=r.int("variable_months_per_year", 0, min=0, max=12),
+        break_years_free=r.int("break_years_free", 1, min=0, max=50),
+        repair_months_per_back_year=r.int("repair_months_per_back_year", 0, min=0, max=12),
+        floor_after_break_years=r.int("floor_after_break_years", 0, min=0, max=50),
+        floor_months=r.int("floor_months", 0, min=0, max=36),
+        count_from=r.str("count_from", "payment", choices=COUNT_FROM),
+        in_period_requires_continuity=r.bool("in_period_requires_continuity", False),
+        first_enrollment_waits=r.bool("first_enrollment_waits", False),
+        exempt=(ex := r.categories("exempt", ())),
+        exempt_members=_members(ex),
+        exempt_source=r.str("exempt_source", source),
+        employee_grace_months=r.int("employee_grace_months", 0, min=0, max=24),
+        employee_grace_source=r.str("employee_grace_source", source),
+    )
+    if w.floor_months and not w.floor_after_break_years:
+        raise r.error("floor_after_break_years", "floor_months needs floor_after_break_years")
+    r.done()
+    return w
+
+
+def _newborn(r: Reader) -> Newborn:
+    source = r.source()
+    category = r.str("category", "newborn")
+    r.category(category)
+    n = Newborn(
+        category=category,
+        window_days=r.int("window_days", min=0, max=366),
+        covered_from=r.str("covered_from", "birth", choices=NEWBORN_FROM),
+        source=source,
+    )
+    r.done()
+    return n
+
+
+def _subsidized(r: Reader) -> Subsidized:
+    source = r.source()
+    cats = r.categories("categories")
+    if not cats:
+        raise r.error("categories", "name at least one category")
+    kind = r.str("kind", choices=SUBSIDY_KINDS)
+    amount = r.money("amount") if kind == "fixed" else r.money("amount", None)
+    if kind == "full" and amount is not None:
+        raise r.error("amount", "a full subsidy has no amount (it is the individual share)")
+    department = r.str("department")
+    r.done()
+    return Subsidized(cats, _members(cats), kind, amount, department, source)
+
+
+def _incentive(r: Reader) -> Incentive:
+    source = r.source()
+    inc = Incentive(
+        continuous_threshold_years=r.int("continuous_threshold_years", min=0, max=50),
+        raise_per_continuous_year=r.money("raise_per_continuous_year"),
+        claim_free_raise=r.money("claim_free_raise", Decimal("0.00")),
+        max_raise_ratio=r.ratio("max_raise_ratio", None),
+        cap_base=r.money("cap_base", None),
+        counted_from_year=r.int("counted_from_year", None, min=2000, max=2100),
+        source=source,
+    )
+    r.done()
+    return inc
+
+
+@register_section("contribution")
+def parse_contribution(r: Reader) -> ContributionTerms:
+    source = r.source()
+    individual = r.money("individual")
+    subsidy = r.money("subsidy")
+    dabing = r.money("dabing_funding", None)
+    split = r.table("subsidy_split", None)
+    terms = ContributionTerms(
+        individual=individual,
+        subsidy=subsidy,
+        dabing_funding=dabing,
+        source=source,
+        subsidy_split=_split(split) if split is not None else None,
+        period=_period(r.table("period")),
+        late=_late(r.table("late")),
+        waiting=_waiting(r.table("waiting")),
+        newborn=_newborn(nb) if (nb := r.table("newborn", None)) is not None else None,
+        subsidized=tuple(_subsidized(x) for x in r.tables("subsidized", [])),
+        incentive=_incentive(inc) if (inc := r.table("incentive", None)) is not None else None,
+    )
+    for s in terms.subsidized:
+        if s.kind == "fixed" and s.amount is not None and s.amount > individual:
+            raise r.error("subsidized", f"fixed amount {s.amount} exceeds the individual share")
+    seen: set[str] = set()
+    for s in terms.subsidized:
+        both = seen & s.members
+        if both:
+            raise r.error("subsidized", f"category {sorted(both)[0]!r} is listed twice")
+        seen |= s.members
+    r.done()
+    return terms

@@ -1,0 +1,471 @@
+"""Contribution rules (domain notes §2–3): amount due, benefit period, waiting period,
+continuous years and the 大病 cap incentive for one person and 参保年度.
+
+Pure: every figure comes from a :class:`~desktop.core.policy.contribution.ContributionTerms`
+(a policy file), and every result carries the rule that decided it with its source
+(:class:`Reason`), for the page, the receipt and the CLI.
+
+Readings adopted (domain notes §3; shown in the app's help):
+
+* "benefits after 30 days" = benefits from the payment date + 30 days;
+* months of waiting are calendar months; a day past the month's end clamps to its last
+  day (2025-08-31 + 3 months = 2025-11-30);
+* the wait counts from the payment date, or — where the policy says so — from the later of
+  the payment date and 1 January of the benefit year;
+* a year of break is a 参保年度 between the last insured year and the benefit year; the first
+  ``break_years_free`` of them add nothing beyond the fixed months.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from desktop.core.errors import ValidationError
+from desktop.core.money import ZERO, fen
+from desktop.core.policy.contribution import ContributionTerms
+
+
+@dataclass(frozen=True)
+class Reason:
+    """What decided a figure: the rule in words (Chinese) and its source."""
+
+    rule: str
+    source: str
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "source": self.source}
+
+
+@dataclass(frozen=True)
+class PersonYear:
+    """What the rules need to know about one person for one 参保年度."""
+
+    category: str
+    year: int
+    paid_on: dt.date
+    born_on: dt.date | None = None
+    last_insured_year: int | None = None  # latest insured 参保年度 before ``year``; None = never
+    back_years_paid: int = 0  # years of the break paid back (补缴)
+    left_employee_insurance_on: dt.date | None = None
+    continuous_years_before: int | None = None  # full continuous years ending at year - 1
+    claim_free_years: int = 0  # consecutive years without reimbursement before ``year``
+
+
+@dataclass(frozen=True)
+class Result:
+    policy_id: str
+    year: int
+    phase: str  # in_period | extension | late | before_period
+    amount_due: Decimal  # what the person pays
+    individual: Decimal  # the individual standard
+    subsidy: Decimal  # the per-capita fiscal subsidy
+    subsidized_amount: Decimal  # 资助参保: paid for the person by ``subsidized_by``
+    subsidized_by: str | None
+    subsidy_kind: str | None  # full | fixed | None
+    waiting_unit: str  # days | months
+    waiting: int
+    waiting_from: dt.date | None  # the day the wait is counted from (None = no wait)
+    benefits_from: dt.date
+    benefits_to: dt.date
+    continuous_years: int
+    incentive_raise: Decimal
+    reasons: dict[str, Reason] = field(default_factory=dict)
+
+    @property
+    def waiting_days(self) -> int | None:
+        return self.waiting if self.waiting_unit == "days" else None
+
+    @property
+    def waiting_months(self) -> int | None:
+        return self.waiting if self.waiting_unit == "months" else None
+
+    @property
+    def has_benefits(self) -> bool:
+        return self.benefits_from <= self.benefits_to
+
+    def as_dict(self) -> dict:
+        return {
+            "policy_id": self.policy_id,
+            "year": self.year,
+            "phase": self.phase,
+            "amount_due": str(self.amount_due),
+            "individual": str(self.individual),
+            "subsidy": str(self.subsidy),
+            "subsidized_amount": str(self.subsidized_amount),
+            "subsidized_by": self.subsidized_by,
+            "subsidy_kind": self.subsidy_kind,
+            "waiting_unit": self.waiting_unit,
+            "waiting": self.waiting,
+            "waiting_days": self.waiting_days,
+            "waiting_months": self.waiting_months,
+            "waiting_from": self.waiting_from.isoformat() if self.waiting_from else None,
+            "benefits_from": self.benefits_from.isoformat(),
+            "benefits_to": self.benefits_to.isoformat(),
+            "has_benefits": self.has_benefits,
+            "continuous_years": self.continuous_years,
+            "incentive_raise": str(self.incentive_raise),
+            "reasons": {k: v.as_dict() for k, v in self.reasons.items()},
+        }
+
+
+PHASE_LABELS = {
+    "in_period": "集中参保期内",
+    "extension": "集中参保延长期内",
+    "late": "集中参保期外",
+    "before_period": "集中参保期尚未开始",
+}
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Calendar months; a day past the target month's end clamps to its last day."""
+    m = day.month - 1 + months
+    y, m = day.year + m // 12, m % 12 + 1
+    return dt.date(y, m, min(day.day, calendar.monthrange(y, m)[1]))
+
+
+def phase_of(terms: ContributionTerms, paid_on: dt.date) -> str:
+    p = terms.period
+    if paid_on < p.start:
+        return "before_period"
+    if paid_on <= p.end:
+        return "in_period"
+    if p.extension_end is not None and paid_on <= p.extension_end:
+        return "extension"
+    return "late"
+
+
+def continuous_years(insured_years: Iterable[int], year: int) -> int:
+    """Full continuous 参保年度 ending at ``year`` (0 if ``year`` itself is not insured)."""
+    ys = set(insured_years)
+    n, y = 0, year
+    while y in ys:
+        n += 1
+        y -= 1
+    return n
+
+
+def _in_newborn_window(terms: ContributionTerms, py: PersonYear) -> bool:
+    nb = terms.newborn
+    return (
+        nb is not None
+        and py.category == nb.category
+        and py.born_on is not None
+        and py.born_on <= py.paid_on <= py.born_on + dt.timedelta(days=nb.window_days)
+    )
+
+
+def amount_due(
+    terms: ContributionTerms, py: PersonYear, policy_id: str = ""
+) -> tuple[Decimal, Decimal, Reason, str | None, str | None]:
+    """(person pays, 资助 amount, reason, paying department, subsidy kind)."""
+    phase = phase_of(terms, py.paid_on)
+    late_rule = terms.late
+    premium = terms.individual
+    if phase == "late" and late_rule.owes == "full_premium":
+        if py.category in late_rule.exempt_members:
+            why = Reason(
+                f"集中参保期外缴费，但该类别免于全额缴费，按个人缴费标准 {premium} 元",
+                late_rule.source,
+            )
+        elif _in_newborn_window(terms, py):
+            why = Reason(
+                f"新生儿出生后{terms.newborn.window_days}日内参保，按个人缴费标准 {premium} 元",
+                terms.newborn.source,
+            )
+        else:
+            premium = terms.full_premium
+            why = Reason(
+                f"集中参保期外缴费，需全额缴纳个人缴费 {terms.individual} 元"
+                f"＋财政补助 {terms.subsidy} 元＝{premium} 元",
+                late_rule.source,
+            )
+    elif phase == "late":
+        why = Reason(
+            f"集中参保期外缴费，按个人缴费标准 {premium} 元（另设待遇等待期）", late_rule.source
+        )
+    else:
+        why = Reason(f"{PHASE_LABELS[phase]}缴费，个人缴费标准 {premium} 元", terms.source)
+    sub = terms.subsidy_for(py.category)
+    if sub is None:
+        return fen(premium), ZERO, why, None, None
+    paid_for = terms.individual if sub.kind == "full" else min(sub.amount, terms.individual)
+    pays = fen(premium - paid_for)
+    why = Reason(
+        f"{why.rule}；资助参保（{'全额' if sub.kind == 'full' else '定额'}）由{sub.department}"
+        f"代缴 {fen(paid_for)} 元，个人应缴 {pays} 元",
+        f"{why.source}；{sub.source}",
+    )
+    return pays, fen(paid_for), why, sub.department, sub.kind
+
+
+def _waiting(
+    terms: ContributionTerms, py: PersonYear
+) -> tuple[int, dt.date, dt.date | None, Reason]:
+    """(waiting amount in the rule's unit, benefits_from, counted-from day, reason)."""
+    w = terms.waiting
+    year_start = dt.date(py.year, 1, 1)
+    phase = phase_of(terms, py.paid_on)
+    p = terms.period
+    ext_start = (
+        max(py.paid_on, year_start) if p.extension_benefits == "from_payment" else year_start
+    )
+    if _in_newborn_window(terms, py):
+        nb = terms.newborn
+        start = py.born_on if nb.covered_from == "birth" else py.paid_on
+        start = max(start, year_start)
+        return (
+            0,
+            start,
+            None,
+            Reason(
+                f"新生儿出生后{nb.window_days}日内缴费，自"
+                f"{'出生之日' if nb.covered_from == 'birth' else '缴费之日'}起享受待遇，无等待期",
+                nb.source,
+            ),
+        )
+    if py.category in w.exempt_members:
+        start = (
+            year_start if phase in ("in_period", "before_period") else max(py.paid_on, year_start)
+        )
+        return 0, start, None, Reason("该人员类别不设待遇等待期", w.exempt_source)
+    if (
+        w.employee_grace_months
+        and py.left_employee_insurance_on is not None
+        and py.left_employee_insurance_on
+        <= py.paid_on
+        <= add_months(py.left_employee_insurance_on, w.employee_grace_months)
+    ):
+        return (
+            0,
+            max(py.paid_on, year_start),
+            None,
+            Reason(
+                f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，不设待遇等待期",
+                w.employee_grace_source,
+            ),
+        )
+    if w.rule == "none":
+        start = ext_start if phase == "extension" else max(py.paid_on, year_start)
+        if phase in ("in_period", "before_period"):
+            start = year_start
+        return 0, start, None, Reason("本政策不设待遇等待期", w.source)
+
+    continuous = py.last_insured_year is not None and py.last_insured_year >= py.year - 1
+    never = py.last_insured_year is None
+    in_time = phase in ("in_period", "before_period", "extension")
+    needs_continuity = w.rule == "months" and w.in_period_requires_continuity
+    if in_time and (not needs_continuity or continuous or (never and not w.first_enrollment_waits)):
+        if phase == "extension":
+            why = Reason(
+                f"集中参保延长期内缴费，无等待期，自"
+                f"{'缴费之日' if p.extension_benefits == 'from_payment' else '1月1日'}起享受待遇",
+                p.source,
+            )
+            return 0, ext_start, None, why
+        return 0, year_start, None, Reason("集中参保期内参保，不设待遇等待期", w.source)
+
+    counted = (
+        max(py.paid_on, year_start)
+        if w.count_from == "later_of_payment_and_year_start"
+        else py.paid_on
+    )
+    if w.rule == "fixed_days":
+        start = counted + dt.timedelta(days=w.days)
+        return (
+            w.days,
+            max(start, year_start),
+            counted,
+            Reason(f"集中参保期外缴费，缴费满{w.days}日后享受待遇", w.source),
+        )
+
+    # calendar months: fixed + variable (per year of break) − repair, with a floor
+    break_years = 0 if never else max(0, py.year - py.last_insured_year - 1)
+    extra_years = max(0, break_years - w.break_years_free)
+    variable = extra_years * w.variable_months_per_year
+    repaired = min(variable, max(0, py.back_years_paid) * w.repair_months_per_back_year)
+    months = w.fixed_months + variable - repaired
+    parts = [f"固定等待期{w.fixed_months}个月"]
+    if never:
+        parts.insert(0, "首次参保且未在集中参保期内参保")
+    elif continuous:
+        parts.insert(0, "未在集中参保期内参保")
+    else:
+        parts.insert(0, f"断保{break_years}年")
+    if variable:
+        parts.append(
+            f"断保超过{w.break_years_free}年的{extra_years}年各加{w.variable_months_per_year}个月"
+        )
+    if repaired:
+        parts.append(f"补缴{py.back_years_paid}年减{repaired}个月")
+    if w.floor_months and break_years >= w.floor_after_break_years and months < w.floor_months:
+        months = w.floor_months
+        parts.append(
+            f"连续断保{w.floor_after_break_years}年及以上，修复后不少于{w.floor_months}个月"
+        )
+    parts.append(f"共{months}个月，自{counted.isoformat()}起算")
+    return months, add_months(counted, months), counted, Reason("，".join(parts), w.source)
+
+
+def incentive_raise(
+    terms: ContributionTerms, continuous: int, claim_free_years: int, year: int
+) -> tuple[Decimal, Reason | None]:
+    inc = terms.incentive
+    if inc is None:
+        return ZERO, None
+    counted = continuous
+    if inc.counted_from_year is not None:
+        counted = min(continuous, max(0, year - inc.counted_from_year + 1))
+    cont_years = max(0, counted - inc.continuous_threshold_years)
+    raise_cont = inc.raise_per_continuous_year * cont_years
+    raise_free = inc.claim_free_raise * max(0, claim_free_years)
+    total = raise_cont + raise_free
+    words = [
+        f"连续参保{counted}年（满{inc.continuous_threshold_years}年后每年加"
+        f"{inc.raise_per_continuous_year}元）：{fen(raise_cont)}元"
+    ]
+    if raise_free:
+        words.append(f"零报销{claim_free_years}年：{fen(raise_free)}元")
+    if inc.max_raise_ratio is not None:
+        if inc.cap_base is not None:
+            limit = fen(inc.cap_base * inc.max_raise_ratio)
+            if total > limit:
+                total = limit
+                words.append(
+                    f"累计不超过大病封顶线{inc.cap_base}元的{inc.max_raise_ratio}：{limit}元"
+                )
+        else:
+            words.append(
+                f"累计提高额不超过当地大病原封顶线的{inc.max_raise_ratio}（封顶线以当地为准）"
+            )
+    return fen(total), Reason("；".join(words), inc.source)
+
+
+def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Result:
+    """All contribution terms for one person and 参保年度 (see the module docstring)."""
+    if py.back_years_paid < 0:
+        raise ValidationError({"back_years_paid": "补缴年数不能为负数"})
+    if py.born_on is not None and py.born_on > py.paid_on:
+        raise ValidationError({"paid_on": "缴费日期早于出生日期，请核对"})
+    if py.last_insured_year is not None and py.last_insured_year >= py.year:
+        raise ValidationError({"last_insured_year": "上次参保年度应早于本参保年度"})
+    pays, sub_amount, amount_why, dept, kind = amount_due(terms, py, policy_id)
+    waiting, benefits_from, counted, waiting_why = _waiting(terms, py)
+    benefits_to = dt.date(py.year, 12, 31)
+    reasons = {"amount_due": amount_why, "waiting": waiting_why}
+    reasons["benefits_to"] = Reason("待遇期至参保年度末（12月31日）", terms.period.source)
+    if benefits_from > benefits_to:
+        reasons["benefits_from"] = Reason(
+            "等待期结束已超出本参保年度，本年度不享受待遇", waiting_why.source
+        )
+    else:
+        reasons["benefits_from"] = waiting_why
+    if py.continuous_years_before is not None:
+        cont_before = py.continuous_years_before
+    elif py.last_insured_year == py.year - 1:
+        cont_before = 1
+    else:
+        cont_before = 0
+    # the year being paid continues the run only when it follows the previous year
+    cont = cont_before + 1 if py.last_insured_year == py.year - 1 else 1
+    reasons["continuous_years"] = Reason(
+        f"截至{py.year}年连续参保{cont}年" + ("（断保后重新计算）" if cont == 1 else ""),
+        terms.incentive.source if terms.incentive else terms.source,
+    )
+    raise_amt, raise_why = incentive_raise(terms, cont, py.claim_free_years, py.year)
+    if raise_why is not None:
+        reasons["incentive_raise"] = raise_why
+    return Result(
+        policy_id=policy_id,
+        year=py.year,
+        phase=phase_of(terms, py.paid_on),
+        amount_due=pays,
+        individual=terms.individual,
+        subsidy=terms.subsidy,
+        subsidized_amount=sub_amount,
+        subsidized_by=dept,
+        subsidy_kind=kind,
+        waiting_unit="months" if terms.waiting.rule == "months" else "days",
+        waiting=waiting,
+        waiting_from=counted,
+        benefits_from=benefits_from,
+        benefits_to=benefits_to,
+        continuous_years=cont,
+        incentive_raise=raise_amt,
+        reasons=reasons,
+    )
+
+
+CASE_KEYS = {
+    "category",
+    "year",
+    "paid_on",
+    "born_on",
+    "last_insured_year",
+    "continuous_before",
+    "back_years_paid",
+    "left_employee_insurance_on",
+    "continuous_years_before",
+    "claim_free_years",
+}
+
+
+def _case_date(given: dict, key: str, required: bool = False) -> dt.date | None:
+    v = given.get(key)
+    if v is None:
+        if required:
+            raise ValidationError({key: f"缺少 {key}"})
+        return None
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise ValidationError({key: f"{key} 不是日期（YYYY-MM-DD）：{v!r}"}) from None
+
+
+def _case_int(given: dict, key: str, default: int | None = None) -> int | None:
+    v = given.get(key, default)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValidationError({key: f"{key} 必须是整数：{v!r}"})
+    return v
+
+
+def person_year_from_case(given: dict) -> PersonYear:
+    """A :class:`PersonYear` from a JSON object shaped like the ``given`` of the acceptance
+    ``enrollment`` cases. ``continuous_before: true`` means insured in the previous year
+    (``last_insured_year = year - 1``); ``false`` without ``last_insured_year`` means no
+    insured year is known."""
+    if not isinstance(given, dict):
+        raise ValidationError({"_": "输入必须是 JSON 对象"})
+    unknown = sorted(set(given) - CASE_KEYS)
+    if unknown:
+        raise ValidationError({unknown[0]: f"未知字段 {unknown[0]}"})
+    category = given.get("category")
+    if not isinstance(category, str) or not category:
+        raise ValidationError({"category": "缺少 category"})
+    year = _case_int(given, "year")
+    if year is None:
+        raise ValidationError({"year": "缺少 year"})
+    last = _case_int(given, "last_insured_year")
+    cont = given.get("continuous_before")
+    if cont is not None and not isinstance(cont, bool):
+        raise ValidationError({"continuous_before": "continuous_before 必须是 true/false"})
+    if "last_insured_year" not in given and cont is True:
+        last = year - 1
+    if cont is False and last == year - 1:
+        raise ValidationError({"continuous_before": "与 last_insured_year 矛盾"})
+    return PersonYear(
+        category=category,
+        year=year,
+        paid_on=_case_date(given, "paid_on", required=True),
+        born_on=_case_date(given, "born_on"),
+        last_insured_year=last,
+        back_years_paid=_case_int(given, "back_years_paid", 0),
+        left_employee_insurance_on=_case_date(given, "left_employee_insurance_on"),
+        continuous_years_before=_case_int(given, "continuous_years_before"),
+        claim_free_years=_case_int(given, "claim_free_years", 0),
+    )
