@@ -637,7 +637,7 @@ def get_household(store: Store, household_id: str) -> dict | None:
             return None
         hh["members"] = store.query(
             "SELECT * FROM person WHERE household_id = ?"
-            " ORDER BY relation != 'head', created_at, name",
+            " ORDER BY relation != 'head', relation != 'spouse', birth_date, name",
             (household_id,),
         )
     return hh
