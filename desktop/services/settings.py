@@ -1,0 +1,195 @@
+"""Desk settings a supervisor edits in the app: the county server's address, the default
+printer and paper, and the service point's details.
+
+Stored in the ``settings`` table (key → text) and the ``service_point`` row, so they live
+in the store, survive crashes and travel with backups. Every change is one write
+transaction with its audit entry (``settings.update``: before/after of the changed keys).
+
+Keys other areas read (use the constants, or :func:`get_settings`):
+
+* ``county.server_url`` — where sync registers and pushes (issue 6 keeps the URL of a
+  registered device in ``sync_device``; a change here updates that row in the same
+  transaction so the two never disagree);
+* ``print.printer`` — default printer name ('' = the system's default printer);
+* ``print.paper`` — ``A4`` or ``A5``;
+* ``service_point.phone`` / ``service_point.address`` — printed on receipts and notices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, replace
+from urllib.parse import urlsplit
+
+from desktop.core.errors import ValidationError
+from desktop.core.names import clean_free_text, normalize_name
+from desktop.services.context import Actor
+from desktop.store import Store
+from desktop.store.journal import record_change
+
+KEY_COUNTY_URL = "county.server_url"
+KEY_PRINTER = "print.printer"
+KEY_PAPER = "print.paper"
+KEY_SP_PHONE = "service_point.phone"
+KEY_SP_ADDRESS = "service_point.address"
+
+PAPERS = {"A4": "A4（210×297 毫米）", "A5": "A5（148×210 毫米）"}
+DEFAULT_PAPER = "A4"
+URL_MAX = 200
+PRINTER_MAX = 200
+ADDRESS_MAX = 100
+_PHONE_RE = re.compile(r"^[0-9][0-9\- ]{5,18}[0-9]$")
+
+# editable field → settings key (the service point's name lives in its own table)
+_KEYS = {
+    "county_url": KEY_COUNTY_URL,
+    "printer": KEY_PRINTER,
+    "paper": KEY_PAPER,
+    "sp_phone": KEY_SP_PHONE,
+    "sp_address": KEY_SP_ADDRESS,
+}
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    county_url: str = ""
+    printer: str = ""  # '' = system default
+    paper: str = DEFAULT_PAPER
+    sp_name: str = ""
+    sp_phone: str = ""
+    sp_address: str = ""
+    # county-issued, shown but not edited here (they are part of every receipt number)
+    sp_code: str = ""
+    sp_region_code: str = ""
+    sp_device_no: int = 1
+
+    def editable(self) -> dict[str, str]:
+        d = asdict(self)
+        return {k: d[k] for k in (*_KEYS, "sp_name")}
+
+
+def get_settings(store: Store) -> DeskSettings:
+    rows = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM settings")}
+    sp = store.query_one("SELECT name, code, region_code, device_no FROM service_point LIMIT 1") or {}
+    paper = rows.get(KEY_PAPER, DEFAULT_PAPER)
+    return DeskSettings(
+        county_url=rows.get(KEY_COUNTY_URL, ""),
+        printer=rows.get(KEY_PRINTER, ""),
+        paper=paper if paper in PAPERS else DEFAULT_PAPER,
+        sp_name=sp.get("name", ""),
+        sp_phone=rows.get(KEY_SP_PHONE, ""),
+        sp_address=rows.get(KEY_SP_ADDRESS, ""),
+        sp_code=sp.get("code", ""),
+        sp_region_code=sp.get("region_code", ""),
+        sp_device_no=int(sp.get("device_no", 1) or 1),
+    )
+
+
+def validate_url(text: str | None, field: str = "county_url") -> str:
+    url = (text or "").strip()
+    if not url:
+        return ""  # not configured yet: the desk works offline
+    problem = None
+    if len(url) > URL_MAX:
+        problem = f"地址过长（最多{URL_MAX}个字符）"
+    elif any(ch.isspace() for ch in url) or not url.isascii():
+        problem = "地址中不能有空格或中文字符"
+    else:
+        parts = urlsplit(url)
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problem = "地址应以 http:// 或 https:// 开头，例如 https://ybj.example.gov.cn"
+        elif not port_ok:
+            problem = "端口号应为1-65535"
+        elif parts.query or parts.fragment or parts.username or parts.password:
+            problem = "地址中不应包含“?”“#”或用户名、密码"
+    if problem:
+        raise ValidationError({field: problem})
+    return url.rstrip("/")
+
+
+def validate(values: dict[str, str]) -> dict[str, str]:
+    """Check the editable fields; returns them cleaned. Raises ValidationError with one
+    Chinese message per wrong field (nothing is written)."""
+    errors: dict[str, str] = {}
+    out: dict[str, str] = {}
+
+    def check(field: str, fn) -> None:
+        try:
+            out[field] = fn()
+        except ValidationError as e:
+            errors.update(e.errors)
+
+    check("county_url", lambda: validate_url(values.get("county_url")))
+    check(
+        "printer",
+        lambda: clean_free_text(
+            values.get("printer"), field="printer", label="打印机名称", limit=PRINTER_MAX
+        ),
+    )
+    paper = (values.get("paper") or "").strip().upper()
+    if paper not in PAPERS:
+        errors["paper"] = "纸张只能选 A4 或 A5"
+    out["paper"] = paper
+    check("sp_name", lambda: normalize_name(values.get("sp_name"), field="sp_name", label="服务点名称"))
+    phone = (values.get("sp_phone") or "").strip()
+    if phone and not _PHONE_RE.match(phone):
+        errors["sp_phone"] = "联系电话只能包含数字和“-”，7-20位，例如 0351-1234567"
+    out["sp_phone"] = phone
+    check(
+        "sp_address",
+        lambda: clean_free_text(
+            values.get("sp_address"), field="sp_address", label="服务点地址", limit=ADDRESS_MAX
+        ),
+    )
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def update_settings(store: Store, actor: Actor, values: dict[str, str]) -> DeskSettings:
+    """Save the settings a supervisor changed (one transaction, audited). Fields missing
+    from ``values`` keep their current value. Returns the settings now in force."""
+    actor.require_supervisor("修改系统设置")
+    current = get_settings(store)
+    merged = {**current.editable(), **{k: v for k, v in values.items() if v is not None}}
+    clean = validate(merged)
+    before = current.editable()
+    changed = {k: v for k, v in clean.items() if before.get(k) != v}
+    if not changed:
+        return current
+    with store.write() as db:
+        for field, value in changed.items():
+            if field == "sp_name":
+                continue
+            db.conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_KEYS[field], value),
+            )
+        if "sp_name" in changed:
+            if db.conn.execute("SELECT COUNT(*) FROM service_point").fetchone()[0] == 0:
+                raise ValidationError({"sp_name": "尚未完成服务点设置"})
+            db.conn.execute("UPDATE service_point SET name = ?", (changed["sp_name"],))
+        if "county_url" in changed and changed["county_url"] and _has_registered_device(db):
+            db.conn.execute("UPDATE sync_device SET server_url = ?", (changed["county_url"],))
+        record_change(
+            db,
+            operator_id=actor.operator_id,
+            action="settings.update",
+            entity="settings",
+            entity_id="desk",
+            before={k: before.get(k) for k in changed},
+            after=changed,
+        )
+    return replace(current, **changed)
+
+
+def _has_registered_device(db) -> bool:
+    exists = db.conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_device'"
+    ).fetchone()
+    return bool(exists) and db.conn.execute("SELECT COUNT(*) FROM sync_device").fetchone()[0] > 0
