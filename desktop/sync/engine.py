@@ -186,7 +186,9 @@ class SyncEngine:
             self.creds.get("probe")  # fail before the one-time code is spent
         except CredentialError as e:
             raise errors.CredentialMissing(str(e)) from e
+        # a person is waiting at the screen: two tries, not the sync's patient backoff
         t = self._transport(server_url)
+        t.retry = RetryPolicy(attempts=2, base_delay=min(self.retry.base_delay, 0.5))
         req = sp.RegisterRequest(
             code=code, device_name=name or device_name(), app_version=__version__
         )
@@ -198,6 +200,8 @@ class SyncEngine:
                     (e.message + "。" if e.message else "") + errors.RegistrationFailed.default
                 ) from e
             raise self._map(e) from e
+        finally:
+            t.retry = self.retry
         resp = sp.RegisterResponse.from_dict(doc)
         try:
             self.creds.set(f"device:{resp.device_id}", resp.credential)

@@ -1,0 +1,93 @@
+"""``township-desk register-device`` and ``township-desk sync`` (technicians, scheduled
+tasks). Exit code 0 on success, 1 when the sync failed, 2 when the PC is not registered."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "register-device",
+        help="把本机注册到县医保服务器（用县医保局发放的一次性注册码）",
+        description="把本机注册到县医保服务器。设备凭证保存在系统凭据库（钥匙串）中。",
+    )
+    p.add_argument(
+        "--server", required=True, help="县医保服务器地址，例如 https://ybj.example.gov.cn"
+    )
+    p.add_argument("--code", required=True, help="一次性注册码，例如 7KQM-X2PD-9TZR")
+    p.set_defaults(func=cmd_register)
+
+    s = sub.add_parser(
+        "sync",
+        help="同步一次：上传本机待上传的记录，下载县里的数据",
+        description="同步一次并打印一行结果。失败时退出码非零（1 同步失败，2 本机未注册）。",
+    )
+    s.add_argument(
+        "--operator", default=None, help="以此操作员用户名记录本次同步（默认：定时同步）"
+    )
+    s.set_defaults(func=cmd_sync)
+
+
+def _actor(store, username: str | None):
+    if not username:
+        return None
+    from desktop.services.auth import service_point_id
+    from desktop.services.context import Actor
+
+    row = store.query_one(
+        "SELECT id, username, display_name, role FROM operator WHERE username = ? AND active = 1",
+        (username,),
+    )
+    if row is None:
+        raise SystemExit(f"找不到操作员“{username}”")
+    return Actor(
+        row["id"], row["username"], row["display_name"], row["role"], service_point_id(store) or ""
+    )
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from desktop.cli import data_dir_of, open_store_for
+    from desktop.services import sync as sync_service
+    from desktop.sync.errors import SyncError
+
+    store = open_store_for(args)
+    try:
+        result = sync_service.register_device(
+            store, data_dir_of(args), args.server, args.code, actor=None
+        )
+    except SyncError as e:
+        print(f"注册失败：{e.message}（代码 {e.code}）", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    sp = result["service_point"]
+    print(
+        f"注册成功：本机已注册到 {result['server_url']}，服务点 {sp['name']}（{sp['code']}），"
+        f"设备号 {result['device_id']}。设备凭证已保存在系统凭据库。"
+    )
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from desktop.cli import data_dir_of, open_store_for
+    from desktop.services import sync as sync_service
+    from desktop.sync.errors import NotRegistered, SyncError
+
+    store = open_store_for(args)
+    try:
+        summary = sync_service.run_sync(
+            store, data_dir_of(args), _actor(store, args.operator), trigger="cli"
+        )
+    except NotRegistered as e:
+        print(f"同步失败：{e.message}（代码 {e.code}）", file=sys.stderr)
+        return 2
+    except SyncError as e:
+        pending = sync_service.status(store)["pending"]
+        print(f"同步失败：{e.message}（代码 {e.code}；待上传 {pending} 条）", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(summary.line())
+    return 0

@@ -1,0 +1,156 @@
+"""Sync as the GUI and the CLI see it: register this PC, run one sync, the state for the
+status bar, the conflict inbox. The work itself is in ``desktop/sync`` (no Qt)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from desktop.services.context import Actor
+from desktop.store import Store
+from desktop.store import syncstate as st
+from desktop.store.journal import record_change
+from desktop.sync.engine import SyncEngine, SyncSummary
+from desktop.sync.transport import RetryPolicy
+
+DEFAULT_INTERVAL_MINUTES = 10
+STATE_LABELS = {
+    "never": "尚未同步",
+    "ok": "已是最新",
+    "failed": "同步失败",
+    "offline": "离线",
+    "syncing": "同步中",
+    "unregistered": "未注册",
+}
+ROW_STATE_LABELS = {"pending": "待上传", "confirmed": "已确认", "local": "仅本机"}
+
+
+def engine_for(
+    store: Store,
+    data_dir: str | Path,
+    actor: Actor | None,
+    *,
+    retry: RetryPolicy | None = None,
+    **kw,
+) -> SyncEngine:
+    return SyncEngine(
+        store,
+        data_dir,
+        operator_id=actor.operator_id if actor else "scheduled-task",
+        operator_name=actor.display_name if actor else "定时同步",
+        retry=retry,
+        **kw,
+    )
+
+
+def register_device(
+    store: Store, data_dir: str | Path, server_url: str, code: str, *, actor: Actor | None
+) -> dict:
+    """Register this PC with the county (a supervisor at the window, or a technician at the
+    command line when ``actor`` is None)."""
+    if actor is not None:
+        actor.require_supervisor("注册本机到县医保服务器")
+    engine = engine_for(store, data_dir, actor)
+    try:
+        result = engine.register(server_url, code)
+    finally:
+        engine.close()
+    with store.write() as db:
+        record_change(
+            db,
+            operator_id=actor.operator_id if actor else None,
+            action="sync.register_device",
+            entity="sync_device",
+            entity_id=result["device_id"],
+            before=None,
+            after={"server_url": result["server_url"], "service_point": result["service_point"]},
+        )
+    return result
+
+
+def run_sync(
+    store: Store,
+    data_dir: str | Path,
+    actor: Actor | None,
+    *,
+    trigger: str = "manual",
+    progress: Callable[[int, int, str], None] | None = None,
+    cancel: threading.Event | None = None,
+    retry: RetryPolicy | None = None,
+    **kw,
+) -> SyncSummary:
+    engine = engine_for(store, data_dir, actor, retry=retry, **kw)
+    try:
+        return engine.sync(trigger=trigger, progress=progress, cancel=cancel)
+    finally:
+        engine.close()
+
+
+def status(store: Store) -> dict:
+    """What the status bar and the 同步 page show."""
+    dev = st.device(store)
+    last = store.setting("last_sync_at")
+    err = store.setting("last_sync_error")
+    run = store.query_one("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1")
+    if dev is None:
+        state = "unregistered"
+    elif run and run["outcome"] == "failed":
+        state = "offline" if (run["message"] or "").startswith("E-SYNC-OFFLINE") else "failed"
+    elif last:
+        state = "ok"
+    else:
+        state = "never"
+    return {
+        "state": state,
+        "state_label": STATE_LABELS[state],
+        "registered": dev is not None,
+        "server_url": dev["server_url"] if dev else None,
+        "county_url": store.setting("county.server_url"),
+        "service_point_code": dev["service_point_code"] if dev else None,
+        "device_id": dev["device_id"] if dev else None,
+        "last_sync_at": last,
+        "last_error": err if state in ("failed", "offline") else None,
+        "pending": st.pending_count(store),
+        "inbox_open": store.query_one(
+            "SELECT COUNT(*) AS n FROM sync_inbox WHERE resolved_at IS NULL"
+        )["n"],
+    }
+
+
+def bar_state(s: dict) -> str:
+    """Map a status to the main window's status-bar states."""
+    return {"unregistered": "never"}.get(s["state"], s["state"])
+
+
+def inbox(store: Store, *, include_resolved: bool = False) -> list[dict]:
+    return st.inbox(store, include_resolved=include_resolved)
+
+
+def resolve_inbox_item(store: Store, actor: Actor, item_id: str) -> bool:
+    """The clerk has done what the item asked; audited."""
+    with store.write() as db:
+        ok = st.resolve_inbox(db, item_id, actor.operator_id)
+        if ok:
+            record_change(
+                db,
+                operator_id=actor.operator_id,
+                action="sync.inbox_resolved",
+                entity="sync_inbox",
+                entity_id=item_id,
+                before=None,
+                after={"resolved": True},
+            )
+    return ok
+
+
+def row_state(store: Store, entity: str, entity_id: str) -> str:
+    """待上传 / 已确认 / 仅本机 for a row on screen."""
+    return ROW_STATE_LABELS[st.row_state(store, entity, entity_id)]
+
+
+def interval_minutes(store: Store) -> int:
+    try:
+        return max(1, int(store.setting("sync_interval_minutes") or DEFAULT_INTERVAL_MINUTES))
+    except ValueError:
+        return DEFAULT_INTERVAL_MINUTES

@@ -1,0 +1,90 @@
+"""The 同步 page: state, pending count, registration field errors, the inbox and its
+“已处理” button, the status bar signal. (Sync against a real county: test_sync_e2e.py.)"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def page(qtbot, store, admin, data_dir, mem_keyring):
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.sync import Page
+
+    create_qapplication()
+    ctx = make_context(store, admin, data_dir)
+    statuses: list[dict] = []
+    ctx.events.sync_status.connect(statuses.append)
+    p = Page(ctx)
+    p.statuses = statuses
+    qtbot.addWidget(p)
+    p.show()
+    qtbot.waitUntil(lambda: bool(p.status))
+    yield p
+    p.timer.stop()
+    ctx.tasks.shutdown()
+
+
+def test_unregistered_page_says_so_and_offers_registration(page, qtbot):
+    assert page.state_label.text() == "未注册"
+    assert page.server_label.text() == "本机尚未注册"
+    assert page.reg_box.isVisible()
+    assert not page.sync_button.isEnabled()
+    assert page.start_sync("manual") is False
+    assert "尚未注册" in page.message.text()
+    assert page.statuses and page.statuses[-1]["state"] == "never"
+
+
+def test_registration_fields_are_checked_before_anything_is_sent(page, qtbot):
+    page.reg_button.click()
+    assert "服务器地址" in page.reg_error.text()
+    page.server_edit.setText("ftp://county")
+    page.code_edit.setText("ABCD")
+    page.reg_button.click()
+    qtbot.waitUntil(lambda: "http://" in page.reg_error.text(), timeout=5000)
+    assert page.ctx.store.query_one("SELECT COUNT(*) AS n FROM sync_device")["n"] == 0
+
+
+def test_unreachable_server_gives_a_chinese_error(page, qtbot):
+    page.server_edit.setText("http://127.0.0.1:9")  # nothing listens on the discard port
+    page.code_edit.setText("ABCD-EFGH")
+    page.reg_button.click()
+    qtbot.waitUntil(lambda: "连不上" in page.reg_error.text(), timeout=60000)
+    assert page.reg_box.isVisible()
+
+
+def test_inbox_lists_items_and_marks_them_done(page, qtbot):
+    from desktop.store import syncstate as st
+
+    with page.ctx.store.write() as db:
+        st.add_inbox(
+            db,
+            id="n1",
+            kind="double_enrollment",
+            title="张三 2027年度在两个服务点参保",
+            action="请联系参保人确认在哪个服务点参保",
+        )
+    page.refresh()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)
+    assert page.table.item(0, 1).text() == "重复参保"
+    assert "两个服务点" in page.table.item(0, 2).text()
+    assert "联系参保人" in page.table.item(0, 3).text()
+    assert page.table.item(0, 4).text() == "待处理"
+    assert "未处理 1 条" in page.inbox_title.text()
+    page.table.selectRow(0)
+    page.resolve_button.click()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 0)
+    page.show_resolved.setChecked(True)
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)
+    assert page.table.item(0, 4).text() == "已处理"
+    audit = page.ctx.store.query_one(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'sync.inbox_resolved'"
+    )
+    assert audit["n"] == 1
+
+
+def test_resolve_without_selection_tells_the_clerk(page):
+    page.resolve_button.click()
+    assert "选中" in page.message.text()
