@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         ctx.events.open_page.connect(self._open_page_request)
         self.nav.setCurrentRow(0)
         self.refresh_pending()
+        self.page("sync")  # issue 6: the 同步 page runs the start-up and periodic sync
 
     # ---- menu and pages -------------------------------------------------------------
     def _build_menu(self) -> None:

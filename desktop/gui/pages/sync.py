@@ -58,6 +58,7 @@ class Page(QWidget):
         self.ctx = ctx
         self.job = None
         self.status: dict = {}
+        self._startup_sync = bool(ctx.extras.get("sync_on_startup", True))
         self._build()
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.start_sync("timer"))
@@ -221,6 +222,10 @@ class Page(QWidget):
             self.tr("冲突与通知（未处理 {n} 条）").format(n=status["inbox_open"])
         )
         self._publish(state)
+        if self._startup_sync:
+            self._startup_sync = False
+            if status["registered"]:
+                self.start_sync("startup")
 
     def _publish(self, state: str, message: str = "") -> None:
         s = self.status
