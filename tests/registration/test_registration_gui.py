@@ -1,0 +1,229 @@
+"""pytest-qt: the registration page driven from the keyboard, as a clerk would."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.services import registration as reg
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def ctx(qtbot, store, clerk, data_dir):
+    from desktop.gui.app import create_qapplication, make_context
+
+    create_qapplication()
+    c = make_context(store, clerk, data_dir)
+    yield c
+    c.tasks.shutdown()
+
+
+@pytest.fixture
+def page(qtbot, ctx):
+    from desktop.gui.pages.registration import Page
+
+    p = Page(ctx)
+    qtbot.addWidget(p)
+    p.resize(1200, 700)
+    p.show()
+    qtbot.waitUntil(lambda: p.village.count() >= 3)
+    return p
+
+
+def settle(qtbot, ctx):
+    qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+
+
+def type_text(qtbot, widget, text):
+    """Type like a clerk: ASCII as key clicks, Chinese through the input method (an IME
+    commits the characters; QTest cannot click non-ASCII keys)."""
+    widget.setFocus()
+    for chunk in re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]+", text):
+        if chunk.isascii():
+            qtbot.keyClicks(widget, chunk)
+        else:
+            ev = QInputMethodEvent("", [])
+            ev.setCommitString(chunk)
+            QApplication.sendEvent(widget, ev)
+
+
+def type_into(qtbot, widget, text):
+    widget.setFocus()
+    widget.selectAll()
+    type_text(qtbot, widget, text)
+
+
+def choose(qtbot, combo, label):
+    """Pick a combo entry from the keyboard (arrow keys)."""
+    combo.setFocus()
+    idx = combo.findText(label)
+    assert idx >= 0, label
+    while combo.currentIndex() != idx:
+        qtbot.keyClick(combo, Qt.Key.Key_Down if combo.currentIndex() < idx else Qt.Key.Key_Up)
+
+
+def fill_member(qtbot, page, name, cert_no):
+    type_into(qtbot, page.inputs["name"], name)
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Tab)  # → 证件类型
+    qtbot.keyClick(page.focusWidget(), Qt.Key.Key_Tab)  # → 证件号码
+    assert page.focusWidget() is page.inputs["cert_no"]
+    qtbot.keyClicks(page.inputs["cert_no"], cert_no)
+    qtbot.keyClick(page.inputs["cert_no"], Qt.Key.Key_Tab)  # editingFinished: derive sex/birth
+
+
+def answer_modal(qtbot, button_text):
+    """Click ``button_text`` in the next modal dialog (runs while the dialog is open)."""
+    seen = {}
+
+    def click():
+        w = QApplication.activeModalWidget()
+        if isinstance(w, QMessageBox):
+            seen["text"] = w.text()
+            for b in w.buttons():
+                if b.text() == button_text:
+                    b.click()
+                    return
+        QTimer.singleShot(20, click)
+
+    QTimer.singleShot(20, click)
+    return seen
+
+
+def test_clerk_registers_a_household_and_finds_it_again(qtbot, page, ctx, store, idno):
+    head_id, wife_id = idno("1962-05-04", 11, "male"), idno("1964-08-09", 12, "female")
+    choose(qtbot, page.village, "西村")
+    qtbot.keyClick(page.village, Qt.Key.Key_Tab)
+    assert page.focusWidget() is page.hh_address
+    type_text(qtbot, page.hh_address, "西村西巷7号")
+    fill_member(qtbot, page, "张三丰", head_id)
+    assert page.inputs["sex"].currentData() == "male"
+    assert page.inputs["birth_date"].text() == "1962-05-04"
+    qtbot.keyClick(page.focusWidget(), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert page.current == 1 and page.focusWidget() is page.inputs["name"]
+    fill_member(qtbot, page, "李梅", wife_id)
+    assert page.inputs["relation"].currentData() == "spouse"
+    qtbot.keyClick(page.inputs["phone"], Qt.Key.Key_Return)  # Enter saves
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+
+    rows = store.query("SELECT name, relation, cert_no, household_id FROM person ORDER BY name")
+    assert {(r["name"], r["relation"]) for r in rows} == {("张三丰", "head"), ("李梅", "spouse")}
+    hh = store.query_one("SELECT * FROM household")
+    assert hh["address"] == "西村西巷7号"
+    assert (
+        store.query_one("SELECT name FROM village WHERE id = ?", (hh["village_id"],))["name"]
+        == "西村"
+    )
+    assert "已保存" in page.message.text() and "编辑家庭户" in page.mode_label.text()
+
+    # Esc gives a blank form for the next household
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Escape)
+    assert page.household is None and page.inputs["name"].text() == ""
+
+    # find by ID number typed/scanned into the search box, ending with Enter: jumps to the person
+    page.focus_search()
+    qtbot.keyClicks(page.search_box, head_id)
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert page.inputs["name"].text() == "张三丰"
+    assert page.household["id"] == hh["id"]
+
+    # by a 2-character name
+    page.focus_search()
+    type_text(qtbot, page.search_box, "李梅")
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert page.results.rowCount() == 1 and page.results.item(0, 0).text() == "李梅"
+    qtbot.keyClick(page.results, Qt.Key.Key_Return)  # open from the results
+    settle(qtbot, ctx)
+    assert page.inputs["name"].text() == "李梅"
+
+    # by pinyin initials
+    page.focus_search()
+    qtbot.keyClicks(page.search_box, "zsf")
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert page.results.item(0, 0).text() == "张三丰"
+    assert head_id in page.results.item(0, 2).text()
+
+
+def test_wrong_id_number_gets_a_message_at_the_field_and_nothing_is_saved(qtbot, page, ctx, store):
+    before = store.query_one("SELECT COUNT(*) AS n FROM audit_log")["n"]
+    choose(qtbot, page.village, "东村")
+    fill_member(qtbot, page, "王五", "110105194912310021")
+    assert "校验码" in page.m_form.error_text("cert_no")  # shown as soon as it is typed
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert "第18位校验码不正确" in page.m_form.error_text("cert_no")
+    assert "未保存" in page.message.text()
+    assert page.focusWidget() is page.inputs["cert_no"]
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 0
+    assert store.query_one("SELECT COUNT(*) AS n FROM audit_log")["n"] == before
+
+
+def test_missing_village_and_sex_mismatch_are_shown_beside_their_fields(
+    qtbot, page, ctx, store, idno
+):
+    fill_member(qtbot, page, "赵六", idno("1990-01-01", 3, "male"))
+    choose(qtbot, page.inputs["sex"], "女")
+    qtbot.keyClick(page.inputs["sex"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert "请选择村" in page.hh_form.error_text("village_id")
+    assert "身份证号第17位表示男" in page.m_form.error_text("sex")
+    assert page.focusWidget() is page.village
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 0
+
+
+def test_warning_before_a_second_record_with_the_same_id_number(
+    qtbot, page, ctx, store, clerk, idno
+):
+    number = idno("1970-03-03", 21, "male")
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    reg.create_household(store, clerk, {"village_id": east}, [{"name": "孙七", "cert_no": number}])
+    choose(qtbot, page.village, "西村")
+    fill_member(qtbot, page, "孙七", number)
+    seen = answer_modal(qtbot, "不保存")
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: "已登记" in page.message.text())
+    assert "孙七" in seen["text"] and "东村" in seen["text"]
+    assert "相同" in page.m_form.error_text("cert_no")
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 1
+
+    answer_modal(qtbot, "仍然保存")
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 2)
+    settle(qtbot, ctx)
+
+
+def test_edit_a_member_and_see_the_history(qtbot, page, ctx, store, clerk, idno):
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    done = reg.create_household(
+        store, clerk, {"village_id": east}, [{"name": "周八", "cert_no": idno("1980-02-02", 4)}]
+    )
+    page.open_item(done.person_ids[0])
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert page.inputs["name"].text() == "周八"
+    type_into(qtbot, page.inputs["phone"], "13512345678")
+    qtbot.keyClick(page.inputs["phone"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    row = store.query_one("SELECT phone, version FROM person WHERE id = ?", (done.person_ids[0],))
+    assert row == {"phone": "13512345678", "version": 2}
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: getattr(page, "history_dialog", None) is not None)
+    table = page.history_dialog.table
+    assert table.rowCount() == 2
+    assert table.item(0, 2).text() == "登记" and table.item(1, 2).text() == "修改"
+    assert "联系电话：（空） → 13512345678" in table.item(1, 3).text()
+    assert table.item(1, 1).text() == "李经办"
+    page.history_dialog.close()

@@ -1,0 +1,94 @@
+"""First-run set-up wizard and operator log-in dialog."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtWidgets import QApplication, QDialog
+
+from desktop.services import setup
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture(autouse=True)
+def qapp_zh(qtbot):
+    from desktop.gui.app import create_qapplication
+
+    create_qapplication()
+
+
+def ime(widget, text):
+    widget.setFocus()
+    ev = QInputMethodEvent("", [])
+    ev.setCommitString(text)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_setup_wizard_refuses_bad_input_beside_the_fields(qtbot, store):
+    from desktop.gui.setup_wizard import SetupWizard
+
+    w = SetupWizard(store)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.keyClicks(w.region_code, "14012")
+    qtbot.keyClicks(w.code, "SP 01")
+    qtbot.keyClicks(w.password, "abc")
+    qtbot.keyClicks(w.password2, "abd")
+    w.username.clear()
+    qtbot.keyClick(w.password2, Qt.Key.Key_Return)
+    assert w.result() != QDialog.DialogCode.Accepted.value and w.actor is None
+    assert "请输入服务点名称" in w.sp_form.error_text("sp_name")
+    assert "6位数字" in w.sp_form.error_text("region_code")
+    assert "字母或数字" in w.sp_form.error_text("code")
+    assert "至少填写一个村" in w.sp_form.error_text("villages")
+    assert "用户名" in w.admin_form.error_text("username")
+    assert "不一致" in w.admin_form.error_text("password2")
+    assert "至少6位" in w.admin_form.error_text("password")
+    assert w.focusWidget() is w.sp_name
+    assert setup.needs_setup(store)
+    assert store.query_one("SELECT COUNT(*) AS n FROM audit_log")["n"] == 0
+
+
+def test_setup_wizard_creates_service_point_and_administrator(qtbot, store):
+    from desktop.gui.setup_wizard import SetupWizard
+
+    w = SetupWizard(store)
+    qtbot.addWidget(w)
+    w.show()
+    ime(w.sp_name, "示范乡卫生院")
+    qtbot.keyClicks(w.region_code, "140121")
+    qtbot.keyClicks(w.code, "sp01")
+    ime(w.villages, "东村\n西村\n\n南村")
+    ime(w.display_name, "王主管")
+    qtbot.keyClicks(w.password, "admin123")
+    qtbot.keyClicks(w.password2, "admin123")
+    qtbot.keyClick(w.password2, Qt.Key.Key_Return)
+    assert w.result() == QDialog.DialogCode.Accepted.value
+    assert w.actor is not None and w.actor.is_supervisor and w.actor.username == "admin"
+    sp = setup.service_point(store)
+    assert (sp["name"], sp["region_code"], sp["code"]) == ("示范乡卫生院", "140121", "SP01")
+    assert [v["name"] for v in setup.villages(store)] == sorted(["东村", "西村", "南村"])
+
+
+def test_login_dialog(qtbot, store, admin):
+    from desktop.gui.login import LoginDialog
+
+    d = LoginDialog(store, username="admin")
+    qtbot.addWidget(d)
+    d.show()
+    assert d.focusWidget() is d.password
+    qtbot.keyClicks(d.password, "wrong-password")
+    qtbot.keyClick(d.password, Qt.Key.Key_Return)
+    assert d.actor is None and d.result() != QDialog.DialogCode.Accepted.value
+    assert "用户名或密码不正确" in d.form.error_text("password")
+    assert d.password.text() == ""
+    qtbot.keyClick(d.password, Qt.Key.Key_Return)
+    assert "请输入密码" in d.form.error_text("password")
+    qtbot.keyClicks(d.password, "admin123")
+    qtbot.keyClick(d.password, Qt.Key.Key_Return)
+    assert d.result() == QDialog.DialogCode.Accepted.value
+    assert d.actor is not None and d.actor.operator_id == admin.operator_id
+    actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions[-2:] == ["operator.login_failed", "operator.login"]
