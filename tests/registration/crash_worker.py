@@ -1,0 +1,51 @@
+"""Child process for the crash-safety test: registers households in a loop and prints
+``OK <household_id> <person_id>...`` after each commit (flushed). Killed with SIGKILL
+by the test at random moments. Usage: crash_worker.py DATA_DIR SEED"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from desktop.services import registration as reg
+from desktop.services.demo import make_id
+from desktop.store import open_store
+
+
+def main() -> None:
+    data_dir, seed = sys.argv[1], int(sys.argv[2])
+    rnd = random.Random(seed)
+    store = open_store(data_dir)
+    from desktop.services.auth import login
+
+    actor = login(store, "clerk1", "clerk123")
+    village = store.query_one("SELECT id FROM village LIMIT 1")["id"]
+    print("READY", flush=True)
+    n = 0
+    while True:
+        n += 1
+        members = []
+        for i in range(rnd.randint(1, 3)):
+            sex = rnd.choice(["male", "female"])
+            birth = f"{rnd.randint(1940, 2020)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+            members.append(
+                {
+                    "name": rnd.choice(["张", "王", "李", "𠮷"]) + rnd.choice(["伟", "芳", "强"]),
+                    "relation": "head" if i == 0 else "son",
+                    "cert_no": make_id("140121", birth, rnd.randint(0, 99), sex),
+                    "address": f"进程{seed}第{n}户",
+                }
+            )
+        done = reg.create_household(
+            store,
+            actor,
+            {"village_id": village, "address": f"{seed}-{n}"},
+            members,
+            allow_duplicate=True,
+        )
+        sys.stdout.write("OK " + " ".join([done.household_id, *done.person_ids]) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
