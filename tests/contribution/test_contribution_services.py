@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sqlite3
 
 import pytest
 from openpyxl import load_workbook
@@ -124,7 +125,7 @@ def test_void_needs_supervisor_and_reason_and_keeps_row(store, clerk, admin, hou
     assert row["void_reason"] == "收错人了"
     ops = [r["op_type"] for r in store.query("SELECT op_type FROM outbox ORDER BY device_seq")]
     assert "payment.void" in ops
-    with pytest.raises(Exception):
+    with pytest.raises(sqlite3.DatabaseError, match="never deleted"):
         store.conn.execute("DELETE FROM payment WHERE id = ?", (pid,))
     y = next(
         r
