@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--documents", type=Path, metavar="DIR", help="用演示数据生成每种单据的 PDF 后退出"
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="自检：在临时目录建库、渲染每个页面、生成收据PDF后退出",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         if importlib.util.find_spec(name) is None:  # an area not yet installed in this build
@@ -66,14 +71,41 @@ def demo_actor(store):
     return seed_demo(store)
 
 
+def _store_sound(data_dir: Path, *, gui: bool) -> bool:
+    """Start-up integrity check (desktop.services.backup); when the store is damaged the GUI
+    offers to restore the last good backup, headless modes say so and stop."""
+    from desktop.services.backup import startup_check
+
+    check = startup_check(data_dir)
+    if check.ok:
+        return True
+    if not gui:
+        print(f"{check.message}\n（代码 {check.code}）")
+        return False
+    from desktop.gui.app import create_qapplication
+    from desktop.gui.operations import startup_gate
+
+    create_qapplication()
+    return startup_gate(data_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from desktop.logging_setup import setup_logging
+
+    setup_logging(args.data_dir)
+    if args.self_test:
+        from desktop.selftest import run_self_test
+
+        return run_self_test()
     if getattr(args, "func", None) is not None:
         return int(args.func(args) or 0)
 
-    store = open_store_for(args)
     data_dir = data_dir_of(args)
+    if not _store_sound(data_dir, gui=not (args.screenshots or args.documents)):
+        return 3
+    store = open_store_for(args)
     if args.screenshots or args.documents:
         actor = demo_actor(store)
         if args.documents:

@@ -120,6 +120,9 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
     ctx = make_context(store, actor, data_dir)
     window = MainWindow(ctx)
     window.show()
+    from desktop.gui.operations import DailyBackup
+
+    DailyBackup(ctx, window).start()  # today's automatic backup, then an hourly check
     return app.exec()
 
 

@@ -92,6 +92,9 @@ class MainWindow(QMainWindow):
         quit_act.setShortcut(QKeySequence("Ctrl+Q"))
         quit_act.triggered.connect(self.close)
         self.system_menu.addAction(quit_act)
+        from desktop.gui import operations
+
+        operations.install(self)  # 系统设置…, 备份与恢复…, 打开日志文件夹
 
     def page(self, key: str) -> QWidget:
         """The page widget for ``key``, created on first use."""
