@@ -1,0 +1,457 @@
+"""Registration benchmarks (issue 2). Run: .venv/bin/python bench/bench_registration.py
+
+1. Commit latency per registration (a household with its head, through the service:
+   validation, pinyin, rows, audit chain, outbox — one durable transaction) beside a bare
+   sqlite3 insert of the same household and person rows with the same durability
+   (WAL, synchronous=FULL, same schema and indexes).
+2. Search p50/p99 with 1,000,000 residents (bulk-built once, cached under /tmp).
+3. Cold start to the first window shown (the main window; and the log-in dialog)
+   beside a bare PySide6 window, each in a fresh subprocess.
+
+Options: --quick (fewer samples; 100k residents), --rebuild (rebuild the cached store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stdnum.cn import ric  # noqa: E402
+
+from desktop.core.names import pinyin_full, pinyin_initials  # noqa: E402
+from desktop.services import registration as reg  # noqa: E402
+from desktop.services.demo import make_id, seed_demo  # noqa: E402
+from desktop.store import open_store  # noqa: E402
+from desktop.store.journal import new_id, now_iso  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "township-bench"
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = list(
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国文斌宇浩凯健俊帆帅旭宁"
+    "龙林欣晨阳佳琳雪梅海波峰亮东鑫丹志新立成飞云春燕晶玲婷慧颖倩琴颖"
+)
+REGIONS = ["140121", "140122", "140123", "140181", "140105", "140106", "140107", "140108"]
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
+    return s[k]
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:.2f} ms"
+
+
+# ------------------------------------------------------------------ 1. commit latency
+
+
+def bench_commit(n: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-commit-"))
+    try:
+        store = open_store(tmp / "svc")
+        clerk = seed_demo(store)
+        village = store.query_one("SELECT id FROM village LIMIT 1")["id"]
+        rnd = random.Random(1)
+        people = []
+        for i in range(n):
+            birth = f"{rnd.randint(1940, 2020)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+            sex = rnd.choice(["male", "female"])
+            name = rnd.choice(SURNAMES) + rnd.choice(GIVEN) + rnd.choice(GIVEN)
+            people.append((name, make_id("140121", birth, i % 100, sex), f"东村{i}号"))
+        svc: list[float] = []
+        for name, cert, addr in people:
+            t = time.perf_counter()
+            reg.create_household(
+                store,
+                clerk,
+                {"village_id": village, "address": addr},
+                [{"name": name, "cert_no": cert}],
+                allow_duplicate=True,
+            )
+            svc.append(time.perf_counter() - t)
+        # the same rows, bare: same file layout, same schema and indexes, same pragmas
+        rows = store.query("SELECT * FROM household ORDER BY created_at LIMIT ?", (n + 20,))
+        persons = {p["household_id"]: p for p in store.query("SELECT * FROM person")}
+        fixed = {t: store.query(f"SELECT * FROM {t}") for t in ("service_point", "village")}
+        store.close()
+        bare_dir = tmp / "bare"
+        open_store(bare_dir).close()  # schema only
+        conn = sqlite3.connect(str(bare_dir / "desk.sqlite3"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        for table, trows in fixed.items():  # the villages the households point to
+            cols = list(trows[0])
+            conn.executemany(
+                f"INSERT INTO {table}({','.join(cols)}) VALUES ({','.join('?' * len(cols))})",
+                [[r[c] for c in cols] for r in trows],
+            )
+        bare: list[float] = []
+        hcols = list(rows[0])
+        pcols = [c for c in next(iter(persons.values())) if c != "created_by"]
+        hsql = f"INSERT INTO household({','.join(hcols)}) VALUES ({','.join('?' * len(hcols))})"
+        psql = f"INSERT INTO person({','.join(pcols)}) VALUES ({','.join('?' * len(pcols))})"
+        for h in rows:
+            p = persons.get(h["id"])
+            if p is None:
+                continue
+            t = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(hsql, [h[c] for c in hcols])
+            conn.execute(psql, [p[c] for c in pcols])
+            conn.execute("COMMIT")
+            bare.append(time.perf_counter() - t)
+        conn.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = {
+        "n": n,
+        "svc_p50": pct(svc, 50),
+        "svc_p99": pct(svc, 99),
+        "bare_p50": pct(bare, 50),
+        "bare_p99": pct(bare, 99),
+    }
+    out["ratio_p50"] = out["svc_p50"] / out["bare_p50"]
+    out["ratio_p99"] = out["svc_p99"] / out["bare_p99"]
+    return out
+
+
+# ------------------------------------------------------------------ 2. search at 1M
+
+
+def build_big_store(residents: int, rebuild: bool) -> Path:
+    folder = CACHE / f"registration-{residents}"
+    marker = folder / "complete"
+    if marker.exists() and not rebuild:
+        open_store(folder).close()  # apply any newer migrations
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    store = open_store(folder)
+    seed_demo(store)
+    villages = [v["id"] for v in store.query("SELECT id FROM village")]
+    clerk = store.query_one("SELECT id FROM operator WHERE username = 'clerk1'")["id"]
+    store.close()
+    conn = sqlite3.connect(str(folder / "desk.sqlite3"), isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    rnd = random.Random(42)
+    pinyin_cache: dict[str, tuple[str, str]] = {}
+    start = dt.date(1935, 1, 1)
+    days = (dt.date(2024, 12, 31) - start).days
+    now = now_iso()
+    t0 = time.perf_counter()
+    conn.execute("BEGIN")
+    hh_rows, p_rows = [], []
+    i = 0
+    while i < residents:
+        hid = new_id()
+        size = min(rnd.choice([1, 2, 3, 3, 4, 5]), residents - i)
+        surname = rnd.choice(SURNAMES)
+        head_id = None
+        for m in range(size):
+            # unique numbers: (region, birth day, sequence) from the counter
+            region = REGIONS[i % len(REGIONS)]
+            k = i // len(REGIONS)
+            birth = start + dt.timedelta(days=k % days)
+            seq = (k // days) * 2 + rnd.randint(0, 1)
+            body = f"{region}{birth:%Y%m%d}{seq:03d}"
+            cert = body + ric.calc_check_digit(body + "0")
+            name = (surname if m < 2 or rnd.random() < 0.8 else rnd.choice(SURNAMES)) + "".join(
+                rnd.choice(GIVEN) for _ in range(rnd.choice([1, 2, 2, 2]))
+            )
+            if name not in pinyin_cache:
+                pinyin_cache[name] = (pinyin_full(name), pinyin_initials(name))
+            full, ini = pinyin_cache[name]
+            pid = new_id()
+            head_id = head_id or pid
+            p_rows.append(
+                (
+                    pid,
+                    hid,
+                    "head" if m == 0 else "other",
+                    name,
+                    full,
+                    ini,
+                    cert,
+                    "male" if int(cert[16]) % 2 else "female",
+                    birth.isoformat(),
+                    region,
+                    now,
+                    now,
+                    clerk,
+                )
+            )
+            i += 1
+        hh_rows.append((hid, rnd.choice(villages), f"{rnd.randint(1, 99)}组", head_id, now, now))
+        if len(p_rows) >= 50_000:
+            _flush(conn, hh_rows, p_rows)
+            print(f"  built {i:,} residents ({time.perf_counter() - t0:.0f} s)", flush=True)
+    _flush(conn, hh_rows, p_rows)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    marker.write_text(f"{residents} residents built {dt.datetime.now().isoformat()}\n")
+    return folder
+
+
+def _flush(conn: sqlite3.Connection, hh_rows: list, p_rows: list) -> None:
+    conn.executemany(
+        "INSERT INTO household(id, village_id, address, head_person_id, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?)",
+        hh_rows,
+    )
+    conn.executemany(
+        "INSERT INTO person(id, household_id, relation, name, name_pinyin, name_initials,"
+        " cert_no, sex, birth_date, region_code, created_at, updated_at, created_by)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        p_rows,
+    )
+    hh_rows.clear()
+    p_rows.clear()
+
+
+def bench_search(residents: int, samples: int, rebuild: bool) -> dict:
+    folder = build_big_store(residents, rebuild)
+    store = open_store(folder)
+    total = store.query_one("SELECT COUNT(*) AS n FROM person")["n"]
+    rnd = random.Random(7)
+    ids = [
+        r["rowid"]
+        for r in store.query("SELECT rowid FROM person ORDER BY random() LIMIT ?", (samples,))
+    ]
+    sample = [
+        store.query_one(
+            "SELECT name, cert_no, name_pinyin, name_initials FROM person WHERE rowid=?", (r,)
+        )
+        for r in ids
+    ]
+    kinds = {
+        "ID number (18, exact)": [s["cert_no"] for s in sample],
+        "ID number prefix (10)": [s["cert_no"][:10] for s in sample],
+        "name, 1 character (surname)": [s["name"][0] for s in sample],
+        "name, 2 characters": [s["name"][:2] for s in sample],
+        "name, 3 characters": [
+            s["name"] if len(s["name"]) >= 3 else s["name"] + "伟" for s in sample
+        ],
+        "pinyin initials (zs)": [s["name_initials"][:2] for s in sample],
+        "full pinyin": [s["name_pinyin"] for s in sample],
+        "no match (name)": ["鑫" + rnd.choice(GIVEN) + "𠮷" for _ in sample],
+    }
+    results = {}
+    for kind, queries in kinds.items():
+        for q in queries[:20]:  # warm the page cache like a window that has been open a while
+            reg.search_persons(store, q)
+        times, found = [], 0
+        for q in queries:
+            t = time.perf_counter()
+            rows = reg.search_persons(store, q)
+            times.append(time.perf_counter() - t)
+            found += bool(rows)
+        results[kind] = {
+            "p50": pct(times, 50),
+            "p99": pct(times, 99),
+            "max": max(times),
+            "hit": found / len(queries),
+        }
+    store.close()
+    return {"residents": total, "samples": samples, "kinds": results}
+
+
+# ------------------------------------------------------------------ 3. cold start
+
+BARE_WINDOW = r"""
+import sys, time
+from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
+app = QApplication(sys.argv)
+w = QMainWindow(); w.setCentralWidget(QLabel("hello")); w.resize(1366, 740); w.show()
+while not (w.windowHandle() and w.windowHandle().isExposed()):
+    app.processEvents()
+app.processEvents()
+print("SHOWN", flush=True)
+"""
+
+APP_WINDOW = r"""
+import sys
+from pathlib import Path
+from desktop.gui.app import create_qapplication, make_context
+from desktop.store import open_store
+from desktop.services.demo import _actor
+data = Path(sys.argv[1]); which = sys.argv[2]
+app = create_qapplication()
+store = open_store(data)
+if which == "login":
+    from desktop.gui.login import LoginDialog
+    w = LoginDialog(store, username="clerk1")
+else:
+    from desktop.gui.main_window import MainWindow
+    w = MainWindow(make_context(store, _actor(store, "clerk1"), data))
+w.show()
+while not (w.windowHandle() and w.windowHandle().isExposed()):
+    app.processEvents()
+app.processEvents()
+print("SHOWN", flush=True)
+import os; os._exit(0)
+"""
+
+
+def _time_child(code: str, *args: str) -> float:
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    t = time.perf_counter()
+    p = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, env=env, cwd=ROOT, timeout=120
+    )
+    elapsed = time.perf_counter() - t
+    if b"SHOWN" not in p.stdout:
+        raise RuntimeError(p.stderr.decode()[-2000:])
+    return elapsed
+
+
+def bench_cold_start(runs: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-start-"))
+    try:
+        s = open_store(tmp)
+        seed_demo(s)
+        s.close()
+        _time_child(BARE_WINDOW)  # first run warms the OS file cache for everyone
+        bare = [_time_child(BARE_WINDOW) for _ in range(runs)]
+        main = [_time_child(APP_WINDOW, str(tmp), "main") for _ in range(runs)]
+        login = [_time_child(APP_WINDOW, str(tmp), "login") for _ in range(runs)]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = {
+        "runs": runs,
+        "bare": statistics.median(bare),
+        "main": statistics.median(main),
+        "login": statistics.median(login),
+    }
+    out["ratio_main"] = out["main"] / out["bare"]
+    out["ratio_login"] = out["login"] / out["bare"]
+    return out
+
+
+# ------------------------------------------------------------------ report
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def report(commit: dict, search: dict, start: dict) -> str:
+    lines = [
+        "# Registration benchmarks (issue 2)",
+        "",
+        f"Machine: {machine()}  ",
+        f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
+        "Command: `.venv/bin/python bench/bench_registration.py`",
+        "",
+        "## Commit latency per registration",
+        "",
+        f"{commit['n']} registrations, each a new household with its head, one durable "
+        "transaction (WAL, synchronous=FULL). The service validates the ID number, derives "
+        "pinyin, checks for duplicates and writes household + person + 2 hash-chained audit "
+        "entries + 2 outbox operations. The bare baseline inserts the same household and "
+        "person rows with plain sqlite3 into the same schema with the same pragmas.",
+        "",
+        "| | p50 | p99 |",
+        "|---|---|---|",
+        f"| service `create_household` | {ms(commit['svc_p50'])} | {ms(commit['svc_p99'])} |",
+        f"| bare sqlite3 insert | {ms(commit['bare_p50'])} | {ms(commit['bare_p99'])} |",
+        f"| ratio | {commit['ratio_p50']:.2f}× | {commit['ratio_p99']:.2f}× |",
+        "",
+        f"## Search with {search['residents']:,} residents",
+        "",
+        f"`search_persons(store, q)` (limit 50), {search['samples']} random queries per kind "
+        "drawn from the residents in the store; warm page cache (20 queries first). "
+        "Goal: p99 under 50 ms.",
+        "",
+        "| query | p50 | p99 | max | found |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, r in search["kinds"].items():
+        lines.append(
+            f"| {kind} | {ms(r['p50'])} | {ms(r['p99'])} | {ms(r['max'])} | {r['hit']:.0%} |"
+        )
+    lines += [
+        "",
+        "## Cold start to the first window shown",
+        "",
+        f"Median of {start['runs']} runs, each a fresh `python` subprocess (offscreen "
+        "platform), measured from spawning the process to the window being exposed.",
+        "",
+        "| | time | ratio to bare |",
+        "|---|---|---|",
+        f"| bare PySide6 window | {start['bare']:.2f} s | 1.00× |",
+        f"| log-in dialog (store opened, migrations checked) | {start['login']:.2f} s "
+        f"| {start['ratio_login']:.2f}× |",
+        f"| main window with the registration page | {start['main']:.2f} s "
+        f"| {start['ratio_main']:.2f}× |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--residents", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "registration.md")
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    residents = args.residents or (100_000 if args.quick else 1_000_000)
+    print("commit latency …", flush=True)
+    commit = bench_commit(100 if args.quick else 500)
+    print(commit, flush=True)
+    print(f"search with {residents:,} residents …", flush=True)
+    search = bench_search(residents, 100 if args.quick else 500, args.rebuild)
+    for k, v in search["kinds"].items():
+        print(f"  {k}: p50 {ms(v['p50'])} p99 {ms(v['p99'])} found {v['hit']:.0%}", flush=True)
+    print("cold start …", flush=True)
+    start = bench_cold_start(3 if args.quick else 7)
+    print(start, flush=True)
+    text = report(commit, search, start)
+    if not args.quick:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"written {args.out}")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
