@@ -22,7 +22,12 @@ GOOD = {
 def test_defaults_come_from_the_service_point(store, admin):
     s = settings.get_settings(store)
     assert s.paper == "A4" and s.county_url == "" and s.printer == ""
-    assert (s.sp_name, s.sp_code, s.sp_region_code, s.sp_device_no) == ("示范乡卫生院", "SP01", "140121", 1)
+    assert (s.sp_name, s.sp_code, s.sp_region_code, s.sp_device_no) == (
+        "示范乡卫生院",
+        "SP01",
+        "140121",
+        1,
+    )
 
 
 def test_supervisor_saves_settings_audited(store, admin):
@@ -70,7 +75,9 @@ def test_bad_input_is_refused_at_the_field_and_writes_nothing(store, admin, fiel
     assert list(e.value.errors) == [field]
     assert words in e.value.errors[field]
     assert store.query_one("SELECT MAX(seq) AS s FROM audit_log")["s"] == seq
-    assert store.query("SELECT * FROM settings WHERE key LIKE 'print.%' OR key LIKE 'county.%'") == []
+    assert (
+        store.query("SELECT * FROM settings WHERE key LIKE 'print.%' OR key LIKE 'county.%'") == []
+    )
 
 
 def test_an_empty_url_is_allowed_offline(store, admin):

@@ -1,0 +1,172 @@
+"""The settings dialog, the backup panel, the start-up recovery dialog and the daily backup
+timer, driven like a clerk would (offscreen)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from desktop.services import backup, settings  # noqa: E402
+
+
+@pytest.fixture
+def make_ctx(qtbot, store, data_dir):
+    from desktop.gui.app import create_qapplication, make_context
+
+    create_qapplication()
+    made = []
+
+    def make(actor):
+        ctx = make_context(store, actor, data_dir)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.tasks.shutdown()
+
+
+def _dialog(qtbot, ctx):
+    from desktop.gui.settings_dialog import SettingsDialog
+
+    d = SettingsDialog(ctx)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_supervisor_edits_settings_with_errors_beside_the_field(qtbot, make_ctx, admin, store):
+    ctx = make_ctx(admin)
+    d = _dialog(qtbot, ctx)
+    f = d.settings_form
+    assert f.sp_name.text() == "示范乡卫生院" and "SP01" in f.sp_fixed.text()
+    f.county_url.setText("ybj.example.gov.cn")
+    f.sp_phone.setText("电话")
+    d.save_button.click()
+    qtbot.waitUntil(lambda: bool(f.form.error_text("county_url")))
+    assert "http" in f.form.error_text("county_url")
+    assert "数字" in f.form.error_text("sp_phone")
+    assert store.setting(settings.KEY_COUNTY_URL) is None  # nothing written
+
+    f.county_url.setText("https://ybj.example.gov.cn")
+    f.sp_phone.setText("0351-6123456")
+    f.paper.setCurrentIndex(f.paper.findData("A5"))
+    d.save_button.click()
+    qtbot.waitUntil(lambda: d.result_label.text() == "设置已保存。")
+    assert f.form.error_text("county_url") == ""
+    s = settings.get_settings(store)
+    assert (s.county_url, s.paper, s.sp_phone) == (
+        "https://ybj.example.gov.cn",
+        "A5",
+        "0351-6123456",
+    )
+
+
+def test_clerk_sees_settings_read_only(qtbot, make_ctx, clerk):
+    d = _dialog(qtbot, make_ctx(clerk))
+    assert not d.save_button.isEnabled()
+    assert not d.settings_form.county_url.isEnabled()
+    assert "只有主管" in d.settings_form.note.text()
+    assert not d.backups.backup_button.isEnabled() and not d.backups.restore_button.isEnabled()
+
+
+def test_backup_now_and_restore_from_the_panel(
+    qtbot, make_ctx, admin, store, data_dir, ops, monkeypatch
+):
+    ctx = make_ctx(admin)
+    d = _dialog(qtbot, ctx)
+    panel = d.backups
+    assert panel.list.item(0).text() == "（还没有备份）"
+    ops.add_people(store, admin, ["张三"])
+    panel.backup_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("备份完成"))
+    assert panel.list.count() == 1 and panel.selected().endswith("-manual.sqlite3")
+
+    later = ops.add_people(store, admin, ["李四"])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(ctx.events.data_changed, timeout=5000):
+        panel.restore_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("已恢复"))
+    assert store.query_one("SELECT 1 AS x FROM person WHERE id = ?", (later[0],)) is None
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 1
+    assert list((data_dir / "set-aside").iterdir())
+
+
+def test_restore_answered_no_changes_nothing(
+    qtbot, make_ctx, admin, store, data_dir, ops, monkeypatch
+):
+    ctx = make_ctx(admin)
+    backup.create_backup(store, data_dir)
+    ops.add_people(store, admin, ["张三"])
+    d = _dialog(qtbot, ctx)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    d.backups.restore_button.click()
+    assert ctx.tasks.idle
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 1
+
+
+def test_recovery_dialog_restores_the_last_good_backup(
+    qtbot, store, admin, data_dir, ops, monkeypatch
+):
+    from desktop.gui.app import create_qapplication
+    from desktop.gui.operations import RecoveryDialog
+
+    create_qapplication()
+    ops.add_people(store, admin, ["张三", "李四"])
+    info = backup.create_backup(store, data_dir)
+    store.close()
+    ops.corrupt(data_dir / "desk.sqlite3")
+    check = backup.startup_check(data_dir)
+    d = RecoveryDialog(check, data_dir)
+    qtbot.addWidget(d)
+    d.show()
+    assert "已损坏" in d.findChild(type(d.error), "message").text()
+    assert d.backup.currentData() == str(info.path)
+    d.restore_button.click()
+    assert "请输入主管用户名" in d.form.error_text("username")
+    d.username.setText("admin")
+    d.password.setText("wrong-password")
+    d.restore_button.click()
+    assert "不正确" in d.form.error_text("password") and d.restored is None
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    d.username.setText("admin")
+    d.password.setText("admin123")
+    d.restore_button.click()
+    assert d.restored is not None and d.result() == d.DialogCode.Accepted.value
+    assert backup.startup_check(data_dir).ok
+
+
+def test_recovery_dialog_without_backups_only_offers_quit(qtbot, store, admin, data_dir, ops):
+    from desktop.gui.app import create_qapplication
+    from desktop.gui.operations import RecoveryDialog
+
+    create_qapplication()
+    store.close()
+    ops.corrupt(data_dir / "desk.sqlite3", first_page=1)
+    d = RecoveryDialog(backup.startup_check(data_dir), data_dir)
+    qtbot.addWidget(d)
+    assert not d.restore_button.isEnabled()
+    assert "没有可用的备份" in d.findChild(type(d.error), "message").text()
+
+
+def test_menu_has_settings_and_daily_backup_runs_once(qtbot, make_ctx, admin, data_dir):
+    from desktop.gui.main_window import MainWindow
+    from desktop.gui.operations import DailyBackup
+
+    ctx = make_ctx(admin)
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    titles = [a.text() for a in w.system_menu.actions()]
+    assert titles[:3] == ["系统设置…", "备份与恢复…", "打开日志文件夹"] and titles[-1] == "退出"
+    daily = DailyBackup(ctx, w)
+    with qtbot.waitSignal(ctx.events.status_message, timeout=5000) as sig:
+        daily.start()
+    assert sig.args == ["今日自动备份已完成"]
+    assert len(backup.list_backups(data_dir)) == 1
+    daily.run_if_due()
+    qtbot.waitUntil(lambda: ctx.tasks.idle)
+    assert daily.last_result is None and len(backup.list_backups(data_dir)) == 1
+    daily.timer.stop()
