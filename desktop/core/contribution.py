@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from desktop.core.categories import is_known_category
 from desktop.core.errors import ValidationError
 from desktop.core.money import ZERO, fen
 from desktop.core.policy.contribution import ContributionTerms
@@ -297,7 +298,7 @@ def _waiting(
         parts.insert(0, f"断保{break_years}年")
     if variable:
         parts.append(
-            f"断保超过{w.break_years_free}年的{extra_years}年各加{w.variable_months_per_year}个月"
+            f"首{w.break_years_free}年以外的断保{extra_years}年各加{w.variable_months_per_year}个月"
         )
     if repaired:
         parts.append(f"补缴{py.back_years_paid}年减{repaired}个月")
@@ -308,6 +309,10 @@ def _waiting(
         )
     parts.append(f"共{months}个月，自{counted.isoformat()}起算")
     return months, add_months(counted, months), counted, Reason("，".join(parts), w.source)
+
+
+def _pct(ratio: Decimal) -> str:
+    return f"{(ratio * 100).normalize():f}%"
 
 
 def incentive_raise(
@@ -335,11 +340,11 @@ def incentive_raise(
             if total > limit:
                 total = limit
                 words.append(
-                    f"累计不超过大病封顶线{inc.cap_base}元的{inc.max_raise_ratio}：{limit}元"
+                    f"累计不超过大病封顶线{inc.cap_base}元的{_pct(inc.max_raise_ratio)}：{limit}元"
                 )
         else:
             words.append(
-                f"累计提高额不超过当地大病原封顶线的{inc.max_raise_ratio}（封顶线以当地为准）"
+                f"累计提高额不超过当地大病原封顶线的{_pct(inc.max_raise_ratio)}（封顶线以当地为准）"
             )
     return fen(total), Reason("；".join(words), inc.source)
 
@@ -447,6 +452,8 @@ def person_year_from_case(given: dict) -> PersonYear:
     category = given.get("category")
     if not isinstance(category, str) or not category:
         raise ValidationError({"category": "缺少 category"})
+    if not is_known_category(category):
+        raise ValidationError({"category": f"未知的参保类别 {category!r}"})
     year = _case_int(given, "year")
     if year is None:
         raise ValidationError({"year": "缺少 year"})
