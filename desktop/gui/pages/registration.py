@@ -43,6 +43,7 @@ from desktop.core.categories import (
 )
 from desktop.core.errors import ValidationError
 from desktop.core.ids import check_id
+from desktop.core.names import pinyin_initials
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, show_error
 from desktop.services import registration as reg
 from desktop.services import setup
@@ -178,6 +179,8 @@ class Page(QWidget):
         self._build()
         self._load_villages()
         self.new_household()
+        # load the pinyin dictionaries on the worker now, not on the first save
+        self.ctx.tasks.run(lambda: pinyin_initials("张三"))
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
