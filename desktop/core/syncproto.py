@@ -91,7 +91,7 @@ OP_TYPES: dict[str, str] = {
 # when the county already holds the row (otherwise taken as the initial proposal); on
 # *.update a change to them becomes a correction request for the county to decide.
 COUNTY_OWNED_FIELDS: dict[str, frozenset[str]] = {
-    E_PERSON: frozenset({"status", "subsidy_category", "ecert_activated", "home_service_point_id"}),
+    E_PERSON: frozenset({"status", "subsidy_category", "home_service_point_id"}),
     E_HOUSEHOLD: frozenset({"household_no"}),
     E_ENROLLMENT: frozenset({"conflict_status", "tax_confirmed", "service_point_id"}),
     E_PAYMENT: frozenset(

@@ -1,0 +1,225 @@
+"""The county server: ``create_app(settings)`` builds the FastAPI application."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from collections.abc import Callable
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+
+from county import db
+from county.errors import ApiError
+from county.security import Signer
+from county.settings import Settings
+from desktop.core import syncproto as sp
+
+log = logging.getLogger("county")
+
+
+def _json_error(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    h = {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION), **(headers or {})}
+    return JSONResponse(body, status_code=status, headers=h)
+
+
+class WireMiddleware:
+    """For /api/v1: checks the protocol header, limits the body, and un-gzips requests
+    (a bounded decompression, so a gzip bomb is refused with 413)."""
+
+    def __init__(self, app, max_body: int = sp.MAX_BODY_BYTES):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(sp.API_PREFIX):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        problem = self._check_version(headers.get(sp.PROTOCOL_HEADER.lower()))
+        if problem is not None:
+            return await problem(scope, receive, send)
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body:
+            return await self._too_large()(scope, receive, send)
+        chunks, size = [], 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return await self._too_large()(scope, receive, send)
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                break
+        body = b"".join(chunks)
+        enc = headers.get("content-encoding", "").strip().lower()
+        if enc in ("gzip", "x-gzip"):
+            try:
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                body = d.decompress(body, self.max_body + 1)
+                if len(body) > self.max_body or d.unconsumed_tail:
+                    return await self._too_large()(scope, receive, send)
+                if not d.eof:
+                    raise zlib.error("truncated")
+            except zlib.error:
+                return await _json_error(
+                    400, sp.ERR_INVALID, "请求内容的gzip压缩数据已损坏，请重新发送"
+                )(scope, receive, send)
+            scope = dict(scope)
+            scope["headers"] = [
+                (k, v)
+                for k, v in scope["headers"]
+                if k.lower() not in (b"content-encoding", b"content-length")
+            ] + [(b"content-length", str(len(body)).encode())]
+        elif enc not in ("", "identity"):
+            return await _json_error(
+                415, sp.ERR_INVALID, f"不支持的内容编码：{enc[:20]}（只支持gzip）"
+            )(scope, receive, send)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send_with_version(message):
+            if message["type"] == "http.response.start":
+                hs = list(message.get("headers", []))
+                hs.append((sp.PROTOCOL_HEADER.lower().encode(), str(sp.PROTOCOL_VERSION).encode()))
+                message = {**message, "headers": hs}
+            await send(message)
+
+        await self.app(scope, replay, send_with_version)
+
+    @staticmethod
+    def _check_version(value: str | None):
+        if value is None:
+            return _json_error(
+                400,
+                sp.ERR_PROTOCOL,
+                f"缺少协议版本请求头 {sp.PROTOCOL_HEADER}，请使用本县发布的服务窗口软件",
+            )
+        v = value.strip()
+        if not (v.isascii() and v.isdigit() and len(v) < 6):
+            return _json_error(
+                400, sp.ERR_PROTOCOL, f"协议版本请求头 {sp.PROTOCOL_HEADER} 格式不正确"
+            )
+        if int(v) < sp.MIN_PROTOCOL_VERSION:
+            return _json_error(426, sp.ERR_PROTOCOL, "服务窗口软件版本过旧，请升级后再同步")
+        if int(v) > sp.PROTOCOL_VERSION:
+            return _json_error(
+                400, sp.ERR_PROTOCOL, "县服务器版本较旧，请联系县医保信息科升级服务器"
+            )
+        return None
+
+    def _too_large(self):
+        return _json_error(
+            413,
+            sp.ERR_TOO_LARGE,
+            f"请求内容过大（上限{self.max_body // 1024 // 1024}MB），请分批发送",
+        )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    migrate: bool = True,
+) -> FastAPI:
+    """Build the app: a connection pool, migrations applied at start, routers per resource."""
+    settings.validate()
+    from county.routers import admin, devices, health, sync
+
+    pool_holder: dict = {}
+
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if migrate:
+            with psycopg.connect(settings.database_url) as conn:
+                db.migrate(conn)
+        pool = db.make_pool(settings.database_url, settings.pool_min, settings.pool_max)
+        pool_holder["pool"] = pool
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPI(
+        title="乡镇医保服务窗口 · 县级同步服务",
+        version=str(sp.PROTOCOL_VERSION),
+        description="Township medical-insurance service desk — county sync server. "
+        "Protocol: docs/sync-protocol.md.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.token_signer = Signer(settings.signing_key, "device-token")
+    app.state.page_signer = Signer(settings.signing_key, "snapshot-page")
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return _json_error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        details = [
+            {"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))[:200]}
+            for e in exc.errors()[:20]
+        ]
+        where = "、".join(".".join(d["loc"][1:]) or d["loc"][0] for d in details[:5] if d["loc"])
+        return _json_error(422, sp.ERR_INVALID, f"请求格式不正确：{where or '请求体'}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        messages = {404: "没有这个接口", 405: "接口不支持该请求方法"}
+        return _json_error(
+            exc.status_code, "http_error", messages.get(exc.status_code, str(exc.detail))
+        )
+
+    @app.exception_handler(psycopg.DataError)
+    async def data_error(request: Request, exc: psycopg.DataError):
+        return _json_error(400, sp.ERR_INVALID, "请求中含有无法保存的字符或数值，请检查后重试")
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def db_down(request: Request, exc: psycopg.OperationalError):
+        log.warning("database unavailable: %s", exc)
+        return _json_error(
+            503,
+            sp.ERR_INTERNAL,
+            "县服务器数据库暂时不可用，请稍后重试",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):
+        log.exception("unhandled error on %s", request.url.path)
+        return _json_error(
+            500, sp.ERR_INTERNAL, "县服务器内部错误，请稍后重试；多次失败请联系县医保信息科"
+        )
+
+    app.include_router(health.router)
+    app.include_router(devices.router)
+    app.include_router(sync.router)
+    app.include_router(admin.router)
+    app.add_middleware(WireMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=512)
+    return app
+
+
+def dumps(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,193 @@
+"""``township-county``: the county server and its admin commands.
+
+  township-county migrate
+  township-county serve [--bind HOST:PORT]
+  township-county service-point create --code SP01 --name 示范乡卫生院 --region 140121
+  township-county device-code issue --service-point SP01 [--hours 72]
+  township-county import-roster FILE.csv|FILE.xlsx
+  township-county import-payments FILE.csv|FILE.xlsx
+  township-county publish-policy FILE.toml
+  township-county conflicts list [--all] [--json]
+  township-county conflicts resolve ID --decision D [--winner ENROLLMENT_ID] [--note TEXT]
+
+Settings come from the environment or --settings FILE (see county/settings.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import psycopg
+from psycopg.rows import dict_row
+
+from county import admin
+from county.db import migrate
+from county.settings import SettingsError, load_settings
+
+
+def _connect(args) -> psycopg.Connection:
+    s = load_settings(args.settings)
+    conn = psycopg.connect(s.database_url, row_factory=dict_row)
+    migrate(conn)
+    return conn
+
+
+def _print(obj, as_json: bool = False) -> None:
+    if as_json or not isinstance(obj, str):
+        print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(obj)
+
+
+def cmd_migrate(args) -> int:
+    s = load_settings(args.settings)
+    with psycopg.connect(s.database_url) as conn:
+        done = migrate(conn)
+    print("已是最新结构" if not done else "已应用迁移：" + ", ".join(done))
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    from county.app import create_app
+
+    s = load_settings(args.settings)
+    if args.bind:
+        host, _, port = args.bind.rpartition(":")
+        s = s.with_(host=host or "0.0.0.0", port=int(port))
+    app = create_app(s)
+    uvicorn.run(app, host=s.host, port=s.port, log_level=args.log_level, proxy_headers=True)
+    return 0
+
+
+def cmd_sp_create(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        r = admin.create_service_point(conn, args.code, args.name, args.region)
+    print(f"已创建服务点 {r['code']} {r['name']}（编号 {r['id']}）")
+    return 0
+
+
+def cmd_code_issue(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        r = admin.issue_device_code(conn, args.service_point, args.hours, args.note)
+    print(
+        f"设备注册码：{r['code']}（服务点 {r['service_point']}，{r['expires_at']} 前有效，只能使用一次）"
+    )
+    return 0
+
+
+def _import(args, fn) -> int:
+    rows = admin.read_table(args.file)
+    with _connect(args) as conn, conn.transaction():
+        rep = fn(conn, rows)
+    if args.json:
+        _print(rep.as_dict(), True)
+    else:
+        print(rep.summary())
+        for row, msg in rep.errors:
+            print(f"  第{row}行：{msg}")
+    return 1 if rep.errors else 0
+
+
+def cmd_publish(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        r = admin.publish_policy(conn, args.file)
+    print(
+        f"已发布政策 {r['id']} 第{r['version']}版"
+        if r["changed"]
+        else f"政策 {r['id']} 未变化（第{r['version']}版），未重复发布"
+    )
+    return 0
+
+
+def cmd_conflicts_list(args) -> int:
+    with _connect(args) as conn:
+        rows = admin.list_conflicts(conn, "all" if args.all else "open")
+    if args.json:
+        _print(rows, True)
+        return 0
+    if not rows:
+        print("没有待处理的冲突")
+    for r in rows:
+        print(f"{r['id']}  [{r['kind']}] {r['status']}  {r['summary']}")
+        if r["kind"] == "double_enrollment":
+            d = r["detail"]
+            print(f"    自动裁定保留：{d.get('winner')}（{d.get('reason')}）")
+    return 0
+
+
+def cmd_conflicts_resolve(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        r = admin.resolve_conflict(
+            conn, args.id, args.decision, winner_id=args.winner, note=args.note
+        )
+    print(f"冲突 {r['id']} 已处理：{r['result']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="township-county", description="县级医保同步服务与管理命令")
+    p.add_argument("--settings", help="设置文件（TOML）；默认读环境变量")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="创建或升级数据库结构").set_defaults(fn=cmd_migrate)
+    s = sub.add_parser("serve", help="启动同步服务")
+    s.add_argument("--bind", help="监听地址 主机:端口")
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(fn=cmd_serve)
+    spc = sub.add_parser("service-point", help="服务点").add_subparsers(dest="sub", required=True)
+    c = spc.add_parser("create", help="创建服务点")
+    c.add_argument("--code", required=True)
+    c.add_argument("--name", required=True)
+    c.add_argument("--region", required=True, help="6位医保区划代码")
+    c.set_defaults(fn=cmd_sp_create)
+    dc = sub.add_parser("device-code", help="设备注册码").add_subparsers(dest="sub", required=True)
+    i = dc.add_parser("issue", help="签发一次性注册码")
+    i.add_argument("--service-point", required=True, help="服务点编码")
+    i.add_argument("--hours", type=int, default=72)
+    i.add_argument("--note", default="")
+    i.set_defaults(fn=cmd_code_issue)
+    for name, fn, helptext in (
+        ("import-roster", admin.import_roster, "导入县花名册（CSV/Excel）"),
+        ("import-payments", admin.import_payments, "导入税务缴费确认（CSV/Excel）"),
+    ):
+        ip = sub.add_parser(name, help=helptext)
+        ip.add_argument("file")
+        ip.add_argument("--json", action="store_true")
+        ip.set_defaults(fn=lambda a, _fn=fn: _import(a, _fn))
+    pp = sub.add_parser("publish-policy", help="发布政策文件到所有设备")
+    pp.add_argument("file")
+    pp.set_defaults(fn=cmd_publish)
+    cf = sub.add_parser("conflicts", help="冲突").add_subparsers(dest="sub", required=True)
+    cl = cf.add_parser("list", help="列出冲突")
+    cl.add_argument("--all", action="store_true")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(fn=cmd_conflicts_list)
+    cr = cf.add_parser("resolve", help="处理冲突")
+    cr.add_argument("id")
+    cr.add_argument(
+        "--decision",
+        required=True,
+        help="keep|winner（重复参保）；keep_county|use_desktop；accept|reject（更正申请）",
+    )
+    cr.add_argument("--winner")
+    cr.add_argument("--note", default="")
+    cr.set_defaults(fn=cmd_conflicts_resolve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (SettingsError, admin.AdminError) as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as e:
+        print(f"错误：无法连接数据库：{e}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""PostgreSQL access: a connection pool, the numbered migrations of ``db/county`` and
+the per-stream change log (sequence order = commit order)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from desktop import paths
+
+MIGRATION_LOCK = 0x70776E73  # advisory lock key: one migrator at a time
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def migration_files() -> list[Path]:
+    folder = paths.migrations_dir("county")
+    files = sorted(p for p in folder.glob("*.sql") if _NAME.match(p.name))
+    numbers = [p.name[:4] for p in files]
+    if len(numbers) != len(set(numbers)):
+        raise ValueError(f"two county migrations share a number in {folder}")
+    return files
+
+
+def migrate(conn: psycopg.Connection) -> list[str]:
+    """Apply pending migrations in number order, each in its own transaction. Returns the
+    names applied. Safe to run from several processes at once (advisory lock)."""
+    applied: list[str] = []
+    conn.autocommit = True
+    conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        for path in migration_files():
+            version = int(path.name[:4])
+            if version in done:
+                continue
+            with conn.transaction():
+                conn.execute(path.read_text(encoding="utf-8"))
+                conn.execute(
+                    "INSERT INTO schema_migrations(version, name) VALUES (%s, %s)",
+                    (version, path.stem),
+                )
+            applied.append(path.stem)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+        conn.autocommit = False
+    return applied
+
+
+def make_pool(url: str, min_size: int = 1, max_size: int = 8) -> ConnectionPool:
+    return ConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row},
+        open=True,
+        name="township-county",
+    )
+
+
+@contextmanager
+def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """One database transaction (commit on success, rollback on error)."""
+    with pool.connection() as conn, conn.transaction():
+        yield conn
+
+
+def jsonb(value) -> Jsonb:
+    return Jsonb(value, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+
+
+# ------------------------------------------------------------------ streams
+def sp_stream(sp_id: str) -> str:
+    return f"sp:{sp_id}"
+
+
+def notice_stream(sp_id: str) -> str:
+    return f"notices:{sp_id}"
+
+
+def emit(
+    conn: psycopg.Connection,
+    stream: str,
+    entity: str,
+    entity_id: str,
+    version: int,
+    data: dict | None,
+    op: str = "upsert",
+) -> int:
+    """Append a change to a stream. Bumping the head row takes its lock until commit, so
+    another writer to the same stream waits: seq order equals commit order."""
+    row = conn.execute(
+        "INSERT INTO stream_head(stream, last_seq) VALUES (%s, 1)"
+        " ON CONFLICT (stream) DO UPDATE SET last_seq = stream_head.last_seq + 1"
+        " RETURNING last_seq",
+        (stream,),
+    ).fetchone()
+    seq = row["last_seq"] if isinstance(row, dict) else row[0]
+    conn.execute(
+        "INSERT INTO change_log(stream, seq, entity, entity_id, op, version, data)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (stream, seq, entity, entity_id, op, version, jsonb(data) if data is not None else None),
+    )
+    return seq
+
+
+def log_security(
+    conn: psycopg.Connection,
+    kind: str,
+    *,
+    device_id: str | None = None,
+    sp_id: str | None = None,
+    remote: str | None = None,
+    path: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO security_event(kind, device_id, sp_id, remote, path, detail)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (kind, device_id, sp_id, remote, path, jsonb(detail or {})),
+    )

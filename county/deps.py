@@ -1,0 +1,110 @@
+"""Typed dependencies: the pool, the authenticated device (scope from its credential
+only) and the admin key. Refusals are logged in ``security_event``."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from psycopg_pool import ConnectionPool
+
+from county.db import log_security
+from county.errors import ApiError
+from county.ingest import Device
+from desktop.core import syncproto as sp
+
+
+def get_pool(request: Request) -> ConnectionPool:
+    return request.app.state.pool
+
+
+PoolDep = Annotated[ConnectionPool, Depends(get_pool)]
+
+
+def _remote(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def refuse(request: Request, status: int, code: str, message: str, kind: str, **detail) -> ApiError:
+    pool: ConnectionPool = request.app.state.pool
+    with pool.connection() as conn:
+        log_security(
+            conn,
+            kind,
+            device_id=detail.pop("device_id", None),
+            sp_id=detail.pop("sp_id", None),
+            remote=_remote(request),
+            path=request.url.path,
+            detail=detail,
+        )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ApiError(status, code, message, headers=headers)
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_device(request: Request) -> Device:
+    token = _bearer(request)
+    if token is None:
+        raise refuse(
+            request, 401, sp.ERR_UNAUTHORIZED, "缺少访问令牌，请先登录同步", "token_missing"
+        )
+    claims = request.app.state.token_signer.verify(token)
+    if not claims or not all(k in claims for k in ("d", "s", "o", "x")):
+        raise refuse(
+            request, 401, sp.ERR_UNAUTHORIZED, "访问令牌无效，请重新登录同步", "token_invalid"
+        )
+    if not isinstance(claims["x"], int) or claims["x"] < request.app.state.clock():
+        raise refuse(
+            request,
+            401,
+            sp.ERR_TOKEN_EXPIRED,
+            "访问令牌已过期，请重新获取令牌",
+            "token_expired",
+            device_id=str(claims["d"])[:64],
+        )
+    with request.app.state.pool.connection() as conn:
+        row = conn.execute(
+            "SELECT service_point_id, revoked_at FROM device WHERE id = %s", (claims["d"],)
+        ).fetchone()
+    if row is None or row["revoked_at"] is not None or row["service_point_id"] != claims["s"]:
+        raise refuse(
+            request,
+            401,
+            sp.ERR_CREDENTIAL,
+            "本机的设备凭据已被停用，请重新注册设备",
+            "device_revoked",
+            device_id=str(claims["d"])[:64],
+        )
+    return Device(device_id=claims["d"], sp_id=row["service_point_id"], operator_id=claims["o"])
+
+
+DeviceDep = Annotated[Device, Depends(current_device)]
+
+
+def require_admin(request: Request) -> str:
+    key = request.app.state.settings.admin_key
+    token = _bearer(request)
+    if key is None:
+        raise refuse(
+            request,
+            403,
+            sp.ERR_FORBIDDEN,
+            "本服务器未启用管理接口（请使用 township-county 命令）",
+            "admin_disabled",
+        )
+    if token is None or not hmac.compare_digest(token.encode(), key.encode()):
+        raise refuse(
+            request, 403, sp.ERR_FORBIDDEN, "无权访问管理接口（已记录）", "admin_forbidden"
+        )
+    return "admin"
+
+
+AdminDep = Annotated[str, Depends(require_admin)]

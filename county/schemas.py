@@ -1,0 +1,58 @@
+"""Request bodies as the API validates them (the wire shapes of ``desktop.core.syncproto``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from desktop.core import syncproto as sp
+
+Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RegisterBody(_Model):
+    code: str = Field(min_length=1, max_length=64)
+    device_name: str = Field(default="", max_length=100)
+    app_version: str = Field(default="", max_length=40)
+
+
+class TokenBody(_Model):
+    credential: str = Field(min_length=1, max_length=300)
+    operator_id: str = Field(min_length=1, max_length=64)
+    operator_name: str = Field(default="", max_length=100)
+
+
+class OpBody(_Model):
+    op_id: str = Id
+    device_seq: int = Field(ge=0, le=2**62)
+    op_type: str = Field(min_length=1, max_length=64)
+    entity_id: str = Id
+    base_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    payload: dict[str, Any]
+    payload_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class PushBody(_Model):
+    batch_id: str = Id
+    ops: list[OpBody]
+
+
+class PullBody(_Model):
+    cursor: dict[str, int] = Field(default_factory=sp.empty_cursor)
+    limit: int = Field(default=sp.DEFAULT_PULL_LIMIT, ge=1, le=sp.MAX_PULL_LIMIT)
+
+
+class SnapshotBody(_Model):
+    page_token: str | None = Field(default=None, max_length=4096)
+    limit: int = Field(default=sp.DEFAULT_SNAPSHOT_LIMIT, ge=1, le=sp.MAX_SNAPSHOT_LIMIT)
+
+
+class ResolveBody(_Model):
+    decision: str = Field(min_length=1, max_length=40)
+    winner_id: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=500)

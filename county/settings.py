@@ -1,0 +1,120 @@
+"""Server settings: from environment variables or a TOML settings file, checked at start-up.
+
+Environment (each overrides the file):
+  TOWNSHIP_COUNTY_SETTINGS      path of a TOML file with the keys below
+  TOWNSHIP_COUNTY_DATABASE_URL  e.g. postgresql://township:secret@localhost:5432/township
+  TOWNSHIP_COUNTY_SIGNING_KEY   ≥ 32 characters; signs device tokens and snapshot tokens
+  TOWNSHIP_COUNTY_ADMIN_KEY     optional; bearer key of the /api/v1/admin endpoints
+  TOWNSHIP_COUNTY_BIND          host:port (default 127.0.0.1:8780)
+  TOWNSHIP_COUNTY_TOKEN_TTL     seconds (default 900)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from desktop.core.syncproto import TOKEN_TTL_SECONDS
+
+ENV = {
+    "database_url": "TOWNSHIP_COUNTY_DATABASE_URL",
+    "signing_key": "TOWNSHIP_COUNTY_SIGNING_KEY",
+    "admin_key": "TOWNSHIP_COUNTY_ADMIN_KEY",
+    "bind": "TOWNSHIP_COUNTY_BIND",
+    "token_ttl": "TOWNSHIP_COUNTY_TOKEN_TTL",
+}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used (Chinese message for the county IT admin)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    signing_key: str
+    admin_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8780
+    token_ttl: int = TOKEN_TTL_SECONDS
+    code_ttl_hours: int = 72
+    pool_min: int = 1
+    pool_max: int = 8
+
+    def validate(self) -> Settings:
+        if not self.database_url:
+            raise SettingsError(
+                f"缺少数据库地址：请设置 {ENV['database_url']} 或设置文件中的 database_url"
+            )
+        if len(self.signing_key or "") < 32:
+            raise SettingsError(
+                f"签名密钥太短：{ENV['signing_key']} 至少32个字符（可用 openssl rand -hex 32 生成）"
+            )
+        if self.admin_key is not None and len(self.admin_key) < 16:
+            raise SettingsError(f"管理密钥太短：{ENV['admin_key']} 至少16个字符")
+        if not (1 <= self.port <= 65535):
+            raise SettingsError("监听端口应为1-65535")
+        if not (30 <= self.token_ttl <= 24 * 3600):
+            raise SettingsError("令牌有效期应为30秒到24小时")
+        return self
+
+    def with_(self, **kw) -> Settings:
+        return replace(self, **kw).validate()
+
+
+def _parse_bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise SettingsError(f"监听地址格式应为 主机:端口，例如 0.0.0.0:8780（收到 {value!r}）")
+    return host or "0.0.0.0", int(port)
+
+
+def load_settings(file: str | Path | None = None, env: dict | None = None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict = {}
+    file = file or env.get("TOWNSHIP_COUNTY_SETTINGS")
+    if file:
+        p = Path(file)
+        try:
+            values.update(tomllib.loads(p.read_text(encoding="utf-8")))
+        except FileNotFoundError as e:
+            raise SettingsError(f"找不到设置文件：{p}") from e
+        except tomllib.TOMLDecodeError as e:
+            raise SettingsError(f"设置文件格式错误：{p}：{e}") from e
+    for key, var in ENV.items():
+        if env.get(var):
+            values[key] = env[var]
+    host, port = "127.0.0.1", 8780
+    if "bind" in values:
+        host, port = _parse_bind(str(values.pop("bind")))
+    known = {
+        "database_url",
+        "signing_key",
+        "admin_key",
+        "token_ttl",
+        "code_ttl_hours",
+        "pool_min",
+        "pool_max",
+        "host",
+        "port",
+    }
+    unknown = set(values) - known
+    if unknown:
+        raise SettingsError(f"设置文件中有未知的设置项：{', '.join(sorted(unknown))}")
+    try:
+        s = Settings(
+            database_url=str(values.get("database_url", "")),
+            signing_key=str(values.get("signing_key", "")),
+            admin_key=str(values["admin_key"]) if values.get("admin_key") else None,
+            host=str(values.get("host", host)),
+            port=int(values.get("port", port)),
+            token_ttl=int(values.get("token_ttl", TOKEN_TTL_SECONDS)),
+            code_ttl_hours=int(values.get("code_ttl_hours", 72)),
+            pool_min=int(values.get("pool_min", 1)),
+            pool_max=int(values.get("pool_max", 8)),
+        )
+    except (TypeError, ValueError) as e:
+        raise SettingsError(f"设置项的值无效：{e}") from e
+    return s.validate()

@@ -1,0 +1,203 @@
+"""Pull (per-stream cursors) and the resumable snapshot for a device's first sync."""
+
+from __future__ import annotations
+
+import psycopg
+
+from county.db import notice_stream, sp_stream
+from county.model import person_view
+from county.security import Signer
+from desktop.core import syncproto as sp
+
+
+def stream_keys(sp_id: str) -> dict[str, str]:
+    """Abstract stream names → the device's concrete streams (scope from the credential)."""
+    return {
+        sp.STREAM_COUNTY: "county",
+        sp.STREAM_SERVICE_POINT: sp_stream(sp_id),
+        sp.STREAM_NOTICES: notice_stream(sp_id),
+    }
+
+
+def pull(conn: psycopg.Connection, sp_id: str, cursor: dict[str, int], limit: int) -> dict:
+    keys = stream_keys(sp_id)
+    changes: list[dict] = []
+    next_cursor = {name: int(cursor.get(name, 0)) for name in sp.STREAMS}
+    has_more = False
+    for name in sp.STREAMS:
+        room = limit - len(changes)
+        if room <= 0:
+            has_more = has_more or _any_after(conn, keys[name], next_cursor[name])
+            continue
+        rows = conn.execute(
+            "SELECT seq, entity, entity_id, op, version, data FROM change_log"
+            " WHERE stream = %s AND seq > %s ORDER BY seq LIMIT %s",
+            (keys[name], next_cursor[name], room + 1),
+        ).fetchall()
+        if len(rows) > room:
+            has_more = True
+            rows = rows[:room]
+        for r in rows:
+            changes.append(
+                {
+                    "seq": r["seq"],
+                    "stream": name,
+                    "entity": r["entity"],
+                    "id": r["entity_id"],
+                    "op": r["op"],
+                    "version": r["version"],
+                    "data": r["data"],
+                }
+            )
+        if rows:
+            next_cursor[name] = rows[-1]["seq"]
+    return {"changes": changes, "next_cursor": next_cursor, "has_more": has_more}
+
+
+def _any_after(conn, stream: str, seq: int) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM change_log WHERE stream = %s AND seq > %s LIMIT 1", (stream, seq)
+        ).fetchone()
+        is not None
+    )
+
+
+def heads(conn: psycopg.Connection, sp_id: str) -> dict[str, int]:
+    keys = stream_keys(sp_id)
+    rows = conn.execute(
+        "SELECT stream, last_seq FROM stream_head WHERE stream = ANY(%s)", (list(keys.values()),)
+    ).fetchall()
+    by = {r["stream"]: r["last_seq"] for r in rows}
+    return {name: int(by.get(key, 0)) for name, key in keys.items()}
+
+
+# Snapshot parts: (stream, entity, SQL returning key + row for the view), keyset by key.
+PARTS: list[tuple[str, str, str]] = [
+    (
+        sp.STREAM_COUNTY,
+        sp.E_SERVICE_POINT,
+        "SELECT id AS k, id, code, name, region_code FROM service_point"
+        " WHERE id > %(k)s ORDER BY id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_COUNTY,
+        sp.E_POLICY,
+        "SELECT id AS k, id, version, region, year, title, source, toml, published_at FROM policy"
+        " WHERE id > %(k)s ORDER BY id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_HOUSEHOLD,
+        "SELECT id AS k, id, version, data FROM household WHERE home_sp_id = %(sp)s AND id > %(k)s"
+        " ORDER BY id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_PERSON,
+        "SELECT p.id AS k, p.id, p.home_sp_id, p.version, p.data, l.household_id, l.relation"
+        " FROM person_link l JOIN person p ON p.id = l.person_id"
+        " WHERE l.sp_id = %(sp)s AND l.person_id > %(k)s ORDER BY l.person_id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_ENROLLMENT,
+        "SELECT id AS k, id, version, data FROM enrollment WHERE sp_id = %(sp)s AND id > %(k)s"
+        " ORDER BY id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_PAYMENT,
+        "SELECT id AS k, id, version, data FROM payment WHERE sp_id = %(sp)s AND id > %(k)s"
+        " ORDER BY id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_ALIAS,
+        "SELECT alias_id AS k, alias_id AS id, 1 AS version, entity, canonical_id FROM alias"
+        " WHERE sp_id = %(sp)s AND alias_id > %(k)s ORDER BY alias_id LIMIT %(n)s",
+    ),
+    (
+        sp.STREAM_NOTICES,
+        sp.E_NOTICE,
+        "SELECT id AS k, id, version, data FROM notice WHERE sp_id = %(sp)s AND id > %(k)s"
+        " ORDER BY id LIMIT %(n)s",
+    ),
+]
+
+
+def policy_data(r: dict) -> dict:
+    return {
+        "id": r["id"],
+        "region": r["region"],
+        "year": r["year"],
+        "title": r["title"],
+        "source": r["source"],
+        "toml": r["toml"],
+        "published_at": r["published_at"].isoformat(timespec="seconds"),
+    }
+
+
+def _view(entity: str, r: dict) -> tuple[int, dict]:
+    if entity == sp.E_SERVICE_POINT:
+        return 1, {
+            "id": r["id"],
+            "code": r["code"],
+            "name": r["name"],
+            "region_code": r["region_code"],
+        }
+    if entity == sp.E_POLICY:
+        return r["version"], policy_data(r)
+    if entity == sp.E_PERSON:
+        return r["version"], person_view(
+            r, {"household_id": r["household_id"], "relation": r["relation"]}
+        )
+    if entity == sp.E_ALIAS:
+        return 1, {"entity": r["entity"], "canonical_id": r["canonical_id"]}
+    return r["version"], r["data"]
+
+
+class BadPageToken(ValueError):
+    pass
+
+
+def snapshot(
+    conn: psycopg.Connection,
+    signer: Signer,
+    device_id: str,
+    sp_id: str,
+    page_token: str | None,
+    limit: int,
+) -> dict:
+    if page_token:
+        claims = signer.verify(page_token)
+        if not claims or claims.get("d") != device_id or not isinstance(claims.get("c"), dict):
+            raise BadPageToken("快照续传标记无效，请从头开始首次同步")
+        part, key, cursor = int(claims["i"]), str(claims["k"]), claims["c"]
+    else:
+        part, key, cursor = 0, "", heads(conn, sp_id)
+    changes: list[dict] = []
+    while part < len(PARTS) and len(changes) < limit:
+        stream, entity, sql = PARTS[part]
+        room = limit - len(changes)
+        rows = conn.execute(sql, {"sp": sp_id, "k": key, "n": room}).fetchall()
+        for r in rows:
+            version, data = _view(entity, r)
+            changes.append(
+                {
+                    "seq": 0,
+                    "stream": stream,
+                    "entity": entity,
+                    "id": r["id"],
+                    "op": "upsert",
+                    "version": version,
+                    "data": data,
+                }
+            )
+        if len(rows) < room:
+            part, key = part + 1, ""  # this part is exhausted
+        else:
+            key = rows[-1]["k"]  # page full: continue this part next time
+    done = part >= len(PARTS)
+    token = None if done else signer.sign({"d": device_id, "c": cursor, "i": part, "k": key})
+    return {"changes": changes, "next_page_token": token, "done": done, "cursor": cursor}
