@@ -365,6 +365,8 @@ def _payment_row(conn, row: dict) -> str:
     year = int(year_s)
     amount = parse_money(_pick(row, "缴费金额", "金额", "amount"))
     paid_on = _pick(row, "缴费日期", "确认日期", "paid_at")
+    sp_code = _pick(row, "服务点编码", "service_point")
+    sp_filter = service_point_by_code(conn, sp_code)["id"] if sp_code else None
     person = conn.execute(
         "SELECT id, cert_no, home_sp_id, version, data FROM person"
         " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
@@ -387,8 +389,9 @@ def _payment_row(conn, row: dict) -> str:
             "SELECT p.id, p.sp_id, p.version, p.data, p.field_src FROM payment p"
             " JOIN enrollment e ON e.id = p.enrollment_id"
             " WHERE e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
+            " AND (%s::text IS NULL OR p.sp_id = %s::text)"
             " ORDER BY (e.conflict_status = 'won') DESC, e.arrival, p.id LIMIT 1 FOR UPDATE OF p",
-            (person["id"], year, amount),
+            (person["id"], year, amount, sp_filter, sp_filter),
         ).fetchone()
         if match is not None:
             version = match["version"] + 1

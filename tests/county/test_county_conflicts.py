@@ -1,0 +1,226 @@
+"""Conflicts: duplicate person across service points, double enrollment winner rule,
+county-owned fields, stale updates, and the admin resolution."""
+
+from __future__ import annotations
+
+import uuid
+
+from desktop.core import syncproto as sp
+
+
+def _notices(dev):
+    changes, _ = dev.pull_all()
+    latest = {}
+    for c in changes:
+        if c["entity"] == "notice":
+            latest[c["id"]] = c["data"]
+    return list(latest.values())
+
+
+def _register_same_person(a, b, make_id, person_payload, name_b="张三"):
+    cert = make_id(seq=31)
+    pa, pb = str(uuid.uuid4()), str(uuid.uuid4())
+    ra = a.push_ok([a.op("person.create", pa, person_payload(cert))])[0]
+    rb = b.push_ok([b.op("person.create", pb, person_payload(cert, name=name_b))])[0]
+    return pa, pb, ra, rb
+
+
+def test_same_id_two_points_merged_with_alias(two_points, county, make_id, person_payload):
+    a, b = two_points
+    pa, pb, ra, rb = _register_same_person(a, b, make_id, person_payload)
+    assert ra["status"] == sp.ST_APPLIED
+    assert rb["status"] == sp.ST_MERGED and rb["canonical_id"] == pa
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 1
+    # a later op with B's own id resolves through the alias
+    r = b.push_ok(
+        [
+            b.op(
+                "person.update",
+                pb,
+                {"changes": {"phone": "13900000000"}, "before": {"phone": None}},
+            )
+        ]
+    )[0]
+    assert r["canonical_id"] == pa and r["status"] == sp.ST_MERGED
+    e = b.push_ok([b.op("enrollment.create", str(uuid.uuid4()), {"person_id": pb, "year": 2025})])[
+        0
+    ]
+    assert e["status"] == sp.ST_APPLIED
+    changes, _ = b.pull_all()
+    alias = [c for c in changes if c["entity"] == "alias"]
+    assert alias and alias[0]["id"] == pb and alias[0]["data"]["canonical_id"] == pa
+    assert any(c["entity"] == "person" and c["id"] == pa for c in changes)
+    # both inboxes are told; no review needed when name and birth date agree
+    for dev in (a, b):
+        kinds = [n["kind"] for n in _notices(dev)]
+        assert kinds == [sp.N_IDENTITY_MERGED]
+    assert county.sql("SELECT count(*) AS n FROM conflict")[0]["n"] == 0
+
+
+def test_same_id_different_name_goes_to_review(two_points, county, make_id, person_payload):
+    a, b = two_points
+    pa, pb, _, rb = _register_same_person(a, b, make_id, person_payload, name_b="张叁")
+    assert rb["status"] == sp.ST_MERGED and rb["conflict_id"]
+    c = county.sql("SELECT kind, detail FROM conflict")[0]
+    assert c["kind"] == "identity_review"
+    assert c["detail"]["differences"]["name"] == {"county": "张三", "desktop": "张叁"}
+    for dev in (a, b):
+        assert [n["kind"] for n in _notices(dev)] == [sp.N_IDENTITY_REVIEW]
+    # the county keeps its name until a person decides
+    assert county.sql("SELECT data->>'name' AS n FROM person")[0]["n"] == "张三"
+    r = county.client.post(
+        f"/api/v1/admin/conflicts/{rb['conflict_id']}/resolve",
+        json={"decision": "use_desktop", "note": "核对户口本"},
+        headers={**county.H, "Authorization": "Bearer test-admin-key-0123456789"},
+    )
+    assert r.status_code == 200, r.text
+    assert county.sql("SELECT data->>'name' AS n FROM person")[0]["n"] == "张叁"
+    notes = _notices(a)
+    assert notes[0]["status"] == "resolved" and "核对户口本" in notes[0]["message"]
+    changes, _ = a.pull_all()
+    assert [c["data"]["name"] for c in changes if c["entity"] == "person"][-1] == "张叁"
+
+
+def _double_enroll(a, b, make_id, person_payload, pay_a=None, pay_b=None):
+    pa, pb, _, _ = _register_same_person(a, b, make_id, person_payload)
+    ea, eb = str(uuid.uuid4()), str(uuid.uuid4())
+    ops_a = [a.op("enrollment.create", ea, {"person_id": pa, "year": 2025})]
+    ops_b = [b.op("enrollment.create", eb, {"person_id": pb, "year": 2025})]
+    if pay_a:
+        ops_a.append(
+            a.op(
+                "payment.record",
+                str(uuid.uuid4()),
+                {"enrollment_id": ea, "amount": "400.00", **pay_a},
+            )
+        )
+    if pay_b:
+        ops_b.append(
+            b.op(
+                "payment.record",
+                str(uuid.uuid4()),
+                {"enrollment_id": eb, "amount": "400.00", **pay_b},
+            )
+        )
+    return ea, eb, a.push_ok(ops_a), b.push_ok(ops_b)
+
+
+def test_double_enrollment_home_point_wins(two_points, county, make_id, person_payload):
+    a, b = two_points
+    ea, eb, ra, rb = _double_enroll(a, b, make_id, person_payload)
+    assert ra[0]["status"] == sp.ST_APPLIED
+    assert rb[0]["status"] == sp.ST_CONFLICT and rb[0]["conflict_id"]
+    rows = {
+        r["id"]: r["conflict_status"]
+        for r in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    assert rows == {ea: "won", eb: "lost"}
+    c = county.sql("SELECT kind, detail FROM conflict")[0]
+    assert c["kind"] == "double_enrollment" and "所属" in c["detail"]["reason"]
+    na = [n for n in _notices(a) if n["kind"] == sp.N_DOUBLE_ENROLLMENT]
+    nb = [n for n in _notices(b) if n["kind"] == sp.N_DOUBLE_ENROLLMENT]
+    assert len(na) == len(nb) == 1 and "无需操作" in na[0]["message"]
+    assert "不生效" in nb[0]["message"]
+    assert county.sql("SELECT count(*) AS n FROM enrollment")[0]["n"] == 2  # nothing deleted
+
+
+def test_receipt_beats_home_point_and_money_twice_is_a_task(
+    two_points, county, make_id, person_payload
+):
+    a, b = two_points
+    ea, eb, ra, rb = _double_enroll(
+        a,
+        b,
+        make_id,
+        person_payload,
+        pay_a={"receipt_no": ""},
+        pay_b={"receipt_no": "SP02-2025-000001"},
+    )
+    status = {
+        r["id"]: r["conflict_status"]
+        for r in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    assert status == {ea: "lost", eb: "won"}
+    tasks = county.sql(
+        "SELECT t.sp_id, t.amount, p.enrollment_id FROM task t"
+        " JOIN payment p ON p.id = t.payment_id"
+    )
+    assert len(tasks) == 1 and tasks[0]["enrollment_id"] == ea and tasks[0]["sp_id"] == a.sp_id
+    assert [n["kind"] for n in _notices(a)].count(sp.N_REFUND_TASK) == 1
+    assert not [n for n in _notices(b) if n["kind"] == sp.N_REFUND_TASK]
+
+
+def test_tax_confirmation_beats_receipt(two_points, county, make_id, person_payload, tmp_path):
+    from county import admin
+
+    a, b = two_points
+    ea, eb, _, _ = _double_enroll(
+        a,
+        b,
+        make_id,
+        person_payload,
+        pay_a={"receipt_no": ""},
+        pay_b={"receipt_no": "SP02-2025-000001"},
+    )
+    cert = county.sql("SELECT cert_no FROM person")[0]["cert_no"]
+    f = tmp_path / "tax.csv"
+    f.write_text(
+        "身份证号,参保年度,缴费金额,完税凭证号,缴费日期,服务点编码\n"
+        f"{cert},2025,400.00,T0001,2024-10-01,SP01\n",
+        encoding="utf-8",
+    )
+    with county.conn() as c, c.transaction():
+        rep = admin.import_payments(c, admin.read_table(f))
+    assert (rep.updated, rep.errors) == (1, [])
+    status = {
+        r["id"]: r["conflict_status"]
+        for r in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    # the payment at A (home, no receipt) matched the tax record: A wins now
+    assert status == {ea: "won", eb: "lost"}
+    with county.conn() as c, c.transaction():
+        assert admin.import_payments(c, admin.read_table(f)).unchanged == 1  # idempotent
+    na = [n for n in _notices(b) if n["kind"] == sp.N_DOUBLE_ENROLLMENT][0]
+    assert "税务" in na["message"]
+
+
+def test_county_owned_field_becomes_correction_request(two_points, county, make_id, person_payload):
+    a, _ = two_points
+    pid = str(uuid.uuid4())
+    a.push_ok([a.op("person.create", pid, person_payload(make_id(seq=41)))])
+    after = person_payload(make_id(seq=41), subsidy_category="full", phone="13700000000")
+    r = a.push_ok([a.op("person.update", pid, {**after, "id": pid}, base_version=None)])[0]
+    assert r["status"] == sp.ST_APPLIED and r["corrections"] == ["subsidy_category"]
+    row = county.sql("SELECT data FROM person")[0]["data"]
+    assert row["subsidy_category"] == "none" and row["phone"] == "13700000000"
+    c = county.sql("SELECT kind, detail FROM conflict")[0]
+    assert c["kind"] == "correction_request"
+    assert c["detail"]["fields"]["subsidy_category"] == {"county": "none", "requested": "full"}
+    assert [n["kind"] for n in _notices(a)] == [sp.N_CORRECTION]
+
+
+def test_roster_then_stale_desktop_edit_is_a_conflict(
+    two_points, county, make_id, person_payload, tmp_path
+):
+    from county import admin
+
+    a, _ = two_points
+    cert = make_id(seq=51)
+    pid = str(uuid.uuid4())
+    a.push_ok([a.op("person.create", pid, person_payload(cert, address="东村1号"))])
+    f = tmp_path / "roster.csv"
+    f.write_text(
+        f"身份证号,姓名,服务点编码,户号,地址,资助类别\n{cert},张三,SP01,H001,东村9号,全额资助\n",
+        encoding="utf-8",
+    )
+    with county.conn() as c, c.transaction():
+        rep = admin.import_roster(c, admin.read_table(f))
+    assert (rep.updated, rep.errors) == (1, [])
+    # the desktop edits the address it last saw at version 1 (before the roster)
+    r = a.push_ok([a.op("person.update", pid, {"address": "东村2号"}, base_version=1)])[0]
+    assert r["status"] == sp.ST_CONFLICT
+    assert county.sql("SELECT data->>'address' AS a FROM person")[0]["a"] == "东村9号"
+    # after pulling version 2, the same edit applies
+    r = a.push_ok([a.op("person.update", pid, {"address": "东村2号"}, base_version=2)])[0]
+    assert r["status"] == sp.ST_APPLIED
+    assert county.sql("SELECT data->>'subsidy_category' AS s FROM person")[0]["s"] == "full"
