@@ -143,6 +143,8 @@ class HistoryDialog(QDialog):
             ):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
+        self.table.setWordWrap(True)
+        self.table.resizeRowsToContents()
         lay.addWidget(self.table)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -243,7 +245,7 @@ class Page(QWidget):
         self.member_table.activated.connect(lambda idx: self.select_member(idx.row()))
         self.member_table.clicked.connect(lambda idx: self.select_member(idx.row()))
         left.addWidget(self.member_table, 2)
-        body.addLayout(left, 5)
+        body.addLayout(left, 4)
 
         self.form_area = FormArea()
         self.form_area.save_requested.connect(self.save)
@@ -358,7 +360,7 @@ class Page(QWidget):
         self.message.setWordWrap(True)
         right.addWidget(self.message)
         right.addStretch(1)
-        body.addWidget(self.form_area, 6)
+        body.addWidget(self.form_area, 7)
         outer.addLayout(body, 1)
 
         # Tab order = reading order: search, household fields, member fields, buttons.
