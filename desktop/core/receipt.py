@@ -137,6 +137,25 @@ def reprint_mark(copy_no: int) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+def region_label(code: str) -> str:
+    """``140121 山西省清徐县`` (GB/T 2260 names from python-stdnum's table; the code alone
+    when the table does not know it)."""
+    from stdnum import numdb
+
+    code = (code or "").strip()
+    try:
+        parts = numdb.get("cn/loc").info(code[:6])
+    except Exception:  # noqa: BLE001 - an unreadable table must not stop printing
+        return code
+    info = {k: v for _part, props in parts for k, v in props.items()}
+    county = info.get("county", "")
+    if county:
+        names = [c.split("]", 1)[-1] for c in county.split(",")]
+        county = names[-1]
+    name = "".join(x for x in (info.get("province", ""), info.get("prefecture", ""), county) if x)
+    return f"{code} {name}".strip() if name else code
+
+
 def show_id(cert_no: str, *, masked: bool) -> str:
     return mask_id(cert_no) if masked else normalize_id(cert_no)
 
@@ -157,11 +176,20 @@ def fmt_time(value: dt.datetime | str | None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
+        if len(value.strip()) == 10:  # a date without a time
+            return value.strip()
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
             return value
     return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _waiting_label(waiting: int | str | None) -> str:
+    """0 / None → 无等待期; an int → months; a text (e.g. 30天) as it is."""
+    if waiting in (0, "0", "", None):
+        return "无等待期"
+    return f"{waiting}个月" if isinstance(waiting, int) else str(waiting)
 
 
 def money_text(value: Decimal) -> str:
@@ -332,12 +360,7 @@ def receipt_document(
     payload = verification_payload(
         mac_key, key_id, receipt_no=f.receipt_no, amount=amounts["personal"], date=paid_date
     )
-    waiting = f.waiting_months
-    waiting_text = (
-        "无等待期"
-        if waiting in (0, "0", "", None)
-        else (f"{waiting}个月" if isinstance(waiting, int) else str(waiting))
-    )
+    waiting_text = _waiting_label(f.waiting_months)
     itype = f.insurance_type
     person = Section(
         "参保人信息",
@@ -457,8 +480,7 @@ def certificate_document(
         payload = verification_payload(
             mac_key, key_id, receipt_no=f.receipt_no, amount=paid, date=fmt_date(f.paid_at)
         )
-    waiting = f.waiting_months
-    waiting_text = "无等待期" if waiting in (0, "0", "", None) else f"{waiting}个月"
+    waiting_text = _waiting_label(f.waiting_months)
     itype = f.insurance_type
     sections = [
         Section(
@@ -525,43 +547,58 @@ def certificate_document(
 # --------------------------------------------------------------------------- estimate
 
 
+# national settlement names (domain notes §4) → what the sheet calls them
+ESTIMATE_TOTALS = {
+    "medfee_sumamt": "医疗费用总额",
+    "inscp_scp_amt": "政策范围内费用",
+    "act_pay_dedc": "起付标准（本次实付）",
+    "hifp_pay": "基本医保统筹基金支付",
+    "hifmi_pay": "大病保险支付",
+    "maf_pay": "医疗救助支付",
+    "tilted_pay": "倾斜救助支付",
+    "fund_pay_sumamt": "基金支付合计",
+    "psn_part_amt": "个人负担",
+}
+
+
 @dataclass(frozen=True)
 class EstimateStep:
-    layer: str  # e.g. 基本医疗保险
-    text: str  # the explanation of the step
-    amount: Decimal | str | None = None  # what this layer pays
+    layer: str  # label, e.g. 基本医保统筹基金
+    rule: str  # e.g. 起付线
+    text: str  # the explanation with its numbers
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class EstimateFacts:
     service_point: str
     estimate_id: str
-    name: str
-    cert_no: str
+    name: str  # the person's name, or the clerk's label of an anonymous estimate
+    cert_no: str  # "" for an anonymous estimate
     insured_category: str
     year: int
     setting: str  # e.g. 住院
-    facility: str  # e.g. 县级医院
-    totals: list[tuple[str, str, Decimal | str]]  # (code, label, amount), national names
+    level: str  # e.g. 二级医院
+    totals: dict[str, Decimal | str]  # national names (ESTIMATE_TOTALS) → amount
     steps: list[EstimateStep]
     made_at: str
     operator: str
-    policy: str = ""  # the policy file / its source
-    disclaimer: str = "本单为测算结果，仅供参考，实际报销以定点医疗机构结算为准。"
+    policy: str = ""  # the policy file id
+    settled: bool = False
+    disclaimer: str = "本单为测算结果，仅供参考，实际报销金额以定点医疗机构结算为准。"
 
 
 def estimate_document(
     f: EstimateFacts, *, printed_at: str, copy_no: int = 1, masked: bool = True
 ) -> Document:
     errors: dict[str, str] = {}
-    _require_text(errors, "name", f.name, "测算单没有参保人姓名，请先选择或填写参保人")
-    amounts = []
-    for code, label, value in f.totals:
-        amounts.append((code, label, _amount(errors, code, value, label)))
-    steps = []
-    for i, s in enumerate(f.steps):
-        a = None if s.amount in (None, "") else _amount(errors, f"step_{i}", s.amount, s.layer)
-        steps.append((s, a))
+    _require_text(errors, "name", f.name, "测算单没有参保人姓名，请先选择参保人或填写备注姓名")
+    amounts: list[tuple[str, str, Decimal]] = []
+    for code, label in ESTIMATE_TOTALS.items():
+        if f.totals.get(code) not in (None, ""):
+            amounts.append((code, label, _amount(errors, code, f.totals[code], label)))
+    if not amounts:
+        errors["totals"] = "测算结果为空，请先完成测算再打印"
     if errors:
         raise ValidationError(errors)
     person = Section(
@@ -569,36 +606,52 @@ def estimate_document(
         [
             Field("姓名", f.name.strip(), "name"),
             Field("证件号码", show_id(f.cert_no, masked=masked) if f.cert_no else "—", "cert_no"),
-            Field("参保人员类别", f.insured_category, "insured_category"),
-            Field("参保年度", f"{f.year}年度", "year"),
-            Field("就医类型", f.setting, "setting"),
-            Field("医疗机构级别", f.facility or "—", "facility"),
+            Field("参保人员类别", f.insured_category or "—", "insured_category"),
+            Field("费用年度", f"{f.year}年度", "year"),
+            Field("就医类型", f.setting or "—", "setting"),
+            Field("医疗机构/等级", f.level or "—", "level"),
+            Field("测算时间", fmt_time(f.made_at), "made_at"),
+            Field("结算状态", "已结算" if f.settled else "未结算（测算）", "settled"),
         ],
     )
+    main_codes = {"medfee_sumamt", "fund_pay_sumamt", "psn_part_amt"}
     totals = Table(
-        "测算结果（元）",
-        ["项目", "代码", "金额"],
-        [[label, code, yuan(a)] for code, label, a in amounts],
+        "测算结果",
+        ["项目", "接口代码", "金额（元）"],
+        [[label, code, yuan(a)] for code, label, a in amounts if code not in main_codes]
+        + [[label, code, yuan(a)] for code, label, a in amounts if code in main_codes],
         ["L", "L", "R"],
     )
+    sources: list[str] = []
+    for s in f.steps:
+        if s.source and s.source not in sources:
+            sources.append(s.source)
     step_table = Table(
         "计算步骤",
-        ["序号", "层次", "说明", "支付（元）"],
+        ["序号", "层次", "规则", "说明", "依据"],
         [
-            [str(i + 1), s.layer, s.text, yuan(a) if a is not None else ""]
-            for i, (s, a) in enumerate(steps)
+            [
+                str(i + 1),
+                s.layer,
+                s.rule,
+                s.text,
+                f"[{sources.index(s.source) + 1}]" if s.source else "",
+            ]
+            for i, s in enumerate(f.steps)
         ],
-        ["C", "L", "L", "R"],
+        ["C", "L", "L", "L", "C"],
     )
     return Document(
         kind="estimate",
         key=f.estimate_id,
         title=KINDS["estimate"],
         issuer=f.service_point,
-        number=f"测算时间 {fmt_time(f.made_at)}",
+        number=f"测算日期 {fmt_date(f.made_at)}",
         sections=[person],
         tables=[totals, step_table],
-        notes=[f.disclaimer] + ([f"依据：{f.policy}"] if f.policy else []),
+        notes=[f.disclaimer]
+        + ([f"测算政策：{f.policy}"] if f.policy else [])
+        + [f"依据[{i + 1}]：{src}" for i, src in enumerate(sources)],
         footer=[
             Field("经办人", f.operator, "operator"),
             Field("打印时间", printed_at, "printed_at"),

@@ -165,7 +165,7 @@ def _col_widths(table: DocTable, st: _Styles, width: float) -> list[float]:
     sample = [table.header, *table.rows[:200]] + ([table.total] if table.total else [])
     for row in sample:
         for i, cell in enumerate(row[:n]):
-            w = stringWidth(str(cell), st.font, st.cell.fontSize) + 8
+            w = stringWidth(str(cell), st.font, st.cell.fontSize) + 14
             need[i] = max(need[i], min(w, width * 0.45))
     total = sum(need) or 1.0
     return [width * w / total for w in need]
@@ -299,7 +299,11 @@ def _story(doc: Document, st: _Styles, width: float, state: dict) -> list:
             Paragraph(markup(f"{f.label}：{f.value}" if f.value else f"{f.label}："), st.footer)
             for f in doc.footer
         ]
-        ft = Table([cells], colWidths=[width / len(cells)] * len(cells))
+        need = [
+            stringWidth(f"{f.label}：{f.value}", st.font, st.footer.fontSize) + 24
+            for f in doc.footer
+        ]
+        ft = Table([cells], colWidths=[width * n / sum(need) for n in need])
         ft.setStyle(
             TableStyle(
                 [
