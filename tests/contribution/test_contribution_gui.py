@@ -1,0 +1,197 @@
+"""pytest-qt: the 缴费查询 page as a clerk uses it — find a person, collect a payment for a
+household member, see the status, waiting period and benefit date change; a wrong amount
+refused with the right one shown and nothing written; a void needs a supervisor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import Qt
+
+pytest.importorskip("pytestqt")
+
+TODAY = dt.date(2025, 3, 20)
+
+
+@pytest.fixture
+def ctx(qtbot, store, clerk, data_dir):
+    from desktop.gui.app import create_qapplication, make_context
+
+    create_qapplication()
+    c = make_context(store, clerk, data_dir)
+    c.extras["today"] = TODAY
+    yield c
+    c.tasks.shutdown()
+
+
+@pytest.fixture
+def page(qtbot, ctx, household):
+    from desktop.gui.pages.contribution import Page
+
+    p = Page(ctx)
+    p.confirm = lambda text: True  # the clerk answers 是 to 确认收费
+    qtbot.addWidget(p)
+    p.resize(1300, 800)
+    p.show()
+    settle(qtbot, ctx)
+    return p
+
+
+def settle(qtbot, ctx):
+    qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+
+
+def cert(store, name):
+    return store.query_one("SELECT cert_no FROM person WHERE name = ?", (name,))["cert_no"]
+
+
+def year_row(page, year):
+    for r in range(page.years.rowCount()):
+        if page.years.item(r, 0).text() == str(year):
+            return r
+    raise AssertionError(f"no row for {year}")
+
+
+def cell(page, year, col):
+    return page.years.item(year_row(page, year), page.YEAR_HEADERS.index(col))
+
+
+def find(qtbot, page, ctx, text):
+    page.search.setFocus()
+    page.search.clear()
+    qtbot.keyClicks(page.search, text)
+    qtbot.keyClick(page.search, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+
+
+def enter_amount(qtbot, page, ctx, text):
+    page.amount.setFocus()
+    page.amount.clear()
+    qtbot.keyClicks(page.amount, text)
+    qtbot.keyClick(page.amount, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+
+
+def payments(store):
+    return store.query_one("SELECT COUNT(*) AS n FROM payment")["n"]
+
+
+def test_clerk_collects_for_household_member_and_sees_status(qtbot, page, ctx, store, counts):
+    assert page.banner.isVisible() and "尚未与县医保局同步" in page.banner.text()
+    find(qtbot, page, ctx, cert(store, "李四"))
+    assert "李四" in page.person_label.text()
+    status = cell(page, 2025, "状态")
+    assert status.text() == "未缴" and status.foreground().color().name() == "#b00020"
+    assert "应缴 400.00 元" in page.due_label.text() and "等待期 3个月" in page.due_label.text()
+
+    # a wrong amount: refused at the field with the right amount, nothing written
+    before = counts(store)
+    enter_amount(qtbot, page, ctx, "350")
+    assert "应缴 400.00 元" in page.form.error_text("amount")
+    assert counts(store) == before and cell(page, 2025, "状态").text() == "未缴"
+
+    # the right amount on 2025-03-20 (outside the period): 3 months of waiting
+    enter_amount(qtbot, page, ctx, "400")
+    assert "已收费 400.00 元" in page.pay_msg.text() and "2025-06-20" in page.pay_msg.text()
+    assert payments(store) == 1
+    st = cell(page, 2025, "状态")
+    assert (
+        st.text().startswith("等待期（至 2025-06-19）")
+        and st.foreground().color().name() == "#8a5a00"
+    )
+    assert cell(page, 2025, "待遇期").text() == "2025-06-20 至 2025-12-31"
+    assert cell(page, 2025, "等待期").text() == "3个月，至 2025-06-19"
+    assert cell(page, 2025, "缴费方式").text() == "现金"
+
+    # another member of the household, paid in the period (back-dated receipt of the window)
+    qtbot.mouseClick(page.members_btn, Qt.MouseButton.LeftButton)
+    settle(qtbot, ctx)
+    names = [page.results.item(r, 0).text() for r in range(page.results.rowCount())]
+    assert "张三" in names
+    page.results.setFocus()
+    page.results.setCurrentCell(names.index("张三"), 0)
+    qtbot.keyClick(page.results, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert "张三" in page.person_label.text()
+    page.paid_on.setFocus()
+    page.paid_on.clear()
+    qtbot.keyClicks(page.paid_on, "2024-10-10")
+    qtbot.keyClick(page.paid_on, Qt.Key.Key_Tab)
+    settle(qtbot, ctx)
+    i = page.channel.findData("qr")
+    page.channel.setCurrentIndex(i)
+    enter_amount(qtbot, page, ctx, "400.00")
+    st = cell(page, 2025, "状态")
+    assert st.text() == "已缴（待县级确认）" and st.foreground().color().name() == "#1b5e20"
+    assert cell(page, 2025, "等待期").text() == "无等待期"
+    assert cell(page, 2025, "待遇期").text() == "2025-01-01 至 2025-12-31"
+    assert cell(page, 2025, "缴费方式").text() == "扫码支付"
+
+
+@pytest.mark.parametrize(
+    "amount, paid_on, words",
+    [
+        ("-400", "2025-03-20", "不能为负数"),
+        ("abc", "2025-03-20", "不是数字"),
+        ("400", "2025-12-01", "晚于今天"),
+    ],
+)
+def test_bad_input_at_the_field(qtbot, page, ctx, store, counts, amount, paid_on, words):
+    find(qtbot, page, ctx, cert(store, "李四"))
+    before = counts(store)
+    page.paid_on.setText(paid_on)
+    enter_amount(qtbot, page, ctx, amount)
+    errors = page.form.error_text("amount") + page.form.error_text("paid_on")
+    assert words in errors
+    assert counts(store) == before
+
+
+def test_void_needs_supervisor(qtbot, page, ctx, store):
+    find(qtbot, page, ctx, cert(store, "李四"))
+    enter_amount(qtbot, page, ctx, "400")
+    page.years.setFocus()
+    page.years.selectRow(year_row(page, 2025))
+    assert page.void_btn.isEnabled()
+    page.supervisor_dialog = lambda p: {
+        "reason": "收错人了",
+        "username": "clerk1",
+        "password": "clerk123",
+        "refund": False,
+    }
+    qtbot.mouseClick(page.void_btn, Qt.MouseButton.LeftButton)
+    settle(qtbot, ctx)
+    assert "主管" in page.pay_msg.text()
+    assert store.query_one("SELECT status FROM payment")["status"] == "local"
+    page.supervisor_dialog = lambda p: {
+        "reason": "收错人了",
+        "username": "admin",
+        "password": "admin123",
+        "refund": False,
+    }
+    page.years.selectRow(year_row(page, 2025))
+    qtbot.mouseClick(page.void_btn, Qt.MouseButton.LeftButton)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert "已作废" in page.pay_msg.text()
+    row = store.query_one("SELECT status, void_reason FROM payment")
+    assert row == {"status": "voided", "void_reason": "收错人了"}
+    assert cell(page, 2025, "状态").text() == "未缴"
+
+
+def test_campaign_list_and_export(qtbot, page, ctx, store, tmp_path):
+    find(qtbot, page, ctx, cert(store, "李四"))
+    enter_amount(qtbot, page, ctx, "400")
+    page.tabs.setCurrentIndex(1)
+    page.camp_scope.setCurrentIndex(page.camp_scope.findText("村：东村"))
+    page.camp_year.setValue(2025)
+    qtbot.mouseClick(page.findChild(type(page.csv_btn), "campaign_run"), Qt.MouseButton.LeftButton)
+    settle(qtbot, ctx)
+    assert "未缴 2 人" in page.camp_summary.text() and "560.00" in page.camp_summary.text()
+    names = [page.camp_table.item(r, 3).text() for r in range(page.camp_table.rowCount())]
+    assert names == ["张三", "张小低"]
+    page.export_to(str(tmp_path / "list.xlsx"), "xlsx")
+    settle(qtbot, ctx)
+    assert (tmp_path / "list.xlsx").stat().st_size > 0 and "已导出" in page.camp_summary.text()
