@@ -40,7 +40,8 @@ def migrate(conn: psycopg.Connection) -> list[str]:
             "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY,"
             " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+        rows = conn.execute("SELECT version FROM schema_migrations").fetchall()
+        done = {r["version"] if isinstance(r, dict) else r[0] for r in rows}
         for path in migration_files():
             version = int(path.name[:4])
             if version in done:

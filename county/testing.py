@@ -154,3 +154,72 @@ def drop_database(cluster: Cluster, url: str) -> None:
     name = url.split("?", 1)[0].rsplit("/", 1)[1]
     with psycopg.connect(cluster.dsn(), autocommit=True) as c:
         c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+class ServerProcess:
+    """``township-county serve`` in a child process on a free port (for end-to-end and
+    fault-injection tests: ``restart()`` kills it hard and starts it again)."""
+
+    def __init__(
+        self,
+        database_url: str,
+        signing_key: str,
+        admin_key: str | None = None,
+        port: int | None = None,
+    ):
+        self.database_url, self.signing_key, self.admin_key = database_url, signing_key, admin_key
+        self.port = port or _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        import sys
+        import time
+
+        import httpx
+
+        env = {
+            **os.environ,
+            "TOWNSHIP_COUNTY_DATABASE_URL": self.database_url,
+            "TOWNSHIP_COUNTY_SIGNING_KEY": self.signing_key,
+            "TOWNSHIP_COUNTY_BIND": f"127.0.0.1:{self.port}",
+        }
+        if self.admin_key:
+            env["TOWNSHIP_COUNTY_ADMIN_KEY"] = self.admin_key
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "county.cli", "serve", "--log-level", "warning"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("county server exited: " + self.proc.stderr.read().decode())
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("county server did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -224,7 +224,7 @@ def test_fuzz_openapi_no_5xx(two_points, county):
             max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         @given(case=op.as_strategy())
-        def run(case):
+        def run(case, auth=auth):
             headers = {**(case.headers or {}), **county.H, "Authorization": f"Bearer {auth}"}
             kwargs = {"headers": headers, "params": case.query or None}
             if type(case.body).__name__ != "NotSet":
