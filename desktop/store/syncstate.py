@@ -26,6 +26,9 @@ PROJECTED_TABLES = {
 }
 # local bookkeeping columns that server data never sets directly
 _LOCAL_ONLY = {"version", "server_version", "origin", "created_by"}
+# columns another area's service owns locally (a payment's status moves by the
+# contribution service: confirmations are applied through it, see the sync engine)
+_KEEP_LOCAL = {sp.E_PAYMENT: {"status", "operator_id", "supervisor_id"}}
 
 
 # ------------------------------------------------------------------ device and cursors
@@ -376,7 +379,8 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
         return False
     if has_pending_for(db, id_):
         return False
-    row = {k: v for k, v in data.items() if k in cols and k not in _LOCAL_ONLY}
+    keep = _LOCAL_ONLY | _KEEP_LOCAL.get(entity, set())
+    row = {k: v for k, v in data.items() if k in cols and k not in keep}
     row["id"] = id_
     if entity == sp.E_PERSON:
         if "person_id" in row:

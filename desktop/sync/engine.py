@@ -527,9 +527,7 @@ class SyncEngine:
                 raise errors.ProtocolFailed() from e
             resp = sp.SnapshotResponse.from_dict(doc)
             with self.store.write() as db:
-                for ch in resp.changes:
-                    if st.apply_change(db, ch):
-                        summary.applied += 1
+                self._apply_page(db, resp.changes, summary)
                 st.save_snapshot_progress(db, resp.next_page_token, resp.done, resp.cursor)
             summary.received += len(resp.changes)
             summary.snapshot += len(resp.changes)
@@ -540,6 +538,29 @@ class SyncEngine:
                         st.save_snapshot_progress(db, None, True, resp.cursor)
                 return
             token = resp.next_page_token
+
+    def _apply_page(self, db, changes: list[sp.Change], summary: SyncSummary) -> None:
+        """Apply one page inside the caller's transaction (the one that stores its cursor).
+        Tax-bureau confirmations of our payments go through the contribution service so the
+        payment, its enrollment and the audit log move together."""
+        confirmations = []
+        for ch in changes:
+            if st.apply_change(db, ch):
+                summary.applied += 1
+                d = ch.data or {}
+                if ch.entity == sp.E_PAYMENT and ch.op == "upsert" and d.get("tax_confirmed"):
+                    confirmations.append(
+                        {
+                            "payment_id": ch.id,
+                            "confirmed_at": d.get("tax_confirmed_at"),
+                            "ref": d.get("tax_voucher_no") or "",
+                            "version": ch.version,
+                        }
+                    )
+        if confirmations:
+            from desktop.services.contribution import apply_county_confirmations
+
+            apply_county_confirmations(self.store, confirmations, operator_id=None)
 
     def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
         cursor = st.cursors(self.store)
@@ -552,9 +573,7 @@ class SyncEngine:
                 raise errors.ProtocolFailed() from e
             resp = sp.PullResponse.from_dict(doc)
             with self.store.write() as db:
-                for ch in resp.changes:
-                    if st.apply_change(db, ch):
-                        summary.applied += 1
+                self._apply_page(db, resp.changes, summary)
                 st.save_cursors(db, {**cursor, **resp.next_cursor})
             summary.received += len(resp.changes)
             cursor = {**cursor, **resp.next_cursor}

@@ -21,3 +21,179 @@ def mem_keyring():
     kr = sync_memkeyring.install()
     yield kr
     keyring.set_keyring(old)
+
+
+# ---------------------------------------------------------------------- real county server
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+import httpx  # noqa: E402
+
+SIGNING_KEY = "sync-test-signing-key-0123456789abcdef0123"
+ROOT = HERE.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CountyServer:
+    """The county FastAPI app under uvicorn in its own process on 127.0.0.1, on a REAL
+    PostgreSQL database (county.testing). ``restart()`` kills it with SIGKILL and starts it
+    again on the same port."""
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "TOWNSHIP_COUNTY_DATABASE_URL": self.dsn,
+            "TOWNSHIP_COUNTY_SIGNING_KEY": SIGNING_KEY,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "sync_server.py"), str(self.port)],
+            env=env,
+            cwd=str(ROOT),
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("county server exited at start-up")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("county server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    # admin helpers straight on the county database
+    def conn(self):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        return psycopg.connect(self.dsn, row_factory=dict_row)
+
+    def sql(self, query: str, params=()) -> list[dict]:
+        with self.conn() as c:
+            return c.execute(query, params).fetchall()
+
+    def service_point(self, code: str, name: str, region: str = "140121") -> dict:
+        from county import admin
+
+        with self.conn() as c, c.transaction():
+            return admin.create_service_point(c, code, name, region)
+
+    def code(self, sp_code: str) -> str:
+        from county import admin
+
+        with self.conn() as c, c.transaction():
+            return admin.issue_device_code(c, sp_code, 72)["code"]
+
+
+@pytest.fixture(scope="session")
+def sync_pg():
+    from county.testing import shared_cluster
+
+    return shared_cluster()
+
+
+@pytest.fixture
+def county_server(sync_pg):
+    from county.testing import drop_database, fresh_database
+
+    dsn = fresh_database(sync_pg)
+    server = CountyServer(dsn)
+    yield server
+    server.kill()
+    drop_database(sync_pg, dsn)
+
+
+class Desk:
+    """One service-point desktop: its own data folder and store, set up and registered."""
+
+    def __init__(self, root: Path, county: CountyServer, sp_code: str, sp_name: str, url=None):
+        from desktop.services.setup import ServicePointInput, run_setup
+        from desktop.store import open_store
+
+        self.data_dir = root / sp_code
+        self.data_dir.mkdir(parents=True)
+        self.store = open_store(self.data_dir)
+        self.actor = run_setup(
+            self.store,
+            ServicePointInput(name=sp_name, region_code="140121", code=sp_code,
+                              villages=["东村", "西村"]),
+            admin_username="admin",
+            admin_name="王主管",
+            admin_password="admin123",
+        )
+        self.county = county
+        self.sp_code = sp_code
+        self.register(url or county.url)
+
+    def register(self, url: str) -> dict:
+        from desktop.services import sync as svc
+
+        self.info = svc.register_device(
+            self.store, self.data_dir, url, self.county.code(self.sp_code), actor=self.actor
+        )
+        return self.info
+
+    @property
+    def device_id(self) -> str:
+        return self.info["device_id"]
+
+    @property
+    def sp_id(self) -> str:
+        return self.info["service_point"]["id"]
+
+    def sync(self, **kw):
+        from desktop.services import sync as svc
+        from desktop.sync.transport import RetryPolicy
+
+        kw.setdefault("retry", RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05))
+        return svc.run_sync(self.store, self.data_dir, self.actor, **kw)
+
+    def village(self, name: str = "东村") -> str:
+        return self.store.query_one("SELECT id FROM village WHERE name = ?", (name,))["id"]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+@pytest.fixture
+def desks(tmp_path, county_server, mem_keyring):
+    county_server.service_point("SP01", "东乡卫生院")
+    county_server.service_point("SP02", "西乡卫生院")
+    made: list[Desk] = []
+
+    def make(sp_code: str, sp_name: str, url: str | None = None) -> Desk:
+        d = Desk(tmp_path, county_server, sp_code, sp_name, url)
+        made.append(d)
+        return d
+
+    yield make
+    for d in made:
+        d.close()

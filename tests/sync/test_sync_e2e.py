@@ -1,0 +1,208 @@
+"""End to end: two desktops (two stores, two service points) and one county server on a
+real PostgreSQL, over real HTTP. Registrations, enrollments and payments go up; roster,
+confirmations and policies come down; the duplicate person and the double enrollment
+resolve as designed and reach both inboxes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from desktop.core import syncproto as sp
+from desktop.services import contribution, registration
+from desktop.services import sync as svc
+from desktop.services.demo import make_id
+from desktop.store import syncstate as st
+from desktop.sync import errors
+
+pytestmark = pytest.mark.postgres
+TODAY = dt.date(2025, 3, 20)
+ZHANG = make_id("140121", "1970-01-01", 1, "male")
+LI = make_id("140121", "1972-02-02", 2, "female")
+WANG = make_id("140121", "1990-06-07", 5, "male")
+
+
+def register(desk, members):
+    return registration.create_household(
+        desk.store, desk.actor, {"village_id": desk.village(), "address": "一组"}, members
+    )
+
+
+def pay(desk, person_id, year=2025, amount="400"):
+    return contribution.record_payment(
+        desk.store,
+        desk.actor,
+        {"person_id": person_id, "year": year, "amount": amount, "channel": "cash",
+         "paid_on": "2024-10-10"},
+        today=TODAY,
+    )
+
+
+def statuses(desk) -> dict[str, str]:
+    return {
+        r["op_type"] + ":" + r["entity_id"]: r["status"]
+        for r in desk.store.query("SELECT op_type, entity_id, status FROM outbox")
+    }
+
+
+def test_two_desktops_one_county(desks, county_server, tmp_path):
+    a = desks("SP01", "东乡卫生院")
+    b = desks("SP02", "西乡卫生院")
+
+    # --- up: registrations, enrollments and payments from A
+    ha = register(a, [
+        {"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG},
+        {"name": "李四", "relation": "spouse", "sex": "female", "birth_date": "1972-02-02",
+         "cert_no": LI},
+    ])
+    zhang_a, li_a = ha.person_ids
+    pay(a, zhang_a)
+    ops = [r["op_type"] for r in a.store.query("SELECT op_type FROM outbox ORDER BY device_seq")]
+    assert ops == ["household.create", "person.create", "person.create", "enrollment.create",
+                   "payment.record"]
+    assert svc.status(a.store)["pending"] == 5
+    first = a.sync()
+    assert first.pushed == 5 and first.pending == 0
+    assert first.by_status == {sp.ST_APPLIED: 5}, [
+        (r["op_type"], r["result"]) for r in a.store.query("SELECT op_type, result FROM outbox") if "rejected" in r["result"]]
+    assert "上传 5 条" in first.line()
+    assert svc.status(a.store)["state"] == "ok" and a.store.setting("last_sync_at")
+    rows = county_server.sql(
+        "SELECT id, home_sp_id FROM person WHERE cert_no IN (%s, %s) ORDER BY cert_no", (ZHANG, LI)
+    )
+    assert {r["id"] for r in rows} == {zhang_a, li_a}
+    assert county_server.sql("SELECT count(*) AS n FROM payment")[0]["n"] == 1
+    assert county_server.sql("SELECT count(*) AS n FROM enrollment")[0]["n"] == 1
+    # the pushed rows came back with county versions: confirmed, not pending
+    assert svc.row_state(a.store, "person", zhang_a) == "已确认"
+
+    # --- B registers the same person (same ID number) and enrolls + pays the same year
+    hb = register(b, [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}])
+    zhang_b = hb.person_ids[0]
+    assert svc.row_state(b.store, "person", zhang_b) == "待上传"
+    pay(b, zhang_b)
+    sb = b.sync()
+    res = statuses(b)
+    assert res[f"person.create:{zhang_b}"] == sp.ST_MERGED
+    assert sp.ST_CONFLICT in res.values()  # B's enrollment lost (A: home point, earlier)
+    assert sb.pending == 0
+    # one person on the county; B's local person now carries the county's id
+    assert county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = %s", (ZHANG,))[0]["n"] == 1
+    assert st.canonical_person_id(b.store, zhang_b) == zhang_a
+    assert b.store.query_one("SELECT id FROM person WHERE cert_no = ?", (ZHANG,))["id"] == zhang_a
+    kinds_b = {i["kind"] for i in svc.inbox(b.store)}
+    assert "merged" in kinds_b and sp.N_DOUBLE_ENROLLMENT in kinds_b
+    a.sync()
+    inbox_a = svc.inbox(a.store)
+    assert sp.N_DOUBLE_ENROLLMENT in {i["kind"] for i in inbox_a}
+    dbl = next(i for i in inbox_a if i["kind"] == sp.N_DOUBLE_ENROLLMENT)
+    assert "张三" in dbl["title"] or "张三" in dbl["action"]
+    # money collected twice: B is told to refund or transfer
+    assert any(i["kind"] == sp.N_REFUND_TASK for i in svc.inbox(b.store))
+    enr = county_server.sql(
+        "SELECT sp_id, conflict_status FROM enrollment ORDER BY conflict_status DESC"
+    )
+    assert sorted(r["conflict_status"] for r in enr) == ["lost", "won"]
+    assert next(r for r in enr if r["conflict_status"] == "won")["sp_id"] == a.sp_id
+
+    # --- down: roster, tax confirmations, policies
+    from county import admin
+
+    with county_server.conn() as c, c.transaction():
+        rep = admin.import_roster(c, [
+            {"身份证号": WANG, "姓名": "王五", "服务点编码": "SP01", "参保人员类别": "ordinary"},
+        ])
+        assert not rep.errors, rep.errors
+        rep = admin.import_payments(c, [
+            {"身份证号": ZHANG, "参保年度": "2025", "缴费金额": "400", "完税凭证号": "TAX-0001",
+             "缴费日期": "2024-10-12"},
+        ])
+        assert not rep.errors, rep.errors
+        from desktop import paths
+
+        admin.publish_policy(c, paths.resource("policies", "national-2025.toml"))
+    down = a.sync()
+    assert down.received >= 3
+    wang = a.store.query_one("SELECT * FROM person WHERE cert_no = ?", (WANG,))
+    assert wang is not None and wang["name"] == "王五" and wang["origin"] == "county"
+    assert svc.row_state(a.store, "person", wang["id"]) == "已确认"
+    paid = a.store.query_one("SELECT status, confirmed_ref FROM payment WHERE person_id = ?", (zhang_a,))
+    assert paid == {"status": "confirmed", "confirmed_ref": "TAX-0001"}
+    pol = a.store.query_one("SELECT data FROM server_row WHERE entity = 'policy'")
+    assert pol is not None and "toml" in json.loads(pol["data"])
+    b.sync()
+    assert b.store.query_one("SELECT 1 AS x FROM server_row WHERE entity = 'policy'")
+    # B never receives SP01's roster person
+    assert b.store.query_one("SELECT 1 AS x FROM person WHERE cert_no = ?", (WANG,)) is None
+
+    # --- a no-op sync is one round trip
+    noop = a.sync()
+    assert noop.round_trips == 1 and noop.pushed == 0 and noop.received == 0
+
+    # --- both sides hold the same rows (checksums)
+    for desk in (a, b):
+        assert st.mirror_checksum(desk.store) == county_checksum(county_server, desk.sp_id)
+
+
+def county_checksum(county, sp_id: str) -> tuple[int, str]:
+    """The same checksum as st.mirror_checksum, over the latest change of every row on the
+    streams this service point receives."""
+    import hashlib
+
+    from desktop.store.journal import canonical_json
+
+    rows = county.sql(
+        "SELECT DISTINCT ON (entity, entity_id) entity, entity_id, version, op, data"
+        " FROM change_log WHERE stream IN ('county', %s, %s)"
+        " ORDER BY entity, entity_id, version DESC, seq DESC",
+        (f"sp:{sp_id}", f"notices:{sp_id}"),
+    )
+    rows = [r for r in rows if r["op"] == "upsert"]
+    rows.sort(key=lambda r: (r["entity"], r["entity_id"]))
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(f"{r['entity']}|{r['entity_id']}|{r['version']}|{canonical_json(r['data'] or {})}\n".encode())
+    return len(rows), h.hexdigest()
+
+
+def test_registration_code_works_once_and_errors_are_chinese(desks, county_server):
+    a = desks("SP01", "东乡卫生院")
+    code = county_server.code("SP01")
+    from desktop.sync.engine import SyncEngine
+
+    e = SyncEngine(a.store, a.data_dir)
+    e.register(county_server.url, code)
+    with pytest.raises(errors.RegistrationFailed) as exc:
+        e.register(county_server.url, code)
+    assert "注册码" in exc.value.message
+    e.close()
+
+
+def test_unregistered_and_revoked_device(desks, county_server, mem_keyring):
+    a = desks("SP01", "东乡卫生院")
+    # the credential vanished from the keyring (e.g. Windows reinstalled)
+    mem_keyring.items.clear()
+    with pytest.raises(errors.NotRegistered) as exc:
+        a.sync()
+    assert "重新注册" in exc.value.message
+    a.register(county_server.url)
+    county_server.sql("UPDATE device SET revoked_at = now() RETURNING id")
+    with pytest.raises(errors.AuthFailed) as exc:
+        a.sync()
+    assert "注册码" in exc.value.message
+    assert svc.status(a.store)["state"] == "failed"
+
+
+def test_offline_sync_keeps_everything_and_says_what_to_do(desks, county_server):
+    a = desks("SP01", "东乡卫生院")
+    register(a, [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}])
+    county_server.kill()
+    with pytest.raises(errors.Offline) as exc:
+        a.sync()
+    assert "不会丢失" in exc.value.message
+    st_ = svc.status(a.store)
+    assert st_["state"] == "offline" and st_["pending"] == 2
+    county_server.start()
+    assert a.sync().pending == 0
