@@ -894,3 +894,47 @@ def sync_banner(store: Store, *, now: dt.datetime | None = None) -> str | None:
     if now - at > dt.timedelta(hours=hours):
         return f"县级数据截至 {at.strftime('%Y-%m-%d %H:%M')}，之后的县级确认尚未同步"
     return None
+
+
+# ------------------------------------------------------------------ demo
+
+
+# (name, 参保年度, paid_on, channel): demo collections of the 2025 campaign under
+# national-2025 (the 周/黄/杨 households and 孙玉梅, fully subsidized, stay unpaid/subsidized).
+_DEMO_PAYMENTS = [
+    ("张三", 2025, "2024-10-10", "cash"),
+    ("王秀兰", 2025, "2024-10-10", "cash"),
+    ("张小明", 2025, "2024-10-10", "cash"),
+    ("李建国", 2025, "2024-11-05", "qr"),
+    ("刘桂英", 2025, "2024-11-05", "qr"),
+    ("王强", 2025, "2025-03-15", "bank"),
+    ("陈静", 2025, "2025-03-15", "bank"),
+    ("单志刚", 2025, "2024-12-02", "cash"),
+    ("郑浩", 2025, "2024-09-20", "qr"),
+]
+
+
+def seed_demo_payments(store: Store, actor: Actor) -> None:
+    """Demo collections through :func:`record_payment` (audited and queued like real ones),
+    each at the amount the policy asks; skipped for anyone without a covering policy."""
+    today = dt.date.today()
+    for name, year, paid_on, channel in _DEMO_PAYMENTS:
+        person = store.query_one("SELECT id FROM person WHERE name = ?", (name,))
+        if person is None or dt.date.fromisoformat(paid_on) > today:
+            continue
+        try:
+            q = quote(store, person["id"], year, paid_on, today=today)
+            record_payment(
+                store,
+                actor,
+                {
+                    "person_id": person["id"],
+                    "year": year,
+                    "amount": q["amount_due"],
+                    "channel": channel,
+                    "paid_on": paid_on,
+                },
+                today=today,
+            )
+        except ValidationError:
+            continue

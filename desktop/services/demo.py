@@ -235,3 +235,9 @@ def seed_demo(store: Store) -> Actor:
     for seeder in DEMO_SEEDERS:
         seeder(store, clerk)
     return clerk
+
+
+# Area seeders (one import and append per area).
+from desktop.services.contribution import seed_demo_payments  # noqa: E402
+
+DEMO_SEEDERS.append(seed_demo_payments)
