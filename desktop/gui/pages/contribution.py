@@ -201,7 +201,7 @@ class Page(QWidget):
         row.addWidget(self.members_btn)
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
-        self.results.setMaximumHeight(150)
+        self.results.setMaximumHeight(120)
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
         self.search_msg = QLabel("")
@@ -229,6 +229,9 @@ class Page(QWidget):
         self.channel.setObjectName("channel")
         for code, label in svc.CHANNELS.items():
             self.channel.addItem(label, code)
+        for wdg in (self.pay_year, self.paid_on, self.amount, self.channel):
+            wdg.setMaximumWidth(320)
+        grid.setColumnStretch(2, 1)
         self.due_label = QLabel("")
         self.due_label.setObjectName("due_label")
         self.due_label.setWordWrap(True)
