@@ -143,8 +143,9 @@ class Desk:
         self.store = open_store(self.data_dir)
         self.actor = run_setup(
             self.store,
-            ServicePointInput(name=sp_name, region_code="140121", code=sp_code,
-                              villages=["东村", "西村"]),
+            ServicePointInput(
+                name=sp_name, region_code="140121", code=sp_code, villages=["东村", "西村"]
+            ),
             admin_username="admin",
             admin_name="王主管",
             admin_password="admin123",

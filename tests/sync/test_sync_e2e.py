@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 import pytest
+from sync_checks import county_checksum
 
 from desktop.core import syncproto as sp
 from desktop.services import contribution, registration
@@ -34,8 +35,13 @@ def pay(desk, person_id, year=2025, amount="400"):
     return contribution.record_payment(
         desk.store,
         desk.actor,
-        {"person_id": person_id, "year": year, "amount": amount, "channel": "cash",
-         "paid_on": "2024-10-10"},
+        {
+            "person_id": person_id,
+            "year": year,
+            "amount": amount,
+            "channel": "cash",
+            "paid_on": "2024-10-10",
+        },
         today=TODAY,
     )
 
@@ -52,21 +58,37 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     b = desks("SP02", "西乡卫生院")
 
     # --- up: registrations, enrollments and payments from A
-    ha = register(a, [
-        {"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG},
-        {"name": "李四", "relation": "spouse", "sex": "female", "birth_date": "1972-02-02",
-         "cert_no": LI},
-    ])
+    ha = register(
+        a,
+        [
+            {"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG},
+            {
+                "name": "李四",
+                "relation": "spouse",
+                "sex": "female",
+                "birth_date": "1972-02-02",
+                "cert_no": LI,
+            },
+        ],
+    )
     zhang_a, li_a = ha.person_ids
     pay(a, zhang_a)
     ops = [r["op_type"] for r in a.store.query("SELECT op_type FROM outbox ORDER BY device_seq")]
-    assert ops == ["household.create", "person.create", "person.create", "enrollment.create",
-                   "payment.record"]
+    assert ops == [
+        "household.create",
+        "person.create",
+        "person.create",
+        "enrollment.create",
+        "payment.record",
+    ]
     assert svc.status(a.store)["pending"] == 5
     first = a.sync()
     assert first.pushed == 5 and first.pending == 0
     assert first.by_status == {sp.ST_APPLIED: 5}, [
-        (r["op_type"], r["result"]) for r in a.store.query("SELECT op_type, result FROM outbox") if "rejected" in r["result"]]
+        (r["op_type"], r["result"])
+        for r in a.store.query("SELECT op_type, result FROM outbox")
+        if "rejected" in r["result"]
+    ]
     assert "上传 5 条" in first.line()
     assert svc.status(a.store)["state"] == "ok" and a.store.setting("last_sync_at")
     rows = county_server.sql(
@@ -79,7 +101,9 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     assert svc.row_state(a.store, "person", zhang_a) == "已确认"
 
     # --- B registers the same person (same ID number) and enrolls + pays the same year
-    hb = register(b, [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}])
+    hb = register(
+        b, [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}]
+    )
     zhang_b = hb.person_ids[0]
     assert svc.row_state(b.store, "person", zhang_b) == "待上传"
     pay(b, zhang_b)
@@ -89,7 +113,10 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     assert sp.ST_CONFLICT in res.values()  # B's enrollment lost (A: home point, earlier)
     assert sb.pending == 0
     # one person on the county; B's local person now carries the county's id
-    assert county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = %s", (ZHANG,))[0]["n"] == 1
+    assert (
+        county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = %s", (ZHANG,))[0]["n"]
+        == 1
+    )
     assert st.canonical_person_id(b.store, zhang_b) == zhang_a
     assert b.store.query_one("SELECT id FROM person WHERE cert_no = ?", (ZHANG,))["id"] == zhang_a
     kinds_b = {i["kind"] for i in svc.inbox(b.store)}
@@ -111,14 +138,30 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     from county import admin
 
     with county_server.conn() as c, c.transaction():
-        rep = admin.import_roster(c, [
-            {"身份证号": WANG, "姓名": "王五", "服务点编码": "SP01", "参保人员类别": "ordinary"},
-        ])
+        rep = admin.import_roster(
+            c,
+            [
+                {
+                    "身份证号": WANG,
+                    "姓名": "王五",
+                    "服务点编码": "SP01",
+                    "参保人员类别": "ordinary",
+                },
+            ],
+        )
         assert not rep.errors, rep.errors
-        rep = admin.import_payments(c, [
-            {"身份证号": ZHANG, "参保年度": "2025", "缴费金额": "400", "完税凭证号": "TAX-0001",
-             "缴费日期": "2024-10-12"},
-        ])
+        rep = admin.import_payments(
+            c,
+            [
+                {
+                    "身份证号": ZHANG,
+                    "参保年度": "2025",
+                    "缴费金额": "400",
+                    "完税凭证号": "TAX-0001",
+                    "缴费日期": "2024-10-12",
+                },
+            ],
+        )
         assert not rep.errors, rep.errors
         from desktop import paths
 
@@ -128,7 +171,9 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     wang = a.store.query_one("SELECT * FROM person WHERE cert_no = ?", (WANG,))
     assert wang is not None and wang["name"] == "王五" and wang["origin"] == "county"
     assert svc.row_state(a.store, "person", wang["id"]) == "已确认"
-    paid = a.store.query_one("SELECT status, confirmed_ref FROM payment WHERE person_id = ?", (zhang_a,))
+    paid = a.store.query_one(
+        "SELECT status, confirmed_ref FROM payment WHERE person_id = ?", (zhang_a,)
+    )
     assert paid == {"status": "confirmed", "confirmed_ref": "TAX-0001"}
     pol = a.store.query_one("SELECT data FROM server_row WHERE entity = 'policy'")
     assert pol is not None and "toml" in json.loads(pol["data"])
@@ -144,27 +189,6 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     # --- both sides hold the same rows (checksums)
     for desk in (a, b):
         assert st.mirror_checksum(desk.store) == county_checksum(county_server, desk.sp_id)
-
-
-def county_checksum(county, sp_id: str) -> tuple[int, str]:
-    """The same checksum as st.mirror_checksum, over the latest change of every row on the
-    streams this service point receives."""
-    import hashlib
-
-    from desktop.store.journal import canonical_json
-
-    rows = county.sql(
-        "SELECT DISTINCT ON (entity, entity_id) entity, entity_id, version, op, data"
-        " FROM change_log WHERE stream IN ('county', %s, %s)"
-        " ORDER BY entity, entity_id, version DESC, seq DESC",
-        (f"sp:{sp_id}", f"notices:{sp_id}"),
-    )
-    rows = [r for r in rows if r["op"] == "upsert"]
-    rows.sort(key=lambda r: (r["entity"], r["entity_id"]))
-    h = hashlib.sha256()
-    for r in rows:
-        h.update(f"{r['entity']}|{r['entity_id']}|{r['version']}|{canonical_json(r['data'] or {})}\n".encode())
-    return len(rows), h.hexdigest()
 
 
 def test_registration_code_works_once_and_errors_are_chinese(desks, county_server):
