@@ -218,14 +218,14 @@ def test_fuzz_openapi_no_5xx(two_points, county):
     assert len(ops) >= 7
     seen: list[int] = []
     for op in ops:
-        auth = "test-admin-key-0123456789" if op.path.startswith("/api/v1/admin") else a.token
+        token = "test-admin-key-0123456789" if op.path.startswith("/api/v1/admin") else a.token
 
         @settings(
             max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         @given(case=op.as_strategy())
-        def run(case, auth=auth):
-            headers = {**(case.headers or {}), **county.H, "Authorization": f"Bearer {auth}"}
+        def run(case):
+            headers = {**(case.headers or {}), **county.H, "Authorization": f"Bearer {token}"}  # noqa: B023
             kwargs = {"headers": headers, "params": case.query or None}
             if type(case.body).__name__ != "NotSet":
                 kwargs["json"] = case.body
