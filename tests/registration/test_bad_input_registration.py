@@ -96,7 +96,7 @@ def test_hostile_search_queries_do_not_crash(store, clerk, q):
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(name=st.text(max_size=60), address=st.text(max_size=220), phone=st.text(max_size=25))
 def test_any_text_is_stored_normalised_or_refused(
