@@ -227,3 +227,32 @@ def test_edit_a_member_and_see_the_history(qtbot, page, ctx, store, clerk, idno)
     assert "联系电话：（空） → 13512345678" in table.item(1, 3).text()
     assert table.item(1, 1).text() == "李经办"
     page.history_dialog.close()
+
+
+def test_search_and_save_run_off_the_gui_thread(qtbot, page, ctx, monkeypatch, idno):
+    import threading
+
+    threads = []
+    real_search, real_create = reg.search_persons, reg.create_household
+
+    def spy_search(*a, **kw):
+        threads.append(("search", threading.current_thread()))
+        return real_search(*a, **kw)
+
+    def spy_create(*a, **kw):
+        threads.append(("create", threading.current_thread()))
+        return real_create(*a, **kw)
+
+    monkeypatch.setattr(reg, "search_persons", spy_search)
+    monkeypatch.setattr(reg, "create_household", spy_create)
+    choose(qtbot, page.village, "东村")
+    fill_member(qtbot, page, "吴九", idno("1991-09-09", 7, "male"))
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    page.focus_search()
+    qtbot.keyClicks(page.search_box, "wj")
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert page.results.item(0, 0).text() == "吴九"
+    assert [k for k, _ in threads] == ["create", "search"]
+    assert all(t is not threading.main_thread() for _, t in threads)
