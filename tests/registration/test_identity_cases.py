@@ -59,8 +59,8 @@ def test_identity_case_registration(case, store, clerk, village_id):
 
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])
-def test_identity_case_cli(case, capsys):
-    rc = main(["check-id", case["given"]])
+def test_identity_case_cli(case, capsys, data_dir):
+    rc = main(["--data-dir", str(data_dir), "check-id", case["given"]])
     out = capsys.readouterr().out
     assert rc == (0 if case["expect"]["valid"] else 1)
     if case["expect"]["valid"]:
