@@ -6,12 +6,14 @@ that the sync engine can put a whole pulled page and its cursor into ONE transac
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from typing import Any
 
 import sqlite_utils
 
+from desktop.core import names
 from desktop.core import syncproto as sp
 from desktop.core.names import pinyin_full, pinyin_initials
 from desktop.store.db import Store
@@ -150,15 +152,26 @@ def op_row(db, op_id: str) -> dict | None:
 
 
 def has_pending_for(db, entity_id: str) -> bool:
-    ids = [entity_id] + [
-        r[0]
-        for r in db.conn.execute(
-            "SELECT alias_id FROM person_alias WHERE canonical_id = ?", (entity_id,)
-        )
-    ]
-    marks = ",".join("?" * len(ids))
-    q = f"SELECT 1 FROM outbox WHERE status = 'pending' AND entity_id IN ({marks}) LIMIT 1"
-    return db.conn.execute(q, ids).fetchone() is not None
+    """A local change to this row (or to a person merged into it) is waiting to go up."""
+    return (
+        db.conn.execute(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND (entity_id = ? OR entity_id IN"
+            " (SELECT alias_id FROM person_alias WHERE canonical_id = ?)) LIMIT 1",
+            (entity_id, entity_id),
+        ).fetchone()
+        is not None
+    )
+
+
+@functools.lru_cache(maxsize=65536)
+def _pinyin(name: str) -> tuple[str, str]:
+    """Search keys of a name (pypinyin is the slow part of applying pulled persons; names
+    repeat, so they are cached)."""
+    syllables = getattr(names, "_syllables", None)
+    if syllables is None:
+        return pinyin_full(name), pinyin_initials(name)
+    parts = syllables(name)  # one pypinyin pass gives both keys (names.pinyin_full/_initials)
+    return "".join(parts), "".join(p[0] for p in parts if p)
 
 
 # ------------------------------------------------------------------ inbox
@@ -386,8 +399,7 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
         if "person_id" in row:
             row.pop("person_id")
         if "name" in row and "name_pinyin" in cols and "name_pinyin" not in data:
-            row["name_pinyin"] = pinyin_full(row["name"])
-            row["name_initials"] = pinyin_initials(row["name"])
+            row["name_pinyin"], row["name_initials"] = _pinyin(row["name"])
         if row.get("household_id") and not _exists(conn, "household", row["household_id"]):
             row["household_id"] = None
     if "person_id" in row and row["person_id"]:
@@ -401,29 +413,29 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
         row["server_version"] = version
     now = now_iso()
     exists = _exists(conn, table, id_)
-    with db.atomic():
-        try:
-            if exists:
-                sets = {k: v for k, v in row.items() if k != "id"}
-                if "updated_at" in cols and "updated_at" not in data:
-                    sets["updated_at"] = now
-                if sets:
-                    conn.execute(
-                        f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                        (*sets.values(), id_),
-                    )
-            else:
-                for k in ("created_at", "updated_at"):
-                    if k in cols and not row.get(k):
-                        row[k] = now
-                if "origin" in cols:
-                    row["origin"] = "county"
+    # one statement each: SQLite undoes a failed statement by itself (no savepoint needed)
+    try:
+        if exists:
+            sets = {k: v for k, v in row.items() if k != "id"}
+            if "updated_at" in cols and "updated_at" not in data:
+                sets["updated_at"] = now
+            if sets:
                 conn.execute(
-                    f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    tuple(row.values()),
+                    f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                    (*sets.values(), id_),
                 )
-        except sqlite3.IntegrityError:
-            return False  # a reference (person, household) arrives in a later change
+        else:
+            for k in ("created_at", "updated_at"):
+                if k in cols and not row.get(k):
+                    row[k] = now
+            if "origin" in cols:
+                row["origin"] = "county"
+            conn.execute(
+                f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+    except sqlite3.IntegrityError:
+        return False  # a reference (person, household) arrives in a later change
     return True
 
 
