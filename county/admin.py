@@ -383,12 +383,21 @@ def _payment_row(conn, row: dict) -> str:
         " ORDER BY (conflict_status = 'won') DESC, arrival",
         (person["id"], year),
     ).fetchall()
-    tax = {"tax_confirmed": True, "tax_voucher_no": voucher, "tax_confirmed_at": paid_on or None}
+    confirmed_at = paid_on or dt.date.today().isoformat()
+    tax = {
+        "tax_confirmed": True,
+        "tax_voucher_no": voucher,
+        "tax_confirmed_at": confirmed_at,
+        "status": "confirmed",
+        "confirmed_at": confirmed_at,
+        "confirmed_ref": voucher,
+    }
     if enrollments:
         match = conn.execute(
             "SELECT p.id, p.sp_id, p.version, p.data, p.field_src FROM payment p"
             " JOIN enrollment e ON e.id = p.enrollment_id"
             " WHERE e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
+            " AND NOT p.cancelled"
             " AND (%s::text IS NULL OR p.sp_id = %s::text)"
             " ORDER BY (e.conflict_status = 'won') DESC, e.arrival, p.id LIMIT 1 FOR UPDATE OF p",
             (person["id"], year, amount, sp_filter, sp_filter),

@@ -88,10 +88,12 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
     is only one enrollment."""
     rows = conn.execute(
         "SELECT e.id, e.sp_id, e.arrival, e.conflict_status, e.version, e.data,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.tax_confirmed) AS tax,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.receipt_no <> '')"
-        "   AS receipt,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id) AS paid"
+        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.tax_confirmed"
+        "   AND NOT p.cancelled) AS tax,"
+        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.receipt_no <> ''"
+        "   AND NOT p.cancelled) AS receipt,"
+        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND NOT p.cancelled)"
+        "   AS paid"
         " FROM enrollment e WHERE e.person_id = %s AND e.year = %s ORDER BY e.arrival",
         (person["id"], year),
     ).fetchall()
@@ -209,7 +211,9 @@ def _refund_tasks(conn, person, year, cid, rows, statuses) -> None:
         if statuses[r["id"]] != "lost" or not r["paid"]:
             continue
         for p in conn.execute(
-            "SELECT id, amount, data FROM payment WHERE enrollment_id = %s ORDER BY id", (r["id"],)
+            "SELECT id, amount, data FROM payment WHERE enrollment_id = %s AND NOT cancelled"
+            " ORDER BY id",
+            (r["id"],),
         ).fetchall():
             tid = det_id(cid, p["id"], "refund")
             ins = conn.execute(

@@ -43,8 +43,13 @@ LABELS = {
     "status": "状态",
     "ecert_activated": "医保电子凭证",
 }
-INT_FIELDS = {"year", "status", "ecert_activated"}
-MONEY_FIELDS = {"amount", "subsidy_amount"}
+INT_FIELDS = {
+    sp.E_PERSON: {"status", "ecert_activated"},
+    sp.E_HOUSEHOLD: set(),
+    sp.E_ENROLLMENT: {"year", "waiting", "continuous_years"},
+    sp.E_PAYMENT: {"year"},
+}
+MONEY_FIELDS = {"amount"}
 DATE_FIELDS = {"birth_date"}
 
 
@@ -89,7 +94,7 @@ def clean_fields(entity: str, payload: dict, *, partial: bool) -> dict:
                 raise invalid(f"缺少{label(f)}")
             out[f] = None
             continue
-        if f in INT_FIELDS:
+        if f in INT_FIELDS[entity]:
             if isinstance(v, bool):
                 v = int(v)
             if not isinstance(v, int):

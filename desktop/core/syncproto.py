@@ -85,6 +85,8 @@ OP_TYPES: dict[str, str] = {
     "enrollment.create": E_ENROLLMENT,
     "enrollment.update": E_ENROLLMENT,
     "payment.record": E_PAYMENT,
+    "payment.void": E_PAYMENT,  # payload {id, status: "voided", reason, supervisor_id, at}
+    "payment.refund": E_PAYMENT,  # payload {id, status: "refunded", reason, supervisor_id, at}
 }
 
 # Fields the county owns. A desktop never overwrites them: on *.create they are ignored
@@ -93,9 +95,18 @@ OP_TYPES: dict[str, str] = {
 COUNTY_OWNED_FIELDS: dict[str, frozenset[str]] = {
     E_PERSON: frozenset({"status", "subsidy_category", "home_service_point_id"}),
     E_HOUSEHOLD: frozenset({"household_no"}),
-    E_ENROLLMENT: frozenset({"conflict_status", "tax_confirmed", "service_point_id"}),
+    E_ENROLLMENT: frozenset(
+        {"conflict_status", "tax_confirmed", "service_point_id", "county_confirmed_at"}
+    ),
     E_PAYMENT: frozenset(
-        {"tax_confirmed", "tax_confirmed_at", "tax_voucher_no", "service_point_id"}
+        {
+            "tax_confirmed",
+            "tax_confirmed_at",
+            "tax_voucher_no",
+            "service_point_id",
+            "confirmed_at",
+            "confirmed_ref",
+        }
     ),
 }
 
@@ -137,26 +148,48 @@ ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
         "insured_category",
         "subsidy_category",
         "status",
+        "policy_id",
+        "amount_due",
+        "subsidized_amount",
+        "subsidized_by",
+        "benefits_from",
+        "benefits_to",
+        "waiting_unit",
+        "waiting",
+        "continuous_years",
+        "incentive_raise",
+        "county_confirmed_at",
     ),
     E_PAYMENT: (
         "id",
         "enrollment_id",
         "person_id",
         "year",
+        "policy_id",
         "amount",
+        "amount_due",
         "channel",
-        "receipt_no",
+        "paid_on",
         "paid_at",
+        "receipt_no",
+        "status",
+        "void_reason",
+        "reason",
+        "supervisor_id",
+        "operator_id",
+        "cert_no",
         "payer",
         "subsidy_amount",
         "note",
+        "confirmed_at",
+        "confirmed_ref",
     ),
 }
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     E_HOUSEHOLD: ("id",),
     E_PERSON: ("id", "name", "cert_type", "cert_no", "sex", "birth_date"),
     E_ENROLLMENT: ("id", "person_id", "year"),
-    E_PAYMENT: ("id", "enrollment_id", "amount"),
+    E_PAYMENT: ("id", "amount"),
 }
 
 # ---------------------------------------------------------------------------- op results

@@ -224,3 +224,89 @@ def test_roster_then_stale_desktop_edit_is_a_conflict(
     r = a.push_ok([a.op("person.update", pid, {"address": "东村2号"}, base_version=2)])[0]
     assert r["status"] == sp.ST_APPLIED
     assert county.sql("SELECT data->>'subsidy_category' AS s FROM person")[0]["s"] == "full"
+
+
+def test_desktop_row_shapes_and_void(two_points, county, make_id, person_payload):
+    """The payloads the desktop services really send (full rows with text enrollment
+    status, paid_on, policy_id, cert_no …) apply; a void stops a payment counting."""
+    a, b = two_points
+    pa, pb, _, _ = _register_same_person(a, b, make_id, person_payload)
+    ea, eb, pay_a, pay_b = (str(uuid.uuid4()) for _ in range(4))
+    enr = {
+        "year": 2025,
+        "insurance_type": "390",
+        "insured_category": "ordinary",
+        "status": "registered",
+        "policy_id": "national-2025",
+        "amount_due": "400.00",
+        "waiting": 0,
+        "continuous_years": 3,
+        "version": 1,
+        "server_version": None,
+        "origin": "local",
+        "created_at": "2024-10-01T10:00:00+08:00",
+    }
+    pay = {
+        "year": 2025,
+        "policy_id": "national-2025",
+        "amount": "400.00",
+        "amount_due": "400.00",
+        "channel": "cash",
+        "paid_on": "2024-10-01",
+        "status": "local",
+        "operator_id": "x",
+        "version": 1,
+        "origin": "local",
+    }
+    ra = a.push_ok(
+        [
+            a.op("enrollment.create", ea, {**enr, "person_id": pa}),
+            a.op(
+                "payment.record",
+                pay_a,
+                {
+                    **pay,
+                    "person_id": pa,
+                    "enrollment_id": ea,
+                    "receipt_no": "SP01-1",
+                    "cert_no": "x",
+                },
+            ),
+        ]
+    )
+    rb = b.push_ok(
+        [
+            b.op("enrollment.create", eb, {**enr, "person_id": pb}),
+            b.op(
+                "payment.record",
+                pay_b,
+                {**pay, "person_id": pb, "enrollment_id": eb, "receipt_no": "SP02-1"},
+            ),
+        ]
+    )
+    assert [r["status"] for r in ra] == ["applied", "applied"]
+    assert [r["status"] for r in rb] == ["conflict", "conflict"]
+    assert county.sql("SELECT data->>'paid_on' AS d FROM payment LIMIT 1")[0]["d"] == "2024-10-01"
+    assert len(county.sql("SELECT id FROM task WHERE status = 'open'")) == 1
+    # B refunds its payment: the task is closed, B's enrollment still loses (home point)
+    r = b.push_ok(
+        [
+            b.op(
+                "payment.refund",
+                pay_b,
+                {"id": pay_b, "status": "refunded", "reason": "重复缴费退还", "at": "x"},
+            )
+        ]
+    )[0]
+    assert r["status"] == "applied"
+    assert county.sql("SELECT status FROM task")[0]["status"] == "cancelled"
+    # A voids its payment: now nobody has a receipt and the home point A still wins
+    r = a.push_ok(
+        [a.op("payment.void", pay_a, {"id": pay_a, "status": "voided", "reason": "录错金额"})]
+    )[0]
+    assert r["status"] == "applied"
+    status = {
+        x["id"]: x["conflict_status"]
+        for x in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    assert status == {ea: "won", eb: "lost"}
