@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 import pytest
-from sync_checks import county_checksum
+from sync_checks import county_checksum, diff_rows
 
 from desktop.core import syncproto as sp
 from desktop.services import contribution, registration
@@ -188,7 +188,9 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
 
     # --- both sides hold the same rows (checksums)
     for desk in (a, b):
-        assert st.mirror_checksum(desk.store) == county_checksum(county_server, desk.sp_id)
+        assert st.mirror_checksum(desk.store) == county_checksum(county_server, desk.sp_id), (
+            diff_rows(county_server, desk.store, desk.sp_id)
+        )
 
 
 def test_registration_code_works_once_and_errors_are_chinese(desks, county_server):
