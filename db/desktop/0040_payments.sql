@@ -49,4 +49,3 @@ ALTER TABLE enrollment ADD COLUMN continuous_years INTEGER;
 ALTER TABLE enrollment ADD COLUMN incentive_raise TEXT;
 ALTER TABLE enrollment ADD COLUMN terms_json TEXT;             -- Result.as_dict() with reasons
 ALTER TABLE enrollment ADD COLUMN county_confirmed_at TEXT;    -- county confirmation of the year
-CREATE INDEX enrollment_person ON enrollment(person_id, year);
