@@ -737,6 +737,7 @@ def campaign(
     rows, subsidized = [], 0
     total = ZERO
     cache: dict[str, Policy | None] = {}
+    memo: dict[tuple, Decimal] = {}
     message = ""
     for p in persons:
         region = p["region_code"]
@@ -753,18 +754,24 @@ def campaign(
             pay_day = min(max(today, terms.period.start), dt.date(y, 12, 31))
             insured = {y - 1} if p["id"] in prev_paid else set()
             born = dt.date.fromisoformat(p["birth_date"]) if p["birth_date"] else None
-            res = compute(
-                terms,
-                PersonYear(
-                    category=p["insured_category"],
-                    year=y,
-                    paid_on=pay_day,
-                    born_on=born if born and born <= pay_day else None,
-                    last_insured_year=max(insured) if insured else None,
-                ),
-                pol.id,
-            )
-            due = res.amount_due
+            # the rules are pure: persons alike in what they read share one result (only a
+            # newborn's birth date matters to them)
+            nb = terms.newborn
+            born_key = born if nb is not None and p["insured_category"] == nb.category else None
+            key = (pol.id, p["insured_category"], max(insured) if insured else None, born_key)
+            if key not in memo:
+                memo[key] = compute(
+                    terms,
+                    PersonYear(
+                        category=p["insured_category"],
+                        year=y,
+                        paid_on=pay_day,
+                        born_on=born_key if born_key and born_key <= pay_day else None,
+                        last_insured_year=key[2],
+                    ),
+                    pol.id,
+                ).amount_due
+            due = memo[key]
             total += due
         else:
             message = f"{y}参保年度缴费标准未发布（无政策文件），应缴金额暂不能计算"
