@@ -102,17 +102,21 @@ def emit(
     """Append a change to a stream. Bumping the head row takes its lock until commit, so
     another writer to the same stream waits: seq order equals commit order."""
     row = conn.execute(
-        "INSERT INTO stream_head(stream, last_seq) VALUES (%s, 1)"
+        "WITH h AS (INSERT INTO stream_head(stream, last_seq) VALUES (%(s)s, 1)"
         " ON CONFLICT (stream) DO UPDATE SET last_seq = stream_head.last_seq + 1"
-        " RETURNING last_seq",
-        (stream,),
+        " RETURNING last_seq)"
+        " INSERT INTO change_log(stream, seq, entity, entity_id, op, version, data)"
+        " SELECT %(s)s, last_seq, %(e)s, %(i)s, %(o)s, %(v)s, %(d)s FROM h RETURNING seq",
+        {
+            "s": stream,
+            "e": entity,
+            "i": entity_id,
+            "o": op,
+            "v": version,
+            "d": jsonb(data) if data is not None else None,
+        },
     ).fetchone()
-    seq = row["last_seq"] if isinstance(row, dict) else row[0]
-    conn.execute(
-        "INSERT INTO change_log(stream, seq, entity, entity_id, op, version, data)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (stream, seq, entity, entity_id, op, version, jsonb(data) if data is not None else None),
-    )
+    seq = row["seq"] if isinstance(row, dict) else row[0]
     return seq
 
 

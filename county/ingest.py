@@ -34,19 +34,60 @@ def _result(op_id: str, status: str, **kw) -> dict:
     return sp.OpResult(op_id=op_id, status=status, **kw).as_dict()
 
 
+class BatchRetry(Exception):
+    """Another send of one of these ops committed meanwhile: roll back and run the batch
+    again (it then finds the stored results)."""
+
+
 def push_batch(
     conn: psycopg.Connection, dev: Device, batch_id: str, ops: list[sp.Op]
 ) -> list[dict]:
-    """Apply ops in order inside the caller's transaction; returns one result per op."""
-    return [apply_op(conn, dev, batch_id, op) for op in ops]
+    """Apply ops in order inside the caller's transaction; returns one result per op.
+    Known op_ids are read in one query; results are stored in one round trip at the end."""
+    known = {
+        r["op_id"]: r
+        for r in conn.execute(
+            "SELECT op_id, device_id, payload_sha256, result FROM applied_op WHERE op_id = ANY(%s)",
+            ([o.op_id for o in ops],),
+        ).fetchall()
+    }
+    results, store_rows = [], []
+    conn.execute("SAVEPOINT op")
+    for op in ops:
+        if op.op_id in known:
+            results.append(_replay(op, known[op.op_id]))
+            continue
+        result, keep = apply_op(conn, dev, op)
+        if keep:
+            known[op.op_id] = {"payload_sha256": op.payload_sha256, "result": result}
+            store_rows.append(
+                (
+                    op.op_id,
+                    dev.device_id,
+                    op.device_seq,
+                    op.op_type,
+                    op.entity_id,
+                    op.payload_sha256,
+                    batch_id,
+                    jsonb(result),
+                )
+            )
+        results.append(result)
+    if store_rows:
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO applied_op(op_id, device_id, device_seq, op_type, entity_id,"
+                    " payload_sha256, batch_id, result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    store_rows,
+                )
+        except pgerr.UniqueViolation as e:
+            raise BatchRetry(str(e)) from e
+    return results
 
 
-def apply_op(conn: psycopg.Connection, dev: Device, batch_id: str, op: sp.Op) -> dict:
-    stored = conn.execute(
-        "SELECT device_id, payload_sha256, result FROM applied_op WHERE op_id = %s", (op.op_id,)
-    ).fetchone()
-    if stored is not None:
-        return _replay(op, stored)
+def apply_op(conn: psycopg.Connection, dev: Device, op: sp.Op) -> tuple[dict, bool]:
+    """(result, store it?). Runs the op under the savepoint ``op`` (re-armed per op)."""
     body_bytes = len(sp.canonical_json(op.payload).encode("utf-8"))
     if body_bytes > sp.MAX_PAYLOAD_BYTES:
         return _result(
@@ -54,20 +95,20 @@ def apply_op(conn: psycopg.Connection, dev: Device, batch_id: str, op: sp.Op) ->
             sp.ST_REJECTED,
             code=sp.R_TOO_LARGE,
             message=f"这条操作内容过大（{body_bytes}字节，上限{sp.MAX_PAYLOAD_BYTES}字节）",
-        )
+        ), True
     if sp.payload_sha256(op.payload) != op.payload_sha256:
         return _result(
             op.op_id,
             sp.ST_REJECTED,
             code=sp.R_HASH_MISMATCH,
             message="操作内容与其校验值不符（传输中损坏或软件错误），未保存",
-        )
+        ), False
     try:
-        with conn.transaction():
-            result = _apply(conn, dev, op)
-            _store(conn, dev, batch_id, op, result)
-        return result
+        result = _apply(conn, dev, op)
+        conn.execute("RELEASE SAVEPOINT op; SAVEPOINT op")
+        return result, True
     except OpRejected as r:
+        conn.execute("ROLLBACK TO SAVEPOINT op")
         result = _result(op.op_id, sp.ST_REJECTED, code=r.code, message=r.message)
         if r.code == sp.R_SCOPE:
             log_security(
@@ -82,39 +123,27 @@ def apply_op(conn: psycopg.Connection, dev: Device, batch_id: str, op: sp.Op) ->
                     "message": r.message,
                 },
             )
-    except pgerr.UniqueViolation as e:
-        if "applied_op" in str(e):  # the same op committed meanwhile by a concurrent send
-            stored = conn.execute(
-                "SELECT device_id, payload_sha256, result FROM applied_op WHERE op_id = %s",
-                (op.op_id,),
-            ).fetchone()
-            return _replay(op, stored)
-        result = _result(
+            conn.execute("RELEASE SAVEPOINT op; SAVEPOINT op")
+        return result, True
+    except (pgerr.DeadlockDetected, pgerr.SerializationFailure, pgerr.LockNotAvailable):
+        raise
+    except pgerr.UniqueViolation:
+        conn.execute("ROLLBACK TO SAVEPOINT op")
+        return _result(
             op.op_id,
             sp.ST_REJECTED,
             code=sp.R_INVALID,
             message="与县里已有的记录冲突（证件号码或编号重复），未保存",
-        )
-    except (pgerr.DeadlockDetected, pgerr.SerializationFailure, pgerr.LockNotAvailable):
-        raise
+        ), True
     except (pgerr.DataError, pgerr.IntegrityError) as e:
+        conn.execute("ROLLBACK TO SAVEPOINT op")
         log.info("op %s rejected by the database: %s", op.op_id, e)
-        result = _result(
+        return _result(
             op.op_id,
             sp.ST_REJECTED,
             code=sp.R_INVALID,
             message="操作内容不符合县里数据要求，未保存",
-        )
-    try:
-        with conn.transaction():
-            _store(conn, dev, batch_id, op, result)
-    except pgerr.UniqueViolation:
-        stored = conn.execute(
-            "SELECT device_id, payload_sha256, result FROM applied_op WHERE op_id = %s",
-            (op.op_id,),
-        ).fetchone()
-        return _replay(op, stored)
-    return result
+        ), True
 
 
 def _replay(op: sp.Op, stored: dict) -> dict:
@@ -126,23 +155,6 @@ def _replay(op: sp.Op, stored: dict) -> dict:
             message="该操作编号已用于另一份内容，县里保留原内容；请联系技术人员",
         )
     return {**stored["result"], "replayed": True}
-
-
-def _store(conn, dev: Device, batch_id: str, op: sp.Op, result: dict) -> None:
-    conn.execute(
-        "INSERT INTO applied_op(op_id, device_id, device_seq, op_type, entity_id, payload_sha256,"
-        " batch_id, result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (
-            op.op_id,
-            dev.device_id,
-            op.device_seq,
-            op.op_type,
-            op.entity_id,
-            op.payload_sha256,
-            batch_id,
-            jsonb(result),
-        ),
-    )
 
 
 def _apply(conn, dev: Device, op: sp.Op) -> dict:
@@ -233,34 +245,37 @@ def _household_create(conn, dev: Device, op: sp.Op) -> dict:
 def _person_create(conn, dev: Device, op: sp.Op) -> dict:
     fields = clean_fields(sp.E_PERSON, {**op.payload, "id": op.entity_id}, partial=False)
     fields["cert_no"] = fields["cert_no"].strip().upper()
-    aliased = _canon(conn, sp.E_PERSON, op.entity_id)
-    if aliased != op.entity_id:
-        row = conn.execute("SELECT version FROM person WHERE id = %s", (aliased,)).fetchone()
+    hh_id = fields.get("household_id")
+    pre = conn.execute(
+        "SELECT (SELECT canonical_id FROM alias WHERE entity = 'person' AND alias_id = %(id)s)"
+        "   AS alias,"
+        " (SELECT version FROM person WHERE id = %(id)s) AS version,"
+        " EXISTS (SELECT 1 FROM person_link WHERE person_id = %(id)s AND sp_id = %(sp)s)"
+        "   AS linked,"
+        " (SELECT home_sp_id FROM household WHERE id = %(hh)s) AS hh_home",
+        {"id": op.entity_id, "sp": dev.sp_id, "hh": hh_id},
+    ).fetchone()
+    if pre["alias"] is not None:
+        row = conn.execute("SELECT version FROM person WHERE id = %s", (pre["alias"],)).fetchone()
         return _result(
             op.op_id,
             sp.ST_MERGED,
-            canonical_id=aliased,
+            canonical_id=pre["alias"],
             version=row["version"],
             message="该居民已在县里登记，已合并",
         )
-    existing = conn.execute(
-        "SELECT id, home_sp_id, version FROM person WHERE id = %s", (op.entity_id,)
-    ).fetchone()
-    if existing is not None:
-        if _linked(conn, op.entity_id, dev.sp_id) is None:
+    if pre["version"] is not None:
+        if not pre["linked"]:
             raise _scope_error("该居民")
         return _result(
             op.op_id,
             sp.ST_DUPLICATE,
             canonical_id=op.entity_id,
-            version=existing["version"],
+            version=pre["version"],
             message="县里已有该居民，未重复登记",
         )
-    hh_id = fields.get("household_id")
-    if hh_id:
-        hh = conn.execute("SELECT home_sp_id FROM household WHERE id = %s", (hh_id,)).fetchone()
-        if hh is not None and hh["home_sp_id"] != dev.sp_id:
-            raise _scope_error("所选的户")
+    if pre["hh_home"] is not None and pre["hh_home"] != dev.sp_id:
+        raise _scope_error("所选的户")
     data = {k: v for k, v in fields.items() if k not in LINK_FIELDS}
     data.setdefault("status", 1)
     src = {f: [1, dev.sp_id] for f in data}
@@ -276,7 +291,8 @@ def _person_create(conn, dev: Device, op: sp.Op) -> dict:
             " VALUES (%s, %s, %s, %s)",
             (op.entity_id, dev.sp_id, hh_id, fields.get("relation")),
         )
-        emit_person(conn, ins)
+        link = {"household_id": hh_id, "relation": fields.get("relation")}
+        emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, op.entity_id, 1, person_view(ins, link))
         return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id, version=1)
     return _merge_person(conn, dev, op, fields)
 
@@ -378,27 +394,33 @@ def det_id_for(*parts: str) -> str:
 # ------------------------------------------------------------------ enrollments
 def _enrollment_create(conn, dev: Device, op: sp.Op) -> dict:
     fields = clean_fields(sp.E_ENROLLMENT, {**op.payload, "id": op.entity_id}, partial=False)
-    existing = conn.execute(
-        "SELECT sp_id, version, conflict_status FROM enrollment WHERE id = %s", (op.entity_id,)
+    pre = conn.execute(
+        "SELECT (SELECT sp_id FROM enrollment WHERE id = %(id)s) AS sp_id,"
+        " (SELECT version FROM enrollment WHERE id = %(id)s) AS version,"
+        " COALESCE((SELECT canonical_id FROM alias WHERE entity = 'person'"
+        "   AND alias_id = %(p)s), %(p)s) AS person_id",
+        {"id": op.entity_id, "p": fields["person_id"]},
     ).fetchone()
-    if existing is not None:
-        if existing["sp_id"] != dev.sp_id:
+    if pre["sp_id"] is not None:
+        if pre["sp_id"] != dev.sp_id:
             raise _scope_error("该参保登记")
         return _result(
             op.op_id,
             sp.ST_DUPLICATE,
             canonical_id=op.entity_id,
-            version=existing["version"],
+            version=pre["version"],
             message="县里已有这条参保登记",
         )
-    person_id = _canon(conn, sp.E_PERSON, fields["person_id"])
+    person_id = pre["person_id"]
     person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %s FOR UPDATE",
-        (person_id,),
+        "SELECT id, cert_no, home_sp_id, version, data,"
+        " EXISTS (SELECT 1 FROM person_link l WHERE l.person_id = person.id AND l.sp_id = %s)"
+        "   AS linked FROM person WHERE id = %s FOR UPDATE",
+        (dev.sp_id, person_id),
     ).fetchone()
     if person is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里还没有该居民的登记，请先同步居民信息")
-    if _linked(conn, person_id, dev.sp_id) is None:
+    if not person["linked"]:
         raise _scope_error("该居民")
     fields["person_id"] = person_id
     fields["service_point_id"] = dev.sp_id
@@ -416,11 +438,11 @@ def _enrollment_create(conn, dev: Device, op: sp.Op) -> dict:
 
 
 def _enrollment_result(conn, op: sp.Op, outcome: dict | None, year: int) -> dict:
+    if outcome is None:
+        return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id, version=1)
     version = conn.execute(
         "SELECT version FROM enrollment WHERE id = %s", (op.entity_id,)
     ).fetchone()["version"]
-    if outcome is None:
-        return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id, version=version)
     if outcome["statuses"][op.entity_id] == "lost":
         return _result(
             op.op_id,
@@ -445,24 +467,24 @@ def _enrollment_result(conn, op: sp.Op, outcome: dict | None, year: int) -> dict
 # ------------------------------------------------------------------ payments
 def _payment_record(conn, dev: Device, op: sp.Op) -> dict:
     fields = clean_fields(sp.E_PAYMENT, {**op.payload, "id": op.entity_id}, partial=False)
-    existing = conn.execute(
-        "SELECT sp_id, version FROM payment WHERE id = %s", (op.entity_id,)
+    pre = conn.execute(
+        "SELECT p.sp_id AS pay_sp, p.version AS pay_version, e.id, e.person_id, e.year,"
+        " e.sp_id FROM (SELECT 1) x LEFT JOIN payment p ON p.id = %(id)s"
+        " LEFT JOIN enrollment e ON e.id = %(e)s",
+        {"id": op.entity_id, "e": fields.get("enrollment_id")},
     ).fetchone()
-    if existing is not None:
-        if existing["sp_id"] != dev.sp_id:
+    if pre["pay_sp"] is not None:
+        if pre["pay_sp"] != dev.sp_id:
             raise _scope_error("该笔缴费")
         return _result(
             op.op_id,
             sp.ST_DUPLICATE,
             canonical_id=op.entity_id,
-            version=existing["version"],
+            version=pre["pay_version"],
             message="县里已有这笔缴费",
         )
     if fields.get("enrollment_id"):
-        enr = conn.execute(
-            "SELECT id, person_id, year, sp_id FROM enrollment WHERE id = %s",
-            (_canon(conn, sp.E_ENROLLMENT, fields["enrollment_id"]),),
-        ).fetchone()
+        enr = pre if pre["id"] is not None else None
     elif fields.get("person_id") and fields.get("year"):
         enr = conn.execute(
             "SELECT id, person_id, year, sp_id FROM enrollment"

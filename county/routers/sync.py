@@ -10,7 +10,7 @@ from psycopg import errors as pgerr
 
 from county.deps import DeviceDep, PoolDep, refuse
 from county.errors import ApiError
-from county.ingest import push_batch
+from county.ingest import BatchRetry, push_batch
 from county.schemas import PullBody, PushBody, SnapshotBody
 from county.streams import BadPageToken, pull, snapshot
 from desktop.core import syncproto as sp
@@ -36,7 +36,7 @@ def push(body: PushBody, dev: DeviceDep, pool: PoolDep) -> dict:
                     "UPDATE device SET last_seen_at = now() WHERE id = %s", (dev.device_id,)
                 )
             return {"batch_id": body.batch_id, "results": results}
-        except (pgerr.DeadlockDetected, pgerr.SerializationFailure):
+        except (pgerr.DeadlockDetected, pgerr.SerializationFailure, BatchRetry):
             time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
     raise ApiError(503, sp.ERR_INTERNAL, "县服务器繁忙，请稍后重试", headers={"Retry-After": "3"})
 
