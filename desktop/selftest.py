@@ -256,4 +256,15 @@ def _receipt(t: SelfTest, state: dict) -> str:
         data = p.read_bytes()
         if not data.startswith(b"%PDF") or b"/FontFile2" not in data:
             raise RuntimeError(f"{p.name}: not a PDF with an embedded TrueType font")
-    return ", ".join(f"{p.name} {p.stat().st_size} bytes" for p in pdfs)
+    detail = ", ".join(f"{p.name} {p.stat().st_size} bytes" for p in pdfs)
+    try:  # the print preview's rasteriser (pdfium), when this build has it
+        from desktop.gui import print_support
+    except ImportError:
+        return detail
+    from desktop.gui.app import create_qapplication
+
+    create_qapplication()
+    (image,) = print_support.page_images(pdfs[0].read_bytes(), 72.0, first=0, last=0)
+    if image.isNull() or image.width() < 100:
+        raise RuntimeError("pdfium could not render the receipt for the print preview")
+    return f"{detail}; preview page {image.width()}x{image.height()} px"
