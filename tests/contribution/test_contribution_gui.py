@@ -195,3 +195,17 @@ def test_campaign_list_and_export(qtbot, page, ctx, store, tmp_path):
     page.export_to(str(tmp_path / "list.xlsx"), "xlsx")
     settle(qtbot, ctx)
     assert (tmp_path / "list.xlsx").stat().st_size > 0 and "已导出" in page.camp_summary.text()
+
+
+def test_banner_follows_last_sync(qtbot, page, ctx, store):
+    assert "尚未与县医保局同步" in page.banner.text()
+    store.set_setting("last_sync_at", "2020-01-02T08:30:00+08:00")
+    ctx.events.sync_status.emit({"state": "ok"})
+    settle(qtbot, ctx)
+    assert page.banner.isVisible() and page.banner.text().startswith(
+        "县级数据截至 2020-01-02 08:30"
+    )
+    store.set_setting("last_sync_at", dt.datetime.now().astimezone().isoformat())
+    ctx.events.data_changed.emit("sync")
+    settle(qtbot, ctx)
+    assert not page.banner.isVisible()

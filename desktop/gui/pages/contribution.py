@@ -175,6 +175,7 @@ class Page(QWidget):
         self.tabs.addTab(self._build_campaign(), self.tr("征缴名单（未缴人员）"))
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
         ctx.events.data_changed.connect(self._data_changed)
+        ctx.events.sync_status.connect(lambda _status: self.refresh_banner())
         self.refresh_banner()
 
     # ------------------------------------------------------------ building
