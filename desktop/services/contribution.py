@@ -240,6 +240,12 @@ def record_payment(
     today = today or dt.date.today()
     person, clean = _validate_payment(store, fields, today)
     year, paid_on, amount = clean["year"], clean["paid_on"], clean["amount"]
+    if person["status"] == 3:
+        raise ValidationError(
+            {
+                "person_id": f"{person['name']} 的参保状态为“终止参保”，不能收费；如需恢复请先在参保登记页办理"
+            }
+        )
     pol = _policy_or_error(store, person["region_code"], year)
     terms = pol.section("contribution")
     if phase_of(terms, paid_on) == "before_period":

@@ -206,3 +206,12 @@ def test_terms_json_carries_reasons(store, clerk, household):
     reasons = json.loads(enr["terms_json"])["reasons"]
     assert "固定等待期3个月" in reasons["waiting"]["rule"]
     assert "38号" in reasons["waiting"]["source"]
+
+
+def test_terminated_person_refused(store, clerk, household, counts):
+    store.conn.execute("UPDATE person SET status = 3 WHERE id = ?", (household["ids"][1],))
+    before = counts(store)
+    with pytest.raises(ValidationError) as e:
+        pay(store, clerk, household["ids"][1])
+    assert "终止参保" in e.value.errors["person_id"]
+    assert counts(store) == before
