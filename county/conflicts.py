@@ -3,6 +3,7 @@ refund-or-transfer tasks, correction requests and identity reviews."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import psycopg
@@ -31,15 +32,22 @@ def sp_name(conn: psycopg.Connection, sp_id: str) -> str:
 
 
 def upsert_notice(conn: psycopg.Connection, sp_id: str, notice: sp.Notice) -> None:
+    """Store and emit a notice; the stored data is exactly what is emitted (the snapshot
+    reads the table, pulls read the change log: both must agree at each version)."""
     data = notice.as_dict()
+    if not data.get("created_at"):
+        prev = conn.execute(
+            "SELECT data->>'created_at' AS at FROM notice WHERE id = %s", (notice.id,)
+        ).fetchone()
+        data["created_at"] = (prev and prev["at"]) or dt.datetime.now(dt.UTC).isoformat(
+            timespec="seconds"
+        )
     row = conn.execute(
         "INSERT INTO notice(id, sp_id, data) VALUES (%s, %s, %s)"
         " ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, version = notice.version + 1"
-        " RETURNING version, created_at",
+        " RETURNING version",
         (notice.id, sp_id, jsonb(data)),
     ).fetchone()
-    if not data.get("created_at"):
-        data["created_at"] = row["created_at"].isoformat(timespec="seconds")
     emit(conn, notice_stream(sp_id), sp.E_NOTICE, notice.id, row["version"], data)
 
 
