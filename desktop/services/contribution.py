@@ -68,9 +68,11 @@ def _data_dir(store: Store) -> Path | None:
     return store.path.parent if store.path is not None else None
 
 
-def policy_for(store: Store, region: str, year: int) -> Policy | None:
+def policy_for(
+    store: Store, region: str, year: int, ps: policies.PolicySet | None = None
+) -> Policy | None:
     """The policy whose ``[contribution]`` covers ``region`` and 参保年度 ``year``."""
-    ps = policies.load(_data_dir(store))
+    ps = ps or policies.load(_data_dir(store))
     found = [p for p in ps.for_region_year(region, year) if p.has("contribution")]
     if not found:
         found = [
@@ -550,8 +552,9 @@ def _status_row(
     enr: dict | None,
     insured: set[int],
     today: dt.date,
+    ps: policies.PolicySet | None = None,
 ) -> dict:
-    pol = policy_for(store, person["region_code"], year)
+    pol = policy_for(store, person["region_code"], year, ps)
     row: dict[str, Any] = {
         "year": year,
         "policy_id": pol.id if pol else None,
@@ -662,7 +665,8 @@ def status_years(
         years = sorted(set(pays) | set(enrs) | {today.year, today.year + 1} | pol_years)
         years = sorted(years, reverse=True)[:span]
         rows = [
-            _status_row(store, person, y, pays.get(y), enrs.get(y), insured, today) for y in years
+            _status_row(store, person, y, pays.get(y), enrs.get(y), insured, today, ps)
+            for y in years
         ]
         voided = store.query(
             "SELECT * FROM payment WHERE person_id = ? AND status NOT IN ('local','confirmed')"
