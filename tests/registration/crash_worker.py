@@ -7,18 +7,25 @@ from __future__ import annotations
 import random
 import sys
 
+from stdnum.cn import ric
+
 from desktop.services import registration as reg
-from desktop.services.demo import make_id
+from desktop.services.context import Actor
 from desktop.store import open_store
+
+
+def make_id(region: str, birth: str, seq: int, sex: str) -> str:
+    body = f"{region}{birth.replace('-', '')}{seq % 100 * 10 + (1 if sex == 'male' else 0):03d}"
+    return body + ric.calc_check_digit(body + "0")
 
 
 def main() -> None:
     data_dir, seed = sys.argv[1], int(sys.argv[2])
     rnd = random.Random(seed)
     store = open_store(data_dir)
-    from desktop.services.auth import login
-
-    actor = login(store, "clerk1", "clerk123")
+    op = store.query_one("SELECT * FROM operator WHERE username = 'clerk1'")
+    sp = store.query_one("SELECT id FROM service_point")
+    actor = Actor(op["id"], op["username"], op["display_name"], op["role"], sp["id"])
     village = store.query_one("SELECT id FROM village LIMIT 1")["id"]
     print("READY", flush=True)
     n = 0
