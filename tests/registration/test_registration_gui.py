@@ -256,3 +256,46 @@ def test_search_and_save_run_off_the_gui_thread(qtbot, page, ctx, monkeypatch, i
     assert page.results.item(0, 0).text() == "吴九"
     assert [k for k, _ in threads] == ["create", "search"]
     assert all(t is not threading.main_thread() for _, t in threads)
+
+
+def test_scanning_an_unregistered_number_starts_a_new_household(qtbot, page, ctx, store, idno):
+    number = idno("2001-10-10", 8, "female")
+    page.focus_search()
+    qtbot.keyClicks(page.search_box, number.lower())
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert "没有找到" in page.search_status.text()
+    assert page.inputs["cert_no"].text() == number
+    assert page.inputs["sex"].currentData() == "female"
+    assert page.inputs["birth_date"].text() == "2001-10-10"
+    assert page.focusWidget() is page.inputs["name"]
+    type_text(qtbot, page.inputs["name"], "郑十")
+    choose(qtbot, page.village, "东村")
+    qtbot.keyClick(page.village, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert store.query_one("SELECT name, cert_no FROM person") == {
+        "name": "郑十",
+        "cert_no": number,
+    }
+
+
+def test_add_a_member_to_an_existing_household(qtbot, page, ctx, store, clerk, idno):
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    done = reg.create_household(
+        store, clerk, {"village_id": east}, [{"name": "冯一", "cert_no": idno("1970-01-01", 5)}]
+    )
+    page.open_item(done.person_ids[0])
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    qtbot.keyClick(page.inputs["name"], Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    fill_member(qtbot, page, "冯二", idno("1972-02-02", 6, "female"))
+    qtbot.keyClick(page.inputs["phone"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    rows = store.query(
+        "SELECT name, relation FROM person WHERE household_id = ? ORDER BY name",
+        (done.household_id,),
+    )
+    assert rows == [{"name": "冯一", "relation": "head"}, {"name": "冯二", "relation": "spouse"}]
+    assert page.member_table.rowCount() == 2 and page.inputs["name"].text() == "冯二"

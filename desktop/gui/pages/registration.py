@@ -745,6 +745,7 @@ class Page(QWidget):
             if not rows:
                 self.search_status.setText(self.tr("没有找到，可在右侧登记新的家庭户"))
                 self.search_status.setStyleSheet(WARN_STYLE)
+                self._start_with_number(text)
                 return
             self.search_status.setText(self.tr("找到 ") + str(len(rows)) + self.tr(" 人"))
             self.search_status.setStyleSheet(OK_STYLE)
@@ -761,6 +762,19 @@ class Page(QWidget):
                 self.results.selectRow(0)
 
         self.ctx.tasks.run(lambda: reg.search_persons(store, text), done, self._failed)
+
+    def _start_with_number(self, text: str) -> None:
+        """A scanned ID number that is not registered yet starts a new household with it:
+        number, sex and birth date filled in, the cursor on the name."""
+        chk = check_id(text)
+        if not chk.valid:
+            return
+        if self.household is not None or any(not self._is_blank(m) for m in self.members):
+            return  # never overwrite what the clerk is typing
+        self.new_household()
+        self.inputs["cert_no"].setText(chk.normalized)
+        self._check_cert_no()
+        self.inputs["name"].setFocus()
 
     def _show_results(self, rows: list[dict]) -> None:
         t = self.results
