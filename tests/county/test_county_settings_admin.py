@@ -1,0 +1,91 @@
+"""Settings checked at start-up, and the admin HTTP endpoints."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from county.settings import SettingsError, load_settings
+from desktop.core import syncproto as sp
+
+ADMIN = {"Authorization": "Bearer test-admin-key-0123456789"}
+
+
+def test_settings_file_and_env(tmp_path):
+    f = tmp_path / "county.toml"
+    f.write_text(
+        'database_url = "postgresql://u@h/db"\nsigning_key = "' + "k" * 40 + '"\n'
+        'bind = "0.0.0.0:9000"\n',
+        encoding="utf-8",
+    )
+    s = load_settings(f, env={})
+    assert (s.host, s.port, s.database_url) == ("0.0.0.0", 9000, "postgresql://u@h/db")
+    s2 = load_settings(f, env={"TOWNSHIP_COUNTY_BIND": "127.0.0.1:9100"})
+    assert s2.port == 9100
+    with pytest.raises(SettingsError, match="签名密钥太短"):
+        load_settings(
+            None, env={"TOWNSHIP_COUNTY_DATABASE_URL": "x", "TOWNSHIP_COUNTY_SIGNING_KEY": "short"}
+        )
+    with pytest.raises(SettingsError, match="缺少数据库地址"):
+        load_settings(None, env={})
+    f.write_text('database_url = "x"\nsigining_key = "typo"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="未知的设置项"):
+        load_settings(f, env={})
+    with pytest.raises(SettingsError, match="找不到设置文件"):
+        load_settings(tmp_path / "missing.toml", env={})
+
+
+def test_admin_endpoints(two_points, county, make_id, person_payload):
+    a, b = two_points
+    cert = make_id(seq=121)
+    pa, pb = str(uuid.uuid4()), str(uuid.uuid4())
+    a.push_ok([a.op("person.create", pa, person_payload(cert))])
+    b.push_ok([b.op("person.create", pb, person_payload(cert))])
+    ea, eb = str(uuid.uuid4()), str(uuid.uuid4())
+    a.push_ok([a.op("enrollment.create", ea, {"person_id": pa, "year": 2025})])
+    b.push_ok([b.op("enrollment.create", eb, {"person_id": pb, "year": 2025})])
+    c = county.client
+    h = {**county.H, **ADMIN}
+    r = c.get("/api/v1/admin/conflicts", headers=h)
+    assert r.status_code == 200
+    (conf,) = r.json()
+    assert conf["kind"] == "double_enrollment" and conf["detail"]["winner"] == ea
+    bad = c.post(
+        f"/api/v1/admin/conflicts/{conf['id']}/resolve", headers=h, json={"decision": "accept"}
+    )
+    assert bad.status_code == 400 and "keep" in bad.json()["message"]
+    bad = c.post(
+        f"/api/v1/admin/conflicts/{conf['id']}/resolve",
+        headers=h,
+        json={"decision": "winner", "winner_id": "nope"},
+    )
+    assert bad.status_code == 400
+    missing = c.post("/api/v1/admin/conflicts/none/resolve", headers=h, json={"decision": "keep"})
+    assert missing.status_code == 404
+    ok = c.post(
+        f"/api/v1/admin/conflicts/{conf['id']}/resolve",
+        headers=h,
+        json={"decision": "winner", "winner_id": eb, "note": "居民要求在西乡参保"},
+    )
+    assert ok.status_code == 200, ok.text
+    status = {
+        x["id"]: x["conflict_status"]
+        for x in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    assert status == {ea: "lost", eb: "won"}
+    again = c.post(
+        f"/api/v1/admin/conflicts/{conf['id']}/resolve", headers=h, json={"decision": "keep"}
+    )
+    assert again.status_code == 409
+    assert c.get("/api/v1/admin/conflicts", headers=h).json() == []
+    # notices at both points say it was decided
+    for dev in (a, b):
+        changes, _ = dev.pull_all()
+        notes = {ch["id"]: ch["data"] for ch in changes if ch["entity"] == "notice"}
+        dbl = [n for n in notes.values() if n["kind"] == sp.N_DOUBLE_ENROLLMENT]
+        assert dbl[0]["status"] == "resolved" and "居民要求在西乡参保" in dbl[0]["message"]
+    ev = c.get("/api/v1/admin/security-events", headers=h)
+    assert ev.status_code == 200
+    wrong = c.get("/api/v1/admin/conflicts", headers={**county.H, "Authorization": "Bearer wrong"})
+    assert wrong.status_code == 403
