@@ -306,7 +306,10 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
     sec: BasicBenefit = policy.section(inp.setting)
     level = sec.levels.get(inp.level)
     if level is None:
-        raise ValidationError({"level": f"请选择{sec.level_label}"})
+        choices = "、".join(f"{c}（{lv.label}）" for c, lv in sec.levels.items())
+        raise ValidationError(
+            {"level": f"{sec.level_label}“{inp.level}”不在本政策中，可选：{choices}"}
+        )
     total, inscp, steps = _in_policy(sec, inp)
     terms = sec.terms_for(inp.category)
 
@@ -823,6 +826,9 @@ _ALIASES = {
     "burden_ytd_before": "dabing_burden_ytd",
 }
 _LABELS = {
+    "setting": "就医类别（setting）",
+    "level": "医疗机构类别（price_class / facility / disease）",
+    "category": "人员类别",
     "total": "医疗费总额",
     "in_policy": "政策范围内金额",
     "fully_self_paid": "全自费金额",
@@ -902,7 +908,7 @@ def parse_given(given: Mapping[str, Any]) -> EstimateInput | DabingInput | Assis
                 continue
             if name in ("setting", "level", "category"):
                 if not isinstance(v, str) or not v.strip():
-                    raise ValidationError({name: f"{name} 应为文字"})
+                    raise ValidationError({name: f"请选择{_LABELS[name]}"})
                 kw[name] = v.strip()
             elif name == "admission_no":
                 kw[name] = _int(name, v, "住院次数", 1, 99)
