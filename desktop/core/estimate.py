@@ -819,11 +819,26 @@ def _check_category(category: str) -> None:
 
 # ---------------------------------------------------------------- JSON input
 
+# Other names the same input goes by (descriptive names of published examples).
+_COMMON_ALIASES = {
+    "insured_category": "category",
+    "person_category": "category",
+    "cap_raise": "dabing_cap_raise",
+}
 _ALIASES = {
     "price_class": "level",
     "facility": "level",
+    "hospital_level": "level",
     "disease": "level",
     "burden_ytd_before": "dabing_burden_ytd",
+    "class_b": "class_b_amount",
+    "over_limit_amount": "over_limit",
+    **_COMMON_ALIASES,
+}
+_LAYER_ALIASES = {
+    "dabing_burden_ytd": "burden_ytd_before",
+    "in_policy_burden": "burden",
+    **_COMMON_ALIASES,
 }
 _LABELS = {
     "setting": "就医类别（setting）",
@@ -894,9 +909,7 @@ def parse_given(given: Mapping[str, Any]) -> EstimateInput | DabingInput | Assis
     kw: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for k, v in data.items():
-        name = k
-        if cls is EstimateInput:
-            name = _ALIASES.get(k, k)
+        name = (_ALIASES if cls is EstimateInput else _LAYER_ALIASES).get(k, k)
         if name not in names:
             errors[k] = f"不认识的字段“{k}”"
             continue

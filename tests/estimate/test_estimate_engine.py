@@ -238,3 +238,21 @@ def test_parse_given_refuses_typos_floats_and_missing_fields():
     assert "layer" in e.value.errors
     inp = parse_given({"setting": "inpatient", "price_class": "class3", "total": "１２３.4"})
     assert inp.total == D("123.40") and inp.level == "class3"
+
+
+def test_parse_given_accepts_the_other_names_of_an_input():
+    inp = parse_given(
+        {
+            "setting": "inpatient",
+            "hospital_level": "county",
+            "insured_category": "dibao",
+            "in_policy": "100",
+            "cap_raise": "2000",
+        }
+    )
+    assert (inp.level, inp.category, inp.dabing_cap_raise) == ("county", "dibao", D("2000.00"))
+    layer = parse_given({"layer": "dabing", "burden": "10", "dabing_burden_ytd": "5"})
+    assert layer.burden_ytd_before == D("5.00")
+    with pytest.raises(ValidationError) as e:
+        parse_given({"setting": "inpatient", "price_class": "a", "facility": "b", "total": "1"})
+    assert "facility" in e.value.errors  # two names for one input
