@@ -461,32 +461,14 @@ class SyncEngine:
         entity = sp.entity_of(row["op_type"]) or ""
         label = OP_LABELS.get(row["op_type"], row["op_type"])
         who = _describe(db, row)
-        if res.status in (sp.ST_APPLIED, sp.ST_DUPLICATE, sp.ST_MERGED) and res.version:
-            table = st.PROJECTED_TABLES.get(entity)
-            if table and "server_version" in st.table_columns(db.conn, table):
-                db.conn.execute(
-                    f"UPDATE {table} SET server_version = MAX(COALESCE(server_version, 0), ?)"
-                    " WHERE id = ?",
-                    (res.version, res.canonical_id or row["entity_id"]),
-                )
+        # the county's row comes back by pull (its version, projected there)
         if res.status == sp.ST_MERGED and res.canonical_id and res.canonical_id != row["entity_id"]:
             if entity == sp.E_PERSON:
                 try:
                     st.add_alias(db, row["entity_id"], res.canonical_id, "push-result")
                 except sqlite_integrity():
                     pass
-                st.add_inbox(
-                    db,
-                    id=f"op:{res.op_id}",
-                    kind="merged",
-                    severity="info",
-                    op_id=res.op_id,
-                    entity=entity,
-                    entity_id=res.canonical_id,
-                    title=f"{who}在县里已有登记，已与县里的记录合并为同一人",
-                    action=res.message or "无需操作。今后办理此人业务时，请以合并后的记录为准。",
-                    detail=res.as_dict(),
-                )
+                # the county tells both points with an identity_merged notice (inbox)
         elif res.status == sp.ST_REJECTED:
             st.add_inbox(
                 db,
@@ -500,7 +482,9 @@ class SyncEngine:
                 action=REJECT_ACTIONS.get(res.code or "", "请联系县医保局了解原因。"),
                 detail=res.as_dict(),
             )
-        elif res.status == sp.ST_CONFLICT:
+        elif res.status == sp.ST_CONFLICT and not res.conflict_id:
+            # a conflict with an id comes with the county's notice (what to do); only an
+            # unexplained one gets its own inbox item
             st.add_inbox(
                 db,
                 id=f"op:{res.op_id}",

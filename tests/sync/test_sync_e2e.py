@@ -120,7 +120,7 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     assert st.canonical_person_id(b.store, zhang_b) == zhang_a
     assert b.store.query_one("SELECT id FROM person WHERE cert_no = ?", (ZHANG,))["id"] == zhang_a
     kinds_b = {i["kind"] for i in svc.inbox(b.store)}
-    assert "merged" in kinds_b and sp.N_DOUBLE_ENROLLMENT in kinds_b
+    assert sp.N_IDENTITY_MERGED in kinds_b and sp.N_DOUBLE_ENROLLMENT in kinds_b
     a.sync()
     inbox_a = svc.inbox(a.store)
     assert sp.N_DOUBLE_ENROLLMENT in {i["kind"] for i in inbox_a}

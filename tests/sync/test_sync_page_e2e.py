@@ -4,11 +4,13 @@ a cancelled sync keeps everything for next time."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import threading
 
 import pytest
 
-from desktop.services import registration
+from desktop.services import contribution, registration
 from desktop.services import sync as svc
 from desktop.services.demo import make_id
 from desktop.sync import errors
@@ -25,12 +27,24 @@ def test_sync_button_status_and_inbox(qtbot, desks):
     a = desks("SP01", "东乡卫生院")
     b = desks("SP02", "西乡卫生院")
     for d in (a, b):
-        registration.create_household(
+        made = registration.create_household(
             d.store,
             d.actor,
             {"village_id": d.village()},
             [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}],
             allow_duplicate=True,
+        )
+        contribution.record_payment(
+            d.store,
+            d.actor,
+            {
+                "person_id": made.person_ids[0],
+                "year": 2025,
+                "amount": "400",
+                "channel": "cash",
+                "paid_on": "2024-10-10",
+            },
+            today=dt.date(2025, 3, 20),
         )
     a.sync()
     create_qapplication()
@@ -43,7 +57,7 @@ def test_sync_button_status_and_inbox(qtbot, desks):
     page.show()
     qtbot.waitUntil(lambda: bool(page.status))
     assert page.state_label.text() == "尚未同步"
-    assert page.pending_label.text().startswith("2 条")
+    assert page.pending_label.text().startswith("4 条")
     assert not page.reg_box.isVisible()
     assert page.sync_button.isEnabled()
 
@@ -60,7 +74,13 @@ def test_sync_button_status_and_inbox(qtbot, desks):
     # the merge of the same ID number is in B's inbox, saying what happened
     qtbot.waitUntil(lambda: page.table.rowCount() >= 1)
     titles = [page.table.item(r, 2).text() for r in range(page.table.rowCount())]
-    assert any("已与县里的记录合并" in t for t in titles)
+    assert any("张三" in t for t in titles)
+    kinds = [page.table.item(r, 1).text() for r in range(page.table.rowCount())]
+    assert "同一人合并" in kinds and "重复参保" in kinds and "退费/转移" in kinds
+    shots = os.environ.get("SYNC_SCREENSHOT_DIR")  # README picture: SYNC_SCREENSHOT_DIR=docs/img
+    if shots:
+        page.resize(1200, 640)
+        page.grab().save(os.path.join(shots, "sync-page.png"))
     page.timer.stop()
     ctx.tasks.shutdown()
 
