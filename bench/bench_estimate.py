@@ -155,12 +155,15 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M+00:00")
     lines = [
         "# Estimator benchmarks (issue 3)",
         "",
         f"Machine: {machine()}  ",
         f"Date: {now}  ",
+        f"Load average during the run: {load}  (a shared 2-core machine: other engineers' test "
+        "suites ran at the same time; p99 and max are dominated by scheduling under that load)  ",
         f"Command: `.venv/bin/python bench/bench_estimate.py{' --quick' if args.quick else ''}`",
         "",
         "## Engine throughput",
