@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import ValidationError
-
 log = logging.getLogger(__name__)
 
 ERROR_STYLE = "color: #b00020;"
@@ -73,30 +71,20 @@ class FieldForm:
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
-    """(short code, Chinese message) for an exception shown to the clerk."""
-    import sqlite3
+    """(short code, Chinese message) for an exception shown to the clerk; the codes and
+    messages live in :mod:`desktop.logging_setup` (E-INPUT-001, E-DISK-001, E-STORE-002 …)."""
+    from desktop.logging_setup import classify
 
-    from desktop.services.context import PermissionDenied
-    from desktop.store.db import StoreError
-
-    if isinstance(exc, ValidationError):
-        return "E-INPUT", "；".join(exc.errors.values())
-    if isinstance(exc, PermissionDenied | PermissionError):
-        return "E-PERM", str(exc)
-    if isinstance(exc, StoreError):
-        return f"E-{exc.code}", str(exc)
-    if isinstance(exc, sqlite3.OperationalError | OSError) and "full" in str(exc).lower():
-        return "E-DISK-FULL", "磁盘空间已满，本次保存未完成，数据未丢失。请清理磁盘后重试。"
-    if isinstance(exc, sqlite3.DatabaseError):
-        return "E-STORE", "本地数据库出错，本次操作未保存。请重试；如仍失败请联系县医保局技术人员。"
-    return "E-APP", "操作未完成，请重试；如仍失败请联系县医保局技术人员（详情已记入日志）。"
+    info = classify(exc)
+    return info.code, info.message
 
 
 def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> None:
-    code, msg = describe_error(exc)
-    if code not in ("E-INPUT", "E-PERM"):
-        log.error("error %s shown to the clerk", code, exc_info=exc)
-    QMessageBox.warning(parent, title or "提示", f"{msg}\n\n（代码 {code}）")
+    """A box with the Chinese message and its code; details (traceback) go to the log."""
+    from desktop.logging_setup import report_error
+
+    _code, msg = report_error(exc, title)
+    QMessageBox.warning(parent, title or "提示", msg)
 
 
 def amount_label(text: str = "", *, big: bool = True) -> QLabel:
