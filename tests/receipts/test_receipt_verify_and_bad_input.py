@@ -3,6 +3,8 @@ name or ID on file, amounts with more than two decimals, a failing printer."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from decimal import Decimal
 
 import pytest
@@ -250,3 +252,21 @@ def test_set_mac_key_needs_a_supervisor_and_a_real_key(store, clerk, admin, paid
         "detail"
     ]
     assert "ab" * 32 not in detail  # only a fingerprint is audited
+
+
+@pytest.mark.skipif(
+    shutil.which("zbarimg") is None or shutil.which("pdftoppm") is None,
+    reason="zbar-tools / poppler-utils not installed",
+)
+def test_printed_qr_code_scans_and_verifies(store, clerk, paid, tmp_path):
+    """Render the receipt to PNG, scan its QR code like a phone would, verify the payload."""
+    no = paid["payments"]["张三"]["receipt_no"]
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(receipts.prepare(store, clerk, "receipt", no).pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", str(pdf), str(tmp_path / "r")], check=True)
+    png = next(tmp_path.glob("r-*.png"))
+    scanned = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True, timeout=60
+    ).stdout.strip()
+    assert scanned.startswith(f"TDR1|{no}|")
+    assert receipts.verify(store, scanned)["ok"]
