@@ -70,7 +70,10 @@ class DeskSettings:
 
 def get_settings(store: Store) -> DeskSettings:
     rows = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM settings")}
-    sp = store.query_one("SELECT name, code, region_code, device_no FROM service_point LIMIT 1") or {}
+    sp = (
+        store.query_one("SELECT name, code, region_code, device_no FROM service_point LIMIT 1")
+        or {}
+    )
     paper = rows.get(KEY_PAPER, DEFAULT_PAPER)
     return DeskSettings(
         county_url=rows.get(KEY_COUNTY_URL, ""),
@@ -134,7 +137,10 @@ def validate(values: dict[str, str]) -> dict[str, str]:
     if paper not in PAPERS:
         errors["paper"] = "纸张只能选 A4 或 A5"
     out["paper"] = paper
-    check("sp_name", lambda: normalize_name(values.get("sp_name"), field="sp_name", label="服务点名称"))
+    check(
+        "sp_name",
+        lambda: normalize_name(values.get("sp_name"), field="sp_name", label="服务点名称"),
+    )
     phone = (values.get("sp_phone") or "").strip()
     if phone and not _PHONE_RE.match(phone):
         errors["sp_phone"] = "联系电话只能包含数字和“-”，7-20位，例如 0351-1234567"
