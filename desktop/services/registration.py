@@ -26,6 +26,7 @@ from desktop.core.categories import (
     ETHNICITIES,
     HUKOU_TYPES,
     INSURED_CATEGORIES,
+    PERSON_STATUS,
     RELATIONS,
     SEXES,
     SUBSIDY_CATEGORIES,
@@ -58,6 +59,7 @@ PERSON_FIELDS = (
     "subsidy_category",
     "region_code",
     "ecert_activated",
+    "status",
 )
 HOUSEHOLD_FIELDS = ("household_no", "village_id", "address", "hukou_type")
 
@@ -273,6 +275,14 @@ def validate_person(
         errors["region_code"] = "医保区划代码应为6位数字"
     out["region_code"] = region
     out["ecert_activated"] = _flag(fields.get("ecert_activated"))
+    status = fields.get("status")
+    status = 1 if status in (None, "") else status
+    try:
+        out["status"] = int(status)
+    except (TypeError, ValueError):
+        out["status"] = -1
+    if out["status"] not in PERSON_STATUS:
+        errors["status"] = "请选择参保状态"
 
     if errors:
         raise ValidationError(errors)
@@ -355,7 +365,6 @@ def _person_row(clean: dict, *, household_id: str, actor: Actor, now: str) -> di
         household_id=household_id,
         name_pinyin=clean["name_pinyin"],
         name_initials=clean["name_initials"],
-        status=1,
         created_at=now,
         updated_at=now,
         created_by=actor.operator_id,
@@ -658,7 +667,7 @@ def person_history(store: Store, person_id: str) -> list[dict]:
         before, after = detail.get("before") or {}, detail.get("after") or {}
         changes = []
         if before and after:
-            for k in (*PERSON_FIELDS, "status", "household_id"):
+            for k in (*PERSON_FIELDS, "household_id"):
                 if before.get(k) != after.get(k):
                     changes.append(
                         {
@@ -738,6 +747,19 @@ def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
                 break
         return list(seen.values())[:limit]
     return []
+
+
+def list_duplicates(store: Store, limit: int = 200) -> list[dict]:
+    """Persons whose certificate number is carried by another record that is not
+    terminated (重复参保 to be cleared, domain notes §5): grouped by number, oldest first.
+    Clear one by setting its 参保状态 to 3 (终止) with :func:`update_person`."""
+    return store.query(
+        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.status != 3 AND p.cert_no IN ("
+        " SELECT cert_no FROM person WHERE status != 3"
+        " GROUP BY cert_no HAVING COUNT(*) > 1 LIMIT ?)"
+        " ORDER BY p.cert_no, p.created_at",
+        (limit,),
+    )
 
 
 def list_households(store: Store, village_id: str | None = None, limit: int = 200) -> list[dict]:

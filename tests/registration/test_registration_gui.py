@@ -299,3 +299,32 @@ def test_add_a_member_to_an_existing_household(qtbot, page, ctx, store, clerk, i
     )
     assert rows == [{"name": "冯一", "relation": "head"}, {"name": "冯二", "relation": "spouse"}]
     assert page.member_table.rowCount() == 2 and page.inputs["name"].text() == "冯二"
+
+
+def test_duplicates_list_and_clearing_one_from_the_keyboard(qtbot, page, ctx, store, clerk, idno):
+    number = idno("1959-09-19", 41)
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    for _ in range(2):
+        reg.create_household(
+            store,
+            clerk,
+            {"village_id": east},
+            [{"name": "褚一", "cert_no": number}],
+            allow_duplicate=True,
+        )
+    qtbot.keyClick(page.search_box, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, ctx)
+    assert page.results.rowCount() == 2 and "重复" in page.search_status.text()
+    assert page.results.item(1, 6).text() == "正常参保"
+    qtbot.keyClick(page.results, Qt.Key.Key_Down)
+    qtbot.keyClick(page.results, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    choose(qtbot, page.inputs["status"], "终止参保")
+    qtbot.keyClick(page.inputs["status"], Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert sorted(r["status"] for r in store.query("SELECT status FROM person")) == [1, 3]
+    qtbot.keyClick(page.search_box, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, ctx)
+    assert page.results.rowCount() == 0 and "没有重复" in page.search_status.text()

@@ -335,3 +335,35 @@ def test_search_by_id_name_initials_and_pinyin(store, clerk, village_id, idno):
     assert reg.search_persons(store, "") == [] and reg.search_persons(store, "   ") == []
     assert reg.search_persons(store, "张三", limit=1)[0]["village"] == "东村"
     assert len(reg.search_persons(store, "1401", limit=5)) == 5
+
+
+def test_duplicates_are_listed_and_cleared_by_terminating_one(
+    counts, store, clerk, village_id, idno
+):
+    number = idno("1966-06-06", 31)
+    a = reg.create_household(
+        store, clerk, {"village_id": village_id}, [{"name": "钱一", "cert_no": number}]
+    )
+    b = reg.create_household(
+        store,
+        clerk,
+        {"village_id": village_id},
+        [{"name": "钱一", "cert_no": number}],
+        allow_duplicate=True,
+    )
+    reg.create_household(
+        store, clerk, {"village_id": village_id}, [{"name": "钱二", "cert_no": idno(seq=32)}]
+    )
+    dups = reg.list_duplicates(store)
+    assert {d["id"] for d in dups} == {a.person_ids[0], b.person_ids[0]}
+    n = counts(store)
+    with pytest.raises(ValidationError) as e:
+        reg.update_person(store, clerk, b.person_ids[0], {"status": 7})
+    assert e.value.errors == {"status": "请选择参保状态"}
+    assert counts(store) == n
+    reg.update_person(store, clerk, b.person_ids[0], {"status": 3})
+    assert reg.list_duplicates(store) == []
+    hist = reg.person_history(store, b.person_ids[0])
+    assert hist[-1]["changes"] == [
+        {"field": "status", "label": "参保状态", "before": 1, "after": 3}
+    ]

@@ -59,6 +59,7 @@ MEMBER_FIELDS = (
     "phone",
     "insured_category",
     "subsidy_category",
+    "status",
     "ecert_activated",
 )
 HOUSEHOLD_ERROR_KEYS = {"household_address": "address"}
@@ -203,6 +204,11 @@ class Page(QWidget):
         self.search_button = QPushButton(self.tr("查找"))
         self.search_button.clicked.connect(self.search)
         row.addWidget(self.search_button)
+        self.duplicates_button = QPushButton(self.tr("查重（Ctrl+D）"))
+        self.duplicates_button.setObjectName("duplicates")
+        self.duplicates_button.setToolTip(self.tr("列出证件号码重复的登记记录（重复参保）"))
+        self.duplicates_button.clicked.connect(self.show_duplicates)
+        row.addWidget(self.duplicates_button)
         self.search_status = QLabel("")
         self.search_status.setObjectName("search_status")
         row.addWidget(self.search_status)
@@ -211,7 +217,7 @@ class Page(QWidget):
 
         body = QHBoxLayout()
         left = QVBoxLayout()
-        self.results = QTableWidget(0, 6)
+        self.results = QTableWidget(0, 7)
         self.results.setObjectName("results")
         self.results.setHorizontalHeaderLabels(
             [
@@ -221,6 +227,7 @@ class Page(QWidget):
                 self.tr("出生日期"),
                 self.tr("村"),
                 self.tr("与户主关系"),
+                self.tr("参保状态"),
             ]
         )
         self._table_setup(self.results)
@@ -255,7 +262,12 @@ class Page(QWidget):
         self.mode_label = QLabel()
         self.mode_label.setObjectName("mode")
         self.mode_label.setStyleSheet("font-weight: bold;")
-        right.addWidget(self.mode_label)
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        top = QHBoxLayout()
+        top.addWidget(self.mode_label)
+        top.addWidget(self.message, 1, Qt.AlignmentFlag.AlignRight)
+        right.addLayout(top)
 
         hh_box = QGroupBox(self.tr("家庭户"))
         self.hh_form = FieldForm()
@@ -290,6 +302,7 @@ class Page(QWidget):
         insured = _combo(INSURED_CATEGORIES, "insured_category")
         subsidy = _combo(SUBSIDY_CATEGORIES, "subsidy_category")
         ecert = QCheckBox(self.tr("已激活医保电子凭证"))
+        status = _combo(PERSON_STATUS, "status")
         labels = {
             "name": self.tr("姓名"),
             "cert_type": self.tr("证件类型"),
@@ -301,7 +314,7 @@ class Page(QWidget):
             "phone": self.tr("联系电话"),
             "insured_category": self.tr("参保人员类别"),
             "subsidy_category": self.tr("资助类别"),
-            "ecert_activated": self.tr("医保电子凭证"),
+            "status": self.tr("参保状态"),
         }
         widgets = dict(
             zip(
@@ -317,6 +330,7 @@ class Page(QWidget):
                     phone,
                     insured,
                     subsidy,
+                    status,
                     ecert,
                 ),
                 strict=True,
@@ -325,8 +339,19 @@ class Page(QWidget):
         for field in MEMBER_FIELDS:
             w = widgets[field]
             w.setObjectName(field)
-            self.m_form.add(field, labels[field], w)
             self.inputs[field] = w
+            if field == "status":  # 参保状态 and the e-certificate share one row
+                pair = QWidget()
+                pair_lay = QHBoxLayout(pair)
+                pair_lay.setContentsMargins(0, 0, 0, 0)
+                pair_lay.addWidget(status, 1)
+                pair_lay.addWidget(ecert)
+                self.m_form.add("status", labels["status"], pair)
+                self.m_form.inputs["status"] = status
+            elif field != "ecert_activated":
+                self.m_form.add(field, labels[field], w)
+        self.m_form.inputs["ecert_activated"] = ecert
+        self.m_form.errors["ecert_activated"] = self.m_form.errors["status"]
         for grid in (self.m_form.grid, self.hh_form.grid):
             grid.setColumnMinimumWidth(1, 280)
             grid.setColumnStretch(2, 1)
@@ -355,10 +380,6 @@ class Page(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             buttons.addWidget(b)
         right.addLayout(buttons)
-        self.message = QLabel("")
-        self.message.setObjectName("message")
-        self.message.setWordWrap(True)
-        right.addWidget(self.message)
         right.addStretch(1)
         body.addWidget(self.form_area, 7)
         outer.addLayout(body, 1)
@@ -387,6 +408,7 @@ class Page(QWidget):
             ("Ctrl+H", self.show_history),
             ("Ctrl+S", self.save),
             ("Ctrl+F", self.focus_search),
+            ("Ctrl+D", self.show_duplicates),
         ):
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(ctx_)
@@ -467,6 +489,7 @@ class Page(QWidget):
             "phone": i["phone"].text(),
             "insured_category": i["insured_category"].currentData(),
             "subsidy_category": i["subsidy_category"].currentData(),
+            "status": i["status"].currentData(),
             "ecert_activated": int(i["ecert_activated"].isChecked()),
         }
 
@@ -482,6 +505,7 @@ class Page(QWidget):
         i["phone"].setText(m.get("phone", ""))
         _set_combo(i["insured_category"], m.get("insured_category") or "ordinary")
         _set_combo(i["subsidy_category"], m.get("subsidy_category") or "none")
+        _set_combo(i["status"], m.get("status", 1))
         i["ecert_activated"].setChecked(bool(m.get("ecert_activated")))
         self.m_form.clear_errors()
         for lab in self.m_form.errors.values():
@@ -546,7 +570,7 @@ class Page(QWidget):
         self.household_no.clear()
         self.hh_form.clear_errors()
         self.write_member({})
-        self.mode_label.setText(self.tr("新建家庭户：先登记户主，按 Ctrl+N 登记下一位成员"))
+        self.mode_label.setText(self.tr("新建家庭户（先户主，Ctrl+N 下一位）"))
         self.member_box.setTitle(self.tr("成员 1（户主）"))
         self.history_button.setEnabled(False)
         self._refresh_member_table()
@@ -660,7 +684,7 @@ class Page(QWidget):
                 return
             if isinstance(exc, ValidationError):
                 self._show_field_errors(exc.errors, index_map)
-                self.set_message(self.tr("未保存：请按红字提示修改后再按回车保存"), ERROR_STYLE)
+                self.set_message(self.tr("未保存：请按红字提示修改后按回车"), ERROR_STYLE)
                 return
             if isinstance(exc, reg.StaleRecord):
                 self.set_message(str(exc), ERROR_STYLE)
@@ -763,6 +787,33 @@ class Page(QWidget):
 
         self.ctx.tasks.run(lambda: reg.search_persons(store, text), done, self._failed)
 
+    def show_duplicates(self) -> None:
+        """List records sharing a certificate number (重复参保) so one can be cleared by
+        setting its 参保状态 to 终止参保."""
+        store = self.ctx.store
+        self.search_status.setText(self.tr("查重中…"))
+        self.search_status.setStyleSheet(WARN_STYLE)
+
+        def done(rows: list[dict]) -> None:
+            self.last_results = rows
+            self._show_results(rows)
+            if rows:
+                numbers = len({r["cert_no"] for r in rows})
+                self.search_status.setText(
+                    self.tr("有 ")
+                    + str(numbers)
+                    + self.tr(" 个证件号码重复登记：")
+                    + self.tr("打开后把重复的一条设为“终止参保”")
+                )
+                self.search_status.setStyleSheet(ERROR_STYLE)
+                self.results.setFocus()
+                self.results.selectRow(0)
+            else:
+                self.search_status.setText(self.tr("没有重复登记"))
+                self.search_status.setStyleSheet(OK_STYLE)
+
+        self.ctx.tasks.run(lambda: reg.list_duplicates(store), done, self._failed)
+
     def _start_with_number(self, text: str) -> None:
         """A scanned ID number that is not registered yet starts a new household with it:
         number, sex and birth date filled in, the cursor on the name."""
@@ -790,6 +841,7 @@ class Page(QWidget):
                     r["birth_date"],
                     r.get("village") or "",
                     RELATIONS.get(r["relation"], ""),
+                    PERSON_STATUS.get(r["status"], ""),
                 )
             ):
                 t.setItem(i, col, QTableWidgetItem(v))
