@@ -62,7 +62,6 @@ MEMBER_FIELDS = (
     "status",
     "ecert_activated",
 )
-HOUSEHOLD_ERROR_KEYS = {"household_address": "address"}
 
 
 def _combo(items: dict, name: str, blank: str | None = None) -> QComboBox:
@@ -747,6 +746,8 @@ class Page(QWidget):
                 self.write_member(self.members[target])
                 self.member_box.setTitle(self.tr("成员 ") + str(target + 1))
                 self._refresh_member_table()
+            for lab in self.m_form.errors.values():  # a green hint may sit in an error line
+                lab.setStyleSheet(ERROR_STYLE)
             unplaced = self.m_form.show_errors(member_errors[target])
         else:
             self.m_form.clear_errors()
