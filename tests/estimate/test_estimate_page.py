@@ -142,3 +142,38 @@ def test_dabing_only_policy_and_broken_policy_warning(qtbot, ctx, page):
     idle(qtbot, ctx)
     assert table(page.result_table)["hifmi_pay"] == "70,000.00"  # tj16-01
     assert any("分段" in r[1] for r in steps(page))
+
+
+def test_settle_an_earlier_estimate_from_the_year_list(qtbot, ctx, page):
+    from desktop.services import estimate as svc
+
+    store = ctx.store
+    person = store.query_one("SELECT id, name FROM person ORDER BY name LIMIT 1")
+    bill = {"setting": "inpatient", "price_class": "class3", "in_policy": "10000.00"}
+    saved = svc.save(
+        store,
+        ctx.actor,
+        policy_id="shanxi-2025",
+        given=bill,
+        person_id=person["id"],
+        year=2025,
+        data_dir=ctx.data_dir,
+    )
+    page.year.setValue(2025)
+    page.open_item(person["id"])
+    idle(qtbot, ctx)
+    assert page.history.rowCount() == 1
+    assert page.history.item(0, 4).text() == "未结算"
+    page.tabs.setCurrentIndex(1)
+    page.history.selectRow(0)
+    qtbot.mouseClick(page.open_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, ctx)
+    assert table(page.result_table)["hifp_pay"] == "8,415.00"  # the saved result, sx25-01
+    assert not page.save_button.isEnabled() and page.settle_button.isEnabled()
+    page.tabs.setCurrentIndex(1)
+    page.history.selectRow(0)
+    qtbot.mouseClick(page.settle_selected_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, ctx)
+    assert page.history.item(0, 4).text() == "已结算"
+    assert page.ytd["basic_paid_ytd"].text() == "8415.00"
+    assert svc.get(store, saved["id"])["settled"] == 1

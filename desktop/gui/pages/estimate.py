@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -248,9 +249,16 @@ class Page(QWidget):
         )
         self.result_table.verticalHeader().setVisible(False)
         self.result_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.result_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        rh = self.result_table.horizontalHeader()
+        rh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        rh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        rh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         right.addWidget(self.result_table)
-        right.addWidget(QLabel(self.tr("计算过程")))
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("estimate_tabs")
+        steps_page = QWidget()
+        steps_lay = QVBoxLayout(steps_page)
+        steps_lay.setContentsMargins(0, 0, 0, 0)
         self.steps_table = QTableWidget(0, 4)
         self.steps_table.setObjectName("estimate_steps")
         self.steps_table.setHorizontalHeaderLabels(
@@ -264,12 +272,50 @@ class Page(QWidget):
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
         self.steps_table.setColumnWidth(3, 160)
         self.steps_table.currentCellChanged.connect(self._step_selected)
-        right.addWidget(self.steps_table, 1)
+        steps_lay.addWidget(self.steps_table, 1)
         self.source_detail = QLabel(self.tr("选中一步可在此查看其政策依据全文"))
         self.source_detail.setObjectName("estimate_source_detail")
         self.source_detail.setWordWrap(True)
         self.source_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        right.addWidget(self.source_detail)
+        steps_lay.addWidget(self.source_detail)
+        self.tabs.addTab(steps_page, self.tr("计算过程"))
+        hist_page = QWidget()
+        hist_lay = QVBoxLayout(hist_page)
+        hist_lay.setContentsMargins(0, 0, 0, 0)
+        self.history = QTableWidget(0, 5)
+        self.history.setObjectName("estimate_history")
+        self.history.setHorizontalHeaderLabels(
+            [
+                self.tr("保存时间"),
+                self.tr("就医类别"),
+                self.tr("基金支付"),
+                self.tr("个人负担"),
+                self.tr("状态"),
+            ]
+        )
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.history.doubleClicked.connect(lambda _i: self.open_selected())
+        hist_lay.addWidget(self.history, 1)
+        hb = QHBoxLayout()
+        self.open_button = QPushButton(self.tr("查看所选"))
+        self.open_button.setObjectName("estimate_open")
+        self.open_button.clicked.connect(self.open_selected)
+        self.settle_selected_button = QPushButton(self.tr("标记所选为已结算"))
+        self.settle_selected_button.setObjectName("estimate_settle_selected")
+        self.settle_selected_button.clicked.connect(self.settle_selected)
+        hb.addWidget(self.open_button)
+        hb.addWidget(self.settle_selected_button)
+        hb.addStretch(1)
+        hist_lay.addLayout(hb)
+        self.history_note = QLabel(self.tr("选择参保人后显示其本年保存的测算；医院结算后在此标记"))
+        self.history_note.setWordWrap(True)
+        hist_lay.addWidget(self.history_note)
+        self.tabs.addTab(hist_page, self.tr("本年测算记录"))
+        right.addWidget(self.tabs, 1)
         self.print_note = QLabel(self.tr("保存后可在打印页打印"))
         right.addWidget(self.print_note)
         self._set_mode("bill")
@@ -490,6 +536,7 @@ class Page(QWidget):
             self._load_ytd()
 
     def _load_ytd(self) -> None:
+        self._load_history()
         if self._person is None:
             for e in self.ytd.values():
                 e.setText("0.00")
@@ -556,6 +603,22 @@ class Page(QWidget):
     def _computed(self, given: dict, res: dict) -> None:
         self._last, self._last_given, self._saved = res, given, None
         self._show_errors({})
+        self._display(res)
+        self.save_button.setEnabled(True)
+        self.settle_button.setEnabled(False)
+        self.message.setStyleSheet(OK_STYLE)
+        self.message.setText(
+            self.tr(
+                "测算完成：基金支付 {f} 元，个人负担 {p} 元。测算结果仅供参考，以医院实际结算为准。"
+            ).format(
+                f=yuan(_dec(res.get("fund_pay_sumamt", "0"))),
+                p=yuan(_dec(res.get("psn_part_amt", "0") or "0")),
+            )
+        )
+        self.computed.emit(res)
+
+    def _display(self, res: dict) -> None:
+        """The result table by fund and the steps with their sources."""
         t = self.result_table
         rows = [(k, label) for k, label in RESULT_ROWS if k in res]
         t.setRowCount(len(rows))
@@ -585,18 +648,7 @@ class Page(QWidget):
         t.setFixedHeight(
             t.horizontalHeader().height() + sum(t.rowHeight(r) for r in range(t.rowCount())) + 4
         )
-        self.save_button.setEnabled(True)
-        self.settle_button.setEnabled(False)
-        self.message.setStyleSheet(OK_STYLE)
-        self.message.setText(
-            self.tr(
-                "测算完成：基金支付 {f} 元，个人负担 {p} 元。测算结果仅供参考，以医院实际结算为准。"
-            ).format(
-                f=yuan(_dec(res.get("fund_pay_sumamt", "0"))),
-                p=yuan(_dec(res.get("psn_part_amt", "0") or "0")),
-            )
-        )
-        self.computed.emit(res)
+        self.tabs.setCurrentIndex(0)
 
     def save(self) -> None:
         if self._last is None or self._last_given is None:
@@ -633,20 +685,88 @@ class Page(QWidget):
             self.tr("已保存测算（{t}）。保存后可在打印页打印。").format(t=row["created_at"])
         )
         self.ctx.events.data_changed.emit("estimate")
+        self._load_history()
 
     def mark_settled(self) -> None:
-        if not self._saved:
-            return
-        store, actor, eid = self.ctx.store, self.ctx.actor, self._saved["id"]
+        if self._saved:
+            self._settle(self._saved["id"])
+
+    def _settle(self, eid: str) -> None:
+        store, actor = self.ctx.store, self.ctx.actor
         self.settle_button.setEnabled(False)
         self.ctx.tasks.run(lambda: svc.mark_settled(store, actor, eid), self._settled, self._failed)
 
     def _settled(self, row: dict) -> None:
-        self._saved = row
+        if self._saved and self._saved.get("id") == row.get("id"):
+            self._saved = row
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(self.tr("已标记为已结算，已计入该参保人本年累计"))
         self.ctx.events.data_changed.emit("estimate")
         self._load_ytd()
+
+    # ---------------------------------------------------------------- saved estimates
+    def _load_history(self) -> None:
+        if self._person is None:
+            self.history.setRowCount(0)
+            return
+        store, pid, year = self.ctx.store, self._person["id"], self.year.value()
+        self.ctx.tasks.run(
+            lambda: svc.list_estimates(store, person_id=pid, year=year),
+            self._history_loaded,
+            self._failed,
+        )
+
+    def _history_loaded(self, rows: list[dict]) -> None:
+        h = self.history
+        h.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            when = QTableWidgetItem((r["created_at"] or "")[:16].replace("T", " "))
+            when.setData(Qt.ItemDataRole.UserRole, r["id"])
+            h.setItem(i, 0, when)
+            h.setItem(i, 1, QTableWidgetItem(SETTING_LABELS.get(r["setting"], r["setting"])))
+            for col, k in ((2, "fund_pay_sumamt"), (3, "psn_part_amt")):
+                item = QTableWidgetItem(yuan(_dec(r[k])) if r.get(k) else "")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                h.setItem(i, col, item)
+            state = QTableWidgetItem(self.tr("已结算") if r["settled"] else self.tr("未结算"))
+            state.setForeground(
+                Qt.GlobalColor.darkGreen if r["settled"] else Qt.GlobalColor.darkYellow
+            )
+            h.setItem(i, 4, state)
+        self.tabs.setTabText(1, self.tr("本年测算记录（{n}）").format(n=len(rows)))
+
+    def _selected_id(self) -> str | None:
+        row = self.history.currentRow()
+        item = self.history.item(row, 0) if row >= 0 else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def open_selected(self) -> None:
+        """Show a saved estimate (its stored result and steps) in the result tables."""
+        eid = self._selected_id()
+        if not eid:
+            return
+        store = self.ctx.store
+        self.ctx.tasks.run(lambda: svc.get(store, eid), self._opened, self._failed)
+
+    def _opened(self, row: dict | None) -> None:
+        if not row:
+            return
+        self._last, self._last_given, self._saved = None, None, row
+        self._display(row["result"])
+        self.save_button.setEnabled(False)
+        self.settle_button.setEnabled(not row["settled"] and row["person_id"] is not None)
+        self.message.setStyleSheet(OK_STYLE)
+        self.message.setText(
+            self.tr("显示 {t} 保存的测算（{s}）").format(
+                t=(row["created_at"] or "")[:16].replace("T", " "),
+                s=self.tr("已结算") if row["settled"] else self.tr("未结算"),
+            )
+        )
+
+    def settle_selected(self) -> None:
+        eid = self._selected_id()
+        if eid:
+            self._settle(eid)
 
     def _step_selected(self, row: int, *_a) -> None:
         item = self.steps_table.item(row, 3) if row >= 0 else None
