@@ -35,7 +35,7 @@ from reportlab.platypus import (
 
 from desktop.core.receipt import Document
 from desktop.core.receipt import Table as DocTable
-from desktop.documents.fonts import markup, register_fonts
+from desktop.documents.fonts import markup, missing_glyphs, register_fonts
 
 PAGE_SIZES = {"A4": A4, "A5": A5}
 DEFAULT_PAGE = {"receipt": "A5", "certificate": "A5", "estimate": "A4", "day_sheet": "A4"}
@@ -245,6 +245,16 @@ def _qr(payload: str, size: float) -> QrFlowable:
     return QrFlowable(payload, size)
 
 
+def _all_text(doc: Document) -> str:
+    parts = [doc.title, doc.issuer, doc.number, *doc.notes]
+    for s in doc.sections:
+        parts += [s.title, *(f.label + f.value for f in s.fields)]
+    for t in doc.tables:
+        parts += [t.title, *t.header, *(c for r in t.rows for c in r), *(t.total or [])]
+    parts += [f.label + f.value for f in doc.footer]
+    return "".join(parts)
+
+
 def _story(doc: Document, st: _Styles, width: float, state: dict) -> list:
     story: list = [_DocMarker(state, doc), Paragraph(markup(doc.title), st.title)]
     if doc.reprint_mark:
@@ -278,6 +288,15 @@ def _story(doc: Document, st: _Styles, width: float, state: dict) -> list:
         story += _table(tb, st, width)
         story.append(Spacer(1, 2.2 * mm))
     notes = [Paragraph(markup(n), st.note) for n in doc.notes if n]
+    lost = missing_glyphs(_all_text(doc))
+    if lost:
+        chars = "、".join(f"“{c}”（U+{ord(c):04X}）" for c in lost)
+        notes.append(
+            Paragraph(
+                markup(f"注：本机字体缺少生僻字 {chars}，打印处显示为方框，请经办人手写补全。"),
+                st.mark,
+            )
+        )
     if doc.qr_payload:
         qr_size = 26 * mm if st.base < 10 else 30 * mm
         code = Paragraph(markup(f"校验码：{doc.qr_payload}"), st.code)

@@ -33,7 +33,7 @@ def _all_embedded(pdf: bytes) -> None:
     fonts = pdf_fonts(pdf)
     assert fonts, "no font found in the PDF"
     assert all(emb for _name, emb in fonts), fonts
-    assert all("WenQuanYi" in name for name, _ in fonts), fonts
+    assert all("WenQuanYi" in name or "Hana" in name or "SimSun" in name for name, _ in fonts)
 
 
 def test_receipt_original_has_every_field(store, clerk, paid):
@@ -320,3 +320,33 @@ def test_receipt_numbers_have_the_documented_shape(paid):
     for p in paid["payments"].values():
         parsed = parse_receipt_no(p["receipt_no"])
         assert parsed is not None and parsed.scope == "SP01-01"
+
+
+def _rename(store, person_id, name):
+    with store.write() as db:
+        db.conn.execute("UPDATE person SET name = ? WHERE id = ?", (name, person_id))
+
+
+def test_rare_character_outside_the_bmp_is_printed(store, clerk, paid):
+    from desktop.documents.fonts import fallback_font_path
+
+    if fallback_font_path() is None:
+        pytest.skip("no fallback font with CJK Extension B on this PC (fonts-hanazono)")
+    _rename(store, paid["ids"]["张三"], "𠮷祥")
+    prepared = receipts.prepare(store, clerk, "receipt", paid["payments"]["张三"]["receipt_no"])
+    text = flat(pdf_text(prepared.pdf))
+    assert "𠮷祥" in text
+    assert "缺少生僻字" not in text
+    fonts = pdf_fonts(prepared.pdf)
+    assert len(fonts) >= 2 and all(emb for _n, emb in fonts), fonts
+
+
+def test_rare_character_without_a_font_is_named_not_hidden(store, clerk, paid, monkeypatch):
+    from desktop.documents import fonts
+
+    monkeypatch.setattr(fonts, "_fallback_cmap", lambda: frozenset())
+    _rename(store, paid["ids"]["张三"], "𠮷祥")
+    prepared = receipts.prepare(store, clerk, "receipt", paid["payments"]["张三"]["receipt_no"])
+    text = flat(pdf_text(prepared.pdf))
+    # (the character itself cannot be drawn here either: its code names it)
+    assert "缺少生僻字" in text and "（U+20BB7）" in text and "手写补全" in text
