@@ -328,3 +328,21 @@ def test_duplicates_list_and_clearing_one_from_the_keyboard(qtbot, page, ctx, st
     qtbot.keyClick(page.search_box, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     settle(qtbot, ctx)
     assert page.results.rowCount() == 0 and "没有重复" in page.search_status.text()
+
+
+def test_a_broad_search_says_only_the_first_50_are_shown(qtbot, page, ctx, store, clerk, idno):
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    for i in range(51):
+        reg.create_household(
+            store,
+            clerk,
+            {"village_id": east},
+            [{"name": f"欧阳{i}", "cert_no": idno(seq=i)}],
+            allow_duplicate=True,
+        )
+    page.focus_search()
+    type_text(qtbot, page.search_box, "欧")
+    qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+    settle(qtbot, ctx)
+    assert page.results.rowCount() == 50
+    assert "只显示前 50 人" in page.search_status.text()

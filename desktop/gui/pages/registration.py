@@ -48,6 +48,7 @@ from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, sh
 from desktop.services import registration as reg
 from desktop.services import setup
 
+SEARCH_LIMIT = 50
 MEMBER_FIELDS = (
     "name",
     "cert_type",
@@ -772,7 +773,12 @@ class Page(QWidget):
                 self.search_status.setStyleSheet(WARN_STYLE)
                 self._start_with_number(text)
                 return
-            self.search_status.setText(self.tr("找到 ") + str(len(rows)) + self.tr(" 人"))
+            if len(rows) >= SEARCH_LIMIT:
+                self.search_status.setText(
+                    self.tr("只显示前 ") + str(len(rows)) + self.tr(" 人，请多输入几个字")
+                )
+            else:
+                self.search_status.setText(self.tr("找到 ") + str(len(rows)) + self.tr(" 人"))
             self.search_status.setStyleSheet(OK_STYLE)
             kind, q = reg.classify_query(text)
             exact = [r for r in rows if kind == "cert" and r["cert_no"] == q]
@@ -786,7 +792,9 @@ class Page(QWidget):
                 self.results.setFocus()
                 self.results.selectRow(0)
 
-        self.ctx.tasks.run(lambda: reg.search_persons(store, text), done, self._failed)
+        self.ctx.tasks.run(
+            lambda: reg.search_persons(store, text, limit=SEARCH_LIMIT), done, self._failed
+        )
 
     def show_duplicates(self) -> None:
         """List records sharing a certificate number (重复参保) so one can be cleared by
