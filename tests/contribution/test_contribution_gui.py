@@ -105,6 +105,10 @@ def test_clerk_collects_for_household_member_and_sees_status(qtbot, page, ctx, s
     assert cell(page, 2025, "待遇期").text() == "2025-06-20 至 2025-12-31"
     assert cell(page, 2025, "等待期").text() == "3个月，至 2025-06-19"
     assert cell(page, 2025, "缴费方式").text() == "现金"
+    receipt = store.query_one("SELECT receipt_no FROM payment")["receipt_no"]
+    with qtbot.waitSignal(ctx.events.open_page, timeout=2000) as sig:
+        qtbot.mouseClick(page.print_btn, Qt.MouseButton.LeftButton)
+    assert sig.args == ["printing", receipt]
 
     # another member of the household, paid in the period (back-dated receipt of the window)
     qtbot.mouseClick(page.members_btn, Qt.MouseButton.LeftButton)

@@ -246,7 +246,12 @@ class Page(QWidget):
         self.void_btn.setObjectName("void")
         self.void_btn.setEnabled(False)
         self.void_btn.clicked.connect(self.do_void)
+        self.print_btn = QPushButton(self.tr("打印收据…"))
+        self.print_btn.setObjectName("print_receipt")
+        self.print_btn.setEnabled(False)
+        self.print_btn.clicked.connect(self.open_printing)
         buttons.addWidget(self.pay_btn)
+        buttons.addWidget(self.print_btn)
         buttons.addWidget(self.void_btn)
         buttons.addStretch(1)
         grid.addLayout(buttons, grid.rowCount(), 0, 1, 3)
@@ -398,6 +403,7 @@ class Page(QWidget):
     # ------------------------------------------------------------ one person
     def open_item(self, person_id: Any) -> None:
         self.pay_msg.setText("")
+        self.print_btn.setEnabled(False)
         self.form.clear_errors()
         self.load_person(str(person_id))
 
@@ -537,6 +543,7 @@ class Page(QWidget):
                 f"待遇自 {t['benefits_from']} 至 {t['benefits_to']}（{wait}）。待县级确认。"
             )
             self.amount.clear()
+            self.print_btn.setEnabled(True)
             self.ctx.events.data_changed.emit("payment")
             self.ctx.events.status_message.emit(f"已收费 {name} {res['receipt_no']}")
 
@@ -552,6 +559,11 @@ class Page(QWidget):
         self.ctx.tasks.run(
             lambda: svc.record_payment(store, actor, fields, today=today), ok, failed
         )
+
+    def open_printing(self) -> None:
+        """The receipt is printed on the 打印 page (issue 5); it lists it first."""
+        if self.last_result:
+            self.ctx.events.open_page.emit("printing", self.last_result["receipt_no"])
 
     def _selected_payment(self) -> dict | None:
         row = self.years.currentRow()
