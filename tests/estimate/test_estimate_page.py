@@ -92,7 +92,7 @@ def test_bad_amount_shows_message_beside_the_field(qtbot, ctx, page):
     assert page.result_table.rowCount() == 0 and not page.save_button.isEnabled()
 
 
-def test_registered_person_save_settle_and_ytd(qtbot, ctx, page):
+def test_registered_person_save_print_settle_and_ytd(qtbot, ctx, page, monkeypatch):
     store = ctx.store
     person = store.query_one("SELECT id, name FROM person ORDER BY name LIMIT 1")
     page.search.setText(person["name"])
@@ -113,8 +113,19 @@ def test_registered_person_save_settle_and_ytd(qtbot, ctx, page):
     qtbot.waitUntil(lambda: page.amounts["in_policy"].hasFocus())
     qtbot.keyClick(page.amounts["in_policy"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     idle(qtbot, ctx)
-    assert "已保存" in page.message.text() and "打印页" in page.message.text()
-    assert page.settle_button.isEnabled()
+    assert "已保存" in page.message.text() and "打印测算单" in page.message.text()
+    assert page.settle_button.isEnabled() and page.print_button.isEnabled()
+    printed = []
+    from desktop.gui import print_support
+
+    monkeypatch.setattr(
+        print_support,
+        "print_document",
+        lambda parent, c, kind, key, **kw: printed.append((kind, key)),
+    )
+    qtbot.mouseClick(page.print_button, Qt.MouseButton.LeftButton)
+    saved_id = store.query_one("SELECT id FROM estimate")["id"]
+    assert printed == [("estimate", saved_id)]
     qtbot.mouseClick(page.settle_button, Qt.MouseButton.LeftButton)
     idle(qtbot, ctx)
     assert page.ytd["basic_paid_ytd"].text() == "11400.00"

@@ -191,3 +191,27 @@ def test_list_and_find(store, demo, data_dir):
     assert len(rows) == 1 and rows[0]["fund_pay_sumamt"] == "14700.00"
     name = store.query_one("SELECT name FROM person WHERE id = ?", (pid,))["name"]
     assert pid in [r["id"] for r in svc.find_persons(store, name)]
+
+
+def test_a_saved_estimate_renders_as_an_estimate_sheet(store, demo, data_dir):
+    """The page's 打印测算单 hands the saved id to the receipts service (issue 5)."""
+    import io
+
+    from pypdf import PdfReader
+
+    from desktop.services import receipts
+
+    clerk, _, pid = demo
+    saved = svc.save(
+        store,
+        clerk,
+        policy_id="shanxi-2025",
+        given=BILL,
+        person_id=pid,
+        year=2025,
+        data_dir=data_dir,
+    )
+    prepared = receipts.prepare(store, clerk, "estimate", saved["id"])
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(prepared.pdf)).pages)
+    assert "14,700.00" in text or "14700.00" in text
+    assert "报销测算" in text

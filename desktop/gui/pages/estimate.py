@@ -316,8 +316,15 @@ class Page(QWidget):
         hist_lay.addWidget(self.history_note)
         self.tabs.addTab(hist_page, self.tr("本年测算记录"))
         right.addWidget(self.tabs, 1)
-        self.print_note = QLabel(self.tr("保存后可在打印页打印"))
-        right.addWidget(self.print_note)
+        pr = QHBoxLayout()
+        self.print_button = QPushButton(self.tr("打印测算单(&P)"))
+        self.print_button.setObjectName("estimate_print")
+        self.print_button.setEnabled(False)
+        self.print_button.clicked.connect(self.print_estimate)
+        self.print_note = QLabel(self.tr("保存后可打印测算单（也可在“打印”页打印）"))
+        pr.addWidget(self.print_button)
+        pr.addWidget(self.print_note, 1)
+        right.addLayout(pr)
         self._set_mode("bill")
 
     def _add_row(
@@ -679,13 +686,23 @@ class Page(QWidget):
 
     def _saved_ok(self, row: dict) -> None:
         self._saved = row
+        self.print_button.setEnabled(True)
         self.settle_button.setEnabled(row["person_id"] is not None)
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(
-            self.tr("已保存测算（{t}）。保存后可在打印页打印。").format(t=row["created_at"])
+            self.tr("已保存测算（{t}），可打印测算单。").format(t=row["created_at"])
         )
         self.ctx.events.data_changed.emit("estimate")
         self._load_history()
+
+    def print_estimate(self) -> None:
+        """Preview and print the saved estimate's sheet (the receipts service renders it
+        and records the copy)."""
+        if not self._saved:
+            return
+        from desktop.gui import print_support
+
+        print_support.print_document(self, self.ctx, "estimate", self._saved["id"])
 
     def mark_settled(self) -> None:
         if self._saved:
@@ -754,6 +771,7 @@ class Page(QWidget):
         self._last, self._last_given, self._saved = None, None, row
         self._display(row["result"])
         self.save_button.setEnabled(False)
+        self.print_button.setEnabled(True)
         self.settle_button.setEnabled(not row["settled"] and row["person_id"] is not None)
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(
@@ -780,6 +798,7 @@ class Page(QWidget):
         self.steps_table.setRowCount(0)
         self.save_button.setEnabled(False)
         self.settle_button.setEnabled(False)
+        self.print_button.setEnabled(False)
 
     def _show_errors(self, errors: dict[str, str]) -> None:
         for f in self._rows:
