@@ -209,7 +209,9 @@ class Page(QWidget):
         self.search_msg.setObjectName("search_msg")
         lay.addWidget(self.search_msg)
 
-        self.person_label = heading("")
+        self.person_label = heading(
+            self.tr("请先查找参保人：输入身份证号、姓名或拼音首字母后按回车")
+        )
         self.person_label.setObjectName("person_label")
         lay.addWidget(self.person_label)
         self.years = _Table("years", self.YEAR_HEADERS)
