@@ -383,7 +383,7 @@ def receipt_document(
     if f.fiscal_subsidy not in (None, ""):
         money_fields.append(
             Field(
-                "财政补助（人均）",
+                "人均财政补助",
                 money_text(parse_amount(f.fiscal_subsidy)),
                 "fiscal_subsidy",
             )

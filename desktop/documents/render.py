@@ -114,7 +114,7 @@ class _DocMarker(Flowable):
 
 
 def _grid(doc_fields, st: _Styles, width: float) -> Table:
-    lab_w = width * 0.18
+    lab_w = width * 0.19
     val_w = width / 2 - lab_w
     rows, spans, r = [], [], 0
     pending: list = []

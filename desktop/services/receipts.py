@@ -806,53 +806,81 @@ def verify(store: Store, code: str) -> dict:
 
 
 def _demo_payments(store: Store, actor: Actor) -> list[str]:
-    """Record demo payments through the contribution service when the store has none."""
+    """Make sure the demo clerk's collection day shows every channel and one void, recording
+    what is missing through the contribution service (the demo residents' payments may
+    already exist from the contribution seeder). Returns the receipts of that day."""
     from desktop.services import contribution
 
-    have = store.query(
-        "SELECT receipt_no FROM payment WHERE receipt_no IS NOT NULL ORDER BY receipt_no"
-    )
-    if len(have) >= 3:
-        return [r["receipt_no"] for r in have]
-    people = store.query("SELECT id FROM person ORDER BY created_at, rowid")
-    made: list[str] = []
-    channels = ["cash", "qr", "bank"]
     year = 2025  # the year of the shipped national policy file; paid in its collection period
-    for i, p in enumerate(people):
-        try:
-            q = contribution.quote(store, p["id"], year, "2024-11-15")
-            if Decimal(q["amount_due"]) <= 0:
-                continue
-            r = contribution.record_payment(
-                store,
-                actor,
-                {
-                    "person_id": p["id"],
-                    "year": year,
-                    "amount": q["amount_due"],
-                    "channel": channels[i % 3],
-                    "paid_on": "2024-11-15",
-                },
+    row = store.query_one(
+        "SELECT paid_on, COUNT(*) AS n FROM payment WHERE operator_id = ? GROUP BY paid_on"
+        " ORDER BY n DESC, paid_on LIMIT 1",
+        (actor.operator_id,),
+    )
+    day = row["paid_on"] if row else "2024-11-15"
+
+    def of_day() -> list[dict]:
+        return store.query(
+            "SELECT id, receipt_no, channel, status FROM payment WHERE operator_id = ?"
+            " AND paid_on = ? ORDER BY receipt_no",
+            (actor.operator_id, day),
+        )
+
+    def unpaid() -> list[str]:
+        return [
+            r["id"]
+            for r in store.query(
+                "SELECT p.id FROM person p WHERE NOT EXISTS (SELECT 1 FROM payment pay"
+                " WHERE pay.person_id = p.id AND pay.year = ? AND pay.status IN"
+                " ('local','confirmed')) ORDER BY p.created_at, p.rowid",
+                (year,),
             )
-        except ValidationError:
-            continue
-        made.append(r["receipt_no"])
-        if len(made) >= 5:
-            break
+        ]
+
+    def collect(channel: str) -> str | None:
+        for pid in unpaid():
+            try:
+                q = contribution.quote(store, pid, year, day)
+                if Decimal(q["amount_due"]) <= 0:
+                    continue
+                r = contribution.record_payment(
+                    store,
+                    actor,
+                    {
+                        "person_id": pid,
+                        "year": year,
+                        "amount": q["amount_due"],
+                        "channel": channel,
+                        "paid_on": day,
+                    },
+                )
+            except ValidationError:
+                continue
+            return r["payment"]["id"]
+        return None
+
+    have = {r["channel"] for r in of_day() if r["status"] in LIVE}
+    for channel in ("cash", "qr", "bank"):
+        if channel not in have:
+            collect(channel)
     sup = store.query_one(
-        "SELECT id, username, display_name, role FROM operator WHERE role = 'supervisor'"
+        "SELECT id, username, display_name FROM operator WHERE role = 'supervisor'"
         " AND active = 1 ORDER BY created_at LIMIT 1"
     )
-    if len(made) >= 3 and sup is not None:
-        # one demo void (allowed by the demo supervisor), so the day sheet shows a void
-        supervisor = Actor(
-            sup["id"], sup["username"], sup["display_name"], "supervisor", actor.service_point_id
-        )
-        pay = store.query_one("SELECT id FROM payment WHERE receipt_no = ?", (made[-1],))
-        contribution.void_payment(
-            store, actor, pay["id"], reason="演示：收费后发现重复登记", supervisor=supervisor
-        )
-    return [r["receipt_no"] for r in have] + made
+    if sup is not None and not any(r["status"] not in LIVE for r in of_day()):
+        pid = collect("qr")
+        if pid is not None:  # one demo void, allowed by the demo supervisor
+            supervisor = Actor(
+                sup["id"],
+                sup["username"],
+                sup["display_name"],
+                "supervisor",
+                actor.service_point_id,
+            )
+            contribution.void_payment(
+                store, actor, pid, reason="演示：收费后发现重复登记", supervisor=supervisor
+            )
+    return [r["receipt_no"] for r in of_day() if r["receipt_no"]]
 
 
 def _demo_estimate(store: Store, actor: Actor) -> str | None:
@@ -904,7 +932,14 @@ def write_demo_documents(store: Store, actor: Actor, out_dir: str | Path) -> lis
         p = prepare(store, actor, kind, key, page=page)
         written.append(save_pdf(store, actor, p, out / name))
 
-    first = receipts[0]
+    live = store.query(
+        "SELECT receipt_no FROM payment WHERE status IN ('local','confirmed')"
+        f" AND receipt_no IN ({','.join('?' * len(receipts))}) ORDER BY receipt_no",
+        receipts,
+    )
+    if not live:
+        raise ValidationError({"demo": "没有可用的演示缴费记录，无法生成演示单据"})
+    first = live[0]["receipt_no"]
     save("receipt", first, "receipt.pdf")
     save("receipt", first, "receipt-reprint.pdf")
     pay = store.query_one(
