@@ -215,3 +215,27 @@ def test_terminated_person_refused(store, clerk, household, counts):
         pay(store, clerk, household["ids"][1])
     assert "终止参保" in e.value.errors["person_id"]
     assert counts(store) == before
+
+
+def test_newborn_covered_from_birth(store, clerk, household):
+    from desktop.services import registration
+
+    pid = registration.add_person(
+        store,
+        clerk,
+        household["household_id"],
+        {
+            "name": "张新生",
+            "relation": "son",
+            "cert_type": "birth_cert",
+            "cert_no": "O140123999",
+            "sex": "male",
+            "birth_date": "2025-03-01",
+            "insured_category": "newborn",
+        },
+        today=TODAY,
+    )
+    out = pay(store, clerk, pid, paid_on="2025-03-20")
+    assert out["terms"]["benefits_from"] == "2025-03-01" and out["terms"]["waiting"] == 0
+    camp = svc.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)
+    assert "张新生" not in [r["name"] for r in camp["rows"]]
