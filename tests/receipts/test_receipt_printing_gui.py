@@ -225,3 +225,16 @@ def test_verify_box(qtbot, page, ctx, paid, store, clerk):
     page.verify()
     settle(qtbot, ctx)
     assert page.verify_result.text().startswith("✘") and "校验失败" in page.verify_result.text()
+
+
+def test_contribution_page_hands_over_a_receipt(qtbot, page, ctx, paid):
+    """After a payment the 缴费查询 page emits open_page("printing", receipt_no)."""
+    no = paid["payments"]["李四"]["receipt_no"]
+    ctx.extras.pop("last_preview", None)
+    page.open_item(no)
+    qtbot.waitUntil(lambda: "last_preview" in ctx.extras, timeout=10000)
+    assert page.receipts.rowCount() == 1 and page.receipts.item(0, 0).text() == no
+    dlg = ctx.extras["last_preview"]
+    assert no in dlg.filename
+    dlg.reject()
+    page.open_item("not a receipt number")  # ignored

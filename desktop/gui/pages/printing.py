@@ -123,6 +123,24 @@ class Page(QWidget):
         ctx.events.data_changed.connect(self._data_changed)
         self.refresh()
 
+    # ---------------------------------------------------------------- other pages
+
+    def on_shown(self) -> None:
+        """The main window shows the page: lists may be stale (payments made elsewhere)."""
+        self.refresh()
+
+    def open_item(self, arg) -> None:
+        """Another page asks to print a receipt (``arg`` = receipt no, e.g. right after a
+        payment): list it, select it and open its preview."""
+        from desktop.store.numbering import parse_receipt_no
+
+        no = str(arg or "").strip().upper()
+        if parse_receipt_no(no) is None:
+            return
+        self.tabs.setCurrentIndex(0)
+        self.receipt_search.setText(no)
+        self.load_receipts(then=lambda: self._print("receipt", no))
+
     # ---------------------------------------------------------------- tabs
 
     def _receipts_tab(self) -> QWidget:
@@ -131,7 +149,7 @@ class Page(QWidget):
         row = QHBoxLayout()
         self.receipt_search = QLineEdit()
         self.receipt_search.setPlaceholderText(self.tr("收据号、姓名或身份证号，回车查找"))
-        self.receipt_search.returnPressed.connect(self.load_receipts)
+        self.receipt_search.returnPressed.connect(lambda: self.load_receipts())
         row.addWidget(self.receipt_search, 1)
         self.receipt_print = QPushButton(self.tr("预览并打印(&R)"))
         self.receipt_print.clicked.connect(self.print_receipt)
@@ -222,12 +240,17 @@ class Page(QWidget):
         self.load_estimates()
         self.load_days()
 
-    def load_receipts(self) -> None:
+    def load_receipts(self, then=None) -> None:
         from desktop.services import receipts
 
         store, query = self.ctx.store, self.receipt_search.text()
 
         def done(rows: list[dict]) -> None:
+            fill(rows)
+            if then is not None:
+                then()
+
+        def fill(rows: list[dict]) -> None:
             _fill(
                 self.receipts,
                 [
