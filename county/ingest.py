@@ -52,6 +52,13 @@ def push_batch(
         ).fetchall()
     }
     results, store_rows = [], []
+    if not known:
+        from county.fastpath import try_bulk
+
+        bulk = try_bulk(conn, dev, ops)
+        if bulk is not None:
+            _store_all(conn, dev, batch_id, ops, bulk)
+            return bulk
     conn.execute("SAVEPOINT op")
     for op in ops:
         if op.op_id in known:
@@ -73,6 +80,30 @@ def push_batch(
                 )
             )
         results.append(result)
+    _store_rows(conn, store_rows)
+    return results
+
+
+def _store_all(conn, dev: Device, batch_id: str, ops: list[sp.Op], results: list[dict]) -> None:
+    _store_rows(
+        conn,
+        [
+            (
+                op.op_id,
+                dev.device_id,
+                op.device_seq,
+                op.op_type,
+                op.entity_id,
+                op.payload_sha256,
+                batch_id,
+                jsonb(r),
+            )
+            for op, r in zip(ops, results, strict=True)
+        ],
+    )
+
+
+def _store_rows(conn, store_rows: list[tuple]) -> None:
     if store_rows:
         try:
             with conn.transaction(), conn.cursor() as cur:
@@ -83,7 +114,6 @@ def push_batch(
                 )
         except pgerr.UniqueViolation as e:
             raise BatchRetry(str(e)) from e
-    return results
 
 
 def apply_op(conn: psycopg.Connection, dev: Device, op: sp.Op) -> tuple[dict, bool]:
@@ -513,6 +543,7 @@ def _payment_record(conn, dev: Device, op: sp.Op) -> dict:
         service_point_id=dev.sp_id,
         tax_confirmed=False,
     )
+    fields["status"] = "local"  # confirmation is the county's (tax import)
     src = {f: [1, dev.sp_id] for f in fields}
     conn.execute(
         "INSERT INTO payment(id, enrollment_id, sp_id, amount, receipt_no, data, field_src)"
