@@ -176,16 +176,25 @@ def _overlap(lo: Decimal, hi: Decimal | None, a: Decimal, b: Decimal) -> Decimal
     return top - bottom if top > bottom else ZERO
 
 
+def _rate(band: Band, ratio_add: Decimal, fixed: Decimal | None) -> Decimal:
+    return fixed if fixed is not None else min(ONE, band.ratio + ratio_add)
+
+
 def _band_sum(
-    bands: tuple[Band, ...], a: Decimal, b: Decimal, ratio_add: Decimal
+    bands: tuple[Band, ...],
+    a: Decimal,
+    b: Decimal,
+    ratio_add: Decimal,
+    fixed: Decimal | None = None,
 ) -> tuple[Decimal, list[tuple[Band, Decimal, Decimal]]]:
-    """Σ over bands of (part of [a, b) in the band) × (ratio + ratio_add, at most 100%)."""
+    """Σ over bands of (part of [a, b) in the band) × (ratio + ratio_add, at most 100%; or
+    the category's fixed ratio)."""
     total = ZERO
     parts = []
     for band in bands:
         amt = _overlap(band.lo, band.hi, a, b)
         if amt > 0:
-            r = min(ONE, band.ratio + ratio_add)
+            r = _rate(band, ratio_add, fixed)
             total += amt * r
             parts.append((band, amt, r))
     return total, parts
@@ -412,17 +421,19 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
 
     # ratio bands
     ratio_add = terms.ratio_add if terms is not None else ZERO
+    fixed = terms.ratio if terms is not None else None
     if sec.band_basis == "above_deductible":
         a, b = ZERO, inscp - dedc
     else:
         a, b = dedc, inscp
-    raw, parts = _band_sum(level.bands, a, b, ratio_add)
+    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed)
     fund = fen(raw)
     add_text = ""
+    cat_label = INSURED_CATEGORIES.get(inp.category, inp.category)
     if ratio_add > 0:
-        add_text = (
-            f"（{INSURED_CATEGORIES.get(inp.category, inp.category)}比例提高 {_pct(ratio_add)}）"
-        )
+        add_text = f"（{cat_label}比例提高 {_pct(ratio_add)}）"
+    elif fixed is not None:
+        add_text = f"（{cat_label}按 {_pct(fixed)} 支付）"
     steps.append(
         Step(
             "basic",
@@ -430,7 +441,7 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
             f"起付线以上 {_m(inscp - dedc)} 元：{_band_text(parts) or '0.00'}{add_text}"
             f" = {_m(fund)} 元",
             {"eligible": _m(inscp - dedc), "fund_before_cap": _m(fund)},
-            _src(level.source, sec.source) if ratio_add == 0 else terms.source,  # type: ignore[union-attr]
+            terms.source if add_text and terms is not None else _src(level.source, sec.source),
         )
     )
 
@@ -476,6 +487,7 @@ def dabing_layer(
     elif terms is not None and terms.deductible_factor is not None:
         ded = fen(ded * terms.deductible_factor)
     ratio_add = terms.ratio_add if terms is not None else ZERO
+    fixed = terms.ratio if terms is not None else None
     after = burden_ytd_before + burden
     steps.append(
         Step(
@@ -505,12 +517,12 @@ def dabing_layer(
                 lo = ded if i == 0 else max(seg.lo, ded)
                 amt = _overlap(lo, seg.hi, ZERO, cum)
                 if amt > 0:
-                    r = min(ONE, seg.ratio + ratio_add)
+                    r = _rate(seg, ratio_add, fixed)
                     total += amt * r
                     parts.append((replace(seg, lo=lo), amt, r))
             return total, parts
         x = max(ZERO, cum - ded)
-        return _band_sum(sec.segments, ZERO, x, ratio_add)
+        return _band_sum(sec.segments, ZERO, x, ratio_add, fixed)
 
     t_after, parts_after = total_for(after)
     t_before, _ = total_for(burden_ytd_before)

@@ -97,6 +97,12 @@ def test_repeat_admissions_halve_then_waive_the_deductible(full_policy):
     assert (third.act_pay_dedc, third.hifp_pay) == (D("0.00"), D("900.00"))
 
 
+def test_fixed_ratio_for_a_category(full_policy):
+    # 优抚对象: 95% in both county bands: (5000 − 600) × 95% = 4180; (12000 − 600) × 95%.
+    assert bill(full_policy, in_policy="5000", category="youfu").hifp_pay == D("4180.00")
+    assert bill(full_policy, in_policy="12000", category="youfu").hifp_pay == D("10830.00")
+
+
 def test_yearly_deductible_cap(full_policy):
     # 1500 a year at most; 1200 already paid → 300 now; (5000 − 300) × 70% = 3290.
     r = bill(full_policy, in_policy="5000", deductible_paid_ytd="1200")

@@ -83,6 +83,12 @@ BROKEN = [
         "also in",
     ),
     (
+        "a fixed ratio and a raise together",
+        lambda t: t.replace('ratio = "0.95"', 'ratio = "0.95"\nratio_add = "0.05"', 1),
+        "inpatient.category_terms[3].ratio",
+        "not both",
+    ),
+    (
         "a section without source",
         lambda t: t.replace('source = "test: outpatient"\n', "", 1),
         "outpatient.source",

@@ -59,6 +59,7 @@ class CategoryTerms:
     deductible: Decimal | None  # a fixed deductible replacing the level's
     deductible_factor: Decimal | None  # or a factor on it (0.5 = halved)
     ratio_add: Decimal  # percentage points added to every ratio (capped at 100%)
+    ratio: Decimal | None  # or one ratio replacing every band's (bounds kept)
     no_cap: bool  # the yearly cap does not apply
     source: str
 
@@ -234,11 +235,14 @@ def _category_terms(r: Reader, k: str, *, allow_no_cap: bool = True) -> tuple[Ca
         if ded is not None and factor is not None:
             raise t.error("deductible_factor", "give deductible or deductible_factor, not both")
         ratio_add = t.ratio("ratio_add", Decimal(0))
+        fixed = t.ratio("ratio", None)
+        if fixed is not None and ratio_add:
+            raise t.error("ratio", "give ratio or ratio_add, not both")
         no_cap = t.bool("no_cap", False) if allow_no_cap else False
         src = t.source()
         t.done()
         out.append(
-            CategoryTerms(cats, expand_categories(cats), ded, factor, ratio_add, no_cap, src)
+            CategoryTerms(cats, expand_categories(cats), ded, factor, ratio_add, fixed, no_cap, src)
         )
     _check_no_overlap(r, k, [t.categories for t in out])
     return tuple(out)
