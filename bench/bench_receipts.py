@@ -153,6 +153,8 @@ def main() -> int:
             '"ours" = `desktop.documents.render_documents` (platypus layout: field grid, tables, '
             'wrapping, QR code, embedded subset font); "plain" = reportlab `canvas.drawString` '
             "of the same strings, same embedded font, no layout, no QR. A5 pages.",
+            "The machine was shared with other engineers' test runs while measuring: read the "
+            "absolute times as upper bounds; the ratio is the comparison.",
             "",
             "| case | ours (ms) | plain (ms) | ratio |",
             "|---|---:|---:|---:|",
