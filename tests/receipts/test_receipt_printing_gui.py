@@ -238,3 +238,12 @@ def test_contribution_page_hands_over_a_receipt(qtbot, page, ctx, paid):
     assert no in dlg.filename
     dlg.reject()
     page.open_item("not a receipt number")  # ignored
+
+
+def test_keyboard_enter_opens_the_preview(qtbot, page, ctx, paid):
+    page.receipts.setFocus()
+    page.receipts.selectRow(0)
+    ctx.extras.pop("last_preview", None)
+    qtbot.keyClick(page.receipts, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "last_preview" in ctx.extras, timeout=10000)
+    ctx.extras["last_preview"].reject()

@@ -156,7 +156,7 @@ class Page(QWidget):
         row.addWidget(self.receipt_print)
         lay.addLayout(row)
         self.receipts = _table([self.tr(h) for h in self.RECEIPT_HEADERS])
-        self.receipts.doubleClicked.connect(lambda _i: self.print_receipt())
+        self.receipts.activated.connect(lambda _i: self.print_receipt())
         lay.addWidget(self.receipts, 1)
         return w
 
@@ -184,7 +184,7 @@ class Page(QWidget):
         lay.addLayout(row)
         self.certificates = _table([self.tr(h) for h in self.CERT_HEADERS])
         self.certificates.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.certificates.doubleClicked.connect(lambda _i: self.print_certificate())
+        self.certificates.activated.connect(lambda _i: self.print_certificate())
         lay.addWidget(self.certificates, 1)
         self.cert_summary = QLabel("")
         lay.addWidget(self.cert_summary)
@@ -200,7 +200,7 @@ class Page(QWidget):
         row.addWidget(self.estimate_print)
         lay.addLayout(row)
         self.estimates = _table([self.tr(h) for h in self.ESTIMATE_HEADERS])
-        self.estimates.doubleClicked.connect(lambda _i: self.print_estimate())
+        self.estimates.activated.connect(lambda _i: self.print_estimate())
         lay.addWidget(self.estimates, 1)
         return w
 
@@ -217,7 +217,7 @@ class Page(QWidget):
         row.addWidget(self.day_print)
         lay.addLayout(row)
         self.days = _table([self.tr(h) for h in self.DAY_HEADERS])
-        self.days.doubleClicked.connect(lambda _i: self.print_day())
+        self.days.activated.connect(lambda _i: self.print_day())
         lay.addWidget(self.days, 1)
         return w
 
