@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from desktop.core.categories import INSURED_CATEGORIES, is_known_category
@@ -886,7 +886,11 @@ _LABELS = {
 def _amount(field_: str, v: Any) -> Decimal:
     if isinstance(v, float | bool):
         raise ValidationError({field_: f'{_LABELS.get(field_, field_)}请写成字符串，如 "1000.00"'})
-    return parse_amount(v, field=field_, label=_LABELS.get(field_, field_))
+    label = _LABELS.get(field_, field_)
+    try:
+        return parse_amount(v, field=field_, label=label)
+    except InvalidOperation:  # e.g. "1e999": too large to round to the fen
+        raise ValidationError({field_: f"{label}过大，请核对"}) from None
 
 
 def _int(field_: str, v: Any, label: str, lo: int, hi: int) -> int:

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from desktop.core.categories import INSURED_CATEGORIES
@@ -248,3 +248,69 @@ def test_assistance_layer_invariants(policy):
         assert run(burden + extra).maf_pay >= r.maf_pay
 
     check()
+
+
+KEYS = [
+    "setting",
+    "price_class",
+    "facility",
+    "total",
+    "in_policy",
+    "fully_self_paid",
+    "class_b_amount",
+    "over_limit",
+    "partial_self_pay",
+    "admission_no",
+    "category",
+    "claim_free_years",
+    "basic_paid_ytd",
+    "dabing_burden_ytd",
+    "layer",
+    "burden",
+    "hifmi_pay",
+    "in_policy_burden_after_basic",
+]
+junk = st.one_of(
+    st.text(max_size=12),
+    st.integers(-(10**6), 10**12),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(
+        [
+            "inpatient",
+            "class3",
+            "level2_public",
+            "dabing",
+            "assistance",
+            "1e999",
+            "NaN",
+            "１２３.４",
+            "12.345",
+            "-0",
+            "dibao",
+            "ordinary",
+        ]
+    ),
+)
+
+
+@CFG
+@example(pid="shanxi-2025", data={"over_limit": "1e999"})
+@example(pid="tianjin-2016", data={"layer": "dabing", "burden": "sNaN"})
+@given(
+    pid=st.sampled_from(sorted(p.id for p in BENEFIT_POLICIES if p.id != "test-full")),
+    data=st.dictionaries(st.sampled_from(KEYS), junk, max_size=8),
+)
+def test_any_input_gives_a_result_or_a_chinese_field_error(pid, data):
+    """Whatever the CLI or a script sends, the service answers with a result or with
+    ValidationError messages by field — never another exception."""
+    from desktop.core.errors import ValidationError
+    from desktop.services import estimate as svc
+
+    try:
+        out = svc.run(pid, data)
+    except ValidationError as e:
+        assert e.errors and all(isinstance(m, str) and m for m in e.errors.values())
+        return
+    assert D(out["fund_pay_sumamt"]) >= 0
