@@ -7,6 +7,7 @@ API (used by the estimator, contributions and anyone else that needs policy data
     ps = policies.load(data_dir)          # PolicySet; cached, reloaded when a file changes
     ps.get("shanxi-2025")                 # Policy, or raises PolicyUnavailable (Chinese msg)
     ps.for_region_year("140121", 2025)    # [Policy], most specific region first
+    ps.latest_for_region("140121", 2026)  # [Policy] of years <= 2026, newest year first
     ps.errors                             # [LoadError(file, key, problem, policy_id)]
     ps.policies                           # {id: Policy} — only the usable ones
     policies.get("shanxi-2025", data_dir) # shortcuts for load(data_dir).get(...)
@@ -96,6 +97,17 @@ class PolicySet:
                 for p in sorted(self.policies.values(), key=lambda p: p.id)
                 if p.region == r and p.year == int(year)
             )
+        return out
+
+    def latest_for_region(self, region: str, year: int) -> list[Policy]:
+        """Policies of the region (county, city, province) in force for ``year``: the
+        newest 参保年度 not after it first, most specific region first within a year."""
+        out: list[Policy] = []
+        years = sorted(
+            {p.year for p in self.policies.values() if p.year <= int(year)}, reverse=True
+        )
+        for y in years:
+            out.extend(self.for_region_year(region, y))
         return out
 
     def listing(self) -> list[dict]:

@@ -82,6 +82,12 @@ def test_enter_an_inpatient_estimate_and_read_result_and_steps(qtbot, ctx, page,
     page.grab().save(str(tmp_path / "estimate.png"))
 
 
+def test_the_service_points_policy_is_chosen_first(page):
+    # demo service point in Shanxi: the newest Shanxi policy not after the year shown
+    assert page.policy.currentData() == "shanxi-2025"
+    assert page.setting.currentData() == "inpatient"
+
+
 def test_bad_amount_shows_message_beside_the_field(qtbot, ctx, page):
     choose(page.policy, "shanxi-2025")
     choose(page.setting, "inpatient")

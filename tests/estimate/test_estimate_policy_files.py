@@ -194,6 +194,8 @@ def test_for_region_year_matches_county_city_province(data_dir):
     assert ids == ["test-full", "shanxi-2025"]  # county first, then the province
     assert [p.id for p in ps.for_region_year("120101", 2016)] == ["tianjin-2016"]
     assert ps.for_region_year("140121", 2024) == []
+    assert [p.id for p in ps.latest_for_region("140121", 2027)] == ["test-full", "shanxi-2025"]
+    assert ps.latest_for_region("140121", 2024) == []
 
 
 def test_every_shipped_file_loads_and_every_table_has_a_source():

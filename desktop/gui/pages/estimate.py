@@ -388,7 +388,7 @@ class Page(QWidget):
             pick = self.policy.findData(current)
         if pick < 0:
             sp = self.ctx.service_point or {}
-            local = ps.for_region_year(sp.get("region_code", ""), self.year.value())
+            local = ps.latest_for_region(sp.get("region_code", ""), self.year.value())
             for p in local:
                 pick = self.policy.findData(p.id)
                 if pick >= 0:
