@@ -17,6 +17,9 @@ For the sync engineer — county confirmations::
     -> {"confirmed": [...ids], "already": [...ids], "not_found": [...keys],
         "not_live": [...ids]}
 
+A year the county reports as paid without a local payment (paid elsewhere) counts as paid
+when its enrollment row carries ``county_confirmed_at``.
+
 It marks each live payment ``confirmed`` (status, ``confirmed_at``, ``confirmed_ref``,
 ``server_version`` if given as ``version``) and the enrollment's ``county_confirmed_at``,
 audited as ``payment.confirm`` with no outbox op (the fact came from the county). It is
@@ -133,11 +136,8 @@ def _insured_years(payments: dict[int, dict], enrollments: dict[int, dict]) -> s
     year fully paid for by a department (资助参保)."""
     years = set(payments)
     for y, e in enrollments.items():
-        if (
-            e.get("county_confirmed_at")
-            or e.get("origin") == "county"
-            or e.get("subsidized_by")
-            and e.get("amount_due") == "0.00"
+        if e.get("county_confirmed_at") or (
+            e.get("subsidized_by") and e.get("amount_due") == "0.00"
         ):
             years.add(y)
     return years
@@ -600,7 +600,7 @@ def _status_row(
                 incentive_raise=enr["incentive_raise"],
                 subsidized_by=enr["subsidized_by"],
             )
-    elif enr is not None and (enr.get("county_confirmed_at") or enr.get("origin") == "county"):
+    elif enr is not None and enr.get("county_confirmed_at"):
         row.update(status="confirmed", status_label=STATUS_LABELS["confirmed"])
         row.update(
             {k: enr.get(k) for k in ("benefits_from", "benefits_to", "waiting_unit", "waiting")}
@@ -727,8 +727,10 @@ def campaign(
             f" WHERE {where} AND p.status != 3"
             " AND NOT EXISTS (SELECT 1 FROM payment pay WHERE pay.person_id = p.id"
             "   AND pay.year = ? AND pay.status IN ('local','confirmed'))"
+            " AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id"
+            "   AND e.year = ? AND e.county_confirmed_at IS NOT NULL)"
             " ORDER BY h.address, p.household_id, p.relation != 'head', p.birth_date",
-            (*params, y),
+            (*params, y, y),
         )
         total_persons = store.query_one(
             f"SELECT COUNT(*) AS n FROM person p JOIN household h ON h.id = p.household_id"

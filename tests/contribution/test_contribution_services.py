@@ -239,3 +239,22 @@ def test_newborn_covered_from_birth(store, clerk, household):
     assert out["terms"]["benefits_from"] == "2025-03-01" and out["terms"]["waiting"] == 0
     camp = svc.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)
     assert "张新生" not in [r["name"] for r in camp["rows"]]
+
+
+def test_year_confirmed_by_county_without_local_payment(store, household):
+    # as the sync projects it: an enrollment paid elsewhere, confirmed by the county
+    store.conn.execute(
+        "INSERT INTO enrollment(id, person_id, year, insured_category, created_at, updated_at,"
+        " origin, county_confirmed_at, benefits_from, benefits_to) VALUES"
+        " ('e-county', ?, 2025, 'ordinary', 'x', 'x', 'county', '2025-01-03', '2025-01-01',"
+        " '2025-12-31')",
+        (household["ids"][1],),
+    )
+    y = next(
+        r
+        for r in svc.status_years(store, household["ids"][1], today=TODAY)["years"]
+        if r["year"] == 2025
+    )
+    assert y["status"] == "confirmed" and y["benefits_from"] == "2025-01-01"
+    camp = svc.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)
+    assert "李四" not in [r["name"] for r in camp["rows"]] and camp["paid_count"] == 1
