@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,8 @@ from desktop.services.policies import PolicyUnavailable
 from desktop.services.policies import load as load_policies
 from desktop.store import Store
 from desktop.store.journal import canonical_json, new_id, now_iso, record_change
+
+log = logging.getLogger(__name__)
 
 YTD_FIELDS: dict[str, str] = {
     "basic_paid_ytd": "本年住院统筹基金已支付",
@@ -148,6 +151,41 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
         "settled_estimates": counted,
         "county_as_of": as_of,
     }
+
+
+def coverage(store: Store, person_id: str, year: int) -> dict[str, Any] | None:
+    """The person's 参保 status for the year, from the contribution service: status and its
+    label, benefit period, waiting, and the 大病 cap raise earned by continuous enrollment
+    (``incentive_raise``, yuan). None when the contribution records cannot say."""
+    try:
+        from desktop.services import contribution
+
+        data = contribution.status_years(store, person_id, span=10)
+    except (ImportError, LookupError, ValueError) as e:  # ValidationError is a ValueError
+        log.warning("no coverage status for %s/%s: %s", person_id, year, e)
+        return None
+    row = next((r for r in data.get("years", []) if r.get("year") == int(year)), None)
+    if row is None:
+        return None
+    keys = ("status", "status_label", "benefits_from", "benefits_to", "in_waiting")
+    out = {k: row.get(k) for k in keys}
+    out.update(
+        waiting_until=row.get("waiting_until"),
+        incentive_raise=row.get("incentive_raise"),
+        note=row.get("note") or "",
+    )
+    return out
+
+
+def person_year(store: Store, person_id: str, year: int) -> dict[str, Any]:
+    """What the estimate page shows for a chosen person and year: ``{"ytd": year_to_date,
+    "coverage": coverage}``; the 大病 cap raise of the enrollment pre-fills
+    ``ytd["fields"]["dabing_cap_raise"]``."""
+    ytd = year_to_date(store, person_id, year)
+    cov = coverage(store, person_id, year)
+    raise_ = (cov or {}).get("incentive_raise")
+    ytd["fields"]["dabing_cap_raise"] = f"{Decimal(raise_):.2f}" if raise_ else "0.00"
+    return {"ytd": ytd, "coverage": cov}
 
 
 def set_county_ytd(

@@ -107,6 +107,9 @@ def test_registered_person_save_print_settle_and_ytd(qtbot, ctx, page, monkeypat
     assert person["name"] in page.person_label.text() and not page.anonymous.isChecked()
     page.year.setValue(2025)
     idle(qtbot, ctx)
+    # the demo residents paid for 2025 (contribution records): shown in words
+    assert "2025参保年度：已缴" in page.coverage_label.text()
+    assert "待遇期 2025-01-01 至 2025-12-31" in page.coverage_label.text()
     choose(page.policy, "shanxi-2025")
     choose(page.setting, "inpatient")
     choose(page.level, "class1")

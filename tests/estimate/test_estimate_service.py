@@ -3,6 +3,8 @@ writes nothing."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from desktop.core.errors import ValidationError
@@ -215,3 +217,12 @@ def test_a_saved_estimate_renders_as_an_estimate_sheet(store, demo, data_dir):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(prepared.pdf)).pages)
     assert "14,700.00" in text or "14700.00" in text
     assert "报销测算" in text
+
+
+def test_person_year_brings_coverage_and_the_cap_raise(store, demo):
+    _, _, pid = demo
+    data = svc.person_year(store, pid, 2025)
+    assert data["coverage"]["status"] in ("local", "confirmed", "subsidized")
+    raise_ = Decimal(data["coverage"]["incentive_raise"] or 0)
+    assert data["ytd"]["fields"]["dabing_cap_raise"] == f"{raise_:.2f}"
+    assert svc.person_year(store, pid, 2001)["coverage"] is None

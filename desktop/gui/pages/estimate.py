@@ -145,6 +145,11 @@ class Page(QWidget):
         wl.addWidget(self.anonymous, 1, 0, 1, 2)
         wl.addWidget(self.anon_label, 1, 2)
         wl.addWidget(self.person_label, 2, 0, 1, 3)
+        self.coverage_label = QLabel("")
+        self.coverage_label.setObjectName("estimate_coverage")
+        self.coverage_label.setWordWrap(True)
+        self.coverage_label.setVisible(False)
+        wl.addWidget(self.coverage_label, 3, 0, 1, 3)
         left.addWidget(who)
 
         # what
@@ -539,6 +544,7 @@ class Page(QWidget):
     def _anonymous_toggled(self, on: bool) -> None:
         if on:
             self._person = None
+            self.coverage_label.setVisible(False)
             self.person_label.setText(self.tr("未选择参保人：匿名测算"))
             self._load_ytd()
 
@@ -552,13 +558,43 @@ class Page(QWidget):
             return
         store, pid, year = self.ctx.store, self._person["id"], self.year.value()
         self.ctx.tasks.run(
-            lambda: svc.year_to_date(store, pid, year), self._ytd_loaded, self._failed
+            lambda: svc.person_year(store, pid, year), self._person_year_loaded, self._failed
         )
+
+    def _person_year_loaded(self, data: dict) -> None:
+        self._show_coverage(data["coverage"])
+        self._ytd_loaded(data["ytd"])
+
+    def _show_coverage(self, cov: dict | None) -> None:
+        """The person's 参保 status for the year, in words (and colour)."""
+        year = self.year.value()
+        paid = ("local", "confirmed", "subsidized")
+        if cov is None:
+            text = self.tr("未查到该参保人{y}年度的参保缴费记录，测算仅供参考").format(y=year)
+            ok = False
+        else:
+            text = self.tr("{y}参保年度：{s}").format(y=year, s=cov["status_label"])
+            ok = cov["status"] in paid
+            if cov.get("benefits_from") and cov.get("benefits_to"):
+                text += self.tr("，待遇期 {a} 至 {b}").format(
+                    a=cov["benefits_from"], b=cov["benefits_to"]
+                )
+            if cov.get("in_waiting"):
+                ok = False
+                text += self.tr("；处于待遇等待期（至 {d}），期间的费用医保不予支付").format(
+                    d=cov.get("waiting_until") or ""
+                )
+            if cov["status"] not in paid:
+                text += self.tr("；未参保期间的费用医保不予支付，测算仅供参考")
+            if cov.get("note"):
+                text += "（" + cov["note"] + "）"
+        self.coverage_label.setText(text)
+        self.coverage_label.setStyleSheet(OK_STYLE if ok else WARN_STYLE)
+        self.coverage_label.setVisible(True)
 
     def _ytd_loaded(self, ytd: dict) -> None:
         for f, v in ytd["fields"].items():
             self.ytd[f].setText(v)
-        self.ytd["dabing_cap_raise"].setText("0.00")
         self.admission_no.setValue(ytd["next_admission_no"])
         src = self.tr("来自本机已结算测算 {n} 笔").format(n=ytd["settled_estimates"])
         if ytd["county_as_of"]:
