@@ -150,7 +150,13 @@ class MainWindow(QMainWindow):
         self.pending_label.setObjectName("pending")
         self.last_sync_label = QLabel()
         self.last_sync_label.setObjectName("last_sync")
-        for w in (self.sync_label, self.pending_label, self.last_sync_label):
+        metrics = self.fontMetrics()
+        for w, sample in (
+            (self.sync_label, "同步状态：同步失败"),
+            (self.pending_label, "待上传：99999 条"),
+            (self.last_sync_label, "上次同步：2026-11-23 10:00"),
+        ):
+            w.setMinimumWidth(metrics.horizontalAdvance(sample) + 24)
             bar.addPermanentWidget(w)
         last = self.ctx.store.setting("last_sync_at")
         self.set_sync_status({"state": "ok" if last else "never", "last_sync_at": last})
