@@ -21,7 +21,6 @@ import uuid
 
 import httpx
 import psycopg
-from stdnum.cn import ric
 
 from county import admin
 from county.testing import ServerProcess, fresh_database, shared_cluster
@@ -32,8 +31,8 @@ KEY = "bench-signing-key-0123456789abcdef0123456789"
 
 
 def cert(i: int) -> str:
-    body = f"140121{1950 + i % 60:04d}0101{i % 1000:03d}"
-    return body + ric.calc_check_digit(body + "0")
+    """A distinct 18-character certificate number per i (the server keys on it)."""
+    return f"1401211980{i:08d}"
 
 
 def make_ops(start: int, n: int, seq0: int) -> list[dict]:
@@ -59,14 +58,14 @@ def make_ops(start: int, n: int, seq0: int) -> list[dict]:
     op("household.create", hid, {"address": "东村", "hukou_type": "rural"})
     while len(ops) < n:
         pid, eid = str(uuid.uuid4()), str(uuid.uuid4())
-        c = cert(i + 7_000_000)
+        c = cert(i)
         op(
             "person.create",
             pid,
             {
                 "name": "张三",
                 "cert_type": "resident_id",
-                "cert_no": f"{c[:14]}{i:04d}"[:18] if False else c + str(i),
+                "cert_no": c,
                 "sex": "male",
                 "birth_date": "1980-01-01",
                 "household_id": hid,
@@ -92,6 +91,47 @@ def make_ops(start: int, n: int, seq0: int) -> list[dict]:
         )
         i += 1
     return ops[:n]
+
+
+def ingest_slow_path(url: str, args) -> tuple[float, float]:
+    """The same kind of batches through a server with the fast path off."""
+    import os
+
+    with psycopg.connect(url) as conn, conn.transaction():
+        from psycopg.rows import dict_row
+
+        conn.row_factory = dict_row
+        admin.create_service_point(conn, "SP09", "慢路径乡", "140121")
+        code = admin.issue_device_code(conn, "SP09")["code"]
+    batches = [
+        make_ops(900_000 + k * 1000, args.batch_size, k * args.batch_size + 1)
+        for k in range(max(5, args.batches // 3))
+    ]
+    os.environ["TOWNSHIP_COUNTY_FASTPATH"] = "0"
+    try:
+        with (
+            ServerProcess(url, KEY) as server,
+            httpx.Client(base_url=server.url, headers={sp.PROTOCOL_HEADER: "1"}, timeout=60) as c,
+        ):
+            reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
+            tok = c.post(
+                sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
+            ).json()["token"]
+            auth = {
+                "Authorization": f"Bearer {tok}",
+                "Content-Type": "application/json",
+                "Content-Encoding": "gzip",
+            }
+            times = []
+            for b in batches:
+                body = gzip.compress(json.dumps({"batch_id": str(uuid.uuid4()), "ops": b}).encode())
+                t = time.perf_counter()
+                r = c.post(sp.EP_PUSH, content=body, headers=auth)
+                times.append(time.perf_counter() - t)
+                assert all(x["status"] == "applied" for x in r.json()["results"])
+    finally:
+        del os.environ["TOWNSHIP_COUNTY_FASTPATH"]
+    return len(batches) * args.batch_size / sum(times), pct(times, 99)
 
 
 def first_sync_snapshot(url: str, code2=None, server_url=None) -> dict:
@@ -191,6 +231,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batches", type=int, default=25)
     ap.add_argument("--batch-size", type=int, default=200)
+    ap.add_argument("--slow", type=int, default=1, help="also measure the op-by-op path")
     ap.add_argument("--residents", type=int, default=50_000, help="first-sync size (0 = skip)")
     args = ap.parse_args()
     global ARGS
@@ -206,6 +247,7 @@ def main() -> None:
     batches = [
         make_ops(k * 1000, args.batch_size, k * args.batch_size + 1) for k in range(args.batches)
     ]
+    slow = ingest_slow_path(url, args) if args.slow else None
     with ServerProcess(url, KEY) as server:
         h = {sp.PROTOCOL_HEADER: "1"}
         with httpx.Client(base_url=server.url, headers=h, timeout=60) as c:
@@ -279,7 +321,7 @@ def main() -> None:
     bare = n_ops / sum(bare_times)
     rows = [
         (
-            "server ingest, new ops (HTTP+gzip, dedupe table, savepoint per op)",
+            "server ingest, new ops (HTTP+gzip, dedupe by op_id+hash, set-based fast path)",
             f"{ingest:,.0f} ops/s",
         ),
         (
@@ -295,6 +337,14 @@ def main() -> None:
         ("bytes per op on the wire (gzip JSON push)", f"{wire_bytes / n_ops:.0f} B"),
         ("no-op sync (pull with nothing new)", f"1 round trip, {noop_ms:.1f} ms"),
     ]
+    if slow:
+        rows.insert(
+            2,
+            (
+                "… same, op by op (savepoint per op; used when a batch has conflicts)",
+                f"{slow[0]:,.0f} ops/s; p99 {slow[1] * 1000:.0f} ms",
+            ),
+        )
     if snap:
         rows += [
             (
@@ -323,18 +373,21 @@ def main() -> None:
         " enrollment + payment per resident; batches of 200).\n\n| what | result | target |\n|---|---|---|"
     ]
     targets = {
-        0: "≥ 2,000 ops/s",
-        1: "p99 ≤ 300 ms",
-        5: "≤ 120 B",
-        6: "one round trip",
-        9: "≤ 2 minutes (with the desktop apply)",
+        rows[0][0]: "≥ 2,000 ops/s",
+        "p50 / p99 per 200-op batch": "p99 ≤ 300 ms",
+        "bytes per op on the wire (gzip JSON push)": "≤ 120 B",
+        "no-op sync (pull with nothing new)": "one round trip",
+        "… transfer time at 256 kbit/s": "≤ 2 minutes (with the desktop apply)",
     }
-    for i, (k, v) in enumerate(rows):
-        out.append(f"| {k} | {v} | {targets.get(i, '')} |")
+    for k, v in rows:
+        out.append(f"| {k} | {v} | {targets.get(k, '')} |")
     out.append(
         "\nNote: fsync is off in this throwaway cluster, so the bare insert and the server "
         "both run without disk flush cost; on a production server with fsync the ratio "
-        "moves towards 1 (both pay one flush per batch).\n"
+        "moves towards 1 (both pay one flush per batch). The machine is shared with other "
+        "sessions' tests and benchmarks, so figures vary by ±50 % between runs. The op-by-op "
+        "row is the path a batch takes when any op needs a decision (merge, double "
+        "enrollment, update, rejection).\n"
     )
     from pathlib import Path
 

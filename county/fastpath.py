@@ -9,6 +9,8 @@ op by op (``county.ingest``), which produces exactly the same rows, changes and 
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 from psycopg import errors as pgerr
 
@@ -18,7 +20,8 @@ from desktop.core import syncproto as sp
 
 FAST_TYPES = {"household.create", "person.create", "enrollment.create", "payment.record"}
 LINK_FIELDS = ("household_id", "relation")
-ENABLED = True
+# TOWNSHIP_COUNTY_FASTPATH=0 turns it off (benchmarks compare both paths)
+ENABLED = os.environ.get("TOWNSHIP_COUNTY_FASTPATH", "1") != "0"
 
 
 def _ok(op: sp.Op) -> dict:
