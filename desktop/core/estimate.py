@@ -686,6 +686,19 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
             base_ytd=inp.assistance_base_ytd,
         )
         steps.extend(st)
+        # a base taken before 大病 may overlap what 大病 paid: never pay beyond what is left
+        left = after_basic - hifmi + (out_of_policy if sec_a.base_scope == "total" else ZERO)
+        if maf > left:
+            steps.append(
+                Step(
+                    "assistance",
+                    "不超过个人剩余负担",
+                    f"基本医保和大病保险后个人仅剩 {_m(left)} 元 → 医疗救助 {_m(left)} 元",
+                    {"left": _m(left)},
+                    sec_a.source,
+                )
+            )
+            maf = left
 
     tilted = ZERO
     tilted_base = ZERO
@@ -694,7 +707,7 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
         and inp.setting in policy.section("tilted_assistance").settings
     ):
         sec_t: AssistanceSection = policy.section("tilted_assistance")
-        base = after_basic - hifmi - maf
+        base = max(ZERO, after_basic - hifmi - maf)
         text = "前几层报销后政策范围内个人负担"
         if sec_t.base_scope == "total":
             base, text = base + out_of_policy, "前几层报销后个人负担（含政策范围外）"

@@ -4,6 +4,7 @@ payment never falls when costs rise; layers apply in order."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -30,7 +31,19 @@ BENEFIT_POLICIES = [
     for p in [*ALL.policies.values(), FULL]
     if any(s in p.sections for s in (*SETTINGS, "dabing", "assistance", "tilted_assistance"))
 ]
-BASIC_POLICIES = [p for p in BENEFIT_POLICIES if any(s in p.sections for s in SETTINGS)]
+# The test policy with 救助 based on the burden after basic only (before 大病): 救助 must
+# still never pay more than is left to the person.
+FULL_AFTER_BASIC = dataclasses.replace(
+    FULL,
+    id="test-full-after-basic",
+    sections={
+        **FULL.sections,
+        "assistance": dataclasses.replace(FULL.sections["assistance"], base="after_basic"),
+    },
+)
+BASIC_POLICIES = [
+    p for p in [*BENEFIT_POLICIES, FULL_AFTER_BASIC] if any(s in p.sections for s in SETTINGS)
+]
 DABING_POLICIES = [p for p in BENEFIT_POLICIES if "dabing" in p.sections]
 ASSIST_POLICIES = [p for p in BENEFIT_POLICIES if "assistance" in p.sections]
 LAYER_ORDER = ["in_policy", "basic", "dabing", "assistance", "tilted_assistance", "total"]
@@ -157,6 +170,12 @@ def test_bill_invariants(policy):
         assert r.hifp_pay <= r.inscp_scp_amt - r.act_pay_dedc
         assert r.hifmi_pay <= r.dabing_burden <= r.inscp_scp_amt - r.hifp_pay
         assert r.hifp_pay + r.hifmi_pay + r.maf_pay <= r.medfee_sumamt
+        covers_out_of_policy = any(
+            name in policy.sections and policy.sections[name].base_scope == "total"
+            for name in ("assistance", "tilted_assistance")
+        )
+        if not covers_out_of_policy:  # the person always pays what is out of policy
+            assert r.psn_part_amt >= r.medfee_sumamt - r.inscp_scp_amt
         # costs rise → no fund pays less
         more = estimate(
             policy,
