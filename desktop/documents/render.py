@@ -123,16 +123,21 @@ def _grid(doc_fields, st: _Styles, width: float) -> Table:
         style = st.strong if f.strong else st.value
         return Paragraph(markup(f.value), style)
 
+    def add_wide(label, value) -> None:
+        # the value spans the rest of the row; the spanned label column is not shaded
+        nonlocal r
+        rows.append([label, value, "", ""])
+        spans.append(("SPAN", (1, r), (3, r)))
+        spans.append(("BACKGROUND", (1, r), (3, r), colors.white))
+        r += 1
+
     for f in doc_fields:
         lab = Paragraph(markup(f.label), st.label)
         if f.wide:
             if pending:
-                rows.append(pending + ["", ""])
-                r += 1
+                add_wide(*pending)
                 pending = []
-            rows.append([lab, cell_value(f), "", ""])
-            spans.append(("SPAN", (1, r), (3, r)))
-            r += 1
+            add_wide(lab, cell_value(f))
             continue
         pending += [lab, cell_value(f)]
         if len(pending) == 4:
@@ -140,7 +145,7 @@ def _grid(doc_fields, st: _Styles, width: float) -> Table:
             r += 1
             pending = []
     if pending:
-        rows.append(pending + ["", ""])
+        add_wide(*pending)
     t = Table(rows, colWidths=[lab_w, val_w, lab_w, val_w])
     t.setStyle(
         TableStyle(

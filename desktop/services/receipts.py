@@ -506,8 +506,9 @@ def _page_for(store: Store, kind: str, page: str | None) -> str:
         return page
     if kind in ("estimate", "day_sheet"):
         return SHEET_PAGE
-    paper = store.setting("print.paper", "A5") or "A5"
-    return paper if paper in ("A4", "A5") else "A5"
+    from desktop.services.settings import get_settings
+
+    return get_settings(store).paper  # the 纸张 the supervisor chose (A4 when not set)
 
 
 def _filename(kind: str, key: str, copy_no: int) -> str:
@@ -940,8 +941,8 @@ def write_demo_documents(store: Store, actor: Actor, out_dir: str | Path) -> lis
     if not live:
         raise ValidationError({"demo": "没有可用的演示缴费记录，无法生成演示单据"})
     first = live[0]["receipt_no"]
-    save("receipt", first, "receipt.pdf")
-    save("receipt", first, "receipt-reprint.pdf")
+    save("receipt", first, "receipt.pdf", "A5")  # the half-page layout
+    save("receipt", first, "receipt-reprint.pdf", "A5")
     pay = store.query_one(
         "SELECT enrollment_id, operator_id, paid_on FROM payment WHERE receipt_no = ?", (first,)
     )

@@ -71,7 +71,7 @@ def test_receipt_original_has_every_field(store, clerk, paid):
         assert expected in text, expected
     assert "补打" not in text
     _all_embedded(prepared.pdf)
-    assert _page_size(prepared.pdf) == A5_PT  # default paper for receipts
+    assert _page_size(prepared.pdf) == A4_PT  # the settings' default paper
 
 
 def test_reprint_marked_with_count_and_masked(store, clerk, paid):
@@ -249,7 +249,14 @@ def test_day_sheet_counts_sums_and_voids(store, clerk, admin, paid):
     assert "已作废" in str(e.value)
 
 
-def test_page_sizes_a4_and_a5_for_each_kind(store, clerk, paid):
+def test_page_sizes_a4_and_a5_for_each_kind(store, clerk, paid, admin):
+    from desktop.services import settings
+
+    settings.update_settings(
+        store, admin, {**settings.get_settings(store).editable(), "paper": "A5"}
+    )
+    no0 = paid["payments"]["李四"]["receipt_no"]
+    assert _page_size(receipts.prepare(store, clerk, "receipt", no0).pdf) == A5_PT
     no = paid["payments"]["张三"]["receipt_no"]
     assert _page_size(receipts.prepare(store, clerk, "receipt", no, page="A4").pdf) == A4_PT
     assert _page_size(receipts.prepare(store, clerk, "receipt", no, page="A5").pdf) == A5_PT
