@@ -247,3 +247,23 @@ def test_keyboard_enter_opens_the_preview(qtbot, page, ctx, paid):
     qtbot.keyClick(page.receipts, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "last_preview" in ctx.extras, timeout=10000)
     ctx.extras["last_preview"].reject()
+
+
+def test_generic_print_pdf_for_other_pages(qtbot, ctx, store, clerk, paid, tmp_path, warnings):
+    """print_pdf(parent, pdf_bytes): the Print button any page can use for its own PDF."""
+    from desktop.gui.print_support import print_pdf
+    from desktop.services import receipts
+
+    pdf = receipts.prepare(store, clerk, "receipt", paid["payments"]["张三"]["receipt_no"]).pdf
+    printed, failed = [], []
+    dlg = print_pdf(
+        None, pdf, title="测试", on_printed=printed.append, on_failed=failed.append, modal=False
+    )
+    qtbot.addWidget(dlg)
+    dlg.choose_printer = lambda: pdf_printer(tmp_path / "missing" / "x.pdf")
+    dlg.on_print()
+    assert failed and not printed and warnings
+    dlg.choose_printer = lambda: pdf_printer(tmp_path / "ok.pdf")
+    dlg.on_print()
+    assert printed and (tmp_path / "ok.pdf").read_bytes() == pdf
+    assert store.query_one("SELECT COUNT(*) AS n FROM print_log")["n"] == 0  # not a service doc
