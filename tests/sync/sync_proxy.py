@@ -21,6 +21,8 @@ class CutProxy:
         self.cuts = 0
         self.connections = 0
         self._open: set[socket.socket] = set()
+        self._canned: list[tuple[int, bytes, dict]] = []
+        self.canned_sent = 0
         self._stop = False
         threading.Thread(target=self._accept, daemon=True, name="cut-proxy").start()
 
@@ -34,6 +36,11 @@ class CutProxy:
         assert direction in ("request", "response")
         with self._lock:
             self._arm = (direction, max(0, int(at_byte)))
+
+    def answer_next(self, status: int, body: bytes = b"{}", headers: dict | None = None) -> None:
+        """Answer the next request with this HTTP response instead of forwarding it."""
+        with self._lock:
+            self._canned.append((status, body, headers or {}))
 
     def disarm(self) -> None:
         with self._lock:
@@ -63,12 +70,19 @@ class CutProxy:
                 client, _ = self.sock.accept()
             except OSError:
                 return
+            with self._lock:
+                canned = self._canned.pop(0) if self._canned else None
+            if canned is not None:
+                threading.Thread(target=self._answer, args=(client, canned), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection(self.upstream, timeout=5)
                 server.settimeout(None)
             except OSError:
                 _close(client)
                 continue
+            for s_ in (client, server):
+                s_.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self.connections += 1
                 self._open.update((client, server))
@@ -79,6 +93,41 @@ class CutProxy:
             threading.Thread(
                 target=self._pump, args=(server, client, "response", pair), daemon=True
             ).start()
+
+    def _answer(self, client: socket.socket, canned: tuple[int, bytes, dict]) -> None:
+        status, body, headers = canned
+        try:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                k, _, v = line.partition(b":")
+                if k.strip().lower() == b"content-length":
+                    length = int(v.strip())
+            while len(rest) < length:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                rest += chunk
+            lines = [
+                f"HTTP/1.1 {status} X",
+                f"Content-Length: {len(body)}",
+                "Content-Type: application/json",
+                "Connection: close",
+            ]
+            lines += [f"{k}: {v}" for k, v in headers.items()]
+            client.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            with self._lock:
+                self.canned_sent += 1
+        except OSError:
+            pass
+        finally:
+            _close(client)
 
     def _take(self, direction: str, n: int) -> int | None:
         """How many of the next ``n`` bytes may pass before a cut (None = no cut)."""
