@@ -795,9 +795,9 @@ def run_assistance(policy: Policy, inp: AssistanceInput) -> EstimateResult:
         raise ValidationError({"layer": f"政策“{policy.title}”没有医疗救助规定"})
     sec: AssistanceSection = policy.section("assistance")
     burden = inp.in_policy_burden_after_basic
+    if inp.hifmi_pay > burden:
+        raise ValidationError({"hifmi_pay": "大病保险支付不能大于基本医保后的个人负担"})
     if sec.base == "after_dabing":
-        if inp.hifmi_pay > burden:
-            raise ValidationError({"hifmi_pay": "大病保险支付不能大于基本医保后的个人负担"})
         base, text = burden - inp.hifmi_pay, "基本医保和大病保险后政策范围内个人负担"
     else:
         base, text = burden, "基本医保后政策范围内个人负担"
@@ -819,6 +819,21 @@ def run_assistance(policy: Policy, inp: AssistanceInput) -> EstimateResult:
         paid_ytd=inp.assistance_paid_ytd,
         base_ytd=inp.assistance_base_ytd,
     )
+    outside = ZERO
+    if sec.base_scope == "total" and total is not None:
+        outside = total - inp.hifp_pay - burden
+    left = burden - inp.hifmi_pay + outside
+    if maf > left:
+        steps.append(
+            Step(
+                "assistance",
+                "不超过个人剩余负担",
+                f"基本医保和大病保险后个人仅剩 {_m(left)} 元 → 医疗救助 {_m(left)} 元",
+                {"left": _m(left)},
+                sec.source,
+            )
+        )
+        maf = left
     funds = inp.hifp_pay + inp.hifmi_pay + maf
     return EstimateResult(
         policy_id=policy.id,

@@ -44,8 +44,9 @@ FULL_AFTER_BASIC = dataclasses.replace(
 BASIC_POLICIES = [
     p for p in [*BENEFIT_POLICIES, FULL_AFTER_BASIC] if any(s in p.sections for s in SETTINGS)
 ]
+ASSIST_POLICIES = [p for p in [*BENEFIT_POLICIES, FULL_AFTER_BASIC] if "assistance" in p.sections]
 DABING_POLICIES = [p for p in BENEFIT_POLICIES if "dabing" in p.sections]
-ASSIST_POLICIES = [p for p in BENEFIT_POLICIES if "assistance" in p.sections]
+
 LAYER_ORDER = ["in_policy", "basic", "dabing", "assistance", "tilted_assistance", "total"]
 FUNDS = ("hifp_pay", "hifmi_pay", "maf_pay", "tilted_pay")
 
@@ -259,6 +260,7 @@ def test_assistance_layer_invariants(policy):
         r = run(burden)
         base = burden - hifmi if policy.sections["assistance"].base == "after_dabing" else burden
         assert D(0) <= r.maf_pay <= base
+        assert r.maf_pay <= burden - hifmi  # never more than is left to the person
         assert r.fund_pay_sumamt + r.psn_part_amt == r.medfee_sumamt
         assert r.psn_part_amt >= 0
         t = policy.sections["assistance"].terms_for(category)
