@@ -25,7 +25,10 @@ Why a number is never handed out twice (the choice, documented):
   - restoring an older copy of the database file (a backup) leaves the database behind the
     file by all numbers issued since the backup: they are skipped too.
 
-  In both cases the next allocation writes one ``receipt.numbers_skipped`` audit entry naming
+  Payments received from the county that carry this desk's numbers (a PC rebuilt from the
+  county's data) raise the next number above theirs too.
+
+  In all cases the next allocation writes one ``receipt.numbers_skipped`` audit entry naming
   the skipped range and the reason, so every gap in the sequence is explained by the audit
   log. Backups copy the database only; the mark file must stay on the PC (it is tiny and is
   never part of a backup). A restore onto a *different* PC (the old one lost) must first set
@@ -39,6 +42,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +145,20 @@ def current_scope(store: Store) -> str:
     return scope_of(sp[0], sp[1])
 
 
+def _payments_last(conn, scope: str) -> int:
+    """The highest counter of ``scope`` among recorded payments (0 when none, or before the
+    payment table exists). Numbers have a fixed width, so text order is number order."""
+    try:
+        row = conn.execute(
+            "SELECT MAX(receipt_no) FROM payment WHERE receipt_no BETWEEN ? AND ?",
+            (ReceiptNo(scope, 0).text, ReceiptNo(scope, 10**SEQ_DIGITS - 1).text),
+        ).fetchone()
+    except sqlite3.OperationalError:  # no payment table in this database
+        return 0
+    parsed = parse_receipt_no(row[0]) if row and row[0] else None
+    return parsed.seq if parsed and parsed.scope == scope else 0
+
+
 def take_receipt_no(
     store: Store,
     *,
@@ -166,7 +184,17 @@ def take_receipt_no(
     path = hwm_path(store)
     marks = read_hwm(path)
     file_last = marks.get(scope, 0)
-    if file_last > db_last:
+    # payments received from the county may carry this desk's numbers (a PC rebuilt from
+    # the county's data): never hand those out again either
+    paid_last = _payments_last(conn, scope)
+    top = max(file_last, paid_last)
+    if top > db_last:
+        reason = (
+            "high-water mark ahead of the database: an allocation that did not "
+            "commit (crash or cancelled payment) or a restore of an older database copy"
+            if file_last >= paid_last
+            else "payments received from the county already use these numbers"
+        )
         append_audit(
             store.db,
             operator_id=operator_id,
@@ -175,14 +203,13 @@ def take_receipt_no(
             entity_id=scope,
             detail={
                 "first": ReceiptNo(scope, db_last + 1).text,
-                "last": ReceiptNo(scope, file_last).text,
-                "count": file_last - db_last,
-                "reason": "high-water mark ahead of the database: an allocation that did not "
-                "commit (crash or cancelled payment) or a restore of an older database copy",
+                "last": ReceiptNo(scope, top).text,
+                "count": top - db_last,
+                "reason": reason,
             },
             at=at,
         )
-    seq = max(db_last, file_last) + 1
+    seq = max(db_last, top) + 1
     number = ReceiptNo(scope, seq).text
     conn.execute(
         "INSERT INTO receipt_counter(scope, last_seq, updated_at) VALUES (?, ?, ?) "

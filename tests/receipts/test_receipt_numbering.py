@@ -220,3 +220,26 @@ def test_damaged_mark_file_stops_numbering(store, admin, data_dir):
             take_receipt_no(store, operator_id=None, entity="payment", entity_id="x")
     assert "收据号" in str(e.value)
     assert store.query_one("SELECT COUNT(*) AS n FROM receipt_number")["n"] == 3  # the fixtures'
+
+
+def test_numbers_of_payments_received_from_the_county_are_not_reused(store, admin, paid):
+    """A PC rebuilt from the county's data: its old payments (with this desk's numbers)
+    arrive by sync, the local counter knows nothing of them."""
+    pid = paid["ids"]["孙五"]
+    with store.write() as db:
+        db.conn.execute(
+            "INSERT INTO payment(id, person_id, year, policy_id, amount, amount_due, channel,"
+            " paid_on, receipt_no, status, created_at, updated_at, origin) VALUES"
+            " ('county-1', ?, 2024, 'national-2025', '380.00', '380.00', 'cash', '2023-11-01',"
+            " 'SP01-01-00000120', 'confirmed', 'x', 'x', 'county')",
+            (pid,),
+        )
+    with store.write():
+        no = take_receipt_no(store, operator_id=None, entity="payment", entity_id="next")
+    assert no == "SP01-01-00000121"
+    e = explain_sequence(store)
+    assert e["unexplained"] == [] and e["skipped"] == list(range(4, 121))
+    reason = store.query_one(
+        "SELECT detail FROM audit_log WHERE action = 'receipt.numbers_skipped'"
+    )["detail"]
+    assert "from the county" in reason
