@@ -21,7 +21,10 @@ def register(sub) -> None:
         "输入为一个JSON对象，字段同验收用例的 given（setting、price_class/facility、total、"
         "in_policy、admission_no、basic_paid_ytd …；或 layer=dabing / assistance）。",
     )
-    p.add_argument("--policy", required=True, help="政策ID，如 shanxi-2025（见 policies list）")
+    p.add_argument(
+        "--policy",
+        help="政策ID，如 shanxi-2025（见 policies list）；输入为整个验收用例时可省略（取其 policy）",
+    )
     p.add_argument("--input", required=True, help="JSON文件路径，- 表示标准输入")
     p.set_defaults(func=run_estimate)
 
@@ -76,10 +79,15 @@ def run_estimate(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as e:
         print(f"输入不是有效的JSON：{e}", file=sys.stderr)
         return 2
+    policy_id = args.policy
     if isinstance(given, dict) and isinstance(given.get("given"), dict):
-        given = given["given"]  # a whole acceptance case is accepted too
+        policy_id = policy_id or given.get("policy")  # a whole acceptance case
+        given = given["given"]
+    if not policy_id:
+        print("请用 --policy 指定政策ID（township-desk policies list 可查看）", file=sys.stderr)
+        return 2
     try:
-        result = svc.run(args.policy, given, data_dir=_data_dir(args))
+        result = svc.run(policy_id, given, data_dir=_data_dir(args))
     except ValidationError as e:
         _print({"errors": e.errors})
         return 1

@@ -58,3 +58,17 @@ def test_cli_reads_a_file_and_reports_bad_input(tmp_path, data_dir, capsys):
     assert rc == 1
     errors = json.loads(capsys.readouterr().out)["errors"]
     assert errors["total"] == "医疗费总额不能为负数"
+
+
+def test_cli_takes_a_whole_case_and_its_policy(tmp_path, data_dir, capsys):
+    from desktop.cli import main
+
+    case = next(c for c in CASES if c["id"] == "jiangyin-01")
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    assert main(["--data-dir", str(data_dir), "estimate", "--input", str(f)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {k: out[k] for k in case["expect"]} == case["expect"]
+    f.write_text(json.dumps(case["given"]), encoding="utf-8")
+    assert main(["--data-dir", str(data_dir), "estimate", "--input", str(f)]) == 2
+    assert "--policy" in capsys.readouterr().err
