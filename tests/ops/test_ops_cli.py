@@ -1,0 +1,100 @@
+"""township-desk backup/settings commands and --self-test, as a technician runs them."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+import threading
+
+import pytest
+
+from desktop import logging_setup
+from desktop.cli import main
+from desktop.services import backup
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging():
+    hooks = (sys.excepthook, threading.excepthook)
+    yield
+    sys.excepthook, threading.excepthook = hooks
+    if logging_setup._handler is not None:
+        logging.getLogger().removeHandler(logging_setup._handler)
+        logging_setup._handler.close()
+        logging_setup._handler = None
+
+
+def run(data_dir, *args, stdin: str = "", monkeypatch=None):
+    if monkeypatch is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return main(["--data-dir", str(data_dir), *args])
+
+
+def test_backup_commands_and_restore_of_a_damaged_store(
+    store, admin, data_dir, ops, capsys, monkeypatch
+):
+    ops.add_people(store, admin, ["张三"])
+    store.close()
+    assert (
+        run(
+            data_dir,
+            "backup",
+            "now",
+            "--user",
+            "admin",
+            "--password-stdin",
+            stdin="wrong\n",
+            monkeypatch=monkeypatch,
+        )
+        == 1
+    )
+    assert "不正确" in capsys.readouterr().out
+    assert (
+        run(
+            data_dir,
+            "backup",
+            "now",
+            "--user",
+            "admin",
+            "--password-stdin",
+            stdin="admin123\n",
+            monkeypatch=monkeypatch,
+        )
+        == 0
+    )
+    (info,) = backup.list_backups(data_dir)
+    assert str(info.path) in capsys.readouterr().out
+    assert run(data_dir, "backup", "auto") == 0
+    assert "今天已经备份过" in capsys.readouterr().out
+    assert (data_dir / "logs" / "township-desk.log").exists()
+
+    ops.corrupt(data_dir / "desk.sqlite3")
+    assert run(data_dir, "backup", "check") == 2
+    assert "已损坏" in capsys.readouterr().out
+    assert run(data_dir, "settings", "show") == 2  # refuses to open a damaged store
+    assert (
+        run(
+            data_dir,
+            "backup",
+            "restore",
+            str(info.path),
+            "--user",
+            "admin",
+            "--password-stdin",
+            stdin="admin123\n",
+            monkeypatch=monkeypatch,
+        )
+        == 0
+    )
+    assert "恢复前的数据另存在" in capsys.readouterr().out
+    assert run(data_dir, "backup", "check") == 0
+    assert run(data_dir, "settings", "show") == 0
+    assert "示范乡卫生院" in capsys.readouterr().out
+
+
+def test_headless_modes_stop_on_a_damaged_store(store, admin, data_dir, ops, capsys, tmp_path):
+    store.close()
+    ops.corrupt(data_dir / "desk.sqlite3")
+    assert run(data_dir, "--screenshots", str(tmp_path / "shots")) == 3
+    assert "E-STORE-002" in capsys.readouterr().out
