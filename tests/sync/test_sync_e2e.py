@@ -232,3 +232,43 @@ def test_offline_sync_keeps_everything_and_says_what_to_do(desks, county_server)
     assert st_["state"] == "offline" and st_["pending"] == 2
     county_server.start()
     assert a.sync().pending == 0
+
+
+def test_first_sync_snapshot_resumes_after_a_break(desks, county_server):
+    from county import admin
+    from desktop.sync.engine import SyncEngine
+    from desktop.sync.transport import Cancelled
+
+    with county_server.conn() as c, c.transaction():
+        rows = [
+            {
+                "身份证号": make_id("140121", f"1960-01-{d:02d}", d, "male"),
+                "姓名": f"赵{'一二三四五六七八九十'[d % 10]}",
+                "服务点编码": "SP01",
+            }
+            for d in range(1, 29)
+        ]
+        assert not admin.import_roster(c, rows).errors
+    a = desks("SP01", "东乡卫生院")
+    e = SyncEngine(a.store, a.data_dir, operator_id=a.actor.operator_id, snapshot_limit=5)
+    pages = []
+
+    def progress(done, total, text):
+        if text.startswith("首次同步：已下载"):
+            pages.append(done)
+            if len(pages) == 2:
+                e.cancel()
+
+    with pytest.raises(Cancelled):
+        e.sync(progress=progress)
+    e.close()
+    done, token = st.snapshot_state(a.store)
+    assert not done and token  # the position of the break is kept
+    held = a.store.query_one("SELECT COUNT(*) AS n FROM person")["n"]
+    assert 0 < held < 28 and pages == [5, 10]
+    s = a.sync()
+    total = county_checksum(county_server, a.sp_id)[0]
+    assert s.snapshot == total - 10  # only the rest, not everything again
+    assert st.snapshot_state(a.store)[0]
+    assert a.store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 28
+    assert st.mirror_checksum(a.store) == county_checksum(county_server, a.sp_id)

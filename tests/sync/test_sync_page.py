@@ -35,6 +35,7 @@ def test_unregistered_page_says_so_and_offers_registration(page, qtbot):
     assert page.start_sync("manual") is False
     assert "尚未注册" in page.message.text()
     assert page.statuses and page.statuses[-1]["state"] == "never"
+    assert page.timer.isActive() and page.timer.interval() == 10 * 60 * 1000  # periodic sync
 
 
 def test_registration_fields_are_checked_before_anything_is_sent(page, qtbot):
