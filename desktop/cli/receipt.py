@@ -6,6 +6,8 @@ receipt number sequence, install the county's receipt key, show a document's pri
 * ``receipt pdf KIND KEY --out PATH --user NAME`` — KIND receipt|certificate|estimate|day_sheet
   (KEY: receipt no | enrollment id | estimate id | operator_id:YYYY-MM-DD); recorded as a
   saved copy;
+* ``receipt certificates --year Y [--village 东村] --out PATH --user NAME`` — a village's
+  certificates in one PDF (recorded as saved copies);
 * ``receipt numbers`` — every number issued or skipped, explained by the audit log;
 * ``receipt set-key --key-id ID --user NAME`` — the county's key (hex) on stdin;
 * ``receipt history KIND KEY`` — prints, reprints, failures and saves of one document.
@@ -39,6 +41,14 @@ def register(sub) -> None:
     d.add_argument("--page", choices=["A4", "A5"], default=None, help="纸张（默认按设置）")
     _user_args(d)
     d.set_defaults(func=cmd_pdf)
+
+    b = rs.add_parser("certificates", help="一个村（或全部）某年度的参保凭证，合成一个PDF")
+    b.add_argument("--year", type=int, required=True, help="参保年度")
+    b.add_argument("--village", default=None, help="村（居委会）名称；不填为全部")
+    b.add_argument("--out", required=True, help="PDF文件或目录")
+    b.add_argument("--page", choices=["A4", "A5"], default=None, help="纸张（默认按设置）")
+    _user_args(b)
+    b.set_defaults(func=cmd_certificates)
 
     n = rs.add_parser("numbers", help="检查收据号：无重复，空号均有审计记录说明")
     n.set_defaults(func=cmd_numbers)
@@ -107,6 +117,38 @@ def cmd_pdf(args) -> int:
         store.close()
     mark = f"（补打第{prepared.copy_no - 1}次）" if prepared.copy_no > 1 else ""
     print(f"已保存：{path}{mark}")
+    return 0
+
+
+def cmd_certificates(args) -> int:
+    from desktop.core.errors import ValidationError
+    from desktop.services import auth, receipts
+
+    store = _store(args)
+    try:
+        actor = _login(store, args)
+        village_id = None
+        if args.village:
+            row = store.query_one("SELECT id FROM village WHERE name = ?", (args.village.strip(),))
+            if row is None:
+                print(f"未生成：没有名为“{args.village}”的村（居委会）")
+                return 1
+            village_id = row["id"]
+        rows = receipts.certificate_list(store, year=args.year, village_id=village_id)
+        keys = [r["enrollment_id"] for r in rows if r["printable"]]
+        if not keys:
+            print(f"未生成：{args.year}年度没有可打印参保凭证的人员（未缴费的不能打印）")
+            return 1
+        prepared = receipts.prepare_batch(store, actor, "certificate", keys, page=args.page)
+        path = receipts.save_pdf(store, actor, prepared, args.out)
+    except (ValidationError, auth.LoginFailed) as e:
+        print(f"未生成：{e}")
+        return 1
+    finally:
+        store.close()
+    print(f"已保存：{path}（{len(prepared.items)}份）")
+    for key, why in prepared.skipped:
+        print(f"跳过 {key}：{why}")
     return 0
 
 

@@ -270,3 +270,52 @@ def test_printed_qr_code_scans_and_verifies(store, clerk, paid, tmp_path):
     ).stdout.strip()
     assert scanned.startswith(f"TDR1|{no}|")
     assert receipts.verify(store, scanned)["ok"]
+
+
+def test_cli_village_certificates(store, paid, data_dir, tmp_path, monkeypatch, capsys):
+    import io
+
+    store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("clerk123\n"))
+    rc = cli_main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "receipt",
+            "certificates",
+            "--year",
+            "2025",
+            "--village",
+            "东村",
+            "--out",
+            str(tmp_path),
+            "--user",
+            "clerk1",
+            "--password-stdin",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0 and "已保存" in out
+    pdf = next(tmp_path.glob("*.pdf")).read_bytes()
+    text = flat(pdf_text(pdf))
+    for name in ("张三", "李四", "张小低"):
+        assert name in text
+    monkeypatch.setattr("sys.stdin", io.StringIO("clerk123\n"))
+    rc = cli_main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "receipt",
+            "certificates",
+            "--year",
+            "2025",
+            "--village",
+            "北村",
+            "--out",
+            str(tmp_path),
+            "--user",
+            "clerk1",
+            "--password-stdin",
+        ]
+    )
+    assert rc == 1 and "没有名为“北村”" in capsys.readouterr().out
