@@ -197,3 +197,27 @@ def test_settle_an_earlier_estimate_from_the_year_list(qtbot, ctx, page):
     assert page.history.item(0, 4).text() == "已结算"
     assert page.ytd["basic_paid_ytd"].text() == "8415.00"
     assert svc.get(store, saved["id"])["settled"] == 1
+
+
+def test_a_policy_corrected_between_compute_and_save_is_flagged(qtbot, ctx, page):
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[2] / "resources" / "policies" / "shanxi-2025.toml"
+    choose(page.policy, "shanxi-2025")
+    choose(page.setting, "inpatient")
+    choose(page.level, "class3")
+    type_amount(qtbot, page, "in_policy", "10000")
+    qtbot.mouseClick(page.run_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, ctx)
+    assert table(page.result_table)["hifp_pay"] == "8,415.00"
+    d = ctx.data_dir / "policies"
+    d.mkdir(exist_ok=True)
+    text = shipped.read_text("utf-8").replace('deductible = "100.00"', 'deductible = "200.00"')
+    (d / "shanxi-2025.toml").write_text(text, encoding="utf-8")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    idle(qtbot, ctx)
+    assert "政策文件在测算后有更新" in page.message.text()
+    assert table(page.result_table)["hifp_pay"] == "8,330.00"  # (10000 − 200) × 85%
+    assert (
+        ctx.store.query_one("SELECT fund_pay_sumamt FROM estimate")["fund_pay_sumamt"] == "8330.00"
+    )

@@ -724,10 +724,18 @@ class Page(QWidget):
         self._saved = row
         self.print_button.setEnabled(True)
         self.settle_button.setEnabled(row["person_id"] is not None)
+        shown = {k: v for k, v in (self._last or {}).items() if k != "input"}
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(
             self.tr("已保存测算（{t}），可打印测算单。").format(t=row["created_at"])
         )
+        if shown and row["result"] != shown:
+            # the policy file changed between computing and saving: show what was saved
+            self._display(row["result"])
+            self.message.setStyleSheet(WARN_STYLE)
+            self.message.setText(
+                self.tr("政策文件在测算后有更新，已按更新后的政策重新计算并保存，请核对结果。")
+            )
         self.ctx.events.data_changed.emit("estimate")
         self._load_history()
 
