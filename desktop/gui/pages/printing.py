@@ -177,7 +177,7 @@ class Page(QWidget):
         row.addWidget(self.cert_village, 1)
         self.cert_print = QPushButton(self.tr("打印所选(&C)"))
         self.cert_print.clicked.connect(self.print_certificate)
-        self.cert_batch = QPushButton(self.tr("批量打印本村(&B)"))
+        self.cert_batch = QPushButton(self.tr("批量打印列表中全部(&B)"))
         self.cert_batch.clicked.connect(self.print_village)
         row.addWidget(self.cert_print)
         row.addWidget(self.cert_batch)
