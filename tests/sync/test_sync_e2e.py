@@ -272,3 +272,59 @@ def test_first_sync_snapshot_resumes_after_a_break(desks, county_server):
     assert st.snapshot_state(a.store)[0]
     assert a.store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 28
     assert st.mirror_checksum(a.store) == county_checksum(county_server, a.sp_id)
+
+
+def test_cli_register_and_sync(desks, county_server, fast_dir, capsys, monkeypatch):
+    from desktop.cli import main
+    from desktop.sync import engine as engine_mod
+    from desktop.sync.transport import RetryPolicy
+
+    # the product backs off for ~15 s before it calls the county unreachable; the test not
+    monkeypatch.setattr(
+        engine_mod, "RetryPolicy", lambda **kw: RetryPolicy(attempts=2, base_delay=0.01)
+    )
+
+    a = desks("SP01", "东乡卫生院")
+    register(a, [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}])
+    assert main(["--data-dir", str(a.data_dir), "sync"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("同步完成：上传 2 条")
+    # a fresh PC: not registered → exit 2; registered with a code → sync works
+    fresh = fast_dir / "fresh"
+    assert main(["--data-dir", str(fresh), "sync"]) == 2
+    assert "尚未注册" in capsys.readouterr().err
+    code = county_server.code("SP01")
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(fresh),
+                "register-device",
+                "--server",
+                county_server.url,
+                "--code",
+                code,
+            ]
+        )
+        == 0
+    )
+    assert "注册成功" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "--data-dir",
+                str(fresh),
+                "register-device",
+                "--server",
+                county_server.url,
+                "--code",
+                code,
+            ]
+        )
+        == 1
+    )
+    assert "注册失败" in capsys.readouterr().err
+    county_server.kill()
+    assert main(["--data-dir", str(fresh), "sync"]) == 1
+    err = capsys.readouterr().err
+    assert "连不上县医保服务器" in err and "E-SYNC-OFFLINE" in err
