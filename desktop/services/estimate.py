@@ -111,6 +111,15 @@ def contributions(result: Mapping[str, Any]) -> dict[str, Decimal]:
     return acc
 
 
+def _instant(text: str | None) -> dt.datetime:
+    """An ISO time as an aware instant (times from different offsets compare correctly;
+    a time without offset is taken as local time)."""
+    if not text:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    t = dt.datetime.fromisoformat(text)
+    return t if t.tzinfo else t.astimezone()
+
+
 def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
     """YTD figures for the estimator: ``{"fields": {name: "0.00"}, "admissions": n,
     "next_admission_no": n + 1, "settled_estimates": k, "county_as_of": str | None}``.
@@ -128,15 +137,16 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
             (person_id, int(year)),
         )
     acc = {k: ZERO for k in YTD_FIELDS}
-    as_of = None
+    as_of: str | None = None
     for c in county:
         if c["field"] in acc:
             acc[c["field"]] = Decimal(c["amount"])
-            as_of = max(as_of or c["as_of"], c["as_of"])
+            if as_of is None or _instant(c["as_of"]) > _instant(as_of):
+                as_of = c["as_of"]
     admissions = 0
     counted = 0
     for r in rows:
-        if as_of is not None and (r["settled_at"] or "") <= as_of:
+        if as_of is not None and _instant(r["settled_at"]) <= _instant(as_of):
             continue
         res = json.loads(r["result_json"])
         for k, v in contributions(res).items():
@@ -215,6 +225,12 @@ def set_county_ytd(
     if errors:
         raise ValidationError(errors)
     at = as_of or now_iso()
+    try:
+        _instant(at)
+    except ValueError:
+        raise ValidationError(
+            {"as_of": "县级数据时间格式应为 ISO 8601（如 2025-06-30T18:00:00+08:00）"}
+        ) from None
     with store.write() as db:
         if not db.conn.execute("SELECT 1 FROM person WHERE id = ?", (person_id,)).fetchone():
             raise ValidationError({"person": "找不到该参保人"})

@@ -137,6 +137,26 @@ def test_county_figures_and_later_settled_estimates(store, demo, data_dir):
     ytd = svc.year_to_date(store, pid, 2025)
     assert ytd["fields"]["basic_paid_ytd"] == "30000.00"  # the county's figure already includes it
     assert ytd["county_as_of"].startswith("9999")
+    # a county figure taken before the settlement (in another offset) adds the local one
+    svc.set_county_ytd(
+        store,
+        admin,
+        person_id=pid,
+        year=2025,
+        figures={"basic_paid_ytd": "30000.00"},
+        as_of="2000-01-01T08:00:00+08:00",
+    )
+    assert svc.year_to_date(store, pid, 2025)["fields"]["basic_paid_ytd"] == "44700.00"
+    with pytest.raises(ValidationError) as e:
+        svc.set_county_ytd(
+            store,
+            admin,
+            person_id=pid,
+            year=2025,
+            figures={"basic_paid_ytd": "1"},
+            as_of="yesterday",
+        )
+    assert "as_of" in e.value.errors
     with pytest.raises(ValidationError) as e:
         svc.set_county_ytd(store, admin, person_id=pid, year=2025, figures={"bogus": "1"})
     assert "bogus" in e.value.errors
