@@ -165,6 +165,12 @@ class ImportReport:
             "errors": [{"row": r, "message": m} for r, m in self.errors],
         }
 
+    def add(self, other: ImportReport) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.errors += other.errors
+
     def summary(self) -> str:
         return (
             f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
@@ -184,13 +190,13 @@ ROSTER_OWNED = (
 )
 
 
-def import_roster(conn: psycopg.Connection, rows: list[dict]) -> ImportReport:
+def import_roster(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
     """The county roster: persons (and households by 户号) become county rows on their
     service point's stream. Each row in its own savepoint: a bad row is reported, the
     others go in."""
     rep = ImportReport()
     sps: dict[str, dict] = {}
-    for i, row in enumerate(rows, start=2):
+    for i, row in enumerate(rows, start=first_row):
         try:
             with conn.transaction():
                 outcome = _roster_row(conn, row, sps)
@@ -339,12 +345,12 @@ def _roster_household(conn, spr: dict, hh_no: str, village: str, address: str) -
 
 
 # ------------------------------------------------------------------ tax confirmations
-def import_payments(conn: psycopg.Connection, rows: list[dict]) -> ImportReport:
+def import_payments(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
     """Tax-bureau payment confirmations (身份证号, 参保年度, 缴费金额, 完税凭证号, 缴费日期):
     each confirms the matching recorded payment or becomes a county payment; the
     double-enrollment winner is re-evaluated (a tax-confirmed payment wins)."""
     rep = ImportReport()
-    for i, row in enumerate(rows, start=2):
+    for i, row in enumerate(rows, start=first_row):
         try:
             with conn.transaction():
                 outcome = _payment_row(conn, row)

@@ -25,6 +25,8 @@ from county import admin
 from county.db import migrate
 from county.settings import SettingsError, load_settings
 
+IMPORT_CHUNK = 1000
+
 
 def _connect(args) -> psycopg.Connection:
     s = load_settings(args.settings)
@@ -80,8 +82,12 @@ def cmd_code_issue(args) -> int:
 
 def _import(args, fn) -> int:
     rows = admin.read_table(args.file)
-    with _connect(args) as conn, conn.transaction():
-        rep = fn(conn, rows)
+    rep = admin.ImportReport()
+    with _connect(args) as conn:
+        # chunks of IMPORT_CHUNK rows, each committed: devices' pushes never wait long
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            with conn.transaction():
+                rep.add(fn(conn, rows[start : start + IMPORT_CHUNK], first_row=start + 2))
     if args.json:
         _print(rep.as_dict(), True)
     else:
