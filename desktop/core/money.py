@@ -46,10 +46,10 @@ def parse_amount(
         raise ValidationError({field: f"{label}不能为负数"})
     if not allow_zero and raw == 0:
         raise ValidationError({field: f"{label}必须大于零"})
-    if raw != raw.quantize(FEN, rounding=ROUND_HALF_UP):
-        raise ValidationError({field: f"{label}最多两位小数（精确到分）"})
     if raw > MAX_AMOUNT:
         raise ValidationError({field: f"{label}过大，请核对"})
+    if raw.as_tuple().exponent < -2 and raw != raw.quantize(FEN, rounding=ROUND_HALF_UP):
+        raise ValidationError({field: f"{label}最多两位小数（精确到分）"})
     return fen(raw)
 
 
