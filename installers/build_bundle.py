@@ -116,11 +116,21 @@ def _build_bundle(*, force: bool, log) -> Bundle:
         info = json.loads(info_file.read_text())
         return Bundle(folder, exe, key, info.get("build_seconds", 0.0), True)
     builds = [p for p in CACHE.iterdir() if p.is_dir() and p.name != "win-wheels"]
-    for old in sorted(builds, key=lambda p: p.stat().st_mtime)[:-2]:  # keep the newest two
+    for old in sorted(builds, key=lambda p: p.stat().st_mtime)[:-3]:  # keep the newest three
         shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     log(f"building the bundle {key} (PyInstaller) …")
+    seconds = pyinstaller_build(home)
+    shutil.rmtree(home / "work", ignore_errors=True)
+    info_file.write_text(json.dumps({"build_seconds": round(seconds, 1), "versions": _versions()}))
+    return Bundle(folder, exe, key, seconds, False)
+
+
+def pyinstaller_build(home: Path, env: dict | None = None) -> float:
+    """Run PyInstaller on the spec into ``home/dist`` (work files in ``home/work``, removed
+    afterwards); returns the seconds it took."""
+    exe = home / "dist" / EXE_NAME / (EXE_NAME + (".exe" if os.name == "nt" else ""))
     t0 = time.perf_counter()
     r = subprocess.run(
         [
@@ -139,14 +149,15 @@ def _build_bundle(*, force: bool, log) -> Bundle:
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     seconds = time.perf_counter() - t0
+    home.mkdir(parents=True, exist_ok=True)
     (home / "pyinstaller.log").write_text(r.stdout + r.stderr)
+    shutil.rmtree(home / "work", ignore_errors=True)
     if r.returncode != 0 or not exe.exists():
         raise RuntimeError(f"PyInstaller failed ({r.returncode}):\n{r.stderr[-4000:]}")
-    shutil.rmtree(home / "work", ignore_errors=True)
-    info_file.write_text(json.dumps({"build_seconds": round(seconds, 1), "versions": _versions()}))
-    return Bundle(folder, exe, key, seconds, False)
+    return seconds
 
 
 def self_test(bundle: Bundle, *, timeout: int = 300) -> subprocess.CompletedProcess:
