@@ -212,6 +212,41 @@ def create_app(
             500, sp.ERR_INTERNAL, "县服务器内部错误，请稍后重试；多次失败请联系县医保信息科"
         )
 
+    def openapi_with_wire():
+        """The published spec also names the protocol header and the bearer token."""
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        spec = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        spec.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "device token (POST /api/v1/auth/token) or admin key",
+            }
+        }
+        for path, item in spec.get("paths", {}).items():
+            if not path.startswith(sp.API_PREFIX):
+                continue
+            for operation in item.values():
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": sp.PROTOCOL_HEADER,
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "enum": [str(sp.PROTOCOL_VERSION)]},
+                        "description": "sync protocol version",
+                    }
+                )
+                if path not in (sp.EP_REGISTER, sp.EP_TOKEN):
+                    operation["security"] = [{"bearer": []}]
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi_with_wire
     app.include_router(health.router)
     app.include_router(devices.router)
     app.include_router(sync.router)
