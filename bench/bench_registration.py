@@ -400,11 +400,20 @@ def machine() -> str:
     )
 
 
+def _load() -> str:
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def report(commit: dict, search: dict, start: dict) -> str:
     lines = [
         "# Registration benchmarks (issue 2)",
         "",
         f"Machine: {machine()}  ",
+        f"Load average when finished: {_load()} (the machine is shared with other jobs; "
+        "tail latencies move with it)  ",
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
         "Command: `.venv/bin/python bench/bench_registration.py`",
         "",
