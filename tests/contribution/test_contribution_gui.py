@@ -92,6 +92,8 @@ def test_clerk_collects_for_household_member_and_sees_status(qtbot, page, ctx, s
     enter_amount(qtbot, page, ctx, "350")
     assert "应缴 400.00 元" in page.form.error_text("amount")
     assert counts(store) == before and cell(page, 2025, "状态").text() == "未缴"
+    qtbot.keyClick(page.amount, Qt.Key.Key_Escape)  # Esc clears the form and the message
+    assert page.amount.text() == "" and page.form.error_text("amount") == ""
 
     # the right amount on 2025-03-20 (outside the period): 3 months of waiting
     enter_amount(qtbot, page, ctx, "400")

@@ -262,6 +262,8 @@ class Page(QWidget):
         self.pay_msg.setWordWrap(True)
         grid.addWidget(self.pay_msg, grid.rowCount(), 0, 1, 3)
         self.amount.returnPressed.connect(self.do_pay)
+        self.paid_on.returnPressed.connect(self.do_pay)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), box, activated=self.cancel_form)
         self.paid_on.editingFinished.connect(self.refresh_quote)
         self.pay_year.currentIndexChanged.connect(lambda _i: self.refresh_quote())
         self.years.itemSelectionChanged.connect(self._update_void_button)
@@ -506,6 +508,14 @@ class Page(QWidget):
         self.ctx.tasks.run(
             lambda: svc.quote(store, pid, year, day or None, today=today), done, failed
         )
+
+    def cancel_form(self) -> None:
+        """Esc in the payment form: clear what was typed and the messages."""
+        self.amount.clear()
+        self.form.clear_errors()
+        self.pay_msg.setText("")
+        self.paid_on.setText(self.today().isoformat())
+        self.refresh_quote()
 
     def confirm(self, text: str) -> bool:
         """Money changes hands: ask once (tests replace this)."""
