@@ -418,6 +418,7 @@ def _payment_row(conn, row: dict) -> str:
                 (jsonb(data), jsonb(src), version, match["id"]),
             )
             emit(conn, sp_stream(match["sp_id"]), sp.E_PAYMENT, match["id"], version, data)
+            _enrollment_confirmed(conn, match["data"]["enrollment_id"], confirmed_at)
             evaluate_enrollments(conn, person, year)
             return "updated"
         enr = enrollments[0]
@@ -474,8 +475,28 @@ def _payment_row(conn, row: dict) -> str:
         ),
     )
     emit(conn, sp_stream(enr["sp_id"]), sp.E_PAYMENT, pid, 1, pdata)
+    _enrollment_confirmed(conn, enr["id"], confirmed_at)
     evaluate_enrollments(conn, person, year)
     return "created"
+
+
+def _enrollment_confirmed(conn, enrollment_id: str, confirmed_at: str) -> None:
+    """The enrollment year is confirmed by the county (desktop column county_confirmed_at)."""
+    row = conn.execute(
+        "SELECT sp_id, version, data, field_src FROM enrollment WHERE id = %s FOR UPDATE",
+        (enrollment_id,),
+    ).fetchone()
+    if row is None or row["data"].get("county_confirmed_at") == confirmed_at:
+        return
+    version = row["version"] + 1
+    data = {**row["data"], "county_confirmed_at": confirmed_at}
+    src = {**(row["field_src"] or {}), "county_confirmed_at": [version, "county"]}
+    conn.execute(
+        "UPDATE enrollment SET data = %s, field_src = %s, version = %s, updated_at = now()"
+        " WHERE id = %s",
+        (jsonb(data), jsonb(src), version, enrollment_id),
+    )
+    emit(conn, sp_stream(row["sp_id"]), sp.E_ENROLLMENT, enrollment_id, version, data)
 
 
 # ------------------------------------------------------------------ policies

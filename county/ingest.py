@@ -694,6 +694,8 @@ def _update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
         if v == cur:
             continue
         if f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
+            if cur is None and not three_way:
+                continue  # a full row echoing a value the county never set: not a request
             corrections[f] = {"county": cur, "requested": v}
             continue
         if three_way and f in before:

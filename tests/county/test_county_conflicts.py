@@ -182,6 +182,13 @@ def test_tax_confirmation_beats_receipt(two_points, county, make_id, person_payl
         assert admin.import_payments(c, admin.read_table(f)).unchanged == 1  # idempotent
     na = [n for n in _notices(b) if n["kind"] == sp.N_DOUBLE_ENROLLMENT][0]
     assert "税务" in na["message"]
+    row = county.sql("SELECT data FROM enrollment WHERE id = %s", (ea,))[0]["data"]
+    assert row["county_confirmed_at"] == "2024-10-01"
+    # the desktop's full-row update echoes the confirmation: no correction request
+    full = {**row, "benefits_from": "2025-01-01", "version": 3, "server_version": 2}
+    r = a.push_ok([a.op("enrollment.update", ea, full, base_version=2)])[0]
+    assert r["status"] == sp.ST_APPLIED and r["corrections"] == []
+    assert not county.sql("SELECT 1 FROM conflict WHERE kind = 'correction_request'")
 
 
 def test_county_owned_field_becomes_correction_request(two_points, county, make_id, person_payload):
