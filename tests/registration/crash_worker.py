@@ -1,5 +1,6 @@
 """Child process for the crash-safety test: registers households in a loop and prints
-``OK <household_id> <person_id>...`` after each commit (flushed). Killed with SIGKILL
+``OK <household_id> <person_id>...`` after each commit (flushed); every third household
+one member is edited and ``UP <person_id> <version>`` printed after that commit. Killed with SIGKILL
 by the test at random moments. Usage: crash_worker.py DATA_DIR SEED"""
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def main() -> None:
         )
         sys.stdout.write("OK " + " ".join([done.household_id, *done.person_ids]) + "\n")
         sys.stdout.flush()
+        if n % 3 == 0:  # and an edit now and then: person.update with before/after
+            pid = rnd.choice(done.person_ids)
+            row = reg.update_person(store, actor, pid, {"phone": f"139{seed:04d}{n:04d}"})
+            sys.stdout.write(f"UP {pid} {row['version']}\n")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

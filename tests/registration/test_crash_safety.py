@@ -1,9 +1,11 @@
 """Crash safety: a process registering households in a loop is SIGKILLed at random
 moments, 24 times. Afterwards the database is intact, every registration the process
-reported committed is present and whole, and audit log and outbox agree with the data."""
+reported committed is present and whole, and audit log and outbox agree with the data
+(creations and edits, entry for entry; the newest update op carries the row as it is)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -26,6 +28,7 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
     store.close()  # the children own the file now
     rnd = random.Random(20261123)
     reported: dict[str, list[str]] = {}
+    edited: dict[str, int] = {}  # person id → version reported committed
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     for k in range(KILLS):
@@ -47,6 +50,9 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
         text = b"".join(lines).decode() + out.decode("utf-8", "replace")
         for line in text.split("\n")[:-1]:  # complete lines only
             parts = line.split()
+            if parts[0] == "UP":
+                edited[parts[1]] = int(parts[2])
+                continue
             assert parts[0] == "OK"
             reported[parts[1]] = parts[2:]
     elapsed = time.monotonic() - started
@@ -84,6 +90,25 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
                 for r in s.query("SELECT entity_id FROM audit_log WHERE action = ?", (action,))
             ]
             assert sorted(ops) == sorted(table) == sorted(audit)
+        # edits: every reported edit is there; version = 1 + its update ops = 1 + its audit
+        # entries; the newest op's payload is the row as it is now
+        assert edited, "no edit was reported"
+        for pid, version in edited.items():
+            assert persons[pid]["version"] >= version
+        updates: dict[str, list[dict]] = {}
+        for r in s.query(
+            "SELECT entity_id, payload FROM outbox WHERE op_type = 'person.update'"
+            " ORDER BY device_seq"
+        ):
+            updates.setdefault(r["entity_id"], []).append(json.loads(r["payload"]))
+        audited: dict[str, int] = {}
+        for r in s.query("SELECT entity_id FROM audit_log WHERE action = 'person.update'"):
+            audited[r["entity_id"]] = audited.get(r["entity_id"], 0) + 1
+        for pid, p in persons.items():
+            n_up = len(updates.get(pid, []))
+            assert p["version"] == 1 + n_up == 1 + audited.get(pid, 0)
+            if n_up:
+                assert updates[pid][-1] == p
         seqs = [
             r["device_seq"] for r in s.query("SELECT device_seq FROM outbox ORDER BY device_seq")
         ]
@@ -91,4 +116,4 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
         assert verify_audit(s.db) == []
     finally:
         s.close()
-    print(f"{KILLS} kills, {len(reported)} reported registrations, {elapsed:.1f} s")
+    print(f"{KILLS} kills, {len(reported)} registrations, {len(edited)} edits, {elapsed:.1f} s")
