@@ -166,6 +166,22 @@ def _person_year(person: dict, year: int, paid_on: dt.date, insured: set[int]) -
     )
 
 
+def _check_dates(pol: Policy, year: int, paid_on: dt.date) -> None:
+    """Collection for ``year`` opens with the period and closes with the year."""
+    terms = pol.section("contribution")
+    if phase_of(terms, paid_on) == "before_period":
+        raise ValidationError(
+            {
+                "paid_on": f"{year}参保年度自{terms.period.start.isoformat()}起收费，"
+                f"缴费日期{paid_on.isoformat()}早于收费开始日，请核对"
+            }
+        )
+    if paid_on > dt.date(year, 12, 31):
+        raise ValidationError(
+            {"year": f"{year}参保年度已结束，不能再为该年度缴费；请为下一年度缴费"}
+        )
+
+
 def _terms_for(store: Store, person: dict, year: int, paid_on: dt.date) -> tuple[Policy, Result]:
     pol = _policy_or_error(store, person["region_code"], year)
     insured = _insured_years(_live_payments(store, person["id"]), _enrollments(store, person["id"]))
@@ -181,6 +197,7 @@ def quote(store: Store, person_id: str, year: Any, paid_on: Any = None, *, today
     person = _person(store, person_id)
     y = _parse_year(year)
     day = parse_date(paid_on, field="paid_on", label="缴费日期", today=today) if paid_on else today
+    _check_dates(_policy_or_error(store, person["region_code"], y), y, day)
     pol, res = _terms_for(store, person, y, day)
     out = res.as_dict()
     out["policy_title"] = pol.title
@@ -248,19 +265,7 @@ def record_payment(
                 "person_id": f"{person['name']} 的参保状态为“终止参保”，不能收费；如需恢复请先在参保登记页办理"
             }
         )
-    pol = _policy_or_error(store, person["region_code"], year)
-    terms = pol.section("contribution")
-    if phase_of(terms, paid_on) == "before_period":
-        raise ValidationError(
-            {
-                "paid_on": f"{year}参保年度自{terms.period.start.isoformat()}起收费，"
-                f"缴费日期{paid_on.isoformat()}早于收费开始日，请核对"
-            }
-        )
-    if paid_on > dt.date(year, 12, 31):
-        raise ValidationError(
-            {"year": f"{year}参保年度已结束，不能再为该年度缴费；请为下一年度缴费"}
-        )
+    _check_dates(_policy_or_error(store, person["region_code"], year), year, paid_on)
     with store.write() as db:
         existing = _live_payments(store, person["id"]).get(year)
         if existing is not None:
@@ -629,7 +634,10 @@ def _status_row(
             )
             row["note"] = f"个人缴费由{sub.department}全额代缴"
         else:
-            row["note"] = f"如今天缴费应缴 {res.amount_due} 元（{PHASE_LABELS[res.phase]}）"
+            if today > dt.date(year, 12, 31):
+                row["note"] = "参保年度已结束，该年度未缴费"
+            else:
+                row["note"] = f"如今天缴费应缴 {res.amount_due} 元（{PHASE_LABELS[res.phase]}）"
     if row["benefits_from"]:
         bf = dt.date.fromisoformat(row["benefits_from"])
         if row["waiting"]:

@@ -258,3 +258,21 @@ def test_year_confirmed_by_county_without_local_payment(store, household):
     assert y["status"] == "confirmed" and y["benefits_from"] == "2025-01-01"
     camp = svc.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)
     assert "李四" not in [r["name"] for r in camp["rows"]] and camp["paid_count"] == 1
+
+
+def test_quote_refuses_dates_outside_collection(store, household):
+    pid = household["ids"][0]
+    q = svc.quote(store, pid, 2025, "2024-10-10", today=TODAY)
+    assert q["amount_due"] == "400.00" and q["phase_label"] == "集中参保期内"
+    with pytest.raises(ValidationError) as e:
+        svc.quote(store, pid, 2025, "2024-08-31", today=TODAY)
+    assert "早于收费开始日" in e.value.errors["paid_on"]
+    with pytest.raises(ValidationError) as e:
+        svc.quote(store, pid, 2025, "2026-01-05", today=dt.date(2026, 2, 1))
+    assert "已结束" in e.value.errors["year"]
+    y = next(
+        r
+        for r in svc.status_years(store, pid, today=dt.date(2026, 2, 1))["years"]
+        if r["year"] == 2025
+    )
+    assert y["status"] == "unpaid" and "已结束" in y["note"]

@@ -459,8 +459,10 @@ class Page(QWidget):
             ]
             for c, (text, col, data) in enumerate(cells):
                 self.years.setItem(i, c, _item(text, col, data))
-        payable = [
-            r["year"] for r in rows if r["status"] == "unpaid" and r["policy_id"] is not None
+        payable = [  # collection closes with the year
+            r["year"]
+            for r in rows
+            if r["status"] == "unpaid" and r["policy_id"] is not None and r["year"] >= today.year
         ]
         current = self.pay_year.currentData()
         self.pay_year.blockSignals(True)
