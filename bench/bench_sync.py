@@ -195,10 +195,15 @@ def main() -> int:
         # ---------------------------------------------------------------- first sync 50k
         t0 = time.perf_counter()
         rows = roster_rows(args.residents)
-        with psycopg.connect(dsn, row_factory=dict_row) as c, c.transaction():
-            rep = admin.import_roster(c, rows)
+        # chunks of 1,000 rows, one transaction each (as the county CLI does per file part):
+        # tens of thousands of savepoints in ONE transaction overflow PostgreSQL's
+        # subtransaction cache and slow every later statement
+        with psycopg.connect(dsn, row_factory=dict_row) as c:
+            for i in range(0, len(rows), 1000):
+                with c.transaction():
+                    rep = admin.import_roster(c, rows[i : i + 1000])
+                assert not rep.errors, rep.errors[:3]
         imported = time.perf_counter() - t0
-        assert not rep.errors, rep.errors[:3]
         results.append(
             (
                 f"county roster import ({args.residents:,} residents)",
