@@ -95,9 +95,13 @@ PARTS: list[tuple[str, str, str]] = [
     (
         sp.STREAM_SERVICE_POINT,
         sp.E_PERSON,
-        "SELECT p.id AS k, p.id, p.home_sp_id, p.version, p.data, l.household_id, l.relation"
-        " FROM person_link l JOIN person p ON p.id = l.person_id"
-        " WHERE l.sp_id = %(sp)s AND l.person_id > %(k)s ORDER BY l.person_id LIMIT %(n)s",
+        # members of a household next to each other: the household id then compresses
+        # away (about a quarter fewer bytes for a first sync)
+        "SELECT q.k, p.id, p.home_sp_id, p.version, p.data, q.household_id, q.relation"
+        " FROM (SELECT (COALESCE(household_id, '') || chr(1) || person_id) COLLATE \"C\" AS k,"
+        "   person_id, household_id, relation FROM person_link WHERE sp_id = %(sp)s) q"
+        " JOIN person p ON p.id = q.person_id"
+        " WHERE q.k > %(k)s COLLATE \"C\" ORDER BY q.k LIMIT %(n)s",
     ),
     (
         sp.STREAM_SERVICE_POINT,

@@ -123,7 +123,11 @@ def test_snapshot_resumable(two_points, county, make_id, person_payload):
     ids = [str(uuid.uuid4()) for _ in range(7)]
     a.push_ok(
         [
-            a.op("person.create", pid, person_payload(make_id(seq=20 + i)))
+            a.op(
+                "person.create",
+                pid,
+                person_payload(make_id(seq=20 + i), household_id=f"hh-{i % 3}" if i % 2 else None),
+            )
             for i, pid in enumerate(ids)
         ]
     )
