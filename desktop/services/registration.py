@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -183,6 +184,8 @@ def validate_person(
 
     try:
         out["name"] = normalize_name(fields.get("name"))
+        if not any(unicodedata.category(ch).startswith("L") for ch in out["name"]):
+            errors["name"] = "姓名应包含汉字或字母，请核对后重新输入"
     except ValidationError as e:
         errors.update(e.errors)
 
