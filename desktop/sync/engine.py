@@ -337,6 +337,7 @@ class SyncEngine:
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     (now_iso(),),
                 )
+            self._install_policies()
             summary.inbox_new = max(0, self._open_inbox() - inbox_before)
             summary.pending = st.pending_count(self.store)
             self._finish(run_id, summary, started, "ok", "")
@@ -353,6 +354,63 @@ class SyncEngine:
             raise errors.SyncError(detail=repr(e)) from e
         finally:
             lock.release()
+
+    def _install_policies(self) -> int:
+        """Write the county's published policy files into ``<data_dir>/policies/`` where the
+        policy service loads them. Each file is checked with the desktop's own parser and
+        moved into place atomically (temp file, fsync, rename); a file that does not parse
+        is not installed (the shipped/previous one stays) and goes to the inbox. Runs
+        after every sync, so a sync killed before this step installs them next time."""
+        import json
+        import os
+        import re
+        import tomllib
+
+        from desktop.core.policy import PolicyError, parse_policy
+        from desktop.services.policies import POLICY_DIRNAME
+
+        folder = self.data_dir / POLICY_DIRNAME
+        installed = 0
+        rows = self.store.query(
+            "SELECT id, version, data FROM server_row WHERE entity = ? AND removed = 0",
+            (sp.E_POLICY,),
+        )
+        for row in rows:
+            data = json.loads(row["data"])
+            text = data.get("toml") or ""
+            pid = row["id"]
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}", pid) or not text:
+                continue
+            target = folder / f"{pid}.toml"
+            if target.exists() and target.read_text(encoding="utf-8") == text:
+                continue
+            try:
+                policy = parse_policy(tomllib.loads(text), f"{pid}.toml")
+                if policy.id != pid:
+                    raise PolicyError(f"{pid}.toml", "policy.id", f"{policy.id!r} ≠ {pid!r}")
+            except (PolicyError, tomllib.TOMLDecodeError) as e:
+                with self.store.write() as db:
+                    st.add_inbox(
+                        db,
+                        id=f"policy:{pid}:{row['version']}",
+                        kind="policy_error",
+                        severity="error",
+                        entity=sp.E_POLICY,
+                        entity_id=pid,
+                        title=f"县医保局下发的政策文件“{data.get('title') or pid}”无法使用：{e}",
+                        action="本机继续使用原有政策。请联系县医保局核对并重新发布该政策文件。",
+                        detail={"version": row["version"]},
+                    )
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{pid}.incoming"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)  # the policy service never sees half a file
+            installed += 1
+        return installed
 
     def _open_inbox(self) -> int:
         return self.store.query_one(

@@ -177,6 +177,14 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
     assert paid == {"status": "confirmed", "confirmed_ref": "TAX-0001"}
     pol = a.store.query_one("SELECT data FROM server_row WHERE entity = 'policy'")
     assert pol is not None and "toml" in json.loads(pol["data"])
+    # installed where the policy service loads the county's files
+    from desktop.services import policies
+
+    shipped = paths.resource("policies", "national-2025.toml").read_text(encoding="utf-8")
+    installed = a.data_dir / "policies" / "national-2025.toml"
+    assert installed.read_text(encoding="utf-8") == shipped
+    policies.clear_cache()
+    assert not policies.load(a.data_dir).errors
     b.sync()
     assert b.store.query_one("SELECT 1 AS x FROM server_row WHERE entity = 'policy'")
     # B never receives SP01's roster person

@@ -147,3 +147,34 @@ def test_cursors_and_checksum(store, admin):
     assert n == 1 and len(digest) == 64
     row = store.query_one("SELECT data FROM server_row WHERE id = 'p1'")
     assert json.loads(row["data"])["name"] == "赵六"
+
+
+def test_a_broken_county_policy_is_not_installed(store, admin, data_dir):
+    from desktop.sync.engine import SyncEngine
+
+    good = (
+        __import__("desktop.paths", fromlist=["resource"])
+        .resource("policies", "national-2025.toml")
+        .read_text(encoding="utf-8")
+    )
+    with store.write() as db:
+        for pid, text in (("national-2025", good), ("bad-policy", "[policy]\nid = 'bad-policy'\n")):
+            st.apply_change(
+                db,
+                sp.Change(
+                    1,
+                    sp.STREAM_COUNTY,
+                    sp.E_POLICY,
+                    pid,
+                    "upsert",
+                    1,
+                    {"id": pid, "title": pid, "toml": text},
+                ),
+            )
+    e = SyncEngine(store, data_dir)
+    assert e._install_policies() == 1
+    assert (data_dir / "policies" / "national-2025.toml").read_text(encoding="utf-8") == good
+    assert not (data_dir / "policies" / "bad-policy.toml").exists()
+    item = [i for i in st.inbox(store) if i["kind"] == "policy_error"]
+    assert len(item) == 1 and "无法使用" in item[0]["title"] and "原有政策" in item[0]["action"]
+    assert e._install_policies() == 0  # unchanged files are left alone

@@ -49,6 +49,7 @@ KIND_LABELS = {
     "correction_request": "更正申请",
     "stale_update": "数据已被修改",
     "resolved": "已裁定",
+    "policy_error": "政策文件有误",
 }
 
 
