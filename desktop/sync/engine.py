@@ -71,6 +71,7 @@ class SyncSummary:
     bytes_received: int = 0
     seconds: float = 0.0
     finished_at: str = ""
+    update_app: bool = False  # the county speaks a newer protocol than this app
 
     def line(self) -> str:
         parts = [f"上传 {self.pushed} 条"]
@@ -87,6 +88,8 @@ class SyncSummary:
             parts.append(f"新通知 {self.inbox_new} 条")
         parts.append(f"待上传 {self.pending} 条")
         parts.append(f"往返 {self.round_trips} 次，{self.bytes_sent + self.bytes_received} 字节")
+        if self.update_app:
+            parts.append("县医保服务器已升级，请尽快联系技术人员升级本软件")
         return "同步完成：" + "；".join(parts)
 
 
@@ -423,6 +426,7 @@ class SyncEngine:
         if self.transport is not None:
             s = self.transport.stats
             summary.round_trips = s.round_trips
+            summary.update_app = (s.server_protocol or 0) > sp.PROTOCOL_VERSION
             summary.bytes_sent = s.bytes_sent
             summary.bytes_received = s.bytes_received
         if run_id is None:

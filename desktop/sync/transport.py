@@ -39,7 +39,10 @@ class Stats:
     bytes_sent: int = 0
     bytes_received: int = 0
     retries: int = 0
-    waits: list[float] = field(default_factory=list)  # seconds waited before each resend
+    waits: list[float] = field(default_factory=list)
+    server_protocol: int | None = (
+        None  # from the answers' protocol header  # seconds waited before each resend
+    )
     events: list[str] = field(default_factory=list)
 
 
@@ -112,6 +115,9 @@ class Transport:
                 self.stats.bytes_sent += len(data)
                 self.stats.bytes_received += resp.num_bytes_downloaded
                 status = resp.status_code
+                ver = resp.headers.get(sp.PROTOCOL_HEADER, "")
+                if ver.isdigit():
+                    self.stats.server_protocol = int(ver)
                 if 200 <= status < 300:
                     return resp.json()
                 if status in (429, 503) or status >= 500:

@@ -14,6 +14,7 @@ from desktop.core import syncproto as sp
 from desktop.services import registration
 from desktop.services import sync as svc
 from desktop.services.demo import make_id
+from desktop.store import syncstate as st
 from desktop.store.journal import enqueue_op
 from desktop.sync import errors
 from desktop.sync.engine import SyncEngine
@@ -141,3 +142,23 @@ def test_a_rejected_op_is_final_and_the_batch_goes_on(setup):
     # final: the next sync does not send it again
     again = a.sync()
     assert again.pushed == 0
+
+
+def test_newer_county_protocol_keeps_syncing_and_asks_for_an_update(setup):
+    a, proxy = setup
+    add_people(a, 1)
+    body = json.dumps({"batch_id": "x", "results": []}).encode()
+    proxy.answer_next(503, body, {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION + 1)})
+    e = engine(a)
+    s = e.sync()
+    e.close()
+    assert s.pending == 0 and s.update_app is False  # later answers came from this county
+    e = engine(a)
+    proxy.answer_next(
+        200,
+        json.dumps({"changes": [], "next_cursor": st.cursors(a.store), "has_more": False}).encode(),
+        {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION + 1)},
+    )
+    s = e.sync()
+    e.close()
+    assert s.update_app and "升级本软件" in s.line()
