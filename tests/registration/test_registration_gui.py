@@ -122,9 +122,10 @@ def test_clerk_registers_a_household_and_finds_it_again(qtbot, page, ctx, store,
     )
     assert "已保存" in page.message.text() and "编辑家庭户" in page.mode_label.text()
 
-    # Esc gives a blank form for the next household
+    # Esc gives a blank form for the next household, in the same village
     qtbot.keyClick(page.inputs["name"], Qt.Key.Key_Escape)
     assert page.household is None and page.inputs["name"].text() == ""
+    assert page.village.currentText() == "西村"
 
     # find by ID number typed/scanned into the search box, ending with Enter: jumps to the person
     page.focus_search()

@@ -179,6 +179,7 @@ class Page(QWidget):
         self.current = 0  # index in members of the member in the form
         self.last_results: list[dict] = []
         self.busy = False
+        self.last_village = ""  # village of the last saved household
         self._build()
         self._load_villages()
         self.new_household()
@@ -563,8 +564,8 @@ class Page(QWidget):
         self.current = 0
         if self.village.count() == 2:
             self.village.setCurrentIndex(1)
-        else:
-            self.village.setCurrentIndex(0)
+        else:  # during a village's campaign the next household is usually from the same one
+            _set_combo(self.village, self.last_village)
         self.hh_address.clear()
         _set_combo(self.hukou, "rural")
         self.household_no.clear()
@@ -660,6 +661,7 @@ class Page(QWidget):
         def ok(result: dict) -> None:
             self.busy = False
             self.save_button.setEnabled(True)
+            self.last_village = self.village.currentData() or ""
             self.ctx.events.data_changed.emit("person")
             n = len([m for m in self.members if not self._is_blank(m)])
             text = self.tr("已保存（待上传）")
