@@ -80,6 +80,8 @@ def test_sync_button_status_and_inbox(qtbot, desks):
     shots = os.environ.get("SYNC_SCREENSHOT_DIR")  # README picture: SYNC_SCREENSHOT_DIR=docs/img
     if shots:
         page.resize(1200, 640)
+        qtbot.wait(100)
+        page.table.resizeRowsToContents()
         page.grab().save(os.path.join(shots, "sync-page.png"))
     page.timer.stop()
     ctx.tasks.shutdown()

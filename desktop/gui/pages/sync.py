@@ -182,6 +182,10 @@ class Page(QWidget):
     def on_shown(self) -> None:
         self.refresh()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self.table.resizeRowsToContents)  # wrapped text fits the rows
+
     def refresh(self) -> None:
         store = self.ctx.store
         include = self.show_resolved.isChecked()
