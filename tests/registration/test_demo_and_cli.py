@@ -63,3 +63,15 @@ def test_audit_verify_command(data_dir, capsys):
 def test_audit_verify_without_a_database(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path / "none"), "audit", "verify"]) == 1
     assert "找不到数据库" in capsys.readouterr().out
+
+
+def test_check_id_json_output(data_dir, capsys):
+    import json
+
+    assert main(["--data-dir", str(data_dir), "check-id", "--json", "11010519491231002x"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["valid"] is True and got["normalized"] == "11010519491231002X"
+    assert (got["sex"], got["birth_date"], got["region"]) == ("female", "1949-12-31", "110105")
+    assert main(["--data-dir", str(data_dir), "check-id", "--json", "1101051949123100"]) == 1
+    got = json.loads(capsys.readouterr().out)
+    assert got["valid"] is False and got["reason"] == "length" and "18位" in got["message"]
