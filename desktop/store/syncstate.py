@@ -17,7 +17,7 @@ from desktop.core import names
 from desktop.core import syncproto as sp
 from desktop.core.names import pinyin_full, pinyin_initials
 from desktop.store.db import Store
-from desktop.store.journal import canonical_json, now_iso
+from desktop.store.journal import append_audit, canonical_json, now_iso
 
 # entity → local table projected from the mirror (only when the table exists)
 PROJECTED_TABLES = {
@@ -241,7 +241,15 @@ def add_alias(db: sqlite_utils.Database, alias_id: str, canonical_id: str, sourc
         " ON CONFLICT(alias_id) DO UPDATE SET canonical_id = excluded.canonical_id",
         (alias_id, canonical_id, source, now_iso()),
     )
-    rekey_person(db, alias_id, canonical_id)
+    if rekey_person(db, alias_id, canonical_id):
+        append_audit(
+            db,
+            operator_id=None,
+            action="sync.person_merged",
+            entity="person",
+            entity_id=canonical_id,
+            detail={"alias_id": alias_id, "canonical_id": canonical_id, "source": source},
+        )
 
 
 def canonical_person_id(store_or_db, person_id: str) -> str:

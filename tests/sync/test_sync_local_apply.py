@@ -96,6 +96,13 @@ def test_alias_rekeys_person_and_references(store, admin, clerk):
     hh = store.query_one("SELECT head_person_id FROM household WHERE id = ?", (done.household_id,))
     assert hh["head_person_id"] == "county-p"
     assert st.canonical_person_id(store, old) == "county-p"
+    audit = store.query_one(
+        "SELECT entity_id, detail FROM audit_log WHERE action = 'sync.person_merged'"
+    )
+    assert audit["entity_id"] == "county-p" and old in audit["detail"]
+    from desktop.store.journal import verify_audit
+
+    assert verify_audit(store.db) == []
     # the immutable outbox op keeps the old id (the county resolves it by alias)
     assert store.query_one("SELECT COUNT(*) AS n FROM outbox WHERE entity_id = ?", (old,))["n"] >= 1
 
