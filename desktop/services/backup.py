@@ -352,6 +352,31 @@ def _verified_backup(backup: Path) -> None:
             "这个备份文件已损坏或不是本系统的备份，不能用来恢复。请选择另一个备份。",
             code="BACKUP-004",
         )
+    newer = _migrations_unknown_here(backup)
+    if newer:
+        log.error("backup %s has migrations this version does not know: %s", backup, newer)
+        raise BackupError(
+            "这个备份来自更新版本的软件，本机软件版本较旧，不能恢复。请先升级本机软件。",
+            code="BACKUP-010",
+        )
+
+
+def _migrations_unknown_here(backup: Path) -> list[str]:
+    """Migrations applied in the backup that this build does not ship (a newer version's
+    backup: restoring it would leave a schema this code does not understand)."""
+    from desktop.store.db import migration_files
+
+    known = {p.stem for p in migration_files("desktop")}
+    conn = _open_read_only(backup)
+    try:
+        rows = conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = 'township-desktop'"
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+    return sorted(r[0] for r in rows if r[0] not in known)
 
 
 def _set_aside_copy(source: sqlite3.Connection, data_dir: Path, why: str) -> Path:

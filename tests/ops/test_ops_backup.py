@@ -250,3 +250,19 @@ def test_receipt_numbers_are_never_reused_after_a_restore(store, admin, data_dir
     assert skipped is not None and issued_after_backup[0] in skipped["detail"]
     if s is not store:
         s.close()
+
+
+def test_a_backup_from_a_newer_version_is_refused(store, admin, people, data_dir, ops):
+    info = backup.create_backup(store, data_dir)
+    conn = sqlite3.connect(info.path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations(migration_set, name, applied_at)"
+        " VALUES ('township-desktop', '9999_from_the_future', '2030-01-01')"
+    )
+    conn.commit()
+    conn.close()
+    before = ops.dump(store.conn)
+    with pytest.raises(backup.BackupError) as e:
+        backup.restore_backup(store, admin, info.path, data_dir)
+    assert e.value.code == "BACKUP-010" and "更新版本" in str(e.value)
+    assert ops.dump(store.conn) == before
