@@ -159,6 +159,8 @@ class BackupPanel(QWidget):
         self.status.setObjectName("backup_status")
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
+        # called after a restore; the dialog opened from the main window restarts the session
+        self.on_restored = None
         self.backup_button.clicked.connect(self.backup_now)
         self.restore_button.clicked.connect(self.ask_restore)
         supervisor = ctx.actor.is_supervisor
@@ -240,6 +242,8 @@ class BackupPanel(QWidget):
             for kind in ("person", "household", "payment", "estimate", "settings"):
                 ctx.events.data_changed.emit(kind)
             self.refresh()
+            if self.on_restored is not None:
+                self.on_restored(result)
 
         def failed(exc: BaseException) -> None:
             self.restore_button.setEnabled(True)
@@ -261,6 +265,7 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         self.settings_form = SettingsForm(ctx)
         self.backups = BackupPanel(ctx)
+        self.backups.on_restored = self._after_restore
         self.tabs.addTab(self.settings_form, self.tr("基本设置"))
         self.tabs.addTab(self.backups, self.tr("备份与恢复"))
         lay.addWidget(self.tabs)
@@ -278,6 +283,22 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.settings_form.load(settings_service.get_settings(ctx.store))
+
+    def _after_restore(self, result: backup.RestoreResult) -> None:
+        """The operators, pages and caches of this session belong to the data before the
+        restore: say so, then close the main window so the desk starts again with a log-in."""
+        QMessageBox.information(
+            self,
+            self.tr("恢复完成"),
+            self.tr(
+                "已恢复备份。恢复前的数据另存在：\n{where}\n\n软件现在关闭，请重新打开并登录，"
+                "然后核对并补录备份之后办理的业务。"
+            ).format(where=result.set_aside[0]),
+        )
+        self.accept()
+        main = self.parent()
+        if main is not None:
+            main.close()
 
     def save(self) -> None:
         ctx = self.ctx

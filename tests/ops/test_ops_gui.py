@@ -87,12 +87,33 @@ def test_backup_now_and_restore_from_the_panel(
 
     later = ops.add_people(store, admin, ["李四"])
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
     with qtbot.waitSignal(ctx.events.data_changed, timeout=5000):
         panel.restore_button.click()
     qtbot.waitUntil(lambda: panel.status.text().startswith("已恢复"))
     assert store.query_one("SELECT 1 AS x FROM person WHERE id = ?", (later[0],)) is None
     assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 1
     assert list((data_dir / "set-aside").iterdir())
+    assert told and "重新打开并登录" in told[0]
+
+
+def test_restore_from_the_menu_closes_the_session(
+    qtbot, make_ctx, admin, store, data_dir, monkeypatch
+):
+    from desktop.gui.main_window import MainWindow
+    from desktop.gui.settings_dialog import SettingsDialog
+
+    ctx = make_ctx(admin)
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show()
+    info = backup.create_backup(store, data_dir)
+    d = SettingsDialog(ctx, w)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    d.backups.restore(str(info.path))
+    qtbot.waitUntil(lambda: not w.isVisible())
+    assert d.result() == d.DialogCode.Accepted.value
 
 
 def test_restore_answered_no_changes_nothing(
