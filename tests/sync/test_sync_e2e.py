@@ -90,6 +90,9 @@ def test_two_desktops_one_county(desks, county_server, tmp_path):
         if "rejected" in r["result"]
     ]
     assert "上传 5 条" in first.line()
+    marks = a.store.query("SELECT first_sent_at, acked_at, result FROM outbox")
+    assert all(m["first_sent_at"] and m["acked_at"] and m["result"] for m in marks)
+    assert all(m["first_sent_at"] <= m["acked_at"] for m in marks)
     assert svc.status(a.store)["state"] == "ok" and a.store.setting("last_sync_at")
     rows = county_server.sql(
         "SELECT id, home_sp_id FROM person WHERE cert_no IN (%s, %s) ORDER BY cert_no", (ZHANG, LI)
