@@ -445,10 +445,8 @@ def _enrollment_create(conn, dev: Device, op: sp.Op) -> dict:
     person = conn.execute(
         "SELECT id, cert_no, home_sp_id, version, data,"
         " EXISTS (SELECT 1 FROM person_link l WHERE l.person_id = person.id AND l.sp_id = %s)"
-        "   AS linked,"
-        " EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = person.id AND e.year = %s)"
-        "   AS enrolled FROM person WHERE id = %s FOR UPDATE",
-        (dev.sp_id, fields["year"], person_id),
+        "   AS linked FROM person WHERE id = %s FOR UPDATE",
+        (dev.sp_id, person_id),
     ).fetchone()
     if person is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里还没有该居民的登记，请先同步居民信息")
@@ -465,7 +463,9 @@ def _enrollment_create(conn, dev: Device, op: sp.Op) -> dict:
         (op.entity_id, person_id, fields["year"], dev.sp_id, jsonb(fields), jsonb(src)),
     )
     emit(conn, sp_stream(dev.sp_id), sp.E_ENROLLMENT, op.entity_id, 1, fields)
-    outcome = evaluate_enrollments(conn, person, fields["year"]) if person["enrolled"] else None
+    # a separate statement after the lock: it sees enrollments committed while we waited
+    # (a subquery in the locking SELECT would still read the statement's old snapshot)
+    outcome = evaluate_enrollments(conn, person, fields["year"])
     return _enrollment_result(conn, op, outcome, fields["year"])
 
 
@@ -530,10 +530,8 @@ def _payment_record(conn, dev: Device, op: sp.Op) -> dict:
     if enr["sp_id"] != dev.sp_id:
         raise _scope_error("该参保登记")
     person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data,"
-        " (SELECT count(*) FROM enrollment e WHERE e.person_id = person.id AND e.year = %s)"
-        "   AS enrollments FROM person WHERE id = %s FOR UPDATE",
-        (enr["year"], enr["person_id"]),
+        "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %s FOR UPDATE",
+        (enr["person_id"],),
     ).fetchone()
     amount = parse_money(fields["amount"])
     fields.update(
@@ -559,7 +557,7 @@ def _payment_record(conn, dev: Device, op: sp.Op) -> dict:
         ),
     )
     emit(conn, sp_stream(dev.sp_id), sp.E_PAYMENT, op.entity_id, 1, fields)
-    outcome = evaluate_enrollments(conn, person, enr["year"]) if person["enrollments"] > 1 else None
+    outcome = evaluate_enrollments(conn, person, enr["year"])
     if outcome is not None and outcome["statuses"][enr["id"]] == "lost":
         return _result(
             op.op_id,

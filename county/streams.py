@@ -101,7 +101,7 @@ PARTS: list[tuple[str, str, str]] = [
         " FROM (SELECT (COALESCE(household_id, '') || chr(1) || person_id) COLLATE \"C\" AS k,"
         "   person_id, household_id, relation FROM person_link WHERE sp_id = %(sp)s) q"
         " JOIN person p ON p.id = q.person_id"
-        " WHERE q.k > %(k)s COLLATE \"C\" ORDER BY q.k LIMIT %(n)s",
+        ' WHERE q.k > %(k)s COLLATE "C" ORDER BY q.k LIMIT %(n)s',
     ),
     (
         sp.STREAM_SERVICE_POINT,

@@ -317,3 +317,58 @@ def test_desktop_row_shapes_and_void(two_points, county, make_id, person_payload
         for x in county.sql("SELECT id, conflict_status FROM enrollment")
     }
     assert status == {ea: "won", eb: "lost"}
+
+
+def test_concurrent_double_enrollment_always_detected(two_points, county, make_id, person_payload):
+    """Both service points enroll the same people for the same year at the same moment:
+    every pair ends with exactly one winner, one loser and one conflict record."""
+    import threading
+
+    a, b = two_points
+    people = []
+    for i in range(8):
+        cert = make_id(seq=600 + 2 * i)
+        pa, pb = str(uuid.uuid4()), str(uuid.uuid4())
+        a.push_ok([a.op("person.create", pa, person_payload(cert))])
+        b.push_ok([b.op("person.create", pb, person_payload(cert))])
+        people.append((pa, pb))
+    errors = []
+
+    def enroll(dev, idx):
+        try:
+            for pair in people:
+                r = dev.push(
+                    [
+                        dev.op(
+                            "enrollment.create",
+                            str(uuid.uuid4()),
+                            {"person_id": pair[idx], "year": 2026},
+                        )
+                    ]
+                )
+                if r.status_code != 200:
+                    errors.append(r.text)
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [
+        threading.Thread(target=enroll, args=(a, 0)),
+        threading.Thread(target=enroll, args=(b, 1)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    rows = county.sql("SELECT person_id, conflict_status FROM enrollment WHERE year = 2026")
+    by_person: dict[str, list[str]] = {}
+    for r in rows:
+        by_person.setdefault(r["person_id"], []).append(r["conflict_status"])
+    assert len(by_person) == 8
+    assert all(sorted(v) == ["lost", "won"] for v in by_person.values())
+    assert (
+        county.sql(
+            "SELECT count(*) AS n FROM conflict WHERE kind = 'double_enrollment' AND year = 2026"
+        )[0]["n"]
+        == 8
+    )
