@@ -116,7 +116,8 @@ def list_backups(data_dir: str | Path) -> list[BackupInfo]:
 
 
 def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    # read-write: Windows' FlushFileBuffers (behind os.fsync) needs a handle with write access
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
     try:
         os.fsync(fd)
     finally:

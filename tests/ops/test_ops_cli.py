@@ -98,3 +98,53 @@ def test_headless_modes_stop_on_a_damaged_store(store, admin, data_dir, ops, cap
     ops.corrupt(data_dir / "desk.sqlite3")
     assert run(data_dir, "--screenshots", str(tmp_path / "shots")) == 3
     assert "E-STORE-002" in capsys.readouterr().out
+
+
+def test_gui_start_on_a_damaged_store_offers_the_restore_then_runs(
+    qtbot, store, admin, data_dir, ops, monkeypatch
+):
+    """main() without a command: the start-up check fails, the recovery dialog restores the
+    last good backup with the supervisor's password, then the GUI starts on a sound store."""
+    from PySide6.QtWidgets import QMessageBox
+
+    import desktop.gui.app as app_module
+    from desktop.gui.operations import RecoveryDialog
+
+    ops.add_people(store, admin, ["张三"])
+    good = backup.create_backup(store, data_dir)
+    store.close()
+    ops.corrupt(data_dir / "desk.sqlite3")
+
+    shown = []
+
+    def fake_exec(dialog):
+        shown.append(dialog.backup.currentData())
+        dialog.username.setText("admin")
+        dialog.password.setText("admin123")
+        dialog.try_restore()
+        return dialog.result()
+
+    started = []
+    monkeypatch.setattr(RecoveryDialog, "exec", fake_exec)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    monkeypatch.setattr(
+        app_module, "run_gui", lambda s, d, demo=False: started.append(s.integrity_ok()) or 0
+    )
+    assert main(["--data-dir", str(data_dir)]) == 0
+    assert shown == [str(good.path)] and started == [True]
+    assert backup.startup_check(data_dir).ok
+
+
+def test_gui_start_quits_when_the_restore_is_declined(
+    qtbot, store, admin, data_dir, ops, monkeypatch
+):
+    import desktop.gui.app as app_module
+    from desktop.gui.operations import RecoveryDialog
+
+    backup.create_backup(store, data_dir)
+    store.close()
+    ops.corrupt(data_dir / "desk.sqlite3")
+    monkeypatch.setattr(RecoveryDialog, "exec", lambda dialog: dialog.reject() or 0)
+    monkeypatch.setattr(app_module, "run_gui", lambda *a, **k: pytest.fail("GUI started"))
+    assert main(["--data-dir", str(data_dir)]) == 3
+    assert not backup.startup_check(data_dir).ok  # nothing changed
