@@ -372,3 +372,31 @@ def test_concurrent_double_enrollment_always_detected(two_points, county, make_i
         )[0]["n"]
         == 8
     )
+
+
+def test_concurrent_same_person_merged_once(two_points, county, make_id, person_payload):
+    import threading
+
+    a, b = two_points
+    certs = [make_id(seq=700 + 2 * i) for i in range(10)]
+    results: dict[str, list] = {"a": [], "b": []}
+
+    def create(dev, key):
+        for c in certs:
+            r = dev.push([dev.op("person.create", str(uuid.uuid4()), person_payload(c))])
+            results[key].append(
+                r.json()["results"][0]["status"] if r.status_code == 200 else r.text
+            )
+
+    threads = [
+        threading.Thread(target=create, args=(a, "a")),
+        threading.Thread(target=create, args=(b, "b")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pairs = sorted(sorted(p) for p in zip(results["a"], results["b"], strict=True))
+    assert pairs == [["applied", "merged"]] * 10
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 10
+    assert county.sql("SELECT count(*) AS n FROM alias")[0]["n"] == 10
