@@ -122,6 +122,7 @@ Section "Uninstall"
   ${If} ${FileExists} "$INSTDIR\${APP_EXE}"
     RMDir /r "$INSTDIR\_internal"
     Delete "$INSTDIR\${APP_EXE}"
+    Delete "$INSTDIR\township-desk-console.exe"
   ${EndIf}
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"

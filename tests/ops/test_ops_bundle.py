@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def test_bundle_builds_and_passes_self_test(bundle):
     assert "SELF-TEST PASSED" in r.stdout
     for check in ("store", "backup", "keyring", "every page renders", "receipt PDF"):
         assert any(line.startswith("ok") and check in line for line in r.stdout.splitlines()), check
+
+
+def test_console_exe_shares_the_bundle(bundle):
+    console = bundle.folder / "township-desk-console"
+    r = subprocess.run([str(console), "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "township-desk" in r.stdout
 
 
 def test_bundle_ships_resources_and_leaves_out_unused_qt(bundle):
