@@ -101,9 +101,11 @@ def test_every_runtime_dependency_has_a_windows_wheel():
     if not _pypi_reachable():
         pytest.skip("pypi.org is not reachable from this machine")
     wheels = bb.windows_wheels()
+    from packaging.requirements import Requirement
+
     for req in bb.runtime_requirements():
-        name = bb._norm(req.split(">")[0].split("=")[0].split("[")[0].strip())
-        assert name in wheels, name
+        name = bb._norm(Requirement(req).name)
+        assert name in wheels, (name, sorted(wheels))
     # the compiled ones, and what keyring needs only on Windows
     for name in (
         "pyside6-essentials",
