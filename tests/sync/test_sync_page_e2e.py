@@ -115,3 +115,26 @@ def test_one_sync_worker_at_a_time(desks):
             a.sync()
     assert "另一个同步正在进行" in exc.value.message
     assert a.sync().pending == 0
+
+
+def test_timer_sync_skips_quietly_when_another_sync_runs(qtbot, desks):
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.sync import Page
+    from desktop.sync.lock import SyncLock
+
+    a = desks("SP01", "东乡卫生院")
+    create_qapplication()
+    ctx = make_context(a.store, a.actor, a.data_dir)
+    ctx.extras["sync_on_startup"] = False
+    page = Page(ctx)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: bool(page.status))
+    with SyncLock(a.data_dir):  # e.g. `township-desk sync` from the task scheduler
+        page.timer.timeout.emit()
+        qtbot.waitUntil(lambda: page.job is None and "跳过" in page.message.text(), timeout=10000)
+        page.sync_button.click()
+        qtbot.waitUntil(
+            lambda: page.job is None and "E-SYNC-BUSY" in page.message.text(), timeout=10000
+        )
+    page.timer.stop()
+    ctx.tasks.shutdown()

@@ -58,6 +58,7 @@ class Page(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.job = None
+        self._trigger = "manual"
         self.status: dict = {}
         self._startup_sync = bool(ctx.extras.get("sync_on_startup", True))
         self._build()
@@ -287,6 +288,7 @@ class Page(QWidget):
                 cancel=job._cancel,
             )
 
+        self._trigger = trigger
         self.job = self.ctx.tasks.run_long(
             self, self.tr("同步"), work, self._done, self._failed, dialog=False
         )
@@ -333,6 +335,13 @@ class Page(QWidget):
         self._end()
         from desktop.sync.errors import SyncError
 
+        if isinstance(exc, SyncError) and exc.code == "E-SYNC-BUSY" and self._trigger != "manual":
+            self.message.setText(
+                self.tr("另一个同步（命令行或定时任务）正在进行，本次定时同步已跳过。")
+            )
+            self.message.setStyleSheet("")
+            self.refresh()
+            return
         if isinstance(exc, SyncError):
             text = f"{exc.message}（代码 {exc.code}）"
             if exc.code == "E-SYNC-CANCEL":
