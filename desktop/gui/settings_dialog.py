@@ -8,11 +8,14 @@ runner; errors are shown beside the field (input) or in a box with a code (other
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -151,8 +154,14 @@ class BackupPanel(QWidget):
         self.backup_button.setObjectName("backup_now")
         self.restore_button = QPushButton(self.tr("恢复所选备份…"))
         self.restore_button.setObjectName("restore")
+        self.export_button = QPushButton(self.tr("导出到U盘…"))
+        self.export_button.setObjectName("export")
+        self.restore_file_button = QPushButton(self.tr("从U盘或其他位置恢复…"))
+        self.restore_file_button.setObjectName("restore_file")
         row.addWidget(self.backup_button)
         row.addWidget(self.restore_button)
+        row.addWidget(self.export_button)
+        row.addWidget(self.restore_file_button)
         row.addStretch(1)
         lay.addLayout(row)
         self.status = QLabel()
@@ -163,14 +172,22 @@ class BackupPanel(QWidget):
         self.on_restored = None
         self.backup_button.clicked.connect(self.backup_now)
         self.restore_button.clicked.connect(self.ask_restore)
+        self.export_button.clicked.connect(self.ask_export)
+        self.restore_file_button.clicked.connect(self.ask_restore_file)
         supervisor = ctx.actor.is_supervisor
-        self.backup_button.setEnabled(supervisor)
-        self.restore_button.setEnabled(supervisor)
+        for button in (
+            self.backup_button,
+            self.restore_button,
+            self.export_button,
+            self.restore_file_button,
+        ):
+            button.setEnabled(supervisor)
         where = backup.backups_dir(ctx.data_dir)
         self.info.setText(
-            self.tr("本机每天自动备份一次，保留最近 {n} 份，存放在：{where}").format(
-                n=backup.KEEP, where=where
-            )
+            self.tr(
+                "本机每天自动备份一次，保留最近 {n} 份，存放在：{where}\n"
+                "电脑硬盘损坏时这些备份也会丢失：建议每周把最新备份导出到U盘，另处保管。"
+            ).format(n=backup.KEEP, where=where)
             + ("" if supervisor else self.tr("\n只有主管可以立即备份或恢复备份。"))
         )
         self.refresh()
@@ -209,6 +226,45 @@ class BackupPanel(QWidget):
             show_error(self, exc, self.tr("备份"))
 
         ctx.tasks.run(lambda: backup.backup_now(ctx.store, ctx.actor, ctx.data_dir), done, failed)
+
+    def ask_export(self) -> None:
+        path = self.selected()
+        if not path:
+            QMessageBox.information(
+                self, self.tr("导出备份"), self.tr("请先在列表中选择一个备份。")
+            )
+            return
+        folder = QFileDialog.getExistingDirectory(self, self.tr("选择U盘或文件夹"))
+        if not folder:
+            return
+        self.status.setText(self.tr("正在导出……"))
+
+        def done(copy) -> None:
+            self.status.setText(self.tr("已导出到：") + str(copy))
+            self.status.setStyleSheet(OK_STYLE)
+
+        def failed(exc: BaseException) -> None:
+            self.status.setText("")
+            show_error(self, exc, self.tr("导出备份"))
+
+        self.ctx.tasks.run(lambda: backup.export_backup(path, folder), done, failed)
+
+    def ask_restore_file(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, self.tr("选择备份文件"), "", self.tr("备份文件 (*.sqlite3)")
+        )
+        if not path:
+            return
+        answer = QMessageBox.question(
+            self,
+            self.tr("恢复备份"),
+            self.tr(
+                "将用备份文件 {name} 替换本机当前的数据。\n\n"
+                "当前数据会先完整另存（不会删除）；备份之后录入的业务需要核对后重新录入。\n\n确定恢复吗？"
+            ).format(name=Path(path).name),
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restore(path)
 
     def ask_restore(self) -> None:
         path = self.selected()

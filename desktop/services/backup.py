@@ -108,11 +108,11 @@ def list_backups(data_dir: str | Path) -> list[BackupInfo]:
         if not m or not p.is_file():
             continue
         created = datetime.strptime(m.group(1), _STAMP)
-        found.append(
-            (created, int(m.group(3) or 0), BackupInfo(p, created, m.group(2), p.stat().st_size))
-        )
-    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    return [t[2] for t in found]
+        st = p.stat()
+        info = BackupInfo(p, created, m.group(2), st.st_size)
+        found.append((created, int(m.group(3) or 0), st.st_mtime_ns, info))
+    found.sort(key=lambda t: t[:3], reverse=True)  # same second: the later file first
+    return [t[3] for t in found]
 
 
 def _fsync_file(path: Path) -> None:
@@ -266,6 +266,44 @@ def create_backup(
     log.info("backup written: %s (%d bytes)", final, info.size)
     rotate(data_dir, keep=keep)
     return info
+
+
+def export_backup(backup: str | Path, dest_dir: str | Path) -> Path:
+    """Copy a backup to another drive (a USB stick: the PC's own disk may be what fails).
+    The copy is written as ``.partial``, checked, synced and renamed; an existing file of the
+    same name is never overwritten."""
+    backup, dest_dir = Path(backup), Path(dest_dir)
+    _verified_backup(backup)
+    if not dest_dir.is_dir():
+        raise BackupError(f"找不到目标文件夹：{dest_dir}", code="BACKUP-011")
+    final = dest_dir / backup.name
+    n = 1
+    while final.exists():
+        n += 1
+        final = dest_dir / f"{backup.stem}-{n}{backup.suffix}"
+    partial = final.with_name(final.name + ".partial")
+    src = _open_read_only(backup)
+    try:
+        _copy_database(src, partial)
+        if check_database(partial, audit=False):
+            raise BackupError("导出的副本检查未通过，请换一个U盘或文件夹再试。", code="BACKUP-012")
+        _fsync_file(partial)
+        os.replace(partial, final)
+    except BackupError:
+        _remove_quietly(partial)
+        raise
+    except (sqlite3.Error, OSError) as e:
+        _remove_quietly(partial)
+        log.error("export of %s to %s failed", backup, dest_dir, exc_info=e)
+        if is_disk_full(e):
+            raise BackupError("目标U盘或文件夹空间不足，导出没有完成。", code="DISK-001") from e
+        raise BackupError(
+            "无法写入目标U盘或文件夹（可能是只读或已拔出），导出没有完成。", code="BACKUP-013"
+        ) from e
+    finally:
+        src.close()
+    log.info("backup %s exported to %s", backup.name, final)
+    return final
 
 
 def rotate(data_dir: str | Path, *, keep: int = KEEP) -> list[Path]:

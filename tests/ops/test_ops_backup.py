@@ -266,3 +266,19 @@ def test_a_backup_from_a_newer_version_is_refused(store, admin, people, data_dir
         backup.restore_backup(store, admin, info.path, data_dir)
     assert e.value.code == "BACKUP-010" and "更新版本" in str(e.value)
     assert ops.dump(store.conn) == before
+
+
+def test_export_to_a_usb_stick_and_restore_from_it(tmp_path, store, admin, people, data_dir, ops):
+    info = backup.create_backup(store, data_dir)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    copy = backup.export_backup(info.path, usb)
+    again = backup.export_backup(info.path, usb)  # never overwrites
+    assert copy.name == info.path.name and again != copy
+    assert ops.dump(copy) == ops.dump(info.path)
+    assert not list(usb.glob("*.partial"))
+    with pytest.raises(backup.BackupError):
+        backup.export_backup(info.path, tmp_path / "no-such-stick")
+    ops.add_people(store, admin, ["赵六"])
+    backup.restore_backup(store, admin, copy, data_dir)
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == len(people)

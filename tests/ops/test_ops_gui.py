@@ -191,3 +191,28 @@ def test_menu_has_settings_and_daily_backup_runs_once(qtbot, make_ctx, admin, da
     qtbot.waitUntil(lambda: ctx.tasks.idle)
     assert daily.last_result is None and len(backup.list_backups(data_dir)) == 1
     daily.timer.stop()
+
+
+def test_export_to_usb_and_restore_from_a_file(
+    qtbot, make_ctx, admin, store, data_dir, tmp_path, ops, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    ctx = make_ctx(admin)
+    info = backup.create_backup(store, data_dir)
+    d = _dialog(qtbot, ctx)
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(usb))
+    d.backups.export_button.click()
+    qtbot.waitUntil(lambda: d.backups.status.text().startswith("已导出到"))
+    copy = usb / info.path.name
+    assert copy.exists()
+
+    ops.add_people(store, admin, ["张三"])
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(copy), ""))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    d.backups.restore_file_button.click()
+    qtbot.waitUntil(lambda: d.backups.status.text().startswith("已恢复"))
+    assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 0
