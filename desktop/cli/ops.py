@@ -4,6 +4,7 @@
   Windows scheduled task on PCs left off during the day);
 * ``backup now --user NAME`` — a supervisor's backup (password asked, or one line on stdin
   with ``--password-stdin``);
+* ``backup export FILE FOLDER`` — copy a backup to a USB stick;
 * ``backup list`` / ``backup check`` — backups, newest first / the start-up integrity check
   and every backup verified;
 * ``backup restore FILE --user NAME`` — restore (also works when the store is damaged:
@@ -31,6 +32,10 @@ def register(sub) -> None:
     ls.set_defaults(func=cmd_list)
     c = bsub.add_parser("check", help="检查本机数据库和每个备份是否完好；损坏时退出码2")
     c.set_defaults(func=cmd_check)
+    e = bsub.add_parser("export", help="把备份复制到U盘或其他文件夹（检查后写入，不覆盖）")
+    e.add_argument("file", help="备份文件")
+    e.add_argument("folder", help="目标文件夹，例如 E:\\")
+    e.set_defaults(func=cmd_export)
     r = bsub.add_parser("restore", help="从备份恢复（主管）；当前数据先另存，不会删除")
     r.add_argument("file", help="备份文件（backup list 列出的路径）")
     _user_args(r)
@@ -154,6 +159,17 @@ def cmd_check(args) -> int:
             print(f"\t{p}")
         bad += bool(problems)
     return 2 if bad else 0
+
+
+def cmd_export(args) -> int:
+    from desktop.services import backup
+
+    try:
+        copy = backup.export_backup(args.file, args.folder)
+    except Exception as exc:
+        return _fail(exc)
+    print(f"已导出：{copy}")
+    return 0
 
 
 def cmd_restore(args) -> int:

@@ -69,6 +69,13 @@ def test_backup_commands_and_restore_of_a_damaged_store(
     assert "今天已经备份过" in capsys.readouterr().out
     assert (data_dir / "logs" / "township-desk.log").exists()
 
+    usb = data_dir.parent / "usb"
+    usb.mkdir()
+    assert run(data_dir, "backup", "export", str(info.path), str(usb)) == 0
+    assert (usb / info.path.name).exists()
+    assert run(data_dir, "backup", "export", str(info.path), str(usb / "gone")) == 1
+    assert "找不到目标文件夹" in capsys.readouterr().out
+
     ops.corrupt(data_dir / "desk.sqlite3")
     assert run(data_dir, "backup", "check") == 2
     assert "已损坏" in capsys.readouterr().out
