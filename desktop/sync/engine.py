@@ -334,7 +334,8 @@ class SyncEngine:
                 self._snapshot(dev, token, summary, report)
             self._pull(dev, summary, report)
             with self.store.write() as db:
-                st.reproject_waiting(db)
+                if summary.applied or summary.pushed:  # a no-op sync skips the scan
+                    st.reproject_waiting(db)
                 db.conn.execute(
                     "INSERT INTO settings(key, value) VALUES ('last_sync_at', ?)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
