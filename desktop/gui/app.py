@@ -122,7 +122,8 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
     window.show()
     from desktop.gui.operations import DailyBackup
 
-    DailyBackup(ctx, window).start()  # today's automatic backup, then an hourly check
+    window.daily_backup = DailyBackup(ctx, window)  # today's automatic backup, then hourly
+    window.daily_backup.start()
     return app.exec()
 
 
