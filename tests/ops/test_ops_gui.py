@@ -216,3 +216,19 @@ def test_export_to_usb_and_restore_from_a_file(
     d.backups.restore_file_button.click()
     qtbot.waitUntil(lambda: d.backups.status.text().startswith("已恢复"))
     assert store.query_one("SELECT COUNT(*) AS n FROM person")["n"] == 0
+
+
+def test_run_gui_starts_the_daily_backup(qtbot, store, admin, data_dir, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    import desktop.gui.app as app_module
+
+    monkeypatch.setattr(app_module, "obtain_actor", lambda s, demo=False: admin)
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)
+    assert app_module.run_gui(store, data_dir) == 0
+    window = next(w for w in QApplication.topLevelWidgets() if hasattr(w, "daily_backup"))
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: len(backup.list_backups(data_dir)) == 1)
+    assert window.daily_backup.timer.isActive()
+    window.daily_backup.timer.stop()
+    window.close()  # shuts the task runner down
