@@ -248,6 +248,19 @@ def main() -> int:
                 "includes network and server time",
             )
         )
+        noop50 = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            s = svc.run_sync(store2, d2, actor2)
+            noop50.append((time.perf_counter() - t0, s.round_trips))
+        results.append(
+            (
+                f"no-op sync holding {args.residents:,} residents: round trips / time (median)",
+                f"{max(r for _, r in noop50)} / "
+                f"{statistics.median(t for t, _ in noop50) * 1000:.1f} ms",
+                "target 1 round trip",
+            )
+        )
         store2.close()
 
         # ---------------------------------------------------------------- apply rows/s
