@@ -93,9 +93,29 @@ class World:
         )
         return True
 
+    def edit(self, desk) -> bool:
+        """A later edit of a person (a new op; the sent ones stay as they were)."""
+        row = desk.store.query_one("SELECT id FROM person ORDER BY random() LIMIT 1")
+        if row is None:
+            return False
+        phone = "139" + "".join(self.rng.choices("0123456789", k=8))
+        registration.update_person(desk.store, desk.actor, row["id"], {"phone": phone})
+        return True
+
+    def void(self, desk) -> bool:
+        row = desk.store.query_one(
+            "SELECT id FROM payment WHERE status = 'local' ORDER BY random() LIMIT 1"
+        )
+        if row is None:
+            return False
+        contribution.void_payment(
+            desk.store, desk.actor, row["id"], reason="收错金额", supervisor=desk.actor
+        )
+        return True
+
     def work(self, desk, other) -> None:
-        """1-3 changes: a registration, a payment, now and then the same person at both
-        service points (merge, then a double enrollment when both pay)."""
+        """1-3 changes: a registration, a payment, an edit, a void, now and then the same
+        person at both service points (merge, then a double enrollment when both pay)."""
         for _ in range(self.rng.randint(1, 3)):
             r = self.rng.random()
             theirs = self.certs.get(other.sp_code, [])
@@ -103,6 +123,8 @@ class World:
             dup = [c for c in theirs if c not in mine]
             if r < 0.06 and dup:
                 self.register(desk, self.rng.choice(dup))
+            elif r < 0.14 and self.edit(desk) or r < 0.17 and self.void(desk):
+                pass
             elif r < 0.55 or not self.pay(desk):
                 self.register(desk)
 
@@ -208,7 +230,7 @@ def test_desktop_killed_mid_sync_and_server_restarted_mid_batch(
     env = {**os.environ, "SYNC_DEVICE_ID": a.device_id, "SYNC_CREDENTIAL": cred}
     killed = 0
     for _ in range(KILL_RUNS):
-        for _ in range(rng.randint(5, 25)):
+        for _ in range(rng.randint(10, 40)):
             world.work(a, b)
         child = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("sync_child.py")), str(a.data_dir)],
@@ -216,7 +238,14 @@ def test_desktop_killed_mid_sync_and_server_restarted_mid_batch(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 1.6))  # start-up is ~0.5 s; the sync follows
+        # wait until the child's sync has begun (its sync_run row), then kill at a random moment
+        last = a.store.query_one("SELECT COALESCE(MAX(id), 0) AS n FROM sync_run")["n"]
+        deadline = time.monotonic() + 20
+        while child.poll() is None and time.monotonic() < deadline:
+            if a.store.query_one("SELECT 1 AS x FROM sync_run WHERE id > ?", (last,)):
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.15))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             killed += 1
