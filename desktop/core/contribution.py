@@ -75,6 +75,13 @@ class Result:
     continuous_years: int
     incentive_raise: Decimal
     reasons: dict[str, Reason] = field(default_factory=dict)
+    back_years_paid: int = 0  # 断保补缴 years paid with this payment (repair the wait)
+    back_amount: Decimal | None = None  # what they cost (None: the policy sets no standard)
+
+    @property
+    def total_due(self) -> Decimal:
+        """The year's amount plus any back-payment."""
+        return self.amount_due + (self.back_amount or ZERO)
 
     @property
     def waiting_days(self) -> int | None:
@@ -110,6 +117,9 @@ class Result:
             "continuous_years": self.continuous_years,
             "incentive_raise": str(self.incentive_raise),
             "reasons": {k: v.as_dict() for k, v in self.reasons.items()},
+            "back_years_paid": self.back_years_paid,
+            "back_amount": str(self.back_amount) if self.back_amount is not None else None,
+            "total_due": str(self.total_due),
         }
 
 
@@ -315,6 +325,14 @@ def _pct(ratio: Decimal) -> str:
     return f"{(ratio * 100).normalize():f}%"
 
 
+def break_years(py: PersonYear) -> int:
+    """Years of break between the last insured 参保年度 and ``py.year`` (0 if never insured:
+    a first enrollment is not a break)."""
+    if py.last_insured_year is None:
+        return 0
+    return max(0, py.year - py.last_insured_year - 1)
+
+
 def incentive_raise(
     terms: ContributionTerms, continuous: int, claim_free_years: int, year: int
 ) -> tuple[Decimal, Reason | None]:
@@ -380,6 +398,17 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         f"截至{py.year}年连续参保{cont}年" + ("（断保后重新计算）" if cont == 1 else ""),
         terms.incentive.source if terms.incentive else terms.source,
     )
+    back_amount = None
+    bp = terms.back_payment
+    if py.back_years_paid and bp is not None:
+        per = terms.individual if bp.per_year == "individual" else terms.full_premium
+        back_amount = fen(per * py.back_years_paid)
+        reasons["back_amount"] = Reason(
+            f"断保补缴{py.back_years_paid}年，每年按"
+            f"{'个人缴费标准' if bp.per_year == 'individual' else '个人缴费＋财政补助'} {per} 元，"
+            f"共 {back_amount} 元",
+            bp.source,
+        )
     raise_amt, raise_why = incentive_raise(terms, cont, py.claim_free_years, py.year)
     if raise_why is not None:
         reasons["incentive_raise"] = raise_why
@@ -401,6 +430,8 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         continuous_years=cont,
         incentive_raise=raise_amt,
         reasons=reasons,
+        back_years_paid=py.back_years_paid,
+        back_amount=back_amount,
     )
 
 

@@ -37,7 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core.categories import INSURED_CATEGORIES
-from desktop.core.contribution import PHASE_LABELS, PersonYear, Result, compute, phase_of
+from desktop.core.contribution import (
+    PHASE_LABELS,
+    PersonYear,
+    Result,
+    break_years,
+    compute,
+    phase_of,
+)
 from desktop.core.errors import ValidationError
 from desktop.core.ids import mask_id
 from desktop.core.money import ZERO, parse_amount
@@ -143,7 +150,9 @@ def _insured_years(payments: dict[int, dict], enrollments: dict[int, dict]) -> s
     return years
 
 
-def _person_year(person: dict, year: int, paid_on: dt.date, insured: set[int]) -> PersonYear:
+def _person_year(
+    person: dict, year: int, paid_on: dt.date, insured: set[int], back_years: int = 0
+) -> PersonYear:
     before = [y for y in insured if y < year]
     last = max(before) if before else None
     run, y = 0, year - 1
@@ -161,7 +170,7 @@ def _person_year(person: dict, year: int, paid_on: dt.date, insured: set[int]) -
         paid_on=paid_on,
         born_on=born if born and born <= paid_on else None,
         last_insured_year=last,
-        back_years_paid=0,
+        back_years_paid=back_years,
         continuous_years_before=run,
     )
 
@@ -182,15 +191,50 @@ def _check_dates(pol: Policy, year: int, paid_on: dt.date) -> None:
         )
 
 
-def _terms_for(store: Store, person: dict, year: int, paid_on: dt.date) -> tuple[Policy, Result]:
+def _parse_back_years(value: Any) -> int:
+    s = str(value if value is not None else "").strip()
+    if not s:
+        return 0
+    if not s.isdigit() or int(s) > 50:
+        raise ValidationError({"back_years": f"补缴年数“{value}”无效，请填写0至50的整数"})
+    return int(s)
+
+
+def _terms_for(
+    store: Store, person: dict, year: int, paid_on: dt.date, back_years: int = 0
+) -> tuple[Policy, Result]:
     pol = _policy_or_error(store, person["region_code"], year)
     insured = _insured_years(_live_payments(store, person["id"]), _enrollments(store, person["id"]))
     insured.discard(year)
-    res = compute(pol.section("contribution"), _person_year(person, year, paid_on, insured), pol.id)
-    return pol, res
+    py = _person_year(person, year, paid_on, insured, back_years)
+    terms = pol.section("contribution")
+    if back_years:
+        bp = terms.back_payment
+        gap = break_years(py)
+        if bp is None:
+            raise ValidationError(
+                {"back_years": f"{year}参保年度的政策未规定断保补缴标准，不能办理补缴"}
+            )
+        if gap == 0:
+            raise ValidationError({"back_years": "该人员没有断保年度，无需补缴"})
+        if back_years > gap:
+            raise ValidationError(
+                {"back_years": f"该人员断保{gap}年，最多补缴{gap}年（您填写了{back_years}年）"}
+            )
+        if bp.max_years is not None and back_years > bp.max_years:
+            raise ValidationError({"back_years": f"政策规定一次最多补缴{bp.max_years}年"})
+    return pol, compute(terms, py, pol.id)
 
 
-def quote(store: Store, person_id: str, year: Any, paid_on: Any = None, *, today=None) -> dict:
+def quote(
+    store: Store,
+    person_id: str,
+    year: Any,
+    paid_on: Any = None,
+    *,
+    today=None,
+    back_years: Any = 0,
+) -> dict:
     """What the person owes for ``year`` if paying on ``paid_on`` (default today), with the
     benefit period and waiting period that would follow. Writes nothing."""
     today = today or dt.date.today()
@@ -198,7 +242,7 @@ def quote(store: Store, person_id: str, year: Any, paid_on: Any = None, *, today
     y = _parse_year(year)
     day = parse_date(paid_on, field="paid_on", label="缴费日期", today=today) if paid_on else today
     _check_dates(_policy_or_error(store, person["region_code"], y), y, day)
-    pol, res = _terms_for(store, person, y, day)
+    pol, res = _terms_for(store, person, y, day, _parse_back_years(back_years))
     out = res.as_dict()
     out["policy_title"] = pol.title
     out["phase_label"] = PHASE_LABELS[res.phase]
@@ -235,6 +279,10 @@ def _validate_payment(store: Store, fields: dict, today: dt.date) -> tuple[dict,
             clean[key] = fn()
         except ValidationError as e:
             errors.update(e.errors)
+    try:
+        clean["back_years"] = _parse_back_years(fields.get("back_years"))
+    except ValidationError as e:
+        errors.update(e.errors)
     channel = str(fields.get("channel") or "").strip()
     if channel not in CHANNELS:
         errors["channel"] = "请选择缴费方式（现金、扫码支付、银行）"
@@ -275,16 +323,19 @@ def record_payment(
                     f"收据号 {existing['receipt_no']}），不能重复缴费"
                 }
             )
-        pol, res = _terms_for(store, person, year, paid_on)
-        if res.subsidy_kind == "full":
+        pol, res = _terms_for(store, person, year, paid_on, clean["back_years"])
+        if res.subsidy_kind == "full" and not res.back_amount:
             raise ValidationError(
                 {"amount": f"该人员为资助参保，个人缴费由{res.subsidized_by}全额代缴，无需收费"}
             )
-        if amount != res.amount_due:
+        if amount != res.total_due:
+            why = res.reasons["amount_due"].rule
+            if res.back_amount:
+                why += f"；{res.reasons['back_amount'].rule}"
             raise ValidationError(
                 {
-                    "amount": f"金额不对：{year}年度应缴 {res.amount_due} 元，"
-                    f"您输入的是 {amount} 元。依据：{res.reasons['amount_due'].rule}"
+                    "amount": f"金额不对：{year}年度应缴 {res.total_due} 元，"
+                    f"您输入的是 {amount} 元。依据：{why}"
                 }
             )
         now = now_iso()
@@ -300,7 +351,9 @@ def record_payment(
             "year": year,
             "policy_id": pol.id,
             "amount": str(amount),
-            "amount_due": str(res.amount_due),
+            "amount_due": str(res.total_due),
+            "back_years": res.back_years_paid,
+            "back_amount": str(res.back_amount or ZERO),
             "channel": clean["channel"],
             "paid_on": paid_on.isoformat(),
             "operator_id": actor.operator_id,

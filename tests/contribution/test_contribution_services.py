@@ -276,3 +276,45 @@ def test_quote_refuses_dates_outside_collection(store, household):
         if r["year"] == 2025
     )
     assert y["status"] == "unpaid" and "已结束" in y["note"]
+
+
+def test_back_payment_repairs_the_wait(store, clerk, household, data_dir, counts):
+    from desktop.services import policies
+
+    pid = household["ids"][1]
+    store.conn.execute(  # insured in 2021 (confirmed by the county), then a break 2022-2024
+        "INSERT INTO enrollment(id, person_id, year, insured_category, created_at, updated_at,"
+        " county_confirmed_at) VALUES ('e21', ?, 2021, 'ordinary', 'x', 'x', '2021-01-02')",
+        (pid,),
+    )
+    before = counts(store)
+    with pytest.raises(ValidationError) as e:  # the shipped file sets no back-payment standard
+        pay(store, clerk, pid, paid_on="2025-02-10", back_years=2)
+    assert "未规定断保补缴标准" in e.value.errors["back_years"]
+    # the county's own file adds one
+    text = (policies.shipped_dir() / "national-2025.toml").read_text(encoding="utf-8")
+    (data_dir / "policies").mkdir()
+    (data_dir / "policies" / "national-2025.toml").write_text(
+        text + '\n[contribution.back_payment]\nsource = "县级补缴规定（测试）"\n'
+        'per_year = "individual"\nmax_years = 3\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError) as e:
+        pay(store, clerk, pid, paid_on="2025-02-10", back_years=4)
+    assert "最多补缴3年" in e.value.errors["back_years"]
+    with pytest.raises(ValidationError) as e:
+        pay(store, clerk, pid, paid_on="2025-02-10", back_years=2)
+    assert (
+        "应缴 1200.00 元" in e.value.errors["amount"] and "断保补缴2年" in e.value.errors["amount"]
+    )
+    with pytest.raises(ValidationError) as e:
+        pay(store, clerk, pid, paid_on="2025-02-10", back_years="x")
+    assert "补缴年数" in e.value.errors["back_years"]
+    assert counts(store) == before
+    q = svc.quote(store, pid, 2025, "2025-02-10", today=TODAY, back_years=2)
+    assert q["total_due"] == "1200.00" and q["waiting_months"] == 3
+    out = pay(store, clerk, pid, paid_on="2025-02-10", back_years=2, amount="1200")
+    assert out["terms"]["benefits_from"] == "2025-05-10"  # 5 months repaired to 3 (nat-05)
+    row = store.query_one("SELECT back_years, back_amount, amount FROM payment")
+    assert row == {"back_years": 2, "back_amount": "800.00", "amount": "1200.00"}
+    policies.clear_cache()

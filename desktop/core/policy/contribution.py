@@ -15,6 +15,7 @@ Tables::
     [contribution.newborn]          category, window_days, covered_from, source
     [[contribution.subsidized]]     资助参保: categories, kind full|fixed, amount, department
     [contribution.incentive]        continuous and claim-free raises of the 大病 cap
+    [contribution.back_payment]     断保补缴: per_year = "individual" | "full_premium", max_years
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ COUNT_FROM = ("payment", "later_of_payment_and_year_start")
 EXTENSION_BENEFITS = ("from_payment", "from_year_start")
 NEWBORN_FROM = ("birth", "payment")
 SUBSIDY_KINDS = ("full", "fixed")
+BACK_PER_YEAR = ("individual", "full_premium")
 SPLIT_LEVELS = ("central", "province", "city_county")
 SPLIT_LABELS = {"central": "中央", "province": "省级", "city_county": "市县"}
 
@@ -120,6 +122,15 @@ class Incentive:
 
 
 @dataclass(frozen=True)
+class BackPayment:
+    """断保补缴: what each back-year paid costs (at the benefit year's standard)."""
+
+    per_year: str  # individual | full_premium
+    max_years: int | None  # at most this many back-years counted (None = the whole break)
+    source: str
+
+
+@dataclass(frozen=True)
 class ContributionTerms:
     individual: Decimal
     subsidy: Decimal
@@ -132,6 +143,7 @@ class ContributionTerms:
     newborn: Newborn | None
     subsidized: tuple[Subsidized, ...]
     incentive: Incentive | None
+    back_payment: BackPayment | None = None
 
     @property
     def full_premium(self) -> Decimal:
@@ -256,6 +268,17 @@ def _incentive(r: Reader) -> Incentive:
     return inc
 
 
+def _back_payment(r: Reader) -> BackPayment:
+    source = r.source()
+    b = BackPayment(
+        per_year=r.str("per_year", choices=BACK_PER_YEAR),
+        max_years=r.int("max_years", None, min=1, max=50),
+        source=source,
+    )
+    r.done()
+    return b
+
+
 @register_section("contribution")
 def parse_contribution(r: Reader) -> ContributionTerms:
     source = r.source()
@@ -275,6 +298,9 @@ def parse_contribution(r: Reader) -> ContributionTerms:
         newborn=_newborn(nb) if (nb := r.table("newborn", None)) is not None else None,
         subsidized=tuple(_subsidized(x) for x in r.tables("subsidized", [])),
         incentive=_incentive(inc) if (inc := r.table("incentive", None)) is not None else None,
+        back_payment=_back_payment(bp)
+        if (bp := r.table("back_payment", None)) is not None
+        else None,
     )
     for s in terms.subsidized:
         if s.kind == "fixed" and s.amount is not None and s.amount > individual:
