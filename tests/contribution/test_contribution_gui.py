@@ -215,3 +215,14 @@ def test_banner_follows_last_sync(qtbot, page, ctx, store):
     ctx.events.data_changed.emit("sync")
     settle(qtbot, ctx)
     assert not page.banner.isVisible()
+
+
+def test_back_years_without_a_policy_standard(qtbot, page, ctx, store, counts):
+    find(qtbot, page, ctx, cert(store, "李四"))
+    before = counts(store)
+    page.back_years.setValue(1)
+    settle(qtbot, ctx)
+    assert "补缴" in page.due_label.text()
+    enter_amount(qtbot, page, ctx, "800")
+    assert "补缴" in page.form.error_text("back_years")
+    assert counts(store) == before

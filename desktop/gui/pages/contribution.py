@@ -228,11 +228,17 @@ class Page(QWidget):
         self.paid_on.setPlaceholderText("年-月-日")
         self.amount = self.form.add("amount", self.tr("实收金额（元）"), QLineEdit())
         self.amount.setObjectName("amount")
+        self.back_years = self.form.add("back_years", self.tr("同时补缴断保年数"), QSpinBox())
+        self.back_years.setObjectName("back_years")
+        self.back_years.setRange(0, 50)
+        self.back_years.setToolTip(
+            self.tr("断保人员每补缴1年可减少1个月变动等待期（按政策规定的补缴标准）")
+        )
         self.channel = self.form.add("channel", self.tr("缴费方式"), QComboBox())
         self.channel.setObjectName("channel")
         for code, label in svc.CHANNELS.items():
             self.channel.addItem(label, code)
-        for wdg in (self.pay_year, self.paid_on, self.amount, self.channel):
+        for wdg in (self.pay_year, self.paid_on, self.back_years, self.amount, self.channel):
             wdg.setMaximumWidth(320)
         grid.setColumnStretch(2, 1)
         self.due_label = QLabel("")
@@ -266,6 +272,7 @@ class Page(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), box, activated=self.cancel_form)
         self.paid_on.editingFinished.connect(self.refresh_quote)
         self.pay_year.currentIndexChanged.connect(lambda _i: self.refresh_quote())
+        self.back_years.valueChanged.connect(lambda _v: self.refresh_quote())
         self.years.itemSelectionChanged.connect(self._update_void_button)
         lay.addWidget(box)
         return w
@@ -408,6 +415,9 @@ class Page(QWidget):
     def open_item(self, person_id: Any) -> None:
         self.pay_msg.setText("")
         self.print_btn.setEnabled(False)
+        self.back_years.blockSignals(True)
+        self.back_years.setValue(0)
+        self.back_years.blockSignals(False)
         self.form.clear_errors()
         self.load_person(str(person_id))
 
@@ -488,6 +498,7 @@ class Page(QWidget):
             return
         store, pid, today = self.ctx.store, self.person_id, self.today()
         year, day = self.pay_year.currentData(), self.paid_on.text().strip()
+        back = self.back_years.value()
 
         def done(q: dict) -> None:
             wait = ""
@@ -495,9 +506,12 @@ class Page(QWidget):
                 unit = "个月" if q["waiting_unit"] == "months" else "天"
                 wait = f"，等待期 {q['waiting']}{unit}"
             self.due_label.setStyleSheet("")
+            why = q["reasons"]["amount_due"]["rule"]
+            if q.get("back_amount"):
+                why += "；" + q["reasons"]["back_amount"]["rule"]
             self.due_label.setText(
-                f"应缴 {q['amount_due']} 元（{q['phase_label']}{wait}，"
-                f"待遇自 {q['benefits_from']} 起）　依据：{q['reasons']['amount_due']['rule']}"
+                f"应缴 {q['total_due']} 元（{q['phase_label']}{wait}，"
+                f"待遇自 {q['benefits_from']} 起）　依据：{why}"
             )
 
         def failed(exc: BaseException) -> None:
@@ -508,12 +522,15 @@ class Page(QWidget):
                 self._failed(exc)
 
         self.ctx.tasks.run(
-            lambda: svc.quote(store, pid, year, day or None, today=today), done, failed
+            lambda: svc.quote(store, pid, year, day or None, today=today, back_years=back),
+            done,
+            failed,
         )
 
     def cancel_form(self) -> None:
         """Esc in the payment form: clear what was typed and the messages."""
         self.amount.clear()
+        self.back_years.setValue(0)
         self.form.clear_errors()
         self.pay_msg.setText("")
         self.paid_on.setText(self.today().isoformat())
@@ -533,6 +550,7 @@ class Page(QWidget):
             "amount": self.amount.text(),
             "channel": self.channel.currentData(),
             "paid_on": self.paid_on.text(),
+            "back_years": self.back_years.value(),
         }
         name = self.status["person"]["name"] if self.status else ""
         if not self.confirm(
@@ -557,6 +575,7 @@ class Page(QWidget):
                 f"待遇自 {t['benefits_from']} 至 {t['benefits_to']}（{wait}）。待县级确认。"
             )
             self.amount.clear()
+            self.back_years.setValue(0)
             self.print_btn.setEnabled(True)
             self.ctx.events.data_changed.emit("payment")
             self.ctx.events.status_message.emit(f"已收费 {name} {res['receipt_no']}")
