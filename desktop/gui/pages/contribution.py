@@ -226,14 +226,14 @@ class Page(QWidget):
         self.paid_on = self.form.add("paid_on", self.tr("缴费日期"), QLineEdit())
         self.paid_on.setObjectName("paid_on")
         self.paid_on.setPlaceholderText("年-月-日")
-        self.amount = self.form.add("amount", self.tr("实收金额（元）"), QLineEdit())
-        self.amount.setObjectName("amount")
         self.back_years = self.form.add("back_years", self.tr("同时补缴断保年数"), QSpinBox())
         self.back_years.setObjectName("back_years")
         self.back_years.setRange(0, 50)
         self.back_years.setToolTip(
             self.tr("断保人员每补缴1年可减少1个月变动等待期（按政策规定的补缴标准）")
         )
+        self.amount = self.form.add("amount", self.tr("实收金额（元）"), QLineEdit())
+        self.amount.setObjectName("amount")
         self.channel = self.form.add("channel", self.tr("缴费方式"), QComboBox())
         self.channel.setObjectName("channel")
         for code, label in svc.CHANNELS.items():
