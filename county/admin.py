@@ -55,6 +55,9 @@ def create_service_point(conn: psycopg.Connection, code: str, name: str, region_
         )
     data = {"id": sid, "code": code, "name": name, "region_code": region_code}
     emit(conn, "county", sp.E_SERVICE_POINT, sid, 1, data)
+    from county.receipt_keys import create_key
+
+    create_key(conn, sid, code)  # its receipt verification key, handed over at registration
     return data
 
 

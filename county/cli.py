@@ -6,6 +6,8 @@
   township-county device-code issue --service-point SP01 [--hours 72]
   township-county import-roster FILE.csv|FILE.xlsx
   township-county import-payments FILE.csv|FILE.xlsx
+  township-county import-ytd FILE.csv|FILE.xlsx
+  township-county receipt verify CODE [--json]
   township-county publish-policy FILE.toml
   township-county conflicts list [--all] [--json]
   township-county conflicts resolve ID --decision D [--winner ENROLLMENT_ID] [--note TEXT]
@@ -21,7 +23,7 @@ import sys
 import psycopg
 from psycopg.rows import dict_row
 
-from county import admin
+from county import admin, receipt_keys, ytd
 from county.db import migrate
 from county.settings import SettingsError, load_settings
 
@@ -108,6 +110,16 @@ def cmd_publish(args) -> int:
     return 0
 
 
+def cmd_receipt_verify(args) -> int:
+    with _connect(args) as conn:
+        r = receipt_keys.verify(conn, args.code)
+    if args.json:
+        _print(r, True)
+    else:
+        print(("✓ " if r["ok"] else "✗ ") + r["message"])
+    return 0 if r["ok"] else 1
+
+
 def cmd_conflicts_list(args) -> int:
     with _connect(args) as conn:
         rows = admin.list_conflicts(conn, "all" if args.all else "open")
@@ -157,11 +169,17 @@ def build_parser() -> argparse.ArgumentParser:
     for name, fn, helptext in (
         ("import-roster", admin.import_roster, "导入县花名册（CSV/Excel）"),
         ("import-payments", admin.import_payments, "导入税务缴费确认（CSV/Excel）"),
+        ("import-ytd", ytd.import_ytd, "导入参保人本年累计报销数（CSV/Excel）"),
     ):
         ip = sub.add_parser(name, help=helptext)
         ip.add_argument("file")
         ip.add_argument("--json", action="store_true")
         ip.set_defaults(fn=lambda a, _fn=fn: _import(a, _fn))
+    rc = sub.add_parser("receipt", help="收据").add_subparsers(dest="sub", required=True)
+    rv = rc.add_parser("verify", help="核验收据校验码（用开具服务点的密钥）")
+    rv.add_argument("code", help="收据上的校验码（TDR1|…）")
+    rv.add_argument("--json", action="store_true")
+    rv.set_defaults(fn=cmd_receipt_verify)
     pp = sub.add_parser("publish-policy", help="发布政策文件到所有设备")
     pp.add_argument("file")
     pp.set_defaults(fn=cmd_publish)

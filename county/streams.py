@@ -7,6 +7,7 @@ import psycopg
 from county.db import notice_stream, sp_stream
 from county.model import person_view
 from county.security import Signer
+from county.ytd import ytd_data
 from desktop.core import syncproto as sp
 
 
@@ -122,6 +123,14 @@ PARTS: list[tuple[str, str, str]] = [
         " WHERE sp_id = %(sp)s AND alias_id > %(k)s ORDER BY alias_id LIMIT %(n)s",
     ),
     (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_YTD,
+        "SELECT q.k, q.k AS id, q.person_id, q.year, q.version, q.as_of, q.figures FROM"
+        " (SELECT (y.person_id || ':' || y.year) COLLATE \"C\" AS k, y.* FROM person_ytd y"
+        "  JOIN person_link l ON l.person_id = y.person_id AND l.sp_id = %(sp)s) q"
+        ' WHERE q.k > %(k)s COLLATE "C" ORDER BY q.k LIMIT %(n)s',
+    ),
+    (
         sp.STREAM_NOTICES,
         sp.E_NOTICE,
         "SELECT id AS k, id, version, data FROM notice WHERE sp_id = %(sp)s AND id > %(k)s"
@@ -156,6 +165,8 @@ def _view(entity: str, r: dict) -> tuple[int, dict]:
         return r["version"], person_view(
             r, {"household_id": r["household_id"], "relation": r["relation"]}
         )
+    if entity == sp.E_YTD:
+        return r["version"], ytd_data(r["person_id"], r["year"], r["as_of"], r["figures"])
     if entity == sp.E_ALIAS:
         return 1, {"entity": r["entity"], "canonical_id": r["canonical_id"]}
     return r["version"], r["data"]

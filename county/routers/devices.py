@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from county.deps import PoolDep, refuse
+from county.receipt_keys import wire_key
 from county.schemas import RegisterBody, TokenBody
 from county.security import new_credential, normalize_code, sha256_hex, split_credential
 from desktop.core import syncproto as sp
@@ -49,6 +50,7 @@ def register(body: RegisterBody, request: Request, pool: PoolDep) -> dict:
                 " WHERE code_sha256 = %s",
                 (device_id, code_hash),
             )
+            receipt_key = wire_key(conn, row["service_point_id"])
     if refused is not None:
         msg = {
             "unknown": "注册码不正确，请核对后重新输入",
@@ -73,6 +75,7 @@ def register(body: RegisterBody, request: Request, pool: PoolDep) -> dict:
             "name": row["name"],
             "region_code": row["region_code"],
         },
+        "receipt_key": receipt_key,
     }
 
 

@@ -62,6 +62,10 @@ E_ALIAS = "alias"  # data {"entity", "canonical_id"}: this id was merged into ca
 E_POLICY = "policy"  # data {"id", "region", "year", "title", "source", "toml", "published_at"}
 E_SERVICE_POINT = "service_point"  # data {"id", "code", "name", "region_code"}
 E_NOTICE = "notice"  # data: Notice.as_dict()
+# County year-to-date figures of one person and year (stream service_point; id
+# "<person_id>:<year>"): data {"person_id", "year", "as_of", "figures": {field: "0.00"}},
+# fields from YTD_FIELDS. The desktop hands them to the estimator with their as-of time.
+E_YTD = "ytd"
 ENTITIES = (
     E_PERSON,
     E_HOUSEHOLD,
@@ -71,7 +75,30 @@ ENTITIES = (
     E_POLICY,
     E_SERVICE_POINT,
     E_NOTICE,
+    E_YTD,
 )
+
+# The year-to-date fields the county may send (the estimator's ``YTD_FIELDS``; Chinese
+# labels double as the column headers of ``township-county import-ytd``).
+YTD_FIELDS: dict[str, str] = {
+    "basic_paid_ytd": "本年住院统筹基金已支付",
+    "deductible_paid_ytd": "本年住院已付起付线",
+    "outpatient_in_policy_ytd": "本年门诊政策范围内费用",
+    "outpatient_paid_ytd": "本年门诊统筹已支付",
+    "chronic_in_policy_ytd": "本年慢特病政策范围内费用",
+    "chronic_paid_ytd": "本年慢特病已支付",
+    "dabing_burden_ytd": "本年大病保险累计负担",
+    "dabing_paid_ytd": "本年大病保险已支付",
+    "assistance_paid_ytd": "本年医疗救助已支付",
+    "assistance_base_ytd": "本年医疗救助累计基数",
+    "tilted_paid_ytd": "本年倾斜救助已支付",
+    "tilted_base_ytd": "本年倾斜救助累计基数",
+}
+
+
+def ytd_id(person_id: str, year: int) -> str:
+    return f"{person_id}:{int(year)}"
+
 
 # Op types a desktop may push: "<entity>.<verb>". For *.create the payload is the full
 # row (the desktop table's columns; at least ``id``). For *.update the payload is either
@@ -282,14 +309,35 @@ class ServicePointInfo:
 
 
 @dataclass(frozen=True)
+class ReceiptKey:
+    """The service point's receipt verification key (HMAC-SHA256), held by the county so it
+    can check the codes printed on this point's receipts. ``key`` is hex (32 bytes)."""
+
+    key_id: str  # e.g. "C-SP01"; printed in every verification code
+    key: str
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> ReceiptKey | None:
+        if not isinstance(d, dict) or not d.get("key_id") or not d.get("key"):
+            return None
+        return cls(str(d["key_id"]), str(d["key"]))
+
+
+@dataclass(frozen=True)
 class RegisterResponse:
     device_id: str
     credential: str  # keep in the OS keyring; < 200 bytes
     service_point: ServicePointInfo
+    receipt_key: ReceiptKey | None = None  # install with the receipts service
 
     @classmethod
     def from_dict(cls, d: dict) -> RegisterResponse:
-        return cls(d["device_id"], d["credential"], ServicePointInfo.from_dict(d["service_point"]))
+        return cls(
+            d["device_id"],
+            d["credential"],
+            ServicePointInfo.from_dict(d["service_point"]),
+            ReceiptKey.from_dict(d.get("receipt_key")),
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)

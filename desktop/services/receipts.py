@@ -43,6 +43,7 @@ from desktop.store.journal import append_audit, canonical_json, new_id, now_iso
 KINDS = tuple(core.KINDS)
 KEY_MAC_KEY = "receipt.mac_key"  # hex; issued by the county, or made here on first use
 KEY_MAC_KEY_ID = "receipt.mac_key_id"
+KEY_MAC_RETIRED = "receipt.mac_keys_retired"  # {key id: hex}: earlier keys, still verified
 CHANNEL_LABELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账"}
 PAYMENT_STATUS = {
     "local": "已缴费（待县级确认）",
@@ -105,6 +106,36 @@ def _fingerprint(key: bytes) -> str:
 def set_mac_key(store: Store, actor: Actor, key_id: str, key_hex: str) -> None:
     """Install the county's receipt key (supervisor; audited with a fingerprint only)."""
     actor.require_supervisor("设置收据校验密钥")
+    _install_key(
+        store, key_id, key_hex, operator_id=actor.operator_id, action="receipt.mac_key_set"
+    )
+
+
+def install_county_key(
+    store: Store, key_id: str, key_hex: str, *, operator_id: str | None = None
+) -> bool:
+    """Install the receipt key the county holds for this service point (handed over at
+    device registration). Audited with a fingerprint only; receipt numbering is untouched.
+    Returns False when that key is already in use."""
+    if (
+        store.setting(KEY_MAC_KEY_ID) == (key_id or "").strip()
+        and store.setting(KEY_MAC_KEY) == (key_hex or "").strip().lower()
+    ):
+        return False
+    _install_key(store, key_id, key_hex, operator_id=operator_id, action="receipt.mac_key_county")
+    return True
+
+
+def _retired_keys(store: Store) -> dict[str, str]:
+    try:
+        return dict(json.loads(store.setting(KEY_MAC_RETIRED) or "{}"))
+    except (ValueError, TypeError):
+        return {}
+
+
+def _install_key(
+    store: Store, key_id: str, key_hex: str, *, operator_id: str | None, action: str
+) -> None:
     key_id = (key_id or "").strip()
     errors = {}
     if not key_id or "|" in key_id or len(key_id) > 32:
@@ -119,7 +150,18 @@ def set_mac_key(store: Store, actor: Actor, key_id: str, key_hex: str) -> None:
     if errors:
         raise ValidationError(errors)
     with store.write() as db:
-        for k, v in ((KEY_MAC_KEY, key.hex()), (KEY_MAC_KEY_ID, key_id)):
+        # the key in use until now still checks the receipts it signed (here, not elsewhere)
+        retired = _retired_keys(store)
+        old_hex, old_id = store.setting(KEY_MAC_KEY), store.setting(KEY_MAC_KEY_ID)
+        if old_hex and old_id and old_id != key_id:
+            retired[old_id] = old_hex
+        retired.pop(key_id, None)
+        values = (
+            (KEY_MAC_KEY, key.hex()),
+            (KEY_MAC_KEY_ID, key_id),
+            (KEY_MAC_RETIRED, canonical_json(retired)),
+        )
+        for k, v in values:
             db.conn.execute(
                 "INSERT INTO settings(key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -127,11 +169,11 @@ def set_mac_key(store: Store, actor: Actor, key_id: str, key_hex: str) -> None:
             )
         append_audit(
             db,
-            operator_id=actor.operator_id,
-            action="receipt.mac_key_set",
+            operator_id=operator_id,
+            action=action,
             entity="settings",
             entity_id=KEY_MAC_KEY_ID,
-            detail={"key_id": key_id, "fingerprint": _fingerprint(key)},
+            detail={"key_id": key_id, "fingerprint": _fingerprint(key), "replaced": old_id},
         )
 
 
@@ -770,7 +812,7 @@ def verify(store: Store, code: str) -> dict:
     """Check a verification code with this desk's key; when the receipt is on file, also
     compare it with the payment. Returns {"ok", "message", "receipt_no", "amount", "date",
     "on_file", "status"}."""
-    keys: dict[str, bytes] = {}
+    keys: dict[str, bytes] = {k: bytes.fromhex(v) for k, v in _retired_keys(store).items()}
     key_hex, key_id = store.setting(KEY_MAC_KEY), store.setting(KEY_MAC_KEY_ID)
     if key_hex and key_id:
         keys[key_id] = bytes.fromhex(key_hex)

@@ -259,6 +259,21 @@ def canonical_person_id(store_or_db, person_id: str) -> str:
     return row[0] if row else person_id
 
 
+def local_person_id(store_or_db, person_id: str) -> str | None:
+    """The local person row for a county person id: the id itself (or what it was merged
+    into), else a local id the county merged into it; None when the person is not here."""
+    conn = store_or_db.conn
+    for candidate in (person_id, canonical_person_id(store_or_db, person_id)):
+        if candidate and conn.execute("SELECT 1 FROM person WHERE id = ?", (candidate,)).fetchone():
+            return candidate
+    row = conn.execute(
+        "SELECT a.alias_id FROM person_alias a JOIN person p ON p.id = a.alias_id"
+        " WHERE a.canonical_id = ? LIMIT 1",
+        (person_id,),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _person_refs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """(table, column) pairs that hold a person id."""
     refs: list[tuple[str, str]] = []

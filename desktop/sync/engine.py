@@ -219,6 +219,16 @@ class SyncEngine:
                 service_point_id=resp.service_point.id,
                 service_point_code=resp.service_point.code,
             )
+            if resp.receipt_key is not None:
+                # the county keeps this key to check the codes on this point's receipts
+                from desktop.services.receipts import install_county_key
+
+                install_county_key(
+                    self.store,
+                    resp.receipt_key.key_id,
+                    resp.receipt_key.key,
+                    operator_id=self._operator_or_none(db),
+                )
         if old and old["device_id"] != resp.device_id:
             try:
                 self.creds.delete(f"device:{old['device_id']}")
@@ -229,6 +239,7 @@ class SyncEngine:
             "device_id": resp.device_id,
             "server_url": server_url,
             "service_point": resp.service_point.__dict__,
+            "receipt_key_id": resp.receipt_key.key_id if resp.receipt_key else None,
         }
 
     # ------------------------------------------------------------------ tokens
@@ -336,6 +347,7 @@ class SyncEngine:
             with self.store.write() as db:
                 if summary.applied or summary.pushed:  # a no-op sync skips the scan
                     st.reproject_waiting(db)
+                    self._apply_waiting_ytd(db)
                 db.conn.execute(
                     "INSERT INTO settings(key, value) VALUES ('last_sync_at', ?)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -591,10 +603,13 @@ class SyncEngine:
         Tax-bureau confirmations of our payments go through the contribution service so the
         payment, its enrollment and the audit log move together."""
         confirmations = []
+        ytd = []
         for ch in changes:
             if st.apply_change(db, ch):
                 summary.applied += 1
                 d = ch.data or {}
+                if ch.entity == sp.E_YTD and ch.op == "upsert" and d:
+                    ytd.append(d)
                 if ch.entity == sp.E_PAYMENT and ch.op == "upsert" and d.get("tax_confirmed"):
                     confirmations.append(
                         {
@@ -608,6 +623,79 @@ class SyncEngine:
             from desktop.services.contribution import apply_county_confirmations
 
             apply_county_confirmations(self.store, confirmations, operator_id=None)
+        for d in ytd:
+            self._apply_ytd(db, d)
+
+    def _apply_ytd(self, db, data: dict) -> bool:
+        """County year-to-date figures → the estimator (``services.estimate.set_county_ytd``,
+        audited), inside the page's transaction. A person not here yet keeps the row in the
+        mirror; :meth:`_apply_waiting_ytd` hands it over once the person arrives. A row the
+        estimator refuses goes to the inbox."""
+        from desktop.core.errors import ValidationError
+        from desktop.services import estimate
+
+        pid = st.local_person_id(db, str(data.get("person_id") or ""))
+        if pid is None:
+            return False
+        try:
+            estimate.set_county_ytd(
+                self.store,
+                self._county_actor(),
+                person_id=pid,
+                year=int(data["year"]),
+                figures=dict(data.get("figures") or {}),
+                as_of=data.get("as_of"),
+            )
+        except (ValidationError, KeyError, TypeError, ValueError) as e:
+            errs = getattr(e, "errors", None) or {"": str(e)}
+            st.add_inbox(
+                db,
+                id=f"ytd:{data.get('person_id')}:{data.get('year')}:{data.get('as_of')}",
+                kind="ytd_error",
+                severity="error",
+                entity=sp.E_PERSON,
+                entity_id=pid,
+                title="县医保局下发的本年累计报销数无法使用：" + "；".join(errs.values()),
+                action="测算时请按居民所述填写本年已报销情况，并联系县医保局核对该数据。",
+                detail={"ytd": data},
+            )
+        return True
+
+    def _apply_waiting_ytd(self, db) -> int:
+        """County figures whose person was not here when they arrived (or whose as-of time
+        the estimator does not hold yet): apply them now."""
+        import json
+
+        done = 0
+        for (text,) in db.conn.execute(
+            "SELECT s.data FROM server_row s WHERE s.entity = ? AND s.removed = 0 AND NOT EXISTS"
+            " (SELECT 1 FROM person_ytd y WHERE y.person_id = json_extract(s.data, '$.person_id')"
+            "  AND y.year = json_extract(s.data, '$.year')"
+            "  AND y.as_of = json_extract(s.data, '$.as_of'))",
+            (sp.E_YTD,),
+        ).fetchall():
+            data = json.loads(text)
+            pid = st.local_person_id(db, str(data.get("person_id") or ""))
+            if pid is None:
+                continue
+            held = db.conn.execute(
+                "SELECT 1 FROM person_ytd WHERE person_id = ? AND year = ? AND as_of = ? LIMIT 1",
+                (pid, int(data.get("year") or 0), data.get("as_of")),
+            ).fetchone()
+            if held is None and self._apply_ytd(db, data):
+                done += 1
+        return done
+
+    def _operator_or_none(self, db) -> str | None:
+        """This engine's operator when it is a real local operator (not a scheduled run)."""
+        row = db.conn.execute("SELECT 1 FROM operator WHERE id = ?", (self.operator_id,)).fetchone()
+        return self.operator_id if row else None
+
+    def _county_actor(self):
+        from desktop.services.context import Actor
+
+        # figures written by the county, not by whoever ran the sync (like confirmations)
+        return Actor(None, "county-sync", "县医保局同步", "clerk", "")
 
     def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
         cursor = st.cursors(self.store)

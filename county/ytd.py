@@ -1,0 +1,123 @@
+"""County year-to-date figures (本年累计) per person and year: the admin import
+(``township-county import-ytd``) and the ``ytd`` rows sent on every service point's stream
+that holds the person. The desktop hands them to its estimator with their as-of time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+
+from county.admin import AdminError, ImportReport, _pick
+from county.db import emit, jsonb, sp_stream
+from county.model import OpRejected, mask, parse_money
+from desktop.core import syncproto as sp
+from desktop.core.ids import check_id
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def parse_as_of(text: str, now: dt.datetime | None = None) -> str:
+    """The time the county's figures were taken, as ISO 8601 with an offset. A date means
+    the end of that day; a time without offset is China time; empty means now."""
+    text = (text or "").strip()
+    if not text:
+        return (now or dt.datetime.now(CHINA)).isoformat(timespec="seconds")
+    try:
+        if len(text) == 10:
+            d = dt.date.fromisoformat(text)
+            t = dt.datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=CHINA)
+        else:
+            t = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=CHINA)
+    except ValueError:
+        raise AdminError(
+            f"截至时间“{text[:30]}”格式不对，应为 2025-06-30 或 2025-06-30T18:00:00+08:00"
+        ) from None
+    return t.isoformat(timespec="seconds")
+
+
+def row_figures(row: dict) -> dict[str, str]:
+    """The figures given in one import row (by field name or Chinese label); empty cells
+    are not given."""
+    out: dict[str, str] = {}
+    for name, label in sp.YTD_FIELDS.items():
+        value = _pick(row, name, label)
+        if value:
+            out[name] = f"{parse_money(value.replace(',', ''), name):.2f}"
+    return out
+
+
+def import_ytd(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
+    """Columns: 身份证号, 年度, 截至时间 (optional), and any of the year-to-date fields
+    (``syncproto.YTD_FIELDS``, by name or Chinese label). Figures not in a row keep their
+    previous county value; the as-of time is the row's. Each row in its own savepoint."""
+    rep = ImportReport()
+    for i, row in enumerate(rows, start=first_row):
+        try:
+            with conn.transaction():
+                outcome = _ytd_row(conn, row)
+            setattr(rep, outcome, getattr(rep, outcome) + 1)
+        except (AdminError, OpRejected) as e:
+            rep.errors.append((i, str(e)))
+    return rep
+
+
+def _ytd_row(conn, row: dict) -> str:
+    cert = _pick(row, "身份证号", "公民身份号码", "cert_no").upper()
+    chk = check_id(cert)
+    if not chk.valid:
+        raise AdminError(f"身份证号 {cert[:20]}：{chk.message}")
+    year_s = _pick(row, "年度", "参保年度", "year")
+    if not (year_s.isdigit() and 2000 <= int(year_s) <= 2100):
+        raise AdminError("年度应为4位年份")
+    year = int(year_s)
+    figures = row_figures(row)
+    if not figures:
+        names = "、".join(sp.YTD_FIELDS.values())
+        raise AdminError(f"这一行没有任何累计数（列名应为：{names}）")
+    as_of = parse_as_of(_pick(row, "截至时间", "截至日期", "as_of"))
+    person = conn.execute(
+        "SELECT id FROM person WHERE cert_type = 'resident_id' AND cert_no = %s",
+        (chk.normalized,),
+    ).fetchone()
+    if person is None:
+        raise AdminError(f"县里没有身份证号为 {mask(chk.normalized)} 的居民（先导入花名册）")
+    held = conn.execute(
+        "SELECT version, as_of, figures FROM person_ytd WHERE person_id = %s AND year = %s"
+        " FOR UPDATE",
+        (person["id"], year),
+    ).fetchone()
+    if held is None:
+        version, merged, outcome = 1, figures, "created"
+        conn.execute(
+            "INSERT INTO person_ytd(person_id, year, version, as_of, figures)"
+            " VALUES (%s, %s, 1, %s, %s)",
+            (person["id"], year, as_of, jsonb(merged)),
+        )
+    else:
+        merged = {**held["figures"], **figures}
+        if merged == held["figures"] and as_of == held["as_of"]:
+            return "unchanged"
+        version, outcome = held["version"] + 1, "updated"
+        conn.execute(
+            "UPDATE person_ytd SET version = %s, as_of = %s, figures = %s, updated_at = now()"
+            " WHERE person_id = %s AND year = %s",
+            (version, as_of, jsonb(merged), person["id"], year),
+        )
+    emit_ytd(conn, person["id"], year, version, as_of, merged)
+    return outcome
+
+
+def ytd_data(person_id: str, year: int, as_of: str, figures: dict) -> dict:
+    return {"person_id": person_id, "year": int(year), "as_of": as_of, "figures": figures}
+
+
+def emit_ytd(conn, person_id: str, year: int, version: int, as_of: str, figures: dict) -> None:
+    """To every service point that holds the person."""
+    data = ytd_data(person_id, year, as_of, figures)
+    for link in conn.execute(
+        "SELECT sp_id FROM person_link WHERE person_id = %s ORDER BY sp_id", (person_id,)
+    ).fetchall():
+        emit(conn, sp_stream(link["sp_id"]), sp.E_YTD, sp.ytd_id(person_id, year), version, data)
