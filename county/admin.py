@@ -298,6 +298,9 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
                 (person["id"], spr["id"], hh_id, relation or "head"),
             )
             link_changed = True
+            from county.ytd import emit_ytd_to
+
+            emit_ytd_to(conn, person["id"], spr["id"])
         elif (hh_id and link["household_id"] != hh_id) or (
             relation and link["relation"] != relation
         ):

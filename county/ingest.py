@@ -356,6 +356,9 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
     )
     link = _linked(conn, cid, dev.sp_id)
     emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, cid, person["version"], person_view(person, link))
+    from county.ytd import emit_ytd_to
+
+    emit_ytd_to(conn, cid, dev.sp_id)  # the county's year-to-date figures for this person
     diffs = {
         f: {"county": person["data"].get(f), "desktop": fields.get(f)}
         for f in ("name", "birth_date", "sex")

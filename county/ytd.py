@@ -114,6 +114,17 @@ def ytd_data(person_id: str, year: int, as_of: str, figures: dict) -> dict:
     return {"person_id": person_id, "year": int(year), "as_of": as_of, "figures": figures}
 
 
+def emit_ytd_to(conn, person_id: str, sp_id: str) -> None:
+    """A service point newly linked to a person (a merge, a roster row) gets the county's
+    figures already held for that person."""
+    for r in conn.execute(
+        "SELECT year, version, as_of, figures FROM person_ytd WHERE person_id = %s ORDER BY year",
+        (person_id,),
+    ).fetchall():
+        data = ytd_data(person_id, r["year"], r["as_of"], r["figures"])
+        emit(conn, sp_stream(sp_id), sp.E_YTD, sp.ytd_id(person_id, r["year"]), r["version"], data)
+
+
 def emit_ytd(conn, person_id: str, year: int, version: int, as_of: str, figures: dict) -> None:
     """To every service point that holds the person."""
     data = ytd_data(person_id, year, as_of, figures)

@@ -139,6 +139,21 @@ def test_county_ytd_reaches_the_estimator(desks, county_server, monkeypatch, tmp
         b.close()
     assert b_ytd["county_as_of"] == "2025-07-31T18:00:00+08:00"
     assert b_ytd["fields"]["basic_paid_ytd"] == "69500.00"
+    # the same person registered at another service point: merged, and the county's
+    # figures follow the person there
+    c = desks("SP02", "西乡卫生院")
+    c.sync()  # first sync done: what follows comes by pull, not in a snapshot
+    hc = registration.create_household(
+        c.store,
+        c.actor,
+        {"village_id": c.village(), "address": "二组"},
+        [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}],
+    )
+    c.sync()
+    assert st.canonical_person_id(c.store, hc.person_ids[0]) == zhang
+    c_ytd = estimate.year_to_date(c.store, zhang, 2025)
+    assert c_ytd["county_as_of"] == "2025-07-31T18:00:00+08:00"
+    assert c_ytd["fields"]["basic_paid_ytd"] == "69500.00"
     # the mirror row equals what the county holds
     row = a.store.query_one("SELECT version, data FROM server_row WHERE entity = ?", (sp.E_YTD,))
     county = county_server.sql("SELECT version, figures, as_of FROM person_ytd")[0]
