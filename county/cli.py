@@ -8,6 +8,7 @@
   township-county import-payments FILE.csv|FILE.xlsx
   township-county import-ytd FILE.csv|FILE.xlsx
   township-county receipt verify CODE [--json]
+  township-county receipt show-key --service-point SP01
   township-county publish-policy FILE.toml
   township-county conflicts list [--all] [--json]
   township-county conflicts resolve ID --decision D [--winner ENROLLMENT_ID] [--note TEXT]
@@ -120,6 +121,19 @@ def cmd_receipt_verify(args) -> int:
     return 0 if r["ok"] else 1
 
 
+def cmd_receipt_show_key(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        spr = admin.service_point_by_code(conn, args.service_point)
+        key = receipt_keys.create_key(conn, spr["id"], spr["code"])
+    print(f"密钥编号：{key['key_id']}")
+    print(f"密钥：{key['key_hex']}")
+    print(
+        f"在该服务点电脑上：township-desk receipt set-key --key-id {key['key_id']} --user 主管用户名"
+        "（按提示输入上面的密钥）"
+    )
+    return 0
+
+
 def cmd_conflicts_list(args) -> int:
     with _connect(args) as conn:
         rows = admin.list_conflicts(conn, "all" if args.all else "open")
@@ -180,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("code", help="收据上的校验码（TDR1|…）")
     rv.add_argument("--json", action="store_true")
     rv.set_defaults(fn=cmd_receipt_verify)
+    rk = rc.add_parser("show-key", help="显示服务点的收据密钥（给注册早于本功能的设备手工设置）")
+    rk.add_argument("--service-point", required=True, help="服务点编码")
+    rk.set_defaults(fn=cmd_receipt_show_key)
     pp = sub.add_parser("publish-policy", help="发布政策文件到所有设备")
     pp.add_argument("file")
     pp.set_defaults(fn=cmd_publish)

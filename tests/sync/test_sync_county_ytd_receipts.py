@@ -211,6 +211,12 @@ def test_receipt_key_from_county_and_county_verify(desks, county_server, monkeyp
     assert len(audit) == 1 and audit[0]["operator_id"] == a.actor.operator_id
     assert key["key_hex"] not in audit[0]["detail"]  # only a fingerprint is logged
 
+    _county_env(monkeypatch, county_server)
+    assert county_cli.main(["receipt", "show-key", "--service-point", "SP01"]) == 0
+    shown = capsys.readouterr().out
+    assert "C-SP01" in shown and key["key_hex"] in shown
+    assert county_cli.main(["receipt", "show-key", "--service-point", "SP09"]) == 2
+
     zhang, _ = _register(a)
     paid = contribution.record_payment(
         a.store,
