@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -77,7 +77,9 @@ class MainWindow(QMainWindow):
         ctx.events.open_page.connect(self._open_page_request)
         self.nav.setCurrentRow(0)
         self.refresh_pending()
-        self.page("sync")  # issue 6: the 同步 page runs the start-up and periodic sync
+        # The 同步 page runs the start-up and periodic sync; it is built once the window is
+        # on screen so its imports (keyring, sync engine) don't delay the first paint.
+        QTimer.singleShot(0, self, lambda: self.page("sync"))
 
     # ---- menu and pages -------------------------------------------------------------
     def _build_menu(self) -> None:
