@@ -139,12 +139,20 @@ def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) 
     window = MainWindow(ctx)
     window.resize(1366, 768)
     window.show()
+    # a resident who has paid, so the person pages show a filled-in example
+    row = store.query_one(
+        "SELECT p.id FROM person p JOIN payment pay ON pay.person_id = p.id"
+        " ORDER BY pay.paid_on, p.name LIMIT 1"
+    ) or store.query_one("SELECT id FROM person ORDER BY created_at LIMIT 1")
     written: list[Path] = []
     for i, spec in enumerate(PAGES, start=1):
         page = window.show_page(spec.key)
         prepare = getattr(page, "prepare_screenshot", None)
+        open_item = getattr(page, "open_item", None)
         if callable(prepare):
             prepare()
+        elif row and spec.key in ("contribution", "estimate") and callable(open_item):
+            open_item(row["id"])
         _settle(app, ctx)
         path = out_dir / f"{i:02d}-{spec.key}.png"
         window.grab().save(str(path))
