@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -30,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
 
 from desktop.core.categories import INSURED_CATEGORIES  # noqa: E402
 from desktop.core.estimate import EstimateInput, estimate  # noqa: E402
@@ -40,27 +40,6 @@ from desktop.services.demo import seed_demo  # noqa: E402
 from desktop.store import open_store  # noqa: E402
 
 TEST_POLICY = ROOT / "tests" / "estimate" / "policies" / "test-full.toml"
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores{mem}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def money(rng: random.Random, hi: int) -> Decimal:
