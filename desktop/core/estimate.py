@@ -33,6 +33,23 @@ from desktop.core.policy.benefits import (
     DabingSection,
 )
 
+# Year-to-date figures the estimator takes for a person and year (field → label the clerk
+# sees; also the columns of the county's YTD import and the sync protocol's ``ytd`` entity).
+YTD_FIELDS: dict[str, str] = {
+    "basic_paid_ytd": "本年住院统筹基金已支付",
+    "deductible_paid_ytd": "本年住院已付起付线",
+    "outpatient_in_policy_ytd": "本年门诊政策范围内费用",
+    "outpatient_paid_ytd": "本年门诊统筹已支付",
+    "chronic_in_policy_ytd": "本年慢特病政策范围内费用",
+    "chronic_paid_ytd": "本年慢特病已支付",
+    "dabing_burden_ytd": "本年大病保险累计负担",
+    "dabing_paid_ytd": "本年大病保险已支付",
+    "assistance_paid_ytd": "本年医疗救助已支付",
+    "assistance_base_ytd": "本年医疗救助累计基数",
+    "tilted_paid_ytd": "本年倾斜救助已支付",
+    "tilted_base_ytd": "本年倾斜救助累计基数",
+}
+
 ONE = Decimal(1)
 
 LAYER_LABELS = {

@@ -20,6 +20,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desktop.core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
+
 # ---------------------------------------------------------------------------- versioning
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -78,22 +80,8 @@ ENTITIES = (
     E_YTD,
 )
 
-# The year-to-date fields the county may send (the estimator's ``YTD_FIELDS``; Chinese
-# labels double as the column headers of ``township-county import-ytd``).
-YTD_FIELDS: dict[str, str] = {
-    "basic_paid_ytd": "本年住院统筹基金已支付",
-    "deductible_paid_ytd": "本年住院已付起付线",
-    "outpatient_in_policy_ytd": "本年门诊政策范围内费用",
-    "outpatient_paid_ytd": "本年门诊统筹已支付",
-    "chronic_in_policy_ytd": "本年慢特病政策范围内费用",
-    "chronic_paid_ytd": "本年慢特病已支付",
-    "dabing_burden_ytd": "本年大病保险累计负担",
-    "dabing_paid_ytd": "本年大病保险已支付",
-    "assistance_paid_ytd": "本年医疗救助已支付",
-    "assistance_base_ytd": "本年医疗救助累计基数",
-    "tilted_paid_ytd": "本年倾斜救助已支付",
-    "tilted_base_ytd": "本年倾斜救助累计基数",
-}
+# The year-to-date fields the county may send are the estimator's ``YTD_FIELDS`` (imported
+# above); their Chinese labels double as the column headers of ``township-county import-ytd``.
 
 
 def ytd_id(person_id: str, year: int) -> str:

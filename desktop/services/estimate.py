@@ -21,6 +21,7 @@ from typing import Any
 
 from desktop.core import estimate as engine
 from desktop.core.errors import ValidationError
+from desktop.core.estimate import YTD_FIELDS
 from desktop.core.money import ZERO, parse_amount
 from desktop.core.names import clean_free_text
 from desktop.services.context import Actor
@@ -31,20 +32,7 @@ from desktop.store.journal import canonical_json, new_id, now_iso, record_change
 
 log = logging.getLogger(__name__)
 
-YTD_FIELDS: dict[str, str] = {
-    "basic_paid_ytd": "本年住院统筹基金已支付",
-    "deductible_paid_ytd": "本年住院已付起付线",
-    "outpatient_in_policy_ytd": "本年门诊政策范围内费用",
-    "outpatient_paid_ytd": "本年门诊统筹已支付",
-    "chronic_in_policy_ytd": "本年慢特病政策范围内费用",
-    "chronic_paid_ytd": "本年慢特病已支付",
-    "dabing_burden_ytd": "本年大病保险累计负担",
-    "dabing_paid_ytd": "本年大病保险已支付",
-    "assistance_paid_ytd": "本年医疗救助已支付",
-    "assistance_base_ytd": "本年医疗救助累计基数",
-    "tilted_paid_ytd": "本年倾斜救助已支付",
-    "tilted_base_ytd": "本年倾斜救助累计基数",
-}
+# the year-to-date figures the estimator takes (defined with the engine)
 
 
 class EstimateError(ValidationError):
