@@ -347,3 +347,14 @@ def test_a_broad_search_says_only_the_first_50_are_shown(qtbot, page, ctx, store
     settle(qtbot, ctx)
     assert page.results.rowCount() == 50
     assert "只显示前 50 人" in page.search_status.text()
+
+
+def test_tab_leaves_the_result_and_member_tables(qtbot, page):
+    """Tab moves on in reading order also from the tables at the end of the chain — it must
+    not move from cell to cell and trap a keyboard-only clerk inside a table."""
+    page.results.setFocus()
+    qtbot.waitUntil(lambda: page.results.hasFocus())
+    qtbot.keyClick(page.results, Qt.Key.Key_Tab)
+    assert page.member_table.hasFocus()
+    qtbot.keyClick(page.member_table, Qt.Key.Key_Tab)
+    assert not page.member_table.hasFocus()

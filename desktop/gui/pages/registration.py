@@ -422,6 +422,7 @@ class Page(QWidget):
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
+        table.setTabKeyNavigation(False)  # Tab moves on to the next field, not cell to cell
 
     # ------------------------------------------------------------------ helpers
     def _load_villages(self) -> None:
