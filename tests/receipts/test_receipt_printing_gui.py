@@ -267,3 +267,14 @@ def test_generic_print_pdf_for_other_pages(qtbot, ctx, store, clerk, paid, tmp_p
     dlg.on_print()
     assert printed and (tmp_path / "ok.pdf").read_bytes() == pdf
     assert store.query_one("SELECT COUNT(*) AS n FROM print_log")["n"] == 0  # not a service doc
+
+
+def test_tab_leaves_the_receipt_list_for_the_verify_box(qtbot, page, ctx, paid):
+    """A keyboard-only clerk reaches the 核验 box: Tab leaves the receipt list at once
+    instead of walking every cell of every row."""
+    assert page.receipts.rowCount() >= 1
+    page.receipts.setFocus()
+    qtbot.waitUntil(lambda: page.receipts.hasFocus())
+    qtbot.keyClick(page.receipts, Qt.Key.Key_Tab)
+    assert not page.receipts.hasFocus()
+    assert page.verify_input.hasFocus()

@@ -254,6 +254,7 @@ class Page(QWidget):
         )
         self.result_table.verticalHeader().setVisible(False)
         self.result_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.result_table.setTabKeyNavigation(False)  # Tab moves on, not cell to cell
         rh = self.result_table.horizontalHeader()
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         rh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -271,6 +272,7 @@ class Page(QWidget):
         )
         self.steps_table.verticalHeader().setVisible(False)
         self.steps_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.steps_table.setTabKeyNavigation(False)  # Tab moves on, not cell to cell
         self.steps_table.setWordWrap(True)
         hh = self.steps_table.horizontalHeader()
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -300,6 +302,7 @@ class Page(QWidget):
         )
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setTabKeyNavigation(False)  # Tab moves on, not cell to cell
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -45,6 +45,7 @@ def _table(headers: list[str]) -> QTableWidget:
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     t.horizontalHeader().setStretchLastSection(True)
     t.setAlternatingRowColors(True)
+    t.setTabKeyNavigation(False)  # Tab moves on to the next field, not cell to cell
     return t
 
 
