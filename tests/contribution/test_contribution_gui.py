@@ -226,3 +226,23 @@ def test_back_years_without_a_policy_standard(qtbot, page, ctx, store, counts):
     enter_amount(qtbot, page, ctx, "800")
     assert "补缴" in page.form.error_text("back_years")
     assert counts(store) == before
+
+
+def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, counts):
+    """In January the clerk enters a payment collected last December: the back-dated date
+    brings last year into the 参保年度 list and the payment is recorded for it."""
+    ctx.extras["today"] = dt.date(TODAY.year + 1, 1, 5)
+    find(qtbot, page, ctx, cert(store, "李四"))
+    assert page.pay_year.findData(TODAY.year) == -1  # paying today: last year has ended
+    page.paid_on.setFocus()
+    page.paid_on.clear()
+    qtbot.keyClicks(page.paid_on, f"{TODAY.year}-12-20")
+    qtbot.keyClick(page.paid_on, Qt.Key.Key_Tab)
+    settle(qtbot, ctx)
+    assert page.pay_year.currentData() == TODAY.year
+    assert page.pay_btn.isEnabled()
+    enter_amount(qtbot, page, ctx, "400")
+    assert payments(store) == 1
+    paid = store.query_one("SELECT year, paid_on FROM payment")
+    assert (paid["year"], paid["paid_on"]) == (TODAY.year, f"{TODAY.year}-12-20")
+    assert cell(page, TODAY.year, "状态").text() != "未缴"

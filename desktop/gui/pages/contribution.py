@@ -56,6 +56,7 @@ class _Table(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTabKeyNavigation(False)  # Tab moves on to the next field, not cell to cell
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
@@ -270,7 +271,7 @@ class Page(QWidget):
         self.amount.returnPressed.connect(self.do_pay)
         self.paid_on.returnPressed.connect(self.do_pay)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), box, activated=self.cancel_form)
-        self.paid_on.editingFinished.connect(self.refresh_quote)
+        self.paid_on.editingFinished.connect(self._paid_on_changed)
         self.pay_year.currentIndexChanged.connect(lambda _i: self.refresh_quote())
         self.back_years.valueChanged.connect(lambda _v: self.refresh_quote())
         self.years.itemSelectionChanged.connect(self._update_void_button)
@@ -469,10 +470,14 @@ class Page(QWidget):
             ]
             for c, (text, col, data) in enumerate(cells):
                 self.years.setItem(i, c, _item(text, col, data))
-        payable = [  # collection closes with the year
+        if reset_form or not self.paid_on.text():
+            self.paid_on.setText(self.today().isoformat())
+        # collection closes with the year — of the payment date, which may be back-dated
+        since = min(self._paid_on_year() or today.year, today.year)
+        payable = [
             r["year"]
             for r in rows
-            if r["status"] == "unpaid" and r["policy_id"] is not None and r["year"] >= today.year
+            if r["status"] == "unpaid" and r["policy_id"] is not None and r["year"] >= since
         ]
         current = self.pay_year.currentData()
         self.pay_year.blockSignals(True)
@@ -483,8 +488,6 @@ class Page(QWidget):
             self.pay_year.setCurrentIndex(self.pay_year.findData(current))
         self.pay_year.blockSignals(False)
         self.pay_btn.setEnabled(bool(payable))
-        if reset_form or not self.paid_on.text():
-            self.paid_on.setText(self.today().isoformat())
         if not payable:
             self.due_label.setText(
                 self.tr("没有可收费的参保年度（已缴、资助参保或未发布缴费标准）")
@@ -492,6 +495,19 @@ class Page(QWidget):
         else:
             self.refresh_quote()
         self._update_void_button()
+
+    def _paid_on_year(self) -> int | None:
+        try:
+            return dt.date.fromisoformat(self.paid_on.text().strip()).year
+        except ValueError:
+            return None
+
+    def _paid_on_changed(self) -> None:
+        """A back-dated payment date may open last year's 参保年度 (or close it again)."""
+        if self.status is not None:
+            self._show_status(self.status, reset_form=False)
+        else:
+            self.refresh_quote()
 
     def refresh_quote(self) -> None:
         if not self.person_id or self.pay_year.currentData() is None:
