@@ -543,7 +543,9 @@ def dabing_layer(
 
     t_after, parts_after = total_for(after)
     t_before, _ = total_for(burden_ytd_before)
-    pay = fen(t_after - t_before)
+    # the year's 大病 amount is rounded once (half-up to the fen) before and after this bill,
+    # so bills split any way add up to the single settlement of the year
+    pay = fen(t_after) - fen(t_before)
     basis = "按累计负担分段" if sec.segment_basis == "gross" else "按超过起付线部分分段"
     steps.append(
         Step(
@@ -727,7 +729,10 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
         base = max(ZERO, after_basic - hifmi - maf)
         text = "前几层报销后政策范围内个人负担"
         if sec_t.base_scope == "total":
-            base, text = base + out_of_policy, "前几层报销后个人负担（含政策范围外）"
+            # all the person still pays (救助 on the total may already have covered part of
+            # the out-of-policy costs: never count that part twice)
+            base = b.total - hifp - hifmi - maf
+            text = "前几层报销后个人负担（含政策范围外）"
         if sec_t.terms_for(inp.category) is not None:
             tilted_base = base
         tilted, st = assistance_layer(
