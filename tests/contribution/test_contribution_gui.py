@@ -241,8 +241,14 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
     settle(qtbot, ctx)
     assert page.pay_year.currentData() == TODAY.year
     assert page.pay_btn.isEnabled()
+    # outside the period: the 3 months of waiting end after the year — no benefits this year,
+    # said in words (not a benefit period that ends before it starts)
+    assert "本年度不享受待遇" in page.due_label.text()
     enter_amount(qtbot, page, ctx, "400")
     assert payments(store) == 1
+    assert "本年度不享受待遇" in page.pay_msg.text()
+    assert f"至 {TODAY.year}-12-31" not in page.pay_msg.text()
+    assert cell(page, TODAY.year, "待遇期").text() == "本年度不享受待遇"
     paid = store.query_one("SELECT year, paid_on FROM payment")
     assert (paid["year"], paid["paid_on"]) == (TODAY.year, f"{TODAY.year}-12-20")
     assert cell(page, TODAY.year, "状态").text() != "未缴"

@@ -78,6 +78,16 @@ def _item(text: Any, color: str | None = None, data: Any = None) -> QTableWidget
     return it
 
 
+NO_BENEFITS = "本年度不享受待遇"
+
+
+def no_benefits(r: dict) -> bool:
+    """The waiting period ends after the 参保年度: paid (e.g. for continuity), no benefits."""
+    return bool(r.get("benefits_from") and r.get("benefits_to")) and str(r["benefits_from"]) > str(
+        r["benefits_to"]
+    )
+
+
 def status_words(row: dict, today: dt.date) -> tuple[str, str]:
     """(words, colour) for one year: 已缴 green, 未缴 red, 等待期 amber — words always."""
     st = row["status"]
@@ -448,6 +458,8 @@ class Page(QWidget):
         for i, r in enumerate(rows):
             words, color = status_words(r, today)
             period = f"{r['benefits_from']} 至 {r['benefits_to']}" if r["benefits_from"] else ""
+            if no_benefits(r):
+                period = NO_BENEFITS
             if r["waiting"]:
                 unit = "个月" if r["waiting_unit"] == "months" else "天"
                 waiting = f"{r['waiting']}{unit}，至 {r['waiting_until']}"
@@ -526,8 +538,13 @@ class Page(QWidget):
             if q.get("back_amount"):
                 why += "；" + q["reasons"]["back_amount"]["rule"]
             self.due_label.setText(
-                f"应缴 {q['total_due']} 元（{q['phase_label']}{wait}，"
-                f"待遇自 {q['benefits_from']} 起）　依据：{why}"
+                f"应缴 {q['total_due']} 元（{q['phase_label']}{wait}"
+                + (
+                    f"，{NO_BENEFITS}（等待期至 {q['benefits_from']} 才结束）"
+                    if no_benefits(q)
+                    else f"，待遇自 {q['benefits_from']} 起"
+                )
+                + f"）　依据：{why}"
             )
 
         def failed(exc: BaseException) -> None:
@@ -588,7 +605,12 @@ class Page(QWidget):
             self.pay_msg.setStyleSheet(OK_STYLE)
             self.pay_msg.setText(
                 f"✓ 已收费 {res['payment']['amount']} 元，收据号 {res['receipt_no']}；"
-                f"待遇自 {t['benefits_from']} 至 {t['benefits_to']}（{wait}）。待县级确认。"
+                + (
+                    f"{NO_BENEFITS}（{wait}，至 {t['benefits_from']} 才结束）。"
+                    if no_benefits(t)
+                    else f"待遇自 {t['benefits_from']} 至 {t['benefits_to']}（{wait}）。"
+                )
+                + "待县级确认。"
             )
             self.amount.clear()
             self.back_years.setValue(0)
