@@ -185,6 +185,14 @@ def fmt_time(value: dt.datetime | str | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def benefit_period_text(start: str, end: str) -> str:
+    """ "start 至 end"; a waiting period that ends after the 参保年度 gives no benefits that
+    year (paid e.g. for continuity) — said in words, not as a period ending before it starts."""
+    if start and end and fmt_date(start) > fmt_date(end):
+        return f"本年度不享受待遇（等待期至 {fmt_date(start)} 才结束）"
+    return f"{fmt_date(start)} 至 {fmt_date(end)}"
+
+
 def _waiting_label(waiting: int | str | None) -> str:
     """0 / None → 无等待期; an int → months; a text (e.g. 30天) as it is."""
     if waiting in (0, "0", "", None):
@@ -398,7 +406,7 @@ def receipt_document(
         [
             Field(
                 "待遇享受期",
-                f"{fmt_date(f.benefit_start)} 至 {fmt_date(f.benefit_end)}",
+                benefit_period_text(f.benefit_start, f.benefit_end),
                 "benefit_period",
                 wide=True,
             ),
@@ -507,7 +515,7 @@ def certificate_document(
                 Field("连续参保年数", f"{f.continuous_years}年", "continuous_years"),
                 Field(
                     "待遇享受期",
-                    f"{fmt_date(f.benefit_start)} 至 {fmt_date(f.benefit_end)}"
+                    benefit_period_text(f.benefit_start, f.benefit_end)
                     if f.benefit_start
                     else "未缴费，暂无待遇",
                     "benefit_period",

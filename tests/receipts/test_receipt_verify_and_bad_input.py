@@ -319,3 +319,45 @@ def test_cli_village_certificates(store, paid, data_dir, tmp_path, monkeypatch, 
         ]
     )
     assert rc == 1 and "没有名为“北村”" in capsys.readouterr().out
+
+
+def test_receipt_for_a_year_whose_waiting_outlasts_it_says_no_benefits():
+    """Paid late in December outside the period: 3 months of waiting end next year. The
+    receipt says 本年度不享受待遇 instead of a benefit period that ends before it starts."""
+    from desktop.core import receipt as core
+
+    facts = dict(
+        service_point="示范乡卫生院",
+        receipt_no="SP01-01-00000010",
+        name="李四",
+        cert_type="居民身份证",
+        cert_no="11010519491231002X",
+        region="140121",
+        insured_category="普通居民",
+        subsidy_category="无资助",
+        year=2025,
+        amount_due="400.00",
+        personal_amount="400.00",
+        subsidy_amount="0",
+        subsidy_payer="",
+        paid_at="2025-12-20",
+        channel="现金",
+        benefit_start="2026-03-20",
+        benefit_end="2025-12-31",
+        waiting_months=3,
+        continuous_years=1,
+        operator="李经办",
+    )
+    doc = core.receipt_document(
+        core.ReceiptFacts(**facts), printed_at="x", mac_key=b"k", key_id="K"
+    )
+    period = doc.field_values()["benefit_period"]
+    assert period.startswith("本年度不享受待遇") and "2026-03-20" in period
+    assert "2025-12-31" not in period
+    normal = core.receipt_document(
+        core.ReceiptFacts(**{**facts, "benefit_start": "2025-03-20"}),
+        printed_at="x",
+        mac_key=b"k",
+        key_id="K",
+    )
+    assert normal.field_values()["benefit_period"] == "2025-03-20 至 2025-12-31"
