@@ -210,6 +210,10 @@ class PreviewDialog(QDialog):
                     .replace("%2", str(self.n_pages))
                 )
             )
+        # wide enough for the whole page (an A4 page at 96 dpi is 794 px), within the screen
+        page_w = max((round(pm.width() / ratio) for pm in self._page_pixmaps()), default=0)
+        avail = self.screen().availableGeometry()
+        self.resize(min(max(760, page_w + 80), avail.width()), min(self.height(), avail.height()))
         row = QHBoxLayout()
         self.pages_label = QLabel(self.tr("共 %1 页").replace("%1", str(self.n_pages)))
         row.addWidget(self.pages_label)
@@ -226,6 +230,14 @@ class PreviewDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Print, self, activated=self.on_print)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.on_save)
+
+    def _page_pixmaps(self) -> list[QPixmap]:
+        out = []
+        for i in range(self.pages_layout.count()):
+            w = self.pages_layout.itemAt(i).widget()
+            if isinstance(w, QLabel) and w.pixmap() is not None and not w.pixmap().isNull():
+                out.append(w.pixmap())
+        return out
 
     def choose_printer(self) -> QPrinter | None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)

@@ -278,3 +278,28 @@ def test_tab_leaves_the_receipt_list_for_the_verify_box(qtbot, page, ctx, paid):
     qtbot.keyClick(page.receipts, Qt.Key.Key_Tab)
     assert not page.receipts.hasFocus()
     assert page.verify_input.hasFocus()
+
+
+def test_preview_shows_the_whole_width_of_an_a4_page(qtbot):
+    """At 1366×768 the preview opens wide enough for an A4 page: the receipt number at the
+    right edge and the QR code are visible without scrolling sideways."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from desktop.gui.print_support import PreviewDialog
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    c.drawString(40, 800, "x")
+    c.showPage()
+    c.save()
+    dlg = PreviewDialog(None, buf.getvalue(), title="t")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    avail = dlg.screen().availableGeometry().width()
+    page_px = round(A4[0] / 72 * 96)  # the page at the preview's 96 dpi
+    assert dlg.width() >= min(page_px + 40, avail)  # the page and the scroll bar, if room
+    assert dlg.width() <= avail
+    if avail >= page_px + 100:
+        assert dlg.scroll.horizontalScrollBar().maximum() == 0
