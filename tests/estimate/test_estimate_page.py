@@ -3,6 +3,8 @@ save it for a registered person and mark it settled."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 
@@ -123,6 +125,8 @@ def test_registered_person_save_print_settle_and_ytd(qtbot, ctx, page, monkeypat
     qtbot.keyClick(page.amounts["in_policy"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     idle(qtbot, ctx)
     assert "已保存" in page.message.text() and "打印测算单" in page.message.text()
+    # the time as the clerk reads it (like the year list), not an ISO stamp with its offset
+    assert re.search(r"已保存测算（\d{4}-\d\d-\d\d \d\d:\d\d）", page.message.text())
     assert page.settle_button.isEnabled() and page.print_button.isEnabled()
     printed = []
     from desktop.gui import print_support

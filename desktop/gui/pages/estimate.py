@@ -730,7 +730,9 @@ class Page(QWidget):
         shown = {k: v for k, v in (self._last or {}).items() if k != "input"}
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(
-            self.tr("已保存测算（{t}），可打印测算单。").format(t=row["created_at"])
+            self.tr("已保存测算（{t}），可打印测算单。").format(
+                t=(row["created_at"] or "")[:16].replace("T", " ")
+            )
         )
         if shown and row["result"] != shown:
             # the policy file changed between computing and saving: show what was saved
