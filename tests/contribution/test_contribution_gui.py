@@ -252,3 +252,22 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
     paid = store.query_one("SELECT year, paid_on FROM payment")
     assert (paid["year"], paid["paid_on"]) == (TODAY.year, f"{TODAY.year}-12-20")
     assert cell(page, TODAY.year, "状态").text() != "未缴"
+
+
+def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
+    """In the main window at 1366×768 the year table shows at least three 参保年度 lines
+    (next, this and last year) without scrolling, and the window still fits the screen."""
+    from desktop.gui.main_window import MainWindow
+
+    win = MainWindow(ctx)
+    win.resize(1366, 768)
+    win.show()
+    page = win.show_page("contribution")
+    page.open_item(store.query_one("SELECT id FROM person WHERE name = '李四'")["id"])
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    assert win.minimumSizeHint().height() <= 768 and win.height() == 768
+    visible = page.years.viewport().height()
+    win.close()
+    settle(qtbot, ctx)
+    assert visible >= 3 * page.years.rowHeight(0)

@@ -227,6 +227,12 @@ class Page(QWidget):
         lay.addWidget(self.person_label)
         self.years = _Table("years", self.YEAR_HEADERS)
         self.years.cellDoubleClicked.connect(self._year_chosen)
+        # at 1366×768 at least three 参保年度 lines stay visible (next, this and last year)
+        self.years.setMinimumHeight(
+            self.years.horizontalHeader().sizeHint().height()
+            + 3 * self.years.verticalHeader().defaultSectionSize()
+            + 2 * self.years.frameWidth()
+        )
         lay.addWidget(self.years, 1)
 
         box = QGroupBox(self.tr("收费（代收）"))
