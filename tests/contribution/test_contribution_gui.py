@@ -260,6 +260,7 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     from desktop.gui.main_window import MainWindow
 
     win = MainWindow(ctx)
+    qtbot.addWidget(win)
     win.resize(1366, 768)
     win.show()
     page = win.show_page("contribution")
@@ -267,7 +268,4 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     settle(qtbot, ctx)
     settle(qtbot, ctx)
     assert win.minimumSizeHint().height() <= 768 and win.height() == 768
-    visible = page.years.viewport().height()
-    win.close()
-    settle(qtbot, ctx)
-    assert visible >= 3 * page.years.rowHeight(0)
+    assert page.years.viewport().height() >= 3 * page.years.rowHeight(0)
