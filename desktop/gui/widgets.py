@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QDialog,
     QGridLayout,
     QLabel,
     QMessageBox,
@@ -64,7 +65,22 @@ class FieldForm:
                 unplaced.append(msg)
         if first is not None:
             first.setFocus()
+        self._fit_dialog()
         return unplaced
+
+    def _fit_dialog(self) -> None:
+        """A message wrapped onto two lines needs more height: a dialog grows to show it
+        whole (pages get their height from the main window's layout)."""
+        parent = self.grid.parentWidget()
+        win = parent.window() if parent is not None else None
+        if not isinstance(win, QDialog) or not win.isVisible() or win.layout() is None:
+            return
+        win.layout().activate()
+        need = (
+            win.heightForWidth(win.width()) if win.hasHeightForWidth() else win.sizeHint().height()
+        )
+        if need > win.height():
+            win.resize(win.width(), need)
 
     def error_text(self, field: str) -> str:
         return self.errors[field].text()

@@ -92,3 +92,20 @@ def test_login_dialog(qtbot, store, admin):
     assert d.actor is not None and d.actor.operator_id == admin.operator_id
     actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
     assert actions[-2:] == ["operator.login_failed", "operator.login"]
+
+
+def test_a_wrapped_message_beside_a_field_is_shown_whole(qtbot, store, admin):
+    """A message that wraps onto two lines gets the height it needs: the dialog grows
+    instead of cutting the lines off at the top and bottom."""
+    from desktop.gui.login import LoginDialog
+
+    d = LoginDialog(store, username="admin")
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    qtbot.keyClicks(d.password, "wrong-password")
+    qtbot.keyClick(d.password, Qt.Key.Key_Return)
+    qtbot.wait(20)
+    err = d.form.errors["password"]
+    assert err.text()
+    assert err.height() >= err.heightForWidth(err.width())
