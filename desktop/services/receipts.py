@@ -709,7 +709,7 @@ def print_with(store: Store, actor: Actor, prepared: Prepared, send: Callable[[b
 def save_pdf(store: Store, actor: Actor, prepared: Prepared, path: str | Path) -> Path:
     """Write the PDF (a temp file renamed into place) and record it as a saved copy."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() or path.suffix.lower() != ".pdf":  # a folder, existing or to be made
         path = path / prepared.filename
     tmp = path.with_name(path.name + ".partial")
     try:

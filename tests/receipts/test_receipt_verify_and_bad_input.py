@@ -128,6 +128,35 @@ def test_cli_pdf_saves_and_records(store, clerk, paid, data_dir, tmp_path, monke
     assert rc == 1
 
 
+def test_cli_pdf_into_a_folder_that_does_not_exist_yet(
+    store, clerk, paid, data_dir, tmp_path, monkeypatch
+):
+    import io
+
+    no = paid["payments"]["张三"]["receipt_no"]
+    store.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("clerk123\n"))
+    folder = tmp_path / "new-folder"
+    rc = cli_main(
+        [
+            "--data-dir",
+            str(data_dir),
+            "receipt",
+            "pdf",
+            "receipt",
+            no,
+            "--out",
+            str(folder),
+            "--user",
+            "clerk1",
+            "--password-stdin",
+        ]
+    )
+    assert rc == 0 and folder.is_dir()
+    (pdf,) = folder.iterdir()
+    assert pdf.suffix == ".pdf" and pdf.read_bytes()[:5] == b"%PDF-"
+
+
 def _nothing_recorded(store) -> None:
     assert store.query_one("SELECT COUNT(*) AS n FROM print_log")["n"] == 0
     assert store.query_one("SELECT COUNT(*) AS n FROM document_snapshot")["n"] == 0
