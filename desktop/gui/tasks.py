@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -50,20 +52,27 @@ class Job(QObject):
 
 
 class TaskRunner(QObject):
-    _finished = Signal(object, object, object)  # on_success, on_failure, future
+    """Every callable, callback and result of a task is held in ``_jobs`` and released on the
+    GUI thread in :meth:`_dispatch`. A worker thread must never drop the last reference to a
+    closure that holds a widget: Python would then destroy the Qt object off the GUI thread,
+    which crashes Qt (seen as a segfault under load)."""
+
+    _finished = Signal(int)  # job id
 
     def __init__(self) -> None:
         super().__init__()
         self._store_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
         self._long_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="long")
-        self._pending = 0
         self._lock = threading.Lock()
+        # job id -> [fn, on_success, on_failure, outcome]; outcome = (ok, result-or-exception)
+        self._jobs: dict[int, list[Any]] = {}
+        self._ids = itertools.count(1)
         self._finished.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
 
     @property
     def idle(self) -> bool:
         with self._lock:
-            return self._pending == 0
+            return not self._jobs
 
     def _submit(
         self,
@@ -71,21 +80,36 @@ class TaskRunner(QObject):
         fn: Callable[[], Any],
         on_success: Callable[[Any], None] | None,
         on_failure: Callable[[BaseException], None] | None,
-    ) -> Future:
+    ) -> None:
+        job_id = next(self._ids)
         with self._lock:
-            self._pending += 1
-        fut = pool.submit(fn)
-        fut.add_done_callback(lambda f: self._finished.emit(on_success, on_failure, f))
-        return fut
+            self._jobs[job_id] = [fn, on_success, on_failure, None]
+        pool.submit(self._work, job_id)
+
+    def _work(self, job_id: int) -> None:
+        """On the worker: run, store the outcome, then signal. The call happens in its own
+        frame so no local reference to the task outlives it on this thread."""
+        self._execute(job_id)
+        self._finished.emit(job_id)
+
+    def _execute(self, job_id: int) -> None:
+        with self._lock:
+            entry = self._jobs[job_id]
+        try:
+            outcome = (True, entry[0]())
+        except BaseException as exc:  # handed to the GUI thread, never swallowed
+            outcome = (False, exc)
+        with self._lock:
+            entry[3] = outcome
 
     def run(
         self,
         fn: Callable[[], Any],
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
-    ) -> Future:
+    ) -> None:
         """Run ``fn()`` on the store worker; call back on the GUI thread."""
-        return self._submit(self._store_pool, fn, on_success, on_failure)
+        self._submit(self._store_pool, fn, on_success, on_failure)
 
     def run_long(
         self,
@@ -134,17 +158,26 @@ class TaskRunner(QObject):
         self._submit(self._long_pool, lambda: fn(job), finish_ok, finish_err)
         return job
 
-    def _dispatch(self, on_success: Any, on_failure: Any, fut: Future) -> None:
+    def _dispatch(self, job_id: int) -> None:
         with self._lock:
-            self._pending -= 1
-        exc = fut.exception()
-        if exc is None:
-            if on_success:
-                on_success(fut.result())
-        elif on_failure:
-            on_failure(exc)
-        else:
-            log.error("background task failed", exc_info=exc)
+            entry = self._jobs.pop(job_id)
+        fn, on_success, on_failure, (ok, value) = entry
+        entry.clear()
+        del fn  # the task's closure is released here, on the GUI thread
+        try:
+            if ok:
+                if on_success:
+                    on_success(value)
+            elif on_failure:
+                on_failure(value)
+            else:
+                log.error("background task failed", exc_info=value)
+        finally:
+            if not ok:
+                # the traceback's frames hold the task's function and locals (often widgets):
+                # drop them now, on this thread, after the callbacks have shown and logged it
+                traceback.clear_frames(value.__traceback__)
+                value.__traceback__ = None
 
     def shutdown(self) -> None:
         self._store_pool.shutdown(wait=True)
