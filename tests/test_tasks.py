@@ -84,3 +84,24 @@ def test_long_job_can_be_cancelled(runner, qtbot):
     job.cancel()
     qtbot.waitUntil(lambda: bool(outcome), timeout=5_000)
     assert isinstance(outcome[0], Cancelled)
+
+
+def test_cyclic_garbage_is_collected_on_the_gui_thread(qtbot):
+    import gc
+
+    from desktop.gui.app import GuiThreadGarbageCollector, create_qapplication
+
+    app = create_qapplication()
+    assert not gc.isenabled()  # no automatic collection on whatever thread allocates
+    collector = next(c for c in app.children() if isinstance(c, GuiThreadGarbageCollector))
+    seen: list[str] = []
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+            self.sentinel = Sentinel(seen)
+
+    for _ in range(collector.threshold[0] + 10):
+        Cycle()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5_000)
+    assert set(seen) == {threading.main_thread().name}

@@ -3,13 +3,14 @@ set-up or log-in, then the main window. Also the ``--screenshots`` mode."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -60,7 +61,34 @@ def create_qapplication(argv: list[str] | None = None) -> QApplication:
     font = QFont(family) if family else QFont(app.font())
     font.setPointSize(FONT_POINT_SIZE)
     app.setFont(font)
+    if not any(isinstance(c, GuiThreadGarbageCollector) for c in app.children()):
+        GuiThreadGarbageCollector(app)
     return app
+
+
+class GuiThreadGarbageCollector(QObject):
+    """Cyclic garbage is collected on the GUI thread only (as Anki does). Python's automatic
+    collection runs on whichever thread happens to allocate; on a store worker it could destroy
+    a widget caught in a reference cycle there, which crashes Qt."""
+
+    INTERVAL_MS = 500
+
+    def __init__(self, parent: QObject):
+        super().__init__(parent)
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(self.INTERVAL_MS)
+
+    def check(self) -> None:
+        count0, count1, count2 = gc.get_count()
+        if count0 > self.threshold[0]:
+            gc.collect(0)
+            if count1 > self.threshold[1]:
+                gc.collect(1)
+                if count2 > self.threshold[2]:
+                    gc.collect(2)
 
 
 _font_family: str | None = None
