@@ -743,55 +743,63 @@ def _update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
         _emit_row(conn, entity, {**row, "data": data, "version": version})
     conflict_id = None
     name = (row["data"] or {}).get("name") or ""
-    if corrections:
-        conflict_id = new_conflict(
+
+    def tell(
+        kind: str,
+        fields: dict,
+        summary: str,
+        notice_kind: str,
+        title: str,
+        message: str,
+        detail: dict,
+        suffix: str,
+    ) -> str:
+        """Record a conflict for the county and a notice for this service point."""
+        cid = new_conflict(
             conn,
-            "correction_request",
-            summary=f"{sp_name(conn, dev.sp_id)}申请更正县里管理的字段："
-            + "、".join(label(f) for f in corrections),
+            kind,
+            summary=f"{sp_name(conn, dev.sp_id)}{summary}" + "、".join(label(f) for f in fields),
             sp_ids=[dev.sp_id],
             entity=entity,
             entity_id=eid,
             person_id=eid if entity == sp.E_PERSON else None,
-            detail={"fields": corrections, "op_id": op.op_id, "device_id": dev.device_id},
+            detail={"fields": fields, "op_id": op.op_id, **detail},
         )
         upsert_notice(
             conn,
             dev.sp_id,
             sp.Notice(
-                id=det_id_for(op.op_id, "correction"),
-                kind=sp.N_CORRECTION,
-                title=f"已提交更正申请{('：' + name) if name else ''}",
-                message="、".join(label(f) for f in corrections)
-                + "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
-                conflict_id=conflict_id,
+                id=det_id_for(op.op_id, suffix),
+                kind=notice_kind,
+                title=f"{title}{('：' + name) if name else ''}",
+                message="、".join(label(f) for f in fields) + message,
+                conflict_id=cid,
                 entity_ids=[eid],
             ),
+        )
+        return cid
+
+    if corrections:
+        conflict_id = tell(
+            "correction_request",
+            corrections,
+            "申请更正县里管理的字段：",
+            sp.N_CORRECTION,
+            "已提交更正申请",
+            "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
+            {"device_id": dev.device_id},
+            "correction",
         )
     if conflicts:
-        conflict_id = new_conflict(
-            conn,
+        conflict_id = tell(
             "stale_update",
-            summary=f"{sp_name(conn, dev.sp_id)}的修改与县里较新的数据冲突："
-            + "、".join(label(f) for f in conflicts),
-            sp_ids=[dev.sp_id],
-            entity=entity,
-            entity_id=eid,
-            person_id=eid if entity == sp.E_PERSON else None,
-            detail={"fields": conflicts, "op_id": op.op_id, "base_version": op.base_version},
-        )
-        upsert_notice(
-            conn,
-            dev.sp_id,
-            sp.Notice(
-                id=det_id_for(op.op_id, "stale"),
-                kind=sp.N_STALE_UPDATE,
-                title=f"修改未生效{('：' + name) if name else ''}",
-                message="、".join(label(f) for f in conflicts)
-                + "在县里已被其他人改过，本机的修改未覆盖县里的数据。请同步后核对，需要时重新修改。",
-                conflict_id=conflict_id,
-                entity_ids=[eid],
-            ),
+            conflicts,
+            "的修改与县里较新的数据冲突：",
+            sp.N_STALE_UPDATE,
+            "修改未生效",
+            "在县里已被其他人改过，本机的修改未覆盖县里的数据。请同步后核对，需要时重新修改。",
+            {"base_version": op.base_version},
+            "stale",
         )
         return _result(
             op.op_id,
