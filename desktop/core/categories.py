@@ -35,7 +35,6 @@ CATEGORY_GROUPS: dict[str, frozenset[str]] = {
         {"tekun", "dibao", "fanpin", "monitored", "dibao_edge", "illness_poverty"}
     ),
 }
-GROUP_LABELS = {"rural_low_income": "农村低收入人口", "assistance_recipient": "医疗救助对象"}
 
 # 资助参保 (subsidized enrollment): how the person's own contribution is paid
 SUBSIDY_CATEGORIES: dict[str, str] = {

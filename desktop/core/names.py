@@ -115,8 +115,3 @@ def pinyin_full(name: str) -> str:
 def pinyin_initials(name: str) -> str:
     """张三 → zs; ASCII letters keep their own initial."""
     return "".join(p[0] for p in _syllables(name) if p)
-
-
-def looks_like_initials(query: str) -> bool:
-    q = query.strip()
-    return bool(q) and q.isascii() and q.isalpha()

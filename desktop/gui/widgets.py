@@ -103,17 +103,6 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
     QMessageBox.warning(parent, title or "提示", msg)
 
 
-def amount_label(text: str = "", *, big: bool = True) -> QLabel:
-    lab = QLabel(text)
-    f = QFont(lab.font())
-    if big:
-        f.setPointSizeF(f.pointSizeF() * 1.4)
-        f.setBold(True)
-    lab.setFont(f)
-    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return lab
-
-
 def heading(text: str) -> QLabel:
     lab = QLabel(text)
     f = QFont(lab.font())

@@ -120,10 +120,3 @@ def login(store: Store, username: str, password: str) -> Actor:
     return Actor(
         row["id"], row["username"], row["display_name"], row["role"], service_point_id(store) or ""
     )
-
-
-def list_operators(store: Store) -> list[dict]:
-    return store.query(
-        "SELECT id, username, display_name, role, active, created_at"
-        " FROM operator ORDER BY created_at"
-    )

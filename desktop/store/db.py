@@ -169,12 +169,3 @@ def open_store(data_dir: str | Path | None = None, *, filename: str = DB_FILENAM
     db = connect(path)
     migrate(db)
     return Store(db, path)
-
-
-def open_memory_store() -> Store:
-    """An in-memory store for unit tests of services (no durability)."""
-    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys=ON")
-    db = sqlite_utils.Database(conn)
-    migrate(db)
-    return Store(db, None)
