@@ -22,9 +22,9 @@ import uuid
 import httpx
 import psycopg
 
+from core import syncproto as sp
 from county import admin
 from county.testing import ServerProcess, fresh_database, shared_cluster
-from desktop.core import syncproto as sp
 
 ARGS: argparse.Namespace
 KEY = "bench-signing-key-0123456789abcdef0123456789"

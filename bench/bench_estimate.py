@@ -1,6 +1,6 @@
 """Estimator benchmarks (issue 3). Run: .venv/bin/python bench/bench_estimate.py [--quick]
 
-1. Estimates per second through the engine (``desktop.core.estimate.estimate``): random
+1. Estimates per second through the engine (``core.estimate.estimate``): random
    bills over every setting and level of every shipped policy with a basic section, plus
    the full-parameter test policy (all four layers), inputs built beforehand.
 2. One estimate's latency through the service the GUI calls
@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 
-from desktop.core.categories import INSURED_CATEGORIES  # noqa: E402
-from desktop.core.estimate import EstimateInput, estimate  # noqa: E402
-from desktop.core.policy.benefits import SETTINGS  # noqa: E402
+from core.categories import INSURED_CATEGORIES  # noqa: E402
+from core.estimate import EstimateInput, estimate  # noqa: E402
+from core.policy.benefits import SETTINGS  # noqa: E402
 from desktop.services import estimate as svc  # noqa: E402
 from desktop.services import policies  # noqa: E402
 from desktop.services.demo import seed_demo  # noqa: E402

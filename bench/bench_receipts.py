@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from reportlab.lib.pagesizes import A5  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
-from desktop.core import receipt as core  # noqa: E402
+from core import receipt as core  # noqa: E402
 from desktop.documents import render_documents  # noqa: E402
 from desktop.documents.fonts import register_fonts  # noqa: E402
 

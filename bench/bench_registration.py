@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from desktop.core.names import pinyin_full, pinyin_initials  # noqa: E402
+from core.names import pinyin_full, pinyin_initials  # noqa: E402
 from desktop.services import registration as reg  # noqa: E402
 from desktop.services.demo import make_id, seed_demo  # noqa: E402
 from desktop.store import open_store  # noqa: E402

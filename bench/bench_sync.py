@@ -106,9 +106,9 @@ def main() -> int:
     import psycopg
     from psycopg.rows import dict_row
 
+    from core import syncproto as sp
     from county import admin
     from county.testing import ServerProcess, fresh_database, shared_cluster
-    from desktop.core import syncproto as sp
     from desktop.services import registration
     from desktop.services import sync as svc
     from desktop.store import open_store

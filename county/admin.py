@@ -16,14 +16,14 @@ from pathlib import Path
 
 import psycopg
 
+from core import syncproto as sp
+from core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
+from core.ids import check_id
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
 from county.db import emit, jsonb, notice_stream, sp_stream
 from county.ingest import emit_person
 from county.model import OpRejected, mask, parse_money
 from county.security import new_registration_code, normalize_code, sha256_hex
-from desktop.core import syncproto as sp
-from desktop.core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
-from desktop.core.ids import check_id
 
 
 class AdminError(ValueError):
@@ -509,7 +509,7 @@ def _enrollment_confirmed(conn, enrollment_id: str, confirmed_at: str) -> None:
 def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
     """Check a policy file with the desktop's own parser and publish it on the county
     stream (every device gets it). Re-publishing an unchanged file does nothing."""
-    from desktop.core.policy import PolicyError, parse_policy
+    from core.policy import PolicyError, parse_policy
 
     p = Path(path)
     try:

@@ -15,11 +15,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
+from core import syncproto as sp
 from county import db
 from county.errors import ApiError
 from county.security import Signer
 from county.settings import Settings
-from desktop.core import syncproto as sp
 
 log = logging.getLogger("county")
 

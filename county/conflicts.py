@@ -8,9 +8,9 @@ import uuid
 
 import psycopg
 
+from core import syncproto as sp
 from county.db import emit, jsonb, notice_stream, sp_stream
 from county.model import mask
-from desktop.core import syncproto as sp
 
 NS = uuid.UUID("6f1c1d3e-3a52-4a8e-9d77-2f0b7a1c5e10")
 

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool
 
+from core import syncproto as sp
 from county.db import log_security
 from county.errors import ApiError
 from county.ingest import Device
-from desktop.core import syncproto as sp
 
 
 def get_pool(request: Request) -> ConnectionPool:

@@ -14,9 +14,9 @@ import os
 import psycopg
 from psycopg import errors as pgerr
 
+from core import syncproto as sp
 from county.db import jsonb, sp_stream
 from county.model import OpRejected, clean_fields, parse_money, person_view
-from desktop.core import syncproto as sp
 
 FAST_TYPES = {"household.create", "person.create", "enrollment.create", "payment.record"}
 LINK_FIELDS = ("household_id", "relation")

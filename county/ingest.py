@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import errors as pgerr
 
+from core import syncproto as sp
 from county.conflicts import evaluate_enrollments, new_conflict, sp_name, upsert_notice
 from county.db import emit, jsonb, log_security, sp_stream
 from county.model import OpRejected, clean_fields, label, mask, parse_money, person_view
-from desktop.core import syncproto as sp
 
 log = logging.getLogger("county.ingest")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from desktop.core import syncproto as sp
-from desktop.core.categories import (
+from core import syncproto as sp
+from core.categories import (
     CERT_TYPES,
     HUKOU_TYPES,
     INSURED_CATEGORIES,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import psycopg
 
-from desktop.core.receipt import parse_payload, verify_payload
+from core.receipt import parse_payload, verify_payload
 
 
 def key_id_for(sp_code: str) -> str:

@@ -1,4 +1,4 @@
-"""Request bodies as the API validates them (the wire shapes of ``desktop.core.syncproto``)."""
+"""Request bodies as the API validates them (the wire shapes of ``core.syncproto``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 
 Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 

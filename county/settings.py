@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from desktop.core.syncproto import TOKEN_TTL_SECONDS
+from core.syncproto import TOKEN_TTL_SECONDS
 
 ENV = {
     "database_url": "TOWNSHIP_COUNTY_DATABASE_URL",

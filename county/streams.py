@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import psycopg
 
+from core import syncproto as sp
 from county.db import notice_stream, sp_stream
 from county.model import person_view
 from county.security import Signer
 from county.ytd import ytd_data
-from desktop.core import syncproto as sp
 
 
 def stream_keys(sp_id: str) -> dict[str, str]:

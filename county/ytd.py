@@ -8,11 +8,11 @@ import datetime as dt
 
 import psycopg
 
+from core import syncproto as sp
+from core.ids import check_id
 from county.admin import AdminError, ImportReport, _pick
 from county.db import emit, jsonb, sp_stream
 from county.model import OpRejected, mask, parse_money
-from desktop.core import syncproto as sp
-from desktop.core.ids import check_id
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 

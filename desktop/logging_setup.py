@@ -132,7 +132,7 @@ MESSAGES = {
 
 def classify(exc: BaseException) -> ClerkError:
     """The code and Chinese message for an exception (no logging)."""
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services.backup import is_disk_full
     from desktop.services.context import PermissionDenied
     from desktop.store.db import StoreError

@@ -211,7 +211,7 @@ def _receipt(t: SelfTest, state: dict) -> str:
         import datetime as dt
         import secrets
 
-        from desktop.core.receipt import ReceiptFacts, receipt_document
+        from core.receipt import ReceiptFacts, receipt_document
         from desktop.documents.render import render_document
 
         sp = (

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.services import auth
 from desktop.store import open_store
 from desktop.store.journal import enqueue_op, verify_audit

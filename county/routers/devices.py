@@ -7,11 +7,11 @@ import uuid
 
 from fastapi import APIRouter, Request
 
+from core import syncproto as sp
 from county.deps import PoolDep, refuse
 from county.receipt_keys import wire_key
 from county.schemas import RegisterBody, TokenBody
 from county.security import new_credential, normalize_code, sha256_hex, split_credential
-from desktop.core import syncproto as sp
 
 router = APIRouter(tags=["devices"])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 
 router = APIRouter(tags=["health"])
 

@@ -8,12 +8,12 @@ import time
 from fastapi import APIRouter, Request
 from psycopg import errors as pgerr
 
+from core import syncproto as sp
 from county.deps import DeviceDep, PoolDep, refuse
 from county.errors import ApiError
 from county.ingest import BatchRetry, push_batch
 from county.schemas import PullBody, PushBody, SnapshotBody
 from county.streams import BadPageToken, pull, snapshot
-from desktop.core import syncproto as sp
 
 router = APIRouter(tags=["sync"])
 

@@ -53,7 +53,7 @@ CREATE TABLE household (
 CREATE TABLE person (
     id               TEXT PRIMARY KEY,
     household_id     TEXT REFERENCES household(id),
-    relation         TEXT NOT NULL DEFAULT 'head', -- see desktop.core.categories.RELATIONS
+    relation         TEXT NOT NULL DEFAULT 'head', -- see core.categories.RELATIONS
     name             TEXT NOT NULL,
     name_pinyin      TEXT NOT NULL DEFAULT '',     -- full pinyin, lower case, no spaces
     name_initials    TEXT NOT NULL DEFAULT '',     -- pinyin initials, lower case (zs for 张三)

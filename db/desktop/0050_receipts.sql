@@ -31,7 +31,7 @@ BEGIN
     SELECT RAISE(ABORT, 'receipt numbers are never changed');
 END;
 
--- The content of a document as first issued (JSON from desktop.core.receipt), so that a
+-- The content of a document as first issued (JSON from core.receipt), so that a
 -- reprint (补打) shows exactly what the original showed.
 CREATE TABLE document_snapshot (
     doc_kind    TEXT NOT NULL CHECK (doc_kind IN ('receipt', 'certificate', 'estimate', 'day_sheet')),

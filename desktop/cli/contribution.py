@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from desktop.core.contribution import compute, person_year_from_case
-from desktop.core.errors import ValidationError
+from core.contribution import compute, person_year_from_case
+from core.errors import ValidationError
 
 
 def register(sub) -> None:

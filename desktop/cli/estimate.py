@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 
 
 def register(sub) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from desktop.core.categories import SEXES
-from desktop.core.ids import check_id
+from core.categories import SEXES
+from core.ids import check_id
 
 
 def register(sub) -> None:

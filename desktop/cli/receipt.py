@@ -102,7 +102,7 @@ def cmd_verify(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services import auth, receipts
 
     store = _store(args)
@@ -121,7 +121,7 @@ def cmd_pdf(args) -> int:
 
 
 def cmd_certificates(args) -> int:
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services import auth, receipts
 
     store = _store(args)
@@ -176,7 +176,7 @@ def cmd_numbers(args) -> int:
 
 
 def cmd_set_key(args) -> int:
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services import auth, receipts
     from desktop.services.context import PermissionDenied
 

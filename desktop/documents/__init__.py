@@ -1,5 +1,5 @@
 """PDF rendering of receipts, certificates, estimate and day sheets (reportlab, embedded
-font). Content comes from :mod:`desktop.core.receipt`; nothing here touches the store."""
+font). Content comes from :mod:`core.receipt`; nothing here touches the store."""
 
 from desktop.documents.render import (
     DEFAULT_PAGE,

@@ -1,4 +1,4 @@
-"""Render a :class:`desktop.core.receipt.Document` to PDF with reportlab (platypus).
+"""Render a :class:`core.receipt.Document` to PDF with reportlab (platypus).
 
 One layout for all four kinds, on A4 or A5 (half page): title, issuer and number, a 补打
 mark on reprints (a line under the title and a light diagonal watermark), sections of
@@ -33,8 +33,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from desktop.core.receipt import Document
-from desktop.core.receipt import Table as DocTable
+from core.receipt import Document
+from core.receipt import Table as DocTable
 from desktop.documents.fonts import markup, missing_glyphs, register_fonts
 
 PAGE_SIZES = {"A4": A4, "A5": A5}

@@ -484,7 +484,7 @@ def open_preview(
 
 
 def _mark(prepared) -> str:
-    from desktop.core.receipt import reprint_mark
+    from core.receipt import reprint_mark
 
     copies = sorted({c for _k, c in prepared.items if c > 1})
     if len(prepared.items) == 1:

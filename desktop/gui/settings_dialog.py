@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm
 from desktop.logging_setup import report_error
 from desktop.services import backup

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.gui.widgets import FieldForm, heading, show_error
 from desktop.services import auth, setup
 from desktop.services.context import Actor

@@ -5,8 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from desktop.core.errors import ValidationError
-from desktop.core.names import normalize_name
+from core.errors import ValidationError
+from core.names import normalize_name
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store.journal import new_id, now_iso, record_change

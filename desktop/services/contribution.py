@@ -36,8 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from desktop.core.categories import INSURED_CATEGORIES
-from desktop.core.contribution import (
+from core.categories import INSURED_CATEGORIES
+from core.contribution import (
     PHASE_LABELS,
     PersonYear,
     Result,
@@ -45,10 +45,10 @@ from desktop.core.contribution import (
     compute,
     phase_of,
 )
-from desktop.core.errors import ValidationError
-from desktop.core.ids import mask_id
-from desktop.core.money import ZERO, parse_amount
-from desktop.core.policy import Policy
+from core.errors import ValidationError
+from core.ids import mask_id
+from core.money import ZERO, parse_amount
+from core.policy import Policy
 from desktop.services import policies
 from desktop.services.context import Actor
 from desktop.services.registration import parse_date

@@ -19,11 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from desktop.core import estimate as engine
-from desktop.core.errors import ValidationError
-from desktop.core.estimate import YTD_FIELDS
-from desktop.core.money import ZERO, parse_amount
-from desktop.core.names import clean_free_text
+from core import estimate as engine
+from core.errors import ValidationError
+from core.estimate import YTD_FIELDS
+from core.money import ZERO, parse_amount
+from core.names import clean_free_text
 from desktop.services.context import Actor
 from desktop.services.policies import PolicyUnavailable
 from desktop.services.policies import load as load_policies

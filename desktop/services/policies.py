@@ -32,8 +32,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.policy import Policy, PolicyError, parse_policy
 from desktop import paths
-from desktop.core.policy import Policy, PolicyError, parse_policy
 
 POLICY_DIRNAME = "policies"
 

@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from desktop.core import receipt as core
-from desktop.core.categories import CERT_TYPES, INSURED_CATEGORIES, SEXES, SUBSIDY_CATEGORIES
-from desktop.core.errors import ValidationError
-from desktop.core.money import ZERO, parse_amount, yuan
+from core import receipt as core
+from core.categories import CERT_TYPES, INSURED_CATEGORIES, SEXES, SUBSIDY_CATEGORIES
+from core.errors import ValidationError
+from core.money import ZERO, parse_amount, yuan
 from desktop.documents import render_documents
 from desktop.services.context import Actor
 from desktop.store import Store
@@ -329,8 +329,8 @@ def certificate_facts(store: Store, enrollment_id: str) -> core.CertificateFacts
 
 
 def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
-    from desktop.core.estimate import LAYER_LABELS
-    from desktop.core.policy.benefits import SETTING_LABELS
+    from core.estimate import LAYER_LABELS
+    from core.policy.benefits import SETTING_LABELS
     from desktop.services import estimate as est
 
     e = est.get(store, estimate_id)

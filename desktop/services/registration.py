@@ -22,7 +22,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from desktop.core.categories import (
+from core.categories import (
     CERT_TYPES,
     ETHNICITIES,
     HUKOU_TYPES,
@@ -32,9 +32,9 @@ from desktop.core.categories import (
     SEXES,
     SUBSIDY_CATEGORIES,
 )
-from desktop.core.errors import ValidationError
-from desktop.core.ids import check_id, normalize_id
-from desktop.core.names import (
+from core.errors import ValidationError
+from core.ids import check_id, normalize_id
+from core.names import (
     clean_free_text,
     normalize_name,
     pinyin_full,

@@ -21,8 +21,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from urllib.parse import urlsplit
 
-from desktop.core.errors import ValidationError
-from desktop.core.names import clean_free_text, normalize_name
+from core.errors import ValidationError
+from core.names import clean_free_text, normalize_name
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store.journal import record_change

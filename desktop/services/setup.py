@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.core.errors import ValidationError
-from desktop.core.names import clean_free_text, normalize_name
+from core.errors import ValidationError
+from core.names import clean_free_text, normalize_name
 from desktop.services import auth
 from desktop.services.context import Actor
 from desktop.store import Store

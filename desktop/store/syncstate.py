@@ -13,9 +13,9 @@ from typing import Any
 
 import sqlite_utils
 
-from desktop.core import names
-from desktop.core import syncproto as sp
-from desktop.core.names import pinyin_full, pinyin_initials
+from core import names
+from core import syncproto as sp
+from core.names import pinyin_full, pinyin_initials
 from desktop.store.db import Store
 from desktop.store.journal import append_audit, canonical_json, now_iso
 

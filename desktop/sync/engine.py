@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import syncproto as sp
+from core.ids import mask_id
 from desktop import __version__
-from desktop.core import syncproto as sp
-from desktop.core.ids import mask_id
 from desktop.services.credentials import CredentialError, CredentialStore
 from desktop.store import Store
 from desktop.store import syncstate as st
@@ -382,7 +382,7 @@ class SyncEngine:
         import re
         import tomllib
 
-        from desktop.core.policy import PolicyError, parse_policy
+        from core.policy import PolicyError, parse_policy
         from desktop.services.policies import POLICY_DIRNAME
 
         folder = self.data_dir / POLICY_DIRNAME
@@ -631,7 +631,7 @@ class SyncEngine:
         audited), inside the page's transaction. A person not here yet keeps the row in the
         mirror; :meth:`_apply_waiting_ytd` hands it over once the person arrives. A row the
         estimator refuses goes to the inbox."""
-        from desktop.core.errors import ValidationError
+        from core.errors import ValidationError
         from desktop.services import estimate
 
         pid = st.local_person_id(db, str(data.get("person_id") or ""))

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from core import syncproto as sp
 from desktop import __version__
-from desktop.core import syncproto as sp
 from desktop.sync import errors
 
 

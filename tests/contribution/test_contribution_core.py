@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from desktop.core.contribution import (
+from core.contribution import (
     PersonYear,
     add_months,
     compute,
     continuous_years,
     person_year_from_case,
 )
-from desktop.core.errors import ValidationError
-from desktop.core.policy import PolicyError, parse_policy
+from core.errors import ValidationError
+from core.policy import PolicyError, parse_policy
 from desktop.services import policies
 
 ROOT = Path(__file__).resolve().parents[2]

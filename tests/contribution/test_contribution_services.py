@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 from openpyxl import load_workbook
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.services import contribution as svc
 from desktop.services.context import PermissionDenied
 

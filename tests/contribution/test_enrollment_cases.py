@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from desktop.core.contribution import compute, person_year_from_case
+from core.contribution import compute, person_year_from_case
 from desktop.services import policies
 
 CASES = __import__("json").loads(

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from desktop.core.errors import ValidationError
-from desktop.core.money import fen, parse_amount, yuan
+from core.errors import ValidationError
+from core.money import fen, parse_amount, yuan
 
 
 @pytest.mark.parametrize(

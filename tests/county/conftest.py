@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
+from core import syncproto as sp
 from county import admin
 from county.app import create_app
 from county.settings import Settings
 from county.testing import drop_database, fresh_database, shared_cluster
-from desktop.core import syncproto as sp
 
 SIGNING_KEY = "test-signing-key-0123456789abcdef0123456789"
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -188,7 +188,7 @@ def _make_id(birth: str = "19800101", seq: int = 1) -> str:
 
 
 def _person_payload(cert_no: str, name: str = "张三", **kw) -> dict:
-    from desktop.core.ids import check_id
+    from core.ids import check_id
 
     chk = check_id(cert_no)
     return {

@@ -9,9 +9,9 @@ import uuid
 import httpx
 import openpyxl
 
+from core import syncproto as sp
 from county import cli
 from county.testing import ServerProcess
-from desktop.core import syncproto as sp
 
 KEY = "cli-signing-key-0123456789abcdef0123456789"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 
 
 def _notices(dev):

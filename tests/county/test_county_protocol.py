@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 
 
 def _types(changes):

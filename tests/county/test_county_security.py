@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 
 DATA_TABLES = ("person", "household", "enrollment", "payment", "applied_op", "change_log")
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from core import syncproto as sp
 from county.settings import SettingsError, load_settings
-from desktop.core import syncproto as sp
 
 ADMIN = {"Authorization": "Bearer test-admin-key-0123456789"}
 

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from desktop.core.errors import ValidationError
-from desktop.core.estimate import (
+from core.errors import ValidationError
+from core.estimate import (
     AssistanceInput,
     DabingInput,
     EstimateInput,

@@ -146,7 +146,7 @@ def test_a_broken_correction_makes_the_policy_unusable_not_the_shipped_one(data_
     assert "shanxi-2025" not in ps.policies
     with pytest.raises(policies.PolicyUnavailable):
         ps.get("shanxi-2025")
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services import estimate as svc
 
     with pytest.raises(ValidationError) as e:

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.categories import INSURED_CATEGORIES
-from desktop.core.estimate import (
+from core.categories import INSURED_CATEGORIES
+from core.estimate import (
     AssistanceInput,
     DabingInput,
     EstimateInput,
@@ -21,7 +21,7 @@ from desktop.core.estimate import (
     run_assistance,
     run_dabing,
 )
-from desktop.core.policy.benefits import SETTINGS
+from core.policy.benefits import SETTINGS
 from desktop.services import policies
 
 ALL = policies.load(None)
@@ -326,7 +326,7 @@ junk = st.one_of(
 def test_any_input_gives_a_result_or_a_chinese_field_error(pid, data):
     """Whatever the CLI or a script sends, the service answers with a result or with
     ValidationError messages by field — never another exception."""
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
     from desktop.services import estimate as svc
 
     try:

@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal as D
 from pathlib import Path
 
-from desktop.core.estimate import DabingInput, EstimateInput, estimate, run_dabing
+from core.estimate import DabingInput, EstimateInput, estimate, run_dabing
 from desktop.services import policies
 
 FULL = policies.load_file(Path(__file__).resolve().parent / "policies" / "test-full.toml")

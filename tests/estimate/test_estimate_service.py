@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.services import estimate as svc
 from desktop.services.context import PermissionDenied
 from desktop.store.journal import verify_audit

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
+from core.errors import ValidationError
 from desktop import logging_setup
-from desktop.core.errors import ValidationError
 from desktop.services.context import PermissionDenied
 from desktop.store.db import StoreError
 

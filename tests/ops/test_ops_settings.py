@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.services import settings
 from desktop.services.context import PermissionDenied
 from desktop.store.journal import verify_audit

@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from desktop.core.ids import mask_id
-from desktop.core.money import yuan
+from core.ids import mask_id
+from core.money import yuan
 from desktop.services import estimate as est
 from desktop.services import receipts
 from desktop.store.numbering import parse_receipt_no
@@ -150,7 +150,7 @@ def test_certificate_fields_and_subsidized_member(store, clerk, paid):
 
 
 def test_certificate_refused_when_unpaid(store, clerk, paid):
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
 
     # 张三 paid 2025; an enrollment of another year without a payment cannot be certified
     with store.write() as db:
@@ -242,7 +242,7 @@ def test_day_sheet_counts_sums_and_voids(store, clerk, admin, paid):
         assert mask_id(paid["certs"][name]) in text
     _all_embedded(prepared.pdf)
     # a voided receipt is not printed again
-    from desktop.core.errors import ValidationError
+    from core.errors import ValidationError
 
     with pytest.raises(ValidationError) as e:
         receipts.prepare(store, clerk, "receipt", li["receipt_no"])

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from core import receipt as core
+from core.errors import ValidationError
 from desktop.cli import main as cli_main
-from desktop.core import receipt as core
-from desktop.core.errors import ValidationError
 from desktop.services import receipts
 
 from .conftest import flat, pdf_text
@@ -353,7 +353,7 @@ def test_cli_village_certificates(store, paid, data_dir, tmp_path, monkeypatch, 
 def test_receipt_for_a_year_whose_waiting_outlasts_it_says_no_benefits():
     """Paid late in December outside the period: 3 months of waiting end next year. The
     receipt says 本年度不享受待遇 instead of a benefit period that ends before it starts."""
-    from desktop.core import receipt as core
+    from core import receipt as core
 
     facts = dict(
         service_point="示范乡卫生院",

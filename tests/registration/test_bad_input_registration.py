@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from desktop.core.errors import ValidationError
-from desktop.core.names import normalize_text
+from core.errors import ValidationError
+from core.names import normalize_text
 from desktop.services import registration as reg
 
 HOSTILE_STORED = [

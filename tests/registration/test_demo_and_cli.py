@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.ids import check_id
 from desktop.cli import main
-from desktop.core.ids import check_id
 from desktop.services import demo
 from desktop.services.auth import login
 from desktop.store import open_store

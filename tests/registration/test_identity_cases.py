@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from core.errors import ValidationError
+from core.ids import check_id
 from desktop.cli import main
-from desktop.core.errors import ValidationError
-from desktop.core.ids import check_id
 from desktop.services import registration
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 from desktop.services import registration as reg
 from desktop.store.journal import verify_audit
 

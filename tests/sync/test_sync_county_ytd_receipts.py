@@ -15,9 +15,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
+from core import receipt as core
+from core import syncproto as sp
 from county import cli as county_cli
-from desktop.core import receipt as core
-from desktop.core import syncproto as sp
 from desktop.services import contribution, estimate, receipts, registration
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st

@@ -11,7 +11,7 @@ import json
 import pytest
 from sync_checks import county_checksum, diff_rows
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 from desktop.services import contribution, registration
 from desktop.services import sync as svc
 from desktop.services.demo import make_id

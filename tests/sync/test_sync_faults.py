@@ -19,7 +19,7 @@ import pytest
 from sync_checks import county_checksum, diff_rows
 from sync_proxy import CutProxy
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 from desktop.services import contribution, registration
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st
@@ -58,7 +58,7 @@ class World:
         if cert is None:
             cert, birth, sex = self.new_cert()
         else:
-            from desktop.core.ids import check_id
+            from core.ids import check_id
 
             chk = check_id(cert)
             birth, sex = chk.birth_date.isoformat(), chk.sex

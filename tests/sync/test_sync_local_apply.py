@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 from desktop.services import registration as reg
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st

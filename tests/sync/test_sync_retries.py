@@ -10,7 +10,7 @@ import json
 import pytest
 from sync_proxy import CutProxy
 
-from desktop.core import syncproto as sp
+from core import syncproto as sp
 from desktop.services import registration
 from desktop.services import sync as svc
 from desktop.services.demo import make_id

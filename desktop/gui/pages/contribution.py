@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.categories import INSURED_CATEGORIES
-from desktop.core.errors import ValidationError
+from core.categories import INSURED_CATEGORIES
+from core.errors import ValidationError
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, heading, show_error
 from desktop.services import contribution as svc
 from desktop.services import registration as reg

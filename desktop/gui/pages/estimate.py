@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.categories import INSURED_CATEGORIES
-from desktop.core.errors import ValidationError
-from desktop.core.estimate import LAYER_LABELS
-from desktop.core.ids import mask_id
-from desktop.core.money import yuan
-from desktop.core.policy.benefits import SETTING_LABELS, SETTINGS
+from core.categories import INSURED_CATEGORIES
+from core.errors import ValidationError
+from core.estimate import LAYER_LABELS
+from core.ids import mask_id
+from core.money import yuan
+from core.policy.benefits import SETTING_LABELS, SETTINGS
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, heading, show_error
 from desktop.services import estimate as svc
 from desktop.services import policies

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.categories import (
+from core.categories import (
     CERT_TYPES,
     ETHNICITIES,
     HUKOU_TYPES,
@@ -41,9 +41,9 @@ from desktop.core.categories import (
     SEXES,
     SUBSIDY_CATEGORIES,
 )
-from desktop.core.errors import ValidationError
-from desktop.core.ids import check_id
-from desktop.core.names import pinyin_initials
+from core.errors import ValidationError
+from core.ids import check_id
+from core.names import pinyin_initials
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, show_error
 from desktop.services import registration as reg
 from desktop.services import setup

@@ -7,7 +7,7 @@ through a :class:`Reader`: typed getters that fail with a :class:`PolicyError` n
 file, the key and the problem, so a wrong file never silently changes a result.
 
 Sections: ``inpatient``, ``outpatient``, ``dabing``, ``assistance``, … (reimbursement;
-``desktop.core.policy.benefits``) and ``contribution`` (``desktop.core.policy.contribution``).
+``core.policy.benefits``) and ``contribution`` (``core.policy.contribution``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from desktop.core.categories import is_known_category
+from core.categories import is_known_category
 
 
 class PolicyError(ValueError):
@@ -231,7 +231,7 @@ class Policy:
 
 def _load_section_modules() -> None:
     # imported for their register_section side effect
-    from desktop.core.policy import benefits, contribution  # noqa: F401
+    from core.policy import benefits, contribution  # noqa: F401
 
 
 def parse_policy(data: dict, origin: str) -> Policy:

@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from desktop.core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
+from core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
 
 # ---------------------------------------------------------------------------- versioning
 PROTOCOL_VERSION = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")

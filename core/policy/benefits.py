@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from desktop.core.categories import expand_categories
-from desktop.core.policy import PolicyError, Reader, register_section
+from core.categories import expand_categories
+from core.policy import PolicyError, Reader, register_section
 
 SETTINGS = ("inpatient", "outpatient", "pharmacy", "chronic")
 SETTING_LABELS = {

@@ -27,9 +27,9 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-from desktop.core.errors import ValidationError
-from desktop.core.ids import mask_id, normalize_id
-from desktop.core.money import ZERO, parse_amount, yuan
+from core.errors import ValidationError
+from core.ids import mask_id, normalize_id
+from core.money import ZERO, parse_amount, yuan
 
 KINDS = {
     "receipt": "城乡居民基本医疗保险参保缴费凭证",

@@ -1,7 +1,7 @@
 """Contribution rules (domain notes §2–3): amount due, benefit period, waiting period,
 continuous years and the 大病 cap incentive for one person and 参保年度.
 
-Pure: every figure comes from a :class:`~desktop.core.policy.contribution.ContributionTerms`
+Pure: every figure comes from a :class:`~core.policy.contribution.ContributionTerms`
 (a policy file), and every result carries the rule that decided it with its source
 (:class:`Reason`), for the page, the receipt and the CLI.
 
@@ -24,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from desktop.core.categories import is_known_category
-from desktop.core.errors import ValidationError
-from desktop.core.money import ZERO, fen
-from desktop.core.policy.contribution import ContributionTerms
+from core.categories import is_known_category
+from core.errors import ValidationError
+from core.money import ZERO, fen
+from core.policy.contribution import ContributionTerms
 
 
 @dataclass(frozen=True)

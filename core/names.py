@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from desktop.core.errors import ValidationError
+from core.errors import ValidationError
 
 NAME_MAX = 50
 TEXT_MAX = 200

@@ -1,7 +1,7 @@
 """The reimbursement estimator (报销测算): basic fund → 大病保险 → 医疗救助 → 倾斜救助.
 
-Pure: no Qt, no I/O. Every figure comes from a :class:`~desktop.core.policy.Policy`
-(sections in :mod:`desktop.core.policy.benefits`); money is Decimal, rounded half-up to
+Pure: no Qt, no I/O. Every figure comes from a :class:`~core.policy.Policy`
+(sections in :mod:`core.policy.benefits`); money is Decimal, rounded half-up to
 the fen at each layer. Results use the national settlement names (``medfee_sumamt``,
 ``inscp_scp_amt``, ``act_pay_dedc``, ``hifp_pay``, ``hifmi_pay``, ``maf_pay``,
 ``fund_pay_sumamt``, ``psn_part_amt``) plus ``tilted_pay`` (倾斜救助) and a list of
@@ -20,11 +20,11 @@ from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from desktop.core.categories import INSURED_CATEGORIES, is_known_category
-from desktop.core.errors import ValidationError
-from desktop.core.money import ZERO, fen, parse_amount, yuan
-from desktop.core.policy import Policy
-from desktop.core.policy.benefits import (
+from core.categories import INSURED_CATEGORIES, is_known_category
+from core.errors import ValidationError
+from core.money import ZERO, fen, parse_amount, yuan
+from core.policy import Policy
+from core.policy.benefits import (
     SETTING_LABELS,
     SETTINGS,
     AssistanceSection,

@@ -3,7 +3,7 @@
 One section per region and 参保年度 (the policy's ``[policy] year`` is the 参保年度 whose
 contribution is described). Every table carries ``source``; ``resources/policies/SCHEMA.md``
 documents every key. Parsed into :class:`ContributionTerms`, used by
-``desktop.core.contribution`` (the rules) and ``desktop.services.contribution`` (payments).
+``core.contribution`` (the rules) and ``desktop.services.contribution`` (payments).
 
 Tables::
 
@@ -24,8 +24,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from desktop.core.categories import CATEGORY_GROUPS, expand_categories
-from desktop.core.policy import Reader, register_section
+from core.categories import CATEGORY_GROUPS, expand_categories
+from core.policy import Reader, register_section
 
 LATE_OWES = ("individual", "full_premium")
 WAITING_RULES = ("none", "fixed_days", "months")
@@ -157,7 +157,7 @@ class ContributionTerms:
 
     def split_amounts(self) -> dict[str, Decimal]:
         """The subsidy by level in yuan (half-up to the fen), empty if no split is given."""
-        from desktop.core.money import fen
+        from core.money import fen
 
         if self.subsidy_split is None:
             return {}
