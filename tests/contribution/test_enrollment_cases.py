@@ -4,18 +4,17 @@ rules the service and the GUI use."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from core.contribution import compute, person_year_from_case
 from desktop.services import policies
 
-CASES = __import__("json").loads(
-    (
-        __import__("pathlib").Path(__file__).resolve().parents[3] / "shared/acceptance/cases.json"
-    ).read_text(encoding="utf-8")
-)["enrollment"]
+CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "acceptance" / "cases.json"
+CASES = json.loads(CASES_FILE.read_text(encoding="utf-8"))["enrollment"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
