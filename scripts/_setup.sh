@@ -34,3 +34,8 @@ ensure_venv() {  # $1: extras, e.g. "dev" or ""
 
 # Shared libraries Qt needs even offscreen, on a minimal Debian.
 QT_DEBS=(libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0)
+# ...and what its xcb platform plugin (a real display) needs besides; Qt's own message names
+# only the first one missing (check with: ldd .venv/lib/python3*/site-packages/PySide6/Qt/plugins/platforms/libqxcb.so).
+QT_XCB_DEBS=(libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+  libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shm0
+  libxcb-sync1 libxcb-xfixes0 libxcb-render0 libxcb-util1 libx11-xcb1)

@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "desktop.cli.receipt",
     "desktop.cli.sync",
     "desktop.cli.ops",
+    "desktop.cli.operators",
 ]
 
 
@@ -100,7 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
 
     data_dir = data_dir_of(args)
-    if not _store_sound(data_dir, gui=not (args.screenshots or args.documents)):
+    gui = not (args.screenshots or args.documents)
+    if gui:
+        # The window system first: if Qt cannot start here (a missing library), it stops
+        # before the data folder is touched, so no half-made store is left behind.
+        from desktop.gui.app import create_qapplication
+
+        create_qapplication()
+    if not _store_sound(data_dir, gui=gui):
         return 3
     store = open_store_for(args)
     if args.screenshots or args.documents:

@@ -132,7 +132,11 @@ def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
         return wizard.actor
     from desktop.gui.login import LoginDialog
 
-    dialog = LoginDialog(store, username="admin" if demo else "")
+    from desktop.services.auth import last_login_username
+
+    # whoever logged in last at this desk (a clerk, usually), cursor in the password box;
+    # on a new desk the box is empty and the cursor is in the user name
+    dialog = LoginDialog(store, username=last_login_username(store))
     if dialog.exec() != QDialog.DialogCode.Accepted.value:
         return None
     return dialog.actor

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui.operators_dialog import OperatorsDialog
 from desktop.gui.widgets import ERROR_STYLE, FieldForm, heading
 from desktop.logging_setup import current_log_file, report_error
 from desktop.services import backup
@@ -42,10 +43,15 @@ def install(window) -> None:
         dialog.exec()
         window.refresh_header()
 
+    def open_operators() -> None:
+        OperatorsDialog(window.ctx, window).exec()
+        window.refresh_header()
+
     actions = []
     for text, slot, name in (
         (window.tr("系统设置…"), lambda: open_dialog(0), "action_settings"),
         (window.tr("备份与恢复…"), lambda: open_dialog(1), "action_backups"),
+        (window.tr("操作员管理…"), open_operators, "action_operators"),
         (window.tr("打开日志文件夹"), open_log_folder, "action_logs"),
     ):
         act = QAction(text, window)
@@ -56,7 +62,12 @@ def install(window) -> None:
         menu.insertAction(first, act) if first is not None else menu.addAction(act)
     if first is not None:
         menu.insertSeparator(first)
-    window.settings_action, window.backups_action, window.logs_action = actions
+    (
+        window.settings_action,
+        window.backups_action,
+        window.operators_action,
+        window.logs_action,
+    ) = actions
 
 
 def open_log_folder() -> None:

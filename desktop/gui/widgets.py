@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QComboBox,
+    QDateEdit,
     QDialog,
     QGridLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QWidget,
 )
 
@@ -20,6 +25,67 @@ log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #b00020;"
 OK_STYLE = "color: #1b5e20;"
 WARN_STYLE = "color: #8a5a00;"
+
+
+class FieldMessage(QLabel):
+    """The message beside a field. A message that wraps onto a second line makes its row
+    taller (a grid row otherwise keeps the input's height and cuts the top of each line)."""
+
+    def __init__(self, field: str):
+        super().__init__("")
+        self.setStyleSheet(ERROR_STYLE)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.setObjectName(f"error_{field}")
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def needed_height(self, width: int) -> int:
+        if not self.text():
+            return 0
+        rect = QFontMetrics(self.font()).boundingRect(
+            QRect(0, 0, max(width, 40), 10_000), int(Qt.TextFlag.TextWordWrap), self.text()
+        )
+        return rect.height() + 4
+
+    def _fit(self) -> None:
+        need = self.needed_height(self.width())
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
+class Note(QLabel):
+    """A line of text that takes no room while it says nothing (pages must fit 728 px)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setVisible(bool(text))
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
+def _changed_signal(widget: QWidget):
+    """The signal that says the clerk changed ``widget`` (None for other widgets)."""
+    if isinstance(widget, QLineEdit):
+        return widget.textEdited
+    if isinstance(widget, QComboBox):
+        return widget.currentIndexChanged
+    if isinstance(widget, QDateEdit):
+        return widget.dateChanged
+    if isinstance(widget, QPlainTextEdit):
+        return widget.textChanged
+    if isinstance(widget, QAbstractButton):
+        return widget.toggled
+    return None
 
 
 class FieldForm:
@@ -35,10 +101,10 @@ class FieldForm:
     def add(self, field: str, label: str, widget: QWidget) -> QWidget:
         lab = QLabel(label)
         lab.setBuddy(widget)
-        err = QLabel("")
-        err.setStyleSheet(ERROR_STYLE)
-        err.setWordWrap(True)
-        err.setObjectName(f"error_{field}")
+        err = FieldMessage(field)
+        signal = _changed_signal(widget)
+        if signal is not None:  # a message goes once the clerk corrects the field
+            signal.connect(lambda *_a, e=err: e.setText(""))
         self.grid.addWidget(lab, self._row, 0, Qt.AlignmentFlag.AlignRight)
         self.grid.addWidget(widget, self._row, 1)
         self.grid.addWidget(err, self._row, 2)

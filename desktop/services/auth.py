@@ -1,4 +1,8 @@
-"""Operators and log-in. Passwords are hashed with argon2id (argon2-cffi)."""
+"""Operators and log-in. Passwords are hashed with argon2id (argon2-cffi).
+
+After set-up a supervisor manages the operators in the app (系统 → 操作员管理) and a
+technician with ``township-desk operators …``: add a clerk, reset a password, disable or
+enable an account. Every change is audited; ``by=None`` means the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from core.errors import ValidationError
 from core.names import normalize_name
 from desktop.services.context import Actor
 from desktop.store import Store
+from desktop.store import operators as op_store
 from desktop.store.journal import new_id, now_iso, record_change
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
@@ -46,8 +51,12 @@ def _validate_new_operator(
 
 
 def service_point_id(store: Store) -> str | None:
-    row = store.query_one("SELECT id FROM service_point LIMIT 1")
-    return row["id"] if row else None
+    return op_store.service_point_id(store)
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError({field: f"密码至少{PASSWORD_MIN}位"})
 
 
 def create_operator(
@@ -55,13 +64,29 @@ def create_operator(
 ) -> Actor:
     """Create an operator. ``by`` must be a supervisor, except for the first (setup) one."""
     u, name = _validate_new_operator(username, display_name, password, role)
+    return _create(store, u, name, password, role, by=by, first_only=True)
+
+
+def add_operator(
+    store: Store, *, username: str, display_name: str, password: str, role: str, by: Actor | None
+) -> Actor:
+    """A supervisor (or, with ``by=None``, a technician at the command line) adds an
+    operator after set-up."""
+    if by is not None:
+        by.require_supervisor("添加操作员")
+    u, name = _validate_new_operator(username, display_name, password, role)
+    return _create(store, u, name, password, role, by=by, first_only=False)
+
+
+def _create(
+    store: Store, u: str, name: str, password: str, role: str, *, by: Actor | None, first_only: bool
+) -> Actor:
     with store.write() as db:
-        count = db.conn.execute("SELECT COUNT(*) FROM operator").fetchone()[0]
-        if by is None and count:
+        if first_only and by is None and op_store.count(db):
             raise PermissionError("只有主管可以添加操作员")
         if by is not None:
             by.require_supervisor("添加操作员")
-        if db.conn.execute("SELECT 1 FROM operator WHERE username = ?", (u,)).fetchone():
+        if op_store.username_taken(db, u):
             raise ValidationError({"username": f"用户名“{u}”已被使用"})
         oid = new_id()
         row = {
@@ -73,11 +98,11 @@ def create_operator(
             "active": 1,
             "created_at": now_iso(),
         }
-        db["operator"].insert(row)
+        op_store.insert(db, row)
         public = {k: v for k, v in row.items() if k != "password_hash"}
         record_change(
             db,
-            operator_id=by.operator_id if by else oid,
+            operator_id=by.operator_id if by else (None if not first_only else oid),
             action="operator.create",
             entity="operator",
             entity_id=oid,
@@ -90,9 +115,9 @@ def create_operator(
 
 def login(store: Store, username: str, password: str) -> Actor:
     """Check a password; raises LoginFailed with a Chinese message. Audited."""
-    row = store.query_one(
-        "SELECT * FROM operator WHERE username = ? AND active = 1", ((username or "").strip(),)
-    )
+    row = op_store.by_username(store, (username or "").strip())
+    if row is not None and not row["active"]:
+        row = None
     ok = False
     if row is not None:
         try:
@@ -111,12 +136,85 @@ def login(store: Store, username: str, password: str) -> Actor:
             extra={"username": (username or "")[:64]},
         )
         if ok and _hasher.check_needs_rehash(row["password_hash"]):
-            db.conn.execute(
-                "UPDATE operator SET password_hash = ? WHERE id = ?",
-                (hash_password(password), row["id"]),
-            )
+            op_store.set_password_hash(db, row["id"], hash_password(password))
     if not ok:
         raise LoginFailed("用户名或密码不正确，请重新输入")
     return Actor(
         row["id"], row["username"], row["display_name"], row["role"], service_point_id(store) or ""
     )
+
+
+def last_login_username(store: Store) -> str:
+    """The name to offer in the log-in box: whoever logged in last at this desk."""
+    return op_store.last_login_username(store)
+
+
+def list_operators(store: Store) -> list[dict]:
+    """Every operator (public fields, no hashes), active ones first."""
+    return op_store.list_all(store)
+
+
+def reset_password(store: Store, *, operator_id: str, new_password: str, by: Actor | None) -> dict:
+    """Set a new password for an operator (a supervisor, or a technician with ``by=None``)."""
+    if by is not None:
+        by.require_supervisor("重设密码")
+    _check_password(new_password)
+    with store.write() as db:
+        row = op_store.get(db, operator_id)
+        if row is None:
+            raise ValidationError({"operator": "找不到这个操作员"})
+        op_store.set_password_hash(db, operator_id, hash_password(new_password))
+        record_change(
+            db,
+            operator_id=by.operator_id if by else None,
+            action="operator.reset_password",
+            entity="operator",
+            entity_id=operator_id,
+            before=None,
+            after=None,
+            extra={"username": row["username"], "via": "窗口" if by else "命令行"},
+        )
+    return row
+
+
+def set_operator_active(store: Store, *, operator_id: str, active: bool, by: Actor | None) -> dict:
+    """Disable (or enable again) an operator: a disabled one cannot log in. The last active
+    supervisor cannot be disabled, nor can a supervisor disable themself."""
+    if by is not None:
+        by.require_supervisor("停用或启用操作员")
+    with store.write() as db:
+        row = op_store.get(db, operator_id)
+        if row is None:
+            raise ValidationError({"operator": "找不到这个操作员"})
+        if not active and by is not None and by.operator_id == operator_id:
+            raise ValidationError({"operator": "不能停用正在使用的自己的账号"})
+        if (
+            not active
+            and row["active"]
+            and row["role"] == "supervisor"
+            and op_store.active_supervisors(db) <= 1
+        ):
+            raise ValidationError({"operator": "这是最后一个可用的主管账号，不能停用"})
+        if bool(row["active"]) == active:
+            return row
+        op_store.set_active(db, operator_id, active)
+        record_change(
+            db,
+            operator_id=by.operator_id if by else None,
+            action="operator.enable" if active else "operator.disable",
+            entity="operator",
+            entity_id=operator_id,
+            before={"active": row["active"]},
+            after={"active": int(active)},
+            extra={"username": row["username"], "via": "窗口" if by else "命令行"},
+        )
+        row = dict(row, active=int(active))
+    return row
+
+
+def find_operator(store: Store, username: str) -> dict:
+    """An operator by user name (for the command line); ValidationError if unknown."""
+    row = op_store.by_username(store, (username or "").strip())
+    if row is None:
+        raise ValidationError({"username": f"没有用户名为“{username}”的操作员"})
+    return {k: v for k, v in row.items() if k != "password_hash"}

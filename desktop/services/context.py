@@ -23,4 +23,4 @@ class Actor:
 
     def require_supervisor(self, what: str) -> None:
         if not self.is_supervisor:
-            raise PermissionDenied(f"{what}需要主管（supervisor）权限，请让主管登录后操作")
+            raise PermissionDenied(f"{what}需要主管权限，请让主管登录后操作")

@@ -39,7 +39,15 @@ from PySide6.QtWidgets import (
 
 from core.categories import INSURED_CATEGORIES
 from core.errors import ValidationError
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, heading, show_error
+from desktop.gui.widgets import (
+    ERROR_STYLE,
+    OK_STYLE,
+    WARN_STYLE,
+    FieldForm,
+    Note,
+    heading,
+    show_error,
+)
 from desktop.services import contribution as svc
 from desktop.services import registration as reg
 from desktop.services import setup
@@ -213,10 +221,10 @@ class Page(QWidget):
         row.addWidget(self.members_btn)
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
-        self.results.setMaximumHeight(120)
+        self.results.setMaximumHeight(96)
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
-        self.search_msg = QLabel("")
+        self.search_msg = Note()
         self.search_msg.setObjectName("search_msg")
         lay.addWidget(self.search_msg)
 
@@ -258,9 +266,8 @@ class Page(QWidget):
         for wdg in (self.pay_year, self.paid_on, self.back_years, self.amount, self.channel):
             wdg.setMaximumWidth(320)
         grid.setColumnStretch(2, 1)
-        self.due_label = QLabel("")
+        self.due_label = Note()
         self.due_label.setObjectName("due_label")
-        self.due_label.setWordWrap(True)
         grid.addWidget(self.due_label, grid.rowCount(), 0, 1, 3)
         buttons = QHBoxLayout()
         self.pay_btn = QPushButton(self.tr("收费并记账（Enter）"))
@@ -280,9 +287,8 @@ class Page(QWidget):
         buttons.addWidget(self.void_btn)
         buttons.addStretch(1)
         grid.addLayout(buttons, grid.rowCount(), 0, 1, 3)
-        self.pay_msg = QLabel("")
+        self.pay_msg = Note()
         self.pay_msg.setObjectName("pay_msg")
-        self.pay_msg.setWordWrap(True)
         grid.addWidget(self.pay_msg, grid.rowCount(), 0, 1, 3)
         self.amount.returnPressed.connect(self.do_pay)
         self.paid_on.returnPressed.connect(self.do_pay)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -285,7 +287,19 @@ class Page(QWidget):
         self.hh_form.add("hukou_type", self.tr("户籍类型"), self.hukou)
         self.hh_form.add("household_no", self.tr("户号"), self.household_no)
         hh_box.setLayout(self.hh_form.grid)
-        right.addWidget(hh_box)
+        # The two field groups scroll together (buttons stay below), so the page fits
+        # 1366×768 with a taskbar and a message that wraps can make its row taller.
+        fields = QWidget()
+        fields_layout = QVBoxLayout(fields)
+        fields_layout.setContentsMargins(0, 0, 4, 0)
+        fields_layout.addWidget(hh_box)
+        self.form_scroll = QScrollArea()
+        self.form_scroll.setObjectName("form_scroll")
+        self.form_scroll.setWidget(fields)
+        self.form_scroll.setWidgetResizable(True)
+        self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        right.addWidget(self.form_scroll, 1)
 
         self.member_box = QGroupBox(self.tr("成员"))
         self.m_form = FieldForm()
@@ -357,7 +371,8 @@ class Page(QWidget):
             grid.setColumnMinimumWidth(1, 280)
             grid.setColumnStretch(2, 1)
         self.member_box.setLayout(self.m_form.grid)
-        right.addWidget(self.member_box)
+        fields_layout.addWidget(self.member_box)
+        fields_layout.addStretch(1)
         cert_no.editingFinished.connect(self._check_cert_no)
         cert_type.currentIndexChanged.connect(lambda _i: self._check_cert_no())
 
@@ -381,7 +396,6 @@ class Page(QWidget):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             buttons.addWidget(b)
         right.addLayout(buttons)
-        right.addStretch(1)
         body.addWidget(self.form_area, 7)
         outer.addLayout(body, 1)
 
