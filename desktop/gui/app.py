@@ -131,7 +131,6 @@ def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
             return None
         return wizard.actor
     from desktop.gui.login import LoginDialog
-
     from desktop.services.auth import last_login_username
 
     # whoever logged in last at this desk (a clerk, usually), cursor in the password box;

@@ -16,3 +16,5 @@ class Events(QObject):
     status_message = Signal(str)
     # ask the main window to show a page by key (e.g. "contribution") with an optional person id
     open_page = Signal(str, object)
+    # a page asks for a sync now (e.g. 缴费查询 when a year's standard has not arrived)
+    sync_requested = Signal()

@@ -83,13 +83,13 @@ class MainWindow(QMainWindow):
 
     # ---- menu and pages -------------------------------------------------------------
     def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu(self.tr("页面(&P)"))
+        menu = self.menuBar().addMenu(self.tr("页面(&V)"))
         for i, spec in enumerate(self._specs):
             act = QAction(spec.title, self)
             act.setShortcut(QKeySequence(spec.shortcut))
             act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
             menu.addAction(act)
-        self.system_menu = self.menuBar().addMenu(self.tr("系统(&S)"))
+        self.system_menu = self.menuBar().addMenu(self.tr("系统(&T)"))
         quit_act = QAction(self.tr("退出"), self)
         quit_act.setShortcut(QKeySequence("Ctrl+Q"))
         quit_act.triggered.connect(self.close)

@@ -62,6 +62,8 @@ class SettingsForm(QWidget):
         self.form = FieldForm()
         self.county_url = QLineEdit()
         self.county_url.setPlaceholderText("https://ybj.example.gov.cn")
+        self.county_phone = QLineEdit()
+        self.county_phone.setPlaceholderText("县医保局联系电话，缺少政策或同步出错时拨打")
         self.printer = QComboBox()
         self.paper = QComboBox()
         for key, label in settings_service.PAPERS.items():
@@ -74,6 +76,7 @@ class SettingsForm(QWidget):
         self.sp_fixed.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for name, label, widget in (
             ("county_url", self.tr("县医保服务器地址"), self.county_url),
+            ("county_phone", self.tr("县医保局电话"), self.county_phone),
             ("printer", self.tr("默认打印机"), self.printer),
             ("paper", self.tr("默认纸张"), self.paper),
             ("sp_name", self.tr("服务点名称"), self.sp_name),
@@ -87,6 +90,7 @@ class SettingsForm(QWidget):
         lay.addStretch(1)
         self.inputs = [
             self.county_url,
+            self.county_phone,
             self.printer,
             self.paper,
             self.sp_name,
@@ -107,6 +111,7 @@ class SettingsForm(QWidget):
 
     def load(self, s: settings_service.DeskSettings) -> None:
         self.county_url.setText(s.county_url)
+        self.county_phone.setText(s.county_phone)
         self.printer.clear()
         self.printer.addItem(self.tr("（系统默认打印机）"), "")
         names = printer_names()
@@ -128,6 +133,7 @@ class SettingsForm(QWidget):
     def values(self) -> dict[str, str]:
         return {
             "county_url": self.county_url.text(),
+            "county_phone": self.county_phone.text(),
             "printer": self.printer.currentData() or "",
             "paper": self.paper.currentData() or "",
             "sp_name": self.sp_name.text(),

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
     QDateEdit,
     QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -176,3 +178,35 @@ def heading(text: str) -> QLabel:
     f.setBold(True)
     lab.setFont(f)
     return lab
+
+
+class ConfirmDialog(QDialog):
+    """A yes/no question that a quick second Enter cannot answer unseen: the confirm button
+    (the default) becomes active only ``ARM_MS`` after the dialog is shown; Esc cancels."""
+
+    ARM_MS = 600
+
+    def __init__(self, parent: QWidget | None, title: str, text: str, yes: str = "确认"):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        lay = QVBoxLayout(self)
+        label = QLabel(text)
+        label.setWordWrap(True)
+        lay.addWidget(label)
+        self.buttons = QDialogButtonBox()
+        self.yes = self.buttons.addButton(yes, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.no = self.buttons.addButton("取消", QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+        self.yes.setEnabled(False)
+        self.yes.setDefault(True)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        QTimer.singleShot(self.ARM_MS, self._arm)
+
+    def _arm(self) -> None:
+        self.yes.setEnabled(True)
+        self.yes.setDefault(True)
+        self.yes.setFocus()

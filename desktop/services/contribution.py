@@ -48,6 +48,7 @@ from core.contribution import (
 from core.errors import ValidationError
 from core.ids import mask_id
 from core.money import ZERO, parse_amount
+from core.names import clean_free_text
 from core.policy import Policy
 from desktop.services import policies
 from desktop.services.context import Actor
@@ -292,19 +293,36 @@ def _validate_payment(store: Store, fields: dict, today: dt.date) -> tuple[dict,
     return person, clean
 
 
-def record_payment(
-    store: Store, actor: Actor, fields: dict, *, today: dt.date | None = None
-) -> dict:
-    """Record one payment against a person's 参保年度.
+BACKDATE_REASON_MAX = 200
 
-    ``fields``: person_id, year, amount (text as typed), channel (cash|qr|bank), paid_on.
-    Refuses (ValidationError, nothing written): unknown person, bad/future date, negative or
-    non-numeric amount, no policy for the year, a date before the collection period or after
-    the year's end, a fully subsidized person, a second live payment for the same year, and
-    an amount other than the one due — the message names the right amount and its rule.
-    Returns {"payment": row, "terms": Result.as_dict(), "receipt_no": …}.
-    """
-    today = today or dt.date.today()
+
+def _closed_year_reason(
+    actor: Actor, fields: dict, year: int, today: dt.date, *, require: bool = True
+) -> str | None:
+    """A 参保年度 whose collection has closed (before this year) is recorded only by a
+    supervisor, with a reason: it back-dates cover. None for an open year."""
+    if year >= today.year:
+        return None
+    if not actor.is_supervisor:
+        raise ValidationError(
+            {"year": f"{year}参保年度已截止收费。补录往年缴费须由主管办理并填写原因"}
+        )
+    reason = clean_free_text(
+        fields.get("backdate_reason"),
+        field="backdate_reason",
+        label="补录原因",
+        limit=BACKDATE_REASON_MAX,
+    )
+    if not reason and require:
+        raise ValidationError({"backdate_reason": "请填写补录原因，例如：去年12月已收款，今日补录"})
+    return reason or ""
+
+
+def _prepare_payment(
+    store: Store, actor: Actor, fields: dict, today: dt.date, *, require_reason: bool = True
+):
+    """Every check of a payment, without writing: (person, clean fields, policy, terms,
+    back-dating reason or None). Raises ValidationError with one message per field."""
     person, clean = _validate_payment(store, fields, today)
     year, paid_on, amount = clean["year"], clean["paid_on"], clean["amount"]
     if person["status"] == 3:
@@ -314,30 +332,73 @@ def record_payment(
             }
         )
     _check_dates(_policy_or_error(store, person["region_code"], year), year, paid_on)
+    reason = _closed_year_reason(actor, fields, year, today, require=require_reason)
+    _check_not_paid(store, person, year)
+    pol, res = _terms_for(store, person, year, paid_on, clean["back_years"])
+    if res.subsidy_kind == "full" and not res.back_amount:
+        raise ValidationError(
+            {"amount": f"该人员为资助参保，个人缴费由{res.subsidized_by}全额代缴，无需收费"}
+        )
+    if amount != res.total_due:
+        why = res.reasons["amount_due"].rule
+        if res.back_amount:
+            why += f"；{res.reasons['back_amount'].rule}"
+        raise ValidationError(
+            {
+                "amount": f"金额不对：{year}年度应缴 {res.total_due} 元，"
+                f"您输入的是 {amount} 元。依据：{why}"
+            }
+        )
+    return person, clean, pol, res, reason
+
+
+def _check_not_paid(store: Store, person: dict, year: int) -> None:
+    existing = _live_payments(store, person["id"]).get(year)
+    if existing is not None:
+        raise ValidationError(
+            {
+                "year": f"{person['name']} {year}年度已缴费（{existing['paid_on']}，"
+                f"收据号 {existing['receipt_no']}），不能重复缴费"
+            }
+        )
+
+
+def check_payment(
+    store: Store, actor: Actor, fields: dict, *, today: dt.date | None = None
+) -> dict:
+    """What :func:`record_payment` would record, checked before the clerk confirms (so a
+    wrong amount is refused before the confirmation, not after). Writes nothing."""
+    today = today or dt.date.today()
+    _person_row, clean, _pol, res, reason = _prepare_payment(
+        store, actor, fields, today, require_reason=False
+    )
+    return {
+        "year": clean["year"],
+        "amount": str(clean["amount"]),
+        "terms": res.as_dict(),
+        "backdated": reason is not None,
+    }
+
+
+def record_payment(
+    store: Store, actor: Actor, fields: dict, *, today: dt.date | None = None
+) -> dict:
+    """Record one payment against a person's 参保年度.
+
+    ``fields``: person_id, year, amount (text as typed), channel (cash|qr|bank), paid_on,
+    and for a closed year (supervisor only) backdate_reason.
+    Refuses (ValidationError, nothing written): unknown person, bad/future date, negative or
+    non-numeric amount, no policy for the year, a date before the collection period or after
+    the year's end, a closed year without a supervisor and a reason, a fully subsidized
+    person, a second live payment for the same year, and an amount other than the one due —
+    the message names the right amount and its rule.
+    Returns {"payment": row, "terms": Result.as_dict(), "receipt_no": …}.
+    """
+    today = today or dt.date.today()
+    person, clean, pol, res, reason = _prepare_payment(store, actor, fields, today)
+    year, paid_on, amount = clean["year"], clean["paid_on"], clean["amount"]
     with store.write() as db:
-        existing = _live_payments(store, person["id"]).get(year)
-        if existing is not None:
-            raise ValidationError(
-                {
-                    "year": f"{person['name']} {year}年度已缴费（{existing['paid_on']}，"
-                    f"收据号 {existing['receipt_no']}），不能重复缴费"
-                }
-            )
-        pol, res = _terms_for(store, person, year, paid_on, clean["back_years"])
-        if res.subsidy_kind == "full" and not res.back_amount:
-            raise ValidationError(
-                {"amount": f"该人员为资助参保，个人缴费由{res.subsidized_by}全额代缴，无需收费"}
-            )
-        if amount != res.total_due:
-            why = res.reasons["amount_due"].rule
-            if res.back_amount:
-                why += f"；{res.reasons['back_amount'].rule}"
-            raise ValidationError(
-                {
-                    "amount": f"金额不对：{year}年度应缴 {res.total_due} 元，"
-                    f"您输入的是 {amount} 元。依据：{why}"
-                }
-            )
+        _check_not_paid(store, person, year)  # again inside the write lock: no double payment
         now = now_iso()
         enrollment = _upsert_enrollment(db, actor, person, year, pol, res, now)
         pid = new_id()
@@ -374,6 +435,7 @@ def record_payment(
             before=None,
             after=row,
             op_payload={**row, "cert_no": person["cert_no"]},
+            extra={"backdated": True, "reason": reason} if reason is not None else None,
         )
     return {"payment": row, "terms": res.as_dict(), "receipt_no": receipt_no}
 
@@ -986,24 +1048,44 @@ def sync_banner(store: Store, *, now: dt.datetime | None = None) -> str | None:
 
 # (name, 参保年度, paid_on, channel): demo collections of the 2025 campaign under
 # national-2025 (the 周/黄/杨 households and 孙玉梅, fully subsidized, stay unpaid/subsidized).
+# (name, 参保年度 relative to this year, payment date, channel): last year's and this year's
+# contributions paid in their campaigns; this autumn's campaign for next year partly
+# collected (others left for the clerk to collect on the demo's day).
 _DEMO_PAYMENTS = [
-    ("张三", 2025, "2024-10-10", "cash"),
-    ("王秀兰", 2025, "2024-10-10", "cash"),
-    ("张小明", 2025, "2024-10-10", "cash"),
-    ("李建国", 2025, "2024-11-05", "qr"),
-    ("刘桂英", 2025, "2024-11-05", "qr"),
-    ("王强", 2025, "2025-03-15", "bank"),
-    ("陈静", 2025, "2025-03-15", "bank"),
-    ("单志刚", 2025, "2024-12-02", "cash"),
-    ("郑浩", 2025, "2024-09-20", "qr"),
+    ("张三", -1, "-2-10-10", "cash"),
+    ("王秀兰", -1, "-2-10-10", "cash"),
+    ("张小明", -1, "-2-10-10", "cash"),
+    ("李建国", -1, "-2-11-05", "qr"),
+    ("刘桂英", -1, "-2-11-05", "qr"),
+    ("王强", -1, "-1-03-15", "bank"),
+    ("陈静", -1, "-1-03-15", "bank"),
+    ("单志刚", -1, "-2-12-02", "cash"),
+    ("郑浩", -1, "-2-09-20", "qr"),
+    ("张三", 0, "-1-10-10", "cash"),
+    ("王秀兰", 0, "-1-10-10", "cash"),
+    ("张小明", 0, "-1-10-10", "cash"),
+    ("李建国", 0, "-1-11-05", "qr"),
+    ("刘桂英", 0, "-1-11-05", "qr"),
+    ("王强", 0, "-1-11-20", "bank"),
+    ("郑浩", 0, "-1-09-20", "qr"),
+    ("李建国", 1, "0-09-15", "qr"),
+    ("刘桂英", 1, "0-09-15", "qr"),
+    ("郑浩", 1, "0-10-08", "cash"),
 ]
+
+
+def _demo_date(today: dt.date, spec: str) -> str:
+    """``"-1-10-10"`` → 10 October of last year (relative to ``today``)."""
+    offset, month, day = spec.rsplit("-", 2)
+    return dt.date(today.year + int(offset), int(month), int(day)).isoformat()
 
 
 def seed_demo_payments(store: Store, actor: Actor) -> None:
     """Demo collections through :func:`record_payment` (audited and queued like real ones),
     each at the amount the policy asks; skipped for anyone without a covering policy."""
     today = dt.date.today()
-    for name, year, paid_on, channel in _DEMO_PAYMENTS:
+    for name, year_offset, when, channel in _DEMO_PAYMENTS:
+        year, paid_on = today.year + year_offset, _demo_date(today, when)
         person = store.query_one("SELECT id FROM person WHERE name = ?", (name,))
         if person is None or dt.date.fromisoformat(paid_on) > today:
             continue
@@ -1019,7 +1101,7 @@ def seed_demo_payments(store: Store, actor: Actor) -> None:
                     "channel": channel,
                     "paid_on": paid_on,
                 },
-                today=today,
+                today=dt.date.fromisoformat(paid_on),  # collected that day
             )
         except ValidationError:
             continue

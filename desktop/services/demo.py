@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 from stdnum.cn import ric
 
-from desktop.services import auth, registration, setup
+from desktop.services import auth, policies, registration, setup
 from desktop.services.context import Actor
 from desktop.store import Store
 
@@ -161,6 +162,94 @@ def _actor(store: Store, username: str) -> Actor | None:
     return Actor(row["id"], row["username"], row["display_name"], row["role"], sp["id"])
 
 
+DEMO_POLICY_PREFIX = "demo-contribution-"
+
+# A clearly marked 演示 contribution standard for the current and the next 参保年度, written
+# into the demo data folder only (never shipped, never loaded by a real desk): the real
+# standard for those years reaches a desk from the county by sync. Figures: the 2025
+# national standard carried forward, which the title and every source say.
+_DEMO_POLICY = """# 【演示】仅供试用本软件：township-desk --demo 写入演示数据目录，不是正式政策文件。
+[policy]
+id = "{pid}"
+region = "{region}"
+year = {year}
+title = "【演示】{year}参保年度居民医保缴费标准（仅供演示，非正式文件）"
+source = "演示数据：沿用2025参保年度全国标准（国办发〔2024〕38号、冀医保发〔2025〕6号转载），仅供试用本软件"
+
+[contribution]
+source = "演示数据：个人缴费400元、财政补助700元，沿用2025参保年度标准（冀医保发〔2025〕6号转载）"
+individual = "400.00"
+subsidy = "700.00"
+
+[contribution.period]
+source = "演示数据：集中参保期为上一年9月1日至12月31日（同2025参保年度做法）"
+start = "{prev}-09-01"
+end = "{prev}-12-31"
+
+[contribution.late]
+source = "演示数据：集中参保期外参保的设置待遇等待期，只缴个人部分（国办发〔2024〕38号转载）"
+owes = "individual"
+
+[contribution.waiting]
+source = "演示数据：固定待遇等待期3个月，每断保1年增加1个月，补缴1年减少1个月，连续断保4年及以上不少于6个月（国办发〔2024〕38号转载）"
+rule = "months"
+fixed_months = 3
+variable_months_per_year = 1
+break_years_free = 1
+repair_months_per_back_year = 1
+floor_after_break_years = 4
+floor_months = 6
+count_from = "later_of_payment_and_year_start"
+in_period_requires_continuity = true
+first_enrollment_waits = false
+exempt = ["newborn"]
+exempt_source = "演示数据：新生儿等特殊群体除外（国办发〔2024〕38号转载）"
+
+[contribution.newborn]
+source = "演示数据：新生儿出生后90天内参保缴费的，自出生之日起享受待遇"
+category = "newborn"
+window_days = 90
+covered_from = "birth"
+
+[[contribution.subsidized]]
+source = "演示数据：特困人员个人缴费全额资助"
+categories = ["tekun"]
+kind = "full"
+department = "医疗救助基金（医疗保障部门）"
+"""
+
+
+def demo_policy_years(today: dt.date) -> list[int]:
+    """The current and the next 参保年度 (the next one's campaign runs this autumn)."""
+    return [today.year, today.year + 1]
+
+
+def write_demo_policies(data_dir: Path, today: dt.date | None = None) -> list[Path]:
+    """Write the 演示 contribution policies into ``data_dir/policies`` (demo desks only)."""
+    today = today or dt.date.today()
+    folder = Path(data_dir) / "policies"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for year in demo_policy_years(today):
+        path = folder / f"{DEMO_POLICY_PREFIX}{year}.toml"
+        if not path.exists():
+            pid = f"{DEMO_POLICY_PREFIX}{year}"
+            text = _DEMO_POLICY.format(pid=pid, region=DEMO_REGION, year=year, prev=year - 1)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    if written:
+        policies.clear_cache()
+    return written
+
+
+def _is_demo_service_point(store: Store) -> bool:
+    sp = setup.service_point(store) or {}
+    return (sp.get("name"), sp.get("region_code")) == (
+        DEMO_SERVICE_POINT.name,
+        DEMO_SERVICE_POINT.region_code,
+    )
+
+
 def seed_demo(store: Store) -> Actor:
     """Make the store a demo service point (only what is missing) and return the clerk."""
     if setup.needs_setup(store):
@@ -185,6 +274,8 @@ def seed_demo(store: Store) -> Actor:
             role="clerk",
             by=admin,
         )
+    if store.path is not None and _is_demo_service_point(store):
+        write_demo_policies(store.path.parent)
     if store.query_one("SELECT 1 AS x FROM person LIMIT 1") is not None:
         return clerk
     villages = {v["name"]: v["id"] for v in setup.villages(store)}

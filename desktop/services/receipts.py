@@ -856,9 +856,9 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
 
     year = 2025  # the year of the shipped national policy file; paid in its collection period
     row = store.query_one(
-        "SELECT paid_on, COUNT(*) AS n FROM payment WHERE operator_id = ? GROUP BY paid_on"
-        " ORDER BY n DESC, paid_on LIMIT 1",
-        (actor.operator_id,),
+        "SELECT paid_on, COUNT(*) AS n FROM payment WHERE operator_id = ? AND year = ?"
+        " GROUP BY paid_on ORDER BY n DESC, paid_on LIMIT 1",
+        (actor.operator_id, year),
     )
     day = row["paid_on"] if row else "2024-11-15"
 
@@ -896,6 +896,7 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
                         "channel": channel,
                         "paid_on": day,
                     },
+                    today=dt.date.fromisoformat(day),  # collected at the window that day
                 )
             except ValidationError:
                 continue

@@ -32,6 +32,7 @@ KEY_PRINTER = "print.printer"
 KEY_PAPER = "print.paper"
 KEY_SP_PHONE = "service_point.phone"
 KEY_SP_ADDRESS = "service_point.address"
+KEY_COUNTY_PHONE = "county.phone"  # whom the clerk calls when the county's data is missing
 
 PAPERS = {"A4": "A4（210×297 毫米）", "A5": "A5（148×210 毫米）"}
 DEFAULT_PAPER = "A4"
@@ -43,6 +44,7 @@ _PHONE_RE = re.compile(r"^[0-9][0-9\- ]{5,18}[0-9]$")
 # editable field → settings key (the service point's name lives in its own table)
 _KEYS = {
     "county_url": KEY_COUNTY_URL,
+    "county_phone": KEY_COUNTY_PHONE,
     "printer": KEY_PRINTER,
     "paper": KEY_PAPER,
     "sp_phone": KEY_SP_PHONE,
@@ -53,6 +55,7 @@ _KEYS = {
 @dataclass(frozen=True)
 class DeskSettings:
     county_url: str = ""
+    county_phone: str = ""
     printer: str = ""  # '' = system default
     paper: str = DEFAULT_PAPER
     sp_name: str = ""
@@ -77,6 +80,7 @@ def get_settings(store: Store) -> DeskSettings:
     paper = rows.get(KEY_PAPER, DEFAULT_PAPER)
     return DeskSettings(
         county_url=rows.get(KEY_COUNTY_URL, ""),
+        county_phone=rows.get(KEY_COUNTY_PHONE, ""),
         printer=rows.get(KEY_PRINTER, ""),
         paper=paper if paper in PAPERS else DEFAULT_PAPER,
         sp_name=sp.get("name", ""),
@@ -141,10 +145,11 @@ def validate(values: dict[str, str]) -> dict[str, str]:
         "sp_name",
         lambda: normalize_name(values.get("sp_name"), field="sp_name", label="服务点名称"),
     )
-    phone = (values.get("sp_phone") or "").strip()
-    if phone and not _PHONE_RE.match(phone):
-        errors["sp_phone"] = "联系电话只能包含数字和“-”，7-20位，例如 0351-1234567"
-    out["sp_phone"] = phone
+    for field in ("sp_phone", "county_phone"):
+        phone = (values.get(field) or "").strip()
+        if phone and not _PHONE_RE.match(phone):
+            errors[field] = "电话只能包含数字和“-”，7-20位，例如 0351-1234567"
+        out[field] = phone
     check(
         "sp_address",
         lambda: clean_free_text(

@@ -9,6 +9,8 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
+from core.errors import ValidationError
+
 pytest.importorskip("pytestqt")
 
 TODAY = dt.date(2025, 3, 20)
@@ -228,10 +230,42 @@ def test_back_years_without_a_policy_standard(qtbot, page, ctx, store, counts):
     assert counts(store) == before
 
 
-def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, counts):
-    """In January the clerk enters a payment collected last December: the back-dated date
-    brings last year into the 参保年度 list and the payment is recorded for it."""
+def test_a_closed_year_is_not_offered_to_a_clerk(qtbot, ctx, page, store, counts):
+    """Issue 11 item 3: typing last year's date on a clerk's desk in January does not
+    silently offer the closed 参保年度 (it would back-date cover): it says a supervisor does it."""
     ctx.extras["today"] = dt.date(TODAY.year + 1, 1, 5)
+    find(qtbot, page, ctx, cert(store, "李四"))
+    before = counts(store)
+    page.paid_on.setFocus()
+    page.paid_on.clear()
+    qtbot.keyClicks(page.paid_on, f"{TODAY.year}-12-20")
+    qtbot.keyClick(page.paid_on, Qt.Key.Key_Tab)
+    settle(qtbot, ctx)
+    assert page.pay_year.findData(TODAY.year) == -1
+    assert "须由主管" in page.due_label.text()
+    from desktop.services import contribution as svc
+
+    pid = store.query_one("SELECT id FROM person WHERE name = '李四'")["id"]
+    fields = {"person_id": pid, "year": TODAY.year, "amount": "400", "channel": "cash"}
+    with pytest.raises(ValidationError) as e:
+        svc.record_payment(
+            store,
+            ctx.actor,
+            {**fields, "paid_on": f"{TODAY.year}-12-20"},
+            today=dt.date(TODAY.year + 1, 1, 5),
+        )
+    assert "主管" in e.value.errors["year"]
+    assert counts(store) == before
+
+
+def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, counts, admin):
+    """In January a supervisor enters a payment collected last December: the back-dated date
+    brings last year into the 参保年度 list; a reason is asked with a warning that cover is
+    back-dated, and the payment is recorded for it with the reason in the audit log."""
+    ctx.actor = admin
+    ctx.extras["today"] = dt.date(TODAY.year + 1, 1, 5)
+    asked = []
+    page.ask_backdate_reason = lambda year, since: asked.append((year, since)) or None
     find(qtbot, page, ctx, cert(store, "李四"))
     assert page.pay_year.findData(TODAY.year) == -1  # paying today: last year has ended
     page.paid_on.setFocus()
@@ -240,10 +274,15 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
     qtbot.keyClick(page.paid_on, Qt.Key.Key_Tab)
     settle(qtbot, ctx)
     assert page.pay_year.currentData() == TODAY.year
+    assert "已截止" in page.pay_year.currentText()
     assert page.pay_btn.isEnabled()
     # outside the period: the 3 months of waiting end after the year — no benefits this year,
     # said in words (not a benefit period that ends before it starts)
     assert "本年度不享受待遇" in page.due_label.text()
+    before = counts(store)
+    enter_amount(qtbot, page, ctx, "400")  # no reason given: nothing written
+    assert asked and asked[0][0] == TODAY.year and counts(store) == before
+    page.ask_backdate_reason = lambda year, since: "去年12月已收款，今日补录"
     enter_amount(qtbot, page, ctx, "400")
     assert payments(store) == 1
     assert "本年度不享受待遇" in page.pay_msg.text()
@@ -252,6 +291,11 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
     paid = store.query_one("SELECT year, paid_on FROM payment")
     assert (paid["year"], paid["paid_on"]) == (TODAY.year, f"{TODAY.year}-12-20")
     assert cell(page, TODAY.year, "状态").text() != "未缴"
+    audit = store.query_one(
+        "SELECT detail, operator_id FROM audit_log WHERE action = 'payment.record' ORDER BY seq DESC"
+    )
+    assert "去年12月已收款" in audit["detail"] and '"backdated":true' in audit["detail"]
+    assert audit["operator_id"] == admin.operator_id
 
 
 def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):

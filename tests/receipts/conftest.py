@@ -5,6 +5,7 @@ a saved estimate, and PDF helpers (text with pypdf, embedded-font check)."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import shutil
 
@@ -71,6 +72,7 @@ def pay(store, actor, person_id, channel="cash", paid_on=PAID_ON, year=YEAR) -> 
             "channel": channel,
             "paid_on": paid_on,
         },
+        today=dt.date.fromisoformat(paid_on),  # recorded at the window on the day it was paid
     )
 
 

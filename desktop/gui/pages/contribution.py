@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -43,6 +43,7 @@ from desktop.gui.widgets import (
     ERROR_STYLE,
     OK_STYLE,
     WARN_STYLE,
+    ConfirmDialog,
     FieldForm,
     Note,
     heading,
@@ -50,6 +51,7 @@ from desktop.gui.widgets import (
 )
 from desktop.services import contribution as svc
 from desktop.services import registration as reg
+from desktop.services import settings as settings_service
 from desktop.services import setup
 
 GREEN, RED, AMBER, GREY = "#1b5e20", "#b00020", "#8a5a00", "#555555"
@@ -180,6 +182,8 @@ class Page(QWidget):
         self.status: dict | None = None
         self.campaign_result: dict | None = None
         self.last_result: dict | None = None
+        self._paying = False  # a payment is being checked or recorded: a second Enter waits
+        self.county_phone = ""
         outer = QVBoxLayout(self)
         self.banner = QLabel("")
         self.banner.setObjectName("sync_banner")
@@ -287,6 +291,17 @@ class Page(QWidget):
         buttons.addWidget(self.void_btn)
         buttons.addStretch(1)
         grid.addLayout(buttons, grid.rowCount(), 0, 1, 3)
+        missing_row = QHBoxLayout()
+        self.missing_note = Note()
+        self.missing_note.setObjectName("missing_standard")
+        self.missing_note.setStyleSheet(WARN_STYLE)
+        self.sync_now_btn = QPushButton(self.tr("立即同步"))
+        self.sync_now_btn.setObjectName("sync_now")
+        self.sync_now_btn.hide()
+        self.sync_now_btn.clicked.connect(self.ctx.events.sync_requested.emit)
+        missing_row.addWidget(self.missing_note, 1)
+        missing_row.addWidget(self.sync_now_btn, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addLayout(missing_row, grid.rowCount(), 0, 1, 3)
         self.pay_msg = Note()
         self.pay_msg.setObjectName("pay_msg")
         grid.addWidget(self.pay_msg, grid.rowCount(), 0, 1, 3)
@@ -356,7 +371,15 @@ class Page(QWidget):
 
     def on_shown(self) -> None:
         self.refresh_banner()
+        self._load_county_phone()
         self.search.setFocus()
+
+    def _load_county_phone(self) -> None:
+        def done(s) -> None:
+            self.county_phone = s.county_phone
+
+        store = self.ctx.store
+        self.ctx.tasks.run(lambda: settings_service.get_settings(store), done, self._failed)
 
     def _data_changed(self, kind: str) -> None:
         if kind in ("payment", "person", "enrollment", "sync") and self.person_id:
@@ -498,27 +521,61 @@ class Page(QWidget):
             self.paid_on.setText(self.today().isoformat())
         # collection closes with the year — of the payment date, which may be back-dated
         since = min(self._paid_on_year() or today.year, today.year)
-        payable = [
+        open_unpaid = [
             r["year"]
             for r in rows
             if r["status"] == "unpaid" and r["policy_id"] is not None and r["year"] >= since
         ]
+        # a closed 参保年度 (before this year) back-dates cover: a supervisor's job, with a reason
+        closed = [y for y in open_unpaid if y < today.year]
+        payable = [y for y in open_unpaid if y >= today.year or self.ctx.actor.is_supervisor]
         current = self.pay_year.currentData()
         self.pay_year.blockSignals(True)
         self.pay_year.clear()
         for y in sorted(payable, reverse=True):
-            self.pay_year.addItem(f"{y}年度", y)
+            label = f"{y}年度（已截止，补录须填原因）" if y < today.year else f"{y}年度"
+            self.pay_year.addItem(label, y)
         if current in payable and not reset_form:
             self.pay_year.setCurrentIndex(self.pay_year.findData(current))
         self.pay_year.blockSignals(False)
         self.pay_btn.setEnabled(bool(payable))
+        missing = [
+            r["year"] for r in rows if r["status"] == "no_policy" and r["year"] >= today.year
+        ]
+        self._show_missing_standard(sorted(missing))
         if not payable:
-            self.due_label.setText(
-                self.tr("没有可收费的参保年度（已缴、资助参保或未发布缴费标准）")
-            )
+            self.due_label.setStyleSheet(WARN_STYLE)
+            if closed:
+                self.due_label.setText(
+                    self.tr(
+                        "{0}参保年度已截止收费。补录往年缴费须由主管登录后办理，并填写原因。"
+                    ).replace("{0}", "、".join(str(y) for y in closed))
+                )
+            elif missing:
+                self.due_label.setText(self.tr("暂不能收费：缴费标准还没有到达本机（见下方说明）"))
+            else:
+                self.due_label.setText(self.tr("没有可收费的参保年度（已缴或资助参保）"))
         else:
             self.refresh_quote()
         self._update_void_button()
+
+    def _show_missing_standard(self, years: list[int]) -> None:
+        """Say, in words a clerk can act on, that a year's standard has not reached the desk."""
+        if not years:
+            self.missing_note.setText("")
+            self.sync_now_btn.hide()
+            return
+        phone = self.county_phone
+        call = (
+            f"请打电话问县医保局（{phone}）"
+            if phone
+            else "请联系县医保局（电话可请主管填在 系统→系统设置 里）"
+        )
+        self.missing_note.setText(
+            f"{'、'.join(str(y) for y in years)}参保年度的缴费标准还没有到达本机，暂不能收这一年的费。"
+            f"县医保局发布后，点“立即同步”即可取回；同步后仍没有，{call}。"
+        )
+        self.sync_now_btn.show()
 
     def _paid_on_year(self) -> int | None:
         try:
@@ -582,12 +639,27 @@ class Page(QWidget):
         self.refresh_quote()
 
     def confirm(self, text: str) -> bool:
-        """Money changes hands: ask once (tests replace this)."""
-        ans = QMessageBox.question(self, self.tr("确认收费"), text)
-        return ans == QMessageBox.StandardButton.Yes
+        """Money changes hands: ask once (tests replace this). Safe against a quick second
+        Enter: 确认收费 only becomes active a moment after the question is on screen."""
+        return ConfirmDialog(self, self.tr("确认收费"), text).exec() == QDialog.DialogCode.Accepted
+
+    def ask_backdate_reason(self, year: int, benefits_from: str) -> str | None:
+        """A supervisor records a payment for a closed 参保年度: warn and ask why (tests
+        replace this)."""
+        text, ok = QInputDialog.getText(
+            self,
+            self.tr("补录往年缴费"),
+            self.tr(
+                "{y}参保年度已截止收费。按所填缴费日期补录，会把待遇倒签到 {d} 起。\n"
+                "此操作记入审计日志。请填写补录原因："
+            )
+            .replace("{y}", str(year))
+            .replace("{d}", benefits_from or "—"),
+        )
+        return text.strip() if ok and text.strip() else None
 
     def do_pay(self) -> None:
-        if not self.person_id or not self.pay_btn.isEnabled():
+        if not self.person_id or not self.pay_btn.isEnabled() or self._paying:
             return
         fields = {
             "person_id": self.person_id,
@@ -597,15 +669,45 @@ class Page(QWidget):
             "paid_on": self.paid_on.text(),
             "back_years": self.back_years.value(),
         }
-        name = self.status["person"]["name"] if self.status else ""
-        if not self.confirm(
-            f"确认收取 {name} {fields['year']}年度 {fields['amount'].strip()} 元"
-            f"（{self.channel.currentText()}）？"
-        ):
-            return
         self.form.clear_errors()
         self.pay_msg.setText("")
         store, actor, today = self.ctx.store, self.ctx.actor, self.today()
+        self._paying = True
+
+        def checked(info: dict) -> None:
+            self._paying = False
+            name = self.status["person"]["name"] if self.status else ""
+            if info["backdated"]:
+                reason = self.ask_backdate_reason(info["year"], info["terms"]["benefits_from"])
+                if reason is None:
+                    return
+                fields["backdate_reason"] = reason
+            if not self.confirm(
+                f"确认收取 {name} {info['year']}年度 {info['amount']} 元"
+                f"（{self.channel.currentText()}）？"
+            ):
+                return
+            self._record(fields, name)
+
+        self.ctx.tasks.run(
+            lambda: svc.check_payment(store, actor, fields, today=today),
+            checked,
+            self._payment_refused,
+        )
+
+    def _payment_refused(self, exc: BaseException) -> None:
+        self._paying = False
+        if isinstance(exc, ValidationError):
+            rest = self.form.show_errors(exc.errors)
+            if rest:
+                self.pay_msg.setStyleSheet(ERROR_STYLE)
+                self.pay_msg.setText("✗ " + "；".join(rest))
+        else:
+            self._failed(exc)
+
+    def _record(self, fields: dict, name: str) -> None:
+        store, actor, today = self.ctx.store, self.ctx.actor, self.today()
+        self._paying = True
 
         def ok(res: dict) -> None:
             self.last_result = res
@@ -627,26 +729,30 @@ class Page(QWidget):
             self.amount.clear()
             self.back_years.setValue(0)
             self.print_btn.setEnabled(True)
+            self._paying = False
             self.ctx.events.data_changed.emit("payment")
             self.ctx.events.status_message.emit(f"已收费 {name} {res['receipt_no']}")
 
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError):
-                rest = self.form.show_errors(exc.errors)
-                if rest:
-                    self.pay_msg.setStyleSheet(ERROR_STYLE)
-                    self.pay_msg.setText("✗ " + "；".join(rest))
-            else:
-                self._failed(exc)
-
         self.ctx.tasks.run(
-            lambda: svc.record_payment(store, actor, fields, today=today), ok, failed
+            lambda: svc.record_payment(store, actor, fields, today=today),
+            ok,
+            self._payment_refused,
         )
 
     def open_printing(self) -> None:
-        """The receipt is printed on the 打印 page (issue 5); it lists it first."""
-        if self.last_result:
-            self.ctx.events.open_page.emit("printing", self.last_result["receipt_no"])
+        """The receipt is printed on the 打印 page (issue 5); it lists it first: the selected
+        paid year's receipt, else the payment just collected."""
+        receipt_no = self._selected_receipt_no()
+        if receipt_no is None and self.last_result:
+            receipt_no = self.last_result["receipt_no"]
+        if receipt_no:
+            self.ctx.events.open_page.emit("printing", receipt_no)
+
+    def _selected_receipt_no(self) -> str | None:
+        row = self.years.currentRow()
+        it = self.years.item(row, 0) if row >= 0 else None
+        r = it.data(Qt.ItemDataRole.UserRole) if it is not None else None
+        return r.get("receipt_no") or None if r else None
 
     def _selected_payment(self) -> dict | None:
         row = self.years.currentRow()
@@ -658,6 +764,10 @@ class Page(QWidget):
 
     def _update_void_button(self) -> None:
         self.void_btn.setEnabled(self._selected_payment() is not None)
+        if self._selected_receipt_no() is not None:
+            self.print_btn.setEnabled(True)
+        elif not self.last_result:
+            self.print_btn.setEnabled(False)
 
     def _year_chosen(self, row: int, _col: int) -> None:
         self.years.selectRow(row)

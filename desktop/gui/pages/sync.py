@@ -94,6 +94,7 @@ class Page(QWidget):
         self.sync_button.setObjectName("sync_now")
         self.sync_button.setMinimumHeight(40)
         self.sync_button.clicked.connect(lambda: self.start_sync("manual"))
+        self.ctx.events.sync_requested.connect(lambda: self.start_sync("manual"))
         self.cancel_button = QPushButton(self.tr("取消同步"))
         self.cancel_button.setObjectName("sync_cancel")
         self.cancel_button.setEnabled(False)
