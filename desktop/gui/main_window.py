@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QStyle,
     QVBoxLayout,
@@ -186,8 +187,34 @@ class MainWindow(QMainWindow):
             self._set_pending,
         )
 
+    def unsaved_pages(self) -> list[str]:
+        """Titles of the pages holding typing that is not saved yet."""
+        titles = {s.key: s.title for s in self._specs}
+        return [titles[k] for k, w in self._pages.items() if w.has_unsaved_changes()]
+
+    def ask_quit_with_unsaved(self, pages: list[str]) -> bool:
+        """Alt+F4, Ctrl+Q or the close button with unsaved typing (tests replace this)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("退出"),
+            self.tr("“{0}”页还有没保存的内容。退出会丢失这些内容，要退出吗？").replace(
+                "{0}", "、".join(pages)
+            ),
+            parent=self,
+        )
+        quit_btn = box.addButton(self.tr("放弃并退出"), QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton(self.tr("返回继续"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        box.exec()
+        return box.clickedButton() is quit_btn
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        pages = self.unsaved_pages()
+        if pages and not self.ask_quit_with_unsaved(pages):
+            event.ignore()
+            return
         hook = getattr(self.ctx, "on_close", None)
         if callable(hook):
-            hook()
+            hook()  # the running save finishes, then the workers stop (TaskRunner.shutdown)
         super().closeEvent(event)

@@ -68,6 +68,8 @@ class TaskRunner(QObject):
         self._jobs: dict[int, list[Any]] = {}
         self._ids = itertools.count(1)
         self._finished.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
+        self._closed = False
+        self._running_long: set[Job] = set()
 
     @property
     def idle(self) -> bool:
@@ -81,6 +83,11 @@ class TaskRunner(QObject):
         on_success: Callable[[Any], None] | None,
         on_failure: Callable[[BaseException], None] | None,
     ) -> None:
+        if self._closed:
+            # the window is closing: a callback of the last job may ask for more work (a
+            # refresh after a save); there is nobody left to show it, so it is not started
+            log.debug("task not started: the task runner is shut down")
+            return
         job_id = next(self._ids)
         with self._lock:
             self._jobs[job_id] = [fn, on_success, on_failure, None]
@@ -123,6 +130,7 @@ class TaskRunner(QObject):
     ) -> Job:
         """Run ``fn(job)`` on a background thread with a progress dialog and 取消."""
         job = Job()
+        self._running_long.add(job)
         box: QProgressDialog | None = None
         if dialog:
             box = QProgressDialog(title, self.tr("取消"), 0, 0, parent)
@@ -140,6 +148,7 @@ class TaskRunner(QObject):
             job.progressed.connect(show_progress, Qt.ConnectionType.QueuedConnection)
 
         def finish_ok(result: Any) -> None:
+            self._running_long.discard(job)
             if box is not None:
                 box.reset()
                 box.deleteLater()
@@ -147,6 +156,7 @@ class TaskRunner(QObject):
                 on_success(result)
 
         def finish_err(exc: BaseException) -> None:
+            self._running_long.discard(job)
             if box is not None:
                 box.reset()
                 box.deleteLater()
@@ -160,7 +170,9 @@ class TaskRunner(QObject):
 
     def _dispatch(self, job_id: int) -> None:
         with self._lock:
-            entry = self._jobs.pop(job_id)
+            entry = self._jobs.pop(job_id, None)
+        if entry is None:  # already delivered by shutdown()
+            return
         fn, on_success, on_failure, (ok, value) = entry
         entry.clear()
         del fn  # the task's closure is released here, on the GUI thread
@@ -180,5 +192,20 @@ class TaskRunner(QObject):
                 value.__traceback__ = None
 
     def shutdown(self) -> None:
+        """In order: refuse new work, let the store job that is running finish (a save is
+        committed, never cut), cancel long jobs that have not started, then deliver the
+        finished jobs' callbacks here on the GUI thread so nothing is left to a worker."""
+        if self._closed:
+            return
+        self._closed = True
+        for job in self._running_long:
+            job.cancel()
         self._store_pool.shutdown(wait=True)
         self._long_pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            pending = list(self._jobs)
+        for job_id in pending:
+            with self._lock:
+                done = job_id in self._jobs and self._jobs[job_id][3] is not None
+            if done:
+                self._dispatch(job_id)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from core.categories import INSURED_CATEGORIES
 from core.errors import ValidationError
+from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import (
     ERROR_STYLE,
     OK_STYLE,
@@ -160,7 +161,8 @@ class SupervisorDialog(QDialog):
         }
 
 
-class Page(QWidget):
+class Page(BasePage):
+    error_title = "缴费查询"
     YEAR_HEADERS = [
         "参保年度",
         "状态",
@@ -176,7 +178,7 @@ class Page(QWidget):
     ]
 
     def __init__(self, ctx, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.ctx = ctx
         self.person_id: str | None = None
         self.status: dict | None = None

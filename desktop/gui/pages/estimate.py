@@ -40,6 +40,7 @@ from core.estimate import LAYER_LABELS
 from core.ids import mask_id
 from core.money import yuan
 from core.policy.benefits import SETTING_LABELS, SETTINGS
+from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, heading, show_error
 from desktop.services import estimate as svc
 from desktop.services import policies
@@ -96,11 +97,12 @@ RESULT_ROWS = [
 STEP_LAYER_LABELS = {**LAYER_LABELS, "total": "合计"}
 
 
-class Page(QWidget):
+class Page(BasePage):
+    error_title = "报销测算"
     computed = Signal(dict)  # the last result (for tests and the status bar)
 
     def __init__(self, ctx, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.ctx = ctx
         self._person: dict | None = None
         self._policyset: policies.PolicySet | None = None

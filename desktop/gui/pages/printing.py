@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui import print_support
+from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, heading, show_error
 
 PAPERS = [("", "按设置"), ("A4", "A4"), ("A5", "A5（半页）")]
@@ -66,7 +67,8 @@ def _copies(n: int) -> str:
     return "未打印" if not n else f"已出 {n} 份"
 
 
-class Page(QWidget):
+class Page(BasePage):
+    error_title = "打印"
     RECEIPT_HEADERS = [
         "收据号",
         "缴费日期",
@@ -83,7 +85,7 @@ class Page(QWidget):
     DAY_HEADERS = ["日期", "经办人", "笔数", "实收（元）"]
 
     def __init__(self, ctx, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.ctx = ctx
         lay = QVBoxLayout(self)
         top = QHBoxLayout()

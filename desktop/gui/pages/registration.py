@@ -46,6 +46,7 @@ from core.categories import (
 from core.errors import ValidationError
 from core.ids import check_id
 from core.names import pinyin_initials
+from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, show_error
 from desktop.services import registration as reg
 from desktop.services import setup
@@ -172,10 +173,12 @@ def _show(field: str, value: Any) -> str:
     return str(_LABELS.get(field, {}).get(value, value))
 
 
-class Page(QWidget):
+class Page(BasePage):
+    error_title = "参保登记"
+
     def __init__(self, ctx, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, parent)
+        self._dirty = False  # the clerk typed something not yet saved
         self.household: dict | None = None  # loaded household (edit mode) or None (new)
         self.members: list[dict] = []  # drafts (new) or rows (edit), shown in the table
         self.current = 0  # index in members of the member in the form
@@ -399,6 +402,9 @@ class Page(QWidget):
         body.addWidget(self.form_area, 7)
         outer.addLayout(body, 1)
 
+        self._watch_typing(
+            [self.village, self.hh_address, self.hukou, self.household_no, *self.inputs.values()]
+        )
         # Tab order = reading order: search, household fields, member fields, buttons.
         chain: list[QWidget] = [
             self.search_box,
@@ -510,6 +516,7 @@ class Page(QWidget):
         }
 
     def write_member(self, m: dict) -> None:
+        self._dirty = False  # the form now shows what is kept (saved, or a stashed draft)
         i = self.inputs
         i["name"].setText(m.get("name", ""))
         _set_combo(i["cert_type"], m.get("cert_type") or "resident_id")
@@ -590,10 +597,53 @@ class Page(QWidget):
         self.member_box.setTitle(self.tr("成员 1（户主）"))
         self.history_button.setEnabled(False)
         self._refresh_member_table()
+        self._dirty = False
+
+    # ---- unsaved typing ------------------------------------------------------------
+    def _watch_typing(self, widgets: list[QWidget]) -> None:
+        """Only what the clerk does marks the form changed (not filling it from the store)."""
+        for w in widgets:
+            if isinstance(w, QLineEdit):
+                w.textEdited.connect(self._mark_dirty)
+            elif isinstance(w, QComboBox):
+                w.activated.connect(self._mark_dirty)
+            elif isinstance(w, QCheckBox):
+                w.clicked.connect(self._mark_dirty)
+
+    def _mark_dirty(self, *_args) -> None:
+        self._dirty = True
+
+    def has_unsaved_changes(self) -> bool:
+        if self._dirty:
+            return True
+        drafts = self.members if self.household is None else []
+        return any(not m.get("id") and not self._is_blank(m) for m in drafts)
+
+    def ask_discard(self) -> bool:
+        """Ask before throwing typing away (tests replace this)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("放弃未保存的内容？"),
+            self.tr("正在登记的内容还没有保存。要放弃吗？"),
+            parent=self,
+        )
+        discard = box.addButton(self.tr("放弃"), QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(self.tr("继续登记"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is discard
 
     def cancel(self) -> None:
-        """Esc: drop what is being typed and start a new household."""
+        """Esc: drop what is being typed (after asking) and start a new household in the
+        village the clerk chose."""
+        if self.has_unsaved_changes() and not self.ask_discard():
+            self.inputs["name"].setFocus()
+            return
+        village = self.village.currentData() or ""
         self.new_household()
+        if village:
+            _set_combo(self.village, village)
         self.set_message(self.tr("已取消，可登记新的家庭户"), WARN_STYLE)
         self.inputs["name"].setFocus()
 
@@ -677,6 +727,7 @@ class Page(QWidget):
             self.busy = False
             self.save_button.setEnabled(True)
             self.last_village = self.village.currentData() or ""
+            self._dirty = False
             self.ctx.events.data_changed.emit("person")
             n = len([m for m in self.members if not self._is_blank(m)])
             text = self.tr("已保存（待上传）")

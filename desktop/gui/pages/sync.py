@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, heading
 from desktop.services import sync as sync_service
 
@@ -53,9 +54,11 @@ KIND_LABELS = {
 }
 
 
-class Page(QWidget):
+class Page(BasePage):
+    error_title = "同步"
+
     def __init__(self, ctx, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.ctx = ctx
         self.job = None
         self._trigger = "manual"
