@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.categories import is_known_category
+from core.policy.citation import readable
 
 
 class PolicyError(ValueError):
@@ -69,6 +70,9 @@ class Reader:
             raise self.error(k, "must be a non-empty string")
         if choices is not None and v not in choices:
             raise self.error(k, f"unknown value {v!r}; expected one of {sorted(choices)}")
+        if k == "source" or k.endswith("_source"):
+            # what reaches screens and paper: no archive file names or internal notes
+            return readable(v)
         return v
 
     def bool(self, k: str, default: Any = _MISSING) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QStandardPaths, Qt
 from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -248,8 +248,11 @@ class PreviewDialog(QDialog):
         return printer if dlg.exec() == QDialog.DialogCode.Accepted else None
 
     def choose_save_path(self) -> Path | None:
+        # the clerk's 文档 folder (not the program folder), with a name she recognises
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        start = str(Path(folder) / self.filename) if folder else self.filename
         path, _ = QFileDialog.getSaveFileName(
-            self, self.tr("另存为PDF"), self.filename, self.tr("PDF 文件 (*.pdf)")
+            self, self.tr("另存为PDF"), start, self.tr("PDF 文件 (*.pdf)")
         )
         return Path(path) if path else None
 

@@ -553,10 +553,15 @@ def _page_for(store: Store, kind: str, page: str | None) -> str:
     return get_settings(store).paper  # the 纸张 the supervisor chose (A4 when not set)
 
 
-def _filename(kind: str, key: str, copy_no: int) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)[:60]
-    suffix = f"-补打{copy_no - 1}" if copy_no > 1 else ""
-    return f"{core.SHORT_TITLES[kind]}-{safe}{suffix}.pdf"
+def _filename(doc, copy_no: int, today: dt.date | None = None) -> str:
+    """A name a clerk recognises in a folder: 测算单_韩长根_2026-12-02.pdf (the person's name,
+    or the sheet's number for a 日结单), never an internal id."""
+    who = doc.field_values().get("name") or doc.number or ""
+    safe = "".join(ch for ch in who if ch.isalnum() or ch in "-_·")[:30] or "单据"
+    suffix = f"_补打{copy_no - 1}" if copy_no > 1 else ""
+    # a receipt is known by its number; other papers by the day they were made
+    tail = doc.number if doc.kind == "receipt" else (today or dt.date.today()).isoformat()
+    return f"{core.SHORT_TITLES[doc.kind]}_{safe}_{tail}{suffix}.pdf"
 
 
 def prepare(
@@ -571,7 +576,7 @@ def prepare(
     doc = build_document(store, kind, key, copy_no=copy_no, operator_id=actor.operator_id)
     page = _page_for(store, kind, page)
     pdf = render_documents([doc], page=page)
-    return Prepared(kind, [(key, copy_no)], pdf, page, doc.title, _filename(kind, key, copy_no))
+    return Prepared(kind, [(key, copy_no)], pdf, page, doc.title, _filename(doc, copy_no))
 
 
 def prepare_batch(

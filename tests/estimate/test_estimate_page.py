@@ -46,7 +46,22 @@ def choose(combo, data):
 
 
 def table(t):
-    return {t.item(r, 2).text(): t.item(r, 1).text() for r in range(t.rowCount())}
+    """{settlement field: amount}; the field is kept behind the row (the clerk sees words)."""
+    return {
+        t.item(r, 0).data(Qt.ItemDataRole.UserRole): t.item(r, 1).text()
+        for r in range(t.rowCount())
+    }
+
+
+def test_no_settlement_codes_or_policy_ids_on_screen(page):
+    """Issue 11 item 10: no national field codes as a column, no policy ids in the list."""
+    headers = [
+        page.result_table.horizontalHeaderItem(c).text()
+        for c in range(page.result_table.columnCount())
+    ]
+    assert headers == ["项目", "金额（元）"]
+    texts = [page.policy.itemText(i) for i in range(page.policy.count())]
+    assert texts and not any(re.search(r"[a-z]+-\d{4}|reprint|national", t) for t in texts)
 
 
 def steps(page):
@@ -77,9 +92,9 @@ def test_enter_an_inpatient_estimate_and_read_result_and_steps(qtbot, ctx, page,
     assert got["psn_part_amt"] == "1,050.00"
     rows = steps(page)
     assert any(r[1] == "起付线" and "400.00" in r[2] for r in rows)
-    assert any(
-        r[1] == "支付比例" and "75%" in r[2] and "004_bd9869cec417d9dd.txt" in r[3] for r in rows
-    )
+    # the step cites the document a resident can look up, not an archive file name (issue 11)
+    assert any(r[1] == "支付比例" and "75%" in r[2] and "太原日报" in r[3] for r in rows)
+    assert not any(re.search(r"\d{3}_[0-9a-f]{16}\.txt", r[3]) for r in rows)
     assert page.save_button.isEnabled()
     page.grab().save(str(tmp_path / "estimate.png"))
 

@@ -249,18 +249,15 @@ class Page(BasePage):
         self.policy_warning.setStyleSheet(ERROR_STYLE)
         self.policy_warning.setVisible(False)
         right.addWidget(self.policy_warning)
-        self.result_table = QTableWidget(0, 3)
+        self.result_table = QTableWidget(0, 2)
         self.result_table.setObjectName("estimate_result")
-        self.result_table.setHorizontalHeaderLabels(
-            [self.tr("项目"), self.tr("金额（元）"), self.tr("结算字段")]
-        )
+        self.result_table.setHorizontalHeaderLabels([self.tr("项目"), self.tr("金额（元）")])
         self.result_table.verticalHeader().setVisible(False)
         self.result_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.result_table.setTabKeyNavigation(False)  # Tab moves on, not cell to cell
         rh = self.result_table.horizontalHeader()
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         rh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        rh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         right.addWidget(self.result_table)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("estimate_tabs")
@@ -383,7 +380,7 @@ class Page(BasePage):
             if any(s in p.sections for s in (*SETTINGS, "dabing", "assistance"))
         ]
         for p in benefit:
-            self.policy.addItem(f"{p.title}（{p.id}）", p.id)
+            self.policy.addItem(p.title, p.id)
         self.policy.blockSignals(False)
         if ps.errors:
             self.policy_warning.setText(
@@ -671,7 +668,9 @@ class Page(BasePage):
         rows = [(k, label) for k, label in RESULT_ROWS if k in res]
         t.setRowCount(len(rows))
         for i, (k, label) in enumerate(rows):
-            t.setItem(i, 0, QTableWidgetItem(label))
+            name = QTableWidgetItem(label)
+            name.setData(Qt.ItemDataRole.UserRole, k)  # the settlement field, for tests only
+            t.setItem(i, 0, name)
             amt = QTableWidgetItem(yuan(_dec(res[k])))
             amt.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             f = amt.font()
@@ -680,7 +679,6 @@ class Page(BasePage):
             f.setPointSizeF(f.pointSizeF() * 1.2)
             amt.setFont(f)
             t.setItem(i, 1, amt)
-            t.setItem(i, 2, QTableWidgetItem(k))
         s = self.steps_table
         s.setRowCount(len(res["steps"]))
         for i, st in enumerate(res["steps"]):
