@@ -591,7 +591,8 @@ class EstimateFacts:
     steps: list[EstimateStep]
     made_at: str
     operator: str
-    policy: str = ""  # the policy file id
+    policy: str = ""  # the policy's title, as printed
+    caveats: tuple[str, ...] = ()  # why the result is hypothetical (printed before the figures)
     settled: bool = False
     disclaimer: str = "本单为测算结果，仅供参考，实际报销金额以定点医疗机构结算为准。"
 
@@ -657,7 +658,8 @@ def estimate_document(
         number=f"测算日期 {fmt_date(f.made_at)}",
         sections=[person],
         tables=[totals, step_table],
-        notes=[f.disclaimer]
+        notes=[f"★ {c}" for c in f.caveats]
+        + [f.disclaimer]
         + ([f"测算政策：{f.policy}"] if f.policy else [])
         + [f"依据[{i + 1}]：{src}" for i, src in enumerate(sources)],
         footer=[

@@ -255,6 +255,41 @@ def _year(year: Any) -> int:
     return y
 
 
+def caveats(
+    store: Store | None,
+    *,
+    policy_id: str,
+    person_id: str | None,
+    year: int,
+    data_dir: str | Path | None = None,
+) -> list[str]:
+    """What the clerk and the resident must read before the figures, on screen and paper:
+    the result is hypothetical when the person was not insured (or still waiting) in the
+    year of care, and a stand-in policy is named with the reason when the year of care has
+    none at the desk. Empty when the estimate stands as it is."""
+    out: list[str] = []
+    pol = _policy(policy_id, data_dir)
+    if pol.year not in (0, int(year)):
+        out.append(
+            f"{int(year)}年度的报销政策尚未到达本机，本测算按《{pol.title}》（{pol.year}年度）"
+            "计算，仅供参考。"
+        )
+    if store is not None and person_id:
+        cov = coverage(store, person_id, int(year))
+        paid = ("local", "confirmed", "subsidized")
+        if cov is None or cov.get("status") not in paid:
+            out.append(
+                f"该参保人{int(year)}年度未参保缴费，未参保期间的费用医保不予支付。"
+                "以下为假设已参保时的测算，实际基金支付为0。"
+            )
+        elif cov.get("in_waiting"):
+            out.append(
+                f"该参保人处于待遇等待期（至 {cov.get('waiting_until') or ''}），期间的费用医保"
+                "不予支付。以下为假设等待期已满时的测算。"
+            )
+    return out
+
+
 def save(
     store: Store,
     actor: Actor,

@@ -34,8 +34,11 @@ from pathlib import Path
 from core import receipt as core
 from core.categories import CERT_TYPES, INSURED_CATEGORIES, SEXES, SUBSIDY_CATEGORIES
 from core.errors import ValidationError
+from core.estimate import LAYER_LABELS
 from core.money import ZERO, parse_amount, yuan
+from core.policy.benefits import SETTING_LABELS
 from desktop.documents import render_documents
+from desktop.services import estimate as est
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store.journal import append_audit, canonical_json, new_id, now_iso
@@ -329,10 +332,6 @@ def certificate_facts(store: Store, enrollment_id: str) -> core.CertificateFacts
 
 
 def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
-    from core.estimate import LAYER_LABELS
-    from core.policy.benefits import SETTING_LABELS
-    from desktop.services import estimate as est
-
     e = est.get(store, estimate_id)
     if e is None:
         raise ValidationError({"estimate": "找不到该测算记录"})
@@ -345,10 +344,13 @@ def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
     result = e["result"]
     inp = e.get("input") or {}
     level = result.get("level") or inp.get("level") or inp.get("price_class") or ""
+    policy_title = ""
     try:
         from desktop.services import policies
 
-        section = policies.get(e["policy_id"], _data_dir(store)).section(e.get("setting") or "")
+        pol = policies.get(e["policy_id"], _data_dir(store))
+        policy_title = pol.title
+        section = pol.section(e.get("setting") or "")
         level = f"{section.levels[level].label}" if level in section.levels else level
     except Exception:  # noqa: BLE001 - a policy file removed since: print the code
         pass
@@ -375,9 +377,25 @@ def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
         steps=steps,
         made_at=e["created_at"],
         operator=e.get("operator") or "",
-        policy=e.get("policy_id") or "",
+        policy=policy_title,
+        caveats=tuple(_estimate_caveats(store, e)),
         settled=bool(e.get("settled")),
     )
+
+
+def _estimate_caveats(store: Store, e: dict) -> list[str]:
+    """The same warnings the page shows, printed on the sheet (issue 11: the paper never
+    drops what the screen says)."""
+    try:
+        return est.caveats(
+            store,
+            policy_id=e["policy_id"],
+            person_id=e.get("person_id"),
+            year=int(e["year"]),
+            data_dir=_data_dir(store),
+        )
+    except ValidationError:  # the policy file is gone since: say so rather than nothing
+        return ["本测算所用的政策文件已不在本机，测算结果仅供参考。"]
 
 
 def day_sheet_key(operator_id: str, day: str | dt.date) -> str:

@@ -41,7 +41,7 @@ from core.ids import mask_id
 from core.money import yuan
 from core.policy.benefits import SETTING_LABELS, SETTINGS
 from desktop.gui.pages.base import Page as BasePage
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, heading, show_error
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, Note, heading, show_error
 from desktop.services import estimate as svc
 from desktop.services import policies
 
@@ -249,6 +249,10 @@ class Page(BasePage):
         self.policy_warning.setStyleSheet(ERROR_STYLE)
         self.policy_warning.setVisible(False)
         right.addWidget(self.policy_warning)
+        self.caveat_label = Note()
+        self.caveat_label.setObjectName("estimate_caveats")
+        self.caveat_label.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
+        right.addWidget(self.caveat_label)
         self.result_table = QTableWidget(0, 2)
         self.result_table.setObjectName("estimate_result")
         self.result_table.setHorizontalHeaderLabels([self.tr("项目"), self.tr("金额（元）")])
@@ -637,13 +641,19 @@ class Page(BasePage):
             self._show_errors({"policy": self.tr("没有可用的测算政策")})
             return
         given = self.given()
-        data_dir = self.ctx.data_dir
+        data_dir, store = self.ctx.data_dir, self.ctx.store
+        person_id = self._person["id"] if self._person else None
+        year = self.year.value()
         self._clear_result()
-        self.ctx.tasks.run(
-            lambda: svc.run(pid, given, data_dir=data_dir),
-            lambda res: self._computed(given, res),
-            self._failed,
-        )
+
+        def work() -> dict:
+            res = svc.run(pid, given, data_dir=data_dir)
+            notes = svc.caveats(
+                store, policy_id=pid, person_id=person_id, year=year, data_dir=data_dir
+            )
+            return {**res, "caveats": notes}
+
+        self.ctx.tasks.run(work, lambda res: self._computed(given, res), self._failed)
 
     def _computed(self, given: dict, res: dict) -> None:
         self._last, self._last_given, self._saved = res, given, None
@@ -651,9 +661,11 @@ class Page(BasePage):
         self._display(res)
         self.save_button.setEnabled(True)
         self.settle_button.setEnabled(False)
-        self.message.setStyleSheet(OK_STYLE)
+        hypothetical = bool(res.get("caveats"))
+        self.message.setStyleSheet(WARN_STYLE if hypothetical else OK_STYLE)
         self.message.setText(
-            self.tr(
+            (self.tr("假设测算（见上方红字）：") if hypothetical else "")
+            + self.tr(
                 "测算完成：基金支付 {f} 元，个人负担 {p} 元。测算结果仅供参考，以医院实际结算为准。"
             ).format(
                 f=yuan(_dec(res.get("fund_pay_sumamt", "0"))),
@@ -663,7 +675,10 @@ class Page(BasePage):
         self.computed.emit(res)
 
     def _display(self, res: dict) -> None:
-        """The result table by fund and the steps with their sources."""
+        """The result table by fund and the steps with their sources; above them, in bold,
+        what makes the result hypothetical (not insured, waiting, a stand-in policy)."""
+        notes = res.get("caveats") or []
+        self.caveat_label.setText("\n".join(f"⚠ {n}" for n in notes))
         t = self.result_table
         rows = [(k, label) for k, label in RESULT_ROWS if k in res]
         t.setRowCount(len(rows))
@@ -727,7 +742,7 @@ class Page(BasePage):
         self._saved = row
         self.print_button.setEnabled(True)
         self.settle_button.setEnabled(row["person_id"] is not None)
-        shown = {k: v for k, v in (self._last or {}).items() if k != "input"}
+        shown = {k: v for k, v in (self._last or {}).items() if k not in ("input", "caveats")}
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(
             self.tr("已保存测算（{t}），可打印测算单。").format(
@@ -736,7 +751,7 @@ class Page(BasePage):
         )
         if shown and row["result"] != shown:
             # the policy file changed between computing and saving: show what was saved
-            self._display(row["result"])
+            self._display({**row["result"], "caveats": (self._last or {}).get("caveats")})
             self.message.setStyleSheet(WARN_STYLE)
             self.message.setText(
                 self.tr("政策文件在测算后有更新，已按更新后的政策重新计算并保存，请核对结果。")
@@ -843,6 +858,7 @@ class Page(BasePage):
     # ---------------------------------------------------------------- errors
     def _clear_result(self) -> None:
         self._last = None
+        self.caveat_label.setText("")
         self.result_table.setRowCount(0)
         self.steps_table.setRowCount(0)
         self.save_button.setEnabled(False)
