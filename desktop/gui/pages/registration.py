@@ -8,6 +8,7 @@ next member, Ctrl+H shows the edit history. Every store call runs on the task ru
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -46,6 +47,7 @@ from core.categories import (
 from core.errors import ValidationError
 from core.ids import check_id
 from core.names import pinyin_initials
+from core.relations import relation_warning
 from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, show_error
 from desktop.services import registration as reg
@@ -679,7 +681,54 @@ class Page(BasePage):
         if self.busy:
             return
         self._stash_current()
+        warnings = self.relation_warnings()
+        if warnings:
+            self.m_form.errors["relation"].setText("⚠ " + warnings[0])
+            if not self.confirm_relation("\n".join(warnings)):
+                self.inputs["relation"].setFocus()
+                return
         self._save(allow_duplicate=False)
+
+    @staticmethod
+    def _birth(m: dict) -> dt.date | None:
+        text = (m.get("birth_date") or "").strip()
+        if text:
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+        if (m.get("cert_type") or "resident_id") == "resident_id":
+            return check_id(m.get("cert_no") or "").birth_date
+        return None
+
+    def relation_warnings(self) -> list[str]:
+        """Relations that do not fit the ages (a child as 配偶 of a 74-year-old …)."""
+        today = dt.date.today()
+        members = [m for m in self.members if not self._is_blank(m)]
+        head = next((m for m in members if m.get("relation") == "head"), None)
+        head_birth = self._birth(head) if head else None
+        checked = members if self.household is None else [self.members[self.current]]
+        out = []
+        for m in checked:
+            w = relation_warning(m.get("relation") or "", head_birth, self._birth(m), today)
+            if w:
+                out.append(f"{m.get('name') or '该成员'}：{w}")
+        return out
+
+    def confirm_relation(self, text: str) -> bool:
+        """Ask before saving an implausible relation (tests replace this)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("请核对与户主关系"),
+            text + self.tr("\n\n确实如此就保存；填错了请返回修改。"),
+            parent=self,
+        )
+        save = box.addButton(self.tr("确实如此，保存"), QMessageBox.ButtonRole.AcceptRole)
+        back = box.addButton(self.tr("返回修改"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        box.exec()
+        return box.clickedButton() is save
 
     def _save(self, *, allow_duplicate: bool) -> None:
         store, actor = self.ctx.store, self.ctx.actor
