@@ -79,3 +79,31 @@ def test_the_page_warns_beside_the_field_and_asks(qtbot, store, clerk, data_dir)
         )
     finally:
         ctx.tasks.shutdown()
+
+
+def test_a_name_search_that_finds_nobody_asks_for_the_id_number_first(
+    qtbot, store, clerk, data_dir
+):
+    """Issue 11 item 2: 韩长根 not found by a reading of 长 offered a new registration — an
+    invitation to a duplicate. Only a number search that finds nobody offers it."""
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.registration import Page
+
+    create_qapplication()
+    ctx = make_context(store, clerk, data_dir)
+    try:
+        page = Page(ctx)
+        qtbot.addWidget(page)
+        page.show()
+        qtbot.keyClicks(page.search_box, "hanchanggen")
+        qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+        text = page.search_status.text()
+        assert "身份证号码" in text and "登记新的家庭户" not in text
+        page.search_box.clear()
+        qtbot.keyClicks(page.search_box, make_id("140121", "1952-05-01", 11, "male"))
+        qtbot.keyClick(page.search_box, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+        assert "登记新的家庭户" in page.search_status.text()
+    finally:
+        ctx.tasks.shutdown()

@@ -175,6 +175,17 @@ def _show(field: str, value: Any) -> str:
     return str(_LABELS.get(field, {}).get(value, value))
 
 
+def not_found_message(query: str) -> str:
+    """A name or pinyin search that finds nobody proves little (a name typed another way, a
+    reading of 长 or 乐 not tried): ask for the ID number before inviting a new registration,
+    which would risk a duplicate. Only an ID-number search that finds nobody invites it."""
+    q = (query or "").strip()
+    by_number = bool(q) and sum(ch.isdigit() for ch in q) >= 6
+    if by_number:
+        return "没有找到这个证件号码，可在右侧登记新的家庭户"
+    return "按姓名没有找到。请再用身份证号码查一次（可扫描），确认没有登记过再新建家庭户"
+
+
 class Page(BasePage):
     error_title = "参保登记"
 
@@ -886,7 +897,7 @@ class Page(BasePage):
             self.last_results = rows
             self._show_results(rows)
             if not rows:
-                self.search_status.setText(self.tr("没有找到，可在右侧登记新的家庭户"))
+                self.search_status.setText(not_found_message(text))
                 self.search_status.setStyleSheet(WARN_STYLE)
                 self._start_with_number(text)
                 return
