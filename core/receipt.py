@@ -626,10 +626,10 @@ def estimate_document(
     main_codes = {"medfee_sumamt", "fund_pay_sumamt", "psn_part_amt"}
     totals = Table(
         "测算结果",
-        ["项目", "接口代码", "金额（元）"],
-        [[label, code, yuan(a)] for code, label, a in amounts if code not in main_codes]
-        + [[label, code, yuan(a)] for code, label, a in amounts if code in main_codes],
-        ["L", "L", "R"],
+        ["项目", "金额（元）"],  # in words only: no settlement codes on a resident's paper
+        [[label, yuan(a)] for code, label, a in amounts if code not in main_codes]
+        + [[label, yuan(a)] for code, label, a in amounts if code in main_codes],
+        ["L", "R"],
     )
     sources: list[str] = []
     for s in f.steps:

@@ -150,7 +150,7 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
         return 0
     ctx = make_context(store, actor, data_dir)
     window = MainWindow(ctx)
-    window.show()
+    window.showMaximized()  # the whole screen less the taskbar (1366×768 PCs: ~728 px high)
     from desktop.gui.operations import DailyBackup
 
     window.daily_backup = DailyBackup(ctx, window)  # today's automatic backup, then hourly

@@ -9,12 +9,14 @@ import importlib
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QVBoxLayout,
@@ -60,9 +62,7 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(icon, f"{spec.title}  {spec.shortcut}")
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
             self.nav.addItem(item)
-            holder = QWidget()
-            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            self.stack.addWidget(holder)
+            self.stack.addWidget(self._page_holder())
         self.nav.currentRowChanged.connect(self._show_row)
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
@@ -99,6 +99,18 @@ class MainWindow(QMainWindow):
 
         operations.install(self)  # 系统设置…, 备份与恢复…, 打开日志文件夹
 
+    @staticmethod
+    def _page_holder() -> QScrollArea:
+        """A page sits in a frameless scroll area: a page that needs more height than the
+        screen (a long message after a payment) scrolls instead of pushing the window under
+        the taskbar; at 1366×728 every page fits without it."""
+        holder = QScrollArea()
+        holder.setWidgetResizable(True)
+        holder.setFrameShape(QFrame.Shape.NoFrame)
+        holder.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        holder.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return holder
+
     def page(self, key: str) -> QWidget:
         """The page widget for ``key``, created on first use."""
         if key not in self._pages:
@@ -107,7 +119,7 @@ class MainWindow(QMainWindow):
             module = importlib.import_module(spec.module)
             widget = module.Page(self.ctx)
             widget.setObjectName(f"page_{key}")
-            self.stack.widget(row).layout().addWidget(widget)
+            self.stack.widget(row).setWidget(widget)
             self._pages[key] = widget
         return self._pages[key]
 
@@ -122,6 +134,8 @@ class MainWindow(QMainWindow):
         spec = self._specs[row]
         widget = self.page(spec.key)
         self.stack.setCurrentIndex(row)
+        # the page in the title: the taskbar (and a technician helping by phone) can tell
+        self.setWindowTitle(f"{self.tr('乡镇医保服务窗口')} — {spec.title}")
         hook = getattr(widget, "on_shown", None)
         if callable(hook):
             hook()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QGridLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -171,6 +172,19 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
     QMessageBox.warning(parent, title or "提示", msg)
 
 
+def fit_columns(table) -> None:
+    """Columns as wide as their text, the last one taking what is left, and no sideways
+    scroll bar (a clerk at 1366×768 should never scroll a result list sideways)."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    header.setSectionResizeMode(table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
+    header.setMinimumSectionSize(36)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
 def heading(text: str) -> QLabel:
     lab = QLabel(text)
     f = QFont(lab.font())
@@ -199,6 +213,9 @@ class ConfirmDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
+        for b in (self.yes, self.no):
+            b.setAutoDefault(False)  # a focused 取消 must not take the Enter meant for 确认
+        self.no.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Esc cancels
         self.yes.setEnabled(False)
         self.yes.setDefault(True)
 

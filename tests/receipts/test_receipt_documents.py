@@ -192,15 +192,18 @@ def test_estimate_sheet_has_results_and_steps(store, clerk, paid, data_dir):
         mask_id(paid["certs"]["张三"]),
         "住院",
         "三类收费价格（乡镇卫生院等）",
-        "起付标准（本次实付）act_pay_dedc100.00",
-        "基本医保统筹基金支付hifp_pay8,415.00",
-        "个人负担psn_part_amt1,585.00",
-        "医疗费用总额medfee_sumamt10,000.00",
+        # the figures beside their names in words (issue 11: no settlement codes on paper)
+        "起付标准（本次实付）100.00",
+        "基本医保统筹基金支付8,415.00",
+        "个人负担1,585.00",
+        "医疗费用总额10,000.00",
         "计算步骤",
         "仅供参考",
     ):
         assert expected in text, expected
     assert result["hifp_pay"] == "8415.00"
+    for code in ("hifp_pay", "act_pay_dedc", "psn_part_amt", "medfee_sumamt", "shanxi-2025"):
+        assert code not in text, code
     for step in result["steps"]:
         assert flat(step["rule"]) in text, step["rule"]
     assert paid["certs"]["张三"] not in text

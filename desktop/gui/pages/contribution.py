@@ -199,6 +199,7 @@ class Page(BasePage):
         self.tabs.addTab(self._build_lookup(), self.tr("缴费查询与收费"))
         self.tabs.addTab(self._build_campaign(), self.tr("征缴名单（未缴人员）"))
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus)
+        QShortcut(QKeySequence("Ctrl+P"), self, activated=self._print_shortcut)
         ctx.events.data_changed.connect(self._data_changed)
         ctx.events.sync_status.connect(lambda _status: self.refresh_banner())
         self.refresh_banner()
@@ -227,7 +228,7 @@ class Page(BasePage):
         row.addWidget(self.members_btn)
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
-        self.results.setMaximumHeight(96)
+        self.results.setMaximumHeight(84)
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
         self.search_msg = Note()
@@ -251,6 +252,8 @@ class Page(BasePage):
 
         box = QGroupBox(self.tr("收费（代收）"))
         grid = QGridLayout(box)
+        grid.setVerticalSpacing(2)  # five rows that must fit 728 px with the year table
+        grid.setContentsMargins(8, 4, 8, 4)
         self.form = FieldForm(grid)
         self.pay_year = self.form.add("year", self.tr("参保年度"), QComboBox())
         self.pay_year.setObjectName("pay_year")
@@ -284,7 +287,7 @@ class Page(BasePage):
         self.void_btn.setObjectName("void")
         self.void_btn.setEnabled(False)
         self.void_btn.clicked.connect(self.do_void)
-        self.print_btn = QPushButton(self.tr("打印收据…"))
+        self.print_btn = QPushButton(self.tr("打印收据（Ctrl+P）…"))
         self.print_btn.setObjectName("print_receipt")
         self.print_btn.setEnabled(False)
         self.print_btn.clicked.connect(self.open_printing)
@@ -428,7 +431,8 @@ class Page(BasePage):
         self.ctx.tasks.run(lambda: reg.search_persons(store, text), done, self._failed)
 
     def _fill_results(self, rows: list[dict]) -> None:
-        self.search_msg.setText(f"找到 {len(rows)} 人" if rows else "")
+        # one found opens at once (nothing to say); several: say how many to choose from
+        self.search_msg.setText(f"找到 {len(rows)} 人，请选择" if len(rows) > 1 else "")
         self.results.setRowCount(len(rows))
         for i, r in enumerate(rows):
             self.results.setItem(i, 0, _item(r["name"], data=r["id"]))
@@ -478,6 +482,8 @@ class Page(BasePage):
             self.status = st
             self._show_status(st, reset_form=first)
             self._load_villages()
+            if first and self.pay_btn.isEnabled() and self.search.hasFocus():
+                self.amount.setFocus()  # found to collect: the clerk types the amount next
 
         self.ctx.tasks.run(
             lambda: svc.status_years(store, person_id, today=today), done, self._failed
@@ -740,6 +746,10 @@ class Page(BasePage):
             ok,
             self._payment_refused,
         )
+
+    def _print_shortcut(self) -> None:
+        if self.print_btn.isEnabled():
+            self.open_printing()
 
     def open_printing(self) -> None:
         """The receipt is printed on the 打印 page (issue 5); it lists it first: the selected

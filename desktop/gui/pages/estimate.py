@@ -514,7 +514,10 @@ class Page(BasePage):
             self.found.addItem(f"{r['name']}  {mask_id(r['cert_no'])}", r)
         self.found.setCurrentIndex(0)
         self._choose(rows[0])
-        self.found.setFocus()
+        if len(rows) == 1 and self.amounts["total"].isVisible():
+            self.amounts["total"].setFocus()  # found: the clerk types the bill next
+        else:
+            self.found.setFocus()
 
     def _pick_found(self, index: int) -> None:
         row = self.found.itemData(index)

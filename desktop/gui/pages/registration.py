@@ -49,7 +49,14 @@ from core.ids import check_id
 from core.names import pinyin_initials
 from core.relations import relation_warning
 from desktop.gui.pages.base import Page as BasePage
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, show_error
+from desktop.gui.widgets import (
+    ERROR_STYLE,
+    OK_STYLE,
+    WARN_STYLE,
+    FieldForm,
+    fit_columns,
+    show_error,
+)
 from desktop.services import registration as reg
 from desktop.services import setup
 
@@ -250,6 +257,10 @@ class Page(BasePage):
             ]
         )
         self._table_setup(self.results)
+        # fit the columns to the text so the list never needs sideways scrolling at 1366
+        # wide; the birth date is in the ID number and on the opened record
+        self.results.setColumnHidden(3, True)
+        fit_columns(self.results)
         self.results.activated.connect(lambda idx: self.open_result(idx.row()))
         self.results.doubleClicked.connect(lambda idx: self.open_result(idx.row()))
         left.addWidget(QLabel(self.tr("查找结果（回车打开）")))
@@ -268,6 +279,7 @@ class Page(BasePage):
             ]
         )
         self._table_setup(self.member_table)
+        fit_columns(self.member_table)
         self.member_table.activated.connect(lambda idx: self.select_member(idx.row()))
         self.member_table.clicked.connect(lambda idx: self.select_member(idx.row()))
         left.addWidget(self.member_table, 2)
