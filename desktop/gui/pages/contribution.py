@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -71,6 +71,14 @@ class _Table(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        """A table asks for no more than its minimum: extra height goes to it only when the
+        screen has room, so the page's messages below stay in view at 1366×728."""
+        hint = super().sizeHint()
+        if self.minimumHeight() > 0:
+            hint.setHeight(self.minimumHeight())
+        return hint
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentRow() >= 0:
