@@ -14,14 +14,22 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from desktop import paths
-
 MIGRATION_LOCK = 0x70776E73  # advisory lock key: one migrator at a time
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+def migrations_dir() -> Path:
+    """``db/county``: beside the package when installed from a wheel (``county/_data``),
+    else in the source tree."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "_data" / "db" / "county", here.parent / "db" / "county"):
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError("the county's migrations (db/county) are missing")
+
+
 def migration_files() -> list[Path]:
-    folder = paths.migrations_dir("county")
+    folder = migrations_dir()
     files = sorted(p for p in folder.glob("*.sql") if _NAME.match(p.name))
     numbers = [p.name[:4] for p in files]
     if len(numbers) != len(set(numbers)):

@@ -226,7 +226,9 @@ def _norm(name: str) -> str:
 def runtime_requirements() -> list[str]:
     import tomllib
 
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # the desk ships the shared core's dependencies and its own extra (not the server's)
+    return [*project["dependencies"], *project["optional-dependencies"]["desk"]]
 
 
 def windows_closure(requirements: list[str]) -> dict[str, str]:

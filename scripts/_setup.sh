@@ -18,7 +18,7 @@ ensure_debs() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-ensure_venv() {  # $1: extras, e.g. "dev" or ""
+ensure_venv() {  # $1: extras: "desk" (the app), "county" (the server), "dev" (both + tests)
   local extras="${1:-}"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   local spec="."

@@ -8,7 +8,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
@@ -18,7 +18,9 @@ from desktop import paths
 from desktop.gui.events import Events
 from desktop.gui.tasks import TaskRunner
 from desktop.services.context import Actor
-from desktop.store import Store
+
+if TYPE_CHECKING:  # the store is only handed through to the services
+    from desktop.store import Store
 
 log = logging.getLogger(__name__)
 FONT_POINT_SIZE = 11  # screens.md: default font at least 11 pt

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,7 +17,9 @@ from desktop.gui.widgets import FieldForm, heading
 from desktop.services import auth
 from desktop.services.context import Actor
 from desktop.services.setup import service_point
-from desktop.store import Store
+
+if TYPE_CHECKING:  # the store is only handed through to the services
+    from desktop.store import Store
 
 
 class LoginDialog(QDialog):

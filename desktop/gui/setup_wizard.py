@@ -3,6 +3,8 @@ administrator, in one dialog. On success ``actor`` is the administrator, logged 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,7 +20,9 @@ from core.errors import ValidationError
 from desktop.gui.widgets import FieldForm, heading, show_error
 from desktop.services import auth, setup
 from desktop.services.context import Actor
-from desktop.store import Store
+
+if TYPE_CHECKING:  # the store is only handed through to the services
+    from desktop.store import Store
 
 
 class SetupWizard(QDialog):

@@ -42,6 +42,7 @@ from desktop.services import estimate as est
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store.journal import append_audit, canonical_json, new_id, now_iso
+from desktop.store.numbering import parse_receipt_no  # noqa: F401 (the pages' way to read a number)
 
 KINDS = tuple(core.KINDS)
 KEY_MAC_KEY = "receipt.mac_key"  # hex; issued by the county, or made here on first use

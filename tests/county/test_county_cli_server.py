@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from pathlib import Path
 
 import httpx
 import openpyxl
@@ -60,9 +61,7 @@ def test_cli_end_to_end_with_real_server(county_dsn, monkeypatch, capsys, tmp_pa
     assert cli.main(["import-roster", str(tmp_path / "roster.xlsx")]) == 1
     out = capsys.readouterr().out
     assert "新增 2" in out and "第4行" in out and "校验码" in out
-    from desktop import paths
-
-    pol = paths.resource("policies", "national-2025.toml")
+    pol = Path(__file__).resolve().parents[2] / "resources" / "policies" / "national-2025.toml"
     assert cli.main(["publish-policy", str(pol)]) == 0
     assert cli.main(["publish-policy", str(pol)]) == 0
     assert "未重复发布" in capsys.readouterr().out

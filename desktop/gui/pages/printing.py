@@ -135,10 +135,10 @@ class Page(BasePage):
     def open_item(self, arg) -> None:
         """Another page asks to print a receipt (``arg`` = receipt no, e.g. right after a
         payment): list it, select it and open its preview."""
-        from desktop.store.numbering import parse_receipt_no
+        from desktop.services import receipts  # as the page's other tabs: loaded when used
 
         no = str(arg or "").strip().upper()
-        if parse_receipt_no(no) is None:
+        if receipts.parse_receipt_no(no) is None:
             return
         self.tabs.setCurrentIndex(0)
         self.receipt_search.setText(no)
