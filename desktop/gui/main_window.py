@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from desktop.gui.pages import PAGES, PageSpec
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE
 
+SYNC_PAGE_DELAY_MS = 500  # the 同步 page (and the start-up sync) once the first page is drawn
+
 SYNC_STATES = {
     "offline": ("离线", WARN_STYLE),
     "syncing": ("同步中", WARN_STYLE),
@@ -80,7 +82,7 @@ class MainWindow(QMainWindow):
         self.refresh_pending()
         # The 同步 page runs the start-up and periodic sync; it is built once the window is
         # on screen so its imports (keyring, sync engine) don't delay the first paint.
-        QTimer.singleShot(0, self, lambda: self.page("sync"))
+        QTimer.singleShot(SYNC_PAGE_DELAY_MS, self, lambda: self.page("sync"))
 
     # ---- menu and pages -------------------------------------------------------------
     def _build_menu(self) -> None:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.gui.operators_dialog import OperatorsDialog
 from desktop.gui.widgets import ERROR_STYLE, FieldForm, heading
 from desktop.logging_setup import current_log_file, report_error
 from desktop.services import backup
@@ -32,18 +31,21 @@ BACKUP_CHECK_MS = 60 * 60 * 1000  # look once an hour whether today's backup is 
 
 def install(window) -> None:
     """Add 系统设置… / 备份与恢复… / 打开日志文件夹 to the main window's 系统 menu."""
-    from desktop.gui.settings_dialog import SettingsDialog
-
     menu = window.system_menu
     first = menu.actions()[0] if menu.actions() else None
 
     def open_dialog(tab: int) -> None:
+        # imported when first opened, not at start-up (cold start: issue 10 item 7)
+        from desktop.gui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(window.ctx, window)
         dialog.tabs.setCurrentIndex(tab)
         dialog.exec()
         window.refresh_header()
 
     def open_operators() -> None:
+        from desktop.gui.operators_dialog import OperatorsDialog  # when first opened
+
         OperatorsDialog(window.ctx, window).exec()
         window.refresh_header()
 

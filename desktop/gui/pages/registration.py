@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -193,6 +193,9 @@ def not_found_message(query: str) -> str:
     return "按姓名没有找到。请再用身份证号码查一次（可扫描），确认没有登记过再新建家庭户"
 
 
+WARM_UP_MS = 800  # after the main window is on screen
+
+
 class Page(BasePage):
     error_title = "参保登记"
 
@@ -208,8 +211,11 @@ class Page(BasePage):
         self._build()
         self._load_villages()
         self.new_household()
-        # load the pinyin dictionaries on the worker now, not on the first save
-        self.ctx.tasks.run(lambda: pinyin_initials("张三"))
+        # load the pinyin dictionaries on the worker once the window is up (not during the
+        # first paint, and not on the first save)
+        QTimer.singleShot(
+            WARM_UP_MS, self, lambda: self.ctx.tasks.run(lambda: pinyin_initials("张三"))
+        )
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
