@@ -82,7 +82,10 @@ class MainWindow(QMainWindow):
         self.refresh_pending()
         # The 同步 page runs the start-up and periodic sync; it is built once the window is
         # on screen so its imports (keyring, sync engine) don't delay the first paint.
-        QTimer.singleShot(SYNC_PAGE_DELAY_MS, self, lambda: self.page("sync"))
+        self._sync_page_timer = QTimer(self)
+        self._sync_page_timer.setSingleShot(True)
+        self._sync_page_timer.timeout.connect(lambda: self.page("sync"))
+        self._sync_page_timer.start(SYNC_PAGE_DELAY_MS)
 
     # ---- menu and pages -------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -230,6 +233,7 @@ class MainWindow(QMainWindow):
         if pages and not self.ask_quit_with_unsaved(pages):
             event.ignore()
             return
+        self._sync_page_timer.stop()  # nothing new starts once the window is closing
         hook = getattr(self.ctx, "on_close", None)
         if callable(hook):
             hook()  # the running save finishes, then the workers stop (TaskRunner.shutdown)
