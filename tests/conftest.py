@@ -13,7 +13,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-ACCEPTANCE = SHARED / "acceptance" / "cases.json"
+# the repository's copy of /work/shared/acceptance (tests/core/test_acceptance_copy.py
+# checks it equals ../shared/acceptance where that exists)
+ACCEPTANCE = ROOT / "tests" / "data" / "acceptance" / "cases.json"
 
 
 @pytest.fixture(scope="session")

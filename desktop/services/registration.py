@@ -43,7 +43,7 @@ from core.names import (
 )
 from desktop.services.context import Actor
 from desktop.store import Store
-from desktop.store.journal import new_id, now_iso, record_change
+from desktop.store.journal import new_id, now_iso, write_journaled
 
 # Fields the clerk can set on a person (everything else is bookkeeping).
 PERSON_FIELDS = (
@@ -379,18 +379,7 @@ def _person_row(clean: dict, *, household_id: str, actor: Actor, now: str) -> di
 
 
 def _insert_person(db, row: dict, actor: Actor) -> None:
-    db["person"].insert(row)
-    full = _row(db, "person", row["id"])
-    record_change(
-        db,
-        operator_id=actor.operator_id,
-        action="person.create",
-        entity="person",
-        entity_id=row["id"],
-        before=None,
-        after=full,
-        op_payload=full,
-    )
+    write_journaled(db, "person", row, operator_id=actor.operator_id, action="person.create")
 
 
 # ---------------------------------------------------------------- commands
@@ -466,17 +455,8 @@ def create_household(
             "server_version": None,
             "origin": "local",
         }
-        db["household"].insert(hrow)
-        full = _row(db, "household", hid)
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="household.create",
-            entity="household",
-            entity_id=hid,
-            before=None,
-            after=full,
-            op_payload=full,
+        write_journaled(
+            db, "household", hrow, operator_id=actor.operator_id, action="household.create"
         )
         for row in rows:
             _insert_person(db, row, actor)
@@ -514,21 +494,14 @@ def add_person(
 
 def _update_household_row(db, actor: Actor, before: dict, changes: dict, now: str) -> dict:
     sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-    cols = ", ".join(f"{k} = ?" for k in sets)
-    db.conn.execute(f"UPDATE household SET {cols} WHERE id = ?", (*sets.values(), before["id"]))
-    after = _row(db, "household", before["id"])
-    record_change(
+    return write_journaled(
         db,
+        "household",
+        sets,
+        before=before,
         operator_id=actor.operator_id,
         action="household.update",
-        entity="household",
-        entity_id=before["id"],
-        before=before,
-        after=after,
-        op_payload=after,
-        base_version=before["server_version"],
     )
-    return after
 
 
 def update_household(
@@ -601,19 +574,13 @@ def update_person(
                 raise DuplicatePerson(clean["cert_no"], dups)
         now = now_iso()
         sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-        cols = ", ".join(f"{k} = ?" for k in sets)
-        db.conn.execute(f"UPDATE person SET {cols} WHERE id = ?", (*sets.values(), person_id))
-        after = _row(db, "person", person_id)
-        record_change(
+        after = write_journaled(
             db,
+            "person",
+            sets,
+            before=before,
             operator_id=actor.operator_id,
             action="person.update",
-            entity="person",
-            entity_id=person_id,
-            before=before,
-            after=after,
-            op_payload=after,
-            base_version=before["server_version"],
         )
         if (
             "relation" in changes

@@ -178,3 +178,80 @@ def record_change(
         at=at,
     )
     return op_id
+
+
+_UNSET: Any = object()
+
+
+def write_journaled(
+    db: sqlite_utils.Database,
+    table: str,
+    values: dict[str, Any],
+    *,
+    operator_id: str | None,
+    action: str,
+    before: dict | None = None,
+    entity: str | None = None,
+    queue: bool = True,
+    hide: tuple[str, ...] = (),
+    op_extra: dict | None = None,
+    op_payload: Any = _UNSET,
+    base_version: Any = _UNSET,
+    read_back: bool = True,
+    extra: dict | None = None,
+) -> dict:
+    """Write one row, its audit entry and (when ``queue``) its outbox op, in the caller's
+    write transaction — the one way a service records a change.
+
+    ``before is None``: INSERT ``values`` into ``table``. Otherwise UPDATE the row
+    ``before["id"]`` with ``values`` (exactly the columns given: the caller sets
+    ``updated_at`` and ``version``). ``read_back`` returns the whole stored row (``RETURNING
+    *``, no extra query) and uses it as the audit's ``after`` and the op payload; without
+    it the row is ``values`` (merged over ``before``). Columns in ``hide`` stay out of the
+    audit entry and the op; ``op_extra`` is added to the op payload only; ``op_payload``
+    replaces the payload whole. ``base_version`` defaults to ``before["server_version"]``.
+    The op type and audit action are ``action``; ``entity`` defaults to ``table``.
+    Returns the row as written (hidden columns included)."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("write_journaled must run inside Store.write()")
+    cols = list(values)
+    params = [values[c] for c in cols]
+    ret = " RETURNING *" if read_back else ""
+    if before is None:
+        sql = f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        cur = db.conn.execute(sql + ret, params)
+        entity_id = values["id"]
+    else:
+        entity_id = before["id"]
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        cur = db.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?{ret}", (*params, entity_id))
+    if read_back:
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchone(), strict=True))
+        cur.fetchall()  # finish the statement
+    else:
+        row = {**(before or {}), **values}
+    shown = {k: v for k, v in row.items() if k not in hide} if hide else row
+    shown_before = (
+        {k: v for k, v in before.items() if k not in hide} if (before and hide) else before
+    )
+    payload: dict | None = None
+    if queue:
+        payload = shown if op_payload is _UNSET else op_payload
+        if op_extra:
+            payload = {**payload, **op_extra}
+    if base_version is _UNSET:
+        base_version = before.get("server_version") if before else None
+    record_change(
+        db,
+        operator_id=operator_id,
+        action=action,
+        entity=entity or table,
+        entity_id=entity_id,
+        before=shown_before,
+        after=shown,
+        op_payload=payload,
+        base_version=base_version,
+        extra=extra,
+    )
+    return row

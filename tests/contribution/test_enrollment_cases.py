@@ -13,7 +13,7 @@ from desktop.services import policies
 
 CASES = __import__("json").loads(
     (
-        __import__("pathlib").Path(__file__).resolve().parents[3] / "shared/acceptance/cases.json"
+        __import__("pathlib").Path(__file__).resolve().parents[1] / "data/acceptance/cases.json"
     ).read_text(encoding="utf-8")
 )["enrollment"]
 

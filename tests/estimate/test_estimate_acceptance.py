@@ -12,7 +12,7 @@ import pytest
 
 from desktop.services import estimate as svc
 
-CASES_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance" / "cases.json"
+CASES_FILE = Path(__file__).resolve().parents[1] / "data" / "acceptance" / "cases.json"
 CASES = json.loads(CASES_FILE.read_text(encoding="utf-8"))["estimate"]
 
 

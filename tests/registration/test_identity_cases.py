@@ -17,7 +17,7 @@ def _cases():
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2].parent / "shared" / "acceptance" / "cases.json"
+    path = Path(__file__).resolve().parents[1] / "data" / "acceptance" / "cases.json"
     return json.loads(path.read_text(encoding="utf-8"))["identity"]
 
 
