@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
+from core.records.persons import HOUSEHOLD_WIRE_FIELDS, PERSON_WIRE_FIELDS
 
 # ---------------------------------------------------------------------------- versioning
 PROTOCOL_VERSION = 1
@@ -128,33 +129,8 @@ COUNTY_OWNED_FIELDS: dict[str, frozenset[str]] = {
 # Fields the desktop may send per entity (others in a payload are ignored, not an error;
 # local bookkeeping columns such as version/server_version/origin/created_by are dropped).
 ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
-    E_HOUSEHOLD: (
-        "id",
-        "household_no",
-        "village_id",
-        "village_name",
-        "address",
-        "hukou_type",
-        "head_person_id",
-    ),
-    E_PERSON: (
-        "id",
-        "household_id",
-        "relation",
-        "name",
-        "cert_type",
-        "cert_no",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "phone",
-        "address",
-        "insured_category",
-        "subsidy_category",
-        "region_code",
-        "status",
-        "ecert_activated",
-    ),
+    E_HOUSEHOLD: HOUSEHOLD_WIRE_FIELDS,
+    E_PERSON: PERSON_WIRE_FIELDS,
     E_ENROLLMENT: (
         "id",
         "person_id",

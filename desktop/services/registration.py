@@ -41,50 +41,18 @@ from core.names import (
     pinyin_initials,
     to_halfwidth,
 )
-from desktop.services.context import Actor
-from desktop.store import Store
-from desktop.store.journal import new_id, now_iso, write_journaled
-
-# Fields the clerk can set on a person (everything else is bookkeeping).
-PERSON_FIELDS = (
-    "name",
-    "cert_type",
-    "cert_no",
-    "sex",
-    "birth_date",
-    "relation",
-    "ethnicity",
-    "phone",
-    "address",
-    "insured_category",
-    "subsidy_category",
-    "region_code",
-    "ecert_activated",
-    "status",
+from core.records.persons import (
+    HOUSEHOLD_FIELDS,
+    HOUSEHOLD_LABELS,
+    PERSON_FIELDS,
+    PERSON_LABELS,
 )
-HOUSEHOLD_FIELDS = ("household_no", "village_id", "address", "hukou_type")
+from desktop.services.context import Actor
+from desktop.store import Store, households, persons, places
+from desktop.store.journal import new_id, now_iso
 
-FIELD_LABELS = {
-    "name": "姓名",
-    "cert_type": "证件类型",
-    "cert_no": "证件号码",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "relation": "与户主关系",
-    "ethnicity": "民族",
-    "phone": "联系电话",
-    "address": "住址",
-    "insured_category": "参保人员类别",
-    "subsidy_category": "资助类别",
-    "region_code": "医保区划",
-    "ecert_activated": "医保电子凭证已激活",
-    "status": "参保状态",
-    "household_id": "家庭户",
-    "household_no": "户号",
-    "village_id": "村（居委会）",
-    "hukou_type": "户籍类型",
-    "head_person_id": "户主",
-}
+# The fields a clerk sets, and their labels: declared once in core.records.persons.
+FIELD_LABELS = {**HOUSEHOLD_LABELS, **PERSON_LABELS}
 
 # Formats of the other certificates (people without a resident ID card; domain notes §5).
 _CERT_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -324,20 +292,11 @@ def _validate_household(fields: Mapping[str, Any], village_ids: set[str]) -> dic
 
 
 def _region_of(store: Store, actor: Actor) -> str:
-    row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
-    return row["region_code"] if row else ""
+    return places.region_code(store)
 
 
 def _village_ids(store: Store) -> set[str]:
-    return {r["id"] for r in store.query("SELECT id FROM village")}
-
-
-def _row(db, table: str, key: str) -> dict | None:
-    cur = db.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (key,))
-    r = cur.fetchone()
-    if r is None:
-        return None
-    return dict(zip([c[0] for c in cur.description], r, strict=True))
+    return places.village_ids(store)
 
 
 def find_duplicates(
@@ -345,17 +304,7 @@ def find_duplicates(
 ) -> list[dict]:
     """Records already carrying this certificate number (any certificate type for a
     resident ID number, since an 18-digit number identifies one person)."""
-    conn = store_or_db.conn
-    cur = conn.execute(
-        "SELECT p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.household_id,"
-        " p.relation, v.name AS village FROM person p"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id"
-        " WHERE p.cert_no = ? AND p.id IS NOT ?",
-        (cert_no, exclude_id),
-    )
-    cols = [c[0] for c in cur.description]
-    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    rows = persons.with_cert_no(store_or_db.conn, cert_no, exclude_id)
     if cert_type != "resident_id":
         rows = [r for r in rows if r["cert_type"] == cert_type]
     return rows
@@ -379,7 +328,7 @@ def _person_row(clean: dict, *, household_id: str, actor: Actor, now: str) -> di
 
 
 def _insert_person(db, row: dict, actor: Actor) -> None:
-    write_journaled(db, "person", row, operator_id=actor.operator_id, action="person.create")
+    persons.insert(db, row, actor.operator_id)
 
 
 # ---------------------------------------------------------------- commands
@@ -455,9 +404,7 @@ def create_household(
             "server_version": None,
             "origin": "local",
         }
-        write_journaled(
-            db, "household", hrow, operator_id=actor.operator_id, action="household.create"
-        )
+        households.insert(db, hrow, actor.operator_id)
         for row in rows:
             _insert_person(db, row, actor)
     return HouseholdCreated(hid, [r["id"] for r in rows])
@@ -476,7 +423,7 @@ def add_person(
     clean = validate_person(fields, default_region=_region_of(store, actor), today=today)
     now = now_iso()
     with store.write() as db:
-        hh = _row(db, "household", household_id)
+        hh = households.row(db.conn, household_id)
         if hh is None:
             raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
         if clean["relation"] == "head" and hh["head_person_id"]:
@@ -494,14 +441,7 @@ def add_person(
 
 def _update_household_row(db, actor: Actor, before: dict, changes: dict, now: str) -> dict:
     sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-    return write_journaled(
-        db,
-        "household",
-        sets,
-        before=before,
-        operator_id=actor.operator_id,
-        action="household.update",
-    )
+    return households.update(db, before, sets, actor.operator_id)
 
 
 def update_household(
@@ -514,7 +454,7 @@ def update_household(
 ) -> dict:
     """Change a household's village, address, 户籍 type or 户号. Returns the new row."""
     with store.write() as db:
-        before = _row(db, "household", household_id)
+        before = households.row(db.conn, household_id)
         if before is None:
             raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
         if expected_version is not None and before["version"] != expected_version:
@@ -542,7 +482,7 @@ def update_person(
     row before and after (see :func:`person_history`). Returns the new row; a call that
     changes nothing writes nothing."""
     with store.write() as db:
-        before = _row(db, "person", person_id)
+        before = persons.row(db.conn, person_id)
         if before is None:
             raise ValidationError({"person_id": "找不到该人员，请重新查找"})
         if expected_version is not None and before["version"] != expected_version:
@@ -562,7 +502,7 @@ def update_person(
         }
         if not changes:
             return before
-        hh = _row(db, "household", before["household_id"]) if before["household_id"] else None
+        hh = households.row(db.conn, before["household_id"]) if before["household_id"] else None
         if "relation" in changes and hh is not None:
             if clean["relation"] == "head" and hh["head_person_id"] not in (None, person_id):
                 raise ValidationError({"relation": "该户已有户主，请先修改原户主的关系"})
@@ -574,14 +514,7 @@ def update_person(
                 raise DuplicatePerson(clean["cert_no"], dups)
         now = now_iso()
         sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-        after = write_journaled(
-            db,
-            "person",
-            sets,
-            before=before,
-            operator_id=actor.operator_id,
-            action="person.update",
-        )
+        after = persons.update(db, before, sets, actor.operator_id)
         if (
             "relation" in changes
             and clean["relation"] == "head"
@@ -596,41 +529,23 @@ def update_person(
 
 
 def get_person(store: Store, person_id: str) -> dict | None:
-    return store.query_one(
-        "SELECT p.*, v.name AS village, h.village_id FROM person p"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id WHERE p.id = ?",
-        (person_id,),
-    )
+    return persons.with_village(store, person_id)
 
 
 def get_household(store: Store, household_id: str) -> dict | None:
     """The household row, its village name and its members (head first)."""
     with store.read():
-        hh = store.query_one(
-            "SELECT h.*, v.name AS village FROM household h"
-            " LEFT JOIN village v ON v.id = h.village_id WHERE h.id = ?",
-            (household_id,),
-        )
+        hh = households.with_village(store, household_id)
         if hh is None:
             return None
-        hh["members"] = store.query(
-            "SELECT * FROM person WHERE household_id = ?"
-            " ORDER BY relation != 'head', relation != 'spouse', birth_date, name",
-            (household_id,),
-        )
+        hh["members"] = persons.members(store, household_id)
     return hh
 
 
 def person_history(store: Store, person_id: str) -> list[dict]:
     """The audit trail of one person, oldest first: when, who, what, and for an update
     the changed fields as ``[{field, label, before, after}]``."""
-    rows = store.query(
-        "SELECT a.seq, a.at, a.action, a.detail, o.display_name AS operator"
-        " FROM audit_log a LEFT JOIN operator o ON o.id = a.operator_id"
-        " WHERE a.entity = 'person' AND a.entity_id = ? ORDER BY a.seq",
-        (person_id,),
-    )
+    rows = persons.audit_trail(store, person_id)
     out = []
     for r in rows:
         detail = json.loads(r["detail"])
@@ -663,16 +578,6 @@ def person_history(store: Store, person_id: str) -> list[dict]:
 
 # ---------------------------------------------------------------- search
 
-_TOP = "\U0010ffff"
-_RESULT_COLS = (
-    "p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.relation, p.status,"
-    " p.household_id, p.insured_category, v.name AS village"
-)
-_RESULT_FROM = (
-    " FROM person p LEFT JOIN household h ON h.id = p.household_id"
-    " LEFT JOIN village v ON v.id = h.village_id"
-)
-
 
 def classify_query(query: str) -> tuple[str, str]:
     """What the clerk typed: ``("cert", number)``, ``("pinyin", letters)`` or
@@ -689,60 +594,61 @@ def classify_query(query: str) -> tuple[str, str]:
     return "name", q
 
 
-def _range(store: Store, column: str, value: str, limit: int) -> list[dict]:
-    # Index range scan: exact matches sort first because the index is ordered by column.
-    return store.query(
-        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.{column} >= ? AND p.{column} < ?"
-        f" ORDER BY p.{column} LIMIT ?",
-        (value, value + _TOP, limit),
-    )
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found and how it read the query: ``kind`` is ``"cert"`` (an ID or
+    certificate number), ``"name"`` (characters) or ``"pinyin"`` (letters), ``""`` for
+    nothing searchable. A page offers a new registration only after a search by number
+    found nothing (:attr:`by_cert_no`): a name may be written or read otherwise."""
+
+    kind: str
+    query: str
+    rows: list[dict]
+
+    @property
+    def by_cert_no(self) -> bool:
+        return self.kind == "cert"
 
 
-def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
+def search(store: Store, query: str, limit: int = 50) -> SearchResult:
     """Find persons by certificate number (full or prefix), name (exact or prefix, any
     length, 1-character surnames too), pinyin initials (``zs`` → 张三) or full pinyin
-    (``zhangsan``). Exact matches come first. At most ``limit`` rows."""
+    (``zhangsan``), every common reading of a polyphonic character counted (``hcg`` and
+    ``hzg`` → 韩长根). Exact matches come first. At most ``limit`` rows."""
     kind, q = classify_query(query)
     limit = max(1, min(int(limit), 500))
+    rows: list[dict] = []
     if kind == "cert":
-        return _range(store, "cert_no", q, limit)
-    if kind == "name":
-        return _range(store, "name", q, limit)
-    if kind == "pinyin":
+        rows = persons.search_range(store, "cert_no", q, limit)
+    elif kind == "name":
+        rows = persons.search_range(store, "name", q, limit)
+    elif kind == "pinyin":
         seen: dict[str, dict] = {}
-        for column in ("name_initials", "name_pinyin"):
-            for r in _range(store, column, q, limit):
+        for column in ("name_initials", "name_pinyin", None):
+            found = (
+                persons.search_range(store, column, q, limit)
+                if column
+                else persons.search_other_readings(store, q, limit)
+            )
+            for r in found:
                 seen.setdefault(r["id"], r)
             if len(seen) >= limit:
                 break
-        return list(seen.values())[:limit]
-    return []
+        rows = list(seen.values())[:limit]
+    return SearchResult(kind, q, rows)
+
+
+def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
+    """The rows of :func:`search` (see there)."""
+    return search(store, query, limit).rows
 
 
 def list_duplicates(store: Store, limit: int = 200) -> list[dict]:
     """Persons whose certificate number is carried by another record that is not
     terminated (重复参保 to be cleared, domain notes §5): grouped by number, oldest first.
     Clear one by setting its 参保状态 to 3 (终止) with :func:`update_person`."""
-    return store.query(
-        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.status != 3 AND p.cert_no IN ("
-        " SELECT cert_no FROM person WHERE status != 3"
-        " GROUP BY cert_no HAVING COUNT(*) > 1 LIMIT ?)"
-        " ORDER BY p.cert_no, p.created_at",
-        (limit,),
-    )
+    return persons.duplicates(store, limit)
 
 
 def list_households(store: Store, village_id: str | None = None, limit: int = 200) -> list[dict]:
-    sql = (
-        "SELECT h.id, h.household_no, h.address, v.name AS village, p.name AS head_name,"
-        " (SELECT COUNT(*) FROM person m WHERE m.household_id = h.id) AS members"
-        " FROM household h LEFT JOIN village v ON v.id = h.village_id"
-        " LEFT JOIN person p ON p.id = h.head_person_id"
-    )
-    params: list[Any] = []
-    if village_id:
-        sql += " WHERE h.village_id = ?"
-        params.append(village_id)
-    sql += " ORDER BY h.created_at DESC LIMIT ?"
-    params.append(limit)
-    return store.query(sql, params)
+    return households.listing(store, village_id, limit)

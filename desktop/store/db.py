@@ -12,12 +12,13 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
 
 from desktop import paths
+from desktop.store.upgrades import PYTHON_STEPS
 
 DB_FILENAME = "desk.sqlite3"
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -65,16 +66,30 @@ def migration_files(kind: str = "desktop") -> list[Path]:
     return files
 
 
+def _sql_step(statements: list[str]) -> Callable[[sqlite_utils.Database], None]:
+    def apply(db: sqlite_utils.Database) -> None:
+        for stmt in statements:
+            db.conn.execute(stmt)
+
+    return apply
+
+
 def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
+    """The numbered SQL files of ``db/<kind>`` and, for the desk, the Python steps of
+    :mod:`desktop.store.upgrades`, in number order."""
+    steps = {
+        path.stem: _sql_step(split_sql(path.read_text(encoding="utf-8")))
+        for path in migration_files(kind)
+    }
+    if kind == "desktop":
+        numbers = {name[:4] for name in steps}
+        for name, step in PYTHON_STEPS.items():
+            if name[:4] in numbers:
+                raise ValueError(f"migration number {name[:4]} used twice ({name})")
+            steps[name] = step
     migrations = sqlite_utils.Migrations(f"township-{kind}")
-    for path in migration_files(kind):
-        statements = split_sql(path.read_text(encoding="utf-8"))
-
-        def apply(db: sqlite_utils.Database, _stmts: list[str] = statements) -> None:
-            for stmt in _stmts:
-                db.conn.execute(stmt)
-
-        migrations(name=path.stem)(apply)
+    for name in sorted(steps):
+        migrations(name=name)(steps[name])
     return migrations
 
 

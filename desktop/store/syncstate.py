@@ -18,6 +18,7 @@ from core import syncproto as sp
 from core.names import pinyin_full, pinyin_initials
 from desktop.store.db import Store
 from desktop.store.journal import append_audit, canonical_json, now_iso
+from desktop.store.namekeys import set_name_keys
 
 # entity → local table projected from the mirror (only when the table exists)
 PROJECTED_TABLES = {
@@ -459,6 +460,8 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
             )
     except sqlite3.IntegrityError:
         return False  # a reference (person, household) arrives in a later change
+    if entity == sp.E_PERSON and "name" in row:
+        set_name_keys(conn, id_, row["name"])
     return True
 
 
