@@ -34,7 +34,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop.services.context import Actor
 from desktop.store import Store
-from desktop.store.db import DB_FILENAME, StoreError, migrate, open_store
+from desktop.store.db import DB_FILENAME, StoreError, migrate, migration_names, open_store
 from desktop.store.journal import record_change, verify_audit
 
 log = logging.getLogger(__name__)
@@ -403,9 +403,7 @@ def _verified_backup(backup: Path) -> None:
 def _migrations_unknown_here(backup: Path) -> list[str]:
     """Migrations applied in the backup that this build does not ship (a newer version's
     backup: restoring it would leave a schema this code does not understand)."""
-    from desktop.store.db import migration_files
-
-    known = {p.stem for p in migration_files("desktop")}
+    known = set(migration_names("desktop"))
     conn = _open_read_only(backup)
     try:
         rows = conn.execute(

@@ -74,9 +74,7 @@ def _sql_step(statements: list[str]) -> Callable[[sqlite_utils.Database], None]:
     return apply
 
 
-def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
-    """The numbered SQL files of ``db/<kind>`` and, for the desk, the Python steps of
-    :mod:`desktop.store.upgrades`, in number order."""
+def _steps(kind: str) -> dict[str, Callable[[sqlite_utils.Database], None]]:
     steps = {
         path.stem: _sql_step(split_sql(path.read_text(encoding="utf-8")))
         for path in migration_files(kind)
@@ -87,9 +85,20 @@ def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
             if name[:4] in numbers:
                 raise ValueError(f"migration number {name[:4]} used twice ({name})")
             steps[name] = step
+    return dict(sorted(steps.items()))
+
+
+def migration_names(kind: str = "desktop") -> list[str]:
+    """Every migration this build knows (SQL files and Python steps), in order."""
+    return list(_steps(kind))
+
+
+def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
+    """The numbered SQL files of ``db/<kind>`` and, for the desk, the Python steps of
+    :mod:`desktop.store.upgrades`, in number order."""
     migrations = sqlite_utils.Migrations(f"township-{kind}")
-    for name in sorted(steps):
-        migrations(name=name)(steps[name])
+    for name, step in _steps(kind).items():
+        migrations(name=name)(step)
     return migrations
 
 
@@ -144,7 +153,11 @@ class Store:
 
     def query(self, sql: str, params: tuple | list | dict = ()) -> list[dict]:
         with self._lock:
-            return [dict(r) for r in self.db.query(sql, params)]
+            cur = self.conn.execute(sql, params)
+            if cur.description is None:
+                return []
+            keys = [d[0] for d in cur.description]
+            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
 
     def query_one(self, sql: str, params: tuple | list | dict = ()) -> dict | None:
         rows = self.query(sql, params)

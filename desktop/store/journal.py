@@ -58,14 +58,17 @@ def append_audit(
     entity_id: str | None,
     detail: dict | None = None,
     at: str | None = None,
+    detail_json: str | None = None,
 ) -> int:
-    """Append one audit entry; must run inside a write transaction. Returns its seq."""
+    """Append one audit entry; must run inside a write transaction. Returns its seq.
+    ``detail_json``: the detail already serialised with :func:`canonical_json`."""
     if not db.conn.in_transaction:
         raise RuntimeError("append_audit must run inside Store.write()")
     at = at or now_iso()
     last = db.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    detail_json = canonical_json(detail or {})
+    if detail_json is None:
+        detail_json = canonical_json(detail or {})
     h = _entry_hash(prev, seq, at, operator_id, action, entity, entity_id, detail_json)
     db.conn.execute(
         "INSERT INTO audit_log(seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash)"
@@ -111,13 +114,16 @@ def enqueue_op(
     operator_id: str | None,
     base_version: int | None = None,
     at: str | None = None,
+    body: str | None = None,
 ) -> str:
     """Write one operation for the county into the outbox; must run inside a write
-    transaction. ``device_seq`` is max+1 under the write lock, so it has no gaps."""
+    transaction. ``device_seq`` is max+1 under the write lock, so it has no gaps.
+    ``body``: the payload already serialised with :func:`canonical_json`."""
     if not db.conn.in_transaction:
         raise RuntimeError("enqueue_op must run inside Store.write()")
     op_id = new_id()
-    body = canonical_json(payload)
+    if body is None:
+        body = canonical_json(payload)
     seq = db.conn.execute("SELECT COALESCE(MAX(device_seq), 0) + 1 FROM outbox").fetchone()[0]
     db.conn.execute(
         "INSERT INTO outbox(device_seq, op_id, op_type, entity_id, base_version, payload,"
@@ -157,7 +163,9 @@ def record_change(
     if extra:
         detail.update(extra)
     op_id = None
+    body = None
     if op_payload is not None:
+        body = canonical_json(op_payload)
         op_id = enqueue_op(
             db,
             op_type=action,
@@ -166,6 +174,7 @@ def record_change(
             operator_id=operator_id,
             base_version=base_version,
             at=at,
+            body=body,
         )
         detail["op_id"] = op_id
     append_audit(
@@ -174,10 +183,22 @@ def record_change(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        detail=detail,
         at=at,
+        detail_json=_detail_json(detail, after if after is op_payload else None, body),
     )
     return op_id
+
+
+def _detail_json(detail: dict[str, Any], same: Any, same_json: str | None) -> str:
+    """``canonical_json(detail)``, reusing the op payload's JSON for ``after`` when they
+    are the same object (the common case: the row is both audited and queued)."""
+    if same is None or same_json is None:
+        return canonical_json(detail)
+    parts = (
+        f"{canonical_json(k)}:{same_json if k == 'after' else canonical_json(v)}"
+        for k, v in sorted(detail.items())
+    )
+    return "{" + ",".join(parts) + "}"
 
 
 _UNSET: Any = object()

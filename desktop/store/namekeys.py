@@ -10,9 +10,13 @@ from core.names import other_pinyin_keys
 _INSERT = "INSERT OR IGNORE INTO person_name_key(key, person_id) VALUES (?, ?)"
 
 
-def set_name_keys(conn: sqlite3.Connection, person_id: str, name: str) -> None:
-    """Index the other common readings of a name (inside the caller's transaction)."""
-    conn.execute("DELETE FROM person_name_key WHERE person_id = ?", (person_id,))
+def set_name_keys(
+    conn: sqlite3.Connection, person_id: str, name: str, *, new: bool = False
+) -> None:
+    """Index the other common readings of a name (inside the caller's transaction);
+    ``new``: a person just inserted, with no keys to replace."""
+    if not new:
+        conn.execute("DELETE FROM person_name_key WHERE person_id = ?", (person_id,))
     keys = other_pinyin_keys(name or "")
     if keys:
         conn.executemany(_INSERT, [(k, person_id) for k in keys])

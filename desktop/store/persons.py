@@ -82,7 +82,7 @@ def with_cert_no(conn: sqlite3.Connection, cert_no: str, exclude_id: str | None)
 def insert(db: sqlite_utils.Database, values: dict[str, Any], operator_id: str | None) -> dict:
     """A new person: row, audit entry, ``person.create`` op, name search keys."""
     out = write_journaled(db, "person", values, operator_id=operator_id, action="person.create")
-    set_name_keys(db.conn, out["id"], out["name"])
+    set_name_keys(db.conn, out["id"], out["name"], new=True)
     return out
 
 
