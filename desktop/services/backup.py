@@ -32,6 +32,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from desktop.errors import is_disk_full
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store.db import DB_FILENAME, StoreError, migrate, migration_names, open_store
@@ -138,17 +139,6 @@ def _remove_quietly(*paths: Path) -> None:
     for p in paths:
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True for SQLITE_FULL and ENOSPC (and Windows' ERROR_DISK_FULL / HANDLE_DISK_FULL)."""
-    if isinstance(exc, sqlite3.Error):
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return True
-        return "database or disk is full" in str(exc)
-    if isinstance(exc, OSError):
-        return exc.errno == 28 or getattr(exc, "winerror", None) in (39, 112)
-    return False
 
 
 DISK_FULL_BACKUP = (

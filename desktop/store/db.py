@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from core.errors import CodedError
 from desktop import paths
 from desktop.store.upgrades import PYTHON_STEPS
 
@@ -24,7 +25,7 @@ DB_FILENAME = "desk.sqlite3"
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-class StoreError(Exception):
+class StoreError(CodedError):
     """A store problem the clerk must be told about (message in Chinese, code for the log)."""
 
     def __init__(self, message: str, code: str = "STORE"):
