@@ -532,6 +532,15 @@ def get_person(store: Store, person_id: str) -> dict | None:
     return persons.with_village(store, person_id)
 
 
+def count_persons(store: Store) -> int:
+    return persons.count(store)
+
+
+def example_person(store: Store) -> dict | None:
+    """``{"id": …}`` of a resident to show in examples (one who has paid, else the first)."""
+    return persons.example(store)
+
+
 def get_household(store: Store, household_id: str) -> dict | None:
     """The household row, its village name and its members (head first)."""
     with store.read():

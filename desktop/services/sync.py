@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop.services import contribution, estimate, policies
 from desktop.services.context import Actor
-from desktop.store import Store
+from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
 from desktop.store.journal import record_change
 from desktop.sync.engine import SyncEngine, SyncSummary
@@ -57,6 +57,17 @@ HOOKS = SyncHooks(
     set_county_ytd=_set_county_ytd,
     policy_dirname=policies.POLICY_DIRNAME,
 )
+
+
+def actor_by_username(store: Store, username: str) -> Actor | None:
+    """The active operator ``username`` as an Actor (None when there is none)."""
+    row = syncruns.active_operator(store, username)
+    if row is None:
+        return None
+    sp = places.service_point(store)
+    return Actor(
+        row["id"], row["username"], row["display_name"], row["role"], sp["id"] if sp else ""
+    )
 
 
 def engine_for(
@@ -126,7 +137,7 @@ def status(store: Store) -> dict:
     dev = st.device(store)
     last = store.setting("last_sync_at")
     err = store.setting("last_sync_error")
-    run = store.query_one("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1")
+    run = syncruns.last_run(store)
     if dev is None:
         state = "unregistered"
     elif run and run["outcome"] == "failed":
@@ -146,9 +157,7 @@ def status(store: Store) -> dict:
         "last_sync_at": last,
         "last_error": err if state in ("failed", "offline") else None,
         "pending": st.pending_count(store),
-        "inbox_open": store.query_one(
-            "SELECT COUNT(*) AS n FROM sync_inbox WHERE resolved_at IS NULL"
-        )["n"],
+        "inbox_open": syncruns.open_inbox_count(store),
     }
 
 

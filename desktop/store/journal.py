@@ -78,6 +78,11 @@ def append_audit(
     return seq
 
 
+def audit_count(store_or_db) -> int:
+    """Entries in the audit log."""
+    return store_or_db.conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+
+
 @dataclass(frozen=True)
 class AuditProblem:
     seq: int

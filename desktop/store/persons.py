@@ -62,6 +62,18 @@ def members(store: Store, household_id: str) -> list[dict]:
     )
 
 
+def count(store: Store) -> int:
+    return store.query_one("SELECT COUNT(*) AS n FROM person")["n"]
+
+
+def example(store: Store) -> dict | None:
+    """A resident to show in examples (screenshots): one who has paid, else the first."""
+    return store.query_one(
+        "SELECT p.id FROM person p JOIN payment pay ON pay.person_id = p.id"
+        " ORDER BY pay.paid_on, p.name LIMIT 1"
+    ) or store.query_one("SELECT id FROM person ORDER BY created_at LIMIT 1")
+
+
 def with_cert_no(conn: sqlite3.Connection, cert_no: str, exclude_id: str | None) -> list[dict]:
     """Records carrying this certificate number (any type), with their village."""
     cur = conn.execute(

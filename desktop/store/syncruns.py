@@ -109,3 +109,15 @@ def operator_exists(conn: sqlite3.Connection, operator_id: str | None) -> bool:
 def person_name_and_cert(conn: sqlite3.Connection, person_id: str) -> tuple[str, str] | None:
     r = conn.execute("SELECT name, cert_no FROM person WHERE id = ?", (person_id,)).fetchone()
     return (r[0], r[1]) if r else None
+
+
+def active_operator(store: Store, username: str) -> dict | None:
+    """An active operator by user name (the CLI's ``--operator`` for a sync run)."""
+    return store.query_one(
+        "SELECT id, username, display_name, role FROM operator WHERE username = ? AND active = 1",
+        (username,),
+    )
+
+
+def last_run(store: Store) -> dict | None:
+    return store.query_one("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1")
