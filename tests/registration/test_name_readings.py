@@ -72,3 +72,18 @@ def test_search_says_how_it_read_the_query(store, clerk, village_id, idno):
     by_name = reg.search(store, "韩长")
     assert by_name.kind == "name" and not by_name.by_cert_no and len(by_name.rows) == 1
     assert reg.search(store, "  ").kind == ""
+
+
+def test_a_merged_person_keeps_one_set_of_keys(store, clerk, village_id, idno):
+    """The county merges two records of one person (same name): the local rows are
+    re-keyed without a clash on the name keys, and the kept person is still found."""
+    from desktop.store import syncstate as st
+
+    a = _register(store, clerk, village_id, idno, seq=5).person_ids[0]
+    b = _register(store, clerk, village_id, idno, seq=7).person_ids[0]
+    with store.write() as db:
+        assert st.rekey_person(db, b, a)
+    assert [r["id"] for r in reg.search_persons(store, "hcg")] == [a]
+    with store.write() as db:
+        assert st.rekey_person(db, a, "county-id-1")  # kept id not here yet: row copied
+    assert [r["id"] for r in reg.search_persons(store, "hanchanggen")] == ["county-id-1"]
