@@ -9,6 +9,7 @@ that the sync engine can put a whole pulled page and its cursor into ONE transac
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import sqlite3
 from typing import Any
@@ -380,7 +381,6 @@ def row_state(store_or_db, entity: str, id_: str) -> str:
 
 def mirror_checksum(store_or_db, entities: tuple[str, ...] | None = None) -> tuple[int, str]:
     """(rows, sha256) over the server rows held here, for comparing with the county."""
-    import hashlib
 
     h = hashlib.sha256()
     n = 0
