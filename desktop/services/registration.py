@@ -25,6 +25,8 @@ from core.records.persons import (
     HOUSEHOLD_LABELS,
     PERSON_FIELDS,
     PERSON_LABELS,
+    Household,
+    Person,
 )
 from desktop.services.context import Actor
 from desktop.services.registration_checks import as_text, validate_household
@@ -307,6 +309,16 @@ def update_person(
 
 def get_person(store: Store, person_id: str) -> dict | None:
     return persons.with_village(store, person_id)
+
+
+def person_record(store: Store, person_id: str) -> Person | None:
+    """The person as a typed row (:class:`core.records.persons.Person`)."""
+    return persons.record(store, person_id)
+
+
+def household_record(store: Store, household_id: str) -> Household | None:
+    """The household as a typed row (:class:`core.records.persons.Household`)."""
+    return households.record(store, household_id)
 
 
 def count_persons(store: Store) -> int:

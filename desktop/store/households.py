@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from core.records.persons import Household
 from desktop.store.db import Store
 from desktop.store.journal import write_journaled
 
@@ -16,6 +17,12 @@ def row(conn: sqlite3.Connection, household_id: str) -> dict | None:
     cur = conn.execute("SELECT * FROM household WHERE id = ?", (household_id,))
     r = cur.fetchone()
     return None if r is None else dict(zip([c[0] for c in cur.description], r, strict=True))
+
+
+def record(store: Store, household_id: str) -> Household | None:
+    """The household as a typed row."""
+    r = store.query_one("SELECT * FROM household WHERE id = ?", (household_id,))
+    return Household.from_row(r) if r else None
 
 
 def with_village(store: Store, household_id: str) -> dict | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from core.records.persons import Person
 from desktop.store.db import Store
 from desktop.store.journal import write_journaled
 from desktop.store.namekeys import set_name_keys
@@ -37,6 +38,12 @@ def row(conn: sqlite3.Connection, person_id: str) -> dict | None:
     """The person's row as stored (inside a transaction: pass ``db.conn``)."""
     cur = conn.execute("SELECT * FROM person WHERE id = ?", (person_id,))
     return _dict(cur, cur.fetchone())
+
+
+def record(store: Store, person_id: str) -> Person | None:
+    """The person as a typed row."""
+    r = store.query_one("SELECT * FROM person WHERE id = ?", (person_id,))
+    return Person.from_row(r) if r else None
 
 
 def exists(conn: sqlite3.Connection, person_id: str) -> bool:
