@@ -8,6 +8,8 @@ ideographs and characters outside the BMP (rare names such as 𠮷) are kept as 
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
+from itertools import islice, product
 
 from core.errors import ValidationError
 
@@ -101,10 +103,11 @@ def _read(text: str) -> list[str]:
     ]
 
 
-def _syllables(name: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _syllables(name: str) -> tuple[str, ...]:
     if name and name[0] in SURNAME_READINGS:
-        return [SURNAME_READINGS[name[0]], *_read(name[1:])]
-    return _read(name)
+        return (SURNAME_READINGS[name[0]], *_read(name[1:]))
+    return tuple(_read(name))
 
 
 def pinyin_full(name: str) -> str:
@@ -115,3 +118,46 @@ def pinyin_full(name: str) -> str:
 def pinyin_initials(name: str) -> str:
     """张三 → zs; ASCII letters keep their own initial."""
     return "".join(p[0] for p in _syllables(name) if p)
+
+
+# Characters a name often reads otherwise than pypinyin's usual reading (长 zhǎng/cháng,
+# 乐 lè/yuè, 单 dān/shàn, 曾 céng/zēng …): their common readings (pypinyin heteronyms,
+# at most READINGS_PER_CHAR) are indexed too, so 韩长根 is found by hzg, hcg and
+# hanchanggen. At most MAX_READINGS readings of one name are indexed (the usual first).
+NAME_POLYPHONES = frozenset("长乐单曾重朝解查区仇强行传都会宿尉召朴翟覃员秘繁柏沈参薄莎蔚盖缪隗藏")
+READINGS_PER_CHAR = 3
+MAX_READINGS = 8
+
+
+@lru_cache(maxsize=512)
+def _heteronyms(ch: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin  # loaded on first use, as in _read
+
+    readings = (r.lower() for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+    return tuple(dict.fromkeys(readings))[:READINGS_PER_CHAR]
+
+
+def name_readings(name: str) -> list[tuple[str, ...]]:
+    """The readings of a name to index, the usual one (:func:`pinyin_full`) first."""
+    usual = _syllables(name)
+    if not any(ch in NAME_POLYPHONES for ch in name) or len(usual) != len(name):
+        return [usual]  # nothing polyphonic, or letters/rare characters: one reading
+    options = []
+    for ch, syl in zip(name, usual, strict=True):
+        alts = [syl]
+        if ch in NAME_POLYPHONES:
+            alts += [r for r in _heteronyms(ch) if r not in alts]
+        options.append(alts)
+    return list(islice(product(*options), MAX_READINGS))
+
+
+def other_pinyin_keys(name: str) -> list[str]:
+    """Search keys (full pinyin and initials) of a name's other common readings: those
+    not already given by :func:`pinyin_full` and :func:`pinyin_initials`."""
+    usual = {pinyin_full(name), pinyin_initials(name)}
+    keys: dict[str, None] = {}
+    for reading in name_readings(name)[1:]:
+        for key in ("".join(reading), "".join(p[0] for p in reading if p)):
+            if key not in usual:
+                keys[key] = None
+    return list(keys)

@@ -21,6 +21,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
+from core.records.persons import HOUSEHOLD_WIRE_FIELDS, PERSON_WIRE_FIELDS
+from core.syncnotices import Notice as Notice  # re-exported: part of the protocol
+from core.syncnotices import winner_key as winner_key
 
 # ---------------------------------------------------------------------------- versioning
 PROTOCOL_VERSION = 1
@@ -128,33 +131,8 @@ COUNTY_OWNED_FIELDS: dict[str, frozenset[str]] = {
 # Fields the desktop may send per entity (others in a payload are ignored, not an error;
 # local bookkeeping columns such as version/server_version/origin/created_by are dropped).
 ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
-    E_HOUSEHOLD: (
-        "id",
-        "household_no",
-        "village_id",
-        "village_name",
-        "address",
-        "hukou_type",
-        "head_person_id",
-    ),
-    E_PERSON: (
-        "id",
-        "household_id",
-        "relation",
-        "name",
-        "cert_type",
-        "cert_no",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "phone",
-        "address",
-        "insured_category",
-        "subsidy_category",
-        "region_code",
-        "status",
-        "ecert_activated",
-    ),
+    E_HOUSEHOLD: HOUSEHOLD_WIRE_FIELDS,
+    E_PERSON: PERSON_WIRE_FIELDS,
     E_ENROLLMENT: (
         "id",
         "person_id",
@@ -516,47 +494,3 @@ class SnapshotResponse:
             bool(d["done"]),
             {k: int(v) for k, v in d["cursor"].items()},
         )
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A conflict or task told to a service point (entity ``notice``, stream ``notices``)."""
-
-    id: str
-    kind: str  # N_*
-    title: str  # Chinese, one line
-    message: str  # Chinese: what happened and what to do
-    status: str = "open"  # open | resolved
-    conflict_id: str | None = None
-    person_id: str | None = None
-    year: int | None = None
-    entity_ids: list[str] = field(default_factory=list)
-    created_at: str = ""
-
-    @classmethod
-    def from_dict(cls, d: dict) -> Notice:
-        return cls(
-            d["id"],
-            d["kind"],
-            d["title"],
-            d["message"],
-            d.get("status", "open"),
-            d.get("conflict_id"),
-            d.get("person_id"),
-            d.get("year"),
-            list(d.get("entity_ids") or []),
-            d.get("created_at", ""),
-        )
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def winner_key(
-    *, tax_confirmed: bool, paid_with_receipt: bool, at_home_service_point: bool, arrival: int
-) -> tuple:
-    """Sort key for the double-enrollment winner rule (sync design): the *smallest* key
-    wins — a tax-confirmed payment first, then a recorded payment with a receipt, then
-    the person's home service point, then the earlier arrival at the county (a server
-    sequence, never a PC clock)."""
-    return (not tax_confirmed, not paid_with_receipt, not at_home_service_point, arrival)

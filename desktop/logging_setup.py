@@ -1,4 +1,5 @@
-"""Log files and the errors a clerk sees.
+"""Log files. (The errors a clerk sees, their codes and messages: :mod:`desktop.errors`;
+``classify`` and ``report_error`` are re-exported here for older callers.)
 
 * :func:`setup_logging` writes rotating UTF-8 log files (1 MB × 10) into the user log folder
   (``platformdirs.user_log_dir``, e.g. ``%LOCALAPPDATA%\\TownshipDesk\\TownshipDesk\\Logs``
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import sqlite3
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from desktop import paths
+from desktop.errors import ClerkError, classify, report_error
+
+__all__ = ["ClerkError", "classify", "current_log_file", "report_error", "setup_logging"]
 
 LOG_FILENAME = "township-desk.log"
 MAX_BYTES = 1_000_000
@@ -102,96 +104,3 @@ def _install_hooks() -> None:
         previous_thread_hook(args)
 
     threading.excepthook = thread_hook
-
-
-# --------------------------------------------------------------------------- clerk errors
-
-
-@dataclass(frozen=True)
-class ClerkError:
-    code: str
-    message: str  # Chinese
-    log_details: bool = True  # False for input/permission problems (the clerk fixes them)
-
-
-DETAILS = "（详情已记入日志）"
-CALL = "如仍不行，请把代码告诉县医保局技术人员。"
-
-MESSAGES = {
-    "E-DISK-001": "磁盘空间已满，本次保存没有完成，已保存的数据没有受影响。请清理磁盘（或请技术人员处理）后重试。",
-    "E-DISK-002": "无法写入数据文件夹（没有权限或文件被占用），本次操作没有完成。",
-    "E-DISK-003": "读写磁盘出错，本次操作没有完成。",
-    "E-STORE-001": "数据库正忙（另一项操作尚未结束），请稍等几秒后重试。",
-    "E-STORE-002": "本机数据库文件已损坏。请关闭软件，由主管按提示恢复最近的备份。",
-    "E-STORE-003": "本地数据库出错，本次操作没有保存。请重试。",
-    "E-STORE-004": "数据不符合要求（与已有记录重复或关联不存在），本次操作没有保存。",
-    "E-NET-001": "连接不上县医保服务器，请检查网络后重试；本机数据已保存，可以继续办理业务。",
-    "E-APP-001": "操作没有完成，请重试。",
-}
-
-
-def classify(exc: BaseException) -> ClerkError:
-    """The code and Chinese message for an exception (no logging)."""
-    from core.errors import ValidationError
-    from desktop.services.backup import is_disk_full
-    from desktop.services.context import PermissionDenied
-    from desktop.store.db import StoreError
-
-    if isinstance(exc, ValidationError):
-        return ClerkError("E-INPUT-001", "；".join(exc.errors.values()), log_details=False)
-    if isinstance(exc, PermissionDenied):
-        return ClerkError("E-PERM-001", str(exc), log_details=False)
-    if isinstance(exc, StoreError):  # already has a Chinese message (backups, receipts …)
-        code = exc.code if exc.code.startswith("E-") else f"E-{exc.code}"
-        return ClerkError(code, str(exc))
-    if is_disk_full(exc) or is_disk_full(exc.__cause__ or exc):
-        return ClerkError("E-DISK-001", MESSAGES["E-DISK-001"])
-    if isinstance(exc, PermissionError):  # OS-level: read-only folder, file locked
-        if isinstance(exc, OSError) and exc.errno is not None:
-            return ClerkError("E-DISK-002", MESSAGES["E-DISK-002"])
-        return ClerkError("E-PERM-001", str(exc), log_details=False)
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        text = str(exc).lower()
-        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
-            return ClerkError("E-STORE-001", MESSAGES["E-STORE-001"])
-        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in text:
-            return ClerkError("E-STORE-002", MESSAGES["E-STORE-002"])
-        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN):
-            return ClerkError("E-DISK-002", MESSAGES["E-DISK-002"])
-        if code == sqlite3.SQLITE_IOERR or "disk i/o" in text:
-            return ClerkError("E-DISK-003", MESSAGES["E-DISK-003"])
-        if isinstance(exc, sqlite3.IntegrityError):
-            return ClerkError("E-STORE-004", MESSAGES["E-STORE-004"])
-        return ClerkError("E-STORE-003", MESSAGES["E-STORE-003"])
-    if _is_network_error(exc):
-        return ClerkError("E-NET-001", MESSAGES["E-NET-001"])
-    if isinstance(exc, OSError):
-        return ClerkError("E-DISK-003", MESSAGES["E-DISK-003"])
-    return ClerkError("E-APP-001", MESSAGES["E-APP-001"])
-
-
-def _is_network_error(exc: BaseException) -> bool:
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover - httpx is a runtime dependency
-        return False
-    return isinstance(exc, httpx.TransportError | ConnectionError | TimeoutError)
-
-
-def report_error(exc: BaseException, context: str = "") -> tuple[str, str]:
-    """``(code, Chinese message)`` for the clerk; details go to the log under the code.
-
-    The message ends with the code so the clerk can read it out; for disk, store and
-    unexpected errors it also says the details are in the log."""
-    info = classify(exc)
-    where = f" while {context}" if context else ""
-    if info.log_details:
-        logging.getLogger("desktop.errors").error(
-            "%s%s: %s: %s", info.code, where, type(exc).__name__, exc, exc_info=exc
-        )
-        message = f"{info.message}{DETAILS}{CALL}（代码 {info.code}）"
-    else:
-        logging.getLogger("desktop.errors").info("%s%s: %s", info.code, where, exc)
-        message = f"{info.message}（代码 {info.code}）"
-    return info.code, message

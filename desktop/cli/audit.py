@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Service imports are inside the commands: ``township-desk`` imports every command module
+# at start, and the areas' services load heavy libraries (reportlab, httpx, pypinyin,
+# argon2); only the command that runs pays for its own.
 import argparse
 
 
@@ -20,7 +23,7 @@ def verify(args: argparse.Namespace) -> int:
     from desktop.cli import data_dir_of
     from desktop.store import open_store
     from desktop.store.db import DB_FILENAME
-    from desktop.store.journal import verify_audit
+    from desktop.store.journal import audit_count, verify_audit
 
     folder = data_dir_of(args)
     if not (folder / DB_FILENAME).exists():
@@ -28,7 +31,7 @@ def verify(args: argparse.Namespace) -> int:
         return 1
     store = open_store(folder)
     try:
-        n = store.query_one("SELECT COUNT(*) AS n FROM audit_log")["n"]
+        n = audit_count(store)
         problems = verify_audit(store.db)
     finally:
         store.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Service imports are inside the commands: ``township-desk`` imports every command module
+# at start, and the areas' services load heavy libraries (reportlab, httpx, pypinyin,
+# argon2); only the command that runs pays for its own.
 import argparse
 import json
 

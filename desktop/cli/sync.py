@@ -3,6 +3,9 @@ tasks). Exit code 0 on success, 1 when the sync failed, 2 when the PC is not reg
 
 from __future__ import annotations
 
+# Service imports are inside the commands: ``township-desk`` imports every command module
+# at start, and the areas' services load heavy libraries (reportlab, httpx, pypinyin,
+# argon2); only the command that runs pays for its own.
 import argparse
 import sys
 
@@ -33,18 +36,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _actor(store, username: str | None):
     if not username:
         return None
-    from desktop.services.auth import service_point_id
-    from desktop.services.context import Actor
+    from desktop.services import sync as sync_service
 
-    row = store.query_one(
-        "SELECT id, username, display_name, role FROM operator WHERE username = ? AND active = 1",
-        (username,),
-    )
-    if row is None:
+    actor = sync_service.actor_by_username(store, username)
+    if actor is None:
         raise SystemExit(f"找不到操作员“{username}”")
-    return Actor(
-        row["id"], row["username"], row["display_name"], row["role"], service_point_id(store) or ""
-    )
+    return actor
 
 
 def cmd_register(args: argparse.Namespace) -> int:

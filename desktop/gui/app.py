@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from desktop import paths
 from desktop.gui.events import Events
 from desktop.gui.tasks import TaskRunner
+from desktop.services import registration
 from desktop.services.context import Actor
 
 if TYPE_CHECKING:  # the store is only handed through to the services
@@ -173,10 +174,7 @@ def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) 
     window.resize(1366, 768)
     window.show()
     # a resident who has paid, so the person pages show a filled-in example
-    row = store.query_one(
-        "SELECT p.id FROM person p JOIN payment pay ON pay.person_id = p.id"
-        " ORDER BY pay.paid_on, p.name LIMIT 1"
-    ) or store.query_one("SELECT id FROM person ORDER BY created_at LIMIT 1")
+    row = registration.example_person(store)
     written: list[Path] = []
     for i, spec in enumerate(PAGES, start=1):
         page = window.show_page(spec.key)

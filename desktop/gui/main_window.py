@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.gui.pages import PAGES, PageSpec
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE
+from desktop.services import outbox
 
 SYNC_PAGE_DELAY_MS = 500  # the 同步 page (and the start-up sync) once the first page is drawn
 
@@ -200,9 +201,7 @@ class MainWindow(QMainWindow):
     def refresh_pending(self) -> None:
         store = self.ctx.store
         self.ctx.tasks.run(
-            lambda: store.query_one("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")[
-                "n"
-            ],
+            lambda: outbox.pending_count(store),
             self._set_pending,
         )
 

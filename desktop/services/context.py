@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import CodedError
 
-class PermissionDenied(PermissionError):
+
+class PermissionDenied(CodedError, PermissionError):
     """The operator's role does not allow this (message in Chinese)."""
+
+    code = "E-PERM-001"
+    log_details = False
 
 
 @dataclass(frozen=True)

@@ -14,100 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stdnum.cn import ric
-
-from core.categories import (
-    CERT_TYPES,
-    ETHNICITIES,
-    HUKOU_TYPES,
-    INSURED_CATEGORIES,
-    PERSON_STATUS,
-    RELATIONS,
-    SEXES,
-    SUBSIDY_CATEGORIES,
-)
 from core.errors import ValidationError
-from core.ids import check_id, normalize_id
-from core.names import (
-    clean_free_text,
-    normalize_name,
-    pinyin_full,
-    pinyin_initials,
-    to_halfwidth,
+from core.ids import normalize_id
+from core.records.persons import (
+    HOUSEHOLD_FIELDS,
+    HOUSEHOLD_LABELS,
+    PERSON_FIELDS,
+    PERSON_LABELS,
+    Household,
+    Person,
 )
 from desktop.services.context import Actor
-from desktop.store import Store
-from desktop.store.journal import new_id, now_iso, record_change
+from desktop.services.registration_checks import as_text, validate_household
+from desktop.services.registration_checks import parse_date as parse_date  # re-exported
+from desktop.services.registration_checks import validate_person as validate_person
+from desktop.store import Store, households, persons, places
+from desktop.store.journal import new_id, now_iso
 
-# Fields the clerk can set on a person (everything else is bookkeeping).
-PERSON_FIELDS = (
-    "name",
-    "cert_type",
-    "cert_no",
-    "sex",
-    "birth_date",
-    "relation",
-    "ethnicity",
-    "phone",
-    "address",
-    "insured_category",
-    "subsidy_category",
-    "region_code",
-    "ecert_activated",
-    "status",
-)
-HOUSEHOLD_FIELDS = ("household_no", "village_id", "address", "hukou_type")
-
-FIELD_LABELS = {
-    "name": "姓名",
-    "cert_type": "证件类型",
-    "cert_no": "证件号码",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "relation": "与户主关系",
-    "ethnicity": "民族",
-    "phone": "联系电话",
-    "address": "住址",
-    "insured_category": "参保人员类别",
-    "subsidy_category": "资助类别",
-    "region_code": "医保区划",
-    "ecert_activated": "医保电子凭证已激活",
-    "status": "参保状态",
-    "household_id": "家庭户",
-    "household_no": "户号",
-    "village_id": "村（居委会）",
-    "hukou_type": "户籍类型",
-    "head_person_id": "户主",
-}
-
-# Formats of the other certificates (people without a resident ID card; domain notes §5).
-_CERT_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {
-    "birth_cert": (re.compile(r"^[A-Z]\d{9}$"), "出生医学证明编号应为1位字母加9位数字"),
-    "foreign_permanent": (
-        re.compile(r"^([A-Z]{3}\d{12}|9\d{16}[\dX])$"),
-        "外国人永久居留身份证号应为3位字母加12位数字，或以9开头的18位号码",
-    ),
-    "hmt_residence": (
-        re.compile(r"^8[123]0000\d{11}[\dX]$"),
-        "港澳台居民居住证号应为810000、820000或830000开头的18位号码",
-    ),
-    "hk_macao_permit": (
-        re.compile(r"^[HM]\d{8}(\d{2})?$"),
-        "港澳居民来往内地通行证号应为H或M加8位（或10位）数字",
-    ),
-    "taiwan_permit": (re.compile(r"^\d{8}(\d{2})?$"), "台湾居民来往大陆通行证号应为8位或10位数字"),
-    "passport": (re.compile(r"^[A-Z0-9]{5,20}$"), "护照号码应为5-20位字母或数字"),
-    "other": (re.compile(r"^[A-Z0-9-]{2,30}$"), "证件号码应为2-30位字母、数字或短横线"),
-}
-_PHONE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
-_REGION = re.compile(r"^[0-9]{6}$")
-_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# The fields a clerk sets, and their labels: declared once in core.records.persons.
+FIELD_LABELS = {**HOUSEHOLD_LABELS, **PERSON_LABELS}
 
 
 class DuplicatePerson(Exception):
@@ -138,206 +67,15 @@ class HouseholdCreated:
     person_ids: list[str]
 
 
-# ---------------------------------------------------------------- validation
-
-
-def _s(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def parse_date(text: Any, *, field: str, label: str, today: dt.date | None = None) -> dt.date:
-    """``YYYY-MM-DD`` (full-width digits accepted), not in the future, not before 1880."""
-    today = today or dt.date.today()
-    if isinstance(text, dt.date):
-        d = text
-    else:
-        s = normalize_id(_s(text)).replace("/", "-").replace(".", "-")
-        m = _DATE.match(s) or (re.match(r"^(\d{4})(\d{2})(\d{2})$", s) if s else None)
-        if not s:
-            raise ValidationError({field: f"请输入{label}"})
-        if not m:
-            raise ValidationError({field: f"{label}请按“年-月-日”填写，例如 1980-01-31"})
-        try:
-            d = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            raise ValidationError({field: f"{label}不是有效日期，请核对"}) from None
-    if d > today:
-        raise ValidationError({field: f"{label}晚于今天，请核对"})
-    if d.year < 1880:
-        raise ValidationError({field: f"{label}早于1880年，请核对"})
-    return d
-
-
-def _flag(value: Any) -> int:
-    if isinstance(value, str):
-        return 1 if value.strip().lower() in ("1", "true", "yes", "是", "y") else 0
-    return 1 if value else 0
-
-
-def validate_person(
-    fields: Mapping[str, Any], *, default_region: str, today: dt.date | None = None
-) -> dict:
-    """Check and normalise one person's fields; returns the clean values or raises
-    ValidationError with every problem at once (field → Chinese message)."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-
-    try:
-        out["name"] = normalize_name(fields.get("name"))
-        if not any(unicodedata.category(ch).startswith("L") for ch in out["name"]):
-            errors["name"] = "姓名应包含汉字或字母，请核对后重新输入"
-    except ValidationError as e:
-        errors.update(e.errors)
-
-    cert_type = _s(fields.get("cert_type") or "resident_id").strip()
-    if cert_type not in CERT_TYPES:
-        errors["cert_type"] = "请选择证件类型"
-    out["cert_type"] = cert_type
-
-    sex_in = _s(fields.get("sex")).strip()
-    sex_in = {"男": "male", "女": "female"}.get(sex_in, sex_in)
-    if sex_in and sex_in not in SEXES:
-        errors["sex"] = "性别只能是男或女"
-        sex_in = ""
-    birth_in: dt.date | None = None
-    if _s(fields.get("birth_date")).strip() or isinstance(fields.get("birth_date"), dt.date):
-        try:
-            birth_in = parse_date(
-                fields.get("birth_date"), field="birth_date", label="出生日期", today=today
-            )
-        except ValidationError as e:
-            errors.update(e.errors)
-
-    raw_no = _s(fields.get("cert_no"))
-    if cert_type == "resident_id":
-        chk = check_id(raw_no, today=today)
-        out["cert_no"] = chk.normalized
-        if not chk.valid:
-            errors["cert_no"] = chk.message
-        else:
-            if sex_in and sex_in != chk.sex:
-                errors["sex"] = (
-                    f"性别与身份证号不符：身份证号第17位表示{SEXES[chk.sex]}，请核对性别或身份证号"
-                )
-            if birth_in and birth_in != chk.birth_date:
-                errors["birth_date"] = (
-                    f"出生日期与身份证号不符：身份证号中为 {chk.birth_date.isoformat()}，"
-                    "请核对出生日期或身份证号"
-                )
-            sex_in = chk.sex or sex_in
-            birth_in = chk.birth_date
-    else:
-        no = "".join(to_halfwidth(raw_no).split()).upper()
-        out["cert_no"] = no
-        if not no:
-            errors["cert_no"] = "请输入证件号码"
-        elif cert_type in _CERT_FORMATS:
-            pattern, msg = _CERT_FORMATS[cert_type]
-            if not pattern.match(no):
-                errors["cert_no"] = msg + "，请核对后重新输入"
-            elif cert_type == "hmt_residence" and ric.calc_check_digit(no) != no[17]:
-                errors["cert_no"] = "居住证号第18位校验码不正确，请核对后重新输入"
-        if not sex_in and "sex" not in errors:
-            errors["sex"] = "没有身份证号时请选择性别"
-        if birth_in is None and "birth_date" not in errors:
-            errors["birth_date"] = "没有身份证号时请填写出生日期"
-    out["sex"] = sex_in
-    out["birth_date"] = birth_in.isoformat() if birth_in else ""
-
-    relation = _s(fields.get("relation") or "head").strip()
-    if relation not in RELATIONS:
-        errors["relation"] = "请选择与户主关系"
-    out["relation"] = relation
-
-    ethnicity = _s(fields.get("ethnicity") or "01").strip()
-    if ethnicity not in ETHNICITIES:
-        errors["ethnicity"] = "请选择民族"
-    out["ethnicity"] = ethnicity
-
-    phone = "".join(to_halfwidth(_s(fields.get("phone"))).split())
-    if phone and not (phone.isascii() and _PHONE.match(phone)):
-        errors["phone"] = "联系电话应为数字（可含区号短横线），例如 13812345678"
-    out["phone"] = phone
-
-    try:
-        out["address"] = clean_free_text(fields.get("address"), field="address", label="住址")
-    except ValidationError as e:
-        errors.update(e.errors)
-
-    insured = _s(fields.get("insured_category") or "ordinary").strip()
-    if insured not in INSURED_CATEGORIES:
-        errors["insured_category"] = "请选择参保人员类别"
-    out["insured_category"] = insured
-    subsidy = _s(fields.get("subsidy_category") or "none").strip()
-    if subsidy not in SUBSIDY_CATEGORIES:
-        errors["subsidy_category"] = "请选择资助类别"
-    out["subsidy_category"] = subsidy
-
-    region = normalize_id(_s(fields.get("region_code"))) or default_region
-    if not _REGION.match(region or ""):
-        errors["region_code"] = "医保区划代码应为6位数字"
-    out["region_code"] = region
-    out["ecert_activated"] = _flag(fields.get("ecert_activated"))
-    status = fields.get("status")
-    status = 1 if status in (None, "") else status
-    try:
-        out["status"] = int(status)
-    except (TypeError, ValueError):
-        out["status"] = -1
-    if out["status"] not in PERSON_STATUS:
-        errors["status"] = "请选择参保状态"
-
-    if errors:
-        raise ValidationError(errors)
-    out["name_pinyin"] = pinyin_full(out["name"])
-    out["name_initials"] = pinyin_initials(out["name"])
-    return out
-
-
-def _validate_household(fields: Mapping[str, Any], village_ids: set[str]) -> dict:
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    vid = _s(fields.get("village_id")).strip()
-    if not vid or vid not in village_ids:
-        errors["village_id"] = "请选择村（居委会）"
-    out["village_id"] = vid or None
-    try:
-        out["address"] = clean_free_text(
-            fields.get("address"), field="household_address", label="家庭住址"
-        )
-    except ValidationError as e:
-        errors.update(e.errors)
-    hukou = _s(fields.get("hukou_type") or "rural").strip()
-    if hukou not in HUKOU_TYPES:
-        errors["hukou_type"] = "请选择户籍类型"
-    out["hukou_type"] = hukou
-    no = normalize_id(_s(fields.get("household_no")))
-    if no and not (no.isascii() and no.replace("-", "").isalnum() and len(no) <= 30):
-        errors["household_no"] = "户号应为不超过30位的字母或数字"
-    out["household_no"] = no or None
-    if errors:
-        raise ValidationError(errors)
-    return out
-
-
 # ---------------------------------------------------------------- helpers
 
 
 def _region_of(store: Store, actor: Actor) -> str:
-    row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
-    return row["region_code"] if row else ""
+    return places.region_code(store)
 
 
 def _village_ids(store: Store) -> set[str]:
-    return {r["id"] for r in store.query("SELECT id FROM village")}
-
-
-def _row(db, table: str, key: str) -> dict | None:
-    cur = db.conn.execute(f"SELECT * FROM {table} WHERE id = ?", (key,))
-    r = cur.fetchone()
-    if r is None:
-        return None
-    return dict(zip([c[0] for c in cur.description], r, strict=True))
+    return places.village_ids(store)
 
 
 def find_duplicates(
@@ -345,17 +83,7 @@ def find_duplicates(
 ) -> list[dict]:
     """Records already carrying this certificate number (any certificate type for a
     resident ID number, since an 18-digit number identifies one person)."""
-    conn = store_or_db.conn
-    cur = conn.execute(
-        "SELECT p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.household_id,"
-        " p.relation, v.name AS village FROM person p"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id"
-        " WHERE p.cert_no = ? AND p.id IS NOT ?",
-        (cert_no, exclude_id),
-    )
-    cols = [c[0] for c in cur.description]
-    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    rows = persons.with_cert_no(store_or_db.conn, cert_no, exclude_id)
     if cert_type != "resident_id":
         rows = [r for r in rows if r["cert_type"] == cert_type]
     return rows
@@ -379,18 +107,7 @@ def _person_row(clean: dict, *, household_id: str, actor: Actor, now: str) -> di
 
 
 def _insert_person(db, row: dict, actor: Actor) -> None:
-    db["person"].insert(row)
-    full = _row(db, "person", row["id"])
-    record_change(
-        db,
-        operator_id=actor.operator_id,
-        action="person.create",
-        entity="person",
-        entity_id=row["id"],
-        before=None,
-        after=full,
-        op_payload=full,
-    )
+    persons.insert(db, row, actor.operator_id)
 
 
 # ---------------------------------------------------------------- commands
@@ -412,7 +129,7 @@ def create_household(
     ``household_no``)."""
     errors: dict[str, str] = {}
     try:
-        hh = _validate_household(household, _village_ids(store))
+        hh = validate_household(household, _village_ids(store))
     except ValidationError as e:
         errors.update(e.errors)
         hh = {}
@@ -426,7 +143,7 @@ def create_household(
         except ValidationError as e:
             errors.update({f"members.{i}.{k}": v for k, v in e.errors.items()})
             clean_members.append({})
-    heads = [i for i, m in enumerate(members) if _s(m.get("relation") or "head") == "head"]
+    heads = [i for i, m in enumerate(members) if as_text(m.get("relation") or "head") == "head"]
     if members and not heads:
         errors.setdefault("members.0.relation", "每户须有一名户主，请把一名成员设为户主")
     for i in heads[1:]:
@@ -466,18 +183,7 @@ def create_household(
             "server_version": None,
             "origin": "local",
         }
-        db["household"].insert(hrow)
-        full = _row(db, "household", hid)
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="household.create",
-            entity="household",
-            entity_id=hid,
-            before=None,
-            after=full,
-            op_payload=full,
-        )
+        households.insert(db, hrow, actor.operator_id)
         for row in rows:
             _insert_person(db, row, actor)
     return HouseholdCreated(hid, [r["id"] for r in rows])
@@ -496,7 +202,7 @@ def add_person(
     clean = validate_person(fields, default_region=_region_of(store, actor), today=today)
     now = now_iso()
     with store.write() as db:
-        hh = _row(db, "household", household_id)
+        hh = households.row(db.conn, household_id)
         if hh is None:
             raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
         if clean["relation"] == "head" and hh["head_person_id"]:
@@ -514,21 +220,7 @@ def add_person(
 
 def _update_household_row(db, actor: Actor, before: dict, changes: dict, now: str) -> dict:
     sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-    cols = ", ".join(f"{k} = ?" for k in sets)
-    db.conn.execute(f"UPDATE household SET {cols} WHERE id = ?", (*sets.values(), before["id"]))
-    after = _row(db, "household", before["id"])
-    record_change(
-        db,
-        operator_id=actor.operator_id,
-        action="household.update",
-        entity="household",
-        entity_id=before["id"],
-        before=before,
-        after=after,
-        op_payload=after,
-        base_version=before["server_version"],
-    )
-    return after
+    return households.update(db, before, sets, actor.operator_id)
 
 
 def update_household(
@@ -541,14 +233,14 @@ def update_household(
 ) -> dict:
     """Change a household's village, address, 户籍 type or 户号. Returns the new row."""
     with store.write() as db:
-        before = _row(db, "household", household_id)
+        before = households.row(db.conn, household_id)
         if before is None:
             raise ValidationError({"household_id": "找不到该家庭户，请重新查找"})
         if expected_version is not None and before["version"] != expected_version:
             raise StaleRecord()
         merged = {k: before[k] for k in HOUSEHOLD_FIELDS}
         merged.update({k: v for k, v in fields.items() if k in HOUSEHOLD_FIELDS})
-        clean = _validate_household(merged, _village_ids(store))
+        clean = validate_household(merged, _village_ids(store))
         changes = {k: v for k, v in clean.items() if before[k] != v}
         if not changes:
             return before
@@ -569,7 +261,7 @@ def update_person(
     row before and after (see :func:`person_history`). Returns the new row; a call that
     changes nothing writes nothing."""
     with store.write() as db:
-        before = _row(db, "person", person_id)
+        before = persons.row(db.conn, person_id)
         if before is None:
             raise ValidationError({"person_id": "找不到该人员，请重新查找"})
         if expected_version is not None and before["version"] != expected_version:
@@ -589,7 +281,7 @@ def update_person(
         }
         if not changes:
             return before
-        hh = _row(db, "household", before["household_id"]) if before["household_id"] else None
+        hh = households.row(db.conn, before["household_id"]) if before["household_id"] else None
         if "relation" in changes and hh is not None:
             if clean["relation"] == "head" and hh["head_person_id"] not in (None, person_id):
                 raise ValidationError({"relation": "该户已有户主，请先修改原户主的关系"})
@@ -601,20 +293,7 @@ def update_person(
                 raise DuplicatePerson(clean["cert_no"], dups)
         now = now_iso()
         sets = {**changes, "updated_at": now, "version": before["version"] + 1}
-        cols = ", ".join(f"{k} = ?" for k in sets)
-        db.conn.execute(f"UPDATE person SET {cols} WHERE id = ?", (*sets.values(), person_id))
-        after = _row(db, "person", person_id)
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="person.update",
-            entity="person",
-            entity_id=person_id,
-            before=before,
-            after=after,
-            op_payload=after,
-            base_version=before["server_version"],
-        )
+        after = persons.update(db, before, sets, actor.operator_id)
         if (
             "relation" in changes
             and clean["relation"] == "head"
@@ -629,41 +308,42 @@ def update_person(
 
 
 def get_person(store: Store, person_id: str) -> dict | None:
-    return store.query_one(
-        "SELECT p.*, v.name AS village, h.village_id FROM person p"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id WHERE p.id = ?",
-        (person_id,),
-    )
+    return persons.with_village(store, person_id)
+
+
+def person_record(store: Store, person_id: str) -> Person | None:
+    """The person as a typed row (:class:`core.records.persons.Person`)."""
+    return persons.record(store, person_id)
+
+
+def household_record(store: Store, household_id: str) -> Household | None:
+    """The household as a typed row (:class:`core.records.persons.Household`)."""
+    return households.record(store, household_id)
+
+
+def count_persons(store: Store) -> int:
+    return persons.count(store)
+
+
+def example_person(store: Store) -> dict | None:
+    """``{"id": …}`` of a resident to show in examples (one who has paid, else the first)."""
+    return persons.example(store)
 
 
 def get_household(store: Store, household_id: str) -> dict | None:
     """The household row, its village name and its members (head first)."""
     with store.read():
-        hh = store.query_one(
-            "SELECT h.*, v.name AS village FROM household h"
-            " LEFT JOIN village v ON v.id = h.village_id WHERE h.id = ?",
-            (household_id,),
-        )
+        hh = households.with_village(store, household_id)
         if hh is None:
             return None
-        hh["members"] = store.query(
-            "SELECT * FROM person WHERE household_id = ?"
-            " ORDER BY relation != 'head', relation != 'spouse', birth_date, name",
-            (household_id,),
-        )
+        hh["members"] = persons.members(store, household_id)
     return hh
 
 
 def person_history(store: Store, person_id: str) -> list[dict]:
     """The audit trail of one person, oldest first: when, who, what, and for an update
     the changed fields as ``[{field, label, before, after}]``."""
-    rows = store.query(
-        "SELECT a.seq, a.at, a.action, a.detail, o.display_name AS operator"
-        " FROM audit_log a LEFT JOIN operator o ON o.id = a.operator_id"
-        " WHERE a.entity = 'person' AND a.entity_id = ? ORDER BY a.seq",
-        (person_id,),
-    )
+    rows = persons.audit_trail(store, person_id)
     out = []
     for r in rows:
         detail = json.loads(r["detail"])
@@ -696,21 +376,11 @@ def person_history(store: Store, person_id: str) -> list[dict]:
 
 # ---------------------------------------------------------------- search
 
-_TOP = "\U0010ffff"
-_RESULT_COLS = (
-    "p.id, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.relation, p.status,"
-    " p.household_id, p.insured_category, v.name AS village"
-)
-_RESULT_FROM = (
-    " FROM person p LEFT JOIN household h ON h.id = p.household_id"
-    " LEFT JOIN village v ON v.id = h.village_id"
-)
-
 
 def classify_query(query: str) -> tuple[str, str]:
     """What the clerk typed: ``("cert", number)``, ``("pinyin", letters)`` or
     ``("name", text)``; ``("", "")`` for nothing searchable."""
-    q = " ".join(_s(query).split())
+    q = " ".join(as_text(query).split())
     if not q:
         return "", ""
     n = normalize_id(q)
@@ -722,60 +392,61 @@ def classify_query(query: str) -> tuple[str, str]:
     return "name", q
 
 
-def _range(store: Store, column: str, value: str, limit: int) -> list[dict]:
-    # Index range scan: exact matches sort first because the index is ordered by column.
-    return store.query(
-        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.{column} >= ? AND p.{column} < ?"
-        f" ORDER BY p.{column} LIMIT ?",
-        (value, value + _TOP, limit),
-    )
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found and how it read the query: ``kind`` is ``"cert"`` (an ID or
+    certificate number), ``"name"`` (characters) or ``"pinyin"`` (letters), ``""`` for
+    nothing searchable. A page offers a new registration only after a search by number
+    found nothing (:attr:`by_cert_no`): a name may be written or read otherwise."""
+
+    kind: str
+    query: str
+    rows: list[dict]
+
+    @property
+    def by_cert_no(self) -> bool:
+        return self.kind == "cert"
 
 
-def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
+def search(store: Store, query: str, limit: int = 50) -> SearchResult:
     """Find persons by certificate number (full or prefix), name (exact or prefix, any
     length, 1-character surnames too), pinyin initials (``zs`` → 张三) or full pinyin
-    (``zhangsan``). Exact matches come first. At most ``limit`` rows."""
+    (``zhangsan``), every common reading of a polyphonic character counted (``hcg`` and
+    ``hzg`` → 韩长根). Exact matches come first. At most ``limit`` rows."""
     kind, q = classify_query(query)
     limit = max(1, min(int(limit), 500))
+    rows: list[dict] = []
     if kind == "cert":
-        return _range(store, "cert_no", q, limit)
-    if kind == "name":
-        return _range(store, "name", q, limit)
-    if kind == "pinyin":
+        rows = persons.search_range(store, "cert_no", q, limit)
+    elif kind == "name":
+        rows = persons.search_range(store, "name", q, limit)
+    elif kind == "pinyin":
         seen: dict[str, dict] = {}
-        for column in ("name_initials", "name_pinyin"):
-            for r in _range(store, column, q, limit):
+        for column in ("name_initials", "name_pinyin", None):
+            found = (
+                persons.search_range(store, column, q, limit)
+                if column
+                else persons.search_other_readings(store, q, limit)
+            )
+            for r in found:
                 seen.setdefault(r["id"], r)
             if len(seen) >= limit:
                 break
-        return list(seen.values())[:limit]
-    return []
+        rows = list(seen.values())[:limit]
+    return SearchResult(kind, q, rows)
+
+
+def search_persons(store: Store, query: str, limit: int = 50) -> list[dict]:
+    """The rows of :func:`search` (see there)."""
+    return search(store, query, limit).rows
 
 
 def list_duplicates(store: Store, limit: int = 200) -> list[dict]:
     """Persons whose certificate number is carried by another record that is not
     terminated (重复参保 to be cleared, domain notes §5): grouped by number, oldest first.
     Clear one by setting its 参保状态 to 3 (终止) with :func:`update_person`."""
-    return store.query(
-        f"SELECT {_RESULT_COLS}{_RESULT_FROM} WHERE p.status != 3 AND p.cert_no IN ("
-        " SELECT cert_no FROM person WHERE status != 3"
-        " GROUP BY cert_no HAVING COUNT(*) > 1 LIMIT ?)"
-        " ORDER BY p.cert_no, p.created_at",
-        (limit,),
-    )
+    return persons.duplicates(store, limit)
 
 
 def list_households(store: Store, village_id: str | None = None, limit: int = 200) -> list[dict]:
-    sql = (
-        "SELECT h.id, h.household_no, h.address, v.name AS village, p.name AS head_name,"
-        " (SELECT COUNT(*) FROM person m WHERE m.household_id = h.id) AS members"
-        " FROM household h LEFT JOIN village v ON v.id = h.village_id"
-        " LEFT JOIN person p ON p.id = h.head_person_id"
-    )
-    params: list[Any] = []
-    if village_id:
-        sql += " WHERE h.village_id = ?"
-        params.append(village_id)
-    sql += " ORDER BY h.created_at DESC LIMIT ?"
-    params.append(limit)
-    return store.query(sql, params)
+    return households.listing(store, village_id, limit)

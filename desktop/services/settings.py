@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 from core.errors import ValidationError
 from core.names import clean_free_text, normalize_name
 from desktop.services.context import Actor
-from desktop.store import Store
+from desktop.store import Store, places
+from desktop.store import settings as settings_table
 from desktop.store.journal import record_change
 
 KEY_COUNTY_URL = "county.server_url"
@@ -72,11 +73,8 @@ class DeskSettings:
 
 
 def get_settings(store: Store) -> DeskSettings:
-    rows = {r["key"]: r["value"] for r in store.query("SELECT key, value FROM settings")}
-    sp = (
-        store.query_one("SELECT name, code, region_code, device_no FROM service_point LIMIT 1")
-        or {}
-    )
+    rows = settings_table.all_settings(store)
+    sp = places.summary(store) or {}
     paper = rows.get(KEY_PAPER, DEFAULT_PAPER)
     return DeskSettings(
         county_url=rows.get(KEY_COUNTY_URL, ""),
@@ -176,17 +174,17 @@ def update_settings(store: Store, actor: Actor, values: dict[str, str]) -> DeskS
         for field, value in changed.items():
             if field == "sp_name":
                 continue
-            db.conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (_KEYS[field], value),
-            )
+            settings_table.put(db.conn, _KEYS[field], value)
         if "sp_name" in changed:
-            if db.conn.execute("SELECT COUNT(*) FROM service_point").fetchone()[0] == 0:
+            if not places.has_service_point(db.conn):
                 raise ValidationError({"sp_name": "尚未完成服务点设置"})
-            db.conn.execute("UPDATE service_point SET name = ?", (changed["sp_name"],))
-        if "county_url" in changed and changed["county_url"] and _has_registered_device(db):
-            db.conn.execute("UPDATE sync_device SET server_url = ?", (changed["county_url"],))
+            places.rename_service_point(db.conn, changed["sp_name"])
+        if (
+            "county_url" in changed
+            and changed["county_url"]
+            and settings_table.has_registered_device(db.conn)
+        ):
+            settings_table.set_device_server_url(db.conn, changed["county_url"])
         record_change(
             db,
             operator_id=actor.operator_id,
@@ -197,10 +195,3 @@ def update_settings(store: Store, actor: Actor, values: dict[str, str]) -> DeskS
             after=changed,
         )
     return replace(current, **changed)
-
-
-def _has_registered_device(db) -> bool:
-    exists = db.conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_device'"
-    ).fetchone()
-    return bool(exists) and db.conn.execute("SELECT COUNT(*) FROM sync_device").fetchone()[0] > 0

@@ -9,7 +9,7 @@ from core.errors import ValidationError
 from core.names import clean_free_text, normalize_name
 from desktop.services import auth
 from desktop.services.context import Actor
-from desktop.store import Store
+from desktop.store import Store, places
 from desktop.store.journal import new_id, now_iso, record_change
 
 
@@ -23,7 +23,7 @@ class ServicePointInput:
 
 
 def needs_setup(store: Store) -> bool:
-    return store.query_one("SELECT 1 AS x FROM service_point LIMIT 1") is None
+    return places.service_point(store) is None
 
 
 def validate_service_point(sp: ServicePointInput) -> ServicePointInput:
@@ -80,9 +80,9 @@ def run_setup(
             "device_no": sp.device_no,
             "created_at": now,
         }
-        db["service_point"].insert(row)
+        places.insert_service_point(db, row)
         for v in sp.villages:
-            db["village"].insert({"id": new_id(), "service_point_id": sp_id, "name": v})
+            places.insert_village(db.conn, new_id(), sp_id, v)
         admin = auth.create_operator(
             store,
             username=admin_username,
@@ -104,11 +104,11 @@ def run_setup(
 
 
 def service_point(store: Store) -> dict | None:
-    return store.query_one("SELECT * FROM service_point LIMIT 1")
+    return places.service_point(store)
 
 
 def villages(store: Store) -> list[dict]:
-    return store.query("SELECT id, code, name FROM village ORDER BY name")
+    return places.villages(store)
 
 
 def add_village(store: Store, name: str, *, by: Actor) -> str:
@@ -117,10 +117,10 @@ def add_village(store: Store, name: str, *, by: Actor) -> str:
     if not vn:
         raise ValidationError({"village": "请输入村（居委会）名称"})
     with store.write() as db:
-        if db.conn.execute("SELECT 1 FROM village WHERE name = ?", (vn,)).fetchone():
+        if places.village_named(db.conn, vn):
             raise ValidationError({"village": f"“{vn}”已存在"})
         vid = new_id()
-        db["village"].insert({"id": vid, "service_point_id": by.service_point_id, "name": vn})
+        places.insert_village(db.conn, vid, by.service_point_id, vn)
         record_change(
             db,
             operator_id=by.operator_id,

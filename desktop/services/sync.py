@@ -7,11 +7,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from desktop.services import contribution, estimate, policies
 from desktop.services.context import Actor
-from desktop.store import Store
+from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
 from desktop.store.journal import record_change
 from desktop.sync.engine import SyncEngine, SyncSummary
+from desktop.sync.hooks import SyncHooks
 from desktop.sync.transport import RetryPolicy
 
 DEFAULT_INTERVAL_MINUTES = 10
@@ -24,6 +26,48 @@ STATE_LABELS = {
     "unregistered": "未注册",
 }
 ROW_STATE_LABELS = {"pending": "待上传", "confirmed": "已确认", "local": "仅本机"}
+
+
+# figures and confirmations written by the county, not by whoever ran the sync
+COUNTY_ACTOR = Actor(None, "county-sync", "县医保局同步", "clerk", "")
+
+
+def _install_county_key(store: Store, key_id: str, key: str, operator_id: str | None) -> None:
+    # imported on use: receipts brings reportlab (about 0.5 s), which the window showing
+    # the sync status does not need at start-up
+    from desktop.services.receipts import install_county_key
+
+    install_county_key(store, key_id, key, operator_id=operator_id)
+
+
+def _apply_confirmations(store: Store, confirmations: list[dict]) -> None:
+    contribution.apply_county_confirmations(store, confirmations, operator_id=None)
+
+
+def _set_county_ytd(store: Store, person_id: str, year: int, figures: dict, as_of) -> None:
+    estimate.set_county_ytd(
+        store, COUNTY_ACTOR, person_id=person_id, year=year, figures=figures, as_of=as_of
+    )
+
+
+# what the services do with what a sync brings (the sync worker imports no service)
+HOOKS = SyncHooks(
+    install_county_key=_install_county_key,
+    apply_confirmations=_apply_confirmations,
+    set_county_ytd=_set_county_ytd,
+    policy_dirname=policies.POLICY_DIRNAME,
+)
+
+
+def actor_by_username(store: Store, username: str) -> Actor | None:
+    """The active operator ``username`` as an Actor (None when there is none)."""
+    row = syncruns.active_operator(store, username)
+    if row is None:
+        return None
+    sp = places.service_point(store)
+    return Actor(
+        row["id"], row["username"], row["display_name"], row["role"], sp["id"] if sp else ""
+    )
 
 
 def engine_for(
@@ -40,6 +84,7 @@ def engine_for(
         operator_id=actor.operator_id if actor else "scheduled-task",
         operator_name=actor.display_name if actor else "定时同步",
         retry=retry,
+        hooks=HOOKS,
         **kw,
     )
 
@@ -92,7 +137,7 @@ def status(store: Store) -> dict:
     dev = st.device(store)
     last = store.setting("last_sync_at")
     err = store.setting("last_sync_error")
-    run = store.query_one("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1")
+    run = syncruns.last_run(store)
     if dev is None:
         state = "unregistered"
     elif run and run["outcome"] == "failed":
@@ -112,9 +157,7 @@ def status(store: Store) -> dict:
         "last_sync_at": last,
         "last_error": err if state in ("failed", "offline") else None,
         "pending": st.pending_count(store),
-        "inbox_open": store.query_one(
-            "SELECT COUNT(*) AS n FROM sync_inbox WHERE resolved_at IS NULL"
-        )["n"],
+        "inbox_open": syncruns.open_inbox_count(store),
     }
 
 

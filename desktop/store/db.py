@@ -12,18 +12,20 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
 
+from core.errors import CodedError
 from desktop import paths
+from desktop.store.upgrades import PYTHON_STEPS
 
 DB_FILENAME = "desk.sqlite3"
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-class StoreError(Exception):
+class StoreError(CodedError):
     """A store problem the clerk must be told about (message in Chinese, code for the log)."""
 
     def __init__(self, message: str, code: str = "STORE"):
@@ -65,16 +67,39 @@ def migration_files(kind: str = "desktop") -> list[Path]:
     return files
 
 
+def _sql_step(statements: list[str]) -> Callable[[sqlite_utils.Database], None]:
+    def apply(db: sqlite_utils.Database) -> None:
+        for stmt in statements:
+            db.conn.execute(stmt)
+
+    return apply
+
+
+def _steps(kind: str) -> dict[str, Callable[[sqlite_utils.Database], None]]:
+    steps = {
+        path.stem: _sql_step(split_sql(path.read_text(encoding="utf-8")))
+        for path in migration_files(kind)
+    }
+    if kind == "desktop":
+        numbers = {name[:4] for name in steps}
+        for name, step in PYTHON_STEPS.items():
+            if name[:4] in numbers:
+                raise ValueError(f"migration number {name[:4]} used twice ({name})")
+            steps[name] = step
+    return dict(sorted(steps.items()))
+
+
+def migration_names(kind: str = "desktop") -> list[str]:
+    """Every migration this build knows (SQL files and Python steps), in order."""
+    return list(_steps(kind))
+
+
 def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
+    """The numbered SQL files of ``db/<kind>`` and, for the desk, the Python steps of
+    :mod:`desktop.store.upgrades`, in number order."""
     migrations = sqlite_utils.Migrations(f"township-{kind}")
-    for path in migration_files(kind):
-        statements = split_sql(path.read_text(encoding="utf-8"))
-
-        def apply(db: sqlite_utils.Database, _stmts: list[str] = statements) -> None:
-            for stmt in _stmts:
-                db.conn.execute(stmt)
-
-        migrations(name=path.stem)(apply)
+    for name, step in _steps(kind).items():
+        migrations(name=name)(step)
     return migrations
 
 
@@ -129,7 +154,11 @@ class Store:
 
     def query(self, sql: str, params: tuple | list | dict = ()) -> list[dict]:
         with self._lock:
-            return [dict(r) for r in self.db.query(sql, params)]
+            cur = self.conn.execute(sql, params)
+            if cur.description is None:
+                return []
+            keys = [d[0] for d in cur.description]
+            return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
 
     def query_one(self, sql: str, params: tuple | list | dict = ()) -> dict | None:
         rows = self.query(sql, params)

@@ -58,14 +58,17 @@ def append_audit(
     entity_id: str | None,
     detail: dict | None = None,
     at: str | None = None,
+    detail_json: str | None = None,
 ) -> int:
-    """Append one audit entry; must run inside a write transaction. Returns its seq."""
+    """Append one audit entry; must run inside a write transaction. Returns its seq.
+    ``detail_json``: the detail already serialised with :func:`canonical_json`."""
     if not db.conn.in_transaction:
         raise RuntimeError("append_audit must run inside Store.write()")
     at = at or now_iso()
     last = db.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    detail_json = canonical_json(detail or {})
+    if detail_json is None:
+        detail_json = canonical_json(detail or {})
     h = _entry_hash(prev, seq, at, operator_id, action, entity, entity_id, detail_json)
     db.conn.execute(
         "INSERT INTO audit_log(seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash)"
@@ -73,6 +76,11 @@ def append_audit(
         (seq, at, operator_id, action, entity, entity_id, detail_json, prev, h),
     )
     return seq
+
+
+def audit_count(store_or_db) -> int:
+    """Entries in the audit log."""
+    return store_or_db.conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -111,13 +119,16 @@ def enqueue_op(
     operator_id: str | None,
     base_version: int | None = None,
     at: str | None = None,
+    body: str | None = None,
 ) -> str:
     """Write one operation for the county into the outbox; must run inside a write
-    transaction. ``device_seq`` is max+1 under the write lock, so it has no gaps."""
+    transaction. ``device_seq`` is max+1 under the write lock, so it has no gaps.
+    ``body``: the payload already serialised with :func:`canonical_json`."""
     if not db.conn.in_transaction:
         raise RuntimeError("enqueue_op must run inside Store.write()")
     op_id = new_id()
-    body = canonical_json(payload)
+    if body is None:
+        body = canonical_json(payload)
     seq = db.conn.execute("SELECT COALESCE(MAX(device_seq), 0) + 1 FROM outbox").fetchone()[0]
     db.conn.execute(
         "INSERT INTO outbox(device_seq, op_id, op_type, entity_id, base_version, payload,"
@@ -157,7 +168,9 @@ def record_change(
     if extra:
         detail.update(extra)
     op_id = None
+    body = None
     if op_payload is not None:
+        body = canonical_json(op_payload)
         op_id = enqueue_op(
             db,
             op_type=action,
@@ -166,6 +179,7 @@ def record_change(
             operator_id=operator_id,
             base_version=base_version,
             at=at,
+            body=body,
         )
         detail["op_id"] = op_id
     append_audit(
@@ -174,7 +188,96 @@ def record_change(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        detail=detail,
         at=at,
+        detail_json=_detail_json(detail, after if after is op_payload else None, body),
     )
     return op_id
+
+
+def _detail_json(detail: dict[str, Any], same: Any, same_json: str | None) -> str:
+    """``canonical_json(detail)``, reusing the op payload's JSON for ``after`` when they
+    are the same object (the common case: the row is both audited and queued)."""
+    if same is None or same_json is None:
+        return canonical_json(detail)
+    parts = (
+        f"{canonical_json(k)}:{same_json if k == 'after' else canonical_json(v)}"
+        for k, v in sorted(detail.items())
+    )
+    return "{" + ",".join(parts) + "}"
+
+
+_UNSET: Any = object()
+
+
+def write_journaled(
+    db: sqlite_utils.Database,
+    table: str,
+    values: dict[str, Any],
+    *,
+    operator_id: str | None,
+    action: str,
+    before: dict | None = None,
+    entity: str | None = None,
+    queue: bool = True,
+    hide: tuple[str, ...] = (),
+    op_extra: dict | None = None,
+    op_payload: Any = _UNSET,
+    base_version: Any = _UNSET,
+    read_back: bool = True,
+    extra: dict | None = None,
+) -> dict:
+    """Write one row, its audit entry and (when ``queue``) its outbox op, in the caller's
+    write transaction — the one way a service records a change.
+
+    ``before is None``: INSERT ``values`` into ``table``. Otherwise UPDATE the row
+    ``before["id"]`` with ``values`` (exactly the columns given: the caller sets
+    ``updated_at`` and ``version``). ``read_back`` returns the whole stored row (``RETURNING
+    *``, no extra query) and uses it as the audit's ``after`` and the op payload; without
+    it the row is ``values`` (merged over ``before``). Columns in ``hide`` stay out of the
+    audit entry and the op; ``op_extra`` is added to the op payload only; ``op_payload``
+    replaces the payload whole. ``base_version`` defaults to ``before["server_version"]``.
+    The op type and audit action are ``action``; ``entity`` defaults to ``table``.
+    Returns the row as written (hidden columns included)."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("write_journaled must run inside Store.write()")
+    cols = list(values)
+    params = [values[c] for c in cols]
+    ret = " RETURNING *" if read_back else ""
+    if before is None:
+        sql = f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        cur = db.conn.execute(sql + ret, params)
+        entity_id = values["id"]
+    else:
+        entity_id = before["id"]
+        sets = ", ".join(f"{c} = ?" for c in cols)
+        cur = db.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?{ret}", (*params, entity_id))
+    if read_back:
+        names = [d[0] for d in cur.description]
+        row = dict(zip(names, cur.fetchone(), strict=True))
+        cur.fetchall()  # finish the statement
+    else:
+        row = {**(before or {}), **values}
+    shown = {k: v for k, v in row.items() if k not in hide} if hide else row
+    shown_before = (
+        {k: v for k, v in before.items() if k not in hide} if (before and hide) else before
+    )
+    payload: dict | None = None
+    if queue:
+        payload = shown if op_payload is _UNSET else op_payload
+        if op_extra:
+            payload = {**payload, **op_extra}
+    if base_version is _UNSET:
+        base_version = before.get("server_version") if before else None
+    record_change(
+        db,
+        operator_id=operator_id,
+        action=action,
+        entity=entity or table,
+        entity_id=entity_id,
+        before=shown_before,
+        after=shown,
+        op_payload=payload,
+        base_version=base_version,
+        extra=extra,
+    )
+    return row

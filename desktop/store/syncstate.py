@@ -1,5 +1,7 @@
 """Local sync state (migration 0060): the registered device, cursors, the resumable
-snapshot, the mirror of server rows, aliases, the inbox and the outbox bookkeeping.
+snapshot, the mirror of server rows and their projection into the local tables, and the
+outbox bookkeeping. The inbox (:mod:`desktop.store.inbox`) and person aliases
+(:mod:`desktop.store.aliases`) have their own modules; their functions are re-exported.
 
 Everything that writes takes an open write transaction (``db`` from ``Store.write()``) so
 that the sync engine can put a whole pulled page and its cursor into ONE transaction."""
@@ -7,6 +9,7 @@ that the sync engine can put a whole pulled page and its cursor into ONE transac
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import sqlite3
 from typing import Any
@@ -16,8 +19,17 @@ import sqlite_utils
 from core import names
 from core import syncproto as sp
 from core.names import pinyin_full, pinyin_initials
+from desktop.store.aliases import RekeyClash
+from desktop.store.aliases import add_alias as add_alias
+from desktop.store.aliases import canonical_person_id as canonical_person_id
+from desktop.store.aliases import local_person_id as local_person_id
+from desktop.store.aliases import rekey_person as rekey_person
 from desktop.store.db import Store
-from desktop.store.journal import append_audit, canonical_json, now_iso
+from desktop.store.inbox import add_inbox as add_inbox
+from desktop.store.inbox import inbox as inbox
+from desktop.store.inbox import resolve_inbox as resolve_inbox
+from desktop.store.journal import canonical_json, now_iso
+from desktop.store.namekeys import set_name_keys
 
 # entity → local table projected from the mirror (only when the table exists)
 PROJECTED_TABLES = {
@@ -174,156 +186,6 @@ def _pinyin(name: str) -> tuple[str, str]:
     return "".join(parts), "".join(p[0] for p in parts if p)
 
 
-# ------------------------------------------------------------------ inbox
-def add_inbox(
-    db: sqlite_utils.Database,
-    *,
-    id: str,
-    kind: str,
-    title: str,
-    action: str,
-    severity: str = "warn",
-    op_id: str | None = None,
-    entity: str | None = None,
-    entity_id: str | None = None,
-    detail: dict | None = None,
-    resolved: bool = False,
-) -> None:
-    now = now_iso()
-    db.conn.execute(
-        "INSERT INTO sync_inbox(id, kind, severity, op_id, entity, entity_id, title, action,"
-        " detail, created_at, resolved_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, title = excluded.title,"
-        " action = excluded.action, detail = excluded.detail, severity = excluded.severity,"
-        " resolved_at = CASE WHEN excluded.resolved_at IS NOT NULL"
-        "   THEN COALESCE(sync_inbox.resolved_at, excluded.resolved_at)"
-        "   ELSE sync_inbox.resolved_at END",
-        (
-            id,
-            kind,
-            severity,
-            op_id,
-            entity,
-            entity_id,
-            title,
-            action,
-            canonical_json(detail or {}),
-            now,
-            now if resolved else None,
-        ),
-    )
-
-
-def inbox(store: Store, *, include_resolved: bool = False) -> list[dict]:
-    where = "" if include_resolved else "WHERE resolved_at IS NULL"
-    rows = store.query(
-        f"SELECT * FROM sync_inbox {where} ORDER BY resolved_at IS NOT NULL, created_at DESC, id"
-    )
-    for r in rows:
-        r["detail"] = json.loads(r["detail"] or "{}")
-    return rows
-
-
-def resolve_inbox(db: sqlite_utils.Database, item_id: str, operator_id: str) -> bool:
-    cur = db.conn.execute(
-        "UPDATE sync_inbox SET resolved_at = ?, resolved_by = ? WHERE id = ? AND resolved_at IS NULL",
-        (now_iso(), operator_id, item_id),
-    )
-    return cur.rowcount == 1
-
-
-# ------------------------------------------------------------------ aliases
-def add_alias(db: sqlite_utils.Database, alias_id: str, canonical_id: str, source: str) -> None:
-    if alias_id == canonical_id:
-        return
-    db.conn.execute(
-        "INSERT INTO person_alias(alias_id, canonical_id, source, created_at) VALUES (?,?,?,?)"
-        " ON CONFLICT(alias_id) DO UPDATE SET canonical_id = excluded.canonical_id",
-        (alias_id, canonical_id, source, now_iso()),
-    )
-    if rekey_person(db, alias_id, canonical_id):
-        append_audit(
-            db,
-            operator_id=None,
-            action="sync.person_merged",
-            entity="person",
-            entity_id=canonical_id,
-            detail={"alias_id": alias_id, "canonical_id": canonical_id, "source": source},
-        )
-
-
-def canonical_person_id(store_or_db, person_id: str) -> str:
-    row = store_or_db.conn.execute(
-        "SELECT canonical_id FROM person_alias WHERE alias_id = ?", (person_id,)
-    ).fetchone()
-    return row[0] if row else person_id
-
-
-def local_person_id(store_or_db, person_id: str) -> str | None:
-    """The local person row for a county person id: the id itself (or what it was merged
-    into), else a local id the county merged into it; None when the person is not here."""
-    conn = store_or_db.conn
-    for candidate in (person_id, canonical_person_id(store_or_db, person_id)):
-        if candidate and conn.execute("SELECT 1 FROM person WHERE id = ?", (candidate,)).fetchone():
-            return candidate
-    row = conn.execute(
-        "SELECT a.alias_id FROM person_alias a JOIN person p ON p.id = a.alias_id"
-        " WHERE a.canonical_id = ? LIMIT 1",
-        (person_id,),
-    ).fetchone()
-    return row[0] if row else None
-
-
-def _person_refs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """(table, column) pairs that hold a person id."""
-    refs: list[tuple[str, str]] = []
-    tables = [
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
-    for t in tables:
-        for fk in conn.execute(f"PRAGMA foreign_key_list({t})"):
-            if fk[2] == "person":
-                refs.append((t, fk[3]))
-    if ("household", "head_person_id") not in refs:
-        refs.append(("household", "head_person_id"))
-    return refs
-
-
-def rekey_person(db: sqlite_utils.Database, old_id: str, new_id: str) -> bool:
-    """Rewrite the local person ``old_id`` (merged by the county) to ``new_id`` and every
-    reference to it. Outbox operations keep the old id (they are immutable; the county
-    resolves them by alias). Returns False when there is nothing to rewrite or the rewrite
-    would clash (both ids hold an enrollment for the same year): the alias still resolves."""
-    conn = db.conn
-    old = conn.execute("SELECT * FROM person WHERE id = ?", (old_id,)).fetchone()
-    if old is None:
-        return False
-    with db.atomic():
-        try:
-            if conn.execute("SELECT 1 FROM person WHERE id = ?", (new_id,)).fetchone() is None:
-                cols = [r[1] for r in conn.execute("PRAGMA table_info(person)")]
-                sel = ", ".join("? AS id" if c == "id" else c for c in cols)
-                conn.execute(
-                    f"INSERT INTO person({', '.join(cols)}) SELECT {sel} FROM person WHERE id = ?",
-                    (new_id, old_id),
-                )
-            for table, col in _person_refs(conn):
-                if table == "person":
-                    continue
-                conn.execute(f"UPDATE {table} SET {col} = ? WHERE {col} = ?", (new_id, old_id))
-            conn.execute("DELETE FROM person WHERE id = ?", (old_id,))
-        except sqlite3.IntegrityError:
-            raise _RekeyClash() from None
-    return True
-
-
-class _RekeyClash(sqlite3.IntegrityError):
-    pass
-
-
 # ------------------------------------------------------------------ applying server rows
 _columns_cache: dict[tuple[int, str], set[str]] = {}
 
@@ -369,7 +231,7 @@ def apply_change(db: sqlite_utils.Database, ch: sp.Change) -> bool:
         if ch.data.get("entity", sp.E_PERSON) == sp.E_PERSON and not removed:
             try:
                 add_alias(db, ch.id, ch.data["canonical_id"], "pull")
-            except _RekeyClash:
+            except RekeyClash:
                 pass  # the alias row is kept; references stay on the old id
     elif ch.entity == sp.E_NOTICE and ch.data:
         _apply_notice(db, sp.Notice.from_dict(ch.data), removed)
@@ -459,6 +321,8 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
             )
     except sqlite3.IntegrityError:
         return False  # a reference (person, household) arrives in a later change
+    if entity == sp.E_PERSON and "name" in row:
+        set_name_keys(conn, id_, row["name"])
     return True
 
 
@@ -517,7 +381,6 @@ def row_state(store_or_db, entity: str, id_: str) -> str:
 
 def mirror_checksum(store_or_db, entities: tuple[str, ...] | None = None) -> tuple[int, str]:
     """(rows, sha256) over the server rows held here, for comparing with the county."""
-    import hashlib
 
     h = hashlib.sha256()
     n = 0

@@ -24,37 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import syncproto as sp
-from core.ids import mask_id
 from desktop import __version__
-from desktop.services.credentials import CredentialError, CredentialStore
-from desktop.store import Store
+from desktop.store import Store, syncruns
 from desktop.store import syncstate as st
 from desktop.store.journal import now_iso
 from desktop.sync import errors
+from desktop.sync.apply import apply_page, apply_waiting_ytd, apply_ytd
+from desktop.sync.credentials import CredentialError, CredentialStore
+from desktop.sync.hooks import SyncHooks
 from desktop.sync.lock import LockBusy, SyncLock
+from desktop.sync.policies import install_policies
+from desktop.sync.results import OP_LABELS as OP_LABELS  # re-exported
+from desktop.sync.results import REJECT_ACTIONS as REJECT_ACTIONS
+from desktop.sync.results import settle
 from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
-
-OP_LABELS = {
-    "household.create": "新建家庭户",
-    "household.update": "修改家庭户",
-    "person.create": "参保人员登记",
-    "person.update": "修改人员信息",
-    "enrollment.create": "参保登记",
-    "enrollment.update": "修改参保登记",
-    "payment.record": "缴费记录",
-}
-REJECT_ACTIONS = {
-    sp.R_HASH_MISMATCH: "这条记录上传时内容与县里已收到的不一致，请联系县医保局技术人员核查。",
-    sp.R_INVALID: "请打开这条记录，按提示改正后保存，改正后的内容会在下次同步时上传。",
-    sp.R_UNKNOWN_OP: "本软件版本与县医保服务器不匹配，请联系技术人员升级软件。",
-    sp.R_NOT_FOUND: "这条记录所依赖的人员或参保记录县里没有，请先核对该人员的登记是否成功上传。",
-    sp.R_SCOPE: "这条记录属于其他服务点，本服务点不能修改。请让参保人到所属服务点办理。",
-    sp.R_TOO_LARGE: "这条记录内容过大无法上传，请删减备注等文字后重新保存。",
-}
 
 
 @dataclass
@@ -127,8 +114,10 @@ class SyncEngine:
         batch_size: int = sp.RECOMMENDED_BATCH_OPS,
         pull_limit: int = sp.DEFAULT_PULL_LIMIT,
         snapshot_limit: int = sp.DEFAULT_SNAPSHOT_LIMIT,
+        hooks: SyncHooks | None = None,
     ):
         self.store = store
+        self.hooks = hooks or SyncHooks()
         self.data_dir = Path(data_dir)
         self.operator_id = operator_id
         self.operator_name = operator_name
@@ -219,15 +208,13 @@ class SyncEngine:
                 service_point_id=resp.service_point.id,
                 service_point_code=resp.service_point.code,
             )
-            if resp.receipt_key is not None:
+            if resp.receipt_key is not None and self.hooks.install_county_key is not None:
                 # the county keeps this key to check the codes on this point's receipts
-                from desktop.services.receipts import install_county_key
-
-                install_county_key(
+                self.hooks.install_county_key(
                     self.store,
                     resp.receipt_key.key_id,
                     resp.receipt_key.key,
-                    operator_id=self._operator_or_none(db),
+                    self._operator_or_none(db),
                 )
         if old and old["device_id"] != resp.device_id:
             try:
@@ -334,9 +321,7 @@ class SyncEngine:
             t = self._transport(dev["server_url"])
             t.stats.__init__()
             with self.store.write() as db:
-                run_id = db.conn.execute(
-                    "INSERT INTO sync_run(started_at, trigger) VALUES (?, ?)", (now_iso(), trigger)
-                ).lastrowid
+                run_id = syncruns.start_run(db, now_iso(), trigger)
             inbox_before = self._open_inbox()
             report = progress or (lambda done, total, text: None)
             self._push(dev, summary, report)
@@ -348,11 +333,7 @@ class SyncEngine:
                 if summary.applied or summary.pushed:  # a no-op sync skips the scan
                     st.reproject_waiting(db)
                     self._apply_waiting_ytd(db)
-                db.conn.execute(
-                    "INSERT INTO settings(key, value) VALUES ('last_sync_at', ?)"
-                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (now_iso(),),
-                )
+                syncruns.set_last_sync_at(db, now_iso())
             self._install_policies()
             summary.inbox_new = max(0, self._open_inbox() - inbox_before)
             summary.pending = st.pending_count(self.store)
@@ -372,66 +353,13 @@ class SyncEngine:
             lock.release()
 
     def _install_policies(self) -> int:
-        """Write the county's published policy files into ``<data_dir>/policies/`` where the
-        policy service loads them. Each file is checked with the desktop's own parser and
-        moved into place atomically (temp file, fsync, rename); a file that does not parse
-        is not installed (the shipped/previous one stays) and goes to the inbox. Runs
-        after every sync, so a sync killed before this step installs them next time."""
-        import json
-        import os
-        import re
-        import tomllib
-
-        from core.policy import PolicyError, parse_policy
-        from desktop.services.policies import POLICY_DIRNAME
-
-        folder = self.data_dir / POLICY_DIRNAME
-        installed = 0
-        rows = self.store.query(
-            "SELECT id, version, data FROM server_row WHERE entity = ? AND removed = 0",
-            (sp.E_POLICY,),
-        )
-        for row in rows:
-            data = json.loads(row["data"])
-            text = data.get("toml") or ""
-            pid = row["id"]
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}", pid) or not text:
-                continue
-            target = folder / f"{pid}.toml"
-            if target.exists() and target.read_text(encoding="utf-8") == text:
-                continue
-            try:
-                policy = parse_policy(tomllib.loads(text), f"{pid}.toml")
-                if policy.id != pid:
-                    raise PolicyError(f"{pid}.toml", "policy.id", f"{policy.id!r} ≠ {pid!r}")
-            except (PolicyError, tomllib.TOMLDecodeError) as e:
-                with self.store.write() as db:
-                    st.add_inbox(
-                        db,
-                        id=f"policy:{pid}:{row['version']}",
-                        kind="policy_error",
-                        severity="error",
-                        entity=sp.E_POLICY,
-                        entity_id=pid,
-                        title=f"县医保局下发的政策文件“{data.get('title') or pid}”无法使用：{e}",
-                        action="本机继续使用原有政策。请联系县医保局核对并重新发布该政策文件。",
-                        detail={"version": row["version"]},
-                    )
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".{pid}.incoming"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)  # the policy service never sees half a file
-            installed += 1
-        return installed
+        """The county's published policy files into ``<data_dir>/policies/`` (see
+        :func:`desktop.sync.policies.install_policies`). Runs after every sync, so a sync
+        killed before this step installs them next time."""
+        return install_policies(self.store, self.data_dir / self.hooks.policy_dirname)
 
     def _open_inbox(self) -> int:
-        return self.store.query_one(
-            "SELECT COUNT(*) AS n FROM sync_inbox WHERE resolved_at IS NULL"
-        )["n"]
+        return syncruns.open_inbox_count(self.store)
 
     def _finish(self, run_id, summary: SyncSummary, started: float, outcome: str, msg: str):
         summary.seconds = time.monotonic() - started
@@ -446,29 +374,18 @@ class SyncEngine:
             return
         try:
             with self.store.write() as db:
-                db.conn.execute(
-                    "UPDATE sync_run SET finished_at = ?, pushed = ?, pulled = ?, round_trips = ?,"
-                    " bytes_sent = ?, bytes_received = ?, outcome = ?, message = ? WHERE id = ?",
-                    (
-                        summary.finished_at,
-                        summary.pushed,
-                        summary.received,
-                        summary.round_trips,
-                        summary.bytes_sent,
-                        summary.bytes_received,
-                        outcome,
-                        msg[:500],
-                        run_id,
-                    ),
+                syncruns.finish_run(
+                    db,
+                    run_id,
+                    finished_at=summary.finished_at,
+                    pushed=summary.pushed,
+                    pulled=summary.received,
+                    round_trips=summary.round_trips,
+                    bytes_sent=summary.bytes_sent,
+                    bytes_received=summary.bytes_received,
+                    outcome=outcome,
+                    message=msg,
                 )
-                if outcome != "ok":
-                    db.conn.execute(
-                        "INSERT INTO settings(key, value) VALUES ('last_sync_error', ?)"
-                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                        (msg[:500],),
-                    )
-                else:
-                    db.conn.execute("DELETE FROM settings WHERE key = 'last_sync_error'")
         except Exception:  # never hide the real error behind a bookkeeping one
             log.exception("could not record the sync run")
 
@@ -529,50 +446,7 @@ class SyncEngine:
             self._settle(db, res, row, local=True)
 
     def _settle(self, db, res: sp.OpResult, row: dict, *, local: bool = False) -> bool:
-        if res.status not in sp.OP_STATUSES:
-            return False
-        if not st.store_result(db, res, local=local):
-            return False
-        entity = sp.entity_of(row["op_type"]) or ""
-        label = OP_LABELS.get(row["op_type"], row["op_type"])
-        who = _describe(db, row)
-        # the county's row comes back by pull (its version, projected there)
-        if res.status == sp.ST_MERGED and res.canonical_id and res.canonical_id != row["entity_id"]:
-            if entity == sp.E_PERSON:
-                try:
-                    st.add_alias(db, row["entity_id"], res.canonical_id, "push-result")
-                except sqlite_integrity():
-                    pass
-                # the county tells both points with an identity_merged notice (inbox)
-        elif res.status == sp.ST_REJECTED:
-            st.add_inbox(
-                db,
-                id=f"op:{res.op_id}",
-                kind="rejected",
-                severity="error",
-                op_id=res.op_id,
-                entity=entity,
-                entity_id=row["entity_id"],
-                title=f"{label}未被县医保局接受：{who}{('——' + res.message) if res.message else ''}",
-                action=REJECT_ACTIONS.get(res.code or "", "请联系县医保局了解原因。"),
-                detail=res.as_dict(),
-            )
-        elif res.status == sp.ST_CONFLICT and not res.conflict_id:
-            # a conflict with an id comes with the county's notice (what to do); only an
-            # unexplained one gets its own inbox item
-            st.add_inbox(
-                db,
-                id=f"op:{res.op_id}",
-                kind="conflict",
-                severity="warn",
-                op_id=res.op_id,
-                entity=entity,
-                entity_id=row["entity_id"],
-                title=f"{label}与其他服务点冲突：{who}{('——' + res.message) if res.message else ''}",
-                action="记录已保留在县里，等待县医保局裁定；请查看下面县医保局的通知并按通知办理。",
-                detail=res.as_dict(),
-            )
-        return True
+        return settle(db, res, row, local=local)
 
     # ------------------------------------------------------------------ snapshot and pull
     def _snapshot(self, dev, token, summary: SyncSummary, progress: ProgressFn) -> None:
@@ -586,7 +460,7 @@ class SyncEngine:
                 raise errors.ProtocolFailed() from e
             resp = sp.SnapshotResponse.from_dict(doc)
             with self.store.write() as db:
-                self._apply_page(db, resp.changes, summary)
+                apply_page(self.store, db, resp.changes, summary, self.hooks)
                 st.save_snapshot_progress(db, resp.next_page_token, resp.done, resp.cursor)
             summary.received += len(resp.changes)
             summary.snapshot += len(resp.changes)
@@ -598,104 +472,15 @@ class SyncEngine:
                 return
             token = resp.next_page_token
 
-    def _apply_page(self, db, changes: list[sp.Change], summary: SyncSummary) -> None:
-        """Apply one page inside the caller's transaction (the one that stores its cursor).
-        Tax-bureau confirmations of our payments go through the contribution service so the
-        payment, its enrollment and the audit log move together."""
-        confirmations = []
-        ytd = []
-        for ch in changes:
-            if st.apply_change(db, ch):
-                summary.applied += 1
-                d = ch.data or {}
-                if ch.entity == sp.E_YTD and ch.op == "upsert" and d:
-                    ytd.append(d)
-                if ch.entity == sp.E_PAYMENT and ch.op == "upsert" and d.get("tax_confirmed"):
-                    confirmations.append(
-                        {
-                            "payment_id": ch.id,
-                            "confirmed_at": d.get("tax_confirmed_at"),
-                            "ref": d.get("tax_voucher_no") or "",
-                            "version": ch.version,
-                        }
-                    )
-        if confirmations:
-            from desktop.services.contribution import apply_county_confirmations
-
-            apply_county_confirmations(self.store, confirmations, operator_id=None)
-        for d in ytd:
-            self._apply_ytd(db, d)
-
     def _apply_ytd(self, db, data: dict) -> bool:
-        """County year-to-date figures → the estimator (``services.estimate.set_county_ytd``,
-        audited), inside the page's transaction. A person not here yet keeps the row in the
-        mirror; :meth:`_apply_waiting_ytd` hands it over once the person arrives. A row the
-        estimator refuses goes to the inbox."""
-        from core.errors import ValidationError
-        from desktop.services import estimate
-
-        pid = st.local_person_id(db, str(data.get("person_id") or ""))
-        if pid is None:
-            return False
-        try:
-            estimate.set_county_ytd(
-                self.store,
-                self._county_actor(),
-                person_id=pid,
-                year=int(data["year"]),
-                figures=dict(data.get("figures") or {}),
-                as_of=data.get("as_of"),
-            )
-        except (ValidationError, KeyError, TypeError, ValueError) as e:
-            errs = getattr(e, "errors", None) or {"": str(e)}
-            st.add_inbox(
-                db,
-                id=f"ytd:{data.get('person_id')}:{data.get('year')}:{data.get('as_of')}",
-                kind="ytd_error",
-                severity="error",
-                entity=sp.E_PERSON,
-                entity_id=pid,
-                title="县医保局下发的本年累计报销数无法使用：" + "；".join(errs.values()),
-                action="测算时请按居民所述填写本年已报销情况，并联系县医保局核对该数据。",
-                detail={"ytd": data},
-            )
-        return True
+        return apply_ytd(self.store, db, data, self.hooks)
 
     def _apply_waiting_ytd(self, db) -> int:
-        """County figures whose person was not here when they arrived (or whose as-of time
-        the estimator does not hold yet): apply them now."""
-        import json
-
-        done = 0
-        for (text,) in db.conn.execute(
-            "SELECT s.data FROM server_row s WHERE s.entity = ? AND s.removed = 0 AND NOT EXISTS"
-            " (SELECT 1 FROM person_ytd y WHERE y.person_id = json_extract(s.data, '$.person_id')"
-            "  AND y.year = json_extract(s.data, '$.year')"
-            "  AND y.as_of = json_extract(s.data, '$.as_of'))",
-            (sp.E_YTD,),
-        ).fetchall():
-            data = json.loads(text)
-            pid = st.local_person_id(db, str(data.get("person_id") or ""))
-            if pid is None:
-                continue
-            held = db.conn.execute(
-                "SELECT 1 FROM person_ytd WHERE person_id = ? AND year = ? AND as_of = ? LIMIT 1",
-                (pid, int(data.get("year") or 0), data.get("as_of")),
-            ).fetchone()
-            if held is None and self._apply_ytd(db, data):
-                done += 1
-        return done
+        return apply_waiting_ytd(self.store, db, self.hooks)
 
     def _operator_or_none(self, db) -> str | None:
         """This engine's operator when it is a real local operator (not a scheduled run)."""
-        row = db.conn.execute("SELECT 1 FROM operator WHERE id = ?", (self.operator_id,)).fetchone()
-        return self.operator_id if row else None
-
-    def _county_actor(self):
-        from desktop.services.context import Actor
-
-        # figures written by the county, not by whoever ran the sync (like confirmations)
-        return Actor(None, "county-sync", "县医保局同步", "clerk", "")
+        return self.operator_id if syncruns.operator_exists(db.conn, self.operator_id) else None
 
     def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
         cursor = st.cursors(self.store)
@@ -708,7 +493,7 @@ class SyncEngine:
                 raise errors.ProtocolFailed() from e
             resp = sp.PullResponse.from_dict(doc)
             with self.store.write() as db:
-                self._apply_page(db, resp.changes, summary)
+                apply_page(self.store, db, resp.changes, summary, self.hooks)
                 st.save_cursors(db, {**cursor, **resp.next_cursor})
             summary.received += len(resp.changes)
             cursor = {**cursor, **resp.next_cursor}
@@ -716,31 +501,3 @@ class SyncEngine:
                 progress(summary.received, 0, f"正在下载：已收到 {summary.received} 条")
             if not resp.has_more:
                 return
-
-
-def sqlite_integrity():
-    import sqlite3
-
-    return sqlite3.IntegrityError
-
-
-def _describe(db, row: dict) -> str:
-    """A short, privacy-aware description of the op's subject: 张三（1401**********1234）."""
-    import json
-
-    try:
-        payload = json.loads(row["payload"])
-    except ValueError:
-        payload = {}
-    name, cert = payload.get("name"), payload.get("cert_no")
-    pid = payload.get("person_id")
-    if not name and pid:
-        r = db.conn.execute(
-            "SELECT name, cert_no FROM person WHERE id = ?", (st.canonical_person_id(db, pid),)
-        ).fetchone()
-        if r:
-            name, cert = r
-    if name:
-        return f"{name}（{mask_id(cert)}）" if cert else name
-    year = payload.get("year")
-    return f"{year}年度" if year else ""

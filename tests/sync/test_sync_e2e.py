@@ -209,7 +209,7 @@ def test_registration_code_works_once_and_errors_are_chinese(desks, county_serve
     code = county_server.code("SP01")
     from desktop.sync.engine import SyncEngine
 
-    e = SyncEngine(a.store, a.data_dir)
+    e = SyncEngine(a.store, a.data_dir, hooks=svc.HOOKS)
     e.register(county_server.url, code)
     with pytest.raises(errors.RegistrationFailed) as exc:
         e.register(county_server.url, code)
@@ -261,7 +261,13 @@ def test_first_sync_snapshot_resumes_after_a_break(desks, county_server):
         ]
         assert not admin.import_roster(c, rows).errors
     a = desks("SP01", "东乡卫生院")
-    e = SyncEngine(a.store, a.data_dir, operator_id=a.actor.operator_id, snapshot_limit=5)
+    e = SyncEngine(
+        a.store,
+        a.data_dir,
+        operator_id=a.actor.operator_id,
+        snapshot_limit=5,
+        hooks=svc.HOOKS,
+    )
     pages = []
 
     def progress(done, total, text):

@@ -7,6 +7,7 @@ import json
 
 from core import syncproto as sp
 from desktop.services import registration as reg
+from desktop.services import sync as sync_service
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st
 
@@ -178,7 +179,7 @@ def test_a_broken_county_policy_is_not_installed(store, admin, data_dir):
                     {"id": pid, "title": pid, "toml": text},
                 ),
             )
-    e = SyncEngine(store, data_dir)
+    e = SyncEngine(store, data_dir, hooks=sync_service.HOOKS)
     assert e._install_policies() == 1
     assert (data_dir / "policies" / "national-2025.toml").read_text(encoding="utf-8") == good
     assert not (data_dir / "policies" / "bad-policy.toml").exists()

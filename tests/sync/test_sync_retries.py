@@ -36,6 +36,7 @@ def engine(desk, attempts=3):
     return SyncEngine(
         desk.store,
         desk.data_dir,
+        hooks=svc.HOOKS,
         operator_id=desk.actor.operator_id,
         retry=RetryPolicy(attempts=attempts, base_delay=0.01, max_delay=0.02),
     )

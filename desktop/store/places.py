@@ -1,0 +1,63 @@
+"""The service point (one per desk) and its villages (村/居委会)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import sqlite_utils
+
+from desktop.store.db import Store
+
+
+def service_point(store: Store) -> dict | None:
+    return store.query_one("SELECT * FROM service_point LIMIT 1")
+
+
+def has_service_point(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM service_point LIMIT 1").fetchone() is not None
+
+
+def region_code(store: Store) -> str:
+    """The service point's 6-digit 医保区划 ('' before set-up)."""
+    row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
+    return row["region_code"] if row else ""
+
+
+def summary(store: Store) -> dict | None:
+    return store.query_one("SELECT name, code, region_code, device_no FROM service_point LIMIT 1")
+
+
+def insert_service_point(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    cols = list(row)
+    db.conn.execute(
+        f"INSERT INTO service_point({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+        [row[c] for c in cols],
+    )
+
+
+def rename_service_point(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute("UPDATE service_point SET name = ?", (name,))
+
+
+def villages(store: Store) -> list[dict]:
+    return store.query("SELECT id, code, name FROM village ORDER BY name")
+
+
+def village_ids(store: Store) -> set[str]:
+    return {r["id"] for r in store.query("SELECT id FROM village")}
+
+
+def village_exists(conn: sqlite3.Connection, village_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM village WHERE id = ?", (village_id,)).fetchone() is not None
+
+
+def village_named(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM village WHERE name = ?", (name,)).fetchone() is not None
+
+
+def insert_village(conn: sqlite3.Connection, village_id: str, service_point_id: str, name: str):
+    conn.execute(
+        "INSERT INTO village(id, service_point_id, name) VALUES (?, ?, ?)",
+        (village_id, service_point_id, name),
+    )
