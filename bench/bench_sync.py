@@ -176,7 +176,7 @@ def main() -> int:
                 ],
             )
         ops = st.pending_count(store)
-        e = SyncEngine(store, d, operator_id=actor.operator_id)
+        e = SyncEngine(store, d, operator_id=actor.operator_id, hooks=svc.HOOKS)
         e.sync()  # push + pull back
         tr = e.transport.stats
         e.close()
@@ -212,7 +212,7 @@ def main() -> int:
             )
         )
         store2, actor2, d2 = make_desk(tmp, "first", server.url, code())
-        e = SyncEngine(store2, d2, operator_id=actor2.operator_id)
+        e = SyncEngine(store2, d2, operator_id=actor2.operator_id, hooks=svc.HOOKS)
         t0 = time.perf_counter()
         s = e.sync(trigger="bench")
         first = time.perf_counter() - t0
@@ -342,6 +342,7 @@ def main() -> int:
 def _push_bytes(store, d, actor, village, offset: int) -> float:
     """Bytes of the gzip push request bodies per op, for a batch of fresh registrations."""
     from desktop.services import registration
+    from desktop.services import sync as svc
     from desktop.services.demo import make_id
     from desktop.store import syncstate as st
     from desktop.sync import engine as eng
@@ -362,7 +363,7 @@ def _push_bytes(store, d, actor, village, offset: int) -> float:
             ],
         )
     ops = st.pending_count(store)
-    e = eng.SyncEngine(store, d, operator_id=actor.operator_id)
+    e = eng.SyncEngine(store, d, operator_id=actor.operator_id, hooks=svc.HOOKS)
     sent: list[int] = []
     orig = e._call
 
