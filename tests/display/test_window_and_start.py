@@ -49,3 +49,24 @@ def test_a_desk_that_cannot_reach_a_display_leaves_no_data_folder(tmp_path):
     assert out.returncode != 0
     made = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")) if data.exists() else []
     assert all(p.startswith("logs") for p in made), made
+
+
+def test_quitting_with_ctrl_q_is_clean(screen, tmp_path):
+    """Issue 11 item 12: quitting printed ``Fatal Python error: bool_dealloc`` once in four
+    exits. The workers now stop in order; quit twice and read what the program printed."""
+    for i in range(2):
+        data = tmp_path / f"data{i}"
+        screen.app_log = tmp_path / f"quit{i}.log"
+        screen.start_desk(data)
+        screen.wait_title("操作员登录", timeout=40)
+        screen.type("clerk1")
+        screen.key("Tab")
+        screen.type("clerk123")
+        screen.key("Return")
+        screen.wait_title("参保登记", timeout=30)
+        time.sleep(1)  # the 同步 page and the daily backup start after the first paint
+        screen.key("ctrl+q")
+        screen.app.wait(30)
+        printed = screen.app_log.read_text(errors="replace")
+        assert screen.app.returncode == 0, printed[-2000:]
+        assert "Fatal Python error" not in printed and "Traceback" not in printed, printed[-2000:]
