@@ -221,7 +221,15 @@ class Page(BasePage):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
+        outer.addLayout(self._build_search_row())
+        body = QHBoxLayout()
+        body.addLayout(self._build_lists(), 4)
+        body.addWidget(self._build_form(), 7)
+        outer.addLayout(body, 1)
+        self._wire_keys()
 
+    def _build_search_row(self) -> QHBoxLayout:
+        """查找: the search box (ID number, name or pinyin), 查找, 查重 and the result count."""
         row = QHBoxLayout()
         row.addWidget(QLabel(self.tr("查找(&F)：")))
         self.search_box = SearchBox()
@@ -244,10 +252,11 @@ class Page(BasePage):
         self.search_status = QLabel("")
         self.search_status.setObjectName("search_status")
         row.addWidget(self.search_status)
-        outer.addLayout(row)
         row.itemAt(0).widget().setBuddy(self.search_box)
+        return row
 
-        body = QHBoxLayout()
+    def _build_lists(self) -> QVBoxLayout:
+        """The search results and the members of the open household."""
         left = QVBoxLayout()
         self.results = QTableWidget(0, 7)
         self.results.setObjectName("results")
@@ -289,8 +298,10 @@ class Page(BasePage):
         self.member_table.activated.connect(lambda idx: self.select_member(idx.row()))
         self.member_table.clicked.connect(lambda idx: self.select_member(idx.row()))
         left.addWidget(self.member_table, 2)
-        body.addLayout(left, 4)
+        return left
 
+    def _build_form(self) -> QWidget:
+        """The household and member form (scrolling together) with its buttons below."""
         self.form_area = FormArea()
         self.form_area.save_requested.connect(self.save)
         self.form_area.cancel_requested.connect(self.cancel)
@@ -334,7 +345,13 @@ class Page(BasePage):
         self.form_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         right.addWidget(self.form_scroll, 1)
+        fields_layout.addWidget(self._build_member_box())
+        fields_layout.addStretch(1)
+        right.addLayout(self._build_buttons())
+        return self.form_area
 
+    def _build_member_box(self) -> QGroupBox:
+        """成员: one member's fields (the head first)."""
         self.member_box = QGroupBox(self.tr("成员"))
         self.m_form = FieldForm()
         self.inputs: dict[str, QWidget] = {}
@@ -405,11 +422,12 @@ class Page(BasePage):
             grid.setColumnMinimumWidth(1, 280)
             grid.setColumnStretch(2, 1)
         self.member_box.setLayout(self.m_form.grid)
-        fields_layout.addWidget(self.member_box)
-        fields_layout.addStretch(1)
         cert_no.editingFinished.connect(self._check_cert_no)
         cert_type.currentIndexChanged.connect(lambda _i: self._check_cert_no())
+        return self.member_box
 
+    def _build_buttons(self) -> QHBoxLayout:
+        """保存 / 下一位成员 / 修改记录 / 取消 — Enter on a focused button presses it."""
         buttons = QHBoxLayout()
         self.save_button = QPushButton(self.tr("保存（回车）"))
         self.save_button.setObjectName("save")
@@ -429,10 +447,10 @@ class Page(BasePage):
             b.setAutoDefault(True)  # Enter on a focused button presses that button
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             buttons.addWidget(b)
-        right.addLayout(buttons)
-        body.addWidget(self.form_area, 7)
-        outer.addLayout(body, 1)
+        return buttons
 
+    def _wire_keys(self) -> None:
+        """Typing watched for unsaved changes, Tab in reading order, the page's shortcuts."""
         self._watch_typing(
             [self.village, self.hh_address, self.hukou, self.household_no, *self.inputs.values()]
         )
