@@ -123,8 +123,17 @@ class Page(BasePage):
         right = QVBoxLayout()
         outer.addLayout(left, 5)
         outer.addLayout(right, 6)
+        self._build_who(left)
+        self._build_what(left)
+        self._build_ytd(left)
+        self._build_buttons(left)
+        self._build_result(right)
+        self._build_tabs(right)
+        self._build_print_row(right)
+        self._set_mode("bill")
 
-        # who
+    def _build_who(self, left: QVBoxLayout) -> None:
+        """测算对象: the person (search) or an anonymous estimate, and their 参保 status."""
         who = QGroupBox(self.tr("测算对象"))
         wl = QGridLayout(who)
         self.search = QLineEdit()
@@ -154,7 +163,8 @@ class Page(BasePage):
         wl.addWidget(self.coverage_label, 3, 0, 1, 3)
         left.addWidget(who)
 
-        # what
+    def _build_what(self, left: QVBoxLayout) -> None:
+        """就医情况: policy, year, setting, level, category and the bill's amounts."""
         what = QGroupBox(self.tr("就医情况"))
         g = QGridLayout(what)
         self._rows: dict[str, tuple[QLabel, QWidget, QLabel]] = {}
@@ -198,7 +208,8 @@ class Page(BasePage):
         self.amounts["in_policy"].setPlaceholderText(self.tr("可直接填写，或按明细计算"))
         left.addWidget(what)
 
-        # year to date
+    def _build_ytd(self, left: QVBoxLayout) -> None:
+        """本年已报销情况: the year-to-date figures the layers need, and where they came from."""
         ytd = QGroupBox(self.tr("本年已报销情况（可修改）"))
         yl = QGridLayout(ytd)
         self.ytd: dict[str, QLineEdit] = {}
@@ -219,6 +230,8 @@ class Page(BasePage):
         yl.addWidget(self.ytd_source, 10, 0, 1, 6)
         left.addWidget(ytd)
 
+    def _build_buttons(self, left: QVBoxLayout) -> None:
+        """测算 / 保存 / 标记为已结算 and the page's message."""
         buttons = QHBoxLayout()
         self.run_button = QPushButton(self.tr("测算（回车）"))
         self.run_button.setObjectName("estimate_run")
@@ -242,7 +255,8 @@ class Page(BasePage):
         left.addWidget(self.message)
         left.addStretch(1)
 
-        # results
+    def _build_result(self, right: QVBoxLayout) -> None:
+        """测算结果: what makes it hypothetical, then the amounts by fund."""
         right.addWidget(heading(self.tr("测算结果")))
         self.policy_warning = QLabel("")
         self.policy_warning.setWordWrap(True)
@@ -263,6 +277,9 @@ class Page(BasePage):
         rh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         rh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.result_table)
+
+    def _build_tabs(self, right: QVBoxLayout) -> None:
+        """计算过程 (each step with its source) and 本年测算记录."""
         self.tabs = QTabWidget()
         self.tabs.setObjectName("estimate_tabs")
         steps_page = QWidget()
@@ -327,6 +344,9 @@ class Page(BasePage):
         hist_lay.addWidget(self.history_note)
         self.tabs.addTab(hist_page, self.tr("本年测算记录"))
         right.addWidget(self.tabs, 1)
+
+    def _build_print_row(self, right: QVBoxLayout) -> None:
+        """打印测算单."""
         pr = QHBoxLayout()
         self.print_button = QPushButton(self.tr("打印测算单(&P)"))
         self.print_button.setObjectName("estimate_print")
@@ -336,7 +356,6 @@ class Page(BasePage):
         pr.addWidget(self.print_button)
         pr.addWidget(self.print_note, 1)
         right.addLayout(pr)
-        self._set_mode("bill")
 
     def _add_row(
         self, field: str, label: str, widget: QWidget, row: int, col: int, span: int = 1
