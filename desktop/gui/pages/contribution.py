@@ -258,6 +258,12 @@ class Page(BasePage):
         )
         lay.addWidget(self.years, 1)
 
+        lay.addWidget(self._build_collect_box())
+        return w
+
+    def _build_collect_box(self) -> QGroupBox:
+        """收费（代收）: year, date, back years, amount, channel; what is due and why; the
+        buttons; the missing-standard note with 立即同步; the result of the last payment."""
         box = QGroupBox(self.tr("收费（代收）"))
         grid = QGridLayout(box)
         grid.setVerticalSpacing(2)  # five rows that must fit 728 px with the year table
@@ -325,8 +331,7 @@ class Page(BasePage):
         self.pay_year.currentIndexChanged.connect(lambda _i: self.refresh_quote())
         self.back_years.valueChanged.connect(lambda _v: self.refresh_quote())
         self.years.itemSelectionChanged.connect(self._update_void_button)
-        lay.addWidget(box)
-        return w
+        return box
 
     def _build_campaign(self) -> QWidget:
         w = QWidget()
