@@ -117,7 +117,12 @@ class Page(BasePage):
         self.message.setWordWrap(True)
         lay.addWidget(self.message)
 
-        # registration (shown while this PC is not registered)
+        self._build_registration(lay)
+        self._build_inbox(lay)
+        self.items: list[dict] = []
+
+    def _build_registration(self, lay: QVBoxLayout) -> None:
+        """注册本机: shown while this PC is not registered with the county."""
         self.reg_box = QGroupBox(self.tr("注册本机（需主管；注册码向县医保局领取）"))
         form = QFormLayout(self.reg_box)
         self.server_edit = QLineEdit()
@@ -140,7 +145,8 @@ class Page(BasePage):
         form.addRow("", self.reg_error)
         lay.addWidget(self.reg_box)
 
-        # inbox
+    def _build_inbox(self, lay: QVBoxLayout) -> None:
+        """冲突与通知: what the county answered, what to do, and 标记为已处理."""
         head = QHBoxLayout()
         self.inbox_title = heading(self.tr("冲突与通知"))
         head.addWidget(self.inbox_title)
@@ -178,7 +184,6 @@ class Page(BasePage):
         hh.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
         hh.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         lay.addWidget(self.table, 1)
-        self.items: list[dict] = []
 
     # ------------------------------------------------------------------ state
     def _arm_timer(self) -> None:
