@@ -1,0 +1,263 @@
+"""The basic fund layer: the in-policy amount, deductibles, ratio bands and caps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.categories import INSURED_CATEGORIES
+from core.errors import ValidationError
+from core.estimate.helpers import _band_sum, _band_text, _cap_left, _m, _pct, _src
+from core.estimate.records import EstimateInput, Step
+from core.money import ZERO, fen
+from core.policy import Policy
+from core.policy.benefits import (
+    SETTING_LABELS,
+    SETTINGS,
+    BasicBenefit,
+)
+
+# ---------------------------------------------------------------- layers
+
+
+@dataclass(frozen=True)
+class _Basic:
+    total: Decimal
+    in_policy: Decimal
+    deductible: Decimal
+    fund: Decimal
+    counter: str
+    steps: list[Step]
+
+
+def _in_policy(section: BasicBenefit, inp: EstimateInput) -> tuple[Decimal, Decimal, list[Step]]:
+    steps: list[Step] = []
+    parts = (inp.fully_self_paid, inp.class_b_amount, inp.over_limit, inp.partial_self_pay)
+    if inp.in_policy is not None:
+        if any(p > 0 for p in parts):
+            raise ValidationError(
+                {
+                    "in_policy": "已直接填写政策范围内金额，请不要再填写全自费、乙类、超限价或部分自付金额"
+                }
+            )
+        inscp = inp.in_policy
+        total = inp.total if inp.total is not None else inscp
+        if inscp > total:
+            raise ValidationError({"in_policy": "政策范围内金额不能大于医疗费总额"})
+        steps.append(
+            Step(
+                "in_policy",
+                "政策范围内费用",
+                f"医疗费总额 {_m(total)} 元，其中政策范围内 {_m(inscp)} 元（按填写），"
+                f"政策范围外 {_m(total - inscp)} 元由个人负担",
+                {"total": _m(total), "in_policy": _m(inscp)},
+                "填写的费用明细",
+            )
+        )
+        return total, inscp, steps
+    if inp.total is None:
+        raise ValidationError({"total": "请填写医疗费总额或政策范围内金额"})
+    total = inp.total
+    first = ZERO
+    share_text = ""
+    if inp.class_b_amount > 0:
+        if section.class_b_self_share is None:
+            raise ValidationError(
+                {"class_b_amount": "本政策文件未规定乙类先行自付比例，请直接填写政策范围内金额"}
+            )
+        if inp.class_b_amount > total - inp.fully_self_paid:
+            raise ValidationError({"class_b_amount": "乙类项目金额不能超过总费用减全自费"})
+        first = fen(inp.class_b_amount * section.class_b_self_share)
+        share_text = (
+            f"，乙类先行自付 {_m(inp.class_b_amount)} × {_pct(section.class_b_self_share)}"
+            f" = {_m(first)}"
+        )
+    out = inp.fully_self_paid + first + inp.over_limit + inp.partial_self_pay
+    if out > total:
+        raise ValidationError(
+            {"total": "全自费、乙类先行自付、超限价和部分自付之和超过了医疗费总额"}
+        )
+    inscp = total - out
+    steps.append(
+        Step(
+            "in_policy",
+            "政策范围内费用",
+            f"医疗费总额 {_m(total)} − 全自费 {_m(inp.fully_self_paid)}"
+            f" − 部分自付 {_m(inp.partial_self_pay)} − 超限价 {_m(inp.over_limit)}"
+            f"{share_text} → 政策范围内 {_m(inscp)} 元",
+            {
+                "total": _m(total),
+                "fully_self_paid": _m(inp.fully_self_paid),
+                "partial_self_pay": _m(inp.partial_self_pay),
+                "over_limit": _m(inp.over_limit),
+                "class_b_first_share": _m(first),
+                "in_policy": _m(inscp),
+            },
+            section.source,
+        )
+    )
+    return total, inscp, steps
+
+
+def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
+    if inp.setting not in SETTINGS:
+        raise ValidationError({"setting": "就医类别不正确"})
+    if not policy.has(inp.setting):
+        raise ValidationError(
+            {"setting": f"政策“{policy.title}”没有{SETTING_LABELS[inp.setting]}待遇规定"}
+        )
+    sec: BasicBenefit = policy.section(inp.setting)
+    level = sec.levels.get(inp.level)
+    if level is None:
+        choices = "、".join(f"{c}（{lv.label}）" for c, lv in sec.levels.items())
+        raise ValidationError(
+            {"level": f"{sec.level_label}“{inp.level}”不在本政策中，可选：{choices}"}
+        )
+    total, inscp, steps = _in_policy(sec, inp)
+    terms = sec.terms_for(inp.category)
+
+    # deductible
+    ded = level.deductible
+    src_level = _src(level.source, sec.source)
+    steps.append(
+        Step(
+            "basic",
+            "起付线",
+            f"{level.label}起付线 {_m(ded)} 元",
+            {"deductible": _m(ded)},
+            src_level,
+        )
+    )
+    if terms is not None and (terms.deductible is not None or terms.deductible_factor is not None):
+        if terms.deductible is not None:
+            ded, how = terms.deductible, f"定为 {_m(terms.deductible)} 元"
+        else:
+            ded, how = ded * terms.deductible_factor, f"× {_pct(terms.deductible_factor)}"
+        steps.append(
+            Step(
+                "basic",
+                "人员类别起付线",
+                f"{INSURED_CATEGORIES.get(inp.category, inp.category)}起付线{how} → {_m(ded)} 元",
+                {"deductible": _m(ded)},
+                terms.source,
+            )
+        )
+    free = [c for c in sec.claim_free if c.years <= inp.claim_free_years]
+    if free:
+        c = free[-1]
+        ded = max(ZERO, ded - c.reduce)
+        steps.append(
+            Step(
+                "basic",
+                "未报销年度降低起付线",
+                f"连续 {inp.claim_free_years} 年未发生报销，起付线降低 {_m(c.reduce)} 元 → {_m(ded)} 元",
+                {"claim_free_years": str(inp.claim_free_years), "reduce": _m(c.reduce)},
+                c.source,
+            )
+        )
+    if sec.deductible_basis == "per_admission":
+        rules = [a for a in sec.admission_rules if a.from_admission <= inp.admission_no]
+        if rules:
+            a = rules[-1]
+            ded = ded * a.factor
+            steps.append(
+                Step(
+                    "basic",
+                    "多次住院起付线",
+                    f"本年第 {inp.admission_no} 次住院，起付线 × {_pct(a.factor)} → {_m(fen(ded))} 元",
+                    {"admission_no": str(inp.admission_no), "factor": str(a.factor)},
+                    a.source,
+                )
+            )
+    ded = fen(ded)
+    if sec.deductible_basis == "yearly":
+        used = {
+            "inpatient": inp.deductible_paid_ytd,
+            "outpatient": inp.outpatient_in_policy_ytd,
+            "chronic": inp.chronic_in_policy_ytd,
+        }[sec.counter]
+        used = min(ded, used)
+        if used > 0:
+            ded = ded - used
+            steps.append(
+                Step(
+                    "basic",
+                    "年度起付线累计",
+                    f"起付线按年度累计，本年已累计 {_m(used)} 元 → 本次尚余 {_m(ded)} 元",
+                    {"used_ytd": _m(used), "deductible_left": _m(ded)},
+                    sec.source,
+                )
+            )
+    if sec.deductible_year_cap is not None:
+        left = _cap_left(sec.deductible_year_cap, inp.deductible_paid_ytd)
+        if ded > left:
+            ded = left
+            steps.append(
+                Step(
+                    "basic",
+                    "年度起付线上限",
+                    f"年度累计起付线不超过 {_m(sec.deductible_year_cap)} 元，"
+                    f"本年已付 {_m(inp.deductible_paid_ytd)} 元 → 本次 {_m(ded)} 元",
+                    {"deductible_year_cap": _m(sec.deductible_year_cap)},
+                    sec.source,
+                )
+            )
+    dedc = min(inscp, ded)
+    steps.append(
+        Step(
+            "basic",
+            "本次起付线",
+            f"本次计入起付线 {_m(dedc)} 元（政策范围内 {_m(inscp)} 元）",
+            {"act_pay_dedc": _m(dedc)},
+            src_level,
+        )
+    )
+
+    # ratio bands
+    ratio_add = terms.ratio_add if terms is not None else ZERO
+    fixed = terms.ratio if terms is not None else None
+    if sec.band_basis == "above_deductible":
+        a, b = ZERO, inscp - dedc
+    else:
+        a, b = dedc, inscp
+    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed)
+    fund = fen(raw)
+    add_text = ""
+    cat_label = INSURED_CATEGORIES.get(inp.category, inp.category)
+    if ratio_add > 0:
+        add_text = f"（{cat_label}比例提高 {_pct(ratio_add)}）"
+    elif fixed is not None:
+        add_text = f"（{cat_label}按 {_pct(fixed)} 支付）"
+    steps.append(
+        Step(
+            "basic",
+            "支付比例",
+            f"起付线以上 {_m(inscp - dedc)} 元：{_band_text(parts) or '0.00'}{add_text}"
+            f" = {_m(fund)} 元",
+            {"eligible": _m(inscp - dedc), "fund_before_cap": _m(fund)},
+            terms.source if add_text and terms is not None else _src(level.source, sec.source),
+        )
+    )
+
+    # yearly cap
+    cap = level.cap if level.cap is not None else sec.cap
+    if cap is not None and not (terms is not None and terms.no_cap):
+        paid = {
+            "inpatient": inp.basic_paid_ytd,
+            "outpatient": inp.outpatient_paid_ytd,
+            "chronic": inp.chronic_paid_ytd,
+        }[sec.counter]
+        left = _cap_left(cap, paid)
+        if fund > left:
+            steps.append(
+                Step(
+                    "basic",
+                    "年度最高支付限额",
+                    f"年度最高支付限额 {_m(cap)} 元，本年已支付 {_m(paid)} 元，"
+                    f"尚余 {_m(left)} 元 → 统筹基金支付 {_m(left)} 元",
+                    {"cap": _m(cap), "paid_ytd": _m(paid), "cap_left": _m(left)},
+                    sec.source,
+                )
+            )
+            fund = left
+    return _Basic(total, inscp, dedc, fund, sec.counter, steps)

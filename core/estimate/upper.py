@@ -1,0 +1,165 @@
+"""The layers above the basic fund: 大病保险 and 医疗救助 (with 倾斜救助)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from core.categories import INSURED_CATEGORIES
+from core.estimate.helpers import _band_sum, _band_text, _cap_left, _m, _overlap, _pct, _rate
+from core.estimate.records import LAYER_LABELS, Step
+from core.money import ZERO, fen
+from core.policy.benefits import (
+    AssistanceSection,
+    DabingSection,
+)
+
+
+def dabing_layer(
+    sec: DabingSection,
+    *,
+    burden: Decimal,
+    burden_ytd_before: Decimal,
+    paid_ytd: Decimal,
+    category: str,
+    cap_raise: Decimal,
+) -> tuple[Decimal, list[Step]]:
+    """大病保险 for one bill: f(burden so far + this burden) − f(burden so far)."""
+    steps: list[Step] = []
+    terms = sec.terms_for(category)
+    ded = sec.deductible
+    if terms is not None and terms.deductible is not None:
+        ded = terms.deductible
+    elif terms is not None and terms.deductible_factor is not None:
+        ded = fen(ded * terms.deductible_factor)
+    ratio_add = terms.ratio_add if terms is not None else ZERO
+    fixed = terms.ratio if terms is not None else None
+    after = burden_ytd_before + burden
+    steps.append(
+        Step(
+            "dabing",
+            "大病保险起付线",
+            f"本年累计政策范围内个人负担 {_m(burden_ytd_before)} + 本次 {_m(burden)}"
+            f" = {_m(after)} 元；大病保险年度起付线 {_m(ded)} 元（一年只计一次）"
+            + (
+                f"，{INSURED_CATEGORIES.get(category, category)}享受倾斜政策"
+                if terms is not None
+                else ""
+            ),
+            {
+                "burden_ytd_before": _m(burden_ytd_before),
+                "burden": _m(burden),
+                "burden_ytd_after": _m(after),
+                "deductible": _m(ded),
+            },
+            terms.source if terms is not None else sec.source,
+        )
+    )
+
+    def total_for(cum: Decimal) -> tuple[Decimal, list]:
+        if sec.segment_basis == "gross":
+            total, parts = ZERO, []
+            for i, seg in enumerate(sec.segments):
+                lo = ded if i == 0 else max(seg.lo, ded)
+                amt = _overlap(lo, seg.hi, ZERO, cum)
+                if amt > 0:
+                    r = _rate(seg, ratio_add, fixed)
+                    total += amt * r
+                    parts.append((replace(seg, lo=lo), amt, r))
+            return total, parts
+        x = max(ZERO, cum - ded)
+        return _band_sum(sec.segments, ZERO, x, ratio_add, fixed)
+
+    t_after, parts_after = total_for(after)
+    t_before, _ = total_for(burden_ytd_before)
+    # the year's 大病 amount is rounded once (half-up to the fen) before and after this bill,
+    # so bills split any way add up to the single settlement of the year
+    pay = fen(t_after) - fen(t_before)
+    basis = "按累计负担分段" if sec.segment_basis == "gross" else "按超过起付线部分分段"
+    steps.append(
+        Step(
+            "dabing",
+            "分段计算、累加给付",
+            f"{basis}：{_band_text(parts_after) or '未超过起付线'}"
+            + (f"，减去本次之前已计 {_m(fen(t_before))}" if t_before > 0 else "")
+            + f" → 大病保险 {_m(pay)} 元",
+            {"year_total_after": _m(fen(t_after)), "year_total_before": _m(fen(t_before))},
+            sec.source,
+        )
+    )
+    if sec.cap is not None and not (terms is not None and terms.no_cap):
+        raise_ = cap_raise
+        if sec.cap_raise_max_share is not None:
+            raise_ = min(raise_, fen(sec.cap * sec.cap_raise_max_share))
+        cap = sec.cap + raise_
+        left = _cap_left(cap, paid_ytd)
+        if pay > left:
+            steps.append(
+                Step(
+                    "dabing",
+                    "大病保险年度限额",
+                    f"年度最高支付 {_m(sec.cap)} 元"
+                    + (f" + 激励提高 {_m(raise_)} 元" if raise_ > 0 else "")
+                    + f"，本年已支付 {_m(paid_ytd)} 元 → 本次 {_m(left)} 元",
+                    {"cap": _m(sec.cap), "cap_raise": _m(raise_), "paid_ytd": _m(paid_ytd)},
+                    sec.source,
+                )
+            )
+            pay = left
+    return pay, steps
+
+
+def assistance_layer(
+    sec: AssistanceSection,
+    *,
+    base: Decimal,
+    base_text: str,
+    category: str,
+    paid_ytd: Decimal,
+    base_ytd: Decimal,
+) -> tuple[Decimal, list[Step]]:
+    layer = sec.name
+    terms = sec.terms_for(category)
+    label = LAYER_LABELS[layer]
+    cat_label = INSURED_CATEGORIES.get(category, category)
+    if terms is None:
+        return ZERO, [
+            Step(
+                layer,
+                f"{label}对象",
+                f"{cat_label}不属于本政策的{label}对象，{label} 0.00 元",
+                {},
+                sec.source,
+            )
+        ]
+    ded = terms.deductible
+    if sec.deductible_yearly:
+        ded = max(ZERO, ded - base_ytd)
+    over = max(ZERO, base - ded)
+    pay = fen(over * terms.ratio)
+    steps = [
+        Step(
+            layer,
+            f"{label}比例",
+            f"{base_text} {_m(base)} 元"
+            + (f" − 起付线 {_m(ded)} 元" if ded > 0 else "（无起付线）")
+            + f"，× {_pct(terms.ratio)} = {_m(pay)} 元",
+            {"base": _m(base), "deductible": _m(ded), "ratio": str(terms.ratio)},
+            terms.source,
+        )
+    ]
+    if terms.yearly_limit is not None:
+        left = _cap_left(terms.yearly_limit, paid_ytd)
+        if pay > left:
+            steps.append(
+                Step(
+                    layer,
+                    f"{label}年度限额",
+                    f"年度限额 {_m(terms.yearly_limit)} 元，本年已救助 {_m(paid_ytd)} 元"
+                    f" → 本次 {_m(left)} 元",
+                    {"yearly_limit": _m(terms.yearly_limit), "paid_ytd": _m(paid_ytd)},
+                    terms.source,
+                )
+            )
+            pay = left
+    return pay, steps
