@@ -4,13 +4,10 @@ function runs inside the caller's transaction unless it says otherwise."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import tomllib
 import uuid
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,15 +18,10 @@ from core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
 from core.ids import check_id
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
 from county.db import emit, jsonb, notice_stream, sp_stream
-from county.ingest import emit_person
 from county.model import OpRejected, mask, parse_money
+from county.people import emit_person
 from county.security import new_registration_code, normalize_code, sha256_hex
-
-
-class AdminError(ValueError):
-    def __init__(self, message: str, status: int = 400, code: str = "invalid_request"):
-        self.status, self.code = status, code
-        super().__init__(message)
+from county.tables import AdminError, ImportReport, _cell, _code, _pick, read_table  # noqa: F401
 
 
 # ------------------------------------------------------------------ service points, codes
@@ -85,100 +77,6 @@ def issue_device_code(
         (sha256_hex(normalize_code(code)), spr["id"], expires, note),
     )
     return {"code": code, "service_point": spr["code"], "expires_at": expires.isoformat()}
-
-
-# ------------------------------------------------------------------ tables from CSV / xlsx
-def read_table(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, with or without BOM; GBK accepted) or .xlsx (first sheet) as
-    dicts keyed by the header row; cells as trimmed strings."""
-    p = Path(path)
-    if not p.exists():
-        raise AdminError(f"找不到文件：{p}")
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        except Exception as e:  # noqa: BLE001 — openpyxl raises many kinds
-            raise AdminError(f"无法读取Excel文件：{p.name}（{type(e).__name__}）") from e
-        ws = wb.worksheets[0]
-        rows = [["" if c is None else _cell(c) for c in r] for r in ws.iter_rows(values_only=True)]
-        wb.close()
-    elif p.suffix.lower() in (".csv", ".txt"):
-        raw = p.read_bytes()
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise AdminError(f"无法识别文件编码：{p.name}（请存为UTF-8的CSV）")
-        rows = list(csv.reader(io.StringIO(text)))
-    else:
-        raise AdminError(f"只支持 .csv 和 .xlsx 文件：{p.name}")
-    rows = [r for r in rows if any(str(c).strip() for c in r)]
-    if not rows:
-        raise AdminError(f"文件是空的：{p.name}")
-    header = [str(h).strip() for h in rows[0]]
-    return [
-        {header[i]: str(v).strip() for i, v in enumerate(r) if i < len(header) and header[i]}
-        for r in rows[1:]
-    ]
-
-
-def _cell(v) -> str:
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _pick(row: dict, *names: str) -> str:
-    for n in names:
-        if row.get(n):
-            return row[n]
-    return ""
-
-
-def _code(value: str, table: dict[str, str], what: str) -> str:
-    if value in table:
-        return value
-    for k, v in table.items():
-        if v == value:
-            return k
-    raise AdminError(f"{what}“{value}”不在代码表中")
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "errors": [{"row": r, "message": m} for r, m in self.errors],
-        }
-
-    def add(self, other: ImportReport) -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.errors += other.errors
-
-    def summary(self) -> str:
-        return (
-            f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
-            f"错误 {len(self.errors)}"
-        )
 
 
 # ------------------------------------------------------------------ roster import

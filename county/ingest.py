@@ -17,6 +17,7 @@ from core import syncproto as sp
 from county.conflicts import evaluate_enrollments, new_conflict, sp_name, upsert_notice
 from county.db import emit, jsonb, log_security, sp_stream
 from county.model import OpRejected, clean_fields, label, mask, parse_money, person_view
+from county.people import emit_person
 
 log = logging.getLogger("county.ingest")
 
@@ -227,22 +228,6 @@ def _linked(conn, person_id: str, sp_id: str) -> dict | None:
         "SELECT household_id, relation FROM person_link WHERE person_id = %s AND sp_id = %s",
         (person_id, sp_id),
     ).fetchone()
-
-
-def emit_person(conn, person: dict) -> None:
-    """Send a person to every service point that holds it (each with its own household)."""
-    for link in conn.execute(
-        "SELECT sp_id, household_id, relation FROM person_link WHERE person_id = %s ORDER BY sp_id",
-        (person["id"],),
-    ).fetchall():
-        emit(
-            conn,
-            sp_stream(link["sp_id"]),
-            sp.E_PERSON,
-            person["id"],
-            person["version"],
-            person_view(person, link),
-        )
 
 
 # ------------------------------------------------------------------ households

@@ -10,9 +10,9 @@ import psycopg
 
 from core import syncproto as sp
 from core.ids import check_id
-from county.admin import AdminError, ImportReport, _pick
 from county.db import emit, jsonb, sp_stream
 from county.model import OpRejected, mask, parse_money
+from county.tables import AdminError, ImportReport, _pick
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
