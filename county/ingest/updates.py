@@ -1,0 +1,189 @@
+"""person/household/enrollment updates from a desk: applied, or recorded as a correction request or a stale update."""
+
+from __future__ import annotations
+
+from core import syncproto as sp
+from county.conflicts import new_conflict, sp_name, upsert_notice
+from county.db import emit, jsonb, sp_stream
+from county.ingest.common import LINK_FIELDS, Device, _canon, _linked, _result, _scope_error
+from county.ingest.persons import det_id_for
+from county.model import OpRejected, clean_fields, label
+from county.people import emit_person
+
+# ------------------------------------------------------------------ updates
+TABLES = {sp.E_PERSON: "person", sp.E_HOUSEHOLD: "household", sp.E_ENROLLMENT: "enrollment"}
+FIXED = {
+    sp.E_ENROLLMENT: {"person_id", "year"},
+    sp.E_PERSON: {"cert_type"},
+    sp.E_HOUSEHOLD: set(),
+}
+
+
+def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
+    table = TABLES[entity]
+    eid = _canon(conn, entity, op.entity_id)
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", (eid,)).fetchone()
+    if row is None:
+        raise OpRejected(sp.R_NOT_FOUND, "县里没有这条记录，请先同步")
+    link = None
+    if entity == sp.E_PERSON:
+        link = _linked(conn, eid, dev.sp_id)
+        if link is None:
+            raise _scope_error("该居民")
+    elif (row.get("home_sp_id") or row.get("sp_id")) != dev.sp_id:
+        raise _scope_error("该记录")
+    payload = op.payload
+    three_way = isinstance(payload.get("changes"), dict)
+    new = clean_fields(entity, payload["changes"] if three_way else payload, partial=True)
+    before = payload.get("before") if three_way and isinstance(payload.get("before"), dict) else {}
+    new.pop("id", None)
+    data, src = dict(row["data"]), dict(row["field_src"] or {})
+    base = op.base_version or 0
+    applied, corrections, conflicts = {}, {}, {}
+    link_changes = {}
+    for f, v in new.items():
+        if entity == sp.E_PERSON and f in LINK_FIELDS:
+            if link.get(f) != v:
+                link_changes[f] = v
+            continue
+        if f == "cert_no" and isinstance(v, str):
+            v = v.strip().upper()
+        cur = data.get(f)
+        if v == cur:
+            continue
+        if f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
+            if cur is None and not three_way:
+                continue  # a full row echoing a value the county never set: not a request
+            corrections[f] = {"county": cur, "requested": v}
+            continue
+        if three_way and f in before:
+            stale = before[f] != cur
+        else:
+            last = src.get(f)
+            stale = bool(last) and last[1] != dev.sp_id and last[0] > base
+        if stale:
+            conflicts[f] = {"county": cur, "desktop": v}
+        else:
+            applied[f] = v
+    if link_changes:
+        hh = link_changes.get("household_id")
+        if hh:
+            h = conn.execute("SELECT home_sp_id FROM household WHERE id = %s", (hh,)).fetchone()
+            if h is not None and h["home_sp_id"] != dev.sp_id:
+                raise _scope_error("所选的户")
+        merged_link = {**link, **link_changes}
+        conn.execute(
+            "UPDATE person_link SET household_id = %s, relation = %s"
+            " WHERE person_id = %s AND sp_id = %s",
+            (merged_link["household_id"], merged_link["relation"], eid, dev.sp_id),
+        )
+    version = row["version"]
+    if applied or link_changes:
+        version += 1
+        data.update(applied)
+        for f in applied:
+            src[f] = [version, dev.sp_id]
+        extra = ""
+        if entity == sp.E_PERSON and "cert_no" in applied:
+            extra = ", cert_no = %(cert_no)s"
+        conn.execute(
+            f"UPDATE {table} SET data = %(data)s, field_src = %(src)s, version = %(v)s,"
+            f" updated_at = now(){extra} WHERE id = %(id)s",
+            {
+                "data": jsonb(data),
+                "src": jsonb(src),
+                "v": version,
+                "id": eid,
+                "cert_no": applied.get("cert_no"),
+            },
+        )
+        _emit_row(conn, entity, {**row, "data": data, "version": version})
+    conflict_id = None
+    name = (row["data"] or {}).get("name") or ""
+
+    def tell(
+        kind: str,
+        fields: dict,
+        summary: str,
+        notice_kind: str,
+        title: str,
+        message: str,
+        detail: dict,
+        suffix: str,
+    ) -> str:
+        """Record a conflict for the county and a notice for this service point."""
+        cid = new_conflict(
+            conn,
+            kind,
+            summary=f"{sp_name(conn, dev.sp_id)}{summary}" + "、".join(label(f) for f in fields),
+            sp_ids=[dev.sp_id],
+            entity=entity,
+            entity_id=eid,
+            person_id=eid if entity == sp.E_PERSON else None,
+            detail={"fields": fields, "op_id": op.op_id, **detail},
+        )
+        upsert_notice(
+            conn,
+            dev.sp_id,
+            sp.Notice(
+                id=det_id_for(op.op_id, suffix),
+                kind=notice_kind,
+                title=f"{title}{('：' + name) if name else ''}",
+                message="、".join(label(f) for f in fields) + message,
+                conflict_id=cid,
+                entity_ids=[eid],
+            ),
+        )
+        return cid
+
+    if corrections:
+        conflict_id = tell(
+            "correction_request",
+            corrections,
+            "申请更正县里管理的字段：",
+            sp.N_CORRECTION,
+            "已提交更正申请",
+            "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
+            {"device_id": dev.device_id},
+            "correction",
+        )
+    if conflicts:
+        conflict_id = tell(
+            "stale_update",
+            conflicts,
+            "的修改与县里较新的数据冲突：",
+            sp.N_STALE_UPDATE,
+            "修改未生效",
+            "在县里已被其他人改过，本机的修改未覆盖县里的数据。请同步后核对，需要时重新修改。",
+            {"base_version": op.base_version},
+            "stale",
+        )
+        return _result(
+            op.op_id,
+            sp.ST_CONFLICT,
+            canonical_id=eid,
+            version=version,
+            conflict_id=conflict_id,
+            corrections=sorted(corrections),
+            message="部分字段在县里已被其他人修改，未覆盖；详见通知",
+        )
+    msg = "县里管理的字段已转为更正申请" if corrections else ""
+    status = sp.ST_MERGED if eid != op.entity_id else sp.ST_APPLIED
+    return _result(
+        op.op_id,
+        status,
+        canonical_id=eid,
+        version=version,
+        message=msg,
+        corrections=sorted(corrections),
+        conflict_id=conflict_id,
+    )
+
+
+def _emit_row(conn, entity: str, row: dict) -> None:
+    if entity == sp.E_PERSON:
+        emit_person(conn, row)
+    elif entity == sp.E_HOUSEHOLD:
+        emit(conn, sp_stream(row["home_sp_id"]), entity, row["id"], row["version"], row["data"])
+    else:
+        emit(conn, sp_stream(row["sp_id"]), entity, row["id"], row["version"], row["data"])
