@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QDialog
 from desktop import paths
 from desktop.gui.events import Events
 from desktop.gui.tasks import TaskRunner
-from desktop.services import registration
 from desktop.services.context import Actor
 
 if TYPE_CHECKING:  # the store is only handed through to the services
@@ -174,6 +173,9 @@ def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) 
     window.resize(1366, 768)
     window.show()
     # a resident who has paid, so the person pages show a filled-in example
+    # screenshots only: not imported at start-up (the log-in needs no registration code)
+    from desktop.services import registration
+
     row = registration.example_person(store)
     written: list[Path] = []
     for i, spec in enumerate(PAGES, start=1):

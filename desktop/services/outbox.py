@@ -4,10 +4,9 @@ worker."""
 
 from __future__ import annotations
 
-from desktop.store import Store
-from desktop.store import syncstate as st
+from desktop.store import Store, journal
 
 
 def pending_count(store: Store) -> int:
     """Operations in the outbox not yet accepted by the county."""
-    return st.pending_count(store)
+    return journal.pending_count(store)

@@ -281,3 +281,10 @@ def write_journaled(
         extra=extra,
     )
     return row
+
+
+def pending_count(store_or_db) -> int:
+    """Operations in the outbox not yet accepted by the county (the status bar's 待上传)."""
+    return store_or_db.conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
+    ).fetchone()[0]

@@ -29,6 +29,7 @@ from desktop.store.inbox import add_inbox as add_inbox
 from desktop.store.inbox import inbox as inbox
 from desktop.store.inbox import resolve_inbox as resolve_inbox
 from desktop.store.journal import canonical_json, now_iso
+from desktop.store.journal import pending_count as pending_count  # the outbox is the journal's
 from desktop.store.namekeys import set_name_keys
 
 # entity → local table projected from the mirror (only when the table exists)
@@ -118,12 +119,6 @@ def save_snapshot_progress(
 
 
 # ------------------------------------------------------------------ outbox
-def pending_count(store_or_db) -> int:
-    return store_or_db.conn.execute(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
-    ).fetchone()[0]
-
-
 def pending_ops(store: Store, limit: int) -> list[dict]:
     return store.query(
         "SELECT * FROM outbox WHERE status = 'pending' ORDER BY device_seq LIMIT ?", (limit,)
