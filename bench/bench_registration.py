@@ -20,7 +20,6 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_startup  # noqa: E402
 from _common import machine  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
@@ -306,71 +306,12 @@ def bench_search(residents: int, samples: int, rebuild: bool) -> dict:
 
 # ------------------------------------------------------------------ 3. cold start
 
-BARE_WINDOW = r"""
-import sys, time
-from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
-app = QApplication(sys.argv)
-w = QMainWindow(); w.setCentralWidget(QLabel("hello")); w.resize(1366, 740); w.show()
-while not (w.windowHandle() and w.windowHandle().isExposed()):
-    app.processEvents()
-app.processEvents()
-print("SHOWN", flush=True)
-"""
-
-APP_WINDOW = r"""
-import sys
-from pathlib import Path
-from desktop.gui.app import create_qapplication, make_context
-from desktop.store import open_store
-from desktop.services.demo import _actor
-data = Path(sys.argv[1]); which = sys.argv[2]
-app = create_qapplication()
-store = open_store(data)
-if which == "login":
-    from desktop.gui.login import LoginDialog
-    w = LoginDialog(store, username="clerk1")
-else:
-    from desktop.gui.main_window import MainWindow
-    w = MainWindow(make_context(store, _actor(store, "clerk1"), data))
-w.show()
-while not (w.windowHandle() and w.windowHandle().isExposed()):
-    app.processEvents()
-app.processEvents()
-print("SHOWN", flush=True)
-import os; os._exit(0)
-"""
-
-
-def _time_child(code: str, *args: str) -> float:
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    t = time.perf_counter()
-    p = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, env=env, cwd=ROOT, timeout=120
-    )
-    elapsed = time.perf_counter() - t
-    if b"SHOWN" not in p.stdout:
-        raise RuntimeError(p.stderr.decode()[-2000:])
-    return elapsed
-
 
 def bench_cold_start(runs: int) -> dict:
-    tmp = Path(tempfile.mkdtemp(prefix="bench-start-"))
-    try:
-        s = open_store(tmp)
-        seed_demo(s)
-        s.close()
-        _time_child(BARE_WINDOW)  # first run warms the OS file cache for everyone
-        bare = [_time_child(BARE_WINDOW) for _ in range(runs)]
-        main = [_time_child(APP_WINDOW, str(tmp), "main") for _ in range(runs)]
-        login = [_time_child(APP_WINDOW, str(tmp), "login") for _ in range(runs)]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    out = {
-        "runs": runs,
-        "bare": statistics.median(bare),
-        "main": statistics.median(main),
-        "login": statistics.median(login),
-    }
+    """The cold start measured by ``bench/bench_startup.py`` (one implementation), for this
+    tree only."""
+    med = bench_startup.measure({"now": ROOT}, runs)
+    out = {"runs": runs, "bare": med["bare"], "main": med["now:main"], "login": med["now:login"]}
     out["ratio_main"] = out["main"] / out["bare"]
     out["ratio_login"] = out["login"] / out["bare"]
     return out

@@ -1,6 +1,6 @@
 """Citations a clerk or resident can read. A policy file's ``source`` is provenance written by
 whoever drafted the file; before it reaches a screen or paper, internal references (archive
-file names such as ``004_bd9869cec417d9dd.txt``, notes like ``（domain notes §2）`` or
+file names such as ``NNN_<16 hex digits>.txt``, notes like ``（domain notes §2）`` or
 ``acceptance/README.md``) are taken out, leaving the document's title, number and article."""
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QStackedWidget,
     QStyle,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.pages import PAGES, PageSpec
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, ask_go_ahead
 from desktop.services import outbox
 
 SYNC_PAGE_DELAY_MS = 500  # the 同步 page (and the start-up sync) once the first page is drawn
@@ -212,20 +211,14 @@ class MainWindow(QMainWindow):
 
     def ask_quit_with_unsaved(self, pages: list[str]) -> bool:
         """Alt+F4, Ctrl+Q or the close button with unsaved typing (tests replace this)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        text = self.tr("“{0}”页还有没保存的内容。退出会丢失这些内容，要退出吗？")
+        return ask_go_ahead(
+            self,
             self.tr("退出"),
-            self.tr("“{0}”页还有没保存的内容。退出会丢失这些内容，要退出吗？").replace(
-                "{0}", "、".join(pages)
-            ),
-            parent=self,
+            text.replace("{0}", "、".join(pages)),
+            self.tr("放弃并退出"),
+            self.tr("返回继续"),
         )
-        quit_btn = box.addButton(self.tr("放弃并退出"), QMessageBox.ButtonRole.DestructiveRole)
-        stay = box.addButton(self.tr("返回继续"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(stay)
-        box.setEscapeButton(stay)
-        box.exec()
-        return box.clickedButton() is quit_btn
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
         pages = self.unsaved_pages()

@@ -227,3 +227,18 @@ class ConfirmDialog(QDialog):
         self.yes.setEnabled(True)
         self.yes.setDefault(True)
         self.yes.setFocus()
+
+
+def ask_go_ahead(
+    parent: QWidget | None, title: str, text: str, go: str, back: str, *, warning: bool = False
+) -> bool:
+    """A question whose safe answer (``back``: keep the typing, go back and check) is the
+    default for Enter and Esc; True only when the clerk chooses ``go``."""
+    icon = QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Question
+    box = QMessageBox(icon, title, text, parent=parent)
+    go_btn = box.addButton(go, QMessageBox.ButtonRole.DestructiveRole)
+    back_btn = box.addButton(back, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(back_btn)
+    box.setEscapeButton(back_btn)
+    box.exec()
+    return box.clickedButton() is go_btn

@@ -54,6 +54,7 @@ from desktop.gui.widgets import (
     OK_STYLE,
     WARN_STYLE,
     FieldForm,
+    ask_go_ahead,
     fit_columns,
     show_error,
 )
@@ -670,18 +671,13 @@ class Page(BasePage):
 
     def ask_discard(self) -> bool:
         """Ask before throwing typing away (tests replace this)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return ask_go_ahead(
+            self,
             self.tr("放弃未保存的内容？"),
             self.tr("正在登记的内容还没有保存。要放弃吗？"),
-            parent=self,
+            self.tr("放弃"),
+            self.tr("继续登记"),
         )
-        discard = box.addButton(self.tr("放弃"), QMessageBox.ButtonRole.DestructiveRole)
-        keep = box.addButton(self.tr("继续登记"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
-        box.setEscapeButton(keep)
-        box.exec()
-        return box.clickedButton() is discard
 
     def cancel(self) -> None:
         """Esc: drop what is being typed (after asking) and start a new household in the
@@ -764,18 +760,14 @@ class Page(BasePage):
 
     def confirm_relation(self, text: str) -> bool:
         """Ask before saving an implausible relation (tests replace this)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        return ask_go_ahead(
+            self,
             self.tr("请核对与户主关系"),
             text + self.tr("\n\n确实如此就保存；填错了请返回修改。"),
-            parent=self,
+            self.tr("确实如此，保存"),
+            self.tr("返回修改"),
+            warning=True,
         )
-        save = box.addButton(self.tr("确实如此，保存"), QMessageBox.ButtonRole.AcceptRole)
-        back = box.addButton(self.tr("返回修改"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(back)
-        box.setEscapeButton(back)
-        box.exec()
-        return box.clickedButton() is save
 
     def _save(self, *, allow_duplicate: bool) -> None:
         store, actor = self.ctx.store, self.ctx.actor
