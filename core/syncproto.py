@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
+from core.records.contributions import ENROLLMENT_WIRE_FIELDS, PAYMENT_WIRE_FIELDS
 from core.records.persons import HOUSEHOLD_WIRE_FIELDS, PERSON_WIRE_FIELDS
 from core.syncnotices import Notice as Notice  # re-exported: part of the protocol
 from core.syncnotices import winner_key as winner_key
@@ -133,50 +134,8 @@ COUNTY_OWNED_FIELDS: dict[str, frozenset[str]] = {
 ENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     E_HOUSEHOLD: HOUSEHOLD_WIRE_FIELDS,
     E_PERSON: PERSON_WIRE_FIELDS,
-    E_ENROLLMENT: (
-        "id",
-        "person_id",
-        "year",
-        "insurance_type",
-        "insured_category",
-        "subsidy_category",
-        "status",
-        "policy_id",
-        "amount_due",
-        "subsidized_amount",
-        "subsidized_by",
-        "benefits_from",
-        "benefits_to",
-        "waiting_unit",
-        "waiting",
-        "continuous_years",
-        "incentive_raise",
-        "county_confirmed_at",
-    ),
-    E_PAYMENT: (
-        "id",
-        "enrollment_id",
-        "person_id",
-        "year",
-        "policy_id",
-        "amount",
-        "amount_due",
-        "channel",
-        "paid_on",
-        "paid_at",
-        "receipt_no",
-        "status",
-        "void_reason",
-        "reason",
-        "supervisor_id",
-        "operator_id",
-        "cert_no",
-        "payer",
-        "subsidy_amount",
-        "note",
-        "confirmed_at",
-        "confirmed_ref",
-    ),
+    E_ENROLLMENT: ENROLLMENT_WIRE_FIELDS,
+    E_PAYMENT: PAYMENT_WIRE_FIELDS,
 }
 REQUIRED_ON_CREATE: dict[str, tuple[str, ...]] = {
     E_HOUSEHOLD: ("id",),

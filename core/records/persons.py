@@ -8,20 +8,10 @@ county (:data:`core.syncproto.ENTITY_FIELDS`), the labels of the edit history.
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
-# roles of a field
-CLERK = "clerk"  # set by the clerk on the registration page (validated by the service)
-DERIVED = "derived"  # computed from other fields (pinyin keys)
-BOOK = "book"  # bookkeeping: ids, times, versions, origin
-
-
-def _f(label: str, role: str, *, wire: bool = False, default: Any = MISSING) -> Any:
-    meta = {"label": label, "role": role, "wire": wire}
-    if default is MISSING:
-        return field(metadata=meta)
-    return field(default=default, metadata=meta)
+from core.records.fields import BOOK, CLERK, DERIVED, _f, _names
 
 
 @dataclass(frozen=True)
@@ -92,15 +82,6 @@ class Village:
     service_point_id: str
     name: str
     code: str | None = None
-
-
-def _names(cls: type, *, role: str | None = None, wire: bool | None = None) -> tuple[str, ...]:
-    return tuple(
-        f.name
-        for f in fields(cls)
-        if (role is None or f.metadata["role"] == role)
-        and (wire is None or f.metadata["wire"] == wire)
-    )
 
 
 PERSON_COLUMNS = _names(Person)

@@ -123,17 +123,17 @@ def cmd_pdf(args) -> int:
 def cmd_certificates(args) -> int:
     from core.errors import ValidationError
     from desktop.services import auth, receipts
+    from desktop.store import places
 
     store = _store(args)
     try:
         actor = _login(store, args)
         village_id = None
         if args.village:
-            row = store.query_one("SELECT id FROM village WHERE name = ?", (args.village.strip(),))
-            if row is None:
+            village_id = places.village_id_named(store, args.village.strip())
+            if village_id is None:
                 print(f"未生成：没有名为“{args.village}”的村（居委会）")
                 return 1
-            village_id = row["id"]
         rows = receipts.certificate_list(store, year=args.year, village_id=village_id)
         keys = [r["enrollment_id"] for r in rows if r["printable"]]
         if not keys:

@@ -19,7 +19,8 @@ from stdnum.cn import ric
 
 from desktop.services import auth, policies, registration, setup
 from desktop.services.context import Actor
-from desktop.store import Store
+from desktop.store import Store, operators
+from desktop.store import demo as demo_store
 
 DEMO_REGION = "140121"
 DEMO_SERVICE_POINT = setup.ServicePointInput(
@@ -153,9 +154,7 @@ _HOUSEHOLDS: list[tuple[str, str, list[tuple[str, str, str, str, dict]]]] = [
 
 
 def _actor(store: Store, username: str) -> Actor | None:
-    row = store.query_one(
-        "SELECT id, username, display_name, role FROM operator WHERE username = ?", (username,)
-    )
+    row = operators.by_username(store, username)
     if row is None:
         return None
     sp = setup.service_point(store)
@@ -264,8 +263,7 @@ def seed_demo(store: Store) -> Actor:
     clerk = _actor(store, DEMO_CLERK[0])
     if clerk is None:
         if admin is None:  # a real store set up with other names: use its first supervisor
-            row = store.query_one("SELECT username FROM operator WHERE role = 'supervisor'")
-            admin = _actor(store, row["username"])
+            admin = _actor(store, demo_store.first_supervisor(store)["username"])
         clerk = auth.create_operator(
             store,
             username=DEMO_CLERK[0],
@@ -276,7 +274,7 @@ def seed_demo(store: Store) -> Actor:
         )
     if store.path is not None and _is_demo_service_point(store):
         write_demo_policies(store.path.parent)
-    if store.query_one("SELECT 1 AS x FROM person LIMIT 1") is not None:
+    if demo_store.has_persons(store):
         return clerk
     villages = {v["name"]: v["id"] for v in setup.villages(store)}
     for name in DEMO_SERVICE_POINT.villages:
@@ -307,7 +305,7 @@ def seed_demo(store: Store) -> Actor:
             rows,
         )
     # a newborn without an ID card yet (出生医学证明), added to the 周 household
-    zhou = store.query_one("SELECT household_id FROM person WHERE name = '周涛'")
+    zhou = demo_store.person_named(store, "周涛")
     newborn_birth = (dt.date.today() - dt.timedelta(days=20)).isoformat()
     registration.add_person(
         store,

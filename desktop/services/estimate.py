@@ -27,8 +27,8 @@ from core.names import clean_free_text
 from desktop.services.context import Actor
 from desktop.services.policies import PolicyUnavailable
 from desktop.services.policies import load as load_policies
-from desktop.store import Store
-from desktop.store.journal import canonical_json, new_id, now_iso, record_change
+from desktop.store import Store, estimates, persons
+from desktop.store.journal import canonical_json, new_id, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +115,8 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
     County figures (``person_ytd``) count as of their date; settled local estimates after
     that date are added. Without county figures, all settled estimates of the year count."""
     with store.read():
-        county = store.query(
-            "SELECT field, amount, as_of FROM person_ytd WHERE person_id = ? AND year = ?",
-            (person_id, int(year)),
-        )
-        rows = store.query(
-            "SELECT setting, result_json, settled_at FROM estimate"
-            " WHERE person_id = ? AND year = ? AND settled = 1 ORDER BY settled_at",
-            (person_id, int(year)),
-        )
+        county = estimates.county_ytd(store, person_id, int(year))
+        rows = estimates.settled_results(store, person_id, int(year))
     acc = {k: ZERO for k in YTD_FIELDS}
     as_of: str | None = None
     for c in county:
@@ -220,23 +213,16 @@ def set_county_ytd(
             {"as_of": "县级数据时间格式应为 ISO 8601（如 2025-06-30T18:00:00+08:00）"}
         ) from None
     with store.write() as db:
-        if not db.conn.execute("SELECT 1 FROM person WHERE id = ?", (person_id,)).fetchone():
+        if not persons.exists(db.conn, person_id):
             raise ValidationError({"person": "找不到该参保人"})
-        for k, v in clean.items():
-            db.conn.execute(
-                "INSERT INTO person_ytd(person_id, year, field, amount, as_of, source)"
-                " VALUES (?,?,?,?,?,?) ON CONFLICT(person_id, year, field) DO UPDATE SET"
-                " amount = excluded.amount, as_of = excluded.as_of, source = excluded.source",
-                (person_id, int(year), k, f"{v:.2f}", at, source),
-            )
-        record_change(
+        estimates.set_county_ytd(
             db,
+            person_id,
+            int(year),
+            {k: f"{v:.2f}" for k, v in clean.items()},
+            as_of=at,
+            source=source,
             operator_id=actor.operator_id,
-            action="estimate.ytd_set",
-            entity="person",
-            entity_id=person_id,
-            before=None,
-            after={"year": int(year), "as_of": at, **{k: f"{v:.2f}" for k, v in clean.items()}},
         )
 
 
@@ -326,21 +312,9 @@ def save(
         "created_at": now_iso(),
     }
     with store.write() as db:
-        if (
-            person_id
-            and not db.conn.execute("SELECT 1 FROM person WHERE id = ?", (person_id,)).fetchone()
-        ):
+        if person_id and not persons.exists(db.conn, person_id):
             raise ValidationError({"person": "找不到该参保人，请重新选择"})
-        db["estimate"].insert(row)
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="estimate.save",
-            entity="estimate",
-            entity_id=row["id"],
-            before=None,
-            after={k: v for k, v in row.items() if k not in ("input_json", "result_json")},
-        )
+        estimates.insert(db, row, operator_id=actor.operator_id)
     return _public(row)
 
 
@@ -352,7 +326,7 @@ def mark_settled(
     if not settled:
         actor.require_supervisor("撤销已结算标记")
     with store.write() as db:
-        before = store.query_one("SELECT * FROM estimate WHERE id = ?", (estimate_id,))
+        before = estimates.row(store, estimate_id)
         if before is None:
             raise ValidationError({"estimate": "找不到该测算记录"})
         if bool(before["settled"]) == settled:
@@ -365,18 +339,8 @@ def mark_settled(
             )
         at = now_iso() if settled else None
         by = actor.operator_id if settled else None
-        db.conn.execute(
-            "UPDATE estimate SET settled = ?, settled_at = ?, settled_by = ? WHERE id = ?",
-            (1 if settled else 0, at, by, estimate_id),
-        )
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="estimate.settle" if settled else "estimate.unsettle",
-            entity="estimate",
-            entity_id=estimate_id,
-            before={"settled": before["settled"], "settled_at": before["settled_at"]},
-            after={"settled": 1 if settled else 0, "settled_at": at},
+        estimates.set_settled(
+            db, before, settled=settled, at=at, by=by, operator_id=actor.operator_id
         )
     return get(store, estimate_id) or {}
 
@@ -389,36 +353,16 @@ def _public(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def get(store: Store, estimate_id: str) -> dict[str, Any] | None:
-    row = store.query_one(
-        "SELECT e.*, p.name AS person_name, o.display_name AS operator FROM estimate e"
-        " LEFT JOIN person p ON p.id = e.person_id"
-        " LEFT JOIN operator o ON o.id = e.operator_id WHERE e.id = ?",
-        (estimate_id,),
-    )
+    row = estimates.with_names(store, estimate_id)
     return _public(row) if row else None
 
 
 def list_estimates(
     store: Store, *, person_id: str | None = None, year: int | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    sql = (
-        "SELECT e.id, e.person_id, p.name AS person_name, e.anon_label, e.policy_id, e.year,"
-        " e.setting, e.medfee_sumamt, e.fund_pay_sumamt, e.psn_part_amt, e.settled,"
-        " e.settled_at, e.created_at, o.display_name AS operator FROM estimate e"
-        " LEFT JOIN person p ON p.id = e.person_id LEFT JOIN operator o ON o.id = e.operator_id"
+    return estimates.listing(
+        store, person_id=person_id, year=year, limit=max(1, min(int(limit), 1000))
     )
-    where, params = [], []
-    if person_id:
-        where.append("e.person_id = ?")
-        params.append(person_id)
-    if year:
-        where.append("e.year = ?")
-        params.append(int(year))
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY e.created_at DESC, e.rowid DESC LIMIT ?"
-    params.append(max(1, min(int(limit), 1000)))
-    return store.query(sql, params)
 
 
 def find_persons(store: Store, query: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -31,6 +31,11 @@ def get(db: sqlite_utils.Database, operator_id: str) -> dict | None:
     return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
 
 
+def public(store: Store, operator_id: str) -> dict | None:
+    """One operator's public fields (no password hash)."""
+    return store.query_one(f"SELECT {PUBLIC} FROM operator WHERE id = ?", (operator_id,))
+
+
 def by_username(store: Store, username: str) -> dict | None:
     """The operator row for log-in (with its password hash), active or not."""
     return store.query_one("SELECT * FROM operator WHERE username = ?", (username,))

@@ -40,6 +40,11 @@ def row(conn: sqlite3.Connection, person_id: str) -> dict | None:
     return _dict(cur, cur.fetchone())
 
 
+def get(store: Store, person_id: str) -> dict | None:
+    """The person's row as stored."""
+    return store.query_one("SELECT * FROM person WHERE id = ?", (person_id,))
+
+
 def record(store: Store, person_id: str) -> Person | None:
     """The person as a typed row."""
     r = store.query_one("SELECT * FROM person WHERE id = ?", (person_id,))

@@ -56,6 +56,11 @@ def village_named(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM village WHERE name = ?", (name,)).fetchone() is not None
 
 
+def village_id_named(store: Store, name: str) -> str | None:
+    row = store.query_one("SELECT id FROM village WHERE name = ?", (name,))
+    return row["id"] if row else None
+
+
 def insert_village(conn: sqlite3.Connection, village_id: str, service_point_id: str, name: str):
     conn.execute(
         "INSERT INTO village(id, service_point_id, name) VALUES (?, ?, ?)",

@@ -19,6 +19,7 @@ from core.money import ZERO
 from core.policy import Policy
 from desktop.services.contribution.common import _parse_year, policy_for
 from desktop.store import Store
+from desktop.store import campaign as campaign_store
 
 
 def campaign(
@@ -37,39 +38,11 @@ def campaign(
     y = _parse_year(year)
     if not village_id and not household_id:
         raise ValidationError({"village_id": "请选择村或户"})
-    where, params = (
-        ("h.village_id = ?", [village_id]) if village_id else ("p.household_id = ?", [household_id])
-    )
+    scope = {"village_id": village_id} if village_id else {"household_id": household_id}
     with store.read():
-        persons = store.query(
-            "SELECT p.id, p.name, p.cert_no, p.cert_type, p.sex, p.birth_date, p.relation,"
-            " p.insured_category, p.subsidy_category, p.region_code, p.phone, p.household_id,"
-            " h.address, hp.name AS head_name, v.name AS village"
-            " FROM person p JOIN household h ON h.id = p.household_id"
-            " LEFT JOIN person hp ON hp.id = h.head_person_id"
-            " LEFT JOIN village v ON v.id = h.village_id"
-            f" WHERE {where} AND p.status != 3"
-            " AND NOT EXISTS (SELECT 1 FROM payment pay WHERE pay.person_id = p.id"
-            "   AND pay.year = ? AND pay.status IN ('local','confirmed'))"
-            " AND NOT EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id"
-            "   AND e.year = ? AND e.county_confirmed_at IS NOT NULL)"
-            " ORDER BY h.address, p.household_id, p.relation != 'head', p.birth_date",
-            (*params, y, y),
-        )
-        total_persons = store.query_one(
-            f"SELECT COUNT(*) AS n FROM person p JOIN household h ON h.id = p.household_id"
-            f" WHERE {where} AND p.status != 3",
-            params,
-        )["n"]
-        prev_paid = {
-            r["person_id"]
-            for r in store.query(
-                "SELECT pay.person_id FROM payment pay JOIN person p ON p.id = pay.person_id"
-                f" JOIN household h ON h.id = p.household_id WHERE {where} AND pay.year = ?"
-                " AND pay.status IN ('local','confirmed')",
-                (*params, y - 1),
-            )
-        }
+        persons = campaign_store.unpaid(store, y, **scope)
+        total_persons = campaign_store.persons_in_scope(store, **scope)
+        prev_paid = campaign_store.payers(store, y - 1, **scope)
     rows, subsidized = [], 0
     total = ZERO
     cache: dict[str, Policy | None] = {}

@@ -16,13 +16,14 @@ from core.contribution import (
 )
 from core.errors import ValidationError
 from core.policy import Policy
+from core.records.contributions import Enrollment
 from desktop.services import policies
 from desktop.services.registration import parse_date
-from desktop.store import Store
+from desktop.store import Store, enrollments, payments, persons
 
 NATIONAL_REGION = "000000"
 CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账"}
-LIVE = ("local", "confirmed")
+LIVE = payments.LIVE
 STATUS_LABELS = {
     "unpaid": "未缴",
     "local": "已缴（待县级确认）",
@@ -76,40 +77,26 @@ def _parse_year(value: Any) -> int:
 
 
 def _person(store: Store, person_id: str) -> dict:
-    row = store.query_one(
-        "SELECT p.*, h.village_id, v.name AS village FROM person p"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id WHERE p.id = ?",
-        (person_id or "",),
-    )
+    row = persons.with_village(store, person_id or "")
     if row is None:
         raise ValidationError({"person_id": "找不到该参保人，请重新查找"})
     return row
 
 
 def _live_payments(store: Store, person_id: str) -> dict[int, dict]:
-    rows = store.query(
-        "SELECT * FROM payment WHERE person_id = ? AND status IN ('local','confirmed')",
-        (person_id,),
-    )
-    return {r["year"]: r for r in rows}
+    return payments.live_by_year(store, person_id)
 
 
 def _enrollments(store: Store, person_id: str) -> dict[int, dict]:
-    return {
-        r["year"]: r
-        for r in store.query("SELECT * FROM enrollment WHERE person_id = ?", (person_id,))
-    }
+    return enrollments.by_year(store, person_id)
 
 
-def _insured_years(payments: dict[int, dict], enrollments: dict[int, dict]) -> set[int]:
+def _insured_years(payments: dict[int, Any], enrollments: dict[int, Enrollment]) -> set[int]:
     """Years the person is insured: a live payment, a year confirmed by the county, or a
     year fully paid for by a department (资助参保)."""
     years = set(payments)
     for y, e in enrollments.items():
-        if e.get("county_confirmed_at") or (
-            e.get("subsidized_by") and e.get("amount_due") == "0.00"
-        ):
+        if e.county_confirmed_at or e.subsidized_in_full:
             years.add(y)
     return years
 
@@ -168,7 +155,9 @@ def _terms_for(
     store: Store, person: dict, year: int, paid_on: dt.date, back_years: int = 0
 ) -> tuple[Policy, Result]:
     pol = _policy_or_error(store, person["region_code"], year)
-    insured = _insured_years(_live_payments(store, person["id"]), _enrollments(store, person["id"]))
+    insured = _insured_years(
+        _live_payments(store, person["id"]), enrollments.records(store, person["id"])
+    )
     insured.discard(year)
     py = _person_year(person, year, paid_on, insured, back_years)
     terms = pol.section("contribution")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from desktop.services.contribution.common import LIVE
-from desktop.store import Store
-from desktop.store.journal import now_iso, record_change
+from desktop.store import Store, payments
+from desktop.store.journal import now_iso
 
 
 def apply_county_confirmations(
@@ -15,11 +15,11 @@ def apply_county_confirmations(
     with store.write() as db:
         for c in confirmations:
             if c.get("payment_id"):
-                row = store.query_one("SELECT * FROM payment WHERE id = ?", (c["payment_id"],))
+                row = payments.by_id(store, c["payment_id"])
                 key = c["payment_id"]
             else:
                 key = c.get("receipt_no") or ""
-                row = store.query_one("SELECT * FROM payment WHERE receipt_no = ?", (key,))
+                row = payments.by_receipt_no(store, key)
             if row is None:
                 out["not_found"].append(key)
                 continue
@@ -30,26 +30,13 @@ def apply_county_confirmations(
                 out["not_live"].append(row["id"])
                 continue
             at = str(c.get("confirmed_at") or now_iso())
-            ref = str(c.get("ref") or "")
-            version = c.get("version")
-            db.conn.execute(
-                "UPDATE payment SET status = 'confirmed', confirmed_at = ?, confirmed_ref = ?,"
-                " server_version = COALESCE(?, server_version), updated_at = ? WHERE id = ?",
-                (at, ref, version, now_iso(), row["id"]),
-            )
-            if row["enrollment_id"]:
-                db.conn.execute(
-                    "UPDATE enrollment SET county_confirmed_at = ? WHERE id = ?",
-                    (at, row["enrollment_id"]),
-                )
-            record_change(
+            payments.confirm(
                 db,
+                row,
+                at=at,
+                ref=str(c.get("ref") or ""),
+                version=c.get("version"),
                 operator_id=operator_id,
-                action="payment.confirm",
-                entity="payment",
-                entity_id=row["id"],
-                before={"status": row["status"]},
-                after={"status": "confirmed", "confirmed_at": at, "confirmed_ref": ref},
             )
             out["confirmed"].append(row["id"])
     return out

@@ -9,6 +9,7 @@ from desktop.services.context import Actor
 from desktop.services.contribution.common import quote
 from desktop.services.contribution.payments import record_payment
 from desktop.store import Store
+from desktop.store import demo as demo_store
 
 # (name, 参保年度 relative to this year, payment date, channel): last year's and this year's
 # contributions paid in their campaigns; this autumn's campaign for next year partly
@@ -48,7 +49,7 @@ def seed_demo_payments(store: Store, actor: Actor) -> None:
     today = dt.date.today()
     for name, year_offset, when, channel in _DEMO_PAYMENTS:
         year, paid_on = today.year + year_offset, _demo_date(today, when)
-        person = store.query_one("SELECT id FROM person WHERE name = ?", (name,))
+        person = demo_store.person_named(store, name)
         if person is None or dt.date.fromisoformat(paid_on) > today:
             continue
         try:

@@ -25,8 +25,8 @@ from desktop.services.contribution.common import (
     _terms_for,
 )
 from desktop.services.registration import parse_date
-from desktop.store import Store
-from desktop.store.journal import new_id, now_iso, record_change
+from desktop.store import Store, enrollments, payments
+from desktop.store.journal import new_id, now_iso
 from desktop.store.numbering import take_receipt_no
 
 
@@ -202,16 +202,11 @@ def record_payment(
             "version": 1,
             "origin": "local",
         }
-        db["payment"].insert(row)
-        record_change(
+        payments.insert(
             db,
+            row,
             operator_id=actor.operator_id,
-            action="payment.record",
-            entity="payment",
-            entity_id=pid,
-            before=None,
-            after=row,
-            op_payload={**row, "cert_no": person["cert_no"]},
+            op_extra={"cert_no": person["cert_no"]},
             extra={"backdated": True, "reason": reason} if reason is not None else None,
         )
     return {"payment": row, "terms": res.as_dict(), "receipt_no": receipt_no}
@@ -233,56 +228,7 @@ def _upsert_enrollment(
         "incentive_raise": str(res.incentive_raise),
         "terms_json": json.dumps(res.as_dict(), ensure_ascii=False, sort_keys=True),
     }
-    before = db.conn.execute(
-        "SELECT * FROM enrollment WHERE person_id = ? AND year = ?", (person["id"], year)
-    ).fetchone()
-    if before is None:
-        row = {
-            "id": new_id(),
-            "person_id": person["id"],
-            "year": year,
-            "insurance_type": "390",
-            "insured_category": person["insured_category"],
-            "subsidy_category": person["subsidy_category"],
-            "status": "registered",
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "origin": "local",
-            **cols,
-        }
-        db["enrollment"].insert(row)
-        record_change(
-            db,
-            operator_id=actor.operator_id,
-            action="enrollment.create",
-            entity="enrollment",
-            entity_id=row["id"],
-            before=None,
-            after=row,
-            op_payload={k: v for k, v in row.items() if k != "terms_json"},
-        )
-        return row
-    names = [d[0] for d in db.conn.execute("SELECT * FROM enrollment LIMIT 0").description]
-    old = dict(zip(names, before, strict=True))
-    new = {**old, **cols, "updated_at": now, "version": old["version"] + 1}
-    sets = ", ".join(f"{k} = ?" for k in (*cols, "updated_at", "version"))
-    db.conn.execute(
-        f"UPDATE enrollment SET {sets} WHERE id = ?",
-        (*cols.values(), now, new["version"], old["id"]),
-    )
-    record_change(
-        db,
-        operator_id=actor.operator_id,
-        action="enrollment.update",
-        entity="enrollment",
-        entity_id=old["id"],
-        before=old,
-        after=new,
-        op_payload={k: v for k, v in new.items() if k != "terms_json"},
-        base_version=old["server_version"],
-    )
-    return new
+    return enrollments.upsert_terms(db, person, year, cols, operator_id=actor.operator_id, now=now)
 
 
 # ------------------------------------------------------------------ voids and refunds

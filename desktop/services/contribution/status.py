@@ -11,6 +11,7 @@ from core.contribution import (
     compute,
 )
 from core.ids import mask_id
+from core.records.contributions import Enrollment
 from desktop.services import policies
 from desktop.services.contribution.common import (
     CHANNELS,
@@ -25,7 +26,7 @@ from desktop.services.contribution.common import (
     _person_year,
     policy_for,
 )
-from desktop.store import Store
+from desktop.store import Store, payments
 
 
 def _status_row(
@@ -140,7 +141,7 @@ def status_years(
         person = _person(store, person_id)
         pays = _live_payments(store, person_id)
         enrs = _enrollments(store, person_id)
-        insured = _insured_years(pays, enrs)
+        insured = _insured_years(pays, {y: Enrollment.from_row(e) for y, e in enrs.items()})
         ps = policies.load(_data_dir(store))
         region = person["region_code"]
         pol_years = {
@@ -155,11 +156,7 @@ def status_years(
             _status_row(store, person, y, pays.get(y), enrs.get(y), insured, today, ps)
             for y in years
         ]
-        voided = store.query(
-            "SELECT * FROM payment WHERE person_id = ? AND status NOT IN ('local','confirmed')"
-            " ORDER BY created_at",
-            (person_id,),
-        )
+        voided = payments.ended(store, person_id)
     return {
         "person": {
             "id": person["id"],

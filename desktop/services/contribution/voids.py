@@ -5,8 +5,7 @@ from __future__ import annotations
 from core.errors import ValidationError
 from desktop.services.context import Actor
 from desktop.services.contribution.common import LIVE
-from desktop.store import Store
-from desktop.store.journal import now_iso, record_change
+from desktop.store import Store, enrollments, payments
 
 
 def void_payment(
@@ -33,7 +32,7 @@ def void_payment(
     if len(reason) > 200:
         raise ValidationError({"reason": "原因最多200字"})
     with store.write() as db:
-        row = store.query_one("SELECT * FROM payment WHERE id = ?", (payment_id or "",))
+        row = payments.by_id(store, payment_id)
         if row is None:
             raise ValidationError({"payment_id": "找不到该缴费记录"})
         if row["status"] not in LIVE:
@@ -42,69 +41,17 @@ def void_payment(
             raise ValidationError(
                 {"payment_id": "该缴费已经县级（税务）确认，不能作废；如需退还请办理退费"}
             )
-        now = now_iso()
-        status = "refunded" if refund else "voided"
-        after = {
-            **row,
-            "status": status,
-            "void_reason": reason,
-            "supervisor_id": supervisor.operator_id,
-            "voided_at": now,
-            "updated_at": now,
-            "version": row["version"] + 1,
-        }
-        db.conn.execute(
-            "UPDATE payment SET status = ?, void_reason = ?, supervisor_id = ?, voided_at = ?,"
-            " updated_at = ?, version = ? WHERE id = ?",
-            (status, reason, supervisor.operator_id, now, now, after["version"], row["id"]),
-        )
-        action = "payment.refund" if refund else "payment.void"
-        record_change(
+        after = payments.end(
             db,
+            row,
+            status="refunded" if refund else "voided",
+            reason=reason,
+            supervisor_id=supervisor.operator_id,
             operator_id=actor.operator_id,
-            action=action,
-            entity="payment",
-            entity_id=row["id"],
-            before=row,
-            after=after,
-            op_payload={
-                "id": row["id"],
-                "receipt_no": row["receipt_no"],
-                "status": status,
-                "reason": reason,
-                "supervisor_id": supervisor.operator_id,
-                "at": now,
-            },
-            base_version=row["server_version"],
             extra={"supervisor": supervisor.username},
         )
         if row["enrollment_id"]:
-            old = store.query_one("SELECT * FROM enrollment WHERE id = ?", (row["enrollment_id"],))
-            if old is not None:
-                new = {
-                    **old,
-                    "benefits_from": None,
-                    "benefits_to": None,
-                    "waiting": None,
-                    "updated_at": now,
-                    "version": old["version"] + 1,
-                }
-                db.conn.execute(
-                    "UPDATE enrollment SET benefits_from = NULL, benefits_to = NULL,"
-                    " waiting = NULL, updated_at = ?, version = ? WHERE id = ?",
-                    (now, new["version"], old["id"]),
-                )
-                record_change(
-                    db,
-                    operator_id=actor.operator_id,
-                    action="enrollment.update",
-                    entity="enrollment",
-                    entity_id=old["id"],
-                    before={k: v for k, v in old.items() if k != "terms_json"},
-                    after={k: v for k, v in new.items() if k != "terms_json"},
-                    op_payload={k: v for k, v in new.items() if k != "terms_json"},
-                    base_version=old["server_version"],
-                )
+            enrollments.clear_benefits(db, row["enrollment_id"], operator_id=actor.operator_id)
     return after
 
 

@@ -12,7 +12,8 @@ from desktop.services.context import Actor
 from desktop.services.receipts.common import LIVE
 from desktop.services.receipts.documents import prepare, save_pdf
 from desktop.services.receipts.facts import _data_dir, day_sheet_key
-from desktop.store import Store
+from desktop.store import Store, payments
+from desktop.store import demo as demo_store
 
 # --------------------------------------------------------------------------- demo
 
@@ -24,30 +25,13 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
     from desktop.services import contribution
 
     year = 2025  # the year of the shipped national policy file; paid in its collection period
-    row = store.query_one(
-        "SELECT paid_on, COUNT(*) AS n FROM payment WHERE operator_id = ? AND year = ?"
-        " GROUP BY paid_on ORDER BY n DESC, paid_on LIMIT 1",
-        (actor.operator_id, year),
-    )
-    day = row["paid_on"] if row else "2024-11-15"
+    day = demo_store.busiest_day(store, actor.operator_id, year) or "2024-11-15"
 
     def of_day() -> list[dict]:
-        return store.query(
-            "SELECT id, receipt_no, channel, status FROM payment WHERE operator_id = ?"
-            " AND paid_on = ? ORDER BY receipt_no",
-            (actor.operator_id, day),
-        )
+        return demo_store.payments_of_day(store, actor.operator_id, day)
 
     def unpaid() -> list[str]:
-        return [
-            r["id"]
-            for r in store.query(
-                "SELECT p.id FROM person p WHERE NOT EXISTS (SELECT 1 FROM payment pay"
-                " WHERE pay.person_id = p.id AND pay.year = ? AND pay.status IN"
-                " ('local','confirmed')) ORDER BY p.created_at, p.rowid",
-                (year,),
-            )
-        ]
+        return demo_store.unpaid_person_ids(store, year)
 
     def collect(channel: str) -> str | None:
         for pid in unpaid():
@@ -76,10 +60,7 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
     for channel in ("cash", "qr", "bank"):
         if channel not in have:
             collect(channel)
-    sup = store.query_one(
-        "SELECT id, username, display_name FROM operator WHERE role = 'supervisor'"
-        " AND active = 1 ORDER BY created_at LIMIT 1"
-    )
+    sup = demo_store.first_supervisor(store)
     if sup is not None and not any(r["status"] not in LIVE for r in of_day()):
         pid = collect("qr")
         if pid is not None:  # one demo void, allowed by the demo supervisor
@@ -98,12 +79,10 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
 
 def _demo_estimate(store: Store, actor: Actor) -> str | None:
 
-    row = store.query_one("SELECT id FROM estimate ORDER BY created_at LIMIT 1")
+    row = demo_store.first_estimate(store)
     if row:
         return row["id"]
-    person = store.query_one("SELECT id FROM person WHERE name = '李建国'") or store.query_one(
-        "SELECT id FROM person ORDER BY created_at LIMIT 1"
-    )
+    person = demo_store.person_named(store, "李建国") or demo_store.first_person(store)
     given = {
         "setting": "inpatient",
         "price_class": "class3",
@@ -144,19 +123,13 @@ def write_demo_documents(store: Store, actor: Actor, out_dir: str | Path) -> lis
         p = prepare(store, actor, kind, key, page=page)
         written.append(save_pdf(store, actor, p, out / name))
 
-    live = store.query(
-        "SELECT receipt_no FROM payment WHERE status IN ('local','confirmed')"
-        f" AND receipt_no IN ({','.join('?' * len(receipts))}) ORDER BY receipt_no",
-        receipts,
-    )
+    live = demo_store.live_receipts(store, receipts)
     if not live:
         raise ValidationError({"demo": "没有可用的演示缴费记录，无法生成演示单据"})
-    first = live[0]["receipt_no"]
+    first = live[0]
     save("receipt", first, "receipt.pdf", "A5")  # the half-page layout
     save("receipt", first, "receipt-reprint.pdf", "A5")
-    pay = store.query_one(
-        "SELECT enrollment_id, operator_id, paid_on FROM payment WHERE receipt_no = ?", (first,)
-    )
+    pay = payments.by_receipt_no(store, first)
     if pay and pay["enrollment_id"]:
         save("certificate", pay["enrollment_id"], "certificate.pdf")
     est_id = _demo_estimate(store, actor)

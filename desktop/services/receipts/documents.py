@@ -21,28 +21,18 @@ from desktop.services.receipts.facts import (
     receipt_facts_from_db,
 )
 from desktop.services.receipts.keys import mac_key
-from desktop.store import Store
-from desktop.store.journal import append_audit, new_id, now_iso
+from desktop.store import Store, documents, payments
+from desktop.store.journal import now_iso
 
 # --------------------------------------------------------------------------- documents
 
 
 def copies_handed_out(store: Store, kind: str, key: str) -> int:
-    row = store.query_one(
-        "SELECT COUNT(*) AS n FROM print_log WHERE doc_kind = ? AND doc_key = ?"
-        " AND status IN ('printed', 'saved')",
-        (kind, key),
-    )
-    return int(row["n"]) if row else 0
+    return documents.copies_handed_out(store, kind, key)
 
 
 def print_history(store: Store, kind: str, key: str) -> list[dict]:
-    return store.query(
-        "SELECT l.*, o.display_name AS operator FROM print_log l"
-        " LEFT JOIN operator o ON o.id = l.operator_id"
-        " WHERE l.doc_kind = ? AND l.doc_key = ? ORDER BY l.at, l.copy_no",
-        (kind, key),
-    )
+    return documents.print_history(store, kind, key)
 
 
 def _normal_key(kind: str, key: str) -> str:
@@ -67,7 +57,7 @@ def build_document(
     printed_at = printed_at or core.fmt_time(now_iso())
     if kind == "receipt":
         facts = receipt_facts(store, key)
-        pay = store.query_one("SELECT status FROM payment WHERE receipt_no = ?", (key,))
+        pay = payments.by_receipt_no(store, key)
         if pay is not None and pay["status"] not in LIVE:
             raise ValidationError(
                 {"receipt_no": f"收据 {key} 对应的缴费{PAYMENT_STATUS[pay['status']]}，不能打印"}
@@ -105,17 +95,12 @@ def _snapshot_receipt(store: Store, receipt_no: str, operator_id: str | None) ->
     """Freeze a receipt's facts the first time it is made (checked, so a receipt that
     cannot be printed leaves no snapshot)."""
     with store.write() as db:
-        if db.conn.execute(
-            "SELECT 1 FROM document_snapshot WHERE doc_kind = 'receipt' AND doc_key = ?",
-            (receipt_no,),
-        ).fetchone():
+        if documents.has_receipt_snapshot(db, receipt_no):
             return
         facts = receipt_facts_from_db(store, receipt_no)
         core.check_receipt_facts(facts)
-        db.conn.execute(
-            "INSERT INTO document_snapshot(doc_kind, doc_key, content, created_at, operator_id)"
-            " VALUES ('receipt', ?, ?, ?, ?)",
-            (receipt_no, _facts_to_json(facts), now_iso(), operator_id),
+        documents.insert_receipt_snapshot(
+            db, receipt_no, _facts_to_json(facts), now_iso(), operator_id
         )
 
 
@@ -248,21 +233,6 @@ def _record(
     at = now_iso()
     with store.write() as db:
         for key, copy_no in prepared.items:
-            db.conn.execute(
-                "INSERT INTO print_log(id, doc_kind, doc_key, copy_no, status, printer, at,"
-                " operator_id, error) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    new_id(),
-                    prepared.kind,
-                    key,
-                    copy_no,
-                    status,
-                    printer,
-                    at,
-                    actor.operator_id,
-                    error,
-                ),
-            )
             if status == "printed":
                 action = "document.reprint" if copy_no > 1 else "document.print"
             elif status == "saved":
@@ -278,14 +248,18 @@ def _record(
                 detail["error"] = error
             if path:
                 detail["path"] = path
-            append_audit(
+            documents.log_copy(
                 db,
-                operator_id=actor.operator_id,
-                action=action,
-                entity=prepared.kind,
-                entity_id=key,
-                detail=detail,
+                kind=prepared.kind,
+                key=key,
+                copy_no=copy_no,
+                status=status,
+                printer=printer,
                 at=at,
+                operator_id=actor.operator_id,
+                error=error,
+                action=action,
+                detail=detail,
             )
 
 

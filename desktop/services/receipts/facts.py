@@ -15,7 +15,7 @@ from core.money import parse_amount
 from core.policy.benefits import SETTING_LABELS
 from desktop.services import estimate as est
 from desktop.services.receipts.common import CHANNEL_LABELS, LIVE, PAYMENT_STATUS
-from desktop.store import Store
+from desktop.store import Store, documents, enrollments, operators, payments, persons, places
 from desktop.store.journal import canonical_json
 
 # --------------------------------------------------------------------------- facts
@@ -26,7 +26,7 @@ def _data_dir(store: Store) -> Path | None:
 
 
 def _service_point(store: Store) -> dict:
-    sp = store.query_one("SELECT * FROM service_point LIMIT 1")
+    sp = places.service_point(store)
     if sp is None:
         raise ValidationError({"service_point": "尚未完成服务点设置，不能打印单据"})
     return sp
@@ -39,19 +39,7 @@ def _waiting_text(unit: str | None, n: int | None) -> str:
 
 
 def _payment_row(store: Store, receipt_no: str) -> dict:
-    row = store.query_one(
-        "SELECT pay.*, p.name, p.cert_type, p.cert_no, p.region_code,"
-        " p.insured_category AS p_insured, p.subsidy_category AS p_subsidy,"
-        " e.insured_category AS e_insured, e.subsidy_category AS e_subsidy,"
-        " e.insurance_type, e.subsidized_amount, e.subsidized_by, e.benefits_from,"
-        " e.benefits_to, e.waiting_unit, e.waiting, e.continuous_years, e.terms_json,"
-        " o.display_name AS operator FROM payment pay"
-        " JOIN person p ON p.id = pay.person_id"
-        " LEFT JOIN enrollment e ON e.id = pay.enrollment_id"
-        " LEFT JOIN operator o ON o.id = pay.operator_id"
-        " WHERE pay.receipt_no = ?",
-        ((receipt_no or "").strip().upper(),),
-    )
+    row = payments.for_receipt(store, (receipt_no or "").strip().upper())
     if row is None:
         raise ValidationError({"receipt_no": f"找不到收据号为“{receipt_no}”的缴费记录"})
     return row
@@ -103,32 +91,18 @@ def _facts_to_json(facts) -> str:
 
 def receipt_facts(store: Store, receipt_no: str) -> core.ReceiptFacts:
     """The receipt's facts: the snapshot taken when it was first made, else from the db."""
-    snap = store.query_one(
-        "SELECT content FROM document_snapshot WHERE doc_kind = 'receipt' AND doc_key = ?",
-        ((receipt_no or "").strip().upper(),),
-    )
+    snap = documents.receipt_snapshot(store, (receipt_no or "").strip().upper())
     if snap:
-        return core.ReceiptFacts(**json.loads(snap["content"]))
+        return core.ReceiptFacts(**json.loads(snap))
     return receipt_facts_from_db(store, receipt_no)
 
 
 def certificate_facts(store: Store, enrollment_id: str) -> core.CertificateFacts:
-    row = store.query_one(
-        "SELECT e.*, p.name, p.cert_type, p.cert_no, p.sex, p.birth_date, p.region_code,"
-        " v.name AS village FROM enrollment e JOIN person p ON p.id = e.person_id"
-        " LEFT JOIN household h ON h.id = p.household_id"
-        " LEFT JOIN village v ON v.id = h.village_id WHERE e.id = ?",
-        (enrollment_id or "",),
-    )
+    row = enrollments.with_person(store, enrollment_id or "")
     if row is None:
         raise ValidationError({"enrollment": "找不到该参保记录"})
     sp = _service_point(store)
-    pay = store.query_one(
-        "SELECT pay.*, o.display_name AS operator FROM payment pay"
-        " LEFT JOIN operator o ON o.id = pay.operator_id"
-        " WHERE pay.person_id = ? AND pay.year = ? AND pay.status IN ('local','confirmed')",
-        (row["person_id"], row["year"]),
-    )
+    pay = payments.live_with_operator(store, row["person_id"], row["year"])
     subsidized = (row.get("subsidized_by") or "") and (row.get("amount_due") or "") == "0.00"
     if pay is None and not subsidized:
         raise ValidationError(
@@ -174,11 +148,7 @@ def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
     if e is None:
         raise ValidationError({"estimate": "找不到该测算记录"})
     sp = _service_point(store)
-    person = (
-        store.query_one("SELECT * FROM person WHERE id = ?", (e["person_id"],))
-        if e.get("person_id")
-        else None
-    )
+    person = persons.get(store, e["person_id"]) if e.get("person_id") else None
     result = e["result"]
     inp = e.get("input") or {}
     level = result.get("level") or inp.get("level") or inp.get("price_class") or ""
@@ -247,15 +217,11 @@ def day_sheet_facts(store: Store, key: str) -> core.DaySheetFacts:
         dt.date.fromisoformat(day)
     except ValueError:
         raise ValidationError({"day": "日期格式应为 YYYY-MM-DD"}) from None
-    op = store.query_one("SELECT * FROM operator WHERE id = ?", (operator_id,))
+    op = operators.public(store, operator_id)
     if op is None:
         raise ValidationError({"operator": "找不到该经办人"})
     sp = _service_point(store)
-    rows = store.query(
-        "SELECT pay.*, p.name, p.cert_no FROM payment pay JOIN person p ON p.id = pay.person_id"
-        " WHERE pay.operator_id = ? AND pay.paid_on = ? ORDER BY pay.receipt_no",
-        (operator_id, day),
-    )
+    rows = payments.of_day(store, operator_id, day)
     lines = [
         core.DayLine(
             receipt_no=r["receipt_no"] or "",

@@ -9,6 +9,7 @@ from core.errors import ValidationError
 from desktop.services.context import Actor
 from desktop.services.receipts.common import KEY_MAC_KEY, KEY_MAC_KEY_ID, KEY_MAC_RETIRED
 from desktop.store import Store
+from desktop.store import settings as settings_store
 from desktop.store.journal import append_audit, canonical_json
 
 # --------------------------------------------------------------------------- keys
@@ -33,11 +34,7 @@ def mac_key(store: Store, *, operator_id: str | None = None) -> tuple[str, bytes
         key_id = f"L-{current_scope(store)}"
         key_hex = secrets.token_hex(32)
         for k, v in ((KEY_MAC_KEY, key_hex), (KEY_MAC_KEY_ID, key_id)):
-            db.conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (k, v),
-            )
+            settings_store.put(db.conn, k, v)
         append_audit(
             db,
             operator_id=operator_id,
@@ -114,11 +111,7 @@ def _install_key(
             (KEY_MAC_RETIRED, canonical_json(retired)),
         )
         for k, v in values:
-            db.conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (k, v),
-            )
+            settings_store.put(db.conn, k, v)
         append_audit(
             db,
             operator_id=operator_id,

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from core import receipt as core
 from core.money import yuan
-from desktop.services.receipts.common import KEY_MAC_KEY, KEY_MAC_KEY_ID, LIVE, PAYMENT_STATUS
+from desktop.services.receipts.common import KEY_MAC_KEY, KEY_MAC_KEY_ID, PAYMENT_STATUS
 from desktop.services.receipts.keys import _retired_keys
-from desktop.store import Store
+from desktop.store import Store, payments
 
 # --------------------------------------------------------------------------- verify
 
@@ -33,16 +33,14 @@ def verify(store: Store, code: str) -> dict:
     }
     if not v.ok:
         return out
-    pay = store.query_one(
-        "SELECT amount, paid_on, status FROM payment WHERE receipt_no = ?", (v.receipt_no,)
-    )
+    pay = payments.record_by_receipt_no(store, v.receipt_no)
     if pay is not None:
         out["on_file"] = True
-        out["status"] = PAYMENT_STATUS.get(pay["status"], pay["status"])
-        if Decimal(pay["amount"]) != v.amount or pay["paid_on"] != v.date:
+        out["status"] = PAYMENT_STATUS.get(pay.status, pay.status)
+        if Decimal(pay.amount) != v.amount or pay.paid_on != v.date:
             out["ok"] = False
             out["message"] = "校验码有效，但与本机缴费记录的金额或日期不一致，请联系县医保部门核查"
-        elif pay["status"] not in LIVE:
+        elif not pay.live:
             out["ok"] = False
             out["message"] = f"校验码有效，但该缴费{out['status']}，此收据已失效"
         else:
