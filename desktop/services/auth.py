@@ -14,7 +14,7 @@ from core.names import normalize_name
 from desktop.services.context import Actor
 from desktop.store import Store
 from desktop.store import operators as op_store
-from desktop.store.journal import new_id, now_iso, record_change
+from desktop.store.journal import audit_event, new_id, now_iso
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 ROLES = {"clerk": "经办员", "supervisor": "主管"}
@@ -100,7 +100,7 @@ def _create(
         }
         op_store.insert(db, row)
         public = {k: v for k, v in row.items() if k != "password_hash"}
-        record_change(
+        audit_event(
             db,
             operator_id=by.operator_id if by else (None if not first_only else oid),
             action="operator.create",
@@ -125,7 +125,7 @@ def login(store: Store, username: str, password: str) -> Actor:
         except (VerificationError, InvalidHashError):
             ok = False
     with store.write() as db:
-        record_change(
+        audit_event(
             db,
             operator_id=row["id"] if row else None,
             action="operator.login" if ok else "operator.login_failed",
@@ -164,7 +164,7 @@ def reset_password(store: Store, *, operator_id: str, new_password: str, by: Act
         if row is None:
             raise ValidationError({"operator": "找不到这个操作员"})
         op_store.set_password_hash(db, operator_id, hash_password(new_password))
-        record_change(
+        audit_event(
             db,
             operator_id=by.operator_id if by else None,
             action="operator.reset_password",
@@ -198,7 +198,7 @@ def set_operator_active(store: Store, *, operator_id: str, active: bool, by: Act
         if bool(row["active"]) == active:
             return row
         op_store.set_active(db, operator_id, active)
-        record_change(
+        audit_event(
             db,
             operator_id=by.operator_id if by else None,
             action="operator.enable" if active else "operator.disable",

@@ -49,7 +49,7 @@ from desktop.store.backupfiles import (
     list_backups,
     set_aside_dir,
 )
-from desktop.store.journal import record_change
+from desktop.store.journal import audit_event
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def backup_now(
     actor.require_supervisor("立即备份")
     info = create_backup(store, data_dir, kind="manual", now=now)
     with store.write() as db:
-        record_change(
+        audit_event(
             db,
             operator_id=actor.operator_id,
             action="backup.create",

@@ -27,7 +27,7 @@ from desktop.store import Store, places
 from desktop.store import backupfiles as bf
 from desktop.store.backupfiles import BackupError, BackupInfo
 from desktop.store.db import DB_FILENAME, migrate, open_store
-from desktop.store.journal import record_change
+from desktop.store.journal import audit_event
 
 log = logging.getLogger("desktop.services.backup")
 
@@ -134,7 +134,7 @@ def _audit_restore(
     store: Store, operator_id: str | None, backup: Path, aside: Path, *, reason: str
 ) -> int:
     with store.write() as db:
-        record_change(
+        audit_event(
             db,
             operator_id=operator_id,
             action="store.restore",

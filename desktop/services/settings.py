@@ -26,7 +26,7 @@ from core.names import clean_free_text, normalize_name
 from desktop.services.context import Actor
 from desktop.store import Store, places
 from desktop.store import settings as settings_table
-from desktop.store.journal import record_change
+from desktop.store.journal import audit_event
 
 KEY_COUNTY_URL = "county.server_url"
 KEY_PRINTER = "print.printer"
@@ -185,7 +185,7 @@ def update_settings(store: Store, actor: Actor, values: dict[str, str]) -> DeskS
             and settings_table.has_registered_device(db.conn)
         ):
             settings_table.set_device_server_url(db.conn, changed["county_url"])
-        record_change(
+        audit_event(
             db,
             operator_id=actor.operator_id,
             action="settings.update",

@@ -10,7 +10,7 @@ from core.names import clean_free_text, normalize_name
 from desktop.services import auth
 from desktop.services.context import Actor
 from desktop.store import Store, places
-from desktop.store.journal import new_id, now_iso, record_change
+from desktop.store.journal import audit_event, new_id, now_iso
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def run_setup(
             role="supervisor",
             by=None,
         )
-        record_change(
+        audit_event(
             db,
             operator_id=admin.operator_id,
             action="service_point.create",
@@ -121,7 +121,7 @@ def add_village(store: Store, name: str, *, by: Actor) -> str:
             raise ValidationError({"village": f"“{vn}”已存在"})
         vid = new_id()
         places.insert_village(db.conn, vid, by.service_point_id, vn)
-        record_change(
+        audit_event(
             db,
             operator_id=by.operator_id,
             action="village.create",

@@ -11,7 +11,7 @@ from desktop.services import contribution, estimate, policies
 from desktop.services.context import Actor
 from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
-from desktop.store.journal import record_change
+from desktop.store.journal import audit_event
 from desktop.sync.engine import SyncEngine, SyncSummary
 from desktop.sync.hooks import SyncHooks
 from desktop.sync.transport import RetryPolicy
@@ -102,7 +102,7 @@ def register_device(
     finally:
         engine.close()
     with store.write() as db:
-        record_change(
+        audit_event(
             db,
             operator_id=actor.operator_id if actor else None,
             action="sync.register_device",
@@ -175,7 +175,7 @@ def resolve_inbox_item(store: Store, actor: Actor, item_id: str) -> bool:
     with store.write() as db:
         ok = st.resolve_inbox(db, item_id, actor.operator_id)
         if ok:
-            record_change(
+            audit_event(
                 db,
                 operator_id=actor.operator_id,
                 action="sync.inbox_resolved",

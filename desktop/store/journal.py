@@ -194,6 +194,32 @@ def record_change(
     return op_id
 
 
+def audit_event(
+    db: sqlite_utils.Database,
+    *,
+    operator_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    before: dict | None = None,
+    after: dict | None = None,
+    extra: dict | None = None,
+) -> None:
+    """Audit something done at this desk that changes no synced row (a log-in, a backup, a
+    setting, a resolved inbox item): one hash-chained entry, nothing queued for the county.
+    Row changes go through :func:`write_journaled` (or a store module) instead."""
+    record_change(
+        db,
+        operator_id=operator_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        extra=extra,
+    )
+
+
 def _detail_json(detail: dict[str, Any], same: Any, same_json: str | None) -> str:
     """``canonical_json(detail)``, reusing the op payload's JSON for ``after`` when they
     are the same object (the common case: the row is both audited and queued)."""
