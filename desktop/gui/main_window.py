@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.pages import PAGES, PageSpec
+from desktop.gui.pages.base import run_query
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, ask_go_ahead
 from desktop.services import outbox
 
@@ -199,10 +200,7 @@ class MainWindow(QMainWindow):
 
     def refresh_pending(self) -> None:
         store = self.ctx.store
-        self.ctx.tasks.run(
-            lambda: outbox.pending_count(store),
-            self._set_pending,
-        )
+        run_query(self.ctx, lambda: outbox.pending_count(store), self._set_pending)
 
     def unsaved_pages(self) -> list[str]:
         """Titles of the pages holding typing that is not saved yet."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui.pages.base import run_query
 from desktop.gui.widgets import ERROR_STYLE, FieldForm, heading
 from desktop.logging_setup import current_log_file, report_error
 from desktop.services import backup
@@ -97,7 +98,9 @@ class DailyBackup(QObject):
 
     def run_if_due(self) -> None:
         ctx = self.ctx
-        ctx.tasks.run(lambda: backup.auto_backup(ctx.store, ctx.data_dir), self._done, self._failed)
+        run_query(
+            ctx, lambda: backup.auto_backup(ctx.store, ctx.data_dir), self._done, self._failed
+        )
 
     def _done(self, info: backup.BackupInfo | None) -> None:
         self.last_result = info

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import ValidationError
+from desktop.gui.pages.base import StoreWork
 from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm, show_error
 from desktop.services import auth
 
@@ -102,7 +103,7 @@ class ResetPasswordDialog(_FormDialog):
         return self.passwords.errors()
 
 
-class OperatorsDialog(QDialog):
+class OperatorsDialog(QDialog, StoreWork):
     HEADERS = ["用户名", "姓名", "角色", "状态"]
 
     def __init__(self, ctx, parent: QWidget | None = None):
@@ -175,7 +176,7 @@ class OperatorsDialog(QDialog):
             self._update_buttons()
 
         store = self.ctx.store
-        self.ctx.tasks.run(lambda: auth.list_operators(store), done, self._failed)
+        self.query(lambda: auth.list_operators(store), done, self._failed)
 
     def selected(self) -> dict | None:
         rows = self.table.selectionModel().selectedRows()
@@ -198,7 +199,6 @@ class OperatorsDialog(QDialog):
     def _done(self, text: str, select_id: str | None) -> None:
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(text)
-        self.ctx.events.data_changed.emit("operator")
         self.reload(select_id)
 
     # ---- actions ---------------------------------------------------------------------
@@ -213,10 +213,11 @@ class OperatorsDialog(QDialog):
             "password": dialog.passwords.password.text(),
             "role": dialog.role.currentData(),
         }
-        self.ctx.tasks.run(
+        self.change(
             lambda: auth.add_operator(store, by=actor, **values),
+            "operator",
             lambda a: self._done(f"已添加{auth.ROLES[a.role]}：{a.display_name}", a.operator_id),
-            self._failed,
+            on_failure=self._failed,
         )
 
     def reset_password(self) -> None:
@@ -227,10 +228,11 @@ class OperatorsDialog(QDialog):
         if dialog.exec() != QDialog.DialogCode.Accepted.value:
             return
         store, actor, new = self.ctx.store, self.ctx.actor, dialog.passwords.password.text()
-        self.ctx.tasks.run(
+        self.change(
             lambda: auth.reset_password(store, operator_id=row["id"], new_password=new, by=actor),
+            "operator",
             lambda r: self._done(f"已重设{r['display_name']}的密码", r["id"]),
-            self._failed,
+            on_failure=self._failed,
         )
 
     def toggle_active(self) -> None:
@@ -239,10 +241,11 @@ class OperatorsDialog(QDialog):
             return
         active = not row["active"]
         store, actor = self.ctx.store, self.ctx.actor
-        self.ctx.tasks.run(
+        self.change(
             lambda: auth.set_operator_active(store, operator_id=row["id"], active=active, by=actor),
+            "operator",
             lambda r: self._done(
                 f"已{'启用' if active else '停用'}{r['display_name']}的账号", r["id"]
             ),
-            self._failed,
+            on_failure=self._failed,
         )

@@ -36,6 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.gui.pages.base import run_change, run_query
+from desktop.gui.widgets import show_error
+
 log = logging.getLogger(__name__)
 
 MAX_PRINT_DPI = 300
@@ -345,7 +348,6 @@ def print_document(
 
     def failed(exc: BaseException) -> None:
         from desktop.gui.tasks import Cancelled
-        from desktop.gui.widgets import show_error
 
         if isinstance(exc, Cancelled) or type(exc).__name__ == "RenderCancelled":
             ctx.events.status_message.emit(parent.tr("已取消"))
@@ -370,7 +372,7 @@ def print_document(
 
         ctx.tasks.run_long(parent, parent.tr("生成单据"), job_fn, show, failed)
     else:
-        ctx.tasks.run(lambda: receipts.prepare(store, actor, kind, key, page=page), show, failed)
+        run_query(ctx, lambda: receipts.prepare(store, actor, kind, key, page=page), show, failed)
 
 
 def open_preview(
@@ -390,15 +392,17 @@ def open_preview(
     dlg: PreviewDialog
 
     def recorded(status: str, message: str) -> None:
-        ctx.events.data_changed.emit("print")
         ctx.events.status_message.emit(message)
         if on_done:
             on_done(status)
 
     def report_failure(error: str) -> None:
-        ctx.tasks.run(
+        run_change(
+            ctx,
             lambda: receipts.record_failed(store, actor, prepared, printer="", error=error),
+            "print",
             lambda _r: recorded("failed", parent.tr("打印失败，未记为已打印")),
+            lambda exc: show_error(dlg, exc, dlg.tr("打印失败")),
         )
         QMessageBox.warning(
             dlg,
@@ -408,13 +412,16 @@ def open_preview(
 
     def do_print(printer: QPrinter) -> None:
         def printed(name: str) -> None:
-            ctx.tasks.run(
+            run_change(
+                ctx,
                 lambda: receipts.record_printed(store, actor, prepared, printer=name),
+                "print",
                 lambda _r: recorded(
                     "printed",
                     parent.tr("已打印 %1").replace("%1", prepared.title)
                     + (f"（{_mark(prepared)}）" if prepared.is_reprint else ""),
                 ),
+                lambda exc: show_error(parent, exc, parent.tr("打印记录未保存")),
             )
             dlg.accept()
 
@@ -452,11 +459,11 @@ def open_preview(
             dlg.accept()
 
         def not_saved(exc: BaseException) -> None:
-            from desktop.gui.widgets import show_error
-
             show_error(dlg, exc, dlg.tr("保存失败"))
 
-        ctx.tasks.run(lambda: receipts.save_pdf(store, actor, prepared, path), saved, not_saved)
+        run_change(
+            ctx, lambda: receipts.save_pdf(store, actor, prepared, path), "print", saved, not_saved
+        )
 
     note = ""
     if prepared.is_reprint:

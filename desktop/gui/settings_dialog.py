@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import ValidationError
+from desktop.gui.pages.base import StoreWork
 from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm
 from desktop.logging_setup import report_error
 from desktop.services import backup
@@ -142,7 +143,7 @@ class SettingsForm(QWidget):
         }
 
 
-class BackupPanel(QWidget):
+class BackupPanel(QWidget, StoreWork):
     """The list of backups, "立即备份" and "恢复所选备份…"."""
 
     def __init__(self, ctx, parent: QWidget | None = None):
@@ -231,7 +232,8 @@ class BackupPanel(QWidget):
             self.status.setText("")
             show_error(self, exc, self.tr("备份"))
 
-        ctx.tasks.run(lambda: backup.backup_now(ctx.store, ctx.actor, ctx.data_dir), done, failed)
+        # a backup copies the store; it changes no data the pages show (its audit entry aside)
+        self.query(lambda: backup.backup_now(ctx.store, ctx.actor, ctx.data_dir), done, failed)
 
     def ask_export(self) -> None:
         path = self.selected()
@@ -253,7 +255,7 @@ class BackupPanel(QWidget):
             self.status.setText("")
             show_error(self, exc, self.tr("导出备份"))
 
-        self.ctx.tasks.run(lambda: backup.export_backup(path, folder), done, failed)
+        self.query(lambda: backup.export_backup(path, folder), done, failed)
 
     def ask_restore_file(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
@@ -301,8 +303,6 @@ class BackupPanel(QWidget):
             self.restore_button.setEnabled(True)
             self.status.setText(self.tr("已恢复。恢复前的数据另存在：") + str(result.set_aside[0]))
             self.status.setStyleSheet(OK_STYLE)
-            for kind in ("person", "household", "payment", "estimate", "settings"):
-                ctx.events.data_changed.emit(kind)
             self.refresh()
             if self.on_restored is not None:
                 self.on_restored(result)
@@ -312,12 +312,15 @@ class BackupPanel(QWidget):
             self.status.setText("")
             show_error(self, exc, self.tr("恢复备份"))
 
-        ctx.tasks.run(
-            lambda: backup.restore_backup(ctx.store, ctx.actor, path, ctx.data_dir), done, failed
+        self.change(
+            lambda: backup.restore_backup(ctx.store, ctx.actor, path, ctx.data_dir),
+            ("person", "household", "payment", "estimate", "settings"),
+            done,
+            on_failure=failed,
         )
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(QDialog, StoreWork):
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
@@ -375,7 +378,6 @@ class SettingsDialog(QDialog):
             self.result_label.setStyleSheet(OK_STYLE)
             if ctx.service_point is not None:
                 ctx.service_point = {**ctx.service_point, "name": s.sp_name}
-            ctx.events.data_changed.emit("settings")
             ctx.events.status_message.emit(self.tr("系统设置已保存"))
 
         def failed(exc: BaseException) -> None:
@@ -387,6 +389,9 @@ class SettingsDialog(QDialog):
                 return
             show_error(self, exc, self.tr("保存设置"))
 
-        ctx.tasks.run(
-            lambda: settings_service.update_settings(ctx.store, ctx.actor, values), done, failed
+        self.change(
+            lambda: settings_service.update_settings(ctx.store, ctx.actor, values),
+            "settings",
+            done,
+            on_failure=failed,
         )

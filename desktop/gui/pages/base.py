@@ -27,11 +27,84 @@ from core.errors import ValidationError
 from desktop.gui.widgets import show_error
 
 
-class Page(QWidget):
-    """Base class of the pages in ``desktop.gui.pages``."""
+def run_query(
+    ctx,
+    fn: Callable[[], Any],
+    on_done: Callable[[Any], None] | None,
+    on_failure: Callable[[BaseException], None] | None = None,
+) -> None:
+    """Run a read on the store worker; ``on_done(result)`` on the GUI thread (a failure
+    without ``on_failure`` is logged)."""
+    ctx.tasks.run(fn, on_done, on_failure)
 
-    #: title for error boxes raised by this page (the navigation title by default)
+
+def run_change(
+    ctx,
+    fn: Callable[[], Any],
+    entities: str | Iterable[str],
+    on_done: Callable[[Any], None] | None,
+    on_failure: Callable[[BaseException], None],
+    on_invalid: Callable[[ValidationError], None] | None = None,
+) -> None:
+    """Run a change on the store worker and announce it: after the commit each kind in
+    ``entities`` ("person", "payment" …) is sent on ``ctx.events.data_changed``, then
+    ``on_done(result)`` runs; on failure nothing is announced."""
+    kinds = [entities] if isinstance(entities, str) else list(entities)
+
+    def done(result: Any) -> None:
+        for kind in kinds:
+            ctx.events.data_changed.emit(kind)
+        if on_done is not None:
+            on_done(result)
+
+    def failed(exc: BaseException) -> None:
+        if on_invalid is not None and isinstance(exc, ValidationError):
+            on_invalid(exc)
+        else:
+            on_failure(exc)
+
+    ctx.tasks.run(fn, done, failed)
+
+
+class StoreWork:
+    """The one way a widget runs store work: pages, dialogs and the main window mix this in
+    (they have ``self.ctx``, the AppContext, and are QWidgets). Module code without a
+    widget of its own (print support) calls :func:`run_query` / :func:`run_change`."""
+
+    #: title for error boxes raised by this widget (the navigation title by default)
     error_title: str = ""
+    ctx: Any
+
+    def query(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run a read on the store worker; ``on_done(result)`` on the GUI thread."""
+        run_query(self.ctx, fn, on_done, on_failure or self.show_failure)
+
+    def change(
+        self,
+        fn: Callable[[], Any],
+        entities: str | Iterable[str],
+        on_done: Callable[[Any], None] | None = None,
+        *,
+        on_invalid: Callable[[ValidationError], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run a change on the store worker and announce it (:func:`run_change`); errors
+        go to ``on_invalid`` (a ValidationError), ``on_failure`` or the error box."""
+        run_change(self.ctx, fn, entities, on_done, on_failure or self.show_failure, on_invalid)
+
+    def show_failure(self, exc: BaseException) -> None:
+        """The one place a page shows an unexpected error: a box with the Chinese message
+        and its code (details in the log)."""
+        show_error(self, exc, self.error_title)  # type: ignore[arg-type]
+
+
+class Page(QWidget, StoreWork):
+    """Base class of the pages in ``desktop.gui.pages``."""
 
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,49 +123,3 @@ class Page(QWidget):
     def has_unsaved_changes(self) -> bool:
         """True while the clerk has typed something not yet saved."""
         return False
-
-    # ---- running store work ----------------------------------------------------------
-    def query(
-        self,
-        fn: Callable[[], Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_failure: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        """Run a read on the store worker; ``on_done(result)`` on the GUI thread."""
-        self.ctx.tasks.run(fn, on_done, on_failure or self.show_failure)
-
-    def change(
-        self,
-        fn: Callable[[], Any],
-        entities: str | Iterable[str],
-        on_done: Callable[[Any], None] | None = None,
-        *,
-        on_invalid: Callable[[ValidationError], None] | None = None,
-        on_failure: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        """Run a change on the store worker and announce it.
-
-        ``entities``: the kinds of data the change touches ("person", "payment" …); each is
-        sent on ``ctx.events.data_changed`` after the commit, before ``on_done``."""
-        kinds = [entities] if isinstance(entities, str) else list(entities)
-
-        def done(result: Any) -> None:
-            for kind in kinds:
-                self.ctx.events.data_changed.emit(kind)
-            if on_done is not None:
-                on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            if on_invalid is not None and isinstance(exc, ValidationError):
-                on_invalid(exc)
-            elif on_failure is not None:
-                on_failure(exc)
-            else:
-                self.show_failure(exc)
-
-        self.ctx.tasks.run(fn, done, failed)
-
-    def show_failure(self, exc: BaseException) -> None:
-        """The one place a page shows an unexpected error: a box with the Chinese message
-        and its code (details in the log)."""
-        show_error(self, exc, self.error_title)

@@ -385,7 +385,7 @@ class Page(BasePage):
             self.banner.setText(text or "")
             self.banner.setVisible(bool(text))
 
-        self.ctx.tasks.run(lambda: svc.sync_banner(store), done, self._failed)
+        self.query(lambda: svc.sync_banner(store), done, self._failed)
 
     def on_shown(self) -> None:
         self.refresh_banner()
@@ -397,7 +397,7 @@ class Page(BasePage):
             self.county_phone = s.county_phone
 
         store = self.ctx.store
-        self.ctx.tasks.run(lambda: settings_service.get_settings(store), done, self._failed)
+        self.query(lambda: settings_service.get_settings(store), done, self._failed)
 
     def _data_changed(self, kind: str) -> None:
         if kind in ("payment", "person", "enrollment", "sync") and self.person_id:
@@ -424,7 +424,7 @@ class Page(BasePage):
                 if i >= 0:
                     self.camp_scope.setCurrentIndex(i)
 
-        self.ctx.tasks.run(lambda: setup.villages(store), fill, self._failed)
+        self.query(lambda: setup.villages(store), fill, self._failed)
 
     # ------------------------------------------------------------ search
     def do_search(self) -> None:
@@ -441,7 +441,7 @@ class Page(BasePage):
             elif len(rows) == 1:
                 self.open_item(rows[0]["id"])
 
-        self.ctx.tasks.run(lambda: reg.search_persons(store, text), done, self._failed)
+        self.query(lambda: reg.search_persons(store, text), done, self._failed)
 
     def _fill_results(self, rows: list[dict]) -> None:
         # one found opens at once (nothing to say); several: say how many to choose from
@@ -474,7 +474,7 @@ class Page(BasePage):
             self._fill_results(members)
             self.results.setFocus()
 
-        self.ctx.tasks.run(lambda: reg.get_household(store, hid), done, self._failed)
+        self.query(lambda: reg.get_household(store, hid), done, self._failed)
 
     # ------------------------------------------------------------ one person
     def open_item(self, person_id: Any) -> None:
@@ -498,9 +498,7 @@ class Page(BasePage):
             if first and self.pay_btn.isEnabled() and self.search.hasFocus():
                 self.amount.setFocus()  # found to collect: the clerk types the amount next
 
-        self.ctx.tasks.run(
-            lambda: svc.status_years(store, person_id, today=today), done, self._failed
-        )
+        self.query(lambda: svc.status_years(store, person_id, today=today), done, self._failed)
 
     def _show_status(self, st: dict, *, reset_form: bool) -> None:
         p = st["person"]
@@ -644,7 +642,7 @@ class Page(BasePage):
             else:
                 self._failed(exc)
 
-        self.ctx.tasks.run(
+        self.query(
             lambda: svc.quote(store, pid, year, day or None, today=today, back_years=back),
             done,
             failed,
@@ -710,7 +708,7 @@ class Page(BasePage):
                 return
             self._record(fields, name)
 
-        self.ctx.tasks.run(
+        self.query(
             lambda: svc.check_payment(store, actor, fields, today=today),
             checked,
             self._payment_refused,
@@ -751,13 +749,13 @@ class Page(BasePage):
             self.back_years.setValue(0)
             self.print_btn.setEnabled(True)
             self._paying = False
-            self.ctx.events.data_changed.emit("payment")
             self.ctx.events.status_message.emit(f"已收费 {name} {res['receipt_no']}")
 
-        self.ctx.tasks.run(
+        self.change(
             lambda: svc.record_payment(store, actor, fields, today=today),
+            "payment",
             ok,
-            self._payment_refused,
+            on_failure=self._payment_refused,
         )
 
     def _print_shortcut(self) -> None:
@@ -843,7 +841,6 @@ class Page(BasePage):
             self.pay_msg.setText(
                 f"已{word}：收据号 {row['receipt_no']}（原因：{row['void_reason']}）"
             )
-            self.ctx.events.data_changed.emit("payment")
 
         def failed(exc: BaseException) -> None:
             self.pay_msg.setStyleSheet(ERROR_STYLE)
@@ -854,7 +851,7 @@ class Page(BasePage):
             else:
                 self._failed(exc)
 
-        self.ctx.tasks.run(work, ok, failed)
+        self.change(work, "payment", ok, on_failure=failed)
 
     # ------------------------------------------------------------ campaign
     def run_campaign(self) -> None:
@@ -870,9 +867,7 @@ class Page(BasePage):
             self.campaign_result = res
             self._show_campaign(res)
 
-        self.ctx.tasks.run(
-            lambda: svc.campaign(store, year=year, today=today, **kw), done, self._failed
-        )
+        self.query(lambda: svc.campaign(store, year=year, today=today, **kw), done, self._failed)
 
     def _show_campaign(self, res: dict) -> None:
         text = (
@@ -929,4 +924,4 @@ class Page(BasePage):
                 self.camp_summary.text().split("\n已导出")[0] + f"\n已导出：{p}"
             )
 
-        self.ctx.tasks.run(lambda: fn(res, path), ok, self._failed)
+        self.query(lambda: fn(res, path), ok, self._failed)

@@ -388,7 +388,7 @@ class Page(BasePage):
     # ---------------------------------------------------------------- policies
     def reload_policies(self) -> None:
         data_dir = self.ctx.data_dir
-        self.ctx.tasks.run(lambda: policies.load(data_dir), self._policies_loaded, self._failed)
+        self.query(lambda: policies.load(data_dir), self._policies_loaded, self._failed)
 
     def _policies_loaded(self, ps: policies.PolicySet) -> None:
         if ps is self._policyset:
@@ -521,7 +521,7 @@ class Page(BasePage):
         if not q:
             return
         store = self.ctx.store
-        self.ctx.tasks.run(lambda: svc.find_persons(store, q), self._found, self._failed)
+        self.query(lambda: svc.find_persons(store, q), self._found, self._failed)
 
     def _found(self, rows: list[dict]) -> None:
         self.found.clear()
@@ -548,7 +548,7 @@ class Page(BasePage):
         from desktop.services.registration import get_person
 
         store = self.ctx.store
-        self.ctx.tasks.run(
+        self.query(
             lambda: get_person(store, str(person_id)),
             lambda row: self._choose(row) if row else None,
             self._failed,
@@ -585,7 +585,7 @@ class Page(BasePage):
             self.ytd_source.setText(self.tr("匿名测算：本年已报销情况请按居民所述填写（默认为0）"))
             return
         store, pid, year = self.ctx.store, self._person["id"], self.year.value()
-        self.ctx.tasks.run(
+        self.query(
             lambda: svc.person_year(store, pid, year), self._person_year_loaded, self._failed
         )
 
@@ -675,7 +675,7 @@ class Page(BasePage):
             )
             return {**res, "caveats": notes}
 
-        self.ctx.tasks.run(work, lambda res: self._computed(given, res), self._failed)
+        self.query(work, lambda res: self._computed(given, res), self._failed)
 
     def _computed(self, given: dict, res: dict) -> None:
         self._last, self._last_given, self._saved = res, given, None
@@ -745,7 +745,7 @@ class Page(BasePage):
         label = self.anon_label.text()
         year = self.year.value()
         self.save_button.setEnabled(False)
-        self.ctx.tasks.run(
+        self.change(
             lambda: svc.save(
                 store,
                 actor,
@@ -756,8 +756,9 @@ class Page(BasePage):
                 year=year,
                 data_dir=data_dir,
             ),
+            "estimate",
             self._saved_ok,
-            self._failed,
+            on_failure=self._failed,
         )
 
     def _saved_ok(self, row: dict) -> None:
@@ -778,7 +779,6 @@ class Page(BasePage):
             self.message.setText(
                 self.tr("政策文件在测算后有更新，已按更新后的政策重新计算并保存，请核对结果。")
             )
-        self.ctx.events.data_changed.emit("estimate")
         self._load_history()
 
     def print_estimate(self) -> None:
@@ -797,14 +797,18 @@ class Page(BasePage):
     def _settle(self, eid: str) -> None:
         store, actor = self.ctx.store, self.ctx.actor
         self.settle_button.setEnabled(False)
-        self.ctx.tasks.run(lambda: svc.mark_settled(store, actor, eid), self._settled, self._failed)
+        self.change(
+            lambda: svc.mark_settled(store, actor, eid),
+            "estimate",
+            self._settled,
+            on_failure=self._failed,
+        )
 
     def _settled(self, row: dict) -> None:
         if self._saved and self._saved.get("id") == row.get("id"):
             self._saved = row
         self.message.setStyleSheet(OK_STYLE)
         self.message.setText(self.tr("已标记为已结算，已计入该参保人本年累计"))
-        self.ctx.events.data_changed.emit("estimate")
         self._load_ytd()
 
     # ---------------------------------------------------------------- saved estimates
@@ -813,7 +817,7 @@ class Page(BasePage):
             self.history.setRowCount(0)
             return
         store, pid, year = self.ctx.store, self._person["id"], self.year.value()
-        self.ctx.tasks.run(
+        self.query(
             lambda: svc.list_estimates(store, person_id=pid, year=year),
             self._history_loaded,
             self._failed,
@@ -849,7 +853,7 @@ class Page(BasePage):
         if not eid:
             return
         store = self.ctx.store
-        self.ctx.tasks.run(lambda: svc.get(store, eid), self._opened, self._failed)
+        self.query(lambda: svc.get(store, eid), self._opened, self._failed)
 
     def _opened(self, row: dict | None) -> None:
         if not row:

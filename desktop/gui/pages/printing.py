@@ -273,7 +273,7 @@ class Page(BasePage):
                 [r["receipt_no"] for r in rows],
             )
 
-        self.ctx.tasks.run(lambda: receipts.recent_receipts(store, query=query), done, self._failed)
+        self.query(lambda: receipts.recent_receipts(store, query=query), done, self._failed)
 
     def load_villages(self) -> None:
         from desktop.services import setup
@@ -291,7 +291,7 @@ class Page(BasePage):
             self.cert_village.setCurrentIndex(max(i, 0))
             self.cert_village.blockSignals(False)
 
-        self.ctx.tasks.run(lambda: setup.villages(store), done, self._failed)
+        self.query(lambda: setup.villages(store), done, self._failed)
 
     def load_certificates(self) -> None:
         from desktop.services import receipts
@@ -326,7 +326,7 @@ class Page(BasePage):
                 .replace("%2", str(printable))
             )
 
-        self.ctx.tasks.run(
+        self.query(
             lambda: receipts.certificate_list(store, year=year, village_id=village),
             done,
             self._failed,
@@ -355,7 +355,7 @@ class Page(BasePage):
                 [r["id"] for r in rows],
             )
 
-        self.ctx.tasks.run(lambda: estimate.list_estimates(store, limit=100), done, self._failed)
+        self.query(lambda: estimate.list_estimates(store, limit=100), done, self._failed)
 
     def load_days(self) -> None:
         from desktop.services import receipts
@@ -369,7 +369,7 @@ class Page(BasePage):
                 [r["key"] for r in rows],
             )
 
-        self.ctx.tasks.run(lambda: receipts.day_sheet_list(store), done, self._failed)
+        self.query(lambda: receipts.day_sheet_list(store), done, self._failed)
 
     # ---------------------------------------------------------------- printing
 
@@ -448,4 +448,4 @@ class Page(BasePage):
             self.verify_result.setStyleSheet(OK_STYLE if result["ok"] else ERROR_STYLE)
             self.verify_result.setText(("✔ " if result["ok"] else "✘ ") + result["message"])
 
-        self.ctx.tasks.run(lambda: receipts.verify(store, code), done, self._failed)
+        self.query(lambda: receipts.verify(store, code), done, self._failed)

@@ -214,9 +214,7 @@ class Page(BasePage):
         self.new_household()
         # load the pinyin dictionaries on the worker once the window is up (not during the
         # first paint, and not on the first save)
-        QTimer.singleShot(
-            WARM_UP_MS, self, lambda: self.ctx.tasks.run(lambda: pinyin_initials("张三"))
-        )
+        QTimer.singleShot(WARM_UP_MS, self, lambda: self.query(lambda: pinyin_initials("张三")))
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
@@ -509,7 +507,7 @@ class Page(BasePage):
             elif self.household is None and len(rows) == 1:
                 self.village.setCurrentIndex(1)
 
-        self.ctx.tasks.run(lambda: setup.villages(store), fill, self._failed)
+        self.query(lambda: setup.villages(store), fill, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -816,7 +814,6 @@ class Page(BasePage):
             self.save_button.setEnabled(True)
             self.last_village = self.village.currentData() or ""
             self._dirty = False
-            self.ctx.events.data_changed.emit("person")
             n = len([m for m in self.members if not self._is_blank(m)])
             text = self.tr("已保存（待上传）")
             if index_map is not None:
@@ -848,7 +845,7 @@ class Page(BasePage):
             self.set_message(self.tr("未保存"), ERROR_STYLE)
             show_error(self, exc, self.tr("保存未完成"))
 
-        self.ctx.tasks.run(work, ok, failed)
+        self.change(work, "person", ok, on_failure=failed)
 
     def confirm_duplicate(self, exc: reg.DuplicatePerson) -> bool:
         """Warn before a second record with the same ID number; default answer: no."""
@@ -948,9 +945,7 @@ class Page(BasePage):
                 self.results.setFocus()
                 self.results.selectRow(0)
 
-        self.ctx.tasks.run(
-            lambda: reg.search_persons(store, text, limit=SEARCH_LIMIT), done, self._failed
-        )
+        self.query(lambda: reg.search_persons(store, text, limit=SEARCH_LIMIT), done, self._failed)
 
     def show_duplicates(self) -> None:
         """List records sharing a certificate number (重复参保) so one can be cleared by
@@ -977,7 +972,7 @@ class Page(BasePage):
                 self.search_status.setText(self.tr("没有重复登记"))
                 self.search_status.setStyleSheet(OK_STYLE)
 
-        self.ctx.tasks.run(lambda: reg.list_duplicates(store), done, self._failed)
+        self.query(lambda: reg.list_duplicates(store), done, self._failed)
 
     def _start_with_number(self, text: str) -> None:
         """A scanned ID number that is not registered yet starts a new household with it:
@@ -1025,7 +1020,7 @@ class Page(BasePage):
             if p is not None:
                 self.load_household(p["household_id"], p["id"])
 
-        self.ctx.tasks.run(lambda: reg.get_person(store, str(person_id)), got, self._failed)
+        self.query(lambda: reg.get_person(store, str(person_id)), got, self._failed)
 
     def load_household(
         self, household_id: str, person_id: str | None = None, *, message: str = ""
@@ -1056,7 +1051,7 @@ class Page(BasePage):
             self.set_message(message, OK_STYLE)
             self.inputs["name"].setFocus()
 
-        self.ctx.tasks.run(lambda: reg.get_household(store, household_id), got, self._failed)
+        self.query(lambda: reg.get_household(store, household_id), got, self._failed)
 
     def show_history(self) -> None:
         m = self.members[self.current] if self.current < len(self.members) else {}
@@ -1069,7 +1064,7 @@ class Page(BasePage):
             self.history_dialog = HistoryDialog(m.get("name", ""), history, self)
             self.history_dialog.open()
 
-        self.ctx.tasks.run(lambda: reg.person_history(store, m["id"]), got, self._failed)
+        self.query(lambda: reg.person_history(store, m["id"]), got, self._failed)
 
     # ------------------------------------------------------------------ screenshots
     def prepare_screenshot(self) -> None:

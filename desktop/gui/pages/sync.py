@@ -200,7 +200,7 @@ class Page(BasePage):
     def refresh(self) -> None:
         store = self.ctx.store
         include = self.show_resolved.isChecked()
-        self.ctx.tasks.run(
+        self.query(
             lambda: (
                 sync_service.status(store),
                 sync_service.inbox(store, include_resolved=include),
@@ -424,8 +424,9 @@ class Page(BasePage):
         if item["resolved_at"]:
             return
         store, actor = self.ctx.store, self.ctx.actor
-        self.ctx.tasks.run(
+        self.change(
             lambda: sync_service.resolve_inbox_item(store, actor, item["id"]),
+            "sync",
             lambda _ok: self.refresh(),
         )
 
