@@ -212,6 +212,15 @@ class ErrorBody:
 
 
 @dataclass(frozen=True)
+class HealthResponse:
+    """``GET /health``: ``status`` ok | degraded (503 when the database is unreachable)."""
+
+    status: str
+    protocol: int
+    database: str  # ok | unavailable
+
+
+@dataclass(frozen=True)
 class RegisterRequest:
     code: str  # one-time registration code issued by the county admin
     device_name: str = ""

@@ -1,4 +1,7 @@
-"""Request bodies as the API validates them (the wire shapes of ``core.syncproto``)."""
+"""Request bodies as the API validates them (the wire shapes of ``core.syncproto``), and the
+response models of the admin routes. The sync routes answer with the protocol's own
+dataclasses (``core.syncproto.PushResponse`` …) as their ``response_model``: one
+declaration for the desk, the county and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -56,3 +59,39 @@ class ResolveBody(_Model):
     decision: str = Field(min_length=1, max_length=40)
     winner_id: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=500)
+
+
+class ConflictOut(_Model):
+    """One conflict or correction request as the admin console lists it."""
+
+    id: str
+    kind: str
+    status: str
+    person_id: str | None = None
+    year: int | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    sp_ids: list[str] | None = None
+    summary: str = ""
+    detail: Any = None
+    created_at: str | None = None
+    resolved_at: str | None = None
+    resolution: Any = None
+
+
+class ResolveOut(_Model):
+    id: str
+    status: str
+    decision: str
+    result: str
+
+
+class SecurityEventOut(_Model):
+    id: int
+    at: str
+    kind: str
+    device_id: str | None = None
+    sp_id: str | None = None
+    remote: str | None = None
+    path: str | None = None
+    detail: Any = None

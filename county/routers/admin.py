@@ -9,12 +9,12 @@ from fastapi import APIRouter
 from county import admin as svc
 from county.deps import AdminDep, PoolDep
 from county.errors import ApiError
-from county.schemas import ResolveBody
+from county.schemas import ConflictOut, ResolveBody, ResolveOut, SecurityEventOut
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
 
-@router.get("/conflicts")
+@router.get("/conflicts", response_model=list[ConflictOut])
 def list_conflicts(
     _: AdminDep, pool: PoolDep, status: Literal["open", "resolved", "all"] = "open"
 ) -> list[dict]:
@@ -22,7 +22,7 @@ def list_conflicts(
         return svc.list_conflicts(conn, status)
 
 
-@router.post("/conflicts/{conflict_id}/resolve")
+@router.post("/conflicts/{conflict_id}/resolve", response_model=ResolveOut)
 def resolve(conflict_id: str, body: ResolveBody, _: AdminDep, pool: PoolDep) -> dict:
     try:
         with pool.connection() as conn, conn.transaction():
@@ -33,7 +33,7 @@ def resolve(conflict_id: str, body: ResolveBody, _: AdminDep, pool: PoolDep) -> 
         raise ApiError(e.status, e.code, str(e)) from None
 
 
-@router.get("/security-events")
+@router.get("/security-events", response_model=list[SecurityEventOut])
 def security_events(_: AdminDep, pool: PoolDep, limit: int = 100) -> list[dict]:
     with pool.connection() as conn:
         return svc.security_events(conn, max(1, min(limit, 1000)))

@@ -16,7 +16,7 @@ from county.security import new_credential, normalize_code, sha256_hex, split_cr
 router = APIRouter(tags=["devices"])
 
 
-@router.post(sp.EP_REGISTER)
+@router.post(sp.EP_REGISTER, response_model=sp.RegisterResponse)
 def register(body: RegisterBody, request: Request, pool: PoolDep) -> dict:
     """Exchange a one-time registration code for a device credential."""
     code_hash = sha256_hex(normalize_code(body.code))
@@ -79,7 +79,7 @@ def register(body: RegisterBody, request: Request, pool: PoolDep) -> dict:
     }
 
 
-@router.post(sp.EP_TOKEN)
+@router.post(sp.EP_TOKEN, response_model=sp.TokenResponse)
 def token(body: TokenBody, request: Request, pool: PoolDep) -> dict:
     """A short-lived signed token for this device and operator."""
     parts = split_credential(body.credential)

@@ -8,7 +8,11 @@ from core import syncproto as sp
 router = APIRouter(tags=["health"])
 
 
-@router.get(sp.EP_HEALTH)
+@router.get(
+    sp.EP_HEALTH,
+    response_model=sp.HealthResponse,
+    responses={503: {"model": sp.HealthResponse, "description": "数据库不可用"}},
+)
 def health(request: Request):
     """Liveness and database check (503 when the database is unreachable)."""
     try:

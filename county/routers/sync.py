@@ -18,7 +18,7 @@ from county.streams import BadPageToken, pull, snapshot
 router = APIRouter(tags=["sync"])
 
 
-@router.post(sp.EP_PUSH)
+@router.post(sp.EP_PUSH, response_model=sp.PushResponse)
 def push(body: PushBody, dev: DeviceDep, pool: PoolDep) -> dict:
     """Apply outbox operations exactly once; one result per op, in order."""
     if len(body.ops) > sp.MAX_BATCH_OPS:
@@ -41,7 +41,7 @@ def push(body: PushBody, dev: DeviceDep, pool: PoolDep) -> dict:
     raise ApiError(503, sp.ERR_INTERNAL, "县服务器繁忙，请稍后重试", headers={"Retry-After": "3"})
 
 
-@router.post(sp.EP_PULL)
+@router.post(sp.EP_PULL, response_model=sp.PullResponse)
 def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep) -> dict:
     """Changes after the cursor of each stream, in commit order."""
     unknown = sorted(set(body.cursor) - set(sp.STREAMS))
@@ -62,7 +62,7 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
         return pull(conn, dev.sp_id, body.cursor, body.limit)
 
 
-@router.post(sp.EP_SNAPSHOT)
+@router.post(sp.EP_SNAPSHOT, response_model=sp.SnapshotResponse)
 def snapshot_page(body: SnapshotBody, request: Request, dev: DeviceDep, pool: PoolDep) -> dict:
     """One page of the first-sync snapshot; resume with next_page_token."""
     with pool.connection() as conn:
