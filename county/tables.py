@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psycopg
 
 
 class AdminError(ValueError):
@@ -108,3 +111,25 @@ class ImportReport:
             f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
             f"错误 {len(self.errors)}"
         )
+
+
+def import_rows(
+    conn: psycopg.Connection,
+    rows: list[dict],
+    first_row: int,
+    one_row: Callable[[psycopg.Connection, dict], str],
+    refusals: tuple[type[Exception], ...] = (),
+) -> ImportReport:
+    """The one row-import loop of the roster, payment and YTD imports: each row in its own
+    savepoint, counted by what ``one_row`` returns (created / updated / unchanged); a row
+    it refuses (AdminError or one of ``refusals``) is reported with its number and the
+    others go in."""
+    rep = ImportReport()
+    for i, row in enumerate(rows, start=first_row):
+        try:
+            with conn.transaction():
+                outcome = one_row(conn, row)
+            setattr(rep, outcome, getattr(rep, outcome) + 1)
+        except (AdminError, *refusals) as e:
+            rep.errors.append((i, str(e)))
+    return rep

@@ -12,7 +12,7 @@ from core import syncproto as sp
 from core.ids import check_id
 from county.db import emit, jsonb, sp_stream
 from county.model import OpRejected, mask, parse_money
-from county.tables import AdminError, ImportReport, _pick
+from county.tables import AdminError, ImportReport, _pick, import_rows
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -53,15 +53,7 @@ def import_ytd(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -
     """Columns: 身份证号, 年度, 截至时间 (optional), and any of the year-to-date fields
     (``syncproto.YTD_FIELDS``, by name or Chinese label). Figures not in a row keep their
     previous county value; the as-of time is the row's. Each row in its own savepoint."""
-    rep = ImportReport()
-    for i, row in enumerate(rows, start=first_row):
-        try:
-            with conn.transaction():
-                outcome = _ytd_row(conn, row)
-            setattr(rep, outcome, getattr(rep, outcome) + 1)
-        except (AdminError, OpRejected) as e:
-            rep.errors.append((i, str(e)))
-    return rep
+    return import_rows(conn, rows, first_row, _ytd_row, (OpRejected,))
 
 
 def _ytd_row(conn, row: dict) -> str:

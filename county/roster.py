@@ -1,0 +1,177 @@
+"""The county roster import (花名册): persons, and households by 户号, become county rows
+on their service point's stream; a changed row updates the county's fields."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+
+from core import syncproto as sp
+from core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
+from core.ids import check_id
+from county.db import emit, jsonb, sp_stream
+from county.model import OpRejected
+from county.people import emit_person
+from county.places import service_point_by_code
+from county.tables import AdminError, ImportReport, _code, _pick, import_rows
+from county.ytd import emit_ytd_to
+
+ROSTER_OWNED = (
+    "status",
+    "subsidy_category",
+    "insured_category",
+    "name",
+    "sex",
+    "birth_date",
+    "address",
+)
+
+
+def import_roster(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
+    """The county roster: persons (and households by 户号) become county rows on their
+    service point's stream. Each row in its own savepoint: a bad row is reported, the
+    others go in."""
+    sps: dict[str, dict] = {}
+    return import_rows(
+        conn, rows, first_row, lambda c, row: _roster_row(c, row, sps), (OpRejected,)
+    )
+
+
+def _roster_row(conn, row: dict, sps: dict) -> str:
+    cert = _pick(row, "身份证号", "公民身份号码", "cert_no").upper()
+    chk = check_id(cert)
+    if not chk.valid:
+        raise AdminError(f"身份证号 {cert[:20]}：{chk.message}")
+    name = _pick(row, "姓名", "name")
+    if not name or len(name) > 50:
+        raise AdminError("缺少姓名")
+    sp_code = _pick(row, "服务点编码", "service_point")
+    if not sp_code:
+        raise AdminError("缺少服务点编码")
+    if sp_code not in sps:
+        sps[sp_code] = service_point_by_code(conn, sp_code)
+    spr = sps[sp_code]
+    fields: dict = {
+        "name": name,
+        "sex": chk.sex,
+        "birth_date": chk.birth_date.isoformat(),
+        "cert_type": "resident_id",
+        "cert_no": chk.normalized,
+        "region_code": _pick(row, "医保区划", "region_code") or spr["region_code"],
+    }
+    if v := _pick(row, "参保人员类别", "insured_category"):
+        fields["insured_category"] = _code(v, INSURED_CATEGORIES, "参保人员类别")
+    if v := _pick(row, "资助类别", "subsidy_category"):
+        fields["subsidy_category"] = _code(v, SUBSIDY_CATEGORIES, "资助类别")
+    if v := _pick(row, "参保状态", "status"):
+        if v not in ("0", "1", "2", "3"):
+            raise AdminError("参保状态应为0-3")
+        fields["status"] = int(v)
+    if v := _pick(row, "地址", "address"):
+        fields["address"] = v[:200]
+    relation = _pick(row, "与户主关系", "relation")
+    relation = _code(relation, RELATIONS, "与户主关系") if relation else None
+    hh_no = _pick(row, "户号", "household_no")
+    hh_id = (
+        _roster_household(
+            conn,
+            spr,
+            hh_no,
+            _pick(row, "村", "村居委会", "village_name"),
+            fields.get("address", ""),
+        )
+        if hh_no
+        else None
+    )
+
+    person = conn.execute(
+        "SELECT id, cert_no, home_sp_id, version, data, field_src FROM person"
+        " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
+        (chk.normalized,),
+    ).fetchone()
+    if person is None:
+        pid = str(uuid.uuid4())
+        data = {
+            "id": pid,
+            "insured_category": "ordinary",
+            "subsidy_category": "none",
+            "status": 1,
+            **fields,
+        }
+        src = {f: [1, "county"] for f in data}
+        conn.execute(
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, origin)"
+            " VALUES (%s, 'resident_id', %s, %s, %s, %s, 'county')",
+            (pid, chk.normalized, spr["id"], jsonb(data), jsonb(src)),
+        )
+        conn.execute(
+            "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
+            " VALUES (%s, %s, %s, %s)",
+            (pid, spr["id"], hh_id, relation or "head"),
+        )
+        emit_person(conn, {"id": pid, "home_sp_id": spr["id"], "version": 1, "data": data})
+        return "created"
+    data, src = dict(person["data"]), dict(person["field_src"] or {})
+    changed = {f: v for f, v in fields.items() if data.get(f) != v and f != "cert_type"}
+    link_changed = False
+    if hh_id or relation:
+        link = conn.execute(
+            "SELECT household_id, relation FROM person_link WHERE person_id = %s AND sp_id = %s",
+            (person["id"], spr["id"]),
+        ).fetchone()
+        if link is None:
+            conn.execute(
+                "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
+                " VALUES (%s, %s, %s, %s)",
+                (person["id"], spr["id"], hh_id, relation or "head"),
+            )
+            link_changed = True
+            emit_ytd_to(conn, person["id"], spr["id"])
+        elif (hh_id and link["household_id"] != hh_id) or (
+            relation and link["relation"] != relation
+        ):
+            conn.execute(
+                "UPDATE person_link SET household_id = COALESCE(%s, household_id),"
+                " relation = COALESCE(%s, relation) WHERE person_id = %s AND sp_id = %s",
+                (hh_id, relation, person["id"], spr["id"]),
+            )
+            link_changed = True
+    if not changed and not link_changed:
+        return "unchanged"
+    version = person["version"] + 1
+    data.update(changed)
+    for f in changed:
+        src[f] = [version, "county"]
+    conn.execute(
+        "UPDATE person SET data = %s, field_src = %s, version = %s, updated_at = now()"
+        " WHERE id = %s",
+        (jsonb(data), jsonb(src), version, person["id"]),
+    )
+    emit_person(conn, {**person, "data": data, "version": version})
+    return "updated"
+
+
+def _roster_household(conn, spr: dict, hh_no: str, village: str, address: str) -> str:
+    row = conn.execute(
+        "SELECT id FROM household WHERE home_sp_id = %s AND data->>'household_no' = %s",
+        (spr["id"], hh_no),
+    ).fetchone()
+    if row:
+        return row["id"]
+    hid = str(uuid.uuid4())
+    data = {
+        "id": hid,
+        "household_no": hh_no,
+        "village_name": village,
+        "address": address,
+        "hukou_type": "rural",
+        "home_service_point_id": spr["id"],
+    }
+    conn.execute(
+        "INSERT INTO household(id, home_sp_id, data, field_src, origin)"
+        " VALUES (%s, %s, %s, %s, 'county')",
+        (hid, spr["id"], jsonb(data), jsonb({f: [1, "county"] for f in data})),
+    )
+    emit(conn, sp_stream(spr["id"]), sp.E_HOUSEHOLD, hid, 1, data)
+    return hid
