@@ -39,6 +39,44 @@ def import_roster(conn: psycopg.Connection, rows: list[dict], first_row: int = 2
 
 
 def _roster_row(conn, row: dict, sps: dict) -> str:
+    chk, spr, fields, relation, hh_no = _roster_fields(conn, row, sps)
+    hh_id = (
+        _roster_household(
+            conn,
+            spr,
+            hh_no,
+            _pick(row, "村", "村居委会", "village_name"),
+            fields.get("address", ""),
+        )
+        if hh_no
+        else None
+    )
+    person = conn.execute(
+        "SELECT id, cert_no, home_sp_id, version, data, field_src FROM person"
+        " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
+        (chk.normalized,),
+    ).fetchone()
+    if person is None:
+        _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)
+        return "created"
+    link_changed = _roster_link(conn, person["id"], spr["id"], hh_id, relation)
+    changed = {f: v for f, v in fields.items() if person["data"].get(f) != v and f != "cert_type"}
+    if not changed and not link_changed:
+        return "unchanged"
+    version = person["version"] + 1
+    data = {**person["data"], **changed}
+    src = {**(person["field_src"] or {}), **{f: [version, "county"] for f in changed}}
+    conn.execute(
+        "UPDATE person SET data = %s, field_src = %s, version = %s, updated_at = now()"
+        " WHERE id = %s",
+        (jsonb(data), jsonb(src), version, person["id"]),
+    )
+    emit_person(conn, {**person, "data": data, "version": version})
+    return "updated"
+
+
+def _roster_fields(conn, row: dict, sps: dict):
+    """One roster row checked: (ID check, service point, person fields, relation, 户号)."""
     cert = _pick(row, "身份证号", "公民身份号码", "cert_no").upper()
     chk = check_id(cert)
     if not chk.valid:
@@ -72,84 +110,58 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
         fields["address"] = v[:200]
     relation = _pick(row, "与户主关系", "relation")
     relation = _code(relation, RELATIONS, "与户主关系") if relation else None
-    hh_no = _pick(row, "户号", "household_no")
-    hh_id = (
-        _roster_household(
-            conn,
-            spr,
-            hh_no,
-            _pick(row, "村", "村居委会", "village_name"),
-            fields.get("address", ""),
-        )
-        if hh_no
-        else None
-    )
+    return chk, spr, fields, relation, _pick(row, "户号", "household_no")
 
-    person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data, field_src FROM person"
-        " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
-        (chk.normalized,),
+
+def _new_roster_person(
+    conn, cert_no: str, spr: dict, fields: dict, hh_id: str | None, relation: str | None
+) -> None:
+    pid = str(uuid.uuid4())
+    data = {
+        "id": pid,
+        "insured_category": "ordinary",
+        "subsidy_category": "none",
+        "status": 1,
+        **fields,
+    }
+    src = {f: [1, "county"] for f in data}
+    conn.execute(
+        "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, origin)"
+        " VALUES (%s, 'resident_id', %s, %s, %s, %s, 'county')",
+        (pid, cert_no, spr["id"], jsonb(data), jsonb(src)),
+    )
+    conn.execute(
+        "INSERT INTO person_link(person_id, sp_id, household_id, relation) VALUES (%s, %s, %s, %s)",
+        (pid, spr["id"], hh_id, relation or "head"),
+    )
+    emit_person(conn, {"id": pid, "home_sp_id": spr["id"], "version": 1, "data": data})
+
+
+def _roster_link(conn, person_id: str, sp_id: str, hh_id: str | None, relation: str | None) -> bool:
+    """Link a known person to the roster's service point, household and relation; True
+    when the link is new or changed."""
+    if not (hh_id or relation):
+        return False
+    link = conn.execute(
+        "SELECT household_id, relation FROM person_link WHERE person_id = %s AND sp_id = %s",
+        (person_id, sp_id),
     ).fetchone()
-    if person is None:
-        pid = str(uuid.uuid4())
-        data = {
-            "id": pid,
-            "insured_category": "ordinary",
-            "subsidy_category": "none",
-            "status": 1,
-            **fields,
-        }
-        src = {f: [1, "county"] for f in data}
-        conn.execute(
-            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, origin)"
-            " VALUES (%s, 'resident_id', %s, %s, %s, %s, 'county')",
-            (pid, chk.normalized, spr["id"], jsonb(data), jsonb(src)),
-        )
+    if link is None:
         conn.execute(
             "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
             " VALUES (%s, %s, %s, %s)",
-            (pid, spr["id"], hh_id, relation or "head"),
+            (person_id, sp_id, hh_id, relation or "head"),
         )
-        emit_person(conn, {"id": pid, "home_sp_id": spr["id"], "version": 1, "data": data})
-        return "created"
-    data, src = dict(person["data"]), dict(person["field_src"] or {})
-    changed = {f: v for f, v in fields.items() if data.get(f) != v and f != "cert_type"}
-    link_changed = False
-    if hh_id or relation:
-        link = conn.execute(
-            "SELECT household_id, relation FROM person_link WHERE person_id = %s AND sp_id = %s",
-            (person["id"], spr["id"]),
-        ).fetchone()
-        if link is None:
-            conn.execute(
-                "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
-                " VALUES (%s, %s, %s, %s)",
-                (person["id"], spr["id"], hh_id, relation or "head"),
-            )
-            link_changed = True
-            emit_ytd_to(conn, person["id"], spr["id"])
-        elif (hh_id and link["household_id"] != hh_id) or (
-            relation and link["relation"] != relation
-        ):
-            conn.execute(
-                "UPDATE person_link SET household_id = COALESCE(%s, household_id),"
-                " relation = COALESCE(%s, relation) WHERE person_id = %s AND sp_id = %s",
-                (hh_id, relation, person["id"], spr["id"]),
-            )
-            link_changed = True
-    if not changed and not link_changed:
-        return "unchanged"
-    version = person["version"] + 1
-    data.update(changed)
-    for f in changed:
-        src[f] = [version, "county"]
-    conn.execute(
-        "UPDATE person SET data = %s, field_src = %s, version = %s, updated_at = now()"
-        " WHERE id = %s",
-        (jsonb(data), jsonb(src), version, person["id"]),
-    )
-    emit_person(conn, {**person, "data": data, "version": version})
-    return "updated"
+        emit_ytd_to(conn, person_id, sp_id)
+        return True
+    if (hh_id and link["household_id"] != hh_id) or (relation and link["relation"] != relation):
+        conn.execute(
+            "UPDATE person_link SET household_id = COALESCE(%s, household_id),"
+            " relation = COALESCE(%s, relation) WHERE person_id = %s AND sp_id = %s",
+            (hh_id, relation, person_id, sp_id),
+        )
+        return True
+    return False
 
 
 def _roster_household(conn, spr: dict, hh_no: str, village: str, address: str) -> str:

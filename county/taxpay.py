@@ -61,57 +61,9 @@ def _payment_row(conn, row: dict) -> str:
         "confirmed_at": confirmed_at,
         "confirmed_ref": voucher,
     }
-    if enrollments:
-        match = conn.execute(
-            "SELECT p.id, p.sp_id, p.version, p.data, p.field_src FROM payment p"
-            " JOIN enrollment e ON e.id = p.enrollment_id"
-            " WHERE e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
-            " AND NOT p.cancelled"
-            " AND (%s::text IS NULL OR p.sp_id = %s::text)"
-            " ORDER BY (e.conflict_status = 'won') DESC, e.arrival, p.id LIMIT 1 FOR UPDATE OF p",
-            (person["id"], year, amount, sp_filter, sp_filter),
-        ).fetchone()
-        if match is not None:
-            version = match["version"] + 1
-            data = {**match["data"], **tax}
-            src = {**(match["field_src"] or {}), **{f: [version, "county"] for f in tax}}
-            conn.execute(
-                "UPDATE payment SET tax_confirmed = true, data = %s, field_src = %s, version = %s,"
-                " updated_at = now() WHERE id = %s",
-                (jsonb(data), jsonb(src), version, match["id"]),
-            )
-            emit(conn, sp_stream(match["sp_id"]), sp.E_PAYMENT, match["id"], version, data)
-            _enrollment_confirmed(conn, match["data"]["enrollment_id"], confirmed_at)
-            evaluate_enrollments(conn, person, year)
-            return "updated"
-        enr = enrollments[0]
-    else:
-        eid = str(uuid.uuid4())
-        edata = {
-            "id": eid,
-            "person_id": person["id"],
-            "year": year,
-            "insurance_type": "390",
-            "insured_category": person["data"].get("insured_category", "ordinary"),
-            "subsidy_category": person["data"].get("subsidy_category", "none"),
-            "status": "registered",
-            "service_point_id": person["home_sp_id"],
-            "conflict_status": "none",
-        }
-        conn.execute(
-            "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, origin)"
-            " VALUES (%s, %s, %s, %s, %s, %s, 'county')",
-            (
-                eid,
-                person["id"],
-                year,
-                person["home_sp_id"],
-                jsonb(edata),
-                jsonb({f: [1, "county"] for f in edata}),
-            ),
-        )
-        emit(conn, sp_stream(person["home_sp_id"]), sp.E_ENROLLMENT, eid, 1, edata)
-        enr = {"id": eid, "sp_id": person["home_sp_id"]}
+    if enrollments and _confirm_recorded(conn, person, year, amount, sp_filter, tax):
+        return "updated"
+    enr = enrollments[0] if enrollments else _county_enrollment(conn, person, year)
     pid = str(uuid.uuid4())
     pdata = {
         "id": pid,
@@ -138,9 +90,68 @@ def _payment_row(conn, row: dict) -> str:
         ),
     )
     emit(conn, sp_stream(enr["sp_id"]), sp.E_PAYMENT, pid, 1, pdata)
-    _enrollment_confirmed(conn, enr["id"], confirmed_at)
+    _enrollment_confirmed(conn, enr["id"], tax["confirmed_at"])
     evaluate_enrollments(conn, person, year)
     return "created"
+
+
+def _confirm_recorded(conn, person: dict, year: int, amount, sp_filter, tax: dict) -> bool:
+    """Confirm the payment a desk recorded for this person, year and amount (the winning
+    enrollment first); False when there is none to confirm."""
+    match = conn.execute(
+        "SELECT p.id, p.sp_id, p.version, p.data, p.field_src FROM payment p"
+        " JOIN enrollment e ON e.id = p.enrollment_id"
+        " WHERE e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
+        " AND NOT p.cancelled"
+        " AND (%s::text IS NULL OR p.sp_id = %s::text)"
+        " ORDER BY (e.conflict_status = 'won') DESC, e.arrival, p.id LIMIT 1 FOR UPDATE OF p",
+        (person["id"], year, amount, sp_filter, sp_filter),
+    ).fetchone()
+    if match is None:
+        return False
+    version = match["version"] + 1
+    data = {**match["data"], **tax}
+    src = {**(match["field_src"] or {}), **{f: [version, "county"] for f in tax}}
+    conn.execute(
+        "UPDATE payment SET tax_confirmed = true, data = %s, field_src = %s, version = %s,"
+        " updated_at = now() WHERE id = %s",
+        (jsonb(data), jsonb(src), version, match["id"]),
+    )
+    emit(conn, sp_stream(match["sp_id"]), sp.E_PAYMENT, match["id"], version, data)
+    _enrollment_confirmed(conn, match["data"]["enrollment_id"], tax["confirmed_at"])
+    evaluate_enrollments(conn, person, year)
+    return True
+
+
+def _county_enrollment(conn, person: dict, year: int) -> dict:
+    """A tax payment for a year no desk enrolled: the county enrolls the person at their
+    home service point."""
+    eid = str(uuid.uuid4())
+    edata = {
+        "id": eid,
+        "person_id": person["id"],
+        "year": year,
+        "insurance_type": "390",
+        "insured_category": person["data"].get("insured_category", "ordinary"),
+        "subsidy_category": person["data"].get("subsidy_category", "none"),
+        "status": "registered",
+        "service_point_id": person["home_sp_id"],
+        "conflict_status": "none",
+    }
+    conn.execute(
+        "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, origin)"
+        " VALUES (%s, %s, %s, %s, %s, %s, 'county')",
+        (
+            eid,
+            person["id"],
+            year,
+            person["home_sp_id"],
+            jsonb(edata),
+            jsonb({f: [1, "county"] for f in edata}),
+        ),
+    )
+    emit(conn, sp_stream(person["home_sp_id"]), sp.E_ENROLLMENT, eid, 1, edata)
+    return {"id": eid, "sp_id": person["home_sp_id"]}
 
 
 def _enrollment_confirmed(conn, enrollment_id: str, confirmed_at: str) -> None:
