@@ -7,10 +7,12 @@ import logging
 import time
 import zlib
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
@@ -18,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from core import syncproto as sp
 from county import db
 from county.errors import ApiError
+from county.routers import admin, devices, health, sync
 from county.security import Signer
 from county.settings import Settings
 
@@ -140,11 +143,6 @@ def create_app(
 ) -> FastAPI:
     """Build the app: a connection pool, migrations applied at start, routers per resource."""
     settings.validate()
-    from county.routers import admin, devices, health, sync
-
-    pool_holder: dict = {}
-
-    from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -152,7 +150,6 @@ def create_app(
             with psycopg.connect(settings.database_url) as conn:
                 db.migrate(conn)
         pool = db.make_pool(settings.database_url, settings.pool_min, settings.pool_max)
-        pool_holder["pool"] = pool
         app.state.pool = pool
         try:
             yield
@@ -170,6 +167,19 @@ def create_app(
     app.state.clock = clock
     app.state.token_signer = Signer(settings.signing_key, "device-token")
     app.state.page_signer = Signer(settings.signing_key, "snapshot-page")
+    _install_error_handlers(app)
+    app.openapi = lambda: _openapi_with_wire(app)
+    app.include_router(health.router)
+    app.include_router(devices.router)
+    app.include_router(sync.router)
+    app.include_router(admin.router)
+    app.add_middleware(WireMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=512)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves the server as ``{"code", "message" (Chinese), "details"}``."""
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
@@ -212,48 +222,38 @@ def create_app(
             500, sp.ERR_INTERNAL, "县服务器内部错误，请稍后重试；多次失败请联系县医保信息科"
         )
 
-    def openapi_with_wire():
-        """The published spec also names the protocol header and the bearer token."""
-        if app.openapi_schema:
-            return app.openapi_schema
-        from fastapi.openapi.utils import get_openapi
 
-        spec = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        spec.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "device token (POST /api/v1/auth/token) or admin key",
-            }
+def _openapi_with_wire(app: FastAPI) -> dict:
+    """The published spec also names the protocol header and the bearer token."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    spec.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "device token (POST /api/v1/auth/token) or admin key",
         }
-        for path, item in spec.get("paths", {}).items():
-            if not path.startswith(sp.API_PREFIX):
-                continue
-            for operation in item.values():
-                operation.setdefault("parameters", []).append(
-                    {
-                        "name": sp.PROTOCOL_HEADER,
-                        "in": "header",
-                        "required": True,
-                        "schema": {"type": "string", "enum": [str(sp.PROTOCOL_VERSION)]},
-                        "description": "sync protocol version",
-                    }
-                )
-                if path not in (sp.EP_REGISTER, sp.EP_TOKEN):
-                    operation["security"] = [{"bearer": []}]
-        app.openapi_schema = spec
-        return spec
-
-    app.openapi = openapi_with_wire
-    app.include_router(health.router)
-    app.include_router(devices.router)
-    app.include_router(sync.router)
-    app.include_router(admin.router)
-    app.add_middleware(WireMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=512)
-    return app
+    }
+    for path, item in spec.get("paths", {}).items():
+        if not path.startswith(sp.API_PREFIX):
+            continue
+        for operation in item.values():
+            operation.setdefault("parameters", []).append(
+                {
+                    "name": sp.PROTOCOL_HEADER,
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string", "enum": [str(sp.PROTOCOL_VERSION)]},
+                    "description": "sync protocol version",
+                }
+            )
+            if path not in (sp.EP_REGISTER, sp.EP_TOKEN):
+                operation["security"] = [{"bearer": []}]
+    app.openapi_schema = spec
+    return spec
 
 
 def dumps(value) -> bytes:
