@@ -20,124 +20,28 @@ FIXED = {
 
 
 def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
-    table = TABLES[entity]
-    eid = _canon(conn, entity, op.entity_id)
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", (eid,)).fetchone()
-    if row is None:
-        raise OpRejected(sp.R_NOT_FOUND, "县里没有这条记录，请先同步")
-    link = None
-    if entity == sp.E_PERSON:
-        link = _linked(conn, eid, dev.sp_id)
-        if link is None:
-            raise _scope_error("该居民")
-    elif (row.get("home_sp_id") or row.get("sp_id")) != dev.sp_id:
-        raise _scope_error("该记录")
+    table, eid, row, link = _target(conn, dev, op, entity)
     payload = op.payload
     three_way = isinstance(payload.get("changes"), dict)
     new = clean_fields(entity, payload["changes"] if three_way else payload, partial=True)
     before = payload.get("before") if three_way and isinstance(payload.get("before"), dict) else {}
     new.pop("id", None)
-    data, src = dict(row["data"]), dict(row["field_src"] or {})
-    base = op.base_version or 0
-    applied, corrections, conflicts = {}, {}, {}
-    link_changes = {}
-    for f, v in new.items():
-        if entity == sp.E_PERSON and f in LINK_FIELDS:
-            if link.get(f) != v:
-                link_changes[f] = v
-            continue
-        if f == "cert_no" and isinstance(v, str):
-            v = v.strip().upper()
-        cur = data.get(f)
-        if v == cur:
-            continue
-        if f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
-            if cur is None and not three_way:
-                continue  # a full row echoing a value the county never set: not a request
-            corrections[f] = {"county": cur, "requested": v}
-            continue
-        if three_way and f in before:
-            stale = before[f] != cur
-        else:
-            last = src.get(f)
-            stale = bool(last) and last[1] != dev.sp_id and last[0] > base
-        if stale:
-            conflicts[f] = {"county": cur, "desktop": v}
-        else:
-            applied[f] = v
+    sorted_ = _sort_fields(entity, new, row, link, before, three_way, op.base_version or 0, dev)
+    applied, corrections, conflicts, link_changes = sorted_
     if link_changes:
-        hh = link_changes.get("household_id")
-        if hh:
-            h = conn.execute("SELECT home_sp_id FROM household WHERE id = %s", (hh,)).fetchone()
-            if h is not None and h["home_sp_id"] != dev.sp_id:
-                raise _scope_error("所选的户")
-        merged_link = {**link, **link_changes}
-        conn.execute(
-            "UPDATE person_link SET household_id = %s, relation = %s"
-            " WHERE person_id = %s AND sp_id = %s",
-            (merged_link["household_id"], merged_link["relation"], eid, dev.sp_id),
-        )
+        _save_link(conn, dev, eid, link, link_changes)
     version = row["version"]
     if applied or link_changes:
-        version += 1
-        data.update(applied)
-        for f in applied:
-            src[f] = [version, dev.sp_id]
-        extra = ""
-        if entity == sp.E_PERSON and "cert_no" in applied:
-            extra = ", cert_no = %(cert_no)s"
-        conn.execute(
-            f"UPDATE {table} SET data = %(data)s, field_src = %(src)s, version = %(v)s,"
-            f" updated_at = now(){extra} WHERE id = %(id)s",
-            {
-                "data": jsonb(data),
-                "src": jsonb(src),
-                "v": version,
-                "id": eid,
-                "cert_no": applied.get("cert_no"),
-            },
-        )
-        _emit_row(conn, entity, {**row, "data": data, "version": version})
+        version = _save_row(conn, table, entity, row, applied, dev)
     conflict_id = None
-    name = (row["data"] or {}).get("name") or ""
-
-    def tell(
-        kind: str,
-        fields: dict,
-        summary: str,
-        notice_kind: str,
-        title: str,
-        message: str,
-        detail: dict,
-        suffix: str,
-    ) -> str:
-        """Record a conflict for the county and a notice for this service point."""
-        cid = new_conflict(
-            conn,
-            kind,
-            summary=f"{sp_name(conn, dev.sp_id)}{summary}" + "、".join(label(f) for f in fields),
-            sp_ids=[dev.sp_id],
-            entity=entity,
-            entity_id=eid,
-            person_id=eid if entity == sp.E_PERSON else None,
-            detail={"fields": fields, "op_id": op.op_id, **detail},
-        )
-        upsert_notice(
-            conn,
-            dev.sp_id,
-            sp.Notice(
-                id=det_id_for(op.op_id, suffix),
-                kind=notice_kind,
-                title=f"{title}{('：' + name) if name else ''}",
-                message="、".join(label(f) for f in fields) + message,
-                conflict_id=cid,
-                entity_ids=[eid],
-            ),
-        )
-        return cid
-
     if corrections:
-        conflict_id = tell(
+        conflict_id = _tell(
+            conn,
+            dev,
+            op,
+            entity,
+            eid,
+            row,
             "correction_request",
             corrections,
             "申请更正县里管理的字段：",
@@ -148,7 +52,13 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
             "correction",
         )
     if conflicts:
-        conflict_id = tell(
+        conflict_id = _tell(
+            conn,
+            dev,
+            op,
+            entity,
+            eid,
+            row,
             "stale_update",
             conflicts,
             "的修改与县里较新的数据冲突：",
@@ -178,6 +88,146 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
         corrections=sorted(corrections),
         conflict_id=conflict_id,
     )
+
+
+def _target(conn, dev: Device, op: sp.Op, entity: str):
+    """The row an update names (through aliases), locked, and the device's link to it:
+    (table, canonical id, row, person link or None). Another point's row is refused."""
+    table = TABLES[entity]
+    eid = _canon(conn, entity, op.entity_id)
+    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", (eid,)).fetchone()
+    if row is None:
+        raise OpRejected(sp.R_NOT_FOUND, "县里没有这条记录，请先同步")
+    link = None
+    if entity == sp.E_PERSON:
+        link = _linked(conn, eid, dev.sp_id)
+        if link is None:
+            raise _scope_error("该居民")
+    elif (row.get("home_sp_id") or row.get("sp_id")) != dev.sp_id:
+        raise _scope_error("该记录")
+    return table, eid, row, link
+
+
+def _sort_fields(
+    entity: str,
+    new: dict,
+    row: dict,
+    link: dict | None,
+    before: dict,
+    three_way: bool,
+    base: int,
+    dev: Device,
+):
+    """Each changed field goes one way: applied, a correction request (county-owned or
+    fixed), a conflict (stale: someone else changed it since the desk's version), or a
+    change of the person's link (household, relation) at this service point."""
+    data, src = row["data"], row["field_src"] or {}
+    applied, corrections, conflicts, link_changes = {}, {}, {}, {}
+    for f, v in new.items():
+        if entity == sp.E_PERSON and f in LINK_FIELDS:
+            if link.get(f) != v:
+                link_changes[f] = v
+            continue
+        if f == "cert_no" and isinstance(v, str):
+            v = v.strip().upper()
+        cur = data.get(f)
+        if v == cur:
+            continue
+        if f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
+            if cur is None and not three_way:
+                continue  # a full row echoing a value the county never set: not a request
+            corrections[f] = {"county": cur, "requested": v}
+            continue
+        if three_way and f in before:
+            stale = before[f] != cur
+        else:
+            last = src.get(f)
+            stale = bool(last) and last[1] != dev.sp_id and last[0] > base
+        if stale:
+            conflicts[f] = {"county": cur, "desktop": v}
+        else:
+            applied[f] = v
+    return applied, corrections, conflicts, link_changes
+
+
+def _save_link(conn, dev: Device, eid: str, link: dict, link_changes: dict) -> None:
+    hh = link_changes.get("household_id")
+    if hh:
+        h = conn.execute("SELECT home_sp_id FROM household WHERE id = %s", (hh,)).fetchone()
+        if h is not None and h["home_sp_id"] != dev.sp_id:
+            raise _scope_error("所选的户")
+    merged_link = {**link, **link_changes}
+    conn.execute(
+        "UPDATE person_link SET household_id = %s, relation = %s"
+        " WHERE person_id = %s AND sp_id = %s",
+        (merged_link["household_id"], merged_link["relation"], eid, dev.sp_id),
+    )
+
+
+def _save_row(conn, table: str, entity: str, row: dict, applied: dict, dev: Device) -> int:
+    """Write the applied fields as a new version (each field's source: this point)."""
+    version = row["version"] + 1
+    data = {**row["data"], **applied}
+    src = {**(row["field_src"] or {}), **{f: [version, dev.sp_id] for f in applied}}
+    extra = ""
+    if entity == sp.E_PERSON and "cert_no" in applied:
+        extra = ", cert_no = %(cert_no)s"
+    conn.execute(
+        f"UPDATE {table} SET data = %(data)s, field_src = %(src)s, version = %(v)s,"
+        f" updated_at = now(){extra} WHERE id = %(id)s",
+        {
+            "data": jsonb(data),
+            "src": jsonb(src),
+            "v": version,
+            "id": row["id"],
+            "cert_no": applied.get("cert_no"),
+        },
+    )
+    _emit_row(conn, entity, {**row, "data": data, "version": version})
+    return version
+
+
+def _tell(
+    conn,
+    dev: Device,
+    op: sp.Op,
+    entity: str,
+    eid: str,
+    row: dict,
+    kind: str,
+    fields: dict,
+    summary: str,
+    notice_kind: str,
+    title: str,
+    message: str,
+    detail: dict,
+    suffix: str,
+) -> str:
+    """Record a conflict for the county and a notice for this service point."""
+    name = (row["data"] or {}).get("name") or ""
+    cid = new_conflict(
+        conn,
+        kind,
+        summary=f"{sp_name(conn, dev.sp_id)}{summary}" + "、".join(label(f) for f in fields),
+        sp_ids=[dev.sp_id],
+        entity=entity,
+        entity_id=eid,
+        person_id=eid if entity == sp.E_PERSON else None,
+        detail={"fields": fields, "op_id": op.op_id, **detail},
+    )
+    upsert_notice(
+        conn,
+        dev.sp_id,
+        sp.Notice(
+            id=det_id_for(op.op_id, suffix),
+            kind=notice_kind,
+            title=f"{title}{('：' + name) if name else ''}",
+            message="、".join(label(f) for f in fields) + message,
+            conflict_id=cid,
+            entity_ids=[eid],
+        ),
+    )
+    return cid
 
 
 def _emit_row(conn, entity: str, row: dict) -> None:
