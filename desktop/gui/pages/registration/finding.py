@@ -1,0 +1,196 @@
+"""Finding residents: search, duplicates, opening a household, edit history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QTableWidgetItem,
+)
+
+from core.categories import (
+    PERSON_STATUS,
+    RELATIONS,
+    SEXES,
+)
+from core.ids import check_id
+from desktop.gui.pages.registration.common import (
+    SEARCH_LIMIT,
+    HistoryDialog,
+    _set_combo,
+    not_found_message,
+)
+from desktop.gui.widgets import (
+    ERROR_STYLE,
+    OK_STYLE,
+    WARN_STYLE,
+)
+from desktop.services import registration as reg
+
+
+class _Finding:
+    """Finding and opening (part of the page)."""
+
+    # ------------------------------------------------------------------ search / open
+    def search(self) -> None:
+        text = self.search_box.text()
+        if not text.strip():
+            return
+        store = self.ctx.store
+        self.search_status.setText(self.tr("查找中…"))
+        self.search_status.setStyleSheet(WARN_STYLE)
+
+        def done(rows: list[dict]) -> None:
+            self.last_results = rows
+            self._show_results(rows)
+            if not rows:
+                self.search_status.setText(not_found_message(text))
+                self.search_status.setStyleSheet(WARN_STYLE)
+                self._start_with_number(text)
+                return
+            if len(rows) >= SEARCH_LIMIT:
+                self.search_status.setText(
+                    self.tr("只显示前 ") + str(len(rows)) + self.tr(" 人，请多输入几个字")
+                )
+            else:
+                self.search_status.setText(self.tr("找到 ") + str(len(rows)) + self.tr(" 人"))
+            self.search_status.setStyleSheet(OK_STYLE)
+            kind, q = reg.classify_query(text)
+            exact = [r for r in rows if kind == "cert" and r["cert_no"] == q]
+            if getattr(self, "_open_first", False):
+                self._open_first = False
+                self.open_result(0)
+            elif len(exact) == 1 or (kind == "cert" and len(rows) == 1):
+                # a scanned/typed full ID number jumps straight to the person
+                self.open_result(rows.index(exact[0]) if exact else 0)
+            else:
+                self.results.setFocus()
+                self.results.selectRow(0)
+
+        self.query(lambda: reg.search_persons(store, text, limit=SEARCH_LIMIT), done, self._failed)
+
+    def show_duplicates(self) -> None:
+        """List records sharing a certificate number (重复参保) so one can be cleared by
+        setting its 参保状态 to 终止参保."""
+        store = self.ctx.store
+        self.search_status.setText(self.tr("查重中…"))
+        self.search_status.setStyleSheet(WARN_STYLE)
+
+        def done(rows: list[dict]) -> None:
+            self.last_results = rows
+            self._show_results(rows)
+            if rows:
+                numbers = len({r["cert_no"] for r in rows})
+                self.search_status.setText(
+                    self.tr("有 ")
+                    + str(numbers)
+                    + self.tr(" 个证件号码重复登记：")
+                    + self.tr("打开后把重复的一条设为“终止参保”")
+                )
+                self.search_status.setStyleSheet(ERROR_STYLE)
+                self.results.setFocus()
+                self.results.selectRow(0)
+            else:
+                self.search_status.setText(self.tr("没有重复登记"))
+                self.search_status.setStyleSheet(OK_STYLE)
+
+        self.query(lambda: reg.list_duplicates(store), done, self._failed)
+
+    def _start_with_number(self, text: str) -> None:
+        """A scanned ID number that is not registered yet starts a new household with it:
+        number, sex and birth date filled in, the cursor on the name."""
+        chk = check_id(text)
+        if not chk.valid:
+            return
+        if self.household is not None or any(not self._is_blank(m) for m in self.members):
+            return  # never overwrite what the clerk is typing
+        self.new_household()
+        self.inputs["cert_no"].setText(chk.normalized)
+        self._check_cert_no()
+        self.inputs["name"].setFocus()
+
+    def _show_results(self, rows: list[dict]) -> None:
+        t = self.results
+        t.setRowCount(0)
+        for r in rows:
+            i = t.rowCount()
+            t.insertRow(i)
+            for col, v in enumerate(
+                (
+                    r["name"],
+                    SEXES.get(r["sex"], ""),
+                    r["cert_no"],
+                    r["birth_date"],
+                    r.get("village") or "",
+                    RELATIONS.get(r["relation"], ""),
+                    PERSON_STATUS.get(r["status"], ""),
+                )
+            ):
+                t.setItem(i, col, QTableWidgetItem(v))
+        t.resizeColumnsToContents()
+
+    def open_result(self, row: int) -> None:
+        if 0 <= row < len(self.last_results):
+            r = self.last_results[row]
+            self.load_household(r["household_id"], r["id"])
+
+    def open_item(self, person_id: Any) -> None:
+        """Main-window hook: show this person (e.g. from another page)."""
+        store = self.ctx.store
+
+        def got(p: dict | None) -> None:
+            if p is not None:
+                self.load_household(p["household_id"], p["id"])
+
+        self.query(lambda: reg.get_person(store, str(person_id)), got, self._failed)
+
+    def load_household(
+        self, household_id: str, person_id: str | None = None, *, message: str = ""
+    ) -> None:
+        store = self.ctx.store
+
+        def got(hh: dict | None) -> None:
+            if hh is None:
+                self.set_message(self.tr("找不到该家庭户"), ERROR_STYLE)
+                return
+            self.household = hh
+            self.members = [dict(m) for m in hh["members"]]
+            ids = [m["id"] for m in self.members]
+            self.current = ids.index(person_id) if person_id in ids else 0
+            _set_combo(self.village, hh["village_id"] or "")
+            self.hh_address.setText(hh["address"])
+            _set_combo(self.hukou, hh["hukou_type"])
+            self.household_no.setText(hh["household_no"] or "")
+            self.hh_form.clear_errors()
+            self.write_member(self.members[self.current])
+            head = next((m["name"] for m in self.members if m["id"] == hh["head_person_id"]), "")
+            self.mode_label.setText(
+                self.tr("编辑家庭户：户主 ") + head + "　" + (hh.get("village") or "")
+            )
+            self.member_box.setTitle(self.tr("成员 ") + str(self.current + 1))
+            self.history_button.setEnabled(True)
+            self._refresh_member_table()
+            self.set_message(message, OK_STYLE)
+            self.inputs["name"].setFocus()
+
+        self.query(lambda: reg.get_household(store, household_id), got, self._failed)
+
+    def show_history(self) -> None:
+        m = self.members[self.current] if self.current < len(self.members) else {}
+        if not m.get("id"):
+            self.set_message(self.tr("新成员保存后才有修改记录"), WARN_STYLE)
+            return
+        store = self.ctx.store
+
+        def got(history: list[dict]) -> None:
+            self.history_dialog = HistoryDialog(m.get("name", ""), history, self)
+            self.history_dialog.open()
+
+        self.query(lambda: reg.person_history(store, m["id"]), got, self._failed)
+
+    # ------------------------------------------------------------------ screenshots
+    def prepare_screenshot(self) -> None:
+        """Show a found demo household for the README picture."""
+        self._open_first = True
+        self.search_box.setText("zs")
+        self.search()
