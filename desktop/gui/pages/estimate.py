@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from core.categories import INSURED_CATEGORIES
 from core.errors import ValidationError
 from core.estimate import LAYER_LABELS
+from core.estimate.counters import counters_for_layer, counters_for_setting
 from core.ids import mask_id
 from core.money import yuan
 from core.policy.benefits import SETTING_LABELS, SETTINGS
@@ -467,26 +468,9 @@ class Page(BasePage):
 
     def _relevant_ytd(self) -> list[str]:
         """The YTD fields the chosen setting or layer uses (the others stay hidden)."""
-        if self._mode == "dabing":
-            return ["dabing_burden_ytd", "dabing_paid_ytd", "dabing_cap_raise"]
-        if self._mode == "assistance":
-            return ["assistance_paid_ytd", "assistance_base_ytd"]
-        pol, s = self._current_policy(), self.setting.currentData() or ""
-        if pol is None or not pol.has(s):
-            return []
-        counter = pol.section(s).counter
-        out = (
-            ["basic_paid_ytd", "deductible_paid_ytd"]
-            if counter == "inpatient"
-            else [f"{counter}_in_policy_ytd", f"{counter}_paid_ytd"]
-        )
-        if pol.has("dabing") and s in pol.section("dabing").settings:
-            out += ["dabing_burden_ytd", "dabing_paid_ytd", "dabing_cap_raise"]
-        if pol.has("assistance") and s in pol.section("assistance").settings:
-            out += ["assistance_paid_ytd", "assistance_base_ytd"]
-        if pol.has("tilted_assistance") and s in pol.section("tilted_assistance").settings:
-            out += ["tilted_paid_ytd", "tilted_base_ytd"]
-        return out
+        if self._mode in ("dabing", "assistance"):
+            return counters_for_layer(self._mode)
+        return counters_for_setting(self._current_policy(), self.setting.currentData() or "")
 
     def _layout_ytd(self) -> None:
         shown = self._relevant_ytd()
