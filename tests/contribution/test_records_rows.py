@@ -4,6 +4,7 @@ tables, the sync protocol's field lists and the typed rows the store returns fol
 from __future__ import annotations
 
 import dataclasses
+
 import pytest
 
 from core import syncproto as sp

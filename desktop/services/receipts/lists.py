@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import receipt as core
+from core.ids import mask_id
 from core.money import ZERO, yuan
 from desktop.services.receipts.common import CHANNEL_LABELS, PAYMENT_STATUS
 from desktop.services.receipts.facts import day_sheet_key
@@ -17,7 +17,7 @@ def recent_receipts(store: Store, *, limit: int = 100, query: str = "") -> list[
     """Recent payments with receipts (newest first), with how often each was handed out."""
     rows = documents.recent_receipts(store, limit=limit, query=query)
     for r in rows:
-        r["cert_masked"] = core.mask_id(r["cert_no"]) if r["cert_no"] else ""
+        r["cert_masked"] = mask_id(r["cert_no"]) if r["cert_no"] else ""
         r["channel_label"] = CHANNEL_LABELS.get(r["channel"], r["channel"])
         r["status_label"] = PAYMENT_STATUS.get(r["status"], r["status"])
     return rows
@@ -28,7 +28,7 @@ def certificate_list(store: Store, *, year: int, village_id: str | None = None) 
     printed (paid or fully subsidized) and how often it was handed out."""
     rows = documents.certificates(store, year=int(year), village_id=village_id)
     for r in rows:
-        r["cert_masked"] = core.mask_id(r["cert_no"]) if r["cert_no"] else ""
+        r["cert_masked"] = mask_id(r["cert_no"]) if r["cert_no"] else ""
         subsidized = bool(r["subsidized_by"]) and r["amount_due"] == "0.00"
         r["printable"] = bool(r["pay_status"]) or subsidized
         r["status_label"] = (
