@@ -29,7 +29,10 @@ from county.taxpay import import_payments  # noqa: F401
 def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
     """Check a policy file with the desktop's own parser and publish it on the county
     stream (every device gets it). Re-publishing an unchanged file does nothing."""
-    from core.policy import PolicyError, parse_policy
+    from core.policy import (
+        PolicyError,
+        parse_policy,
+    )  # deferred: policy parsing loads only when publishing
 
     p = Path(path)
     try:
@@ -56,7 +59,7 @@ def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
         " sha256 = EXCLUDED.sha256, published_at = now() RETURNING *",
         (pol.id, version, pol.region, pol.year, pol.title, pol.source, text, digest),
     ).fetchone()
-    from county.streams import policy_data
+    from county.streams import policy_data  # deferred: policy parsing loads only when publishing
 
     emit(conn, "county", sp.E_POLICY, pol.id, version, policy_data(r))
     return {"id": pol.id, "version": version, "changed": True}

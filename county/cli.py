@@ -54,9 +54,9 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    import uvicorn
+    import uvicorn  # deferred: only `serve` needs the web server
 
-    from county.app import create_app
+    from county.app import create_app  # deferred: only `serve` needs the web server
 
     s = load_settings(args.settings)
     if args.bind:

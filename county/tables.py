@@ -27,7 +27,7 @@ def read_table(path: str | Path) -> list[dict[str, str]]:
     if not p.exists():
         raise AdminError(f"找不到文件：{p}")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+        import openpyxl  # deferred: openpyxl loads slowly; only Excel files need it
 
         try:
             wb = openpyxl.load_workbook(p, read_only=True, data_only=True)

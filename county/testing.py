@@ -14,13 +14,18 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
+
+from county.db import migrate
 
 PG_BIN = Path(os.environ.get("TOWNSHIP_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -129,8 +134,6 @@ def template_database(cluster: Cluster) -> str:
     global _template
     with _lock:
         if _template is None:
-            from county.db import migrate
-
             name = "county_template"
             with psycopg.connect(cluster.dsn(), autocommit=True) as c:
                 c.execute(f"CREATE DATABASE {name}")
@@ -176,11 +179,6 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        import sys
-        import time
-
-        import httpx
-
         env = {
             **os.environ,
             "TOWNSHIP_COUNTY_DATABASE_URL": self.database_url,

@@ -86,7 +86,7 @@ def run_self_test(out=None, keep: Path | None = None) -> int:
 
 
 def _run(t: SelfTest, state: dict) -> None:
-    from desktop import __version__, paths
+    from desktop import __version__, paths  # deferred: each check loads only its own area
 
     frozen = bool(getattr(sys, "frozen", False))
     t.say(
@@ -105,9 +105,9 @@ def _run(t: SelfTest, state: dict) -> None:
     t.check("shipped files (font, migrations)", shipped)
 
     def store() -> str:
-        from desktop.services import registration
-        from desktop.services.demo import seed_demo
-        from desktop.store import open_store
+        from desktop.services import registration  # deferred: each check loads only its own area
+        from desktop.services.demo import seed_demo  # deferred: each check loads only its own area
+        from desktop.store import open_store  # deferred: each check loads only its own area
 
         s = open_store(t.work / "data")
         state["store"] = s
@@ -120,7 +120,7 @@ def _run(t: SelfTest, state: dict) -> None:
     t.check("store: migrations, demo data", store)
 
     def backups() -> str:
-        from desktop.services import backup
+        from desktop.services import backup  # deferred: each check loads only its own area
 
         info = backup.create_backup(state["store"], t.work / "data", kind="manual")
         problems = backup.check_database(info.path)
@@ -133,7 +133,7 @@ def _run(t: SelfTest, state: dict) -> None:
     t.check("backup (online backup API) and integrity check", backups)
 
     def keyring_backend() -> str:
-        import importlib
+        import importlib  # deferred: each check loads only its own area
 
         name = {"win32": "keyring.backends.Windows", "darwin": "keyring.backends.macOS"}.get(
             sys.platform, "keyring.backends.SecretService"
@@ -162,12 +162,17 @@ def _settle(app, ctx, timeout_s: float = 15.0) -> None:
 
 
 def _pages(t: SelfTest, state: dict) -> str:
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication  # deferred: each check loads only its own area
 
-    from desktop.gui.app import create_qapplication, make_context
-    from desktop.gui.main_window import MainWindow
-    from desktop.gui.pages import PAGES
-    from desktop.gui.settings_dialog import SettingsDialog
+    from desktop.gui.app import (
+        create_qapplication,
+        make_context,
+    )  # deferred: each check loads only its own area
+    from desktop.gui.main_window import MainWindow  # deferred: each check loads only its own area
+    from desktop.gui.pages import PAGES  # deferred: each check loads only its own area
+    from desktop.gui.settings_dialog import (
+        SettingsDialog,
+    )  # deferred: each check loads only its own area
 
     app = create_qapplication()
     if QApplication.translate("QPlatformTheme", "Cancel") != "取消":
@@ -206,18 +211,25 @@ def _receipt(t: SelfTest, state: dict) -> str:
     out.mkdir(exist_ok=True)
     pdfs: list[Path] = []
     try:
-        from desktop.services.receipts import write_demo_documents
+        from desktop.services.receipts import (
+            write_demo_documents,
+        )  # deferred: each check loads only its own area
     except ImportError:
         write_demo_documents = None
     if write_demo_documents is not None and "store" in state:
         pdfs = [Path(p) for p in write_demo_documents(state["store"], state["actor"], out)]
     else:
-        import datetime as dt
-        import secrets
+        import datetime as dt  # deferred: each check loads only its own area
+        import secrets  # deferred: each check loads only its own area
 
-        from core.receipt import ReceiptFacts, receipt_document
-        from desktop.documents.render import render_document
-        from desktop.services import setup
+        from core.receipt import (
+            ReceiptFacts,
+            receipt_document,
+        )  # deferred: each check loads only its own area
+        from desktop.documents.render import (
+            render_document,
+        )  # deferred: each check loads only its own area
+        from desktop.services import setup  # deferred: each check loads only its own area
 
         sp = (setup.service_point(state["store"]) or {}) if "store" in state else {}
         facts = ReceiptFacts(
@@ -259,10 +271,10 @@ def _receipt(t: SelfTest, state: dict) -> str:
             raise RuntimeError(f"{p.name}: not a PDF with an embedded TrueType font")
     detail = ", ".join(f"{p.name} {p.stat().st_size} bytes" for p in pdfs)
     try:  # the print preview's rasteriser (pdfium), when this build has it
-        from desktop.gui import print_support
+        from desktop.gui import print_support  # deferred: each check loads only its own area
     except ImportError:
         return detail
-    from desktop.gui.app import create_qapplication
+    from desktop.gui.app import create_qapplication  # deferred: each check loads only its own area
 
     create_qapplication()
     (image,) = print_support.page_images(pdfs[0].read_bytes(), 72.0, first=0, last=0)

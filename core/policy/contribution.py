@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.categories import CATEGORY_GROUPS, expand_categories
+from core.money import fen
 from core.policy import Reader, register_section
 
 LATE_OWES = ("individual", "full_premium")
@@ -157,8 +158,6 @@ class ContributionTerms:
 
     def split_amounts(self) -> dict[str, Decimal]:
         """The subsidy by level in yuan (half-up to the fen), empty if no split is given."""
-        from core.money import fen
-
         if self.subsidy_split is None:
             return {}
         return {k: fen(self.subsidy * v) for k, v in self.subsidy_split.shares.items()}

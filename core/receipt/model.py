@@ -119,7 +119,7 @@ def reprint_mark(copy_no: int) -> str:
 def region_label(code: str) -> str:
     """``140121 山西省清徐县`` (GB/T 2260 names from python-stdnum's table; the code alone
     when the table does not know it)."""
-    from stdnum import numdb
+    from stdnum import numdb  # deferred: the region table loads when a region is named
 
     code = (code or "").strip()
     try:

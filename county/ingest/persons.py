@@ -94,7 +94,9 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
     )
     link = _linked(conn, cid, dev.sp_id)
     emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, cid, person["version"], person_view(person, link))
-    from county.ytd import emit_ytd_to
+    from county.ytd import (
+        emit_ytd_to,
+    )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
 
     emit_ytd_to(conn, cid, dev.sp_id)  # the county's year-to-date figures for this person
     diffs = {
@@ -157,6 +159,8 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
 
 
 def det_id_for(*parts: str) -> str:
-    from county.conflicts import det_id
+    from county.conflicts import (
+        det_id,
+    )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
 
     return det_id("merge", *parts)

@@ -30,7 +30,9 @@ def push_batch(
     }
     results, store_rows = [], []
     if not known:
-        from county.fastpath import try_bulk
+        from county.fastpath import (
+            try_bulk,
+        )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
 
         bulk = try_bulk(conn, dev, ops)
         if bulk is not None:

@@ -58,13 +58,15 @@ def data_dir_of(args: argparse.Namespace) -> Path:
 
 
 def open_store_for(args: argparse.Namespace):
-    from desktop.store import open_store
+    from desktop.store import open_store  # deferred: only the command that runs loads its area
 
     return open_store(data_dir_of(args))
 
 
 def demo_actor(store):
-    from desktop.services.demo import seed_demo
+    from desktop.services.demo import (
+        seed_demo,
+    )  # deferred: only the command that runs loads its area
 
     return seed_demo(store)
 
@@ -72,7 +74,9 @@ def demo_actor(store):
 def _store_sound(data_dir: Path, *, gui: bool) -> bool:
     """Start-up integrity check (desktop.services.backup); when the store is damaged the GUI
     offers to restore the last good backup, headless modes say so and stop."""
-    from desktop.services.backup import startup_check
+    from desktop.services.backup import (
+        startup_check,
+    )  # deferred: only the command that runs loads its area
 
     check = startup_check(data_dir)
     if check.ok:
@@ -80,8 +84,12 @@ def _store_sound(data_dir: Path, *, gui: bool) -> bool:
     if not gui:
         print(f"{check.message}\n（代码 {check.code}）")
         return False
-    from desktop.gui.app import create_qapplication
-    from desktop.gui.operations import startup_gate
+    from desktop.gui.app import (
+        create_qapplication,
+    )  # deferred: only the command that runs loads its area
+    from desktop.gui.operations import (
+        startup_gate,
+    )  # deferred: only the command that runs loads its area
 
     create_qapplication()
     return startup_gate(data_dir)
@@ -90,11 +98,15 @@ def _store_sound(data_dir: Path, *, gui: bool) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from desktop.logging_setup import setup_logging
+    from desktop.logging_setup import (
+        setup_logging,
+    )  # deferred: only the command that runs loads its area
 
     setup_logging(args.data_dir)
     if args.self_test:
-        from desktop.selftest import run_self_test
+        from desktop.selftest import (
+            run_self_test,
+        )  # deferred: only the command that runs loads its area
 
         return run_self_test()
     if getattr(args, "func", None) is not None:
@@ -114,19 +126,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshots or args.documents:
         actor = demo_actor(store)
         if args.documents:
-            from desktop.services.receipts import write_demo_documents
+            from desktop.services.receipts import (
+                write_demo_documents,
+            )  # deferred: only the command that runs loads its area
 
             for p in write_demo_documents(store, actor, args.documents):
                 print(p)
         if args.screenshots:
-            from desktop.gui.app import save_screenshots
+            from desktop.gui.app import (
+                save_screenshots,
+            )  # deferred: only the command that runs loads its area
 
             for p in save_screenshots(store, actor, data_dir, args.screenshots):
                 print(p)
         return 0
     if args.demo:
         demo_actor(store)
-    from desktop.gui.app import run_gui
+    from desktop.gui.app import run_gui  # deferred: only the command that runs loads its area
 
     return run_gui(store, data_dir, demo=args.demo)
 

@@ -20,10 +20,13 @@ def register(sub) -> None:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from desktop.cli import data_dir_of
-    from desktop.store import open_store
-    from desktop.store.db import DB_FILENAME
-    from desktop.store.journal import audit_count, verify_audit
+    from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
+    from desktop.store import open_store  # deferred: only the command that runs loads its area
+    from desktop.store.db import DB_FILENAME  # deferred: only the command that runs loads its area
+    from desktop.store.journal import (
+        audit_count,
+        verify_audit,
+    )  # deferred: only the command that runs loads its area
 
     folder = data_dir_of(args)
     if not (folder / DB_FILENAME).exists():

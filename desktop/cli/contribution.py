@@ -35,8 +35,8 @@ def _fail(message: str, **extra) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from desktop.cli import data_dir_of
-    from desktop.services import policies
+    from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
+    from desktop.services import policies  # deferred: only the command that runs loads its area
 
     try:
         text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")

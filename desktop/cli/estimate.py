@@ -47,7 +47,7 @@ def register(sub) -> None:
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    from desktop.cli import data_dir_of
+    from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
 
     return data_dir_of(args)
 
@@ -67,7 +67,9 @@ def _default(o: Any) -> Any:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    from desktop.services import estimate as svc
+    from desktop.services import (
+        estimate as svc,
+    )  # deferred: only the command that runs loads its area
 
     try:
         text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
@@ -96,7 +98,7 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from desktop.services import policies
+    from desktop.services import policies  # deferred: only the command that runs loads its area
 
     rows = policies.load(_data_dir(args)).listing()
     if args.json:
@@ -115,7 +117,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from desktop.services import policies
+    from desktop.services import policies  # deferred: only the command that runs loads its area
 
     try:
         pol = policies.get(args.policy_id, _data_dir(args))
@@ -127,7 +129,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from desktop.services import policies
+    from desktop.services import policies  # deferred: only the command that runs loads its area
 
     if args.files:
         errors = policies.check_files(args.files)

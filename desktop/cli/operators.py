@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 
 def _store(args):
-    from desktop.cli import open_store_for
+    from desktop.cli import open_store_for  # deferred: only the command that runs loads its area
 
     return open_store_for(args)
 

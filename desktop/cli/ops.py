@@ -55,7 +55,9 @@ def register(sub) -> None:
 
 
 def _self_test() -> int:
-    from desktop.selftest import run_self_test
+    from desktop.selftest import (
+        run_self_test,
+    )  # deferred: only the command that runs loads its area
 
     return run_self_test()
 
@@ -72,13 +74,15 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _data_dir(args):
-    from desktop.cli import data_dir_of
+    from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
 
     return data_dir_of(args)
 
 
 def _fail(exc: BaseException) -> int:
-    from desktop.logging_setup import report_error
+    from desktop.logging_setup import (
+        report_error,
+    )  # deferred: only the command that runs loads its area
 
     _code, message = report_error(exc, "backup command")
     print(message)
@@ -86,8 +90,10 @@ def _fail(exc: BaseException) -> int:
 
 
 def _open_sound_store(args):
-    from desktop.services.backup import startup_check
-    from desktop.store import open_store
+    from desktop.services.backup import (
+        startup_check,
+    )  # deferred: only the command that runs loads its area
+    from desktop.store import open_store  # deferred: only the command that runs loads its area
 
     folder = _data_dir(args)
     check = startup_check(folder)
@@ -98,7 +104,7 @@ def _open_sound_store(args):
 
 
 def cmd_auto(args) -> int:
-    from desktop.services import backup
+    from desktop.services import backup  # deferred: only the command that runs loads its area
 
     store = _open_sound_store(args)
     if store is None:
@@ -114,7 +120,7 @@ def cmd_auto(args) -> int:
 
 
 def cmd_now(args) -> int:
-    from desktop.services import auth, backup
+    from desktop.services import auth, backup  # deferred: only the command that runs loads its area
 
     store = _open_sound_store(args)
     if store is None:
@@ -134,7 +140,7 @@ def cmd_now(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from desktop.services import backup
+    from desktop.services import backup  # deferred: only the command that runs loads its area
 
     items = backup.list_backups(_data_dir(args))
     if not items:
@@ -145,7 +151,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from desktop.services import backup
+    from desktop.services import backup  # deferred: only the command that runs loads its area
 
     folder = _data_dir(args)
     check = backup.startup_check(folder)
@@ -165,7 +171,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from desktop.services import backup
+    from desktop.services import backup  # deferred: only the command that runs loads its area
 
     try:
         copy = backup.export_backup(args.file, args.folder)
@@ -176,10 +182,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from pathlib import Path
+    from pathlib import Path  # deferred: only the command that runs loads its area
 
-    from desktop.services import auth, backup
-    from desktop.store import open_store
+    from desktop.services import auth, backup  # deferred: only the command that runs loads its area
+    from desktop.store import open_store  # deferred: only the command that runs loads its area
 
     folder = _data_dir(args)
     file = Path(args.file)
@@ -209,7 +215,10 @@ def cmd_restore(args) -> int:
 
 
 def cmd_settings_show(args) -> int:
-    from desktop.services.settings import PAPERS, get_settings
+    from desktop.services.settings import (
+        PAPERS,
+        get_settings,
+    )  # deferred: only the command that runs loads its area
 
     store = _open_sound_store(args)
     if store is None:

@@ -72,7 +72,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 
 
 def _login(store, args):
-    from desktop.services import auth
+    from desktop.services import auth  # deferred: only the command that runs loads its area
 
     password = (
         sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("密码：")
@@ -81,13 +81,13 @@ def _login(store, args):
 
 
 def _store(args):
-    from desktop.cli import open_store_for
+    from desktop.cli import open_store_for  # deferred: only the command that runs loads its area
 
     return open_store_for(args)
 
 
 def cmd_verify(args) -> int:
-    from desktop.services import receipts
+    from desktop.services import receipts  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:
@@ -102,8 +102,11 @@ def cmd_verify(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    from core.errors import ValidationError
-    from desktop.services import auth, receipts
+    from core.errors import ValidationError  # deferred: only the command that runs loads its area
+    from desktop.services import (
+        auth,
+        receipts,
+    )  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:
@@ -121,9 +124,12 @@ def cmd_pdf(args) -> int:
 
 
 def cmd_certificates(args) -> int:
-    from core.errors import ValidationError
-    from desktop.services import auth, receipts
-    from desktop.store import places
+    from core.errors import ValidationError  # deferred: only the command that runs loads its area
+    from desktop.services import (
+        auth,
+        receipts,
+    )  # deferred: only the command that runs loads its area
+    from desktop.store import places  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:
@@ -153,7 +159,10 @@ def cmd_certificates(args) -> int:
 
 
 def cmd_numbers(args) -> int:
-    from desktop.store.numbering import current_scope, explain_sequence
+    from desktop.store.numbering import (
+        current_scope,
+        explain_sequence,
+    )  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:
@@ -176,9 +185,14 @@ def cmd_numbers(args) -> int:
 
 
 def cmd_set_key(args) -> int:
-    from core.errors import ValidationError
-    from desktop.services import auth, receipts
-    from desktop.services.context import PermissionDenied
+    from core.errors import ValidationError  # deferred: only the command that runs loads its area
+    from desktop.services import (
+        auth,
+        receipts,
+    )  # deferred: only the command that runs loads its area
+    from desktop.services.context import (
+        PermissionDenied,
+    )  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:
@@ -195,7 +209,7 @@ def cmd_set_key(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from desktop.services import receipts
+    from desktop.services import receipts  # deferred: only the command that runs loads its area
 
     store = _store(args)
     try:

@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _actor(store, username: str | None):
     if not username:
         return None
-    from desktop.services import sync as sync_service
+    from desktop.services import (
+        sync as sync_service,
+    )  # deferred: only the command that runs loads its area
 
     actor = sync_service.actor_by_username(store, username)
     if actor is None:
@@ -45,9 +47,14 @@ def _actor(store, username: str | None):
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    from desktop.cli import data_dir_of, open_store_for
-    from desktop.services import sync as sync_service
-    from desktop.sync.errors import SyncError
+    from desktop.cli import (
+        data_dir_of,
+        open_store_for,
+    )  # deferred: only the command that runs loads its area
+    from desktop.services import (
+        sync as sync_service,
+    )  # deferred: only the command that runs loads its area
+    from desktop.sync.errors import SyncError  # deferred: only the command that runs loads its area
 
     store = open_store_for(args)
     try:
@@ -68,9 +75,17 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from desktop.cli import data_dir_of, open_store_for
-    from desktop.services import sync as sync_service
-    from desktop.sync.errors import NotRegistered, SyncError
+    from desktop.cli import (
+        data_dir_of,
+        open_store_for,
+    )  # deferred: only the command that runs loads its area
+    from desktop.services import (
+        sync as sync_service,
+    )  # deferred: only the command that runs loads its area
+    from desktop.sync.errors import (
+        NotRegistered,
+        SyncError,
+    )  # deferred: only the command that runs loads its area
 
     store = open_store_for(args)
     try:

@@ -109,7 +109,9 @@ def register_font() -> str | None:
 
 
 def make_context(store: Store, actor: Actor, data_dir: Path) -> AppContext:
-    from desktop.services.setup import service_point
+    from desktop.services.setup import (
+        service_point,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     return AppContext(
         store=store,
@@ -123,17 +125,25 @@ def make_context(store: Store, actor: Actor, data_dir: Path) -> AppContext:
 
 def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
     """First run → set-up wizard; otherwise the log-in dialog. None if the clerk cancels."""
-    from desktop.services.setup import needs_setup
+    from desktop.services.setup import (
+        needs_setup,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     if needs_setup(store):
-        from desktop.gui.setup_wizard import SetupWizard
+        from desktop.gui.setup_wizard import (
+            SetupWizard,
+        )  # deferred: loaded after the first window is on screen (cold start)
 
         wizard = SetupWizard(store)
         if wizard.exec() != QDialog.DialogCode.Accepted.value and wizard.actor is None:
             return None
         return wizard.actor
-    from desktop.gui.login import LoginDialog
-    from desktop.services.auth import last_login_username
+    from desktop.gui.login import (
+        LoginDialog,
+    )  # deferred: loaded after the first window is on screen (cold start)
+    from desktop.services.auth import (
+        last_login_username,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     # whoever logged in last at this desk (a clerk, usually), cursor in the password box;
     # on a new desk the box is empty and the cursor is in the user name
@@ -144,7 +154,9 @@ def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
 
 
 def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
-    from desktop.gui.main_window import MainWindow
+    from desktop.gui.main_window import (
+        MainWindow,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     app = create_qapplication()
     actor = obtain_actor(store, demo=demo)
@@ -153,7 +165,9 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
     ctx = make_context(store, actor, data_dir)
     window = MainWindow(ctx)
     window.showMaximized()  # the whole screen less the taskbar (1366×768 PCs: ~728 px high)
-    from desktop.gui.operations import DailyBackup
+    from desktop.gui.operations import (
+        DailyBackup,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     window.daily_backup = DailyBackup(ctx, window)  # today's automatic backup, then hourly
     window.daily_backup.start()
@@ -162,8 +176,12 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
 
 def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) -> list[Path]:
     """Render every page of the main window (with whatever the store holds) to PNG."""
-    from desktop.gui.main_window import MainWindow
-    from desktop.gui.pages import PAGES
+    from desktop.gui.main_window import (
+        MainWindow,
+    )  # deferred: loaded after the first window is on screen (cold start)
+    from desktop.gui.pages import (
+        PAGES,
+    )  # deferred: loaded after the first window is on screen (cold start)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = create_qapplication()
@@ -196,7 +214,7 @@ def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) 
 
 def _settle(app: QApplication, ctx: AppContext, timeout_s: float = 10.0) -> None:
     """Process events until background store work is done (for screenshots and tests)."""
-    import time
+    import time  # deferred: loaded after the first window is on screen (cold start)
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

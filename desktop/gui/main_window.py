@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         quit_act.setShortcut(QKeySequence("Ctrl+Q"))
         quit_act.triggered.connect(self.close)
         self.system_menu.addAction(quit_act)
-        from desktop.gui import operations
+        from desktop.gui import operations  # deferred: not needed for the first paint (cold start)
 
         operations.install(self)  # 系统设置…, 备份与恢复…, 打开日志文件夹
 

@@ -341,13 +341,15 @@ def print_document(
     """The Print button for a document of the receipts service (``key`` a list = a batch,
     prepared in the background with progress and 取消). Shows the preview; the outcome is
     recorded by the service and ``on_done(status)`` is called with printed | failed | saved."""
-    from desktop.services import receipts
+    from desktop.services import receipts  # deferred: not needed for the first paint (cold start)
 
     store, actor = ctx.store, ctx.actor
     printer_name = store.setting("print.printer", "") or ""
 
     def failed(exc: BaseException) -> None:
-        from desktop.gui.tasks import Cancelled
+        from desktop.gui.tasks import (
+            Cancelled,
+        )  # deferred: not needed for the first paint (cold start)
 
         if isinstance(exc, Cancelled) or type(exc).__name__ == "RenderCancelled":
             ctx.events.status_message.emit(parent.tr("已取消"))
@@ -386,7 +388,7 @@ def open_preview(
 ) -> PreviewDialog:
     """Preview a prepared document (from :mod:`desktop.services.receipts`) and record what
     the clerk does with it."""
-    from desktop.services import receipts
+    from desktop.services import receipts  # deferred: not needed for the first paint (cold start)
 
     store, actor = ctx.store, ctx.actor
     dlg: PreviewDialog
@@ -494,7 +496,7 @@ def open_preview(
 
 
 def _mark(prepared) -> str:
-    from core.receipt import reprint_mark
+    from core.receipt import reprint_mark  # deferred: not needed for the first paint (cold start)
 
     copies = sorted({c for _k, c in prepared.items if c > 1})
     if len(prepared.items) == 1:

@@ -44,7 +44,9 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str) -> None:
 def printer_names() -> list[str]:
     """Printers Windows (or CUPS) knows; empty offscreen and on a PC without printers."""
     try:
-        from PySide6.QtPrintSupport import QPrinterInfo
+        from PySide6.QtPrintSupport import (
+            QPrinterInfo,
+        )  # deferred: QtPrintSupport loads when the dialog opens
     except ImportError:  # pragma: no cover - QtPrintSupport is part of PySide6-Essentials
         return []
     return list(QPrinterInfo.availablePrinterNames())

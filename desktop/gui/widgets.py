@@ -158,7 +158,9 @@ class FieldForm:
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(short code, Chinese message) for an exception shown to the clerk; the codes and
     messages live in :mod:`desktop.logging_setup` (E-INPUT-001, E-DISK-001, E-STORE-002 …)."""
-    from desktop.logging_setup import classify
+    from desktop.logging_setup import (
+        classify,
+    )  # deferred: logging_setup imports the error catalogue (cold start)
 
     info = classify(exc)
     return info.code, info.message
@@ -166,7 +168,9 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
 
 def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> None:
     """A box with the Chinese message and its code; details (traceback) go to the log."""
-    from desktop.logging_setup import report_error
+    from desktop.logging_setup import (
+        report_error,
+    )  # deferred: logging_setup imports the error catalogue (cold start)
 
     _code, msg = report_error(exc, title)
     QMessageBox.warning(parent, title or "提示", msg)

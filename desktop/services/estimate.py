@@ -149,7 +149,9 @@ def coverage(store: Store, person_id: str, year: int) -> dict[str, Any] | None:
     label, benefit period, waiting, and the 大病 cap raise earned by continuous enrollment
     (``incentive_raise``, yuan). None when the contribution records cannot say."""
     try:
-        from desktop.services import contribution
+        from desktop.services import (
+            contribution,
+        )  # deferred: avoids an import cycle (contribution and registration import estimate)
 
         data = contribution.status_years(store, person_id, span=10)
     except (ImportError, LookupError, ValueError) as e:  # ValidationError is a ValueError
@@ -367,6 +369,8 @@ def list_estimates(
 
 def find_persons(store: Store, query: str, limit: int = 20) -> list[dict[str, Any]]:
     """Person search for the estimate page (the registration service's search)."""
-    from desktop.services.registration import search_persons
+    from desktop.services.registration import (
+        search_persons,
+    )  # deferred: avoids an import cycle (contribution and registration import estimate)
 
     return search_persons(store, query, limit)

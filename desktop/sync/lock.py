@@ -26,11 +26,11 @@ class SyncLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-                import msvcrt
+                import msvcrt  # platform-specific
 
                 msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
+                import fcntl  # platform-specific
 
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -46,12 +46,12 @@ class SyncLock:
         fd, self._fd = self._fd, None
         try:
             if sys.platform == "win32":  # pragma: no cover
-                import msvcrt
+                import msvcrt  # platform-specific
 
                 os.lseek(fd, 0, os.SEEK_SET)
                 msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
             else:
-                import fcntl
+                import fcntl  # platform-specific
 
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:

@@ -172,7 +172,7 @@ def _retry_after(resp: httpx.Response, cap: float) -> float | None:
     try:
         return max(0.0, min(cap, float(value)))
     except ValueError:
-        from email.utils import parsedate_to_datetime
+        from email.utils import parsedate_to_datetime  # deferred: only a Retry-After date needs it
 
         try:
             when = parsedate_to_datetime(value).timestamp()

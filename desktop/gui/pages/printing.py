@@ -244,7 +244,9 @@ class Page(BasePage):
         self.load_days()
 
     def load_receipts(self, then=None) -> None:
-        from desktop.services import receipts
+        from desktop.services import (
+            receipts,
+        )  # deferred: not needed for the first paint (cold start)
 
         store, query = self.ctx.store, self.receipt_search.text()
 
@@ -276,7 +278,7 @@ class Page(BasePage):
         self.query(lambda: receipts.recent_receipts(store, query=query), done, self._failed)
 
     def load_villages(self) -> None:
-        from desktop.services import setup
+        from desktop.services import setup  # deferred: not needed for the first paint (cold start)
 
         store = self.ctx.store
 
@@ -294,7 +296,9 @@ class Page(BasePage):
         self.query(lambda: setup.villages(store), done, self._failed)
 
     def load_certificates(self) -> None:
-        from desktop.services import receipts
+        from desktop.services import (
+            receipts,
+        )  # deferred: not needed for the first paint (cold start)
 
         store, year, village = (
             self.ctx.store,
@@ -333,7 +337,9 @@ class Page(BasePage):
         )
 
     def load_estimates(self) -> None:
-        from desktop.services import estimate
+        from desktop.services import (
+            estimate,
+        )  # deferred: not needed for the first paint (cold start)
 
         store = self.ctx.store
 
@@ -358,7 +364,9 @@ class Page(BasePage):
         self.query(lambda: estimate.list_estimates(store, limit=100), done, self._failed)
 
     def load_days(self) -> None:
-        from desktop.services import receipts
+        from desktop.services import (
+            receipts,
+        )  # deferred: not needed for the first paint (cold start)
 
         store = self.ctx.store
 
@@ -436,7 +444,9 @@ class Page(BasePage):
     # ---------------------------------------------------------------- verify
 
     def verify(self) -> None:
-        from desktop.services import receipts
+        from desktop.services import (
+            receipts,
+        )  # deferred: not needed for the first paint (cold start)
 
         code, store = self.verify_input.text().strip(), self.ctx.store
         if not code:

@@ -343,7 +343,9 @@ class Page(BasePage):
 
     def _failed(self, exc: BaseException) -> None:
         self._end()
-        from desktop.sync.errors import SyncError
+        from desktop.sync.errors import (
+            SyncError,
+        )  # deferred: the sync client loads with the first sync
 
         if isinstance(exc, SyncError) and exc.code == "E-SYNC-BUSY" and self._trigger != "manual":
             self.message.setText(
@@ -396,7 +398,9 @@ class Page(BasePage):
 
         def fail(exc: BaseException) -> None:
             self.reg_button.setEnabled(True)
-            from desktop.sync.errors import SyncError
+            from desktop.sync.errors import (
+                SyncError,
+            )  # deferred: the sync client loads with the first sync
 
             if isinstance(exc, SyncError):
                 self.reg_error.setText(f"✗ {exc.message}（代码 {exc.code}）")

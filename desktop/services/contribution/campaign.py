@@ -164,9 +164,9 @@ def export_csv(result: dict, path: str | Path) -> Path:
 def export_xlsx(result: dict, path: str | Path) -> Path:
     """One sheet (openpyxl write-only mode: fast for a whole township); the amount column
     holds numbers formatted to the fen, ID numbers masked, a summary line at the end."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl import Workbook  # deferred: openpyxl loads slowly; only exports need it
+    from openpyxl.cell import WriteOnlyCell  # deferred: openpyxl loads slowly; only exports need it
+    from openpyxl.styles import Font  # deferred: openpyxl loads slowly; only exports need it
 
     path = Path(path)
     wb = Workbook(write_only=True)

@@ -22,7 +22,7 @@ def _demo_payments(store: Store, actor: Actor) -> list[str]:
     """Make sure the demo clerk's collection day shows every channel and one void, recording
     what is missing through the contribution service (the demo residents' payments may
     already exist from the contribution seeder). Returns the receipts of that day."""
-    from desktop.services import contribution
+    from desktop.services import contribution  # deferred: demo only
 
     year = 2025  # the year of the shipped national policy file; paid in its collection period
     day = demo_store.busiest_day(store, actor.operator_id, year) or "2024-11-15"

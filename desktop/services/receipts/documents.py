@@ -137,7 +137,9 @@ def _page_for(store: Store, kind: str, page: str | None) -> str:
         return page
     if kind in ("estimate", "day_sheet"):
         return SHEET_PAGE
-    from desktop.services.settings import get_settings
+    from desktop.services.settings import (
+        get_settings,
+    )  # deferred: avoids an import cycle with settings / the renderer
 
     return get_settings(store).paper  # the 纸张 the supervisor chose (A4 when not set)
 
@@ -181,7 +183,9 @@ def prepare_batch(
     """One PDF with the next copy of each document (e.g. a village's certificates).
     Documents that cannot be printed are skipped and listed in ``skipped`` with why.
     ``progress(done, total)``; ``cancelled()`` True stops with RenderCancelled."""
-    from desktop.documents import RenderCancelled
+    from desktop.documents import (
+        RenderCancelled,
+    )  # deferred: avoids an import cycle with settings / the renderer
 
     docs, items, skipped = [], [], []
     total = len(keys)

@@ -154,7 +154,9 @@ def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
     level = result.get("level") or inp.get("level") or inp.get("price_class") or ""
     policy_title = ""
     try:
-        from desktop.services import policies
+        from desktop.services import (
+            policies,
+        )  # deferred: policy files load only for an estimate sheet
 
         pol = policies.get(e["policy_id"], _data_dir(store))
         policy_title = pol.title

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 
@@ -11,6 +12,7 @@ from desktop.services.receipts.common import KEY_MAC_KEY, KEY_MAC_KEY_ID, KEY_MA
 from desktop.store import Store
 from desktop.store import settings as settings_store
 from desktop.store.journal import append_audit, canonical_json
+from desktop.store.numbering import current_scope
 
 # --------------------------------------------------------------------------- keys
 
@@ -29,8 +31,6 @@ def mac_key(store: Store, *, operator_id: str | None = None) -> tuple[str, bytes
         key_id = store.setting(KEY_MAC_KEY_ID)
         if key_hex and key_id:
             return key_id, bytes.fromhex(key_hex)
-        from desktop.store.numbering import current_scope
-
         key_id = f"L-{current_scope(store)}"
         key_hex = secrets.token_hex(32)
         for k, v in ((KEY_MAC_KEY, key_hex), (KEY_MAC_KEY_ID, key_id)):
@@ -47,8 +47,6 @@ def mac_key(store: Store, *, operator_id: str | None = None) -> tuple[str, bytes
 
 
 def _fingerprint(key: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(key).hexdigest()[:16]
 
 

@@ -67,7 +67,7 @@ class _Voids:
         store, actor = self.ctx.store, self.ctx.actor
 
         def work() -> dict:
-            from desktop.services import auth
+            from desktop.services import auth  # deferred: argon2 loads when a supervisor confirms
 
             if not vals["username"].strip():
                 raise ValidationError(

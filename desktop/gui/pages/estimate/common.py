@@ -85,6 +85,6 @@ def _short_source(text: str) -> str:
 
 
 def _dec(v: Any):
-    from decimal import Decimal
+    from decimal import Decimal  # deferred: not needed for the first paint (cold start)
 
     return Decimal(str(v))

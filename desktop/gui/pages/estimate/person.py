@@ -43,7 +43,9 @@ class _Person:
 
     def open_item(self, person_id: Any) -> None:
         """Open the page for a person (main window: events.open_page("estimate", id))."""
-        from desktop.services.registration import get_person
+        from desktop.services.registration import (
+            get_person,
+        )  # deferred: not needed for the first paint (cold start)
 
         store = self.ctx.store
         self.query(

@@ -71,7 +71,9 @@ class _Saved:
         and records the copy)."""
         if not self._saved:
             return
-        from desktop.gui import print_support
+        from desktop.gui import (
+            print_support,
+        )  # deferred: not needed for the first paint (cold start)
 
         print_support.print_document(self, self.ctx, "estimate", self._saved["id"])
 
