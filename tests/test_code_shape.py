@@ -25,8 +25,6 @@ LONG_FUNCTIONS = {
     ("county/ingest/persons.py", "_merge_person"),
     ("desktop/documents/render.py", "_story"),
     ("desktop/gui/print_support.py", "open_preview"),
-    ("desktop/services/contribution/campaign.py", "campaign"),
-    ("desktop/services/contribution/status.py", "_status_row"),
 }
 
 

@@ -55,55 +55,14 @@ def campaign(
         pol = cache[region]
         due: Decimal | None = None
         if pol is not None:
-            terms = pol.section("contribution")
-            sub = terms.subsidy_for(p["insured_category"])
-            if sub is not None and sub.kind == "full":
+            due = _due_today(pol, p, y, today, p["id"] in prev_paid, memo)
+            if due is None:
                 subsidized += 1
                 continue
-            pay_day = min(max(today, terms.period.start), dt.date(y, 12, 31))
-            insured = {y - 1} if p["id"] in prev_paid else set()
-            born = dt.date.fromisoformat(p["birth_date"]) if p["birth_date"] else None
-            # the rules are pure: persons alike in what they read share one result (only a
-            # newborn's birth date matters to them)
-            nb = terms.newborn
-            born_key = born if nb is not None and p["insured_category"] == nb.category else None
-            key = (pol.id, p["insured_category"], max(insured) if insured else None, born_key)
-            if key not in memo:
-                memo[key] = compute(
-                    terms,
-                    PersonYear(
-                        category=p["insured_category"],
-                        year=y,
-                        paid_on=pay_day,
-                        born_on=born_key if born_key and born_key <= pay_day else None,
-                        last_insured_year=key[2],
-                    ),
-                    pol.id,
-                ).amount_due
-            due = memo[key]
             total += due
         else:
             message = f"{y}参保年度缴费标准未发布（无政策文件），应缴金额暂不能计算"
-        rows.append(
-            {
-                "person_id": p["id"],
-                "name": p["name"],
-                "cert_no": p["cert_no"],
-                "cert_masked": mask_id(p["cert_no"])
-                if p["cert_type"] == "resident_id"
-                else p["cert_no"],
-                "sex": "男" if p["sex"] == "male" else "女",
-                "birth_date": p["birth_date"],
-                "category": INSURED_CATEGORIES.get(p["insured_category"], p["insured_category"]),
-                "household_id": p["household_id"],
-                "head_name": p["head_name"] or "",
-                "address": p["address"],
-                "village": p["village"] or "",
-                "phone": p["phone"],
-                "paid_last_year": p["id"] in prev_paid,
-                "amount_due": str(due) if due is not None else "",
-            }
-        )
+        rows.append(_campaign_row(p, due, p["id"] in prev_paid))
     return {
         "year": y,
         "rows": rows,
@@ -114,6 +73,56 @@ def campaign(
         "total_due": str(total),
         "households": len({r["household_id"] for r in rows}),
         "message": message,
+    }
+
+
+def _due_today(
+    pol: Policy, p: dict, y: int, today: dt.date, paid_last_year: bool, memo: dict
+) -> Decimal | None:
+    """What the person owes for ``y`` if paying today (inside the collection period when it
+    has not started yet); None when a department pays it all (资助参保)."""
+    terms = pol.section("contribution")
+    sub = terms.subsidy_for(p["insured_category"])
+    if sub is not None and sub.kind == "full":
+        return None
+    pay_day = min(max(today, terms.period.start), dt.date(y, 12, 31))
+    born = dt.date.fromisoformat(p["birth_date"]) if p["birth_date"] else None
+    # the rules are pure: persons alike in what they read share one result (only a
+    # newborn's birth date matters to them)
+    nb = terms.newborn
+    born_key = born if nb is not None and p["insured_category"] == nb.category else None
+    key = (pol.id, p["insured_category"], y - 1 if paid_last_year else None, born_key)
+    if key not in memo:
+        memo[key] = compute(
+            terms,
+            PersonYear(
+                category=p["insured_category"],
+                year=y,
+                paid_on=pay_day,
+                born_on=born_key if born_key and born_key <= pay_day else None,
+                last_insured_year=key[2],
+            ),
+            pol.id,
+        ).amount_due
+    return memo[key]
+
+
+def _campaign_row(p: dict, due: Decimal | None, paid_last_year: bool) -> dict:
+    return {
+        "person_id": p["id"],
+        "name": p["name"],
+        "cert_no": p["cert_no"],
+        "cert_masked": mask_id(p["cert_no"]) if p["cert_type"] == "resident_id" else p["cert_no"],
+        "sex": "男" if p["sex"] == "male" else "女",
+        "birth_date": p["birth_date"],
+        "category": INSURED_CATEGORIES.get(p["insured_category"], p["insured_category"]),
+        "household_id": p["household_id"],
+        "head_name": p["head_name"] or "",
+        "address": p["address"],
+        "village": p["village"] or "",
+        "phone": p["phone"],
+        "paid_last_year": paid_last_year,
+        "amount_due": str(due) if due is not None else "",
     }
 
 

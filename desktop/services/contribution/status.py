@@ -64,27 +64,7 @@ def _status_row(
         "note": "",
     }
     if pay is not None:
-        row.update(
-            status=pay["status"],
-            status_label=STATUS_LABELS[pay["status"]],
-            amount=pay["amount"],
-            amount_due=pay["amount_due"],
-            channel=pay["channel"],
-            channel_label=CHANNELS.get(pay["channel"], pay["channel"]),
-            paid_on=pay["paid_on"],
-            receipt_no=pay["receipt_no"],
-            payment_id=pay["id"],
-        )
-        if enr is not None:
-            row.update(
-                benefits_from=enr["benefits_from"],
-                benefits_to=enr["benefits_to"],
-                waiting_unit=enr["waiting_unit"],
-                waiting=enr["waiting"],
-                continuous_years=enr["continuous_years"],
-                incentive_raise=enr["incentive_raise"],
-                subsidized_by=enr["subsidized_by"],
-            )
+        _paid_row(row, pay, enr)
     elif enr is not None and enr.get("county_confirmed_at"):
         row.update(status="confirmed", status_label=STATUS_LABELS["confirmed"])
         row.update(
@@ -95,29 +75,7 @@ def _status_row(
         row["note"] = f"{year}参保年度缴费标准未发布（无政策文件）"
         return row
     else:
-        terms = pol.section("contribution")
-        sub = terms.subsidy_for(person["insured_category"])
-        pay_day = min(max(today, terms.period.start), dt.date(year, 12, 31))
-        res = compute(
-            terms, _person_year(person, year, pay_day, {y for y in insured if y < year}), pol.id
-        )
-        row["amount_due"] = str(res.amount_due)
-        if sub is not None and sub.kind == "full":
-            row.update(
-                status="subsidized",
-                status_label=STATUS_LABELS["subsidized"],
-                subsidized_by=sub.department,
-                benefits_from=res.benefits_from.isoformat(),
-                benefits_to=res.benefits_to.isoformat(),
-                continuous_years=res.continuous_years,
-                incentive_raise=str(res.incentive_raise),
-            )
-            row["note"] = f"个人缴费由{sub.department}全额代缴"
-        else:
-            if today > dt.date(year, 12, 31):
-                row["note"] = "参保年度已结束，该年度未缴费"
-            else:
-                row["note"] = f"如今天缴费应缴 {res.amount_due} 元（{PHASE_LABELS[res.phase]}）"
+        _unpaid_row(row, pol, person, year, insured, today)
     if row["benefits_from"]:
         bf = dt.date.fromisoformat(row["benefits_from"])
         if row["waiting"]:
@@ -126,6 +84,58 @@ def _status_row(
         if row["benefits_to"] and bf > dt.date.fromisoformat(row["benefits_to"]):
             row["note"] = "等待期结束已超出本参保年度，本年度不享受待遇"
     return row
+
+
+def _paid_row(row: dict, pay: dict, enr: dict | None) -> None:
+    """A year with a live payment: how it was paid and the terms recorded with it."""
+    row.update(
+        status=pay["status"],
+        status_label=STATUS_LABELS[pay["status"]],
+        amount=pay["amount"],
+        amount_due=pay["amount_due"],
+        channel=pay["channel"],
+        channel_label=CHANNELS.get(pay["channel"], pay["channel"]),
+        paid_on=pay["paid_on"],
+        receipt_no=pay["receipt_no"],
+        payment_id=pay["id"],
+    )
+    if enr is not None:
+        row.update(
+            benefits_from=enr["benefits_from"],
+            benefits_to=enr["benefits_to"],
+            waiting_unit=enr["waiting_unit"],
+            waiting=enr["waiting"],
+            continuous_years=enr["continuous_years"],
+            incentive_raise=enr["incentive_raise"],
+            subsidized_by=enr["subsidized_by"],
+        )
+
+
+def _unpaid_row(row: dict, pol, person: dict, year: int, insured: set[int], today: dt.date) -> None:
+    """A year without payment under a published standard: subsidized in full, or what
+    paying today would cost."""
+    terms = pol.section("contribution")
+    sub = terms.subsidy_for(person["insured_category"])
+    pay_day = min(max(today, terms.period.start), dt.date(year, 12, 31))
+    res = compute(
+        terms, _person_year(person, year, pay_day, {y for y in insured if y < year}), pol.id
+    )
+    row["amount_due"] = str(res.amount_due)
+    if sub is not None and sub.kind == "full":
+        row.update(
+            status="subsidized",
+            status_label=STATUS_LABELS["subsidized"],
+            subsidized_by=sub.department,
+            benefits_from=res.benefits_from.isoformat(),
+            benefits_to=res.benefits_to.isoformat(),
+            continuous_years=res.continuous_years,
+            incentive_raise=str(res.incentive_raise),
+        )
+        row["note"] = f"个人缴费由{sub.department}全额代缴"
+    elif today > dt.date(year, 12, 31):
+        row["note"] = "参保年度已结束，该年度未缴费"
+    else:
+        row["note"] = f"如今天缴费应缴 {res.amount_due} 元（{PHASE_LABELS[res.phase]}）"
 
 
 def status_years(
