@@ -24,7 +24,6 @@ LONG_FUNCTIONS = {
     ("county/fastpath.py", "_write"),
     ("county/ingest/persons.py", "_merge_person"),
     ("desktop/documents/render.py", "_story"),
-    ("desktop/gui/print_support.py", "open_preview"),
 }
 
 
@@ -63,9 +62,9 @@ def long_functions() -> set[tuple[str, str]]:
     out = set()
     for p in sources():
         for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
-            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES:
-                    out.add((rel(p), n.name))
+            is_fn = isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if is_fn and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES:
+                out.add((rel(p), n.name))
     return out
 
 
@@ -75,4 +74,5 @@ def test_no_new_long_function():
 
 def test_the_debt_list_only_shrinks():
     """A function split below the limit must leave the list (so the list stays true)."""
-    assert LONG_FUNCTIONS <= long_functions(), LONG_FUNCTIONS - long_functions()
+    found = long_functions()
+    assert found >= LONG_FUNCTIONS, LONG_FUNCTIONS - found

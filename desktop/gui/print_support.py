@@ -20,9 +20,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import pypdfium2 as pdfium
-from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QStandardPaths, Qt
-from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
+from PySide6.QtCore import QStandardPaths, Qt
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
@@ -37,125 +36,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.pages.base import run_change, run_query
+from desktop.gui.pdf_printing import (  # noqa: F401 (part of this module's API)
+    BACKGROUND_PAGES,
+    MAX_PRINT_DPI,
+    PREVIEW_DPI,
+    PrintCancelled,
+    PrinterError,
+    page_count,
+    page_images,
+    print_to_printer,
+)
 from desktop.gui.widgets import show_error
 
 log = logging.getLogger(__name__)
-
-MAX_PRINT_DPI = 300
-PREVIEW_DPI = 96
-BACKGROUND_PAGES = 3
-
-
-class PrinterError(Exception):
-    """The printer did not take the job (message in Chinese, for the clerk)."""
-
-
-class PrintCancelled(Exception):
-    """The clerk cancelled a batch while it printed."""
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def page_count(pdf: bytes) -> int:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        return len(doc)
-    finally:
-        doc.close()
-
-
-def page_images(pdf: bytes, dpi: float = PREVIEW_DPI, *, first: int = 0, last: int | None = None):
-    """QImages of the pages ``first``..``last`` (inclusive) at ``dpi``."""
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        n = len(doc)
-        last = n - 1 if last is None else min(last, n - 1)
-        return [_render(doc[i], dpi) for i in range(first, last + 1)]
-    finally:
-        doc.close()
-
-
-def _render(page, dpi: float) -> QImage:
-    bitmap = page.render(scale=dpi / 72.0, rev_byteorder=True)  # RGB byte order
-    img = QImage(
-        bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, QImage.Format.Format_RGB888
-    ).copy()  # own the pixels before pdfium frees the bitmap
-    page.close()
-    return img
-
-
-def _page_size_of(doc) -> QPageSize:
-    w, h = doc[0].get_size()  # points
-    for pid in (QPageSize.PageSizeId.A4, QPageSize.PageSizeId.A5):
-        ref = QPageSize(pid).size(QPageSize.Unit.Point)
-        if abs(ref.width() - w) < 2 and abs(ref.height() - h) < 2:
-            return QPageSize(pid)
-    return QPageSize(QSizeF(w, h), QPageSize.Unit.Point)
-
-
-def print_to_printer(
-    pdf: bytes,
-    printer: QPrinter,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    cancelled: Callable[[], bool] | None = None,
-    raster: bool = False,
-) -> str:
-    """Print every page of ``pdf`` on ``printer``; returns a name for the print log.
-    Raises :class:`PrinterError` (Chinese) when the printer does not take the job, and
-    :class:`PrintCancelled` when ``cancelled()`` turned True (the job is aborted)."""
-    target = printer.outputFileName()
-    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and target and not raster:
-        try:
-            Path(target).write_bytes(pdf)
-        except OSError as e:
-            raise PrinterError(f"无法写入PDF文件 {target}：{e.strerror or e}") from e
-        if progress:
-            progress(1, 1)
-        return f"PDF文件 {target}"
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        n = len(doc)
-        printer.setPageLayout(
-            QPageLayout(
-                _page_size_of(doc),
-                QPageLayout.Orientation.Portrait,
-                QMarginsF(0, 0, 0, 0),
-            )
-        )
-        printer.setFullPage(True)
-        name = printer.printerName() or target or "默认打印机"
-        painter = QPainter()
-        if not painter.begin(printer):
-            raise PrinterError(
-                f"无法连接打印机“{name}”。请检查打印机是否开机、联机、有纸，然后重新打印。"
-            )
-        try:
-            dpi = min(max(printer.resolution(), 72), MAX_PRINT_DPI)
-            for i in range(n):
-                if cancelled is not None and cancelled():
-                    printer.abort()
-                    raise PrintCancelled()
-                if i and not printer.newPage():
-                    raise PrinterError(f"打印机“{name}”在第{i + 1}页出错，请检查打印机后重新打印。")
-                img = _render(doc[i], dpi)
-                area = QRectF(painter.viewport())
-                scale = min(area.width() / img.width(), area.height() / img.height())
-                w, h = img.width() * scale, img.height() * scale
-                painter.drawImage(QRectF(area.x() + (area.width() - w) / 2, area.y(), w, h), img)
-                if progress:
-                    progress(i + 1, n)
-        finally:
-            ok = painter.end()
-        if not ok or printer.printerState() == QPrinter.PrinterState.Error:
-            raise PrinterError(f"打印机“{name}”报告错误，单据可能没有打印出来，请检查后重新打印。")
-        return name
-    finally:
-        doc.close()
-
-
-# --------------------------------------------------------------------------- preview
 
 
 class PreviewDialog(QDialog):
@@ -388,85 +281,7 @@ def open_preview(
 ) -> PreviewDialog:
     """Preview a prepared document (from :mod:`desktop.services.receipts`) and record what
     the clerk does with it."""
-    from desktop.services import receipts  # deferred: not needed for the first paint (cold start)
-
-    store, actor = ctx.store, ctx.actor
-    dlg: PreviewDialog
-
-    def recorded(status: str, message: str) -> None:
-        ctx.events.status_message.emit(message)
-        if on_done:
-            on_done(status)
-
-    def report_failure(error: str) -> None:
-        run_change(
-            ctx,
-            lambda: receipts.record_failed(store, actor, prepared, printer="", error=error),
-            "print",
-            lambda _r: recorded("failed", parent.tr("打印失败，未记为已打印")),
-            lambda exc: show_error(dlg, exc, dlg.tr("打印失败")),
-        )
-        QMessageBox.warning(
-            dlg,
-            dlg.tr("打印失败"),
-            f"{error}\n\n" + dlg.tr("单据没有记为已打印，请检查打印机后重新打印。"),
-        )
-
-    def do_print(printer: QPrinter) -> None:
-        def printed(name: str) -> None:
-            run_change(
-                ctx,
-                lambda: receipts.record_printed(store, actor, prepared, printer=name),
-                "print",
-                lambda _r: recorded(
-                    "printed",
-                    parent.tr("已打印 %1").replace("%1", prepared.title)
-                    + (f"（{_mark(prepared)}）" if prepared.is_reprint else ""),
-                ),
-                lambda exc: show_error(parent, exc, parent.tr("打印记录未保存")),
-            )
-            dlg.accept()
-
-        pages = page_count(prepared.pdf)
-        if pages > BACKGROUND_PAGES:
-
-            def job_fn(job):
-                return print_to_printer(
-                    prepared.pdf,
-                    printer,
-                    progress=lambda d, t: job.progress(d, t, dlg.tr("正在打印…")),
-                    cancelled=lambda: job.cancelled,
-                )
-
-            def job_failed(exc: BaseException) -> None:
-                if isinstance(exc, PrintCancelled):
-                    report_failure(dlg.tr("打印已取消"))
-                elif isinstance(exc, PrinterError):
-                    report_failure(str(exc))
-                else:
-                    report_failure(f"{type(exc).__name__}: {exc}")
-
-            ctx.tasks.run_long(dlg, dlg.tr("打印"), job_fn, printed, job_failed)
-            return
-        try:
-            name = print_to_printer(prepared.pdf, printer)
-        except PrinterError as e:
-            report_failure(str(e))
-            return
-        printed(name)
-
-    def do_save(path: Path) -> None:
-        def saved(p) -> None:
-            recorded("saved", parent.tr("已保存 %1").replace("%1", str(p)))
-            dlg.accept()
-
-        def not_saved(exc: BaseException) -> None:
-            show_error(dlg, exc, dlg.tr("保存失败"))
-
-        run_change(
-            ctx, lambda: receipts.save_pdf(store, actor, prepared, path), "print", saved, not_saved
-        )
-
+    session = _PreviewSession(parent, ctx, prepared, on_done)
     note = ""
     if prepared.is_reprint:
         note = parent.tr("这是补打件：%1").replace("%1", _mark(prepared))
@@ -476,14 +291,14 @@ def open_preview(
             + parent.tr("%1 份不能打印，已跳过：").replace("%1", str(len(prepared.skipped)))
             + "；".join(why for _k, why in prepared.skipped[:3])
         )
-    dlg = PreviewDialog(
+    dlg = session.dlg = PreviewDialog(
         parent,
         prepared.pdf,
         title=prepared.title,
         filename=prepared.filename,
         printer_name=printer_name,
-        do_print=do_print,
-        do_save=do_save,
+        do_print=session.do_print,
+        do_save=session.do_save,
         note=note,
     )
     ctx.extras["last_preview"] = dlg
@@ -493,6 +308,102 @@ def open_preview(
         dlg.setModal(True)
         dlg.show()
     return dlg
+
+
+class _PreviewSession:
+    """What the clerk does in one preview: print (in the background for long documents),
+    save as PDF, or fail — each recorded in the print log and announced."""
+
+    def __init__(self, parent: QWidget, ctx, prepared, on_done) -> None:
+        from desktop.services import receipts  # deferred: not needed for the first paint
+
+        self.receipts = receipts
+        self.parent, self.ctx, self.prepared, self.on_done = parent, ctx, prepared, on_done
+        self.dlg: PreviewDialog
+
+    def recorded(self, status: str, message: str) -> None:
+        self.ctx.events.status_message.emit(message)
+        if self.on_done:
+            self.on_done(status)
+
+    def report_failure(self, error: str) -> None:
+        ctx, dlg, prepared = self.ctx, self.dlg, self.prepared
+        run_change(
+            ctx,
+            lambda: self.receipts.record_failed(
+                ctx.store, ctx.actor, prepared, printer="", error=error
+            ),
+            "print",
+            lambda _r: self.recorded("failed", self.parent.tr("打印失败，未记为已打印")),
+            lambda exc: show_error(dlg, exc, dlg.tr("打印失败")),
+        )
+        QMessageBox.warning(
+            dlg,
+            dlg.tr("打印失败"),
+            f"{error}\n\n" + dlg.tr("单据没有记为已打印，请检查打印机后重新打印。"),
+        )
+
+    def printed(self, name: str) -> None:
+        ctx, parent, prepared = self.ctx, self.parent, self.prepared
+        run_change(
+            ctx,
+            lambda: self.receipts.record_printed(ctx.store, ctx.actor, prepared, printer=name),
+            "print",
+            lambda _r: self.recorded(
+                "printed",
+                parent.tr("已打印 %1").replace("%1", prepared.title)
+                + (f"（{_mark(prepared)}）" if prepared.is_reprint else ""),
+            ),
+            lambda exc: show_error(parent, exc, parent.tr("打印记录未保存")),
+        )
+        self.dlg.accept()
+
+    def do_print(self, printer: QPrinter) -> None:
+        dlg, pdf = self.dlg, self.prepared.pdf
+        if page_count(pdf) > BACKGROUND_PAGES:
+
+            def job_fn(job):
+                return print_to_printer(
+                    pdf,
+                    printer,
+                    progress=lambda d, t: job.progress(d, t, dlg.tr("正在打印…")),
+                    cancelled=lambda: job.cancelled,
+                )
+
+            def job_failed(exc: BaseException) -> None:
+                if isinstance(exc, PrintCancelled):
+                    self.report_failure(dlg.tr("打印已取消"))
+                elif isinstance(exc, PrinterError):
+                    self.report_failure(str(exc))
+                else:
+                    self.report_failure(f"{type(exc).__name__}: {exc}")
+
+            self.ctx.tasks.run_long(dlg, dlg.tr("打印"), job_fn, self.printed, job_failed)
+            return
+        try:
+            name = print_to_printer(pdf, printer)
+        except PrinterError as e:
+            self.report_failure(str(e))
+            return
+        self.printed(name)
+
+    def do_save(self, path: Path) -> None:
+        ctx, dlg = self.ctx, self.dlg
+
+        def saved(p) -> None:
+            self.recorded("saved", self.parent.tr("已保存 %1").replace("%1", str(p)))
+            dlg.accept()
+
+        def not_saved(exc: BaseException) -> None:
+            show_error(dlg, exc, dlg.tr("保存失败"))
+
+        run_change(
+            ctx,
+            lambda: self.receipts.save_pdf(ctx.store, ctx.actor, self.prepared, path),
+            "print",
+            saved,
+            not_saved,
+        )
 
 
 def _mark(prepared) -> str:
