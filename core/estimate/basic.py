@@ -100,6 +100,17 @@ def _in_policy(section: BasicBenefit, inp: EstimateInput) -> tuple[Decimal, Deci
 
 
 def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
+    sec, level = _section_and_level(policy, inp)
+    total, inscp, steps = _in_policy(sec, inp)
+    terms = sec.terms_for(inp.category)
+    ded = _deductible(sec, level, terms, inp, steps)
+    dedc = _deductible_this_bill(sec, level, inp, ded, inscp, steps)
+    fund = _band_fund(sec, level, terms, inp, inscp, dedc, steps)
+    fund = _yearly_cap(sec, level, terms, inp, fund, steps)
+    return _Basic(total, inscp, dedc, fund, sec.counter, steps)
+
+
+def _section_and_level(policy: Policy, inp: EstimateInput):
     if inp.setting not in SETTINGS:
         raise ValidationError({"setting": "就医类别不正确"})
     if not policy.has(inp.setting):
@@ -113,19 +124,20 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
         raise ValidationError(
             {"level": f"{sec.level_label}“{inp.level}”不在本政策中，可选：{choices}"}
         )
-    total, inscp, steps = _in_policy(sec, inp)
-    terms = sec.terms_for(inp.category)
+    return sec, level
 
-    # deductible
+
+def _deductible(sec, level, terms, inp: EstimateInput, steps: list[Step]) -> Decimal:
+    """The level's deductible, as the person's category, claim-free years and the
+    admission number change it (rounded to the fen)."""
     ded = level.deductible
-    src_level = _src(level.source, sec.source)
     steps.append(
         Step(
             "basic",
             "起付线",
             f"{level.label}起付线 {_m(ded)} 元",
             {"deductible": _m(ded)},
-            src_level,
+            _src(level.source, sec.source),
         )
     )
     if terms is not None and (terms.deductible is not None or terms.deductible_factor is not None):
@@ -169,7 +181,14 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
                     a.source,
                 )
             )
-    ded = fen(ded)
+    return fen(ded)
+
+
+def _deductible_this_bill(
+    sec, level, inp: EstimateInput, ded: Decimal, inscp: Decimal, steps: list[Step]
+) -> Decimal:
+    """What this bill pays toward the deductible: what is left of it this year (a yearly
+    deductible, the yearly deductible cap), never more than the in-policy amount."""
     if sec.deductible_basis == "yearly":
         used = {
             "inpatient": inp.deductible_paid_ytd,
@@ -209,11 +228,16 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
             "本次起付线",
             f"本次计入起付线 {_m(dedc)} 元（政策范围内 {_m(inscp)} 元）",
             {"act_pay_dedc": _m(dedc)},
-            src_level,
+            _src(level.source, sec.source),
         )
     )
+    return dedc
 
-    # ratio bands
+
+def _band_fund(
+    sec, level, terms, inp: EstimateInput, inscp: Decimal, dedc: Decimal, steps: list[Step]
+) -> Decimal:
+    """The fund's share above the deductible, band by band (the category's ratio terms)."""
     ratio_add = terms.ratio_add if terms is not None else ZERO
     fixed = terms.ratio if terms is not None else None
     if sec.band_basis == "above_deductible":
@@ -238,8 +262,11 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
             terms.source if add_text and terms is not None else _src(level.source, sec.source),
         )
     )
+    return fund
 
-    # yearly cap
+
+def _yearly_cap(sec, level, terms, inp: EstimateInput, fund: Decimal, steps: list[Step]) -> Decimal:
+    """The fund's yearly cap (the level's or the section's), less what was paid this year."""
     cap = level.cap if level.cap is not None else sec.cap
     if cap is not None and not (terms is not None and terms.no_cap):
         paid = {
@@ -260,4 +287,4 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
                 )
             )
             fund = left
-    return _Basic(total, inscp, dedc, fund, sec.counter, steps)
+    return fund

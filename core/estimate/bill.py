@@ -35,95 +35,9 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
     )
     out_of_policy = b.total - b.in_policy
     after_basic = b.in_policy - hifp
-
-    hifmi = ZERO
-    dabing_burden = ZERO
-    if policy.has("dabing") and inp.setting in policy.section("dabing").settings:
-        sec: DabingSection = policy.section("dabing")
-        dabing_burden = (
-            after_basic if sec.burden_includes_basic_deductible else after_basic - b.deductible
-        )
-        if not sec.burden_includes_basic_deductible:
-            steps.append(
-                Step(
-                    "dabing",
-                    "大病保险负担口径",
-                    f"基本医保起付线 {_m(b.deductible)} 元不计入大病保险负担 → 本次负担 {_m(dabing_burden)} 元",
-                    {"burden": _m(dabing_burden)},
-                    sec.source,
-                )
-            )
-        hifmi, st = dabing_layer(
-            sec,
-            burden=dabing_burden,
-            burden_ytd_before=inp.dabing_burden_ytd,
-            paid_ytd=inp.dabing_paid_ytd,
-            category=inp.category,
-            cap_raise=inp.dabing_cap_raise,
-        )
-        steps.extend(st)
-
-    maf = ZERO
-    assistance_base = ZERO
-    if policy.has("assistance") and inp.setting in policy.section("assistance").settings:
-        sec_a: AssistanceSection = policy.section("assistance")
-        if sec_a.base == "after_dabing":
-            base, text = after_basic - hifmi, "基本医保和大病保险后政策范围内个人负担"
-        else:
-            base, text = after_basic, "基本医保后政策范围内个人负担"
-        if sec_a.base_scope == "total":
-            base, text = base + out_of_policy, text.replace("政策范围内", "") + "（含政策范围外）"
-        if sec_a.terms_for(inp.category) is not None:
-            assistance_base = base
-        maf, st = assistance_layer(
-            sec_a,
-            base=base,
-            base_text=text,
-            category=inp.category,
-            paid_ytd=inp.assistance_paid_ytd,
-            base_ytd=inp.assistance_base_ytd,
-        )
-        steps.extend(st)
-        # a base taken before 大病 may overlap what 大病 paid: never pay beyond what is left
-        left = after_basic - hifmi + (out_of_policy if sec_a.base_scope == "total" else ZERO)
-        if maf > left:
-            steps.append(
-                Step(
-                    "assistance",
-                    "不超过个人剩余负担",
-                    f"基本医保和大病保险后个人仅剩 {_m(left)} 元 → 医疗救助 {_m(left)} 元",
-                    {"left": _m(left)},
-                    sec_a.source,
-                )
-            )
-            maf = left
-
-    tilted = ZERO
-    tilted_base = ZERO
-    if (
-        policy.has("tilted_assistance")
-        and inp.setting in policy.section("tilted_assistance").settings
-    ):
-        sec_t: AssistanceSection = policy.section("tilted_assistance")
-        base = max(ZERO, after_basic - hifmi - maf)
-        text = "前几层报销后政策范围内个人负担"
-        if sec_t.base_scope == "total":
-            # all the person still pays (救助 on the total may already have covered part of
-            # the out-of-policy costs: never count that part twice)
-            base = b.total - hifp - hifmi - maf
-            text = "前几层报销后个人负担（含政策范围外）"
-        if sec_t.terms_for(inp.category) is not None:
-            tilted_base = base
-        tilted, st = assistance_layer(
-            sec_t,
-            base=base,
-            base_text=text,
-            category=inp.category,
-            paid_ytd=inp.tilted_paid_ytd,
-            base_ytd=inp.tilted_base_ytd,
-        )
-        steps.extend(st)
-
+    hifmi, dabing_burden = _dabing(policy, inp, b, after_basic, steps)
+    maf, assistance_base = _assistance(policy, inp, after_basic, out_of_policy, hifmi, steps)
+    tilted, tilted_base = _tilted(policy, inp, b, after_basic, hifp, hifmi, maf, steps)
     funds = hifp + hifmi + maf + tilted
     psn = b.total - funds
     steps.append(
@@ -157,6 +71,103 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
         assistance_base=assistance_base,
         tilted_base=tilted_base,
     )
+
+
+def _covers(policy: Policy, layer: str, setting: str) -> bool:
+    return policy.has(layer) and setting in policy.section(layer).settings
+
+
+def _dabing(policy: Policy, inp: EstimateInput, b, after_basic, steps: list[Step]):
+    """大病保险 on the burden left after the basic fund: (fund paid, burden counted)."""
+    if not _covers(policy, "dabing", inp.setting):
+        return ZERO, ZERO
+    sec: DabingSection = policy.section("dabing")
+    dabing_burden = (
+        after_basic if sec.burden_includes_basic_deductible else after_basic - b.deductible
+    )
+    if not sec.burden_includes_basic_deductible:
+        steps.append(
+            Step(
+                "dabing",
+                "大病保险负担口径",
+                f"基本医保起付线 {_m(b.deductible)} 元不计入大病保险负担 → 本次负担 {_m(dabing_burden)} 元",
+                {"burden": _m(dabing_burden)},
+                sec.source,
+            )
+        )
+    hifmi, st = dabing_layer(
+        sec,
+        burden=dabing_burden,
+        burden_ytd_before=inp.dabing_burden_ytd,
+        paid_ytd=inp.dabing_paid_ytd,
+        category=inp.category,
+        cap_raise=inp.dabing_cap_raise,
+    )
+    steps.extend(st)
+    return hifmi, dabing_burden
+
+
+def _assistance(policy: Policy, inp, after_basic, out_of_policy, hifmi, steps: list[Step]):
+    """医疗救助 on its base (after the basic fund or after 大病; in-policy or total):
+    (fund paid, base counted)."""
+    if not _covers(policy, "assistance", inp.setting):
+        return ZERO, ZERO
+    sec_a: AssistanceSection = policy.section("assistance")
+    if sec_a.base == "after_dabing":
+        base, text = after_basic - hifmi, "基本医保和大病保险后政策范围内个人负担"
+    else:
+        base, text = after_basic, "基本医保后政策范围内个人负担"
+    if sec_a.base_scope == "total":
+        base, text = base + out_of_policy, text.replace("政策范围内", "") + "（含政策范围外）"
+    assistance_base = base if sec_a.terms_for(inp.category) is not None else ZERO
+    maf, st = assistance_layer(
+        sec_a,
+        base=base,
+        base_text=text,
+        category=inp.category,
+        paid_ytd=inp.assistance_paid_ytd,
+        base_ytd=inp.assistance_base_ytd,
+    )
+    steps.extend(st)
+    # a base taken before 大病 may overlap what 大病 paid: never pay beyond what is left
+    left = after_basic - hifmi + (out_of_policy if sec_a.base_scope == "total" else ZERO)
+    if maf > left:
+        steps.append(
+            Step(
+                "assistance",
+                "不超过个人剩余负担",
+                f"基本医保和大病保险后个人仅剩 {_m(left)} 元 → 医疗救助 {_m(left)} 元",
+                {"left": _m(left)},
+                sec_a.source,
+            )
+        )
+        maf = left
+    return maf, assistance_base
+
+
+def _tilted(policy: Policy, inp, b, after_basic, hifp, hifmi, maf, steps: list[Step]):
+    """倾斜救助 on what the person still pays after every other layer: (paid, base)."""
+    if not _covers(policy, "tilted_assistance", inp.setting):
+        return ZERO, ZERO
+    sec_t: AssistanceSection = policy.section("tilted_assistance")
+    base = max(ZERO, after_basic - hifmi - maf)
+    text = "前几层报销后政策范围内个人负担"
+    if sec_t.base_scope == "total":
+        # all the person still pays (救助 on the total may already have covered part of
+        # the out-of-policy costs: never count that part twice)
+        base = b.total - hifp - hifmi - maf
+        text = "前几层报销后个人负担（含政策范围外）"
+    tilted_base = base if sec_t.terms_for(inp.category) is not None else ZERO
+    tilted, st = assistance_layer(
+        sec_t,
+        base=base,
+        base_text=text,
+        category=inp.category,
+        paid_ytd=inp.tilted_paid_ytd,
+        base_ytd=inp.tilted_base_ytd,
+    )
+    steps.extend(st)
+    return tilted, tilted_base
 
 
 def run_dabing(policy: Policy, inp: DabingInput) -> EstimateResult:
