@@ -219,66 +219,9 @@ def _waiting(
     """(waiting amount in the rule's unit, benefits_from, counted-from day, reason)."""
     w = terms.waiting
     year_start = dt.date(py.year, 1, 1)
-    phase = phase_of(terms, py.paid_on)
-    p = terms.period
-    ext_start = (
-        max(py.paid_on, year_start) if p.extension_benefits == "from_payment" else year_start
-    )
-    if _in_newborn_window(terms, py):
-        nb = terms.newborn
-        start = py.born_on if nb.covered_from == "birth" else py.paid_on
-        start = max(start, year_start)
-        return (
-            0,
-            start,
-            None,
-            Reason(
-                f"新生儿出生后{nb.window_days}日内缴费，自"
-                f"{'出生之日' if nb.covered_from == 'birth' else '缴费之日'}起享受待遇，无等待期",
-                nb.source,
-            ),
-        )
-    if py.category in w.exempt_members:
-        start = (
-            year_start if phase in ("in_period", "before_period") else max(py.paid_on, year_start)
-        )
-        return 0, start, None, Reason("该人员类别不设待遇等待期", w.exempt_source)
-    if (
-        w.employee_grace_months
-        and py.left_employee_insurance_on is not None
-        and py.left_employee_insurance_on
-        <= py.paid_on
-        <= add_months(py.left_employee_insurance_on, w.employee_grace_months)
-    ):
-        return (
-            0,
-            max(py.paid_on, year_start),
-            None,
-            Reason(
-                f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，不设待遇等待期",
-                w.employee_grace_source,
-            ),
-        )
-    if w.rule == "none":
-        start = ext_start if phase == "extension" else max(py.paid_on, year_start)
-        if phase in ("in_period", "before_period"):
-            start = year_start
-        return 0, start, None, Reason("本政策不设待遇等待期", w.source)
-
-    continuous = py.last_insured_year is not None and py.last_insured_year >= py.year - 1
-    never = py.last_insured_year is None
-    in_time = phase in ("in_period", "before_period", "extension")
-    needs_continuity = w.rule == "months" and w.in_period_requires_continuity
-    if in_time and (not needs_continuity or continuous or (never and not w.first_enrollment_waits)):
-        if phase == "extension":
-            why = Reason(
-                f"集中参保延长期内缴费，无等待期，自"
-                f"{'缴费之日' if p.extension_benefits == 'from_payment' else '1月1日'}起享受待遇",
-                p.source,
-            )
-            return 0, ext_start, None, why
-        return 0, year_start, None, Reason("集中参保期内参保，不设待遇等待期", w.source)
-
+    free = _without_wait(terms, py, year_start)
+    if free is not None:
+        return 0, free[0], None, free[1]
     counted = (
         max(py.paid_on, year_start)
         if w.count_from == "later_of_payment_and_year_start"
@@ -292,8 +235,70 @@ def _waiting(
             counted,
             Reason(f"集中参保期外缴费，缴费满{w.days}日后享受待遇", w.source),
         )
+    months, why = _months_of_wait(w, py, counted)
+    return months, add_months(counted, months), counted, why
 
-    # calendar months: fixed + variable (per year of break) − repair, with a floor
+
+def _without_wait(
+    terms: ContributionTerms, py: PersonYear, year_start: dt.date
+) -> tuple[dt.date, Reason] | None:
+    """(benefits_from, reason) when the person waits for nothing: a newborn in the window,
+    an exempt category, a worker inside the grace after employee insurance, a policy
+    without a wait, or payment in time; None when a waiting period applies."""
+    w = terms.waiting
+    phase = phase_of(terms, py.paid_on)
+    p = terms.period
+    ext_start = (
+        max(py.paid_on, year_start) if p.extension_benefits == "from_payment" else year_start
+    )
+    if _in_newborn_window(terms, py):
+        nb = terms.newborn
+        start = py.born_on if nb.covered_from == "birth" else py.paid_on
+        return max(start, year_start), Reason(
+            f"新生儿出生后{nb.window_days}日内缴费，自"
+            f"{'出生之日' if nb.covered_from == 'birth' else '缴费之日'}起享受待遇，无等待期",
+            nb.source,
+        )
+    if py.category in w.exempt_members:
+        start = (
+            year_start if phase in ("in_period", "before_period") else max(py.paid_on, year_start)
+        )
+        return start, Reason("该人员类别不设待遇等待期", w.exempt_source)
+    if (
+        w.employee_grace_months
+        and py.left_employee_insurance_on is not None
+        and py.left_employee_insurance_on
+        <= py.paid_on
+        <= add_months(py.left_employee_insurance_on, w.employee_grace_months)
+    ):
+        return max(py.paid_on, year_start), Reason(
+            f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，不设待遇等待期",
+            w.employee_grace_source,
+        )
+    if w.rule == "none":
+        start = ext_start if phase == "extension" else max(py.paid_on, year_start)
+        if phase in ("in_period", "before_period"):
+            start = year_start
+        return start, Reason("本政策不设待遇等待期", w.source)
+    continuous = py.last_insured_year is not None and py.last_insured_year >= py.year - 1
+    never = py.last_insured_year is None
+    in_time = phase in ("in_period", "before_period", "extension")
+    needs_continuity = w.rule == "months" and w.in_period_requires_continuity
+    if in_time and (not needs_continuity or continuous or (never and not w.first_enrollment_waits)):
+        if phase == "extension":
+            return ext_start, Reason(
+                f"集中参保延长期内缴费，无等待期，自"
+                f"{'缴费之日' if p.extension_benefits == 'from_payment' else '1月1日'}起享受待遇",
+                p.source,
+            )
+        return year_start, Reason("集中参保期内参保，不设待遇等待期", w.source)
+    return None
+
+
+def _months_of_wait(w, py: PersonYear, counted: dt.date) -> tuple[int, Reason]:
+    """Calendar months: fixed + variable (per year of break) − repair, with a floor."""
+    never = py.last_insured_year is None
+    continuous = not never and py.last_insured_year >= py.year - 1
     break_years = 0 if never else max(0, py.year - py.last_insured_year - 1)
     extra_years = max(0, break_years - w.break_years_free)
     variable = extra_years * w.variable_months_per_year
@@ -318,7 +323,7 @@ def _waiting(
             f"连续断保{w.floor_after_break_years}年及以上，修复后不少于{w.floor_months}个月"
         )
     parts.append(f"共{months}个月，自{counted.isoformat()}起算")
-    return months, add_months(counted, months), counted, Reason("，".join(parts), w.source)
+    return months, Reason("，".join(parts), w.source)
 
 
 def _pct(ratio: Decimal) -> str:
