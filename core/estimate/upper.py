@@ -56,22 +56,8 @@ def dabing_layer(
         )
     )
 
-    def total_for(cum: Decimal) -> tuple[Decimal, list]:
-        if sec.segment_basis == "gross":
-            total, parts = ZERO, []
-            for i, seg in enumerate(sec.segments):
-                lo = ded if i == 0 else max(seg.lo, ded)
-                amt = _overlap(lo, seg.hi, ZERO, cum)
-                if amt > 0:
-                    r = _rate(seg, ratio_add, fixed)
-                    total += amt * r
-                    parts.append((replace(seg, lo=lo), amt, r))
-            return total, parts
-        x = max(ZERO, cum - ded)
-        return _band_sum(sec.segments, ZERO, x, ratio_add, fixed)
-
-    t_after, parts_after = total_for(after)
-    t_before, _ = total_for(burden_ytd_before)
+    t_after, parts_after = _dabing_total(sec, ded, after, ratio_add, fixed)
+    t_before, _ = _dabing_total(sec, ded, burden_ytd_before, ratio_add, fixed)
     # the year's 大病 amount is rounded once (half-up to the fen) before and after this bill,
     # so bills split any way add up to the single settlement of the year
     pay = fen(t_after) - fen(t_before)
@@ -88,25 +74,51 @@ def dabing_layer(
         )
     )
     if sec.cap is not None and not (terms is not None and terms.no_cap):
-        raise_ = cap_raise
-        if sec.cap_raise_max_share is not None:
-            raise_ = min(raise_, fen(sec.cap * sec.cap_raise_max_share))
-        cap = sec.cap + raise_
-        left = _cap_left(cap, paid_ytd)
-        if pay > left:
-            steps.append(
-                Step(
-                    "dabing",
-                    "大病保险年度限额",
-                    f"年度最高支付 {_m(sec.cap)} 元"
-                    + (f" + 激励提高 {_m(raise_)} 元" if raise_ > 0 else "")
-                    + f"，本年已支付 {_m(paid_ytd)} 元 → 本次 {_m(left)} 元",
-                    {"cap": _m(sec.cap), "cap_raise": _m(raise_), "paid_ytd": _m(paid_ytd)},
-                    sec.source,
-                )
-            )
-            pay = left
+        pay = _dabing_cap(sec, pay, paid_ytd, cap_raise, steps)
     return pay, steps
+
+
+def _dabing_total(
+    sec: DabingSection, ded: Decimal, cum: Decimal, ratio_add: Decimal, fixed
+) -> tuple[Decimal, list]:
+    """The year's 大病 amount (unrounded) for a cumulative burden ``cum``, with its bands:
+    segments of the whole burden ("gross") or of the part above the deductible."""
+    if sec.segment_basis == "gross":
+        total, parts = ZERO, []
+        for i, seg in enumerate(sec.segments):
+            lo = ded if i == 0 else max(seg.lo, ded)
+            amt = _overlap(lo, seg.hi, ZERO, cum)
+            if amt > 0:
+                r = _rate(seg, ratio_add, fixed)
+                total += amt * r
+                parts.append((replace(seg, lo=lo), amt, r))
+        return total, parts
+    x = max(ZERO, cum - ded)
+    return _band_sum(sec.segments, ZERO, x, ratio_add, fixed)
+
+
+def _dabing_cap(
+    sec: DabingSection, pay: Decimal, paid_ytd: Decimal, cap_raise: Decimal, steps: list[Step]
+) -> Decimal:
+    """The yearly cap, raised by the continuous-enrollment incentive (within its share)."""
+    raise_ = cap_raise
+    if sec.cap_raise_max_share is not None:
+        raise_ = min(raise_, fen(sec.cap * sec.cap_raise_max_share))
+    left = _cap_left(sec.cap + raise_, paid_ytd)
+    if pay <= left:
+        return pay
+    steps.append(
+        Step(
+            "dabing",
+            "大病保险年度限额",
+            f"年度最高支付 {_m(sec.cap)} 元"
+            + (f" + 激励提高 {_m(raise_)} 元" if raise_ > 0 else "")
+            + f"，本年已支付 {_m(paid_ytd)} 元 → 本次 {_m(left)} 元",
+            {"cap": _m(sec.cap), "cap_raise": _m(raise_), "paid_ytd": _m(paid_ytd)},
+            sec.source,
+        )
+    )
+    return left
 
 
 def assistance_layer(
