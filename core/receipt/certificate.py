@@ -75,9 +75,36 @@ def certificate_document(
         payload = verification_payload(
             mac_key, key_id, receipt_no=f.receipt_no, amount=paid, date=fmt_date(f.paid_at)
         )
+    sections = _certificate_sections(f, paid, masked)
+    return Document(
+        kind="certificate",
+        key=f.enrollment_id,
+        title=KINDS["certificate"],
+        issuer=f.service_point,
+        number=f"{f.year}年度",
+        sections=sections,
+        notes=[
+            f"兹证明上述人员已参加{f.year}年度城乡居民基本医疗保险。",
+            "以上信息以县医保部门核定为准；扫描二维码可核验缴费收据。"
+            if payload
+            else "以上信息以县医保部门核定为准。",
+        ],
+        footer=[
+            Field("经办人", f.operator, "operator"),
+            Field("打印时间", printed_at, "printed_at"),
+            Field("经办机构（盖章）", "", "stamp"),
+        ],
+        copy_no=copy_no,
+        qr_payload=payload,
+        masked=masked,
+    )
+
+
+def _certificate_sections(f: CertificateFacts, paid: Decimal | None, masked: bool) -> list[Section]:
+    """Who is insured, and the year's enrollment and payment."""
     waiting_text = _waiting_label(f.waiting_months)
     itype = f.insurance_type
-    sections = [
+    return [
         Section(
             "参保人信息",
             [
@@ -115,25 +142,3 @@ def certificate_document(
             ],
         ),
     ]
-    return Document(
-        kind="certificate",
-        key=f.enrollment_id,
-        title=KINDS["certificate"],
-        issuer=f.service_point,
-        number=f"{f.year}年度",
-        sections=sections,
-        notes=[
-            f"兹证明上述人员已参加{f.year}年度城乡居民基本医疗保险。",
-            "以上信息以县医保部门核定为准；扫描二维码可核验缴费收据。"
-            if payload
-            else "以上信息以县医保部门核定为准。",
-        ],
-        footer=[
-            Field("经办人", f.operator, "operator"),
-            Field("打印时间", printed_at, "printed_at"),
-            Field("经办机构（盖章）", "", "stamp"),
-        ],
-        copy_no=copy_no,
-        qr_payload=payload,
-        masked=masked,
-    )

@@ -67,36 +67,7 @@ def day_sheet_document(
             valid_sum += a
             by_channel.setdefault(ln.channel, []).append(a)
     channel_rows = [[ch, str(len(v)), yuan(sum(v, ZERO))] for ch, v in sorted(by_channel.items())]
-    receipts = Table(
-        "收据明细",
-        ["收据号", "时间", "姓名", "证件号码", "年度", "方式", "金额（元）", "状态"],
-        [
-            [
-                ln.receipt_no,
-                fmt_time(ln.time)[11:],
-                ln.name,
-                show_id(ln.cert_no, masked=masked),
-                str(ln.year),
-                ln.channel,
-                yuan(a),
-                "作废" if ln.voided else "有效",
-            ]
-            for ln, a in zip(f.lines, amounts, strict=True)
-        ],
-        ["L", "C", "L", "L", "C", "C", "R", "C"],
-        total=["合计（有效）", "", "", "", "", "", yuan(valid_sum), f"{valid_n}张"],
-    )
-    voids = Table(
-        "作废收据",
-        ["收据号", "姓名", "金额（元）", "作废时间", "作废原因"],
-        [
-            [ln.receipt_no, ln.name, yuan(a), fmt_time(ln.voided_at), ln.void_reason]
-            for ln, a in zip(f.lines, amounts, strict=True)
-            if ln.voided
-        ],
-        ["L", "L", "R", "C", "L"],
-        total=["合计（作废）", "", yuan(void_sum), f"{void_n}张", ""],
-    )
+    receipts, voids = _line_tables(f, amounts, masked, valid_sum, valid_n, void_sum, void_n)
     summary = Table(
         "按缴费方式汇总",
         ["缴费方式", "笔数", "金额（元）"],
@@ -132,3 +103,46 @@ def day_sheet_document(
         copy_no=copy_no,
         masked=masked,
     )
+
+
+def _line_tables(
+    f: DaySheetFacts,
+    amounts: list[Decimal],
+    masked: bool,
+    valid_sum: Decimal,
+    valid_n: int,
+    void_sum: Decimal,
+    void_n: int,
+) -> tuple[Table, Table]:
+    """The receipts of the day line by line, and the voided ones with their reasons."""
+    receipts = Table(
+        "收据明细",
+        ["收据号", "时间", "姓名", "证件号码", "年度", "方式", "金额（元）", "状态"],
+        [
+            [
+                ln.receipt_no,
+                fmt_time(ln.time)[11:],
+                ln.name,
+                show_id(ln.cert_no, masked=masked),
+                str(ln.year),
+                ln.channel,
+                yuan(a),
+                "作废" if ln.voided else "有效",
+            ]
+            for ln, a in zip(f.lines, amounts, strict=True)
+        ],
+        ["L", "C", "L", "L", "C", "C", "R", "C"],
+        total=["合计（有效）", "", "", "", "", "", yuan(valid_sum), f"{valid_n}张"],
+    )
+    voids = Table(
+        "作废收据",
+        ["收据号", "姓名", "金额（元）", "作废时间", "作废原因"],
+        [
+            [ln.receipt_no, ln.name, yuan(a), fmt_time(ln.voided_at), ln.void_reason]
+            for ln, a in zip(f.lines, amounts, strict=True)
+            if ln.voided
+        ],
+        ["L", "L", "R", "C", "L"],
+        total=["合计（作废）", "", yuan(void_sum), f"{void_n}张", ""],
+    )
+    return receipts, voids
