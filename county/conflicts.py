@@ -112,6 +112,31 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
         " AND person_id = %s AND year = %s",
         (person["id"], year),
     ).fetchone()
+    winner, reason, pinned = _winner(person, rows, existing)
+    sp_ids = sorted({r["sp_id"] for r in rows})
+    cid = _record_double_enrollment(
+        conn, person, year, rows, existing, winner, reason, pinned, sp_ids
+    )
+    statuses: dict[str, str] = {}
+    for r in rows:
+        new = "won" if r["id"] == winner["id"] else "lost"
+        statuses[r["id"]] = new
+        if r["conflict_status"] != new:
+            data = {**r["data"], "conflict_status": new, "conflict_id": cid}
+            v = conn.execute(
+                "UPDATE enrollment SET conflict_status = %s, data = %s, version = version + 1,"
+                " updated_at = now() WHERE id = %s RETURNING version",
+                (new, jsonb(data), r["id"]),
+            ).fetchone()["version"]
+            emit(conn, sp_stream(r["sp_id"]), sp.E_ENROLLMENT, r["id"], v, data)
+    _tell_double_enrollment(conn, person, year, rows, existing, winner, reason, cid, sp_ids)
+    _refund_tasks(conn, person, year, cid, rows, statuses)
+    return {"conflict_id": cid, "winner": winner["id"], "statuses": statuses}
+
+
+def _winner(person: dict, rows: list[dict], existing: dict | None):
+    """The enrollment kept (the county's pinned choice, else the rule's first) with the
+    reason in words, and the pinned id if any."""
     for r in rows:
         r["key"] = sp.winner_key(
             tax_confirmed=r["tax"],
@@ -126,7 +151,13 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
     reason = (
         "县医保部门裁定" if pinned and winner["id"] == pinned else _winner_reason(winner, runner)
     )
-    sp_ids = sorted({r["sp_id"] for r in rows})
+    return winner, reason, pinned
+
+
+def _record_double_enrollment(
+    conn, person, year, rows, existing, winner, reason, pinned, sp_ids
+) -> str:
+    """Open (or update) the county's double-enrollment conflict; returns its id."""
     detail = {
         "winner": winner["id"],
         "reason": reason,
@@ -147,39 +178,33 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
     name = person["data"].get("name", "")
     summary = f"{name}（{mask(person['cert_no'])}）{year}年度在{len(sp_ids)}个服务点重复参保登记"
     if existing:
-        cid = existing["id"]
         conn.execute(
             "UPDATE conflict SET detail = %s, sp_ids = %s, summary = %s WHERE id = %s",
-            (jsonb(detail), sp_ids, summary, cid),
+            (jsonb(detail), sp_ids, summary, existing["id"]),
         )
-    else:
-        cid = new_conflict(
-            conn,
-            "double_enrollment",
-            summary=summary,
-            sp_ids=sp_ids,
-            person_id=person["id"],
-            year=year,
-            entity=sp.E_ENROLLMENT,
-            entity_id=winner["id"],
-            detail=detail,
-        )
-    statuses: dict[str, str] = {}
-    for r in rows:
-        new = "won" if r["id"] == winner["id"] else "lost"
-        statuses[r["id"]] = new
-        if r["conflict_status"] != new:
-            data = {**r["data"], "conflict_status": new, "conflict_id": cid}
-            v = conn.execute(
-                "UPDATE enrollment SET conflict_status = %s, data = %s, version = version + 1,"
-                " updated_at = now() WHERE id = %s RETURNING version",
-                (new, jsonb(data), r["id"]),
-            ).fetchone()["version"]
-            emit(conn, sp_stream(r["sp_id"]), sp.E_ENROLLMENT, r["id"], v, data)
+        return existing["id"]
+    return new_conflict(
+        conn,
+        "double_enrollment",
+        summary=summary,
+        sp_ids=sp_ids,
+        person_id=person["id"],
+        year=year,
+        entity=sp.E_ENROLLMENT,
+        entity_id=winner["id"],
+        detail=detail,
+    )
+
+
+def _tell_double_enrollment(
+    conn, person, year, rows, existing, winner, reason, cid, sp_ids
+) -> None:
+    """A notice for each service point involved: kept here, or kept elsewhere (tell the
+    resident; refund or transfer what was collected)."""
+    name = person["data"].get("name", "")
     winner_sp = sp_name(conn, winner["sp_id"])
     for sid in sp_ids:
-        won_here = sid == winner["sp_id"]
-        if won_here:
+        if sid == winner["sp_id"]:
             msg = (
                 f"居民{name}（{mask(person['cert_no'])}）{year}年度在其他服务点也做了参保登记。"
                 f"县里按规则保留本服务点的登记（原因：{reason}），另一处登记不生效。本服务点无需操作。"
@@ -205,8 +230,6 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
                 entity_ids=[r["id"] for r in rows if r["sp_id"] == sid],
             ),
         )
-    _refund_tasks(conn, person, year, cid, rows, statuses)
-    return {"conflict_id": cid, "winner": winner["id"], "statuses": statuses}
 
 
 def _refund_tasks(conn, person, year, cid, rows, statuses) -> None:

@@ -35,6 +35,24 @@ def try_bulk(conn: psycopg.Connection, dev, ops: list[sp.Op]) -> list[dict] | No
         return None
     if len({o.op_id for o in ops}) != len(ops) or len({o.entity_id for o in ops}) != len(ops):
         return None
+    prepared = _prepare(ops)
+    if prepared is None:
+        return None
+    persons = [(o, f) for o, e, f in prepared if e == sp.E_PERSON]
+    certs = [(f["cert_type"], f["cert_no"].strip().upper()) for _, f in persons]
+    if len(set(certs)) != len(certs):
+        return None
+    try:
+        with conn.transaction():
+            enr_rows = _nothing_taken(conn, dev, prepared, certs)
+            return _write(conn, dev, prepared, enr_rows)
+    except (_Fallback, pgerr.IntegrityError, psycopg.DataError):
+        return None
+
+
+def _prepare(ops: list[sp.Op]) -> list[tuple[sp.Op, str, dict]] | None:
+    """Each op checked as the op-by-op path would (size, hash, id, fields); None when one
+    would be rejected there (that path gives the rejection)."""
     prepared: list[tuple[sp.Op, str, dict]] = []
     try:
         for op in ops:
@@ -55,101 +73,112 @@ def try_bulk(conn: psycopg.Connection, dev, ops: list[sp.Op]) -> list[dict] | No
     except OpRejected:
         return None
 
+    return prepared
+
+
+def _nothing_taken(conn, dev, prepared, certs) -> dict[str, dict]:
+    """Check that the batch touches nothing the county holds (ids, aliases, certificate
+    numbers, other points' households, a second enrollment of a year); returns the
+    existing enrollments the batch's payments name. Raises _Fallback otherwise."""
     new_ids = {
         e: {o.entity_id for o, ent, _ in prepared if ent == e}
         for e in (sp.E_HOUSEHOLD, sp.E_PERSON, sp.E_ENROLLMENT, sp.E_PAYMENT)
     }
-    persons = [(o, f) for o, e, f in prepared if e == sp.E_PERSON]
-    certs = [(f["cert_type"], f["cert_no"].strip().upper()) for _, f in persons]
-    if len(set(certs)) != len(certs):
-        return None
-    hh_refs = {f["household_id"] for _, f in persons if f.get("household_id")}
+    persons = [f for _o, e, f in prepared if e == sp.E_PERSON]
+    hh_refs = {f["household_id"] for f in persons if f.get("household_id")}
     enr_person_refs = {f["person_id"] for o, e, f in prepared if e == sp.E_ENROLLMENT}
     pay_enr_refs = {f["enrollment_id"] for o, e, f in prepared if e == sp.E_PAYMENT}
     all_ids = [o.entity_id for o, _, _ in prepared]
-    try:
-        with conn.transaction():
-            taken = conn.execute(
-                "SELECT 1 FROM household WHERE id = ANY(%(i)s)"
-                " UNION ALL SELECT 1 FROM person WHERE id = ANY(%(i)s)"
-                " UNION ALL SELECT 1 FROM enrollment WHERE id = ANY(%(i)s)"
-                " UNION ALL SELECT 1 FROM payment WHERE id = ANY(%(i)s)"
-                " UNION ALL SELECT 1 FROM alias WHERE alias_id = ANY(%(i)s) OR alias_id = ANY(%(p)s)"
-                " UNION ALL SELECT 1 FROM person p JOIN unnest(%(ct)s::text[], %(cn)s::text[])"
-                "   AS c(t, n) ON p.cert_type = c.t AND p.cert_no = c.n"
-                " UNION ALL SELECT 1 FROM household WHERE id = ANY(%(h)s) AND home_sp_id <> %(sp)s"
-                " LIMIT 1",
-                {
-                    "i": all_ids,
-                    "p": list(enr_person_refs),
-                    "ct": [c[0] for c in certs],
-                    "cn": [c[1] for c in certs],
-                    "h": list(hh_refs - new_ids[sp.E_HOUSEHOLD]),
-                    "sp": dev.sp_id,
-                },
-            ).fetchone()
-            if taken is not None:
-                raise _Fallback
-            old_persons = list(enr_person_refs - new_ids[sp.E_PERSON])
-            old_enrs = list(pay_enr_refs - new_ids[sp.E_ENROLLMENT])
-            enr_rows: dict[str, dict] = {}
-            if old_enrs:
-                for r in conn.execute(
-                    "SELECT id, person_id, year, sp_id, conflict_status FROM enrollment"
-                    " WHERE id = ANY(%s)",
-                    (old_enrs,),
-                ).fetchall():
-                    enr_rows[r["id"]] = r
-                if len(enr_rows) != len(old_enrs) or any(
-                    r["sp_id"] != dev.sp_id or r["conflict_status"] != "none"
-                    for r in enr_rows.values()
-                ):
-                    raise _Fallback
-            lock = sorted(set(old_persons) | {r["person_id"] for r in enr_rows.values()})
-            if lock:
-                linked = conn.execute(
-                    "SELECT p.id FROM person p JOIN person_link l ON l.person_id = p.id"
-                    " AND l.sp_id = %s WHERE p.id = ANY(%s) ORDER BY p.id FOR UPDATE OF p",
-                    (dev.sp_id, lock),
-                ).fetchall()
-                if len(linked) != len(lock):
-                    raise _Fallback
-            pairs = [(f["person_id"], f["year"]) for o, e, f in prepared if e == sp.E_ENROLLMENT]
-            if len(set(pairs)) != len(pairs):
-                raise _Fallback
-            if (
-                pairs
-                and conn.execute(
-                    "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
-                    " ON e.person_id = q.p AND e.year = q.y LIMIT 1",
-                    ([p for p, _ in pairs], [y for _, y in pairs]),
-                ).fetchone()
-            ):
-                raise _Fallback
-            if (
-                enr_rows
-                and conn.execute(
-                    "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
-                    " ON e.person_id = q.p AND e.year = q.y"
-                    " GROUP BY e.person_id, e.year HAVING count(*) > 1 LIMIT 1",
-                    (
-                        [r["person_id"] for r in enr_rows.values()],
-                        [r["year"] for r in enr_rows.values()],
-                    ),
-                ).fetchone()
-            ):
-                raise _Fallback  # a second enrollment arrived: the winner rule decides
-            return _write(conn, dev, prepared, enr_rows)
-    except (_Fallback, pgerr.IntegrityError, psycopg.DataError):
-        return None
+    taken = conn.execute(
+        "SELECT 1 FROM household WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM person WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM enrollment WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM payment WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM alias WHERE alias_id = ANY(%(i)s) OR alias_id = ANY(%(p)s)"
+        " UNION ALL SELECT 1 FROM person p JOIN unnest(%(ct)s::text[], %(cn)s::text[])"
+        "   AS c(t, n) ON p.cert_type = c.t AND p.cert_no = c.n"
+        " UNION ALL SELECT 1 FROM household WHERE id = ANY(%(h)s) AND home_sp_id <> %(sp)s"
+        " LIMIT 1",
+        {
+            "i": all_ids,
+            "p": list(enr_person_refs),
+            "ct": [c[0] for c in certs],
+            "cn": [c[1] for c in certs],
+            "h": list(hh_refs - new_ids[sp.E_HOUSEHOLD]),
+            "sp": dev.sp_id,
+        },
+    ).fetchone()
+    if taken is not None:
+        raise _Fallback
+    old_persons = list(enr_person_refs - new_ids[sp.E_PERSON])
+    old_enrs = list(pay_enr_refs - new_ids[sp.E_ENROLLMENT])
+    enr_rows: dict[str, dict] = {}
+    if old_enrs:
+        for r in conn.execute(
+            "SELECT id, person_id, year, sp_id, conflict_status FROM enrollment WHERE id = ANY(%s)",
+            (old_enrs,),
+        ).fetchall():
+            enr_rows[r["id"]] = r
+        if len(enr_rows) != len(old_enrs) or any(
+            r["sp_id"] != dev.sp_id or r["conflict_status"] != "none" for r in enr_rows.values()
+        ):
+            raise _Fallback
+    lock = sorted(set(old_persons) | {r["person_id"] for r in enr_rows.values()})
+    if lock:
+        linked = conn.execute(
+            "SELECT p.id FROM person p JOIN person_link l ON l.person_id = p.id"
+            " AND l.sp_id = %s WHERE p.id = ANY(%s) ORDER BY p.id FOR UPDATE OF p",
+            (dev.sp_id, lock),
+        ).fetchall()
+        if len(linked) != len(lock):
+            raise _Fallback
+    _no_second_enrollment(conn, prepared, enr_rows)
+    return enr_rows
 
 
 class _Fallback(Exception):
     pass
 
 
+def _no_second_enrollment(conn, prepared, enr_rows: dict[str, dict]) -> None:
+    """No year of a person enrolled twice (in the batch, or with what the county holds):
+    that is the winner rule's work, op by op."""
+    pairs = [(f["person_id"], f["year"]) for o, e, f in prepared if e == sp.E_ENROLLMENT]
+    if len(set(pairs)) != len(pairs):
+        raise _Fallback
+    if (
+        pairs
+        and conn.execute(
+            "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
+            " ON e.person_id = q.p AND e.year = q.y LIMIT 1",
+            ([p for p, _ in pairs], [y for _, y in pairs]),
+        ).fetchone()
+    ):
+        raise _Fallback
+    if (
+        enr_rows
+        and conn.execute(
+            "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
+            " ON e.person_id = q.p AND e.year = q.y"
+            " GROUP BY e.person_id, e.year HAVING count(*) > 1 LIMIT 1",
+            (
+                [r["person_id"] for r in enr_rows.values()],
+                [r["year"] for r in enr_rows.values()],
+            ),
+        ).fetchone()
+    ):
+        raise _Fallback  # a second enrollment arrived: the winner rule decides
+
+
 def _write(conn, dev, prepared, enr_rows: dict[str, dict]) -> list[dict]:
-    sid = dev.sp_id
+    rows = _rows(dev.sp_id, prepared, enr_rows)
+    _insert(conn, dev.sp_id, *rows)
+    return [_ok(op) for op, _, _ in prepared]
+
+
+def _rows(sid: str, prepared, enr_rows: dict[str, dict]):
+    """The table rows of the batch (households, persons, links, enrollments, payments) and
+    the changes for the service point's stream, in op order."""
     hh, pe, li, en, pa, changes = [], [], [], [], [], []
     batch_enr: dict[str, dict] = {}
     for op, entity, fields in prepared:
@@ -204,6 +233,11 @@ def _write(conn, dev, prepared, enr_rows: dict[str, dict]) -> list[dict]:
                 )
             )
             changes.append((sp.E_PAYMENT, op.entity_id, fields))
+    return hh, pe, li, en, pa, changes
+
+
+def _insert(conn, sid: str, hh, pe, li, en, pa, changes) -> None:
+    """One multi-row insert per table and one stream-sequence allocation."""
     with conn.cursor() as cur:
         if hh:
             cur.executemany(
@@ -245,4 +279,3 @@ def _write(conn, dev, prepared, enr_rows: dict[str, dict]) -> list[dict]:
             " VALUES (%s, %s, %s, %s, 'upsert', 1, %s)",
             [(stream, first + i, e, eid, jsonb(d)) for i, (e, eid, d) in enumerate(changes)],
         )
-    return [_ok(op) for op, _, _ in prepared]
