@@ -104,7 +104,7 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         for f in ("name", "birth_date", "sex")
         if fields.get(f) != person["data"].get(f)
     }
-    home, name = person["home_sp_id"], person["data"].get("name", "")
+    home = person["home_sp_id"]
     sps = sorted({home, dev.sp_id})
     conflict_id = None
     if diffs:
@@ -119,6 +119,23 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
             entity_id=cid,
             detail={"alias_id": op.entity_id, "differences": diffs, "from_sp": dev.sp_id},
         )
+    there = _tell_merged(conn, dev, op, person, diffs, conflict_id, sps)
+    return _result(
+        op.op_id,
+        sp.ST_MERGED,
+        canonical_id=cid,
+        version=person["version"],
+        conflict_id=conflict_id,
+        message=f"该居民已由{there}在县里登记，已合并为同一人"
+        + ("；姓名或出生日期不一致，已转县里核实" if diffs else ""),
+    )
+
+
+def _tell_merged(conn, dev: Device, op: sp.Op, person, diffs, conflict_id, sps) -> str:
+    """A notice to each service point holding the person: merged, or merged with an
+    identity to check. Returns the name of the point that registered the person first."""
+    home, name = person["home_sp_id"], person["data"].get("name", "")
+    cid = person["id"]
     here, there = sp_name(conn, dev.sp_id), sp_name(conn, home)
     for sid in sps:
         if diffs:
@@ -147,15 +164,7 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
                 entity_ids=[op.entity_id, cid],
             ),
         )
-    return _result(
-        op.op_id,
-        sp.ST_MERGED,
-        canonical_id=cid,
-        version=person["version"],
-        conflict_id=conflict_id,
-        message=f"该居民已由{there}在县里登记，已合并为同一人"
-        + ("；姓名或出生日期不一致，已转县里核实" if diffs else ""),
-    )
+    return there
 
 
 def det_id_for(*parts: str) -> str:

@@ -323,27 +323,31 @@ def _story(doc: Document, st: _Styles, width: float, state: dict) -> list:
     else:
         story += notes
     if doc.footer:
-        cells = [
-            Paragraph(markup(f"{f.label}：{f.value}" if f.value else f"{f.label}："), st.footer)
-            for f in doc.footer
-        ]
-        need = [
-            stringWidth(f"{f.label}：{f.value}", st.font, st.footer.fontSize) + 24
-            for f in doc.footer
-        ]
-        ft = Table([cells], colWidths=[width * n / sum(need) for n in need])
-        ft.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), st.font),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("TOPPADDING", (0, 0), (-1, -1), 5),
-                    ("LINEABOVE", (0, 0), (-1, 0), 0.6, LINE),
-                ]
-            )
-        )
-        story += [Spacer(1, 2.5 * mm), KeepTogether([ft])]
+        story += [Spacer(1, 2.5 * mm), KeepTogether([_footer(doc, st, width)])]
     return story
+
+
+def _footer(doc: Document, st: _Styles, width: float) -> Table:
+    """The signature line: each field as wide as its text needs."""
+    cells = [
+        Paragraph(markup(f"{f.label}：{f.value}" if f.value else f"{f.label}："), st.footer)
+        for f in doc.footer
+    ]
+    need = [
+        stringWidth(f"{f.label}：{f.value}", st.font, st.footer.fontSize) + 24 for f in doc.footer
+    ]
+    ft = Table([cells], colWidths=[width * n / sum(need) for n in need])
+    ft.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("LINEABOVE", (0, 0), (-1, 0), 0.6, LINE),
+            ]
+        )
+    )
+    return ft
 
 
 def _decorate(state: dict, st: _Styles, page_size):
