@@ -42,6 +42,8 @@ class Person:
     version: int = _f("版本", BOOK, default=1)
     server_version: int | None = _f("县级版本", BOOK, default=None)
     origin: str = _f("来源", BOOK, default="local")
+    exit_reason: str | None = _f("终止参保原因", BOOK, wire=True, default=None)
+    exit_date: str | None = _f("终止参保日期", BOOK, wire=True, default=None)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Person:
@@ -67,6 +69,7 @@ class Household:
     version: int = _f("版本", BOOK, default=1)
     server_version: int | None = _f("县级版本", BOOK, default=None)
     origin: str = _f("来源", BOOK, default="local")
+    merged_into: str | None = _f("已并入", BOOK, wire=True, default=None)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Household:

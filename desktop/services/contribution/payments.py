@@ -103,9 +103,15 @@ def _prepare_payment(
     person, clean = _validate_payment(store, fields, today)
     year, paid_on, amount = clean["year"], clean["paid_on"], clean["amount"]
     if person["status"] == 3:
+        since = (
+            f"已于{person['exit_date']}终止参保（{person['exit_reason']}）"
+            if person.get("exit_date")
+            else "的参保状态为“终止参保”"
+        )
         raise ValidationError(
             {
-                "person_id": f"{person['name']} 的参保状态为“终止参保”，不能收费；如需恢复请先在参保登记页办理"
+                "person_id": f"{person['name']} {since}，不能收费；"
+                "如需恢复请先在参保登记页办理“恢复参保”"
             }
         )
     _check_dates(_policy_or_error(store, person["region_code"], year), year, paid_on)
