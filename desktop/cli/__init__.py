@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "desktop.cli.sync",
     "desktop.cli.ops",
     "desktop.cli.operators",
+    "desktop.cli.household",
 ]
 
 

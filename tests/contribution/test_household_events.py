@@ -377,3 +377,65 @@ def _supervisor(store):
     from desktop.services import auth
 
     return auth.login(store, "admin", "admin123")
+
+
+def test_the_command_line_previews_and_applies(
+    store, clerk, household, data_dir, tmp_path, capsys, monkeypatch
+):
+    import io
+    import json
+    import sys
+
+    from desktop.cli import main
+
+    ids, hid = household["ids"], household["household_id"]
+    store.close()
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "kind": "terminate",
+                "person_id": ids[SON],
+                "exit_reason": "military",
+                "exit_date": "2025-03-01",
+            }
+        ),
+        encoding="utf-8",
+    )
+
+    def run(*args):
+        monkeypatch.setattr(sys, "stdin", io.StringIO("clerk123\n"))
+        code = main(["--data-dir", str(data_dir), *args])
+        return code, capsys.readouterr().out
+
+    code, out = run("household", "preview", str(event), "--user", "clerk1", "--password-stdin")
+    assert code == 0 and "预览（未保存）：终止参保" in out and "参军" in out
+    code, out = run("household", "apply", str(event), "--user", "clerk1", "--password-stdin")
+    assert code == 0 and "已办理：终止参保" in out
+    code, out = run("household", "apply", str(event), "--user", "clerk1", "--password-stdin")
+    assert code == 2 and "已终止参保" in out  # the same event twice is refused
+    code, out = run("household", "history", hid)
+    assert code == 0 and "终止参保" in out and "参军" in out
+
+
+def test_the_estimate_warns_after_an_exit(store, clerk, household):
+    from desktop.services import estimate
+
+    ids = household["ids"]
+    ev.apply(
+        store,
+        clerk,
+        {
+            "kind": "terminate",
+            "person_id": ids[SPOUSE],
+            "exit_reason": "moved_out",
+            "exit_date": "2025-02-01",
+        },
+        today=TODAY,
+    )
+    notes = estimate.caveats(store, policy_id="national-2025", person_id=ids[SPOUSE], year=2025)
+    assert any("2025-02-01终止参保（迁出本统筹区）" in n for n in notes)
+    assert not any(
+        "终止参保" in n
+        for n in estimate.caveats(store, policy_id="national-2025", person_id=ids[HEAD], year=2025)
+    )
