@@ -264,12 +264,12 @@ def caveats(
         )
     if store is not None and person_id:
         who = persons.get(store, person_id)
-        if who is not None and who["status"] == 3 and who["exit_date"]:
-            if int(who["exit_date"][:4]) <= int(year):
-                out.append(
-                    f"该参保人已于{who['exit_date']}终止参保（{who['exit_reason']}），此后发生的"
-                    "费用医保不予支付；以下测算仅适用于终止之前的费用。"
-                )
+        left = who is not None and who["status"] == 3 and who["exit_date"]
+        if left and int(who["exit_date"][:4]) <= int(year):
+            out.append(
+                f"该参保人已于{who['exit_date']}终止参保（{who['exit_reason']}），此后发生的"
+                "费用医保不予支付；以下测算仅适用于终止之前的费用。"
+            )
         cov = coverage(store, person_id, int(year))
         paid = ("local", "confirmed", "subsidized")
         if cov is None or cov.get("status") not in paid:

@@ -194,3 +194,27 @@ class _Finding:
         self._open_first = True
         self.search_box.setText("zs")
         self.search()
+
+    def open_events(self) -> None:
+        """家庭变更 for the household on screen (Ctrl+E): preview, confirm, then reload."""
+        if self.household is None:
+            self.set_message(self.tr("请先查找并打开一个家庭户，再办理家庭变更"), WARN_STYLE)
+            return
+        if self.has_unsaved_changes():
+            self.set_message(self.tr("请先保存或取消正在修改的内容，再办理家庭变更"), WARN_STYLE)
+            return
+        from desktop.gui.household_events_dialog import (  # deferred: opened on demand
+            HouseholdEventDialog,
+        )
+
+        dlg = HouseholdEventDialog(self.ctx, self.household, self.members, self)
+        self.ctx.extras["last_household_events"] = dlg
+
+        def done() -> None:
+            if dlg.result_household_id:
+                self.load_household(
+                    dlg.result_household_id, message=self.tr("已办理家庭变更（待上传）")
+                )
+
+        dlg.accepted.connect(done)
+        dlg.open()  # window-modal; the page reloads the household when it is confirmed

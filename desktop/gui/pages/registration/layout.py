@@ -259,12 +259,16 @@ class _Layout:
         self.add_member_button.clicked.connect(self.add_member)
         self.history_button = QPushButton(self.tr("修改记录（Ctrl+H）"))
         self.history_button.clicked.connect(self.show_history)
+        self.events_button = QPushButton(self.tr("家庭变更（Ctrl+E）"))
+        self.events_button.setObjectName("household_events")
+        self.events_button.clicked.connect(self.open_events)
         self.cancel_button = QPushButton(self.tr("取消/新建户（Esc）"))
         self.cancel_button.clicked.connect(self.cancel)
         for b in (
             self.save_button,
             self.add_member_button,
             self.history_button,
+            self.events_button,
             self.cancel_button,
         ):
             b.setAutoDefault(True)  # Enter on a focused button presses that button
@@ -302,6 +306,7 @@ class _Layout:
             ("Ctrl+S", self.save),
             ("Ctrl+F", self.focus_search),
             ("Ctrl+D", self.show_duplicates),
+            ("Ctrl+E", self.open_events),
         ):
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(ctx_)
