@@ -62,8 +62,13 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self.setWindowTitle(self.tr("家庭变更"))
         lay = QVBoxLayout(self)
         grid = QGridLayout()
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 2)
+        grid.setColumnMinimumWidth(1, 320)
+        grid.setColumnMinimumWidth(2, 240)  # a message beside its field reads as a line
         self.form = FieldForm(grid)
         self._build_rows()
+        self.setMinimumWidth(780)
         lay.addLayout(grid)
         self.effect = QLabel()
         self.effect.setWordWrap(True)
