@@ -1,6 +1,8 @@
 """Child process for the crash-safety test: registers households in a loop and prints
 ``OK <household_id> <person_id>...`` after each commit (flushed); every third household
-one member is edited and ``UP <person_id> <version>`` printed after that commit. Killed with SIGKILL
+one member is edited and ``UP <person_id> <version>`` printed after that commit; every
+fourth household of two or more splits its second member off (分户, a household event) and
+``SPLIT <person_id> <new_household_id>`` is printed after that commit. Killed with SIGKILL
 by the test at random moments. Usage: crash_worker.py DATA_DIR SEED"""
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import sys
 
 from stdnum.cn import ric
 
+from desktop.services import household_events
 from desktop.services import registration as reg
 from desktop.services.context import Actor
 from desktop.store import open_store
@@ -57,6 +60,21 @@ def main() -> None:
             pid = rnd.choice(done.person_ids)
             row = reg.update_person(store, actor, pid, {"phone": f"139{seed:04d}{n:04d}"})
             sys.stdout.write(f"UP {pid} {row['version']}\n")
+            sys.stdout.flush()
+        if n % 4 == 0 and len(done.person_ids) >= 2:  # a household event: one transaction
+            mover = done.person_ids[1]
+            out = household_events.apply(
+                store,
+                actor,
+                {
+                    "kind": "split",
+                    "person_ids": [mover],
+                    "head_id": mover,
+                    "address": f"分户{seed}-{n}",
+                    "village_id": village,
+                },
+            )
+            sys.stdout.write(f"SPLIT {mover} {out['household_id']}\n")
             sys.stdout.flush()
 
 

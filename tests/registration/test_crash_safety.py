@@ -29,6 +29,7 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
     rnd = random.Random(20261123)
     reported: dict[str, list[str]] = {}
     edited: dict[str, int] = {}  # person id → version reported committed
+    split: dict[str, str] = {}  # person id → the household it split off into
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     for k in range(KILLS):
@@ -53,6 +54,9 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
             if parts[0] == "UP":
                 edited[parts[1]] = int(parts[2])
                 continue
+            if parts[0] == "SPLIT":
+                split[parts[1]] = parts[2]
+                continue
             assert parts[0] == "OK"
             reported[parts[1]] = parts[2:]
     elapsed = time.monotonic() - started
@@ -68,7 +72,7 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
             assert hid in households, f"reported household {hid} lost"
             assert households[hid]["head_person_id"] == pids[0]
             for pid in pids:
-                assert persons[pid]["household_id"] == hid
+                assert persons[pid]["household_id"] in (hid, split.get(pid))
         # nothing half-written: every household has its head and members, every member
         # its household
         by_household: dict[str, list[str]] = {}
@@ -78,7 +82,8 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
         for hid, h in households.items():
             assert h["head_person_id"] in by_household.get(hid, [])
             if hid in reported:
-                assert sorted(by_household[hid]) == sorted(reported[hid])
+                stayed = [p for p in reported[hid] if persons[p]["household_id"] == hid]
+                assert sorted(by_household[hid]) == sorted(stayed)
         # audit log and outbox agree with the data, entry for entry
         for action, table in (("household.create", households), ("person.create", persons)):
             ops = [
@@ -109,6 +114,18 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
             assert p["version"] == 1 + n_up == 1 + audited.get(pid, 0)
             if n_up:
                 assert updates[pid][-1] == p
+        # household events: each one whole — the event row, the person in the new
+        # household and the new household exist together or not at all
+        assert split, "no household event was reported"
+        events = s.query("SELECT household_id, person_ids FROM person_event WHERE kind = 'split'")
+        by_new = {e["household_id"]: json.loads(e["person_ids"]) for e in events}
+        for pid, new_hid in split.items():
+            assert persons[pid]["household_id"] == new_hid and by_new[new_hid] == [pid]
+        for new_hid, pids in by_new.items():
+            assert households[new_hid]["head_person_id"] == pids[0]
+            assert persons[pids[0]]["household_id"] == new_hid
+        moved = {p["id"] for p in persons.values() if p["household_id"] in by_new}
+        assert moved == {pids[0] for pids in by_new.values()}
         seqs = [
             r["device_seq"] for r in s.query("SELECT device_seq FROM outbox ORDER BY device_seq")
         ]
@@ -116,4 +133,7 @@ def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
         assert verify_audit(s.db) == []
     finally:
         s.close()
-    print(f"{KILLS} kills, {len(reported)} registrations, {len(edited)} edits, {elapsed:.1f} s")
+    print(
+        f"{KILLS} kills, {len(reported)} registrations, {len(edited)} edits,"
+        f" {len(split)} household events, {elapsed:.1f} s"
+    )
