@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -77,6 +78,14 @@ class SettingsForm(QWidget):
         self.sp_address = QLineEdit()
         self.sp_fixed = QLabel()
         self.sp_fixed.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.card_reader = QComboBox()
+        for key, label in settings_service.CARD_READERS.items():
+            self.card_reader.addItem(label, key)
+        self.card_library = QLineEdit()
+        self.card_library.setPlaceholderText(r"例如 C:\身份证阅读器\termb.dll（厂家驱动光盘中）")
+        self.card_port = QLineEdit()
+        self.card_port.setPlaceholderText("空 = 自动查找")
+        self.card_photo = QCheckBox(self.tr("读取身份证照片（个人信息，一般不需要；照片从不保存）"))
         for name, label, widget in (
             ("county_url", self.tr("县医保服务器地址"), self.county_url),
             ("county_phone", self.tr("县医保局电话"), self.county_phone),
@@ -86,6 +95,10 @@ class SettingsForm(QWidget):
             ("sp_phone", self.tr("联系电话"), self.sp_phone),
             ("sp_address", self.tr("服务点地址"), self.sp_address),
             ("sp_fixed", self.tr("县局分配"), self.sp_fixed),
+            ("card_reader", self.tr("读卡方式"), self.card_reader),
+            ("card_library", self.tr("阅读器接口库"), self.card_library),
+            ("card_port", self.tr("阅读器端口"), self.card_port),
+            ("card_photo", self.tr("身份证照片"), self.card_photo),
         ):
             widget.setObjectName(name)
             self.form.add(name, label, widget)
@@ -99,6 +112,10 @@ class SettingsForm(QWidget):
             self.sp_name,
             self.sp_phone,
             self.sp_address,
+            self.card_reader,
+            self.card_library,
+            self.card_port,
+            self.card_photo,
         ]
         self.set_editable(ctx.actor.is_supervisor)
 
@@ -127,6 +144,10 @@ class SettingsForm(QWidget):
         self.sp_name.setText(s.sp_name)
         self.sp_phone.setText(s.sp_phone)
         self.sp_address.setText(s.sp_address)
+        self.card_reader.setCurrentIndex(max(self.card_reader.findData(s.card_reader), 0))
+        self.card_library.setText(s.card_library)
+        self.card_port.setText(s.card_port)
+        self.card_photo.setChecked(s.card_photo == "1")
         self.sp_fixed.setText(
             self.tr(
                 "服务点编码 {code}，医保区划 {region}，设备号 {dev:02d}（更改请联系县医保局）"
@@ -142,6 +163,10 @@ class SettingsForm(QWidget):
             "sp_name": self.sp_name.text(),
             "sp_phone": self.sp_phone.text(),
             "sp_address": self.sp_address.text(),
+            "card_reader": self.card_reader.currentData() or "keyboard",
+            "card_library": self.card_library.text(),
+            "card_port": self.card_port.text(),
+            "card_photo": "1" if self.card_photo.isChecked() else "0",
         }
 
 

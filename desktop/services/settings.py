@@ -34,6 +34,15 @@ KEY_PAPER = "print.paper"
 KEY_SP_PHONE = "service_point.phone"
 KEY_SP_ADDRESS = "service_point.address"
 KEY_COUNTY_PHONE = "county.phone"  # whom the clerk calls when the county's data is missing
+KEY_CARD_READER = "card.reader"  # keyboard (a wedge scanner types the number) | termb
+KEY_CARD_LIBRARY = "card.library"  # the vendor's termb.dll
+KEY_CARD_PORT = "card.port"  # '' = find the reader (USB 1001–1016, then serial 1–16)
+KEY_CARD_PHOTO = "card.keep_photo"  # '1': the card photo may be read (personal data; off)
+
+CARD_READERS = {
+    "keyboard": "键盘输入式读卡器（默认，读卡后号码自动输入查找框）",
+    "termb": "身份证阅读器（厂家接口库 termb.dll）",
+}
 
 PAPERS = {"A4": "A4（210×297 毫米）", "A5": "A5（148×210 毫米）"}
 DEFAULT_PAPER = "A4"
@@ -50,6 +59,10 @@ _KEYS = {
     "paper": KEY_PAPER,
     "sp_phone": KEY_SP_PHONE,
     "sp_address": KEY_SP_ADDRESS,
+    "card_reader": KEY_CARD_READER,
+    "card_library": KEY_CARD_LIBRARY,
+    "card_port": KEY_CARD_PORT,
+    "card_photo": KEY_CARD_PHOTO,
 }
 
 
@@ -66,6 +79,10 @@ class DeskSettings:
     sp_code: str = ""
     sp_region_code: str = ""
     sp_device_no: int = 1
+    card_reader: str = "keyboard"
+    card_library: str = ""
+    card_port: str = ""
+    card_photo: str = "0"
 
     def editable(self) -> dict[str, str]:
         d = asdict(self)
@@ -87,6 +104,10 @@ def get_settings(store: Store) -> DeskSettings:
         sp_code=sp.get("code", ""),
         sp_region_code=sp.get("region_code", ""),
         sp_device_no=int(sp.get("device_no", 1) or 1),
+        card_reader=rows.get(KEY_CARD_READER, "keyboard"),
+        card_library=rows.get(KEY_CARD_LIBRARY, ""),
+        card_port=rows.get(KEY_CARD_PORT, ""),
+        card_photo=rows.get(KEY_CARD_PHOTO, "0"),
     )
 
 
@@ -154,9 +175,33 @@ def validate(values: dict[str, str]) -> dict[str, str]:
             values.get("sp_address"), field="sp_address", label="服务点地址", limit=ADDRESS_MAX
         ),
     )
+    _check_card(values, out, errors)
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _check_card(values: dict[str, str], out: dict[str, str], errors: dict[str, str]) -> None:
+    reader = (values.get("card_reader") or "keyboard").strip()
+    if reader not in CARD_READERS:
+        errors["card_reader"] = "请选择读卡方式"
+    out["card_reader"] = reader
+    try:
+        out["card_library"] = clean_free_text(
+            values.get("card_library"), field="card_library", label="接口库位置", limit=260
+        )
+    except ValidationError as e:
+        errors.update(e.errors)
+        out["card_library"] = ""
+    if reader == "termb" and not out["card_library"]:
+        errors["card_library"] = "请填写阅读器厂家提供的 termb.dll 的位置"
+    port = (values.get("card_port") or "").strip()
+    if port and not (port.isdigit() and (1 <= int(port) <= 16 or 1001 <= int(port) <= 1016)):
+        errors["card_port"] = "端口应为空（自动查找）、1-16（串口）或1001-1016（USB）"
+    out["card_port"] = port
+    out["card_photo"] = (
+        "1" if str(values.get("card_photo") or "0") in ("1", "true", "True") else "0"
+    )
 
 
 def update_settings(store: Store, actor: Actor, values: dict[str, str]) -> DeskSettings:

@@ -13,6 +13,7 @@ from core.categories import (
     RELATIONS,
     SEXES,
 )
+from core.errors import ValidationError
 from core.ids import check_id
 from desktop.gui.pages.registration.common import (
     SEARCH_LIMIT,
@@ -218,3 +219,52 @@ class _Finding:
 
         dlg.accepted.connect(done)
         dlg.open()  # window-modal; the page reloads the household when it is confirmed
+
+    def read_card(self) -> None:
+        """读身份证 (Ctrl+R): a registered resident opens; otherwise the card fills the
+        member form (and an empty address) for the clerk to check and save."""
+        from desktop.services import idcard  # deferred: the reader library loads on demand
+
+        store = self.ctx.store
+        self.set_message(self.tr("正在读卡……"), WARN_STYLE)
+
+        def got(res: dict) -> None:
+            card, found = res["card"], res["person"]
+            if found is not None:
+                self.load_household(
+                    found["household_id"],
+                    found["id"],
+                    message=self.tr("已读卡：")
+                    + card["name"]
+                    + self.tr("（已登记，已打开其家庭户）"),
+                )
+                return
+            m = self.read_member()
+            m.update(
+                name=card["name"],
+                cert_type="resident_id",
+                cert_no=card["cert_no"],
+                sex=card["sex"],
+                birth_date=card["birth_date"],
+                ethnicity=card["ethnicity"] or m["ethnicity"],
+            )
+            self.write_member(m)
+            if not self.hh_address.text().strip():
+                self.hh_address.setText(card["address"])
+            self._dirty = True
+            self.set_message(
+                self.tr("已读卡：")
+                + card["name"]
+                + self.tr("，未登记。信息已填入，请核对后按回车保存"),
+                OK_STYLE,
+            )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ValidationError):
+                self.set_message("；".join(exc.errors.values()), WARN_STYLE)
+            elif type(exc).__name__ == "CardError":
+                self.set_message(str(exc), ERROR_STYLE)
+            else:
+                self.show_failure(exc)
+
+        self.query(lambda: idcard.read_card(store), got, failed)

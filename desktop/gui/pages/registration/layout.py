@@ -259,6 +259,9 @@ class _Layout:
         self.add_member_button.clicked.connect(self.add_member)
         self.history_button = QPushButton(self.tr("修改记录（Ctrl+H）"))
         self.history_button.clicked.connect(self.show_history)
+        self.card_button = QPushButton(self.tr("读身份证（Ctrl+R）"))
+        self.card_button.setObjectName("read_card")
+        self.card_button.clicked.connect(self.read_card)
         self.events_button = QPushButton(self.tr("家庭变更（Ctrl+E）"))
         self.events_button.setObjectName("household_events")
         self.events_button.clicked.connect(self.open_events)
@@ -268,6 +271,7 @@ class _Layout:
             self.save_button,
             self.add_member_button,
             self.history_button,
+            self.card_button,
             self.events_button,
             self.cancel_button,
         ):
@@ -307,6 +311,7 @@ class _Layout:
             ("Ctrl+F", self.focus_search),
             ("Ctrl+D", self.show_duplicates),
             ("Ctrl+E", self.open_events),
+            ("Ctrl+R", self.read_card),
         ):
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(ctx_)
