@@ -3,6 +3,7 @@ on their service point's stream; a changed row updates the county's fields."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import psycopg
@@ -108,9 +109,27 @@ def _roster_fields(conn, row: dict, sps: dict):
         fields["status"] = int(v)
     if v := _pick(row, "地址", "address"):
         fields["address"] = v[:200]
+    _exit_fields(row, fields)
     relation = _pick(row, "与户主关系", "relation")
     relation = _code(relation, RELATIONS, "与户主关系") if relation else None
     return chk, spr, fields, relation, _pick(row, "户号", "household_no")
+
+
+def _exit_fields(row: dict, fields: dict) -> None:
+    """A person the county's roster marks as having left (参保状态 3): when and why. A
+    死亡日期 column names the reason by itself; a death recorded by the county wins over
+    the desks' later edits (county/ingest/updates.py)."""
+    died = _pick(row, "死亡日期")
+    when = died or _pick(row, "终止日期", "exit_date")
+    reason = _pick(row, "终止原因", "exit_reason") or ("死亡" if died else "")
+    if not when and not reason:
+        return
+    if when:
+        try:
+            when = dt.date.fromisoformat(when.strip()).isoformat()
+        except ValueError:
+            raise AdminError(f"终止日期“{when[:20]}”应为 YYYY-MM-DD") from None
+    fields.update(status=3, exit_reason=reason[:50] or "其他", exit_date=when or None)
 
 
 def _new_roster_person(

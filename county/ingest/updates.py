@@ -123,6 +123,9 @@ def _sort_fields(
     change of the person's link (household, relation) at this service point."""
     data, src = row["data"], row["field_src"] or {}
     applied, corrections, conflicts, link_changes = {}, {}, {}, {}
+    # a death the county recorded wins: what a desk changes afterwards goes to the county
+    # as a correction request, never straight onto the record
+    dead = entity == sp.E_PERSON and data.get("status") == 3 and _died(data)
     for f, v in new.items():
         if entity == sp.E_PERSON and f in LINK_FIELDS:
             if link.get(f) != v:
@@ -133,7 +136,7 @@ def _sort_fields(
         cur = data.get(f)
         if v == cur:
             continue
-        if f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
+        if dead or f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
             if cur is None and not three_way:
                 continue  # a full row echoing a value the county never set: not a request
             corrections[f] = {"county": cur, "requested": v}
@@ -148,6 +151,10 @@ def _sort_fields(
         else:
             applied[f] = v
     return applied, corrections, conflicts, link_changes
+
+
+def _died(data: dict) -> bool:
+    return str(data.get("exit_reason") or "").startswith("死亡")
 
 
 def _save_link(conn, dev: Device, eid: str, link: dict, link_changes: dict) -> None:

@@ -108,3 +108,59 @@ def test_events_reach_the_county(desks, county_server):
     assert sp.N_CORRECTION in {
         i["kind"] for i in __import__("desktop.services.sync", fromlist=["inbox"]).inbox(a.store)
     }
+
+
+def test_a_death_the_county_records_wins(desks, county_server):
+    from county import admin
+    from desktop.services import contribution
+
+    a = desks("SP01", "东乡卫生院")
+    number = make_id("140121", "1940-04-04", 51, "male")
+    made = registration.create_household(
+        a.store,
+        a.actor,
+        {"village_id": a.village(), "address": "三组"},
+        [{"name": "赵老汉", "sex": "male", "birth_date": "1940-04-04", "cert_no": number}],
+    )
+    pid = made.person_ids[0]
+    a.sync()
+    with county_server.conn() as c, c.transaction():
+        rep = admin.import_roster(
+            c,
+            [
+                {
+                    "身份证号": number,
+                    "姓名": "赵老汉",
+                    "服务点编码": "SP01",
+                    "死亡日期": "2025-02-10",
+                }
+            ],
+        )
+        assert not rep.errors, rep.errors
+        bad = admin.import_roster(
+            c,
+            [{"身份证号": number, "姓名": "赵老汉", "服务点编码": "SP01", "终止日期": "2025/2/10"}],
+        )
+        assert "YYYY-MM-DD" in bad.errors[0][1]
+    a.sync()
+    row = a.store.query_one(
+        "SELECT status, exit_reason, exit_date FROM person WHERE id = ?", (pid,)
+    )
+    assert row == {"status": 3, "exit_reason": "死亡", "exit_date": "2025-02-10"}
+    rows = contribution.campaign(a.store, year=2025, household_id=made.household_id, today=TODAY)
+    assert rows["rows"] == []
+    # a later edit at the desk does not overwrite the county's record: a correction request
+    registration.update_person(a.store, a.actor, pid, {"phone": "13900001111"})
+    a.sync()
+    county = county_server.sql("SELECT data FROM person WHERE id = %s", (pid,))[0]["data"]
+    assert county.get("phone") in (None, "") and county["status"] == 3
+    kinds = [
+        r["detail"]["fields"]
+        for r in county_server.sql(
+            "SELECT detail FROM conflict WHERE person_id = %s AND kind = 'correction_request'",
+            (pid,),
+        )
+    ]
+    assert any("phone" in f for f in kinds)
+    a.sync()
+    assert a.store.query_one("SELECT status FROM person WHERE id = ?", (pid,))["status"] == 3
