@@ -5,11 +5,14 @@ refused with the right one shown and nothing written; a void needs a supervisor.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from PySide6.QtCore import Qt
 
 from core.errors import ValidationError
+from desktop.services import registration
+from desktop.services.demo import make_id
 
 pytest.importorskip("pytestqt")
 
@@ -313,3 +316,71 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     settle(qtbot, ctx)
     assert win.minimumSizeHint().height() <= 768 and win.height() == 768
     assert page.years.viewport().height() >= 3 * page.years.rowHeight(0)
+
+
+def test_after_household_events_the_pages_follow(qtbot, page, ctx, store, household, admin):
+    """A death: 缴费查询 refuses a payment with the date and reason, the campaign list leaves
+    the person out; a move to 西村: the 参保凭证 prints the household as it is now."""
+    from pypdf import PdfReader
+
+    from desktop.services import household_events as ev
+    from desktop.services import receipts
+
+    ids = household["ids"]
+    find(qtbot, page, ctx, cert(store, "李四"))
+    enter_amount(qtbot, page, ctx, "400")  # 李四 paid 2025
+    ev.apply(
+        store,
+        ctx.actor,
+        {
+            "kind": "terminate",
+            "person_id": ids[0],
+            "exit_reason": "death",
+            "exit_date": "2025-03-01",
+        },
+        today=TODAY,
+    )
+    find(qtbot, page, ctx, cert(store, "张三"))
+    enter_amount(qtbot, page, ctx, "400")
+    shown = page.pay_msg.text()
+    assert "2025-03-01终止参保（死亡）" in shown and payments(store) == 1
+    page.tabs.setCurrentIndex(1)
+    page.camp_scope.setCurrentIndex(page.camp_scope.findText("村：东村"))
+    page.camp_year.setValue(2025)
+    qtbot.mouseClick(page.findChild(type(page.csv_btn), "campaign_run"), Qt.MouseButton.LeftButton)
+    settle(qtbot, ctx)
+    names = [page.camp_table.item(r, 3).text() for r in range(page.camp_table.rowCount())]
+    assert names == ["张小低"]
+    # 李四 moves to a household in 西村: her certificate shows where she lives now
+    west = store.query_one("SELECT id FROM village WHERE name = '西村'")["id"]
+    other = registration.create_household(
+        store,
+        ctx.actor,
+        {"village_id": west, "address": "西村五组"},
+        [
+            {
+                "name": "李大",
+                "sex": "male",
+                "birth_date": "1950-05-05",
+                "cert_no": make_id("140121", "1950-05-05", 61, "male"),
+            }
+        ],
+        today=TODAY,
+    )
+    ev.apply(
+        store,
+        ctx.actor,
+        {
+            "kind": "move",
+            "person_id": ids[1],
+            "to_household_id": other.household_id,
+            "relation": "other",
+        },
+        today=TODAY,
+    )
+    enrollment = store.query_one(
+        "SELECT id FROM enrollment WHERE person_id = ? AND year = 2025", (ids[1],)
+    )["id"]
+    pdf = receipts.prepare(store, ctx.actor, "certificate", enrollment).pdf
+    text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "西村" in text and "李四" in text
