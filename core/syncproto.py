@@ -178,6 +178,7 @@ N_DOUBLE_ENROLLMENT = "double_enrollment"
 N_REFUND_TASK = "refund_task"
 N_CORRECTION = "correction_request"
 N_STALE_UPDATE = "stale_update"
+N_MOVE_CONFLICT = "move_conflict"  # two service points moved the same person
 N_RESOLVED = "resolved"
 
 

@@ -85,6 +85,7 @@ DECISIONS = {
     "identity_review": ("keep_county", "use_desktop"),
     "correction_request": ("accept", "reject"),
     "stale_update": ("keep_county", "use_desktop"),
+    "move_conflict": ("keep_first",),
 }
 
 
@@ -133,6 +134,8 @@ def resolve_conflict(
             text = "县医保部门已采用服务点提交的信息"
         else:
             text = "县医保部门决定保留县里的信息"
+    elif c["kind"] == "move_conflict":
+        text = "县医保部门确认保留先办理的迁移；如居民实际在另一户，由该服务点重新办理迁移"
     conn.execute(
         "UPDATE conflict SET status = 'resolved', resolved_at = now(), resolution = %s"
         " WHERE id = %s",

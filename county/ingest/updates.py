@@ -28,8 +28,11 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
     new.pop("id", None)
     sorted_ = _sort_fields(entity, new, row, link, before, three_way, op.base_version or 0, dev)
     applied, corrections, conflicts, link_changes = sorted_
+    moved_elsewhere = _moved_elsewhere(conn, dev, eid, link_changes, op.base_version or 0)
+    if moved_elsewhere:
+        link_changes = {}
     if link_changes:
-        _save_link(conn, dev, eid, link, link_changes)
+        _save_link(conn, dev, eid, link, link_changes, row["version"] + 1)
     version = row["version"]
     if applied or link_changes:
         version = _save_row(conn, table, entity, row, applied, dev)
@@ -50,6 +53,17 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
             "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
             {"device_id": dev.device_id},
             "correction",
+        )
+    if moved_elsewhere:
+        conflict_id = _move_conflict(conn, dev, op, eid, row, link, moved_elsewhere, new)
+        return _result(
+            op.op_id,
+            sp.ST_CONFLICT,
+            canonical_id=eid,
+            version=version,
+            conflict_id=conflict_id,
+            corrections=sorted(corrections),
+            message="该居民已由另一服务点迁入别的户，本次迁移未生效；详见通知",
         )
     if conflicts:
         conflict_id = _tell(
@@ -157,17 +171,74 @@ def _died(data: dict) -> bool:
     return str(data.get("exit_reason") or "").startswith("死亡")
 
 
-def _save_link(conn, dev: Device, eid: str, link: dict, link_changes: dict) -> None:
+def _moved_elsewhere(conn, dev: Device, eid: str, link_changes: dict, base: int) -> list[dict]:
+    """Another service point's move of this person that the desk did not know of (made at
+    a person version after the desk's base): the first move to reach the county wins."""
+    if "household_id" not in link_changes:
+        return []
+    return conn.execute(
+        "SELECT l.sp_id, l.household_id, l.moved_version, s.name AS sp_name"
+        " FROM person_link l JOIN service_point s ON s.id = l.sp_id"
+        " WHERE l.person_id = %s AND l.sp_id <> %s AND l.moved_version > %s",
+        (eid, dev.sp_id, base),
+    ).fetchall()
+
+
+def _move_conflict(conn, dev: Device, op: sp.Op, eid, row, link, theirs, new) -> str:
+    """Keep the first move; record both versions for the county and tell both points."""
+    name = (row["data"] or {}).get("name") or ""
+    mine = {"sp": sp_name(conn, dev.sp_id), "household_id": new.get("household_id")}
+    first = [{"sp": t["sp_name"], "household_id": t["household_id"]} for t in theirs]
+    sp_ids = sorted({dev.sp_id, *(t["sp_id"] for t in theirs)})
+    cid = new_conflict(
+        conn,
+        "move_conflict",
+        summary=f"{name}被两个服务点迁入不同的家庭户（{'、'.join(f['sp'] for f in first)}在先）",
+        sp_ids=sp_ids,
+        entity=sp.E_PERSON,
+        entity_id=eid,
+        person_id=eid,
+        detail={
+            "kept": first,
+            "refused": mine,
+            "op_id": op.op_id,
+            "household_before": link.get("household_id"),
+        },
+    )
+    for sid in sp_ids:
+        here = sid == dev.sp_id
+        upsert_notice(
+            conn,
+            sid,
+            sp.Notice(
+                id=det_id_for(op.op_id, "move", sid),
+                kind=sp.N_MOVE_CONFLICT,
+                title=f"迁移冲突：{name}",
+                message=(
+                    f"{first[0]['sp']}已先把{name}迁入其他户，本服务点的迁移未生效。"
+                    if here
+                    else f"{mine['sp']}也要把{name}迁入另一户，县里保留了本服务点先办的迁移。"
+                )
+                + "请与居民核实实际所在户；如需改动，报县医保局裁定。",
+                conflict_id=cid,
+                entity_ids=[eid],
+            ),
+        )
+    return cid
+
+
+def _save_link(conn, dev: Device, eid: str, link: dict, link_changes: dict, version: int) -> None:
     hh = link_changes.get("household_id")
     if hh:
         h = conn.execute("SELECT home_sp_id FROM household WHERE id = %s", (hh,)).fetchone()
         if h is not None and h["home_sp_id"] != dev.sp_id:
             raise _scope_error("所选的户")
     merged_link = {**link, **link_changes}
+    moved = version if "household_id" in link_changes else None
     conn.execute(
-        "UPDATE person_link SET household_id = %s, relation = %s"
-        " WHERE person_id = %s AND sp_id = %s",
-        (merged_link["household_id"], merged_link["relation"], eid, dev.sp_id),
+        "UPDATE person_link SET household_id = %s, relation = %s,"
+        " moved_version = COALESCE(%s, moved_version) WHERE person_id = %s AND sp_id = %s",
+        (merged_link["household_id"], merged_link["relation"], moved, eid, dev.sp_id),
     )
 
 

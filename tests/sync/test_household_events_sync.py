@@ -1,6 +1,7 @@
 """Household life events reach the county (real PostgreSQL): a split, a head change and an
 exit pushed by a desk are applied there; the exit's status, which the county owns, becomes a
-correction request the county decides (never applied behind its back)."""
+correction request the county decides (never applied behind its back); a death the county
+records wins; two service points moving the same person: the first wins."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 from core import syncproto as sp
 from desktop.services import household_events as ev
 from desktop.services import registration
+from desktop.services import sync as sync_service
 from desktop.services.demo import make_id
 
 TODAY = dt.date(2025, 3, 20)
@@ -105,9 +107,7 @@ def test_events_reach_the_county(desks, county_server):
     requests = county_server.sql("SELECT kind, detail FROM conflict WHERE person_id = %s", (zhang,))
     assert [r["kind"] for r in requests] == ["correction_request"]
     assert requests[0]["detail"]["fields"]["status"]["requested"] == 3
-    assert sp.N_CORRECTION in {
-        i["kind"] for i in __import__("desktop.services.sync", fromlist=["inbox"]).inbox(a.store)
-    }
+    assert sp.N_CORRECTION in {i["kind"] for i in sync_service.inbox(a.store)}
 
 
 def test_a_death_the_county_records_wins(desks, county_server):
@@ -164,3 +164,78 @@ def test_a_death_the_county_records_wins(desks, county_server):
     assert any("phone" in f for f in kinds)
     a.sync()
     assert a.store.query_one("SELECT status FROM person WHERE id = ?", (pid,))["status"] == 3
+
+
+def test_two_service_points_moving_the_same_person(desks, county_server):
+    """The first move to reach the county wins; the other desk's move is kept out, both
+    points are told, and the county holds both versions."""
+    a = desks("SP01", "东乡卫生院")
+    b = desks("SP02", "西乡卫生院")
+    number = make_id("140121", "1990-09-09", 71, "female")
+
+    def family(desk, head_name, head_no):
+        return registration.create_household(
+            desk.store,
+            desk.actor,
+            {"village_id": desk.village(), "address": "一组"},
+            [
+                {"name": head_name, "sex": "male", "birth_date": "1960-01-01", "cert_no": head_no},
+                {
+                    "name": "周丽",
+                    "relation": "daughter",
+                    "sex": "female",
+                    "birth_date": "1990-09-09",
+                    "cert_no": number,
+                },
+            ],
+        )
+
+    fa = family(a, "周父", make_id("140121", "1960-01-01", 72, "male"))
+    fb = family(b, "吴父", make_id("140121", "1960-01-01", 73, "male"))
+    a.sync()
+    b.sync()
+    a.sync()
+    zhou = fa.person_ids[1]
+    assert b.store.query_one("SELECT id FROM person WHERE cert_no = ?", (number,))["id"] == zhou
+
+    def split(desk, hid_owner):
+        return ev.apply(
+            desk.store,
+            desk.actor,
+            {
+                "kind": "split",
+                "person_ids": [zhou],
+                "head_id": zhou,
+                "address": "新房",
+                "village_id": desk.village(),
+            },
+            today=TODAY,
+        )
+
+    first = split(a, fa)  # A moves her first and reaches the county first
+    a.sync()
+    split(b, fb)  # B, not knowing, moves her into another household
+    b.sync()
+    kept = county_server.sql(
+        "SELECT sp_id, household_id FROM person_link WHERE person_id = %s ORDER BY sp_id", (zhou,)
+    )
+    assert {r["sp_id"]: r["household_id"] for r in kept}[a.sp_id] == first["household_id"]
+    assert {r["sp_id"]: r["household_id"] for r in kept}[b.sp_id] == fb.household_id  # refused
+    conflict = county_server.sql(
+        "SELECT id, sp_ids, detail FROM conflict WHERE kind = 'move_conflict' AND person_id = %s",
+        (zhou,),
+    )
+    assert len(conflict) == 1 and sorted(conflict[0]["sp_ids"]) == sorted([a.sp_id, b.sp_id])
+    assert conflict[0]["detail"]["kept"][0]["household_id"] == first["household_id"]
+    assert sp.N_MOVE_CONFLICT in {i["kind"] for i in sync_service.inbox(b.store)}
+    a.sync()
+    assert sp.N_MOVE_CONFLICT in {i["kind"] for i in sync_service.inbox(a.store)}
+    outcome = b.store.query_one(
+        "SELECT status FROM outbox WHERE op_type = 'person.update' ORDER BY device_seq DESC"
+    )
+    assert outcome["status"] == sp.ST_CONFLICT
+    from county import admin
+
+    with county_server.conn() as c, c.transaction():
+        done = admin.resolve_conflict(c, conflict[0]["id"], "keep_first")
+    assert done["status"] == "resolved" and "保留先办理的迁移" in done["result"]

@@ -49,6 +49,7 @@ KIND_LABELS = {
     "refund_task": "退费/转移",
     "correction_request": "更正申请",
     "stale_update": "数据已被修改",
+    "move_conflict": "迁移冲突",
     "resolved": "已裁定",
     "policy_error": "政策文件有误",
 }
