@@ -27,8 +27,12 @@ from core.syncnotices import Notice as Notice  # re-exported: part of the protoc
 from core.syncnotices import winner_key as winner_key
 
 # ---------------------------------------------------------------------------- versioning
-PROTOCOL_VERSION = 1
+# 2 (issue 12): persons carry exit_reason / exit_date, households merged_into; notice kind
+# move_conflict. A version-1 desk still syncs: the op kinds are unchanged, new fields are
+# extra keys it ignores, an unknown notice kind shows with a general action.
+PROTOCOL_VERSION = 2
 MIN_PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOL_VERSIONS = tuple(range(MIN_PROTOCOL_VERSION, PROTOCOL_VERSION + 1))
 PROTOCOL_HEADER = "X-Township-Protocol"
 API_PREFIX = "/api/v1"
 

@@ -246,7 +246,10 @@ def _openapi_with_wire(app: FastAPI) -> dict:
                     "name": sp.PROTOCOL_HEADER,
                     "in": "header",
                     "required": True,
-                    "schema": {"type": "string", "enum": [str(sp.PROTOCOL_VERSION)]},
+                    "schema": {
+                        "type": "string",
+                        "enum": [str(v) for v in sp.SUPPORTED_PROTOCOL_VERSIONS],
+                    },
                     "description": "sync protocol version",
                 }
             )

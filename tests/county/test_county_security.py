@@ -196,7 +196,7 @@ def test_gzip_request_and_response(two_points, county, make_id, person_payload):
     )
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
     assert [x["status"] for x in r.json()["results"]] == ["applied"] * 5
-    assert r.headers[sp.PROTOCOL_HEADER] == "1"
+    assert r.headers[sp.PROTOCOL_HEADER] == str(sp.PROTOCOL_VERSION)
 
 
 def test_health_and_openapi(county):

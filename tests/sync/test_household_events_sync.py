@@ -239,3 +239,25 @@ def test_two_service_points_moving_the_same_person(desks, county_server):
     with county_server.conn() as c, c.transaction():
         done = admin.resolve_conflict(c, conflict[0]["id"], "keep_first")
     assert done["status"] == "resolved" and "保留先办理的迁移" in done["result"]
+
+
+def test_an_old_desk_still_syncs(desks, county_server, monkeypatch):
+    """A desk speaking protocol version 1 registers, pushes and pulls against this county."""
+    assert sp.MIN_PROTOCOL_VERSION == 1 < sp.PROTOCOL_VERSION
+    monkeypatch.setattr(sp, "PROTOCOL_VERSION", 1)  # the desk's side of the wire only
+    a = desks("SP01", "东乡卫生院")
+    registration.create_household(
+        a.store,
+        a.actor,
+        {"village_id": a.village(), "address": "一组"},
+        [
+            {
+                "name": "老版本",
+                "sex": "male",
+                "birth_date": "1966-06-06",
+                "cert_no": make_id("140121", "1966-06-06", 81, "male"),
+            }
+        ],
+    )
+    run = a.sync()
+    assert run.pending == 0 and run.by_status == {sp.ST_APPLIED: 2}
