@@ -125,3 +125,130 @@ def test_ctrl_e_without_a_household_says_what_to_do(qtbot, ctx):
     qtbot.keyClick(p, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert "请先查找并打开一个家庭户" in p.message.text()
     assert "last_household_events" not in ctx.extras
+
+
+def second_household(store, actor):
+    from desktop.services import registration
+    from desktop.services.demo import make_id
+
+    village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
+    return registration.create_household(
+        store,
+        actor,
+        {"village_id": village, "address": "东村二组8号"},
+        [
+            {
+                "name": "王芳",
+                "sex": "female",
+                "birth_date": "1975-05-05",
+                "cert_no": make_id("140121", "1975-05-05", 11, "female"),
+            }
+        ],
+        today=TODAY,
+    )
+
+
+def preview_and_apply(qtbot, ctx, dlg):
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    qtbot.mouseClick(dlg.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=3000)
+    settle(qtbot, ctx)
+
+
+def pick_target(qtbot, ctx, dlg, name):
+    dlg.target_search.setText(name)
+    qtbot.keyClick(dlg.target_search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dlg.target.count() > 0, timeout=3000)
+
+
+def reopen(qtbot, page, ctx):
+    """The 家庭变更 button (Ctrl+E is pressed in the first tests)."""
+    ctx.extras.pop("last_household_events", None)
+    qtbot.mouseClick(page.events_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "last_household_events" in ctx.extras, timeout=3000)
+    dlg = ctx.extras["last_household_events"]
+    qtbot.waitUntil(dlg.isVisible, timeout=3000)
+    return dlg
+
+
+def test_every_other_event_from_the_dialog(qtbot, page, ctx, store, household, admin):
+    from desktop.services import household_events as ev
+    from desktop.services.demo import make_id
+    from desktop.store import journal
+
+    ids, hid = household["ids"], household["household_id"]
+    other = second_household(store, ctx.actor)
+    person = lambda pid: store.query_one("SELECT * FROM person WHERE id = ?", (pid,))  # noqa: E731
+
+    # 迁入其他家庭户: 张小低 → 王芳's household as 其他
+    dlg = reopen(qtbot, page, ctx)
+    choose(dlg.kind, "move")
+    choose(dlg.person, ids[SON])
+    pick_target(qtbot, ctx, dlg, "王芳")
+    choose(dlg.relation, "other")
+    preview_and_apply(qtbot, ctx, dlg)
+    assert person(ids[SON])["household_id"] == other.household_id
+
+    # 分户: 李四 splits off with her own 户口簿
+    page.load_household(hid)
+    qtbot.waitUntil(lambda: len(page.members) == 3, timeout=3000)
+    dlg = reopen(qtbot, page, ctx)
+    choose(dlg.kind, "split")
+    for i in range(dlg.movers.count()):
+        if dlg.movers.item(i).data(Qt.ItemDataRole.UserRole) == ids[SPOUSE]:
+            dlg.movers.item(i).setCheckState(Qt.CheckState.Checked)
+    choose(dlg.head, ids[SPOUSE])
+    dlg.address.setText("东村四组1号")
+    preview_and_apply(qtbot, ctx, dlg)
+    new_hh = person(ids[SPOUSE])["household_id"]
+    assert new_hh not in (hid, other.household_id)
+
+    # 合户: 张三's household (张三, 孙五) joins 王芳's
+    page.load_household(hid)
+    qtbot.waitUntil(lambda: len(page.members) == 2, timeout=3000)
+    dlg = reopen(qtbot, page, ctx)
+    choose(dlg.kind, "merge")
+    pick_target(qtbot, ctx, dlg, "王芳")
+    choose(dlg.relation, "sibling")
+    preview_and_apply(qtbot, ctx, dlg)
+    assert person(ids[HEAD])["household_id"] == other.household_id
+    assert (
+        store.query_one("SELECT merged_into FROM household WHERE id = ?", (hid,))["merged_into"]
+        == other.household_id
+    )
+
+    # 终止 then 恢复参保 for 张小低 (now in 王芳's household, which the page shows)
+    ev.apply(
+        store,
+        ctx.actor,
+        {
+            "kind": "terminate",
+            "person_id": ids[SON],
+            "exit_reason": "military",
+            "exit_date": "2025-01-02",
+        },
+        today=TODAY,
+    )
+    page.load_household(other.household_id)
+    qtbot.waitUntil(lambda: page.household["id"] == other.household_id, timeout=3000)
+    dlg = reopen(qtbot, page, ctx)
+    choose(dlg.kind, "restore")
+    choose(dlg.person, ids[SON])
+    dlg.exit_date.setText("2025-03-01")
+    preview_and_apply(qtbot, ctx, dlg)
+    assert person(ids[SON])["status"] == 1
+
+    # 更正身份证号 needs a supervisor: the clerk sees why, nothing is saved
+    dlg = reopen(qtbot, page, ctx)
+    choose(dlg.kind, "correct_id")
+    choose(dlg.person, ids[HEAD])
+    dlg.cert_no.setText(make_id("140121", "1970-01-01", 31, "male"))
+    dlg.reason.setText("顺序码录错")
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "主管" in dlg.effect.text(), timeout=3000)
+    assert not dlg.apply_button.isEnabled()
+    dlg.reject()
+    assert journal.verify_audit(store.db) == []
+    kinds = [r["kind"] for r in store.query("SELECT kind FROM person_event ORDER BY created_at")]
+    assert kinds == ["move", "split", "merge", "terminate", "restore"]

@@ -16,7 +16,7 @@ from desktop.services.demo import make_id
 TODAY = dt.date(2025, 3, 20)
 
 
-def test_events_reach_the_county(desks, county_server):
+def test_events_reach_the_county(desks, county_server, fast_dir):
     a = desks("SP01", "东乡卫生院")
     made = registration.create_household(
         a.store,
@@ -103,6 +103,22 @@ def test_events_reach_the_county(desks, county_server):
     assert head == li
     zhang_c = county_server.sql("SELECT data FROM person WHERE id = %s", (zhang,))[0]["data"]
     assert zhang_c["exit_reason"] == "参加职工医保" and zhang_c["exit_date"] == "2025-03-01"
+    # a second desk of the same service point sees the household as it is now
+    from conftest import Desk
+
+    b = Desk(fast_dir / "second", county_server, "SP01", "东乡卫生院")
+    try:
+        b.sync()
+        b_wu = b.store.query_one("SELECT household_id, relation FROM person WHERE id = ?", (wu,))
+        assert b_wu == {"household_id": split["household_id"], "relation": "head"}
+        b_hh = b.store.query_one(
+            "SELECT head_person_id FROM household WHERE id = ?", (made.household_id,)
+        )
+        assert b_hh["head_person_id"] == li
+        b_zhang = b.store.query_one("SELECT exit_date FROM person WHERE id = ?", (zhang,))
+        assert b_zhang["exit_date"] == "2025-03-01"
+    finally:
+        b.close()
     # the status is the county's: a correction request, and the desk is told so
     requests = county_server.sql("SELECT kind, detail FROM conflict WHERE person_id = %s", (zhang,))
     assert [r["kind"] for r in requests] == ["correction_request"]
