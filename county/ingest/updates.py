@@ -36,24 +36,7 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
     version = row["version"]
     if applied or link_changes:
         version = _save_row(conn, table, entity, row, applied, dev)
-    conflict_id = None
-    if corrections:
-        conflict_id = _tell(
-            conn,
-            dev,
-            op,
-            entity,
-            eid,
-            row,
-            "correction_request",
-            corrections,
-            "申请更正县里管理的字段：",
-            sp.N_CORRECTION,
-            "已提交更正申请",
-            "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
-            {"device_id": dev.device_id},
-            "correction",
-        )
+    conflict_id = _tell_requests(conn, dev, op, entity, eid, row, corrections)
     if moved_elsewhere:
         conflict_id = _move_conflict(conn, dev, op, eid, row, link, moved_elsewhere, new)
         return _result(
@@ -66,22 +49,7 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
             message="该居民已由另一服务点迁入别的户，本次迁移未生效；详见通知",
         )
     if conflicts:
-        conflict_id = _tell(
-            conn,
-            dev,
-            op,
-            entity,
-            eid,
-            row,
-            "stale_update",
-            conflicts,
-            "的修改与县里较新的数据冲突：",
-            sp.N_STALE_UPDATE,
-            "修改未生效",
-            "在县里已被其他人改过，本机的修改未覆盖县里的数据。请同步后核对，需要时重新修改。",
-            {"base_version": op.base_version},
-            "stale",
-        )
+        conflict_id = _tell_stale(conn, dev, op, entity, eid, row, conflicts)
         return _result(
             op.op_id,
             sp.ST_CONFLICT,
@@ -101,6 +69,48 @@ def apply_update(conn, dev: Device, op: sp.Op, entity: str) -> dict:
         message=msg,
         corrections=sorted(corrections),
         conflict_id=conflict_id,
+    )
+
+
+def _tell_requests(conn, dev: Device, op: sp.Op, entity, eid, row, corrections) -> str | None:
+    """County-owned fields the desk changed: a correction request, told to the point."""
+    if not corrections:
+        return None
+    return _tell(
+        conn,
+        dev,
+        op,
+        entity,
+        eid,
+        row,
+        "correction_request",
+        corrections,
+        "申请更正县里管理的字段：",
+        sp.N_CORRECTION,
+        "已提交更正申请",
+        "由县医保部门管理，本机的修改未直接生效，已作为更正申请报县里审核；审核后会同步下来。",
+        {"device_id": dev.device_id},
+        "correction",
+    )
+
+
+def _tell_stale(conn, dev: Device, op: sp.Op, entity, eid, row, conflicts) -> str:
+    """Fields someone else changed since the desk's version: kept, the point is told."""
+    return _tell(
+        conn,
+        dev,
+        op,
+        entity,
+        eid,
+        row,
+        "stale_update",
+        conflicts,
+        "的修改与县里较新的数据冲突：",
+        sp.N_STALE_UPDATE,
+        "修改未生效",
+        "在县里已被其他人改过，本机的修改未覆盖县里的数据。请同步后核对，需要时重新修改。",
+        {"base_version": op.base_version},
+        "stale",
     )
 
 
