@@ -170,18 +170,35 @@ def _deductible(sec, level, terms, inp: EstimateInput, steps: list[Step]) -> Dec
     if sec.deductible_basis == "per_admission":
         rules = [a for a in sec.admission_rules if a.from_admission <= inp.admission_no]
         if rules:
-            a = rules[-1]
-            ded = ded * a.factor
-            steps.append(
-                Step(
-                    "basic",
-                    "多次住院起付线",
-                    f"本年第 {inp.admission_no} 次住院，起付线 × {_pct(a.factor)} → {_m(fen(ded))} 元",
-                    {"admission_no": str(inp.admission_no), "factor": str(a.factor)},
-                    a.source,
-                )
-            )
+            ded = _repeat_admission(rules[-1], ded, inp, steps)
     return fen(ded)
+
+
+def _repeat_admission(a, ded: Decimal, inp: EstimateInput, steps: list[Step]) -> Decimal:
+    """The deductible of a repeat admission: × a factor, less a fixed sum, or a stated
+    amount; never below the rule's floor."""
+    nth = f"本年第 {inp.admission_no} 次住院，"
+    if a.amount is not None:
+        ded, how, facts = a.amount, f"起付线为 {_m(a.amount)} 元", {"amount": _m(a.amount)}
+    elif a.reduce is not None:
+        ded = max(ZERO, ded - a.reduce)
+        how, facts = f"起付线降低 {_m(a.reduce)} 元", {"reduce": _m(a.reduce)}
+    else:
+        ded = ded * a.factor
+        how, facts = f"起付线 × {_pct(a.factor)}", {"factor": str(a.factor)}
+    if a.floor is not None and ded < a.floor:
+        ded = a.floor
+        how += f"，不低于 {_m(a.floor)} 元"
+    steps.append(
+        Step(
+            "basic",
+            "多次住院起付线",
+            f"{nth}{how} → {_m(fen(ded))} 元",
+            {"admission_no": str(inp.admission_no), **facts},
+            a.source,
+        )
+    )
+    return ded
 
 
 def _deductible_this_bill(

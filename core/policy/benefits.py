@@ -69,11 +69,42 @@ class CategoryTerms:
 
 @dataclass(frozen=True)
 class AdmissionRule:
-    """From the ``from_admission``-th admission in a year the deductible is × ``factor``."""
+    """From the ``from_admission``-th admission in a year the deductible is the level's
+    × ``factor``, or the level's less ``reduce`` yuan (再次住院起付线降低若干元), or a stated
+    ``amount`` (a schedule by admission: 800 / 600 / 400 / 0); ``floor``: never below."""
 
     from_admission: int
-    factor: Decimal
+    factor: Decimal | None
     source: str
+    reduce: Decimal | None = None
+    amount: Decimal | None = None
+    floor: Decimal | None = None
+
+
+def _admission_rule(a, n: int, levels: dict, before: list[AdmissionRule]) -> AdmissionRule:
+    """One ``[[<section>.admission_deductible]]`` row: exactly one of factor, reduce,
+    amount; a reduction no larger than any level's deductible; a schedule that never rises;
+    a floor no higher than the deductible it bounds."""
+    given = [k for k in ("factor", "reduce", "amount") if a.has(k)]
+    if len(given) != 1:
+        raise a.error("factor", "give exactly one of factor, reduce, amount")
+    factor = a.ratio("factor") if "factor" in given else None
+    reduce = a.money("reduce") if "reduce" in given else None
+    amount = a.money("amount") if "amount" in given else None
+    floor = a.money("floor", None)
+    smallest = min((lv.deductible for lv in levels.values()), default=None)
+    if reduce is not None and smallest is not None and reduce > smallest:
+        raise a.error("reduce", f"{reduce} is larger than the deductible ({smallest})")
+    if amount is not None:
+        earlier = [r.amount for r in before if r.amount is not None]
+        if earlier and amount > earlier[-1]:
+            raise a.error("amount", f"{amount}: a schedule must not rise (after {earlier[-1]})")
+    if floor is not None:
+        if amount is not None:
+            raise a.error("floor", "a floor goes with factor or reduce, not with amount")
+        if smallest is not None and floor > smallest:
+            raise a.error("floor", f"{floor} is above the deductible ({smallest})")
+    return AdmissionRule(n, factor, a.source(), reduce, amount, floor)
 
 
 @dataclass(frozen=True)
@@ -291,7 +322,7 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
             n = a.int("from_admission", min=2, max=99)
             if n <= last:
                 raise a.error("from_admission", f"{n}: must increase (after {last})")
-            rules.append(AdmissionRule(n, a.ratio("factor"), a.source()))
+            rules.append(_admission_rule(a, n, levels, rules))
             a.done()
             last = n
     else:
