@@ -12,6 +12,7 @@ from core.estimate.records import EstimateInput, Step
 from core.money import ZERO, fen
 from core.policy import Policy
 from core.policy.benefits import (
+    OUT_OF_AREA,
     SETTING_LABELS,
     SETTINGS,
     BasicBenefit,
@@ -103,11 +104,38 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
     sec, level = _section_and_level(policy, inp)
     total, inscp, steps = _in_policy(sec, inp)
     terms = sec.terms_for(inp.category)
+    away, eligible = _out_of_area(sec, inp, inscp, steps)
     ded = _deductible(sec, level, terms, inp, steps)
-    dedc = _deductible_this_bill(sec, level, inp, ded, inscp, steps)
-    fund = _band_fund(sec, level, terms, inp, inscp, dedc, steps)
+    dedc = _deductible_this_bill(sec, level, inp, ded, eligible, steps)
+    fund = _band_fund(sec, level, terms, inp, eligible, dedc, steps, away)
     fund = _yearly_cap(sec, level, terms, inp, fund, steps)
     return _Basic(total, inscp, dedc, fund, sec.counter, steps)
+
+
+def _out_of_area(sec, inp: EstimateInput, inscp: Decimal, steps: list[Step]):
+    """Care outside the pooling area: the rule of the 备案 status, and the in-policy amount
+    left for the fund after the share the person pays first (先行自付)."""
+    if not inp.out_of_area:
+        return None, inscp
+    rule = sec.out_of_area_for(inp.out_of_area)
+    label = OUT_OF_AREA.get(inp.out_of_area, inp.out_of_area)
+    if rule is None:
+        raise ValidationError({"out_of_area": f"本政策没有异地就医（{label}）的报销规定"})
+    eligible = inscp
+    if rule.self_pay_first:
+        first = fen(inscp * rule.self_pay_first)
+        eligible = inscp - first
+        steps.append(
+            Step(
+                "basic",
+                "异地就医先行自付",
+                f"异地就医（{label}）先行自付 {_pct(rule.self_pay_first)}：{_m(first)} 元，"
+                f"其余 {_m(eligible)} 元按规定报销",
+                {"self_pay_first": _m(first)},
+                rule.source,
+            )
+        )
+    return rule, eligible
 
 
 def _section_and_level(policy: Policy, inp: EstimateInput):
@@ -252,17 +280,39 @@ def _deductible_this_bill(
 
 
 def _band_fund(
-    sec, level, terms, inp: EstimateInput, inscp: Decimal, dedc: Decimal, steps: list[Step]
+    sec,
+    level,
+    terms,
+    inp: EstimateInput,
+    inscp: Decimal,
+    dedc: Decimal,
+    steps: list[Step],
+    away=None,
 ) -> Decimal:
-    """The fund's share above the deductible, band by band (the category's ratio terms)."""
+    """The fund's share above the deductible, band by band (the category's ratio terms;
+    outside the pooling area, lowered by the 备案 status's cut, never below its minimum)."""
     ratio_add = terms.ratio_add if terms is not None else ZERO
     fixed = terms.ratio if terms is not None else None
     if sec.band_basis == "above_deductible":
         a, b = ZERO, inscp - dedc
     else:
         a, b = dedc, inscp
-    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed)
+    cut = away.ratio_cut if away is not None else ZERO
+    floor = away.min_ratio if away is not None else None
+    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed, cut, floor)
     fund = fen(raw)
+    if cut:
+        label = OUT_OF_AREA.get(inp.out_of_area, inp.out_of_area)
+        steps.append(
+            Step(
+                "basic",
+                "异地就医支付比例",
+                f"异地就医（{label}）支付比例降低 {_pct(cut)}"
+                + (f"，不低于 {_pct(floor)}" if floor is not None else ""),
+                {"ratio_cut": str(cut)},
+                away.source,
+            )
+        )
     add_text = ""
     cat_label = INSURED_CATEGORIES.get(inp.category, inp.category)
     if ratio_add > 0:

@@ -14,6 +14,7 @@ from core.estimate.records import AssistanceInput, DabingInput, EstimateInput, E
 from core.money import parse_amount
 from core.policy import Policy
 from core.policy.benefits import (
+    OUT_OF_AREA,
     SETTINGS,
 )
 
@@ -129,6 +130,12 @@ def parse_given(given: Mapping[str, Any]) -> EstimateInput | DabingInput | Assis
                 kw[name] = v.strip()
             elif name == "admission_no":
                 kw[name] = _int(name, v, "住院次数", 1, 99)
+            elif name == "out_of_area":
+                if v not in ("", *OUT_OF_AREA):
+                    raise ValidationError(
+                        {name: f"异地就医应为 {'/'.join(OUT_OF_AREA)}（或留空表示本地就医）"}
+                    )
+                kw[name] = v
             elif name == "claim_free_years":
                 kw[name] = _int(name, v, "连续未报销年数", 0, 50)
             else:
@@ -170,7 +177,7 @@ def input_to_json(inp: EstimateInput | DabingInput | AssistanceInput) -> dict[st
         out["layer"] = "assistance"
     for f in fields(inp):
         v = getattr(inp, f.name)
-        if v is None:
+        if v is None or (f.name == "out_of_area" and not v):
             continue
         out[f.name] = f"{v:.2f}" if isinstance(v, Decimal) else v
     return out

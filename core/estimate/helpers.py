@@ -29,8 +29,17 @@ def _overlap(lo: Decimal, hi: Decimal | None, a: Decimal, b: Decimal) -> Decimal
     return top - bottom if top > bottom else ZERO
 
 
-def _rate(band: Band, ratio_add: Decimal, fixed: Decimal | None) -> Decimal:
-    return fixed if fixed is not None else min(ONE, band.ratio + ratio_add)
+def _rate(
+    band: Band,
+    ratio_add: Decimal,
+    fixed: Decimal | None,
+    cut: Decimal = ZERO,
+    floor: Decimal | None = None,
+) -> Decimal:
+    r = fixed if fixed is not None else min(ONE, band.ratio + ratio_add)
+    if cut:
+        r = max(r - cut, floor if floor is not None else ZERO)
+    return r
 
 
 def _band_sum(
@@ -39,6 +48,8 @@ def _band_sum(
     b: Decimal,
     ratio_add: Decimal,
     fixed: Decimal | None = None,
+    cut: Decimal = ZERO,
+    floor: Decimal | None = None,
 ) -> tuple[Decimal, list[tuple[Band, Decimal, Decimal]]]:
     """Σ over bands of (part of [a, b) in the band) × (ratio + ratio_add, at most 100%; or
     the category's fixed ratio)."""
@@ -47,7 +58,7 @@ def _band_sum(
     for band in bands:
         amt = _overlap(band.lo, band.hi, a, b)
         if amt > 0:
-            r = _rate(band, ratio_add, fixed)
+            r = _rate(band, ratio_add, fixed, cut, floor)
             total += amt * r
             parts.append((band, amt, r))
     return total, parts

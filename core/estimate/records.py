@@ -67,6 +67,7 @@ class EstimateInput:
     assistance_base_ytd: Decimal = ZERO  # assistance base counted this year (yearly deductible)
     tilted_paid_ytd: Decimal = ZERO
     tilted_base_ytd: Decimal = ZERO
+    out_of_area: str = ""  # '' in the pooling area; filed | unfiled | emergency (异地就医)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,43 @@ def _admission_rule(a, n: int, levels: dict, before: list[AdmissionRule]) -> Adm
     return AdmissionRule(n, factor, a.source(), reduce, amount, floor)
 
 
+OUT_OF_AREA = {"filed": "已备案", "unfiled": "未备案", "emergency": "急诊抢救"}
+
+
+@dataclass(frozen=True)
+class OutOfArea:
+    """Care outside the pooling area (异地就医 / 转外就医) by 备案 status: the ratio lowered by
+    ``ratio_cut`` percentage points (never below ``min_ratio``), and/or a ``self_pay_first``
+    share of the in-policy amount the person pays first (先行自付)."""
+
+    status: str  # filed | unfiled | emergency
+    ratio_cut: Decimal
+    self_pay_first: Decimal
+    min_ratio: Decimal | None
+    source: str
+
+
+def _out_of_area(r) -> tuple[OutOfArea, ...]:
+    if not r.has("out_of_area"):
+        r.raw("out_of_area", None)
+        return ()
+    out: list[OutOfArea] = []
+    for o in r.tables("out_of_area"):
+        status = o.str("status")
+        if status not in OUT_OF_AREA:
+            raise o.error("status", f"{status!r} is not a 备案 status ({', '.join(OUT_OF_AREA)})")
+        if any(x.status == status for x in out):
+            raise o.error("status", f"{status} is given twice")
+        cut = o.ratio("ratio_cut", Decimal(0))
+        first = o.ratio("self_pay_first", Decimal(0))
+        floor = o.ratio("min_ratio", None)
+        if floor is not None and not cut:
+            raise o.error("min_ratio", "a minimum ratio goes with ratio_cut")
+        out.append(OutOfArea(status, cut, first, floor, o.source()))
+        o.done()
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ClaimFree:
     """After ``years`` consecutive claim-free years the deductible falls by ``reduce``."""
@@ -141,9 +178,13 @@ class BasicBenefit:
     claim_free: tuple[ClaimFree, ...]
     category_terms: tuple[CategoryTerms, ...]
     level_label: str  # what the levels are called on screen (收费价格类别, 医疗机构, 病种)
+    out_of_area: tuple[OutOfArea, ...] = ()
 
     def terms_for(self, category: str) -> CategoryTerms | None:
         return _first_terms(self.category_terms, category)
+
+    def out_of_area_for(self, status: str) -> OutOfArea | None:
+        return next((o for o in self.out_of_area if o.status == status), None)
 
 
 @dataclass(frozen=True)
@@ -340,6 +381,7 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
     else:
         r.raw("claim_free", None)
     terms = _category_terms(r, "category_terms")
+    away = _out_of_area(r)
     r.done()
     return BasicBenefit(
         setting=setting,
@@ -355,6 +397,7 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
         claim_free=tuple(free),
         category_terms=terms,
         level_label=level_label,
+        out_of_area=away,
     )
 
 
