@@ -127,9 +127,11 @@ class Screen:
             self.xdo("type", "--delay", "25", text)
         else:
             # xdotool maps each non-ASCII character to a spare key code first; one at a time,
-            # with a moment for the client to see the new keyboard map, nothing is lost
-            for ch in text:
-                time.sleep(0.15)
+            # with a moment for the client to see the new keyboard map, nothing is lost (the
+            # first remapping after ASCII typing takes longest: a fresh CI machine once lost
+            # the first character with a shorter pause)
+            for i, ch in enumerate(text):
+                time.sleep(0.6 if i == 0 else 0.2)
                 self.xdo("type", "--delay", "60", ch)
         time.sleep(0.2)
 
