@@ -240,3 +240,52 @@ def test_a_policy_corrected_between_compute_and_save_is_flagged(qtbot, ctx, page
     assert (
         ctx.store.query_one("SELECT fund_pay_sumamt FROM estimate")["fund_pay_sumamt"] == "8330.00"
     )
+
+
+AWAY_POLICY = """
+[policy]
+id = "away-page"
+region = "140121"
+year = 2025
+title = "异地就医页面测试政策"
+source = "测试"
+
+[inpatient]
+source = "住院待遇"
+counter = "inpatient"
+deductible_basis = "per_admission"
+band_basis = "amount"
+cap = "150000.00"
+
+[inpatient.levels.city]
+label = "市级医院"
+deductible = "1000.00"
+ratio = "0.70"
+
+[[inpatient.out_of_area]]
+status = "filed"
+ratio_cut = "0.10"
+source = "异地就医 第八条"
+"""
+
+
+def test_out_of_area_care_on_the_page(qtbot, ctx, page):
+    """The 异地就医 choice shows only where the policy states its rules, and lowers the ratio:
+    (11000 − 1000) × (70% − 10%) = 6,000.00."""
+    choose(page.policy, "shanxi-2025")
+    choose(page.setting, "inpatient")
+    assert not page.out_of_area.isVisible()  # the shipped policy states no such rule
+    (ctx.data_dir / "policies").mkdir(exist_ok=True)
+    (ctx.data_dir / "policies" / "away-page.toml").write_text(AWAY_POLICY, encoding="utf-8")
+    page.reload_policies()
+    qtbot.waitUntil(lambda: page.policy.findData("away-page") >= 0, timeout=5000)
+    choose(page.policy, "away-page")
+    choose(page.setting, "inpatient")
+    assert page.out_of_area.isVisible()
+    choose(page.out_of_area, "filed")
+    type_amount(qtbot, page, "total", "11000")
+    type_amount(qtbot, page, "in_policy", "11000")
+    qtbot.keyClick(page.amounts["in_policy"], Qt.Key.Key_Return)
+    idle(qtbot, ctx)
+    assert table(page.result_table)["hifp_pay"] == "6,000.00"
+    assert any(r[1] == "异地就医支付比例" for r in steps(page))

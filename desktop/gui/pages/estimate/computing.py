@@ -38,6 +38,8 @@ class _Computing:
         if mode == "bill":
             g["setting"] = self.setting.currentData() or ""
             g["level"] = self.level.currentData() or ""
+            if self.out_of_area.currentData():
+                g["out_of_area"] = self.out_of_area.currentData()
             if g["setting"] == "inpatient":
                 g["admission_no"] = self.admission_no.value()
             else:

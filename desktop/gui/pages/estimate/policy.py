@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from core.estimate.counters import counters_for_layer, counters_for_setting
-from core.policy.benefits import SETTING_LABELS, SETTINGS
+from core.policy.benefits import OUT_OF_AREA, SETTING_LABELS, SETTINGS
 from desktop.gui.pages.estimate.common import AMOUNT_FIELDS, MODE_FIELDS
 from desktop.services import policies
 
@@ -91,7 +91,21 @@ class _Policy:
                 self.level.addItem(lv.label, code)
         self._show_row("admission_no", s == "inpatient")
         self._show_row("claim_free_years", s in ("outpatient", "pharmacy", "chronic"))
+        self._fill_out_of_area(pol.section(s) if pol is not None and pol.has(s) else None)
         self._layout_ytd()
+
+    def _fill_out_of_area(self, sec) -> None:
+        """异地就医 shows only when the policy states rules for care outside the pooling
+        area, offering the 备案 statuses it names."""
+        self.out_of_area.clear()
+        rules = getattr(sec, "out_of_area", ()) if sec is not None else ()
+        if rules:
+            self.out_of_area.addItem(self.tr("本地就医"), "")
+            for r in rules:
+                self.out_of_area.addItem(
+                    self.tr("异地就医（") + OUT_OF_AREA[r.status] + "）", r.status
+                )
+        self._show_row("out_of_area", bool(rules))
 
     def _relevant_ytd(self) -> list[str]:
         """The YTD fields the chosen setting or layer uses (the others stay hidden)."""
@@ -122,6 +136,7 @@ class _Policy:
         self._show_row("level", bill)
         self._show_row("admission_no", bill)
         self._show_row("claim_free_years", bill)
+        self._show_row("out_of_area", bill and self.out_of_area.count() > 0)
         self._clear_result()
         if not bill:
             self._layout_ytd()
