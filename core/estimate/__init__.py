@@ -9,8 +9,9 @@ the fen at each layer. Results use the national settlement names (``medfee_sumam
 
 Entry points: :func:`estimate` (one bill through every layer), :func:`run_dabing` and
 :func:`run_assistance` (one layer on given figures), :func:`run_given` (any of these from
-a JSON object shaped like the ``given`` objects of the acceptance cases) and
-:func:`parse_given`.
+a JSON object shaped like the ``given`` objects of the acceptance cases),
+:func:`parse_given`, and :func:`settle_year` (a person's bills of a year in date order, the
+counters carried from bill to bill).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from core.estimate.given import (  # noqa: F401
 )
 from core.estimate.records import (  # noqa: F401
     LAYER_LABELS,
+    LEVEL_YTD_FIELDS,
     MONEY_FIELDS,
     ONE,
     YTD_FIELDS,
@@ -44,6 +46,7 @@ from core.estimate.upper import (  # noqa: F401
     assistance_layer,
     dabing_layer,
 )
+from core.estimate.year import YearResult, YearState, settle_year  # noqa: F401
 from core.money import yuan  # noqa: F401 (part of the estimator's API since the first round)
 
 __all__ = [
@@ -52,6 +55,8 @@ __all__ = [
     "EstimateInput",
     "EstimateResult",
     "Step",
+    "YearResult",
+    "YearState",
     "estimate",
     "input_to_json",
     "parse_given",
@@ -59,5 +64,6 @@ __all__ = [
     "run_dabing",
     "run_given",
     "run_input",
+    "settle_year",
     "yuan",
 ]

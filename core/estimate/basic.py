@@ -29,6 +29,8 @@ class _Basic:
     fund: Decimal
     counter: str
     steps: list[Step]
+    level_counter: bool = False
+    in_section: bool = True
 
 
 def _in_policy(section: BasicBenefit, inp: EstimateInput) -> tuple[Decimal, Decimal, list[Step]]:
@@ -105,11 +107,40 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
     total, inscp, steps = _in_policy(sec, inp)
     terms = sec.terms_for(inp.category)
     away, eligible = _out_of_area(sec, inp, inscp, steps)
-    ded = _deductible(sec, level, terms, inp, steps)
-    dedc = _deductible_this_bill(sec, level, inp, ded, eligible, steps)
-    fund = _band_fund(sec, level, terms, inp, eligible, dedc, steps, away)
+    if level.is_fixed:
+        dedc, fund = ZERO, _fixed_fund(level, inp, eligible, steps)
+    else:
+        ded = _deductible(sec, level, terms, inp, steps)
+        dedc = _deductible_this_bill(sec, level, inp, ded, eligible, steps)
+        fund = _band_fund(sec, level, terms, inp, eligible, dedc, steps, away)
     fund = _yearly_cap(sec, level, terms, inp, fund, steps)
-    return _Basic(total, inscp, dedc, fund, sec.counter, steps)
+    own, within = sec.own_counter(level), sec.in_section(level)
+    return _Basic(total, inscp, dedc, fund, sec.counter, steps, own, within)
+
+
+def _fixed_fund(level, inp: EstimateInput, eligible: Decimal, steps: list[Step]) -> Decimal:
+    """定额: the level's stated sum per event, or per bed-day × days; the bill if smaller."""
+    if level.per_day is not None:
+        if inp.days <= 0:
+            raise ValidationError({"days": f"{level.label}按床日定额支付，请填写住院天数"})
+        stated = level.per_day * inp.days
+        how = f"每床日 {_m(level.per_day)} 元 × {inp.days} 天 = {_m(stated)} 元"
+    else:
+        stated = level.fixed
+        how = f"定额 {_m(stated)} 元"
+    fund = min(stated, eligible)
+    steps.append(
+        Step(
+            "basic",
+            "定额支付",
+            f"{level.label}{how}；政策范围内费用 {_m(eligible)} 元"
+            + ("，低于定额，按实际费用支付" if eligible < stated else "")
+            + f" → {_m(fund)} 元",
+            {"stated": _m(stated), "fund_before_cap": _m(fund)},
+            level.source,
+        )
+    )
+    return fund
 
 
 def _out_of_area(sec, inp: EstimateInput, inscp: Decimal, steps: list[Step]):
@@ -240,6 +271,8 @@ def _deductible_this_bill(
             "outpatient": inp.outpatient_in_policy_ytd,
             "chronic": inp.chronic_in_policy_ytd,
         }[sec.counter]
+        if sec.own_counter(level):
+            used = inp.level_in_policy_ytd
         used = min(ded, used)
         if used > 0:
             ded = ded - used
@@ -299,7 +332,8 @@ def _band_fund(
         a, b = dedc, inscp
     cut = away.ratio_cut if away is not None else ZERO
     floor = away.min_ratio if away is not None else None
-    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed, cut, floor)
+    shift = _continuous_shift(sec, inp, steps)
+    raw, parts = _band_sum(level.bands, a, b, ratio_add, fixed, cut, floor, shift)
     fund = fen(raw)
     if cut:
         label = OUT_OF_AREA.get(inp.out_of_area, inp.out_of_area)
@@ -332,25 +366,73 @@ def _band_fund(
     return fund
 
 
+def _continuous_shift(sec, inp: EstimateInput, steps: list[Step]) -> Decimal:
+    """Points on the ratio for continuous enrollment (and off it after a break)."""
+    rule = sec.continuous
+    if rule is None:
+        return ZERO
+    if inp.continuous_years is None:
+        steps.append(
+            Step(
+                "basic",
+                "连续参保",
+                "未提供连续参保年数，支付比例未按连续参保调整",
+                {},
+                rule.source,
+            )
+        )
+        return ZERO
+    add, cut = rule.shift(inp.continuous_years, inp.after_break)
+    if not add and not cut:
+        return ZERO
+    text = f"连续参保 {inp.continuous_years} 年"
+    if add:
+        text += (
+            f"，支付比例提高 {_pct(add)}（每满 {rule.every_years} 年提高 {_pct(rule.ratio_add)}，"
+        )
+        text += f"累计不超过 {_pct(rule.max_add)}）"
+    if cut:
+        text += f"；断保后再参保，支付比例降低 {_pct(cut)}"
+    steps.append(
+        Step("basic", "连续参保", text, {"ratio_add": str(add), "break_cut": str(cut)}, rule.source)
+    )
+    return add - cut
+
+
 def _yearly_cap(sec, level, terms, inp: EstimateInput, fund: Decimal, steps: list[Step]) -> Decimal:
-    """The fund's yearly cap (the level's or the section's), less what was paid this year."""
-    cap = level.cap if level.cap is not None else sec.cap
-    if cap is not None and not (terms is not None and terms.no_cap):
-        paid = {
-            "inpatient": inp.basic_paid_ytd,
-            "outpatient": inp.outpatient_paid_ytd,
-            "chronic": inp.chronic_paid_ytd,
-        }[sec.counter]
+    """The fund's yearly caps, less what was paid this year: a level with its own counter
+    has its own cap and, when it also counts in the section, the cap across levels; else the
+    level's cap (or the section's) on the section's counter."""
+    if terms is not None and terms.no_cap:
+        return fund
+    section_paid = {
+        "inpatient": inp.basic_paid_ytd,
+        "outpatient": inp.outpatient_paid_ytd,
+        "chronic": inp.chronic_paid_ytd,
+    }[sec.counter]
+    limits = []
+    if sec.own_counter(level):
+        if level.cap is not None:
+            limits.append((level.cap, inp.level_paid_ytd, f"{level.label}年度最高支付限额", True))
+        across = sec.combined_cap if sec.level_counters else sec.cap
+        if sec.in_section(level) and across is not None:
+            title = "各病种合计年度最高支付限额" if sec.level_counters else "年度最高支付限额"
+            limits.append((across, section_paid, title, False))
+    else:
+        cap = level.cap if level.cap is not None else sec.cap
+        if cap is not None:
+            limits.append((cap, section_paid, "年度最高支付限额", False))
+    for cap, paid, title, own in limits:
         left = _cap_left(cap, paid)
         if fund > left:
             steps.append(
                 Step(
                     "basic",
                     "年度最高支付限额",
-                    f"年度最高支付限额 {_m(cap)} 元，本年已支付 {_m(paid)} 元，"
+                    f"{title} {_m(cap)} 元，本年已支付 {_m(paid)} 元，"
                     f"尚余 {_m(left)} 元 → 统筹基金支付 {_m(left)} 元",
                     {"cap": _m(cap), "paid_ytd": _m(paid), "cap_left": _m(left)},
-                    sec.source,
+                    _src(level.source, sec.source) if own else sec.source,
                 )
             )
             fund = left

@@ -70,6 +70,8 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
         dabing_burden=dabing_burden,
         assistance_base=assistance_base,
         tilted_base=tilted_base,
+        level_counter=b.level_counter,
+        in_section=b.in_section,
     )
 
 
@@ -127,6 +129,7 @@ def _assistance(policy: Policy, inp, after_basic, out_of_policy, hifmi, steps: l
         category=inp.category,
         paid_ytd=inp.assistance_paid_ytd,
         base_ytd=inp.assistance_base_ytd,
+        age=inp.age,
     )
     steps.extend(st)
     # a base taken before 大病 may overlap what 大病 paid: never pay beyond what is left
@@ -165,6 +168,7 @@ def _tilted(policy: Policy, inp, b, after_basic, hifp, hifmi, maf, steps: list[S
         category=inp.category,
         paid_ytd=inp.tilted_paid_ytd,
         base_ytd=inp.tilted_base_ytd,
+        age=inp.age,
     )
     steps.extend(st)
     return tilted, tilted_base
@@ -230,6 +234,7 @@ def run_assistance(policy: Policy, inp: AssistanceInput) -> EstimateResult:
         category=inp.category,
         paid_ytd=inp.assistance_paid_ytd,
         base_ytd=inp.assistance_base_ytd,
+        age=inp.age,
     )
     outside = ZERO
     if sec.base_scope == "total" and total is not None:

@@ -69,6 +69,16 @@ _LABELS = {
     "hifp_pay": "统筹基金支付",
     "hifmi_pay": "大病保险支付",
     "in_policy_burden_after_basic": "基本医保后政策范围内个人负担",
+    "level_in_policy_ytd": "本年本病种（项目）政策范围内费用",
+    "level_paid_ytd": "本年本病种（项目）已支付",
+}
+# Whole numbers a bill may carry: field → (label, lowest, highest).
+_INTS = {
+    "admission_no": ("住院次数", 1, 99),
+    "claim_free_years": ("连续未报销年数", 0, 50),
+    "days": ("住院天数", 0, 366),
+    "age": ("年龄", 0, 150),
+    "continuous_years": ("连续参保年数", 0, 100),
 }
 
 
@@ -128,16 +138,18 @@ def parse_given(given: Mapping[str, Any]) -> EstimateInput | DabingInput | Assis
                 if not isinstance(v, str) or not v.strip():
                     raise ValidationError({name: f"请选择{_LABELS[name]}"})
                 kw[name] = v.strip()
-            elif name == "admission_no":
-                kw[name] = _int(name, v, "住院次数", 1, 99)
+            elif name in _INTS:
+                kw[name] = _int(name, v, *_INTS[name])
+            elif name == "after_break":
+                if not isinstance(v, bool):
+                    raise ValidationError({name: "断保后再参保应为 true 或 false"})
+                kw[name] = v
             elif name == "out_of_area":
                 if v not in ("", *OUT_OF_AREA):
                     raise ValidationError(
                         {name: f"异地就医应为 {'/'.join(OUT_OF_AREA)}（或留空表示本地就医）"}
                     )
                 kw[name] = v
-            elif name == "claim_free_years":
-                kw[name] = _int(name, v, "连续未报销年数", 0, 50)
             else:
                 kw[name] = _amount(name, v)
         except ValidationError as e:
@@ -177,7 +189,7 @@ def input_to_json(inp: EstimateInput | DabingInput | AssistanceInput) -> dict[st
         out["layer"] = "assistance"
     for f in fields(inp):
         v = getattr(inp, f.name)
-        if v is None or (f.name == "out_of_area" and not v):
+        if v is None or (f.name in ("out_of_area", "after_break") and not v):
             continue
         out[f.name] = f"{v:.2f}" if isinstance(v, Decimal) else v
     return out

@@ -35,8 +35,11 @@ def _rate(
     fixed: Decimal | None,
     cut: Decimal = ZERO,
     floor: Decimal | None = None,
+    shift: Decimal = ZERO,
 ) -> Decimal:
     r = fixed if fixed is not None else min(ONE, band.ratio + ratio_add)
+    if shift:
+        r = min(ONE, max(ZERO, r + shift))
     if cut:
         r = max(r - cut, floor if floor is not None else ZERO)
     return r
@@ -50,15 +53,17 @@ def _band_sum(
     fixed: Decimal | None = None,
     cut: Decimal = ZERO,
     floor: Decimal | None = None,
+    shift: Decimal = ZERO,
 ) -> tuple[Decimal, list[tuple[Band, Decimal, Decimal]]]:
     """Σ over bands of (part of [a, b) in the band) × (ratio + ratio_add, at most 100%; or
-    the category's fixed ratio)."""
+    the category's fixed ratio; then ``shift`` points up or down within 0–100%, and the
+    out-of-area ``cut`` down to its ``floor``)."""
     total = ZERO
     parts = []
     for band in bands:
         amt = _overlap(band.lo, band.hi, a, b)
         if amt > 0:
-            r = _rate(band, ratio_add, fixed, cut, floor)
+            r = _rate(band, ratio_add, fixed, cut, floor, shift)
             total += amt * r
             parts.append((band, amt, r))
     return total, parts

@@ -25,6 +25,13 @@ YTD_FIELDS: dict[str, str] = {
     "tilted_base_ytd": "本年倾斜救助累计基数",
 }
 
+# A level (disease, fixed-payment item) with its own counter: what it used this year. Not part
+# of the county's per-person figures: the desk counts them from settled estimates.
+LEVEL_YTD_FIELDS: dict[str, str] = {
+    "level_in_policy_ytd": "本年本病种（项目）政策范围内费用",
+    "level_paid_ytd": "本年本病种（项目）已支付",
+}
+
 ONE = Decimal(1)
 
 LAYER_LABELS = {
@@ -68,6 +75,12 @@ class EstimateInput:
     tilted_paid_ytd: Decimal = ZERO
     tilted_base_ytd: Decimal = ZERO
     out_of_area: str = ""  # '' in the pooling area; filed | unfiled | emergency (异地就医)
+    level_in_policy_ytd: Decimal = ZERO  # this level's (disease's) own counters, when it has them
+    level_paid_ytd: Decimal = ZERO
+    days: int = 0  # bed-days (按床日 fixed payments)
+    age: int | None = None  # full years on the day of care (救助 additions by age)
+    continuous_years: int | None = None  # full continuous 参保年度 up to this one
+    after_break: bool = False  # enrolled again after a break (断保), within this run
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,7 @@ class AssistanceInput:
     category: str = "ordinary"
     assistance_paid_ytd: Decimal = ZERO
     assistance_base_ytd: Decimal = ZERO
+    age: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class EstimateResult:
     dabing_burden: Decimal = ZERO  # burden this bill adds to the 大病 year
     assistance_base: Decimal = ZERO
     tilted_base: Decimal = ZERO
+    level_counter: bool = False  # the level counted on its own counter
+    in_section: bool = True  # … and on the section's counter (False: a fixed payment apart)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": self.policy_id, "layer": self.layer}
@@ -141,6 +157,7 @@ class EstimateResult:
                 out[k] = f"{v:.2f}"
         if self.layer == "all":
             out.update(setting=self.setting, level=self.level, counter=self.counter)
+            out.update(level_counter=self.level_counter, in_section=self.in_section)
         out.update(
             dabing_burden=f"{self.dabing_burden:.2f}",
             assistance_base=f"{self.assistance_base:.2f}",

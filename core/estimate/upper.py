@@ -129,7 +129,11 @@ def assistance_layer(
     category: str,
     paid_ytd: Decimal,
     base_ytd: Decimal,
+    age: int | None = None,
 ) -> tuple[Decimal, list[Step]]:
+    """医疗救助 (or 倾斜救助) for one claim: the part of the base above the deductible (with a
+    yearly deductible, of the year's base so far) through the ratio or its bands, raised by
+    additions for age or category; then the per-claim and the yearly limits."""
     layer = sec.name
     terms = sec.terms_for(category)
     label = LAYER_LABELS[layer]
@@ -144,34 +148,94 @@ def assistance_layer(
                 sec.source,
             )
         ]
+    steps: list[Step] = []
+    adds = sec.additions_for(category, age)
+    ratio_add = sum((a.ratio_add for a in adds), ZERO)
+    limit_add = sum((a.limit_add for a in adds), ZERO)
+    _addition_steps(sec, adds, age, cat_label, steps)
     ded = terms.deductible
     if sec.deductible_yearly:
         ded = max(ZERO, ded - base_ytd)
+        before = max(ZERO, base_ytd - terms.deductible)
+    else:
+        before = ZERO
     over = max(ZERO, base - ded)
-    pay = fen(over * terms.ratio)
-    steps = [
+    raw, parts = _band_sum(terms.rate_bands(), before, before + over, ratio_add)
+    pay = fen(raw)
+    how = (
+        _band_text(parts)
+        if terms.bands
+        else f"× {_pct(_rate(terms.rate_bands()[0], ratio_add, None))}"
+    )
+    steps.append(
         Step(
             layer,
             f"{label}比例",
             f"{base_text} {_m(base)} 元"
             + (f" − 起付线 {_m(ded)} 元" if ded > 0 else "（无起付线）")
-            + f"，× {_pct(terms.ratio)} = {_m(pay)} 元",
-            {"base": _m(base), "deductible": _m(ded), "ratio": str(terms.ratio)},
+            + f"，{how or '0.00'} = {_m(pay)} 元",
+            {"base": _m(base), "deductible": _m(ded), "ratio": str(terms.ratio or "")},
             terms.source,
         )
-    ]
-    if terms.yearly_limit is not None:
-        left = _cap_left(terms.yearly_limit, paid_ytd)
-        if pay > left:
-            steps.append(
-                Step(
-                    layer,
-                    f"{label}年度限额",
-                    f"年度限额 {_m(terms.yearly_limit)} 元，本年已救助 {_m(paid_ytd)} 元"
-                    f" → 本次 {_m(left)} 元",
-                    {"yearly_limit": _m(terms.yearly_limit), "paid_ytd": _m(paid_ytd)},
-                    terms.source,
-                )
+    )
+    if terms.claim_limit is not None and pay > terms.claim_limit:
+        pay = terms.claim_limit
+        steps.append(
+            Step(
+                layer,
+                f"{label}单次限额",
+                f"单次{label}不超过 {_m(terms.claim_limit)} 元 → 本次 {_m(pay)} 元",
+                {"claim_limit": _m(terms.claim_limit)},
+                terms.source,
             )
-            pay = left
+        )
+    if terms.yearly_limit is not None:
+        pay = _yearly_limit(layer, label, terms, limit_add, paid_ytd, pay, steps)
     return pay, steps
+
+
+def _addition_steps(sec, adds, age, cat_label: str, steps: list[Step]) -> None:
+    """Say which additions apply, and when age decides one but was not given."""
+    for a in adds:
+        who = a.who() or cat_label
+        parts = [f"比例提高 {_pct(a.ratio_add)}" if a.ratio_add else ""]
+        parts.append(f"年度限额增加 {_m(a.limit_add)} 元" if a.limit_add else "")
+        steps.append(
+            Step(
+                sec.name,
+                "救助倾斜",
+                f"{who}：" + "，".join(p for p in parts if p),
+                {"ratio_add": str(a.ratio_add), "limit_add": _m(a.limit_add)},
+                a.source,
+            )
+        )
+    if age is None and sec.needs_age:
+        steps.append(
+            Step(
+                sec.name,
+                "救助倾斜",
+                "未提供年龄，未计算按年龄的倾斜",
+                {},
+                next(a.source for a in sec.additions if a.age_below is not None),
+            )
+        )
+
+
+def _yearly_limit(layer, label, terms, limit_add, paid_ytd, pay, steps: list[Step]) -> Decimal:
+    limit = terms.yearly_limit + limit_add
+    left = _cap_left(limit, paid_ytd)
+    if pay <= left:
+        return pay
+    how = f"（{terms.limit_text}）" if terms.limit_text else ""
+    more = f" + 倾斜 {_m(limit_add)} 元" if limit_add else ""
+    steps.append(
+        Step(
+            layer,
+            f"{label}年度限额",
+            f"年度限额 {_m(terms.yearly_limit)} 元{how}{more}，本年已救助 {_m(paid_ytd)} 元"
+            f" → 本次 {_m(left)} 元",
+            {"yearly_limit": _m(limit), "paid_ytd": _m(paid_ytd)},
+            terms.source,
+        )
+    )
+    return left

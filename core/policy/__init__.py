@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.categories import is_known_category
-from core.policy.citation import readable
+from core.policy.citation import looks_internal, readable
 
 
 class PolicyError(ValueError):
@@ -193,8 +193,24 @@ class Reader:
         return list(self.data.keys())
 
     def source(self) -> str:
-        """Every section (and any table that says where its figures come from) has one."""
-        return self.str("source")
+        """Every section (and any table that says where its figures come from) has a
+        ``source`` (provenance: where the figures were read, for whoever checks the file).
+        What screens and paper cite is ``cite`` when the table has one — the document by
+        title, number and article (《…》…号 第…条) — else the source without file names."""
+        provenance = self.str("source")
+        return self.citation("cite") or provenance
+
+    def citation(self, k: str) -> str:
+        """A citation shown to people ('' when absent): no file names, no English words."""
+        if not self.has(k):
+            self.raw(k, None)
+            return ""
+        cite = self.raw(k)
+        if not isinstance(cite, str) or not cite.strip():
+            raise self.error(k, "must be a non-empty string")
+        if looks_internal(cite) or re.search(r"[A-Za-z]{3,}", cite):
+            raise self.error(k, f"{cite!r}: cite the document in words people read")
+        return cite.strip()
 
     def done(self) -> None:
         extra = [k for k in self.data if k not in self._seen]
@@ -204,6 +220,14 @@ class Reader:
 
 SectionParser = Callable[[Reader], Any]
 SECTION_PARSERS: dict[str, SectionParser] = {}
+# Run after every section is read, with (file, sections): checks and figures that join
+# sections (a limit stated as a multiple of another section's cap …); may replace sections.
+FINISHERS: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def register_finish(fn: Callable[[str, dict[str, Any]], None]) -> None:
+    if fn not in FINISHERS:
+        FINISHERS.append(fn)
 
 
 def register_section(name: str) -> Callable[[SectionParser], SectionParser]:
@@ -235,7 +259,7 @@ class Policy:
 
 def _load_section_modules() -> None:
     # imported for their register_section side effect
-    from core.policy import benefits, contribution  # noqa: F401
+    from core.policy import assistance, benefits, contribution  # noqa: F401
 
 
 def parse_policy(data: dict, origin: str) -> Policy:
@@ -251,6 +275,7 @@ def parse_policy(data: dict, origin: str) -> Policy:
         raise meta.error("region", "must be a 6-digit region code (GB/T 2260)")
     year = meta.int("year", min=2000, max=2100)
     title = meta.str("title")
+    document = meta.citation("document")
     source = meta.source()
     meta.done()
     sections: dict[str, Any] = {}
@@ -262,6 +287,8 @@ def parse_policy(data: dict, origin: str) -> Policy:
             raise top.error(name, f"unknown section; known: {sorted(SECTION_PARSERS)}")
         sections[name] = parser(top.table(name))
     top.done()
+    for finish in FINISHERS:
+        finish(origin, sections)
     if not sections:
         raise top.error("policy", "the file has no sections (inpatient, dabing, contribution …)")
     return Policy(
@@ -269,7 +296,7 @@ def parse_policy(data: dict, origin: str) -> Policy:
         region=region,
         year=year,
         title=title,
-        source=source,
+        source=document or source,
         origin=origin,
         sections=sections,
     )

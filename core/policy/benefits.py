@@ -10,8 +10,12 @@ documents every key):
   admissions; a yearly deductible cap; claim-free reductions; terms by person category;
   the yearly cap and the year-to-date counter it draws on.
 - ``dabing`` → :class:`DabingSection`: 大病保险 segments over the yearly cumulative burden.
-- ``assistance`` and ``tilted_assistance`` → :class:`AssistanceSection`: 医疗救助 and the
-  倾斜救助 layer after it, with terms by category.
+- ``assistance`` and ``tilted_assistance`` → :class:`AssistanceSection` (in
+  :mod:`core.policy.assistance`): 医疗救助 and the 倾斜救助 layer after it, with terms by
+  category, and ``figures`` (named figures a limit may refer to).
+
+Rules inside a basic section (repeat admissions, 异地就医, claim-free years, continuous
+enrollment) live in :mod:`core.policy.basic_rules`; bands in :mod:`core.policy.bands`.
 """
 
 from __future__ import annotations
@@ -20,7 +24,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.categories import expand_categories
-from core.policy import PolicyError, Reader, register_section
+from core.policy import Reader, register_section
+from core.policy.assistance import (  # noqa: F401 (re-exported: the sections' one home)
+    ASSISTANCE_BASES,
+    BASE_SCOPES,
+    Addition,
+    AssistanceSection,
+    AssistanceTerms,
+    Figure,
+)
+from core.policy.bands import Band, _bands, _check_no_overlap, _first_terms
+from core.policy.basic_rules import (  # noqa: F401 (re-exported)
+    OUT_OF_AREA,
+    AdmissionRule,
+    ClaimFree,
+    Continuous,
+    OutOfArea,
+    _admission_rule,
+    _out_of_area,
+    parse_continuous,
+)
 
 SETTINGS = ("inpatient", "outpatient", "pharmacy", "chronic")
 SETTING_LABELS = {
@@ -34,20 +57,8 @@ COUNTERS = ("inpatient", "outpatient", "chronic")
 DEDUCTIBLE_BASES = ("per_admission", "yearly")
 BAND_BASES = ("amount", "above_deductible")
 SEGMENT_BASES = ("gross", "above_deductible")
-ASSISTANCE_BASES = ("after_basic", "after_dabing")
-BASE_SCOPES = ("in_policy", "total")
 
 ONE = Decimal(1)
-
-
-@dataclass(frozen=True)
-class Band:
-    """One cost band: amounts in [lo, hi) are paid at ``ratio`` (hi None = no upper end)."""
-
-    lo: Decimal
-    hi: Decimal | None
-    ratio: Decimal
-    source: str
 
 
 @dataclass(frozen=True)
@@ -68,99 +79,20 @@ class CategoryTerms:
 
 
 @dataclass(frozen=True)
-class AdmissionRule:
-    """From the ``from_admission``-th admission in a year the deductible is the level's
-    × ``factor``, or the level's less ``reduce`` yuan (再次住院起付线降低若干元), or a stated
-    ``amount`` (a schedule by admission: 800 / 600 / 400 / 0); ``floor``: never below."""
-
-    from_admission: int
-    factor: Decimal | None
-    source: str
-    reduce: Decimal | None = None
-    amount: Decimal | None = None
-    floor: Decimal | None = None
-
-
-def _admission_rule(a, n: int, levels: dict, before: list[AdmissionRule]) -> AdmissionRule:
-    """One ``[[<section>.admission_deductible]]`` row: exactly one of factor, reduce,
-    amount; a reduction no larger than any level's deductible; a schedule that never rises;
-    a floor no higher than the deductible it bounds."""
-    given = [k for k in ("factor", "reduce", "amount") if a.has(k)]
-    if len(given) != 1:
-        raise a.error("factor", "give exactly one of factor, reduce, amount")
-    factor = a.ratio("factor") if "factor" in given else None
-    reduce = a.money("reduce") if "reduce" in given else None
-    amount = a.money("amount") if "amount" in given else None
-    floor = a.money("floor", None)
-    smallest = min((lv.deductible for lv in levels.values()), default=None)
-    if reduce is not None and smallest is not None and reduce > smallest:
-        raise a.error("reduce", f"{reduce} is larger than the deductible ({smallest})")
-    if amount is not None:
-        earlier = [r.amount for r in before if r.amount is not None]
-        if earlier and amount > earlier[-1]:
-            raise a.error("amount", f"{amount}: a schedule must not rise (after {earlier[-1]})")
-    if floor is not None:
-        if amount is not None:
-            raise a.error("floor", "a floor goes with factor or reduce, not with amount")
-        if smallest is not None and floor > smallest:
-            raise a.error("floor", f"{floor} is above the deductible ({smallest})")
-    return AdmissionRule(n, factor, a.source(), reduce, amount, floor)
-
-
-OUT_OF_AREA = {"filed": "已备案", "unfiled": "未备案", "emergency": "急诊抢救"}
-
-
-@dataclass(frozen=True)
-class OutOfArea:
-    """Care outside the pooling area (异地就医 / 转外就医) by 备案 status: the ratio lowered by
-    ``ratio_cut`` percentage points (never below ``min_ratio``), and/or a ``self_pay_first``
-    share of the in-policy amount the person pays first (先行自付)."""
-
-    status: str  # filed | unfiled | emergency
-    ratio_cut: Decimal
-    self_pay_first: Decimal
-    min_ratio: Decimal | None
-    source: str
-
-
-def _out_of_area(r) -> tuple[OutOfArea, ...]:
-    if not r.has("out_of_area"):
-        r.raw("out_of_area", None)
-        return ()
-    out: list[OutOfArea] = []
-    for o in r.tables("out_of_area"):
-        status = o.str("status")
-        if status not in OUT_OF_AREA:
-            raise o.error("status", f"{status!r} is not a 备案 status ({', '.join(OUT_OF_AREA)})")
-        if any(x.status == status for x in out):
-            raise o.error("status", f"{status} is given twice")
-        cut = o.ratio("ratio_cut", Decimal(0))
-        first = o.ratio("self_pay_first", Decimal(0))
-        floor = o.ratio("min_ratio", None)
-        if floor is not None and not cut:
-            raise o.error("min_ratio", "a minimum ratio goes with ratio_cut")
-        out.append(OutOfArea(status, cut, first, floor, o.source()))
-        o.done()
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class ClaimFree:
-    """After ``years`` consecutive claim-free years the deductible falls by ``reduce``."""
-
-    years: int
-    reduce: Decimal
-    source: str
-
-
-@dataclass(frozen=True)
 class Level:
     code: str
     label: str
     deductible: Decimal
     bands: tuple[Band, ...]
-    cap: Decimal | None  # overrides the section cap when set
+    cap: Decimal | None  # the level's own yearly cap (see BasicBenefit.level_counters)
     source: str
+    fixed: Decimal | None = None  # 定额: a stated sum per event (or the bill if smaller)
+    per_day: Decimal | None = None  # 按床日: a stated sum per bed-day
+    count_in_cap: bool = False  # a fixed payment also draws on the section's counter and cap
+
+    @property
+    def is_fixed(self) -> bool:
+        return self.fixed is not None or self.per_day is not None
 
 
 @dataclass(frozen=True)
@@ -179,6 +111,17 @@ class BasicBenefit:
     category_terms: tuple[CategoryTerms, ...]
     level_label: str  # what the levels are called on screen (收费价格类别, 医疗机构, 病种)
     out_of_area: tuple[OutOfArea, ...] = ()
+    level_counters: bool = False  # each level (disease) has its own year-to-date counter
+    combined_cap: Decimal | None = None  # with level_counters: the cap across all levels
+    continuous: Continuous | None = None  # ratio by continuous enrollment
+
+    def own_counter(self, level: Level) -> bool:
+        """Whether ``level`` counts its payments (and yearly deductible) on its own."""
+        return self.level_counters or level.is_fixed
+
+    def in_section(self, level: Level) -> bool:
+        """Whether a payment at ``level`` also counts on the section's counter and cap."""
+        return not level.is_fixed or level.count_in_cap
 
     def terms_for(self, category: str) -> CategoryTerms | None:
         return _first_terms(self.category_terms, category)
@@ -203,94 +146,11 @@ class DabingSection:
         return _first_terms(self.category_terms, category)
 
 
-@dataclass(frozen=True)
-class AssistanceTerms:
-    categories: tuple[str, ...]
-    members: frozenset[str]
-    deductible: Decimal
-    ratio: Decimal
-    yearly_limit: Decimal | None
-    source: str
-
-    def matches(self, category: str) -> bool:
-        return category in self.categories or category in self.members
-
-
-@dataclass(frozen=True)
-class AssistanceSection:
-    name: str  # "assistance" | "tilted_assistance"
-    source: str
-    base: str  # after_basic | after_dabing (tilted: always after the layers before it)
-    base_scope: str  # in_policy | total
-    deductible_yearly: bool
-    settings: tuple[str, ...]
-    terms: tuple[AssistanceTerms, ...]
-
-    def terms_for(self, category: str) -> AssistanceTerms | None:
-        for t in self.terms:
-            if t.matches(category):
-                return t
-        return None
-
-
-def _first_terms(terms: tuple[CategoryTerms, ...], category: str) -> CategoryTerms | None:
-    for t in terms:
-        if t.matches(category):
-            return t
-    return None
-
-
 # ---------------------------------------------------------------- parsing helpers
 
 
 def _optional_money(r: Reader, k: str) -> Decimal | None:
     return r.money(k, None)
-
-
-def _check_no_overlap(r: Reader, k: str, lists: list[tuple[str, ...]]) -> None:
-    """A category may appear in one terms table only (else which applies is ambiguous)."""
-    seen: dict[str, int] = {}
-    for i, names in enumerate(lists):
-        for c in expand_categories(names):
-            if c in seen:
-                raise PolicyError(
-                    r.file, f"{r.key(k)}[{i}].categories", f"category {c!r} also in [{seen[c]}]"
-                )
-            seen[c] = i
-
-
-def _bands(r: Reader, k: str, *, start: Decimal, what: str) -> tuple[Band, ...]:
-    """Contiguous bands starting at ``start``: no overlap, no gap; only the last may be open."""
-    items = r.tables(k)
-    if not items:
-        raise r.error(k, f"at least one {what} is needed")
-    bands: list[Band] = []
-    expect = start
-    for i, b in enumerate(items):
-        lo = b.money("from")
-        hi = b.money("to", None)
-        has_ratio, has_share = b.has("ratio"), b.has("personal_share")
-        if has_ratio == has_share:
-            raise b.error("ratio", "give exactly one of ratio or personal_share")
-        ratio = b.ratio("ratio") if has_ratio else ONE - b.ratio("personal_share")
-        src = b.str("source", "")
-        b.done()
-        if lo != expect:
-            problem = (
-                "overlaps the previous band"
-                if lo < expect
-                else "leaves a gap after the previous band"
-            )
-            if i == 0:
-                problem = f"the first {what} must start at {expect}"
-            raise b.error("from", f"{lo}: {problem} (expected {expect})")
-        if hi is not None and hi <= lo:
-            raise b.error("to", f"{hi} must be above from ({lo})")
-        if hi is None and i != len(items) - 1:
-            raise b.error("to", "only the last band may leave 'to' out")
-        bands.append(Band(lo, hi, ratio, src))
-        expect = hi if hi is not None else expect
-    return tuple(bands)
 
 
 def _category_terms(r: Reader, k: str, *, allow_no_cap: bool = True) -> tuple[CategoryTerms, ...]:
@@ -322,6 +182,8 @@ def _category_terms(r: Reader, k: str, *, allow_no_cap: bool = True) -> tuple[Ca
 
 def _level(r: Reader, code: str) -> Level:
     label = r.str("label")
+    if r.has("fixed") or r.has("per_day"):
+        return _fixed_level(r, code, label)
     deductible = r.money("deductible")
     has_ratio, has_bands = r.has("ratio"), r.has("bands")
     if has_ratio == has_bands:
@@ -331,9 +193,29 @@ def _level(r: Reader, code: str) -> Level:
     else:
         bands = _bands(r, "bands", start=Decimal(0), what="band")
     cap = r.money("cap", None)
-    src = r.str("source", "")
+    src = r.citation("cite") or r.str("source", "")
     r.done()
     return Level(code, label, deductible, bands, cap, src)
+
+
+def _fixed_level(r: Reader, code: str, label: str) -> Level:
+    """A level that pays a stated sum per event (``fixed``) or per bed-day (``per_day``):
+    no deductible, ratio or bands; its own counter, an optional own ``cap``, and the
+    section's cap only with ``count_in_cap``."""
+    if r.has("fixed") and r.has("per_day"):
+        raise r.error("per_day", "give fixed or per_day, not both")
+    for k in ("deductible", "ratio", "bands"):
+        if r.has(k):
+            raise r.error(k, "a fixed payment has no deductible, ratio or bands")
+    fixed = r.money("fixed", None)
+    per_day = r.money("per_day", None)
+    if (fixed if fixed is not None else per_day) <= 0:
+        raise r.error("fixed" if fixed is not None else "per_day", "must be above 0")
+    cap = r.money("cap", None)
+    in_cap = r.bool("count_in_cap", False)
+    src = r.source()
+    r.done()
+    return Level(code, label, Decimal(0), (), cap, src, fixed, per_day, in_cap)
 
 
 def parse_basic(r: Reader, setting: str) -> BasicBenefit:
@@ -342,6 +224,8 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
     basis = r.str("deductible_basis", choices=DEDUCTIBLE_BASES)
     band_basis = r.str("band_basis", "above_deductible", choices=BAND_BASES)
     cap = r.money("cap", None)
+    per_level = r.bool("level_counters", False)
+    combined = r.money("combined_cap", None)
     share = r.ratio("class_b_self_share", None)
     ded_cap = r.money("deductible_year_cap", None)
     level_label = r.str("level_label", _DEFAULT_LEVEL_LABEL[setting])
@@ -382,6 +266,8 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
         r.raw("claim_free", None)
     terms = _category_terms(r, "category_terms")
     away = _out_of_area(r)
+    continuous = parse_continuous(r)
+    _check_level_caps(r, per_level, cap, combined, levels)
     r.done()
     return BasicBenefit(
         setting=setting,
@@ -398,7 +284,25 @@ def parse_basic(r: Reader, setting: str) -> BasicBenefit:
         category_terms=terms,
         level_label=level_label,
         out_of_area=away,
+        level_counters=per_level,
+        combined_cap=combined,
+        continuous=continuous,
     )
+
+
+def _check_level_caps(r: Reader, per_level: bool, cap, combined, levels: dict) -> None:
+    """With per-level counters the limit across levels is ``combined_cap`` (not ``cap``),
+    and no lower than any level's own cap."""
+    if combined is not None and not per_level:
+        raise r.error("combined_cap", "goes with level_counters = true")
+    if per_level and cap is not None:
+        raise r.error("cap", "with level_counters, state the limit across levels as combined_cap")
+    if combined is not None:
+        for lv in levels.values():
+            if lv.cap is not None and lv.cap > combined:
+                raise r.error(
+                    "combined_cap", f"{combined} is below the cap of {lv.code} ({lv.cap})"
+                )
 
 
 _DEFAULT_LEVEL_LABEL = {
@@ -440,44 +344,6 @@ def parse_dabing(r: Reader) -> DabingSection:
     )
 
 
-def parse_assistance(r: Reader, name: str) -> AssistanceSection:
-    source = r.source()
-    base = "after_assistance"  # 倾斜救助 comes after every layer before it
-    if name == "assistance":
-        base = r.str("base", choices=ASSISTANCE_BASES)
-    scope = r.str("base_scope", choices=BASE_SCOPES)
-    yearly = r.bool("deductible_yearly", False)
-    settings = r.raw("settings", list(SETTINGS))
-    if (
-        not isinstance(settings, list)
-        or not settings
-        or not all(isinstance(s, str) and s in SETTINGS for s in settings)
-    ):
-        raise r.error("settings", f"must list settings from {list(SETTINGS)}")
-    terms: list[AssistanceTerms] = []
-    items = r.tables("terms")
-    if not items:
-        raise r.error("terms", "at least one [[terms]] table (categories, deductible, ratio)")
-    for t in items:
-        cats = t.categories("categories")
-        if not cats:
-            raise t.error("categories", "list at least one category")
-        terms.append(
-            AssistanceTerms(
-                categories=cats,
-                members=expand_categories(cats),
-                deductible=t.money("deductible"),
-                ratio=t.ratio("ratio"),
-                yearly_limit=t.money("yearly_limit", None),
-                source=t.source(),
-            )
-        )
-        t.done()
-    _check_no_overlap(r, "terms", [t.categories for t in terms])
-    r.done()
-    return AssistanceSection(name, source, base, scope, yearly, tuple(settings), tuple(terms))
-
-
 @register_section("inpatient")
 def _inpatient(r: Reader) -> BasicBenefit:
     return parse_basic(r, "inpatient")
@@ -501,13 +367,3 @@ def _chronic(r: Reader) -> BasicBenefit:
 @register_section("dabing")
 def _dabing(r: Reader) -> DabingSection:
     return parse_dabing(r)
-
-
-@register_section("assistance")
-def _assistance(r: Reader) -> AssistanceSection:
-    return parse_assistance(r, "assistance")
-
-
-@register_section("tilted_assistance")
-def _tilted(r: Reader) -> AssistanceSection:
-    return parse_assistance(r, "tilted_assistance")

@@ -25,7 +25,14 @@ def register(sub) -> None:
         "--policy",
         help="政策ID，如 shanxi-2025（见 policies list）；输入为整个验收用例时可省略（取其 policy）",
     )
-    p.add_argument("--input", required=True, help="JSON文件路径，- 表示标准输入")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", help="一张票据：JSON文件路径，- 表示标准输入")
+    src.add_argument(
+        "--year",
+        metavar="FILE",
+        help="全年结算：一个人一年的票据（JSON：policy、start 年初累计、bills 票据列表，"
+        "每张可带 date 和 label），按日期依次结算，累计数逐张结转，输出每张结果和全年合计",
+    )
     p.set_defaults(func=run_estimate)
 
     pp = sub.add_parser(
@@ -71,8 +78,9 @@ def run_estimate(args: argparse.Namespace) -> int:
         estimate as svc,
     )  # deferred: only the command that runs loads its area
 
+    path = args.year or args.input
     try:
-        text = sys.stdin.read() if args.input == "-" else Path(args.input).read_text("utf-8")
+        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
     except OSError as e:
         print(f"无法读取输入文件：{e}", file=sys.stderr)
         return 2
@@ -82,6 +90,8 @@ def run_estimate(args: argparse.Namespace) -> int:
         print(f"输入不是有效的JSON：{e}", file=sys.stderr)
         return 2
     policy_id = args.policy
+    if args.year:
+        return _run_year(args, policy_id, given)
     if isinstance(given, dict) and isinstance(given.get("given"), dict):
         policy_id = policy_id or given.get("policy")  # a whole acceptance case
         given = given["given"]
@@ -94,6 +104,20 @@ def run_estimate(args: argparse.Namespace) -> int:
         _print({"errors": e.errors})
         return 1
     _print(result)
+    return 0
+
+
+def _run_year(args: argparse.Namespace, policy_id: str | None, data: Any) -> int:
+    from desktop.services import (
+        estimate_year,
+    )  # deferred: only the command that runs loads its area
+
+    try:
+        out = estimate_year.run_year(policy_id, data, data_dir=_data_dir(args))
+    except ValidationError as e:
+        _print({"errors": e.errors})
+        return 1
+    _print(out)
     return 0
 
 

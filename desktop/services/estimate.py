@@ -21,6 +21,7 @@ from typing import Any
 
 from core import estimate as engine
 from core.errors import ValidationError
+from core.estimate import LEVEL_YTD_FIELDS as LEVEL_YTD
 from core.estimate import YTD_FIELDS
 from core.money import ZERO, parse_amount
 from core.names import clean_free_text
@@ -77,7 +78,7 @@ def contributions(result: Mapping[str, Any]) -> dict[str, Decimal]:
     acc: dict[str, Decimal] = {}
     layer = result.get("layer")
     if layer == "all":
-        counter = result.get("counter")
+        counter = result.get("counter") if result.get("in_section", True) else None
         if counter == "inpatient":
             _add(acc, "basic_paid_ytd", result.get("hifp_pay"))
             _add(acc, "deductible_paid_ytd", result.get("act_pay_dedc"))
@@ -109,7 +110,8 @@ def _instant(text: str | None) -> dt.datetime:
 
 
 def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
-    """YTD figures for the estimator: ``{"fields": {name: "0.00"}, "admissions": n,
+    """YTD figures for the estimator: ``{"fields": {name: "0.00"}, "levels": {"setting/level":
+    {level_in_policy_ytd, level_paid_ytd}}, "admissions": n,
     "next_admission_no": n + 1, "settled_estimates": k, "county_as_of": str | None}``.
 
     County figures (``person_ytd``) count as of their date; settled local estimates after
@@ -126,10 +128,17 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
                 as_of = c["as_of"]
     admissions = 0
     counted = 0
+    levels: dict[str, dict[str, Decimal]] = {}
     for r in rows:
+        res = json.loads(r["result_json"])
+        if res.get("level_counter"):  # the county sends no per-level figures: all count
+            lv = levels.setdefault(
+                f"{res['setting']}/{res['level']}", dict.fromkeys(LEVEL_YTD, ZERO)
+            )
+            lv["level_in_policy_ytd"] += Decimal(res["inscp_scp_amt"])
+            lv["level_paid_ytd"] += Decimal(res["hifp_pay"])
         if as_of is not None and _instant(r["settled_at"]) <= _instant(as_of):
             continue
-        res = json.loads(r["result_json"])
         for k, v in contributions(res).items():
             acc[k] += v
         if r["setting"] == "inpatient":
@@ -137,6 +146,7 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
         counted += 1
     return {
         "fields": {k: f"{v:.2f}" for k, v in acc.items()},
+        "levels": {key: {k: f"{v:.2f}" for k, v in lv.items()} for key, lv in levels.items()},
         "admissions": admissions,
         "next_admission_no": admissions + 1,
         "settled_estimates": counted,
@@ -162,6 +172,15 @@ def coverage(store: Store, person_id: str, year: int) -> dict[str, Any] | None:
         return None
     keys = ("status", "status_label", "benefits_from", "benefits_to", "in_waiting")
     out = {k: row.get(k) for k in keys}
+    insured = {
+        r["year"]
+        for r in data.get("years", [])
+        if r.get("status") in ("local", "confirmed", "subsidized")
+    }
+    run = row.get("continuous_years")
+    out["continuous_years"] = run
+    # a break before the current run: an insured year before the gap that started it
+    out["after_break"] = run is not None and any(y < int(year) - run for y in insured)
     out.update(
         waiting_until=row.get("waiting_until"),
         incentive_raise=row.get("incentive_raise"),

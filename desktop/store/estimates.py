@@ -24,10 +24,11 @@ def county_ytd(store: Store, person_id: str, year: int) -> list[dict]:
 
 
 def settled_results(store: Store, person_id: str, year: int) -> list[dict]:
-    """The person's settled estimates of ``year`` (setting, result_json, settled_at), in
-    the order they were settled."""
+    """The person's settled estimates of ``year`` (id, policy_id, setting, input_json,
+    result_json, settled_at, created_at), in the order they were settled."""
     return store.query(
-        "SELECT setting, result_json, settled_at FROM estimate"
+        "SELECT id, policy_id, setting, input_json, result_json, settled_at, created_at"
+        " FROM estimate"
         " WHERE person_id = ? AND year = ? AND settled = 1 ORDER BY settled_at",
         (person_id, year),
     )
