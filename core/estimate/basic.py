@@ -31,6 +31,7 @@ class _Basic:
     steps: list[Step]
     level_counter: bool = False
     in_section: bool = True
+    kept_out: Decimal = ZERO  # 异地 先行自付 the policy keeps out of the later layers' burden
 
 
 def _in_policy(section: BasicBenefit, inp: EstimateInput) -> tuple[Decimal, Decimal, list[Step]]:
@@ -115,7 +116,8 @@ def basic_layer(policy: Policy, inp: EstimateInput) -> _Basic:
         fund = _band_fund(sec, level, terms, inp, eligible, dedc, steps, away)
     fund = _yearly_cap(sec, level, terms, inp, fund, steps)
     own, within = sec.own_counter(level), sec.in_section(level)
-    return _Basic(total, inscp, dedc, fund, sec.counter, steps, own, within)
+    kept_out = inscp - eligible if away is not None and not away.first_in_burden else ZERO
+    return _Basic(total, inscp, dedc, fund, sec.counter, steps, own, within, kept_out)
 
 
 def _fixed_fund(level, inp: EstimateInput, eligible: Decimal, steps: list[Step]) -> Decimal:

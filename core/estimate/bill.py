@@ -33,8 +33,20 @@ def estimate(policy: Policy, inp: EstimateInput) -> EstimateResult:
             policy.section(inp.setting).source,
         )
     )
-    out_of_policy = b.total - b.in_policy
-    after_basic = b.in_policy - hifp
+    # a 异地 先行自付 share the policy keeps out of the burden is the person's, like costs
+    # outside the policy, for 大病 and 救助
+    out_of_policy = b.total - b.in_policy + b.kept_out
+    after_basic = b.in_policy - hifp - b.kept_out
+    if b.kept_out:
+        steps.append(
+            Step(
+                "basic",
+                "异地就医先行自付",
+                f"异地就医先行自付 {_m(b.kept_out)} 元不计入大病保险和医疗救助的个人负担",
+                {"kept_out": _m(b.kept_out)},
+                policy.section(inp.setting).out_of_area_for(inp.out_of_area).source,
+            )
+        )
     hifmi, dabing_burden = _dabing(policy, inp, b, after_basic, steps)
     maf, assistance_base = _assistance(policy, inp, after_basic, out_of_policy, hifmi, steps)
     tilted, tilted_base = _tilted(policy, inp, b, after_basic, hifp, hifmi, maf, steps)

@@ -16,17 +16,23 @@ def counters_for_layer(layer: str) -> list[str]:
     return list(DABING_COUNTERS if layer == "dabing" else ASSISTANCE_COUNTERS)
 
 
-def counters_for_setting(policy: Policy | None, setting: str) -> list[str]:
-    """The counters a bill of ``setting`` (inpatient, outpatient …) draws on under
-    ``policy``; none when the policy does not cover the setting."""
+def counters_for_setting(policy: Policy | None, setting: str, level: str = "") -> list[str]:
+    """The counters a bill of ``setting`` (inpatient, outpatient …) at ``level`` draws on
+    under ``policy`` (a level with its own counter adds its two); none when the policy does
+    not cover the setting."""
     if policy is None or not setting or not policy.has(setting):
         return []
-    counter = policy.section(setting).counter
+    sec = policy.section(setting)
+    counter = sec.counter
     out = (
         ["basic_paid_ytd", "deductible_paid_ytd"]
         if counter == "inpatient"
         else [f"{counter}_in_policy_ytd", f"{counter}_paid_ytd"]
     )
+    lv = sec.levels.get(level)
+    if lv is not None and sec.own_counter(lv):
+        out = out if sec.in_section(lv) else []
+        out += ["level_in_policy_ytd", "level_paid_ytd"]
     for layer, names in (
         ("dabing", DABING_COUNTERS),
         ("assistance", ASSISTANCE_COUNTERS),

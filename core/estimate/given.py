@@ -69,8 +69,8 @@ _LABELS = {
     "hifp_pay": "统筹基金支付",
     "hifmi_pay": "大病保险支付",
     "in_policy_burden_after_basic": "基本医保后政策范围内个人负担",
-    "level_in_policy_ytd": "本年本病种（项目）政策范围内费用",
-    "level_paid_ytd": "本年本病种（项目）已支付",
+    "level_in_policy_ytd": "本病种（项目）本年政策范围内费用",
+    "level_paid_ytd": "本病种（项目）本年已支付",
 }
 # Whole numbers a bill may carry: field → (label, lowest, highest).
 _INTS = {

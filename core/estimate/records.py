@@ -28,8 +28,8 @@ YTD_FIELDS: dict[str, str] = {
 # A level (disease, fixed-payment item) with its own counter: what it used this year. Not part
 # of the county's per-person figures: the desk counts them from settled estimates.
 LEVEL_YTD_FIELDS: dict[str, str] = {
-    "level_in_policy_ytd": "本年本病种（项目）政策范围内费用",
-    "level_paid_ytd": "本年本病种（项目）已支付",
+    "level_in_policy_ytd": "本病种本年费用",
+    "level_paid_ytd": "本病种本年已支付",
 }
 
 ONE = Decimal(1)

@@ -57,13 +57,15 @@ OUT_OF_AREA = {"filed": "已备案", "unfiled": "未备案", "emergency": "急�
 class OutOfArea:
     """Care outside the pooling area (异地就医 / 转外就医) by 备案 status: the ratio lowered by
     ``ratio_cut`` percentage points (never below ``min_ratio``), and/or a ``self_pay_first``
-    share of the in-policy amount the person pays first (先行自付)."""
+    share of the in-policy amount the person pays first (先行自付) — counted as in-policy
+    burden for 大病 and 救助 unless ``first_in_burden`` is false."""
 
     status: str  # filed | unfiled | emergency
     ratio_cut: Decimal
     self_pay_first: Decimal
     min_ratio: Decimal | None
     source: str
+    first_in_burden: bool = True
 
 
 def _out_of_area(r) -> tuple[OutOfArea, ...]:
@@ -82,7 +84,10 @@ def _out_of_area(r) -> tuple[OutOfArea, ...]:
         floor = o.ratio("min_ratio", None)
         if floor is not None and not cut:
             raise o.error("min_ratio", "a minimum ratio goes with ratio_cut")
-        out.append(OutOfArea(status, cut, first, floor, o.source()))
+        counts = o.bool("self_pay_first_in_burden", True)
+        if o.has("self_pay_first_in_burden") and not first:
+            raise o.error("self_pay_first_in_burden", "goes with self_pay_first")
+        out.append(OutOfArea(status, cut, first, floor, o.source(), counts))
         o.done()
     return tuple(out)
 

@@ -147,3 +147,46 @@ def test_properties(cost, extra, status):
     assert min(res.hifp_pay, res.psn_part_amt) >= 0
     assert res.hifp_pay <= home.hifp_pay
     assert more.hifp_pay >= res.hifp_pay
+
+
+def test_a_share_paid_first_kept_out_of_the_assistance_base():
+    """“未备案异地就医的，先由个人自付20%，其余按规定报销；个人先行自付部分不纳入医疗救助
+    范围。” 11,000 in-policy: 2,200 first; (8,800 − 1,000) × 70% = 5,460 from the fund. 医疗救助
+    (低保, 70%, no deductible) takes the in-policy burden left without the 2,200:
+    11,000 − 5,460 − 2,200 = 3,340 → 2,338.00. Counted in the burden it would be
+    (11,000 − 5,460) × 70% = 3,878.00."""
+    data = copy.deepcopy(BASE)
+    data["inpatient"]["out_of_area"] = [
+        {
+            "source": "异地就医 第八条",
+            "status": "unfiled",
+            "self_pay_first": "0.20",
+            "self_pay_first_in_burden": False,
+        }
+    ]
+    data["assistance"] = {
+        "source": "医疗救助",
+        "base": "after_basic",
+        "base_scope": "in_policy",
+        "terms": [
+            {"categories": ["dibao"], "deductible": "0.00", "ratio": "0.70", "source": "低保"}
+        ],
+    }
+    bill_ = EstimateInput(
+        setting="inpatient",
+        level="city",
+        total=Decimal("11000"),
+        out_of_area="unfiled",
+        category="dibao",
+    )
+    r = estimate(parse_policy(data, "away-test.toml"), bill_)
+    assert r.hifp_pay == Decimal("5460.00") and r.maf_pay == Decimal("2338.00")
+    assert any("不计入大病保险和医疗救助" in s.text for s in r.steps)
+    assert r.psn_part_amt == Decimal("11000") - Decimal("5460.00") - Decimal("2338.00")
+    data["inpatient"]["out_of_area"][0]["self_pay_first_in_burden"] = True
+    r = estimate(parse_policy(data, "away-test.toml"), bill_)
+    assert r.maf_pay == Decimal("3878.00")
+    data["inpatient"]["out_of_area"][0].pop("self_pay_first")
+    with pytest.raises(PolicyError) as e:
+        parse_policy(data, "away-test.toml")
+    assert e.value.key == "inpatient.out_of_area[0].self_pay_first_in_burden"

@@ -5,6 +5,7 @@ payment never falls when costs rise; layers apply in order."""
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -21,14 +22,33 @@ from core.estimate import (
     run_assistance,
     run_dabing,
 )
+from core.policy import parse_policy
 from core.policy.benefits import SETTINGS
 from desktop.services import policies
+from tests.estimate.test_estimate_continuous import TEXT as CONTINUOUS
+from tests.estimate.test_estimate_year import POLICY
 
 ALL = policies.load(None)
 FULL = policies.load_file(Path(__file__).resolve().parent / "policies" / "test-full.toml")
+# the second round's parameters (issue 13): per-level counters and a combined cap, fixed and
+# per-day payments, tiered 救助 with additions, continuous enrollment
+SECOND = parse_policy(
+    tomllib.loads(
+        POLICY.replace('id = "year-test"', 'id = "second-round"')
+        + CONTINUOUS[CONTINUOUS.index("[inpatient.continuous]") :]
+        + """
+[[assistance.additions]]
+age_below = 18
+ratio_add = "0.05"
+limit_add = "5000.00"
+source = "未成年人"
+"""
+    ),
+    "second-round.toml",
+)
 BENEFIT_POLICIES = [
     p
-    for p in [*ALL.policies.values(), FULL]
+    for p in [*ALL.policies.values(), FULL, SECOND]
     if any(s in p.sections for s in (*SETTINGS, "dabing", "assistance", "tilted_assistance"))
 ]
 # The test policy with 救助 based on the burden after basic only (before 大病): 救助 must
@@ -103,22 +123,39 @@ def bills(draw, policy):
         assistance_base_ytd=draw(money(5_000)),
         tilted_paid_ytd=draw(money(20_000)),
         tilted_base_ytd=draw(money(10_000)),
+        level_in_policy_ytd=draw(money(5_000)),
+        level_paid_ytd=draw(money(5_000)),
+        days=draw(st.integers(1, 60)),
+        age=draw(st.none() | st.integers(0, 90)),
+        continuous_years=draw(st.none() | st.integers(0, 30)),
+        after_break=draw(st.booleans()),
     )
 
 
 def _basic_cap_left(policy, inp):
+    """What the fund may still pay for this bill: the smallest cap left (None: no cap)."""
     sec = policy.sections[inp.setting]
     level = sec.levels[inp.level]
     terms = sec.terms_for(inp.category)
-    cap = level.cap if level.cap is not None else sec.cap
-    if cap is None or (terms is not None and terms.no_cap):
+    if terms is not None and terms.no_cap:
         return None
     paid = {
         "inpatient": inp.basic_paid_ytd,
         "outpatient": inp.outpatient_paid_ytd,
         "chronic": inp.chronic_paid_ytd,
     }[sec.counter]
-    return max(D(0), cap - paid)
+    lefts = []
+    if sec.own_counter(level):
+        if level.cap is not None:
+            lefts.append(level.cap - inp.level_paid_ytd)
+        across = sec.combined_cap if sec.level_counters else sec.cap
+        if sec.in_section(level) and across is not None:
+            lefts.append(across - paid)
+    else:
+        cap = level.cap if level.cap is not None else sec.cap
+        if cap is not None:
+            lefts.append(cap - paid)
+    return max(D(0), min(lefts)) if lefts else None
 
 
 def _dabing_cap_left(policy, category, paid, raise_):
@@ -163,7 +200,16 @@ def test_bill_invariants(policy):
                 t = policy.sections[name].terms_for(inp.category)
                 if t is not None and t.yearly_limit is not None:
                     got = r.maf_pay if name == "assistance" else r.tilted_pay
-                    assert got <= max(D(0), t.yearly_limit - paid)
+                    more = sum(
+                        (
+                            a.limit_add
+                            for a in policy.sections[name].additions_for(inp.category, inp.age)
+                        ),
+                        D(0),
+                    )
+                    assert got <= max(D(0), t.yearly_limit + more - paid)
+                    if t.claim_limit is not None:
+                        assert got <= t.claim_limit
         # layers in order, each on what the one before left
         order = [LAYER_ORDER.index(s.layer) for s in r.steps]
         assert order == sorted(order)

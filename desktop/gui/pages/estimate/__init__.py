@@ -34,10 +34,11 @@ from desktop.gui.pages.estimate.layout import _Layout
 from desktop.gui.pages.estimate.person import _Person
 from desktop.gui.pages.estimate.policy import _Policy
 from desktop.gui.pages.estimate.saved import _Saved
+from desktop.gui.pages.estimate.year_view import _YearView
 from desktop.services import policies
 
 
-class Page(_Layout, _Policy, _Person, _Computing, _Saved, BasePage):
+class Page(_Layout, _Policy, _Person, _Computing, _Saved, _YearView, BasePage):
     error_title = "报销测算"
 
     computed = Signal(dict)  # the last result (for tests and the status bar)

@@ -33,16 +33,16 @@ AMOUNT_FIELDS = {**BILL_FIELDS, **DABING_FIELDS, **ASSIST_FIELDS}
 
 # (row, column) of each amount in the two-column form
 AMOUNT_SLOTS = {
-    "total": (4, 0),
-    "in_policy": (4, 1),
-    "fully_self_paid": (5, 0),
-    "class_b_amount": (5, 1),
-    "over_limit": (6, 0),
-    "partial_self_pay": (6, 1),
-    "burden": (7, 0),
-    "hifp_pay": (8, 0),
-    "in_policy_burden_after_basic": (8, 1),
-    "hifmi_pay": (9, 0),
+    "total": (6, 0),
+    "in_policy": (6, 1),
+    "fully_self_paid": (7, 0),
+    "class_b_amount": (7, 1),
+    "over_limit": (8, 0),
+    "partial_self_pay": (8, 1),
+    "burden": (9, 0),
+    "hifp_pay": (10, 0),
+    "in_policy_burden_after_basic": (10, 1),
+    "hifmi_pay": (11, 0),
 }
 
 

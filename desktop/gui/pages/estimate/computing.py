@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
 )
 
+from core.estimate import LEVEL_YTD_FIELDS
 from core.money import yuan
 from desktop.gui.pages.estimate.common import (
     MODE_FIELDS,
@@ -46,6 +47,10 @@ class _Computing:
                 g["claim_free_years"] = self.claim_free_years.value()
             for f in (*svc.YTD_FIELDS, *YTD_EXTRA):
                 g[f] = self.ytd[f].text().strip() or "0"
+            for f in LEVEL_YTD_FIELDS:
+                if f in self._relevant_ytd():
+                    g[f] = self.ytd[f].text().strip() or "0"
+            g.update(self._person_terms())
         else:
             g["layer"] = mode
             for f in MODE_YTD[mode]:
@@ -54,6 +59,18 @@ class _Computing:
                 g["burden_ytd_before"] = g.pop("dabing_burden_ytd")
                 g["dabing_cap_raise"] = self.ytd["dabing_cap_raise"].text().strip() or "0"
         g["category"] = self.category.currentData() or "ordinary"
+        return g
+
+    def _person_terms(self) -> dict[str, Any]:
+        """Bed-days, age and continuous enrollment, where the policy asks for them."""
+        g: dict[str, Any] = {}
+        if not self._rows["days"][1].isHidden():
+            g["days"] = self.days.value()
+        if not self._rows["age"][1].isHidden() and self.age.value() >= 0:
+            g["age"] = self.age.value()
+        if not self._rows["continuous_years"][1].isHidden() and self.continuous_years.value() >= 0:
+            g["continuous_years"] = self.continuous_years.value()
+            g["after_break"] = self.after_break.isChecked()
         return g
 
     def compute(self) -> None:

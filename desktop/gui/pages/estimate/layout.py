@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.categories import INSURED_CATEGORIES
+from core.estimate import LEVEL_YTD_FIELDS
 from desktop.gui.pages.estimate.common import AMOUNT_FIELDS, AMOUNT_SLOTS, YTD_EXTRA
 from desktop.gui.widgets import ERROR_STYLE, WARN_STYLE, Note, heading
 from desktop.services import estimate as svc
@@ -107,12 +108,39 @@ class _Layout:
         self.claim_free_years.setRange(0, 50)
         self.out_of_area = QComboBox()  # 异地就医: filled with the statuses the policy states
         self.out_of_area.setObjectName("estimate_out_of_area")
+        self.level.currentIndexChanged.connect(self._level_changed)
+        self.days = QSpinBox()  # 按床日 fixed payments
+        self.days.setObjectName("estimate_days")
+        self.days.setRange(0, 366)
+        self.days.setSuffix(self.tr(" 天"))
+        self.age = QSpinBox()  # 救助 additions by age
+        self.age.setObjectName("estimate_age")
+        self.age.setRange(-1, 150)
+        self.age.setSpecialValueText(self.tr("未填写"))
+        self.age.setValue(-1)
+        self.continuous_years = QSpinBox()  # the ratio by continuous enrollment
+        self.continuous_years.setObjectName("estimate_continuous_years")
+        self.continuous_years.setRange(-1, 100)
+        self.continuous_years.setSpecialValueText(self.tr("未知"))
+        self.continuous_years.setValue(-1)
+        self.after_break = QCheckBox(self.tr("断保后再参保"))
+        self.after_break.setObjectName("estimate_after_break")
+        runs = QWidget()
+        rl = QHBoxLayout(runs)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.continuous_years, 1)
+        rl.addWidget(self.after_break)
         self._add_row("policy", self.tr("测算政策"), self.policy, 0, 0, 2)
         self._add_row("year", self.tr("就医年度"), self.year, 1, 0)
         self._add_row("setting", self.tr("就医类别"), self.setting, 1, 1)
         self._add_row("level", self.tr("医疗机构类别"), self.level, 2, 0, 2)
         self._add_row("out_of_area", self.tr("异地就医"), self.out_of_area, 4, 0)
         self._show_row("out_of_area", False)
+        self._add_row("days", self.tr("住院天数"), self.days, 4, 1)
+        self._add_row("age", self.tr("年龄"), self.age, 5, 0)
+        self._add_row("continuous_years", self.tr("连续参保年数"), runs, 5, 1)
+        for f in ("days", "age", "continuous_years"):
+            self._show_row(f, False)
         self._add_row("category", self.tr("人员类别"), self.category, 3, 0)
         self._add_row("admission_no", self.tr("本年第几次住院"), self.admission_no, 3, 1)
         self._add_row("claim_free_years", self.tr("连续未报销年数"), self.claim_free_years, 3, 1)
@@ -134,10 +162,11 @@ class _Layout:
         yl = QGridLayout(ytd)
         self.ytd: dict[str, QLineEdit] = {}
         self._ytd_labels: dict[str, QLabel] = {}
-        fields = {**svc.YTD_FIELDS, **YTD_EXTRA}
+        fields = {**svc.YTD_FIELDS, **YTD_EXTRA, **LEVEL_YTD_FIELDS}
         for f, label in fields.items():
             edit = QLineEdit("0.00")
             edit.setObjectName(f"ytd_{f}")
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("888,888.88") + 12)
             edit.returnPressed.connect(self.compute)
             self.ytd[f] = edit
             lab = QLabel(label)
@@ -255,8 +284,13 @@ class _Layout:
         self.settle_selected_button = QPushButton(self.tr("标记所选为已结算"))
         self.settle_selected_button.setObjectName("estimate_settle_selected")
         self.settle_selected_button.clicked.connect(self.settle_selected)
+        self.year_button = QPushButton(self.tr("全年结算"))
+        self.year_button.setObjectName("estimate_year")
+        self.year_button.setToolTip(self.tr("按结算先后依次重算本年已结算的测算，并给出全年合计"))
+        self.year_button.clicked.connect(self.show_year)
         hb.addWidget(self.open_button)
         hb.addWidget(self.settle_selected_button)
+        hb.addWidget(self.year_button)
         hb.addStretch(1)
         hist_lay.addLayout(hb)
         self.history_note = QLabel(self.tr("选择参保人后显示其本年保存的测算；医院结算后在此标记"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from core.categories import INSURED_CATEGORIES
@@ -63,6 +64,7 @@ class _Person:
         i = self.category.findData(cat)
         if i >= 0:
             self.category.setCurrentIndex(i)
+        self.age.setValue(_age(row.get("birth_date"), self.year.value()))
         self.person_label.setText(
             f"{row['name']}　{mask_id(row['cert_no'])}　{INSURED_CATEGORIES.get(cat, cat)}"
             + (f"　{row['village']}" if row.get("village") else "")
@@ -74,11 +76,15 @@ class _Person:
             self._person = None
             self.coverage_label.setVisible(False)
             self.person_label.setText(self.tr("未选择参保人：匿名测算"))
+            self.age.setValue(-1)
+            self.continuous_years.setValue(-1)
+            self.after_break.setChecked(False)
             self._load_ytd()
 
     def _load_ytd(self) -> None:
         self._load_history()
         if self._person is None:
+            self._levels_ytd = {}
             for e in self.ytd.values():
                 e.setText("0.00")
             self.admission_no.setValue(1)
@@ -92,6 +98,10 @@ class _Person:
     def _person_year_loaded(self, data: dict) -> None:
         self._show_coverage(data["coverage"])
         self._ytd_loaded(data["ytd"])
+        cov = data["coverage"] or {}
+        run = cov.get("continuous_years")
+        self.continuous_years.setValue(run if run is not None else -1)
+        self.after_break.setChecked(bool(cov.get("after_break")))
 
     def _show_coverage(self, cov: dict | None) -> None:
         """The person's 参保 status for the year, in words (and colour)."""
@@ -123,8 +133,22 @@ class _Person:
     def _ytd_loaded(self, ytd: dict) -> None:
         for f, v in ytd["fields"].items():
             self.ytd[f].setText(v)
+        self._levels_ytd = ytd.get("levels", {})
+        self._level_changed()
         self.admission_no.setValue(ytd["next_admission_no"])
         src = self.tr("来自本机已结算测算 {n} 笔").format(n=ytd["settled_estimates"])
         if ytd["county_as_of"]:
             src = self.tr("县级数据（截至 {d}）+ ").format(d=ytd["county_as_of"]) + src
         self.ytd_source.setText(src + self.tr("；如与居民所述不符，可直接修改"))
+
+
+def _age(birth: str | None, year: int) -> int:
+    """Full years on the last day of ``year`` (or today, in the current year); -1 unknown."""
+    try:
+        born = dt.date.fromisoformat(birth or "")
+    except ValueError:
+        return -1
+    day = min(dt.date.today(), dt.date(year, 12, 31))
+    if day < born:
+        return -1
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

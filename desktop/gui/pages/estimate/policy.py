@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from core.estimate import LEVEL_YTD_FIELDS
 from core.estimate.counters import counters_for_layer, counters_for_setting
 from core.policy.benefits import OUT_OF_AREA, SETTING_LABELS, SETTINGS
 from desktop.gui.pages.estimate.common import AMOUNT_FIELDS, MODE_FIELDS
@@ -91,7 +92,23 @@ class _Policy:
                 self.level.addItem(lv.label, code)
         self._show_row("admission_no", s == "inpatient")
         self._show_row("claim_free_years", s in ("outpatient", "pharmacy", "chronic"))
-        self._fill_out_of_area(pol.section(s) if pol is not None and pol.has(s) else None)
+        sec = pol.section(s) if pol is not None and pol.has(s) else None
+        self._fill_out_of_area(sec)
+        self._show_row("continuous_years", getattr(sec, "continuous", None) is not None)
+        self._show_row("age", _needs_age(pol, s))
+        self._level_changed()
+
+    def _level_changed(self, *_a) -> None:
+        """按床日 asks for the days; a level with its own counter shows (and fills) them."""
+        pol = self._current_policy()
+        s = self.setting.currentData() or ""
+        lv = None
+        if self._mode == "bill" and pol is not None and pol.has(s):
+            lv = pol.section(s).levels.get(self.level.currentData() or "")
+        self._show_row("days", lv is not None and lv.per_day is not None)
+        own = getattr(self, "_levels_ytd", {}).get(f"{s}/{self.level.currentData()}", {})
+        for f in LEVEL_YTD_FIELDS:
+            self.ytd[f].setText(own.get(f, "0.00"))
         self._layout_ytd()
 
     def _fill_out_of_area(self, sec) -> None:
@@ -111,7 +128,11 @@ class _Policy:
         """The YTD fields the chosen setting or layer uses (the others stay hidden)."""
         if self._mode in ("dabing", "assistance"):
             return counters_for_layer(self._mode)
-        return counters_for_setting(self._current_policy(), self.setting.currentData() or "")
+        return counters_for_setting(
+            self._current_policy(),
+            self.setting.currentData() or "",
+            self.level.currentData() or "",
+        )
 
     def _layout_ytd(self) -> None:
         shown = self._relevant_ytd()
@@ -137,6 +158,19 @@ class _Policy:
         self._show_row("admission_no", bill)
         self._show_row("claim_free_years", bill)
         self._show_row("out_of_area", bill and self.out_of_area.count() > 0)
+        if not bill:
+            for f in ("days", "age", "continuous_years"):
+                self._show_row(f, False)
         self._clear_result()
         if not bill:
             self._layout_ytd()
+
+
+def _needs_age(pol, setting: str) -> bool:
+    """Whether a 救助 layer covering ``setting`` adds something by age."""
+    if pol is None:
+        return False
+    return any(
+        pol.has(n) and setting in pol.section(n).settings and pol.section(n).needs_age
+        for n in ("assistance", "tilted_assistance")
+    )
