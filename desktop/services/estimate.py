@@ -154,6 +154,12 @@ def year_to_date(store: Store, person_id: str, year: int) -> dict[str, Any]:
     }
 
 
+def after_break(insured: set[int], year: int, run: int | None) -> bool:
+    """Whether the run of ``run`` continuous years ending at ``year`` began after a break:
+    an insured year before the gap that started it."""
+    return run is not None and any(y < year - run for y in insured)
+
+
 def coverage(store: Store, person_id: str, year: int) -> dict[str, Any] | None:
     """The person's 参保 status for the year, from the contribution service: status and its
     label, benefit period, waiting, and the 大病 cap raise earned by continuous enrollment
@@ -179,8 +185,7 @@ def coverage(store: Store, person_id: str, year: int) -> dict[str, Any] | None:
     }
     run = row.get("continuous_years")
     out["continuous_years"] = run
-    # a break before the current run: an insured year before the gap that started it
-    out["after_break"] = run is not None and any(y < int(year) - run for y in insured)
+    out["after_break"] = after_break(insured, int(year), run)
     out.update(
         waiting_until=row.get("waiting_until"),
         incentive_raise=row.get("incentive_raise"),

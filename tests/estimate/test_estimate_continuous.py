@@ -131,3 +131,29 @@ def test_more_years_never_pay_less_and_costs_rising_never_pay_less(years, brk, a
     more = stay(p, amount=str(amount + extra), continuous_years=years, after_break=brk)
     assert more.hifp_pay >= r.hifp_pay
     assert D(0) <= r.hifp_pay <= max(D(0), amount - D(500))
+
+
+def test_continuous_years_come_from_the_contribution_records(store):
+    """The demo: 刘桂英 paid for consecutive 参保年度 at the window — 1 continuous year in the
+    first, 2 in the second …, no break; a person without payment has none."""
+    from desktop.services import estimate as svc
+    from desktop.services.demo import seed_demo
+
+    seed_demo(store)
+    pid = store.query_one("SELECT id FROM person WHERE name = '刘桂英'")["id"]
+    rows = store.query(
+        "SELECT DISTINCT year FROM payment WHERE person_id = ? AND status != 'voided'"
+        " ORDER BY year",
+        (pid,),
+    )
+    years = [r["year"] for r in rows]
+    assert len(years) >= 2 and years == list(range(years[0], years[0] + len(years)))
+    for n, y in enumerate(years, start=1):
+        cov = svc.person_year(store, pid, y)["coverage"]
+        assert (cov["continuous_years"], cov["after_break"]) == (n, False), y
+    unpaid = store.query_one("SELECT id FROM person WHERE name = '单宇'")["id"]
+    assert svc.person_year(store, unpaid, 2025)["coverage"]["continuous_years"] is None
+    # a run that began after a gap: insured 2019–2020, not 2021, again 2022–2025
+    assert svc.after_break({2019, 2020, 2022, 2023, 2024, 2025}, 2025, 4)
+    assert not svc.after_break({2022, 2023, 2024, 2025}, 2025, 4)
+    assert not svc.after_break({2019}, 2025, None)
