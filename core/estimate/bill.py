@@ -116,6 +116,7 @@ def _dabing(policy: Policy, inp: EstimateInput, b, after_basic, steps: list[Step
         paid_ytd=inp.dabing_paid_ytd,
         category=inp.category,
         cap_raise=inp.dabing_cap_raise,
+        cap_cut=inp.dabing_cap_cut,
     )
     steps.extend(st)
     return hifmi, dabing_burden
@@ -198,6 +199,7 @@ def run_dabing(policy: Policy, inp: DabingInput) -> EstimateResult:
         paid_ytd=inp.dabing_paid_ytd,
         category=inp.category,
         cap_raise=inp.dabing_cap_raise,
+        cap_cut=inp.dabing_cap_cut,
     )
     return EstimateResult(
         policy_id=policy.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from core.policy import Policy
 
-DABING_COUNTERS = ("dabing_burden_ytd", "dabing_paid_ytd", "dabing_cap_raise")
+DABING_COUNTERS = ("dabing_burden_ytd", "dabing_paid_ytd", "dabing_cap_raise", "dabing_cap_cut")
 ASSISTANCE_COUNTERS = ("assistance_paid_ytd", "assistance_base_ytd")
 TILTED_COUNTERS = ("tilted_paid_ytd", "tilted_base_ytd")
 

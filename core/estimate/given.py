@@ -60,6 +60,7 @@ _LABELS = {
     "dabing_burden_ytd": "本年大病累计负担",
     "dabing_paid_ytd": "本年大病已支付",
     "dabing_cap_raise": "大病限额激励提高",
+    "dabing_cap_cut": "大病限额断保降低",
     "assistance_paid_ytd": "本年已救助",
     "assistance_base_ytd": "本年救助累计基数",
     "tilted_paid_ytd": "本年倾斜救助已付",

@@ -70,6 +70,7 @@ class EstimateInput:
     dabing_burden_ytd: Decimal = ZERO  # cumulative 大病 burden before this bill
     dabing_paid_ytd: Decimal = ZERO
     dabing_cap_raise: Decimal = ZERO  # continuous-enrollment / claim-free raise (§3)
+    dabing_cap_cut: Decimal = ZERO  # the cap lowered after a break (断保后降低)
     assistance_paid_ytd: Decimal = ZERO
     assistance_base_ytd: Decimal = ZERO  # assistance base counted this year (yearly deductible)
     tilted_paid_ytd: Decimal = ZERO
@@ -90,6 +91,7 @@ class DabingInput:
     dabing_paid_ytd: Decimal = ZERO
     category: str = "ordinary"
     dabing_cap_raise: Decimal = ZERO
+    dabing_cap_cut: Decimal = ZERO
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ def dabing_layer(
     paid_ytd: Decimal,
     category: str,
     cap_raise: Decimal,
+    cap_cut: Decimal = ZERO,
 ) -> tuple[Decimal, list[Step]]:
     """大病保险 for one bill: f(burden so far + this burden) − f(burden so far)."""
     steps: list[Step] = []
@@ -74,7 +75,7 @@ def dabing_layer(
         )
     )
     if sec.cap is not None and not (terms is not None and terms.no_cap):
-        pay = _dabing_cap(sec, pay, paid_ytd, cap_raise, steps)
+        pay = _dabing_cap(sec, pay, paid_ytd, cap_raise, steps, cap_cut)
     return pay, steps
 
 
@@ -98,13 +99,19 @@ def _dabing_total(
 
 
 def _dabing_cap(
-    sec: DabingSection, pay: Decimal, paid_ytd: Decimal, cap_raise: Decimal, steps: list[Step]
+    sec: DabingSection,
+    pay: Decimal,
+    paid_ytd: Decimal,
+    cap_raise: Decimal,
+    steps: list[Step],
+    cap_cut: Decimal = ZERO,
 ) -> Decimal:
-    """The yearly cap, raised by the continuous-enrollment incentive (within its share)."""
+    """The yearly cap, raised by the continuous-enrollment incentive (within its share) and
+    lowered after a break (断保后降低, never below 0)."""
     raise_ = cap_raise
     if sec.cap_raise_max_share is not None:
         raise_ = min(raise_, fen(sec.cap * sec.cap_raise_max_share))
-    left = _cap_left(sec.cap + raise_, paid_ytd)
+    left = _cap_left(max(ZERO, sec.cap + raise_ - cap_cut), paid_ytd)
     if pay <= left:
         return pay
     steps.append(
@@ -113,6 +120,7 @@ def _dabing_cap(
             "大病保险年度限额",
             f"年度最高支付 {_m(sec.cap)} 元"
             + (f" + 激励提高 {_m(raise_)} 元" if raise_ > 0 else "")
+            + (f" − 断保降低 {_m(cap_cut)} 元" if cap_cut > 0 else "")
             + f"，本年已支付 {_m(paid_ytd)} 元 → 本次 {_m(left)} 元",
             {"cap": _m(sec.cap), "cap_raise": _m(raise_), "paid_ytd": _m(paid_ytd)},
             sec.source,

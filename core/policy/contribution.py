@@ -16,6 +16,7 @@ Tables::
     [[contribution.subsidized]]     资助参保: categories, kind full|fixed, amount, department
     [contribution.incentive]        continuous and claim-free raises of the 大病 cap
     [contribution.back_payment]     断保补缴: per_year = "individual" | "full_premium", max_years
+    [[contribution.starts]]         when cover starts, by phase and group (anchor + wait)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from decimal import Decimal
 
 from core.categories import CATEGORY_GROUPS, expand_categories
 from core.money import fen
-from core.policy import Reader, register_section
+from core.policy import PolicyError, Reader, register_section
 
 LATE_OWES = ("individual", "full_premium")
 WAITING_RULES = ("none", "fixed_days", "months")
@@ -37,6 +38,23 @@ SUBSIDY_KINDS = ("full", "fixed")
 BACK_PER_YEAR = ("individual", "full_premium")
 SPLIT_LEVELS = ("central", "province", "city_county")
 SPLIT_LABELS = {"central": "中央", "province": "省级", "city_county": "市县"}
+# When a start rule applies (issue 19): the phase of the payment or the person's situation.
+START_WHEN = {
+    "in_period": "集中参保期内缴费",
+    "extension": "集中参保延长期内缴费",
+    "late": "集中参保期外缴费",
+    "late_newborn": "新生儿超过出生后参保期限缴费",
+    "first_enrollment": "首次参保且未在集中参保期内缴费",
+    "after_break": "断保后再参保",
+}
+# What the wait is counted from.
+START_ANCHORS = {
+    "payment_day": "缴费之日",
+    "day_after_payment": "缴费次日",
+    "payment_month": "缴费当月1日",
+    "next_month": "缴费次月1日",
+    "year_start": "参保年度1月1日",
+}
 
 
 def _members(names: tuple[str, ...]) -> frozenset[str]:
@@ -58,6 +76,23 @@ class Period:
     extension_end: dt.date | None
     extension_benefits: str  # from_payment | from_year_start
     source: str
+    last_payment_day: dt.date | None = None  # after it no payment for the year is accepted
+    last_payment_source: str = ""
+
+
+@dataclass(frozen=True)
+class StartRule:
+    """When cover starts for one phase or situation (and, optionally, only some groups):
+    ``anchor`` (the payment day, the day after, the 1st of the payment month or of the next
+    month, 1 January) plus a wait in days or months."""
+
+    when: str
+    categories: tuple[str, ...]
+    members: frozenset[str]
+    anchor: str
+    wait_days: int
+    wait_months: int
+    source: str
 
 
 @dataclass(frozen=True)
@@ -66,6 +101,8 @@ class Late:
     exempt: tuple[str, ...]
     exempt_members: frozenset[str]
     source: str
+    full_premium_from: dt.date | None = None  # from this day a late payer owes the full premium
+    full_premium_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +124,7 @@ class Waiting:
     exempt_source: str
     employee_grace_months: int  # joining within N months of leaving employee insurance
     employee_grace_source: str
+    employee_grace_backdate: bool = False  # … cover from the day after leaving (no gap)
 
 
 @dataclass(frozen=True)
@@ -107,6 +145,7 @@ class Subsidized:
     amount: Decimal | None  # fixed: the amount the department pays
     department: str
     source: str
+    rest_by: str = ""  # a second payer for what ``department`` does not cover (fixed kind)
 
 
 @dataclass(frozen=True)
@@ -120,6 +159,8 @@ class Incentive:
     cap_base: Decimal | None  # the 大病 cap the ratio applies to, if the file gives it
     counted_from_year: int | None  # continuous years before this year do not count
     source: str
+    cut_per_break_year: Decimal = Decimal("0.00")  # the cap falls by this per year of break
+    max_cut: Decimal | None = None  # … by at most this in all
 
 
 @dataclass(frozen=True)
@@ -145,6 +186,7 @@ class ContributionTerms:
     subsidized: tuple[Subsidized, ...]
     incentive: Incentive | None
     back_payment: BackPayment | None = None
+    starts: tuple[StartRule, ...] = ()
 
     @property
     def full_premium(self) -> Decimal:
@@ -181,16 +223,24 @@ def _period(r: Reader) -> Period:
     if ext is not None and ext <= end:
         raise r.error("extension_end", "must be after end")
     ext_benefits = r.str("extension_benefits", "from_payment", choices=EXTENSION_BENEFITS)
+    last = r.date("last_payment_day", None)
+    if last is not None and last < (ext or end):
+        raise r.error("last_payment_day", f"{last} is before the collection period ends")
+    last_source = r.str("last_payment_source", source)
     r.done()
-    return Period(start, end, ext, ext_benefits, source)
+    return Period(start, end, ext, ext_benefits, source, last, last_source)
 
 
 def _late(r: Reader) -> Late:
     source = r.source()
     owes = r.str("owes", choices=LATE_OWES)
     exempt = r.categories("exempt", ())
+    full_from = r.date("full_premium_from", None)
+    if full_from is not None and owes == "full_premium":
+        raise r.error("full_premium_from", "late payers already owe the full premium (owes)")
+    full_source = r.str("full_premium_source", source)
     r.done()
-    return Late(owes, exempt, _members(exempt), source)
+    return Late(owes, exempt, _members(exempt), source, full_from, full_source)
 
 
 def _waiting(r: Reader) -> Waiting:
@@ -217,7 +267,10 @@ def _waiting(r: Reader) -> Waiting:
         exempt_source=r.str("exempt_source", source),
         employee_grace_months=r.int("employee_grace_months", 0, min=0, max=24),
         employee_grace_source=r.str("employee_grace_source", source),
+        employee_grace_backdate=r.bool("employee_grace_backdate", False),
     )
+    if w.employee_grace_backdate and not w.employee_grace_months:
+        raise r.error("employee_grace_backdate", "goes with employee_grace_months")
     if w.floor_months and not w.floor_after_break_years:
         raise r.error("floor_after_break_years", "floor_months needs floor_after_break_years")
     r.done()
@@ -248,8 +301,11 @@ def _subsidized(r: Reader) -> Subsidized:
     if kind == "full" and amount is not None:
         raise r.error("amount", "a full subsidy has no amount (it is the individual share)")
     department = r.str("department")
+    rest_by = r.str("rest_by", "")
+    if rest_by and kind != "fixed":
+        raise r.error("rest_by", "a second payer goes with a fixed subsidy (kind = fixed)")
     r.done()
-    return Subsidized(cats, _members(cats), kind, amount, department, source)
+    return Subsidized(cats, _members(cats), kind, amount, department, source, rest_by)
 
 
 def _incentive(r: Reader) -> Incentive:
@@ -262,9 +318,32 @@ def _incentive(r: Reader) -> Incentive:
         cap_base=r.money("cap_base", None),
         counted_from_year=r.int("counted_from_year", None, min=2000, max=2100),
         source=source,
+        cut_per_break_year=r.money("cut_per_break_year", Decimal("0.00")),
+        max_cut=r.money("max_cut", None),
     )
+    if inc.max_cut is not None and not inc.cut_per_break_year:
+        raise r.error("max_cut", "goes with cut_per_break_year")
+    biggest = inc.max_cut if inc.max_cut is not None else inc.cut_per_break_year
+    if inc.cap_base is not None and biggest > inc.cap_base:
+        raise r.error(
+            "max_cut" if inc.max_cut is not None else "cut_per_break_year",
+            f"{biggest} is larger than the cap ({inc.cap_base})",
+        )
     r.done()
     return inc
+
+
+def _start(r: Reader) -> StartRule:
+    source = r.source()
+    when = r.str("when", choices=START_WHEN)
+    cats = r.categories("categories", ())
+    anchor = r.str("anchor", choices=START_ANCHORS)
+    days = r.int("wait_days", 0, min=0, max=366)
+    months = r.int("wait_months", 0, min=0, max=24)
+    if days and months:
+        raise r.error("wait_months", "give wait_days or wait_months, not both")
+    r.done()
+    return StartRule(when, cats, _members(cats), anchor, days, months, source)
 
 
 def _back_payment(r: Reader) -> BackPayment:
@@ -300,7 +379,15 @@ def parse_contribution(r: Reader) -> ContributionTerms:
         back_payment=_back_payment(bp)
         if (bp := r.table("back_payment", None)) is not None
         else None,
+        starts=tuple(_start(x) for x in r.tables("starts", [])),
     )
+    full_from = terms.late.full_premium_from
+    if full_from is not None and full_from <= (terms.period.extension_end or terms.period.end):
+        raise PolicyError(
+            r.file,
+            f"{r.key('late')}.full_premium_from",
+            f"{full_from} is inside the collection period (it ends {terms.period.end})",
+        )
     for s in terms.subsidized:
         if s.kind == "fixed" and s.amount is not None and s.amount > individual:
             raise r.error("subsidized", f"fixed amount {s.amount} exceeds the individual share")

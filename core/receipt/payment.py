@@ -53,6 +53,7 @@ class ReceiptFacts:
     operator: str
     insurance_type: str = "390"
     fiscal_subsidy: Decimal | str | None = None  # per-capita 财政补助 of the year, if known
+    benefit_notes: str = ""  # the terms in a resident's words (次月1日起享受待遇, 限额降低…)
 
 
 def check_receipt_facts(f: ReceiptFacts) -> dict[str, Decimal]:
@@ -136,7 +137,12 @@ def receipt_document(
             ),
             Field("等待期", waiting_text, "waiting"),
             Field("连续参保年数", f"{f.continuous_years}年", "continuous_years"),
-        ],
+        ]
+        + (
+            [Field("待遇说明", f.benefit_notes, "benefit_notes", wide=True)]
+            if f.benefit_notes
+            else []
+        ),
     )
     return Document(
         kind="receipt",

@@ -201,7 +201,9 @@ def person_year(store: Store, person_id: str, year: int) -> dict[str, Any]:
     ytd = year_to_date(store, person_id, year)
     cov = coverage(store, person_id, year)
     raise_ = (cov or {}).get("incentive_raise")
-    ytd["fields"]["dabing_cap_raise"] = f"{Decimal(raise_):.2f}" if raise_ else "0.00"
+    net = Decimal(raise_) if raise_ else ZERO  # a break may have lowered the cap (negative)
+    ytd["fields"]["dabing_cap_raise"] = f"{max(net, ZERO):.2f}"
+    ytd["fields"]["dabing_cap_cut"] = f"{max(-net, ZERO):.2f}"
     return {"ytd": ytd, "coverage": cov}
 
 

@@ -13,6 +13,7 @@ def test_inpatient_draws_on_every_layer_that_covers_it(full_policy):
         "dabing_burden_ytd",
         "dabing_paid_ytd",
         "dabing_cap_raise",
+        "dabing_cap_cut",
         "assistance_paid_ytd",
         "assistance_base_ytd",
         "tilted_paid_ytd",
@@ -40,5 +41,6 @@ def test_a_layer_on_its_own():
         "dabing_burden_ytd",
         "dabing_paid_ytd",
         "dabing_cap_raise",
+        "dabing_cap_cut",
     ]
     assert counters_for_layer("assistance") == ["assistance_paid_ytd", "assistance_base_ytd"]

@@ -127,7 +127,9 @@ def _person_year(
 
 
 def _check_dates(pol: Policy, year: int, paid_on: dt.date) -> None:
-    """Collection for ``year`` opens with the period and closes with the year."""
+    """Collection for ``year`` opens with the period. When it closes (the year's end, a
+    last payment day, newborns across the year end) the rules decide:
+    ``core.contribution.compute`` refuses, for the window, the quote and ``enroll-terms``."""
     terms = pol.section("contribution")
     if phase_of(terms, paid_on) == "before_period":
         raise ValidationError(
@@ -135,10 +137,6 @@ def _check_dates(pol: Policy, year: int, paid_on: dt.date) -> None:
                 "paid_on": f"{year}参保年度自{terms.period.start.isoformat()}起收费，"
                 f"缴费日期{paid_on.isoformat()}早于收费开始日，请核对"
             }
-        )
-    if paid_on > dt.date(year, 12, 31):
-        raise ValidationError(
-            {"year": f"{year}参保年度已结束，不能再为该年度缴费；请为下一年度缴费"}
         )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from core.contribution import (
     Result,
 )
+from core.contribution.starts import in_newborn_window
 from core.errors import ValidationError
 from core.money import ZERO, parse_amount
 from core.names import clean_free_text
@@ -21,6 +22,7 @@ from desktop.services.contribution.common import (
     _parse_back_years,
     _parse_year,
     _person,
+    _person_year,
     _policy_or_error,
     _terms_for,
 )
@@ -114,11 +116,16 @@ def _prepare_payment(
                 "如需恢复请先在参保登记页办理“恢复参保”"
             }
         )
-    _check_dates(_policy_or_error(store, person["region_code"], year), year, paid_on)
-    reason = _closed_year_reason(actor, fields, year, today, require=require_reason)
+    pol = _policy_or_error(store, person["region_code"], year)
+    _check_dates(pol, year, paid_on)
+    py = _person_year(person, year, paid_on, set())
+    if in_newborn_window(pol.section("contribution"), paid_on, py.category, py.born_on):
+        reason = None  # a newborn's birth year, paid within the window: not a back-dating
+    else:
+        reason = _closed_year_reason(actor, fields, year, today, require=require_reason)
     _check_not_paid(store, person, year)
     pol, res = _terms_for(store, person, year, paid_on, clean["back_years"])
-    if res.subsidy_kind == "full" and not res.back_amount:
+    if res.amount_due == 0 and res.subsidized_amount > 0 and not res.back_amount:
         raise ValidationError(
             {"amount": f"该人员为资助参保，个人缴费由{res.subsidized_by}全额代缴，无需收费"}
         )

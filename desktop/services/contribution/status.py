@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from core.categories import INSURED_CATEGORIES
@@ -10,6 +11,7 @@ from core.contribution import (
     PHASE_LABELS,
     compute,
 )
+from core.contribution.starts import in_newborn_window
 from core.ids import mask_id
 from core.records.contributions import Enrollment
 from desktop.services import policies
@@ -109,6 +111,9 @@ def _paid_row(row: dict, pay: dict, enr: dict | None) -> None:
             incentive_raise=enr["incentive_raise"],
             subsidized_by=enr["subsidized_by"],
         )
+        terms = json.loads(enr.get("terms_json") or "{}")
+        if terms.get("words"):  # the terms in a resident's words (次月1日起 …, 限额降低 …)
+            row["note"] = "；".join(terms["words"])
 
 
 def _unpaid_row(row: dict, pol, person: dict, year: int, insured: set[int], today: dt.date) -> None:
@@ -121,6 +126,16 @@ def _unpaid_row(row: dict, pol, person: dict, year: int, insured: set[int], toda
         terms, _person_year(person, year, pay_day, {y for y in insured if y < year}), pol.id
     )
     row["amount_due"] = str(res.amount_due)
+    born = _person_year(person, year, today, set()).born_on
+    if year < today.year and in_newborn_window(terms, today, person["insured_category"], born):
+        # born in that year and still inside the newborn window: the window takes it today
+        row["newborn_window"] = True
+        res = compute(terms, _person_year(person, year, today, set()), pol.id)
+        row["amount_due"] = str(res.amount_due)
+        row["note"] = f"新生儿出生年度，出生后{terms.newborn.window_days}日内可缴费"
+        return
+    if res.words:
+        row["note"] = "；".join(res.words)
     if sub is not None and sub.kind == "full":
         row.update(
             status="subsidized",

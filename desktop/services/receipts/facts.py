@@ -82,6 +82,7 @@ def receipt_facts_from_db(store: Store, receipt_no: str) -> core.ReceiptFacts:
         operator=row.get("operator") or "",
         insurance_type=row.get("insurance_type") or "390",
         fiscal_subsidy=terms.get("subsidy"),
+        benefit_notes="；".join(terms.get("words") or []),
     )
 
 

@@ -47,7 +47,7 @@ class Page(_Layout, _Status, _Collect, _Voids, _Campaign, BasePage):
         "待遇期",
         "等待期",
         "连续参保",
-        "大病封顶提高",
+        "大病封顶增减",
         "说明",
     ]
 

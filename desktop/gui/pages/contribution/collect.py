@@ -58,7 +58,9 @@ class _Collect:
                     if no_benefits(q)
                     else f"，待遇自 {q['benefits_from']} 起"
                 )
-                + f"）　依据：{why}"
+                + "）"
+                + "".join(f"　{w}" for w in q.get("words") or [])
+                + f"　依据：{why}"
             )
 
         def failed(exc: BaseException) -> None:

@@ -184,7 +184,7 @@ class _Status:
                 (period, None, None),
                 (waiting, AMBER if r.get("in_waiting") else None, None),
                 (f"{r['continuous_years']}年" if r["continuous_years"] else "", None, None),
-                (f"{r['incentive_raise']}元" if r["incentive_raise"] else "", None, None),
+                (_cap_change(r["incentive_raise"]), None, None),
                 (r["note"], None, None),
             ]
             for c, (text, col, data) in enumerate(cells):
@@ -193,19 +193,29 @@ class _Status:
             self.paid_on.setText(self.today().isoformat())
         # collection closes with the year — of the payment date, which may be back-dated
         since = min(self._paid_on_year() or today.year, today.year)
+        newborn = {r["year"] for r in rows if r.get("newborn_window")}
         open_unpaid = [
             r["year"]
             for r in rows
-            if r["status"] == "unpaid" and r["policy_id"] is not None and r["year"] >= since
+            if r["status"] == "unpaid"
+            and r["policy_id"] is not None
+            and (r["year"] >= since or r["year"] in newborn)
         ]
-        # a closed 参保年度 (before this year) back-dates cover: a supervisor's job, with a reason
-        closed = [y for y in open_unpaid if y < today.year]
-        payable = [y for y in open_unpaid if y >= today.year or self.ctx.actor.is_supervisor]
+        # a closed 参保年度 (before this year) back-dates cover: a supervisor's job, with a
+        # reason — except a newborn's birth year paid within the window after birth
+        closed = [y for y in open_unpaid if y < today.year and y not in newborn]
+        payable = [
+            y
+            for y in open_unpaid
+            if y >= today.year or y in newborn or self.ctx.actor.is_supervisor
+        ]
         current = self.pay_year.currentData()
         self.pay_year.blockSignals(True)
         self.pay_year.clear()
         for y in sorted(payable, reverse=True):
             label = f"{y}年度（已截止，补录须填原因）" if y < today.year else f"{y}年度"
+            if y in newborn:
+                label = f"{y}年度（新生儿出生年度）"
             self.pay_year.addItem(label, y)
         if current in payable and not reset_form:
             self.pay_year.setCurrentIndex(self.pay_year.findData(current))
@@ -248,3 +258,10 @@ class _Status:
             f"县医保局发布后，点“立即同步”即可取回；同步后仍没有，{call}。"
         )
         self.sync_now_btn.show()
+
+
+def _cap_change(value: str | None) -> str:
+    """The 大病 cap change in words: 提高1000.00元 / 降低2000.00元 (after a break)."""
+    if not value or value in ("0", "0.00"):
+        return ""
+    return f"降低{value[1:]}元" if value.startswith("-") else f"提高{value}元"

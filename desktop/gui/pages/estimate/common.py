@@ -56,7 +56,7 @@ MODE_YTD = {
 }
 
 
-YTD_EXTRA = {"dabing_cap_raise": "大病限额激励提高"}
+YTD_EXTRA = {"dabing_cap_raise": "大病限额激励提高", "dabing_cap_cut": "大病限额断保降低"}
 
 
 RESULT_ROWS = [

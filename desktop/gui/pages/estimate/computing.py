@@ -58,6 +58,7 @@ class _Computing:
             if mode == "dabing":
                 g["burden_ytd_before"] = g.pop("dabing_burden_ytd")
                 g["dabing_cap_raise"] = self.ytd["dabing_cap_raise"].text().strip() or "0"
+                g["dabing_cap_cut"] = self.ytd["dabing_cap_cut"].text().strip() or "0"
         g["category"] = self.category.currentData() or "ordinary"
         return g
 

@@ -1,20 +1,4 @@
-"""Contribution rules (domain notes §2–3): amount due, benefit period, waiting period,
-continuous years and the 大病 cap incentive for one person and 参保年度.
-
-Pure: every figure comes from a :class:`~core.policy.contribution.ContributionTerms`
-(a policy file), and every result carries the rule that decided it with its source
-(:class:`Reason`), for the page, the receipt and the CLI.
-
-Readings adopted (domain notes §3; shown in the app's help):
-
-* "benefits after 30 days" = benefits from the payment date + 30 days;
-* months of waiting are calendar months; a day past the month's end clamps to its last
-  day (2025-08-31 + 3 months = 2025-11-30);
-* the wait counts from the payment date, or — where the policy says so — from the later of
-  the payment date and 1 January of the benefit year;
-* a year of break is a 参保年度 between the last insured year and the benefit year; the first
-  ``break_years_free`` of them add nothing beyond the fixed months.
-"""
+"""The contribution rules themselves (see the package doc for the readings adopted)."""
 
 from __future__ import annotations
 
@@ -24,10 +8,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.categories import is_known_category
+from core.contribution.starts import (
+    anchor_day,
+    cap_cut,
+    check_accepted,
+    in_newborn_window,
+    start_rule,
+    start_words,
+)
 from core.errors import ValidationError
 from core.money import ZERO, fen
-from core.policy.contribution import ContributionTerms
+from core.policy.contribution import START_WHEN, ContributionTerms
 
 
 @dataclass(frozen=True)
@@ -77,6 +68,8 @@ class Result:
     reasons: dict[str, Reason] = field(default_factory=dict)
     back_years_paid: int = 0  # 断保补缴 years paid with this payment (repair the wait)
     back_amount: Decimal | None = None  # what they cost (None: the policy sets no standard)
+    incentive_cut: Decimal = ZERO  # the 大病 cap cut for a break (already in incentive_raise)
+    words: tuple[str, ...] = ()  # the terms in a resident's words (cover start, cap cut)
 
     @property
     def total_due(self) -> Decimal:
@@ -120,6 +113,8 @@ class Result:
             "back_years_paid": self.back_years_paid,
             "back_amount": str(self.back_amount) if self.back_amount is not None else None,
             "total_due": str(self.total_due),
+            "incentive_cut": str(self.incentive_cut),
+            "words": list(self.words),
         }
 
 
@@ -160,13 +155,7 @@ def continuous_years(insured_years: Iterable[int], year: int) -> int:
 
 
 def _in_newborn_window(terms: ContributionTerms, py: PersonYear) -> bool:
-    nb = terms.newborn
-    return (
-        nb is not None
-        and py.category == nb.category
-        and py.born_on is not None
-        and py.born_on <= py.paid_on <= py.born_on + dt.timedelta(days=nb.window_days)
-    )
+    return in_newborn_window(terms, py.paid_on, py.category, py.born_on)
 
 
 def amount_due(
@@ -176,7 +165,11 @@ def amount_due(
     phase = phase_of(terms, py.paid_on)
     late_rule = terms.late
     premium = terms.individual
-    if phase == "late" and late_rule.owes == "full_premium":
+    from_date = late_rule.full_premium_from
+    owes_full = late_rule.owes == "full_premium" or (
+        from_date is not None and py.paid_on >= from_date
+    )
+    if phase == "late" and owes_full:
         if py.category in late_rule.exempt_members:
             why = Reason(
                 f"集中参保期外缴费，但该类别免于全额缴费，按个人缴费标准 {premium} 元",
@@ -189,10 +182,11 @@ def amount_due(
             )
         else:
             premium = terms.full_premium
+            since = "" if late_rule.owes == "full_premium" else f"{from_date.isoformat()}起"
             why = Reason(
-                f"集中参保期外缴费，需全额缴纳个人缴费 {terms.individual} 元"
+                f"集中参保期外{since}缴费，需全额缴纳个人缴费 {terms.individual} 元"
                 f"＋财政补助 {terms.subsidy} 元＝{premium} 元",
-                late_rule.source,
+                late_rule.full_premium_source if since else late_rule.source,
             )
     elif phase == "late":
         why = Reason(
@@ -204,6 +198,16 @@ def amount_due(
     if sub is None:
         return fen(premium), ZERO, why, None, None
     paid_for = terms.individual if sub.kind == "full" else min(sub.amount, terms.individual)
+    if sub.rest_by:
+        rest = terms.individual - paid_for
+        pays = fen(premium - terms.individual)
+        why = Reason(
+            f"{why.rule}；资助参保由{sub.department}代缴 {fen(paid_for)} 元，其余 {fen(rest)} 元"
+            f"由{sub.rest_by}代缴，个人应缴 {pays} 元",
+            f"{why.source}；{sub.source}",
+        )
+        payers = f"{sub.department}（{fen(paid_for)}元）、{sub.rest_by}（{fen(rest)}元）"
+        return pays, fen(terms.individual), why, payers, sub.kind
     pays = fen(premium - paid_for)
     why = Reason(
         f"{why.rule}；资助参保（{'全额' if sub.kind == 'full' else '定额'}）由{sub.department}"
@@ -220,6 +224,11 @@ def _waiting(
     w = terms.waiting
     year_start = dt.date(py.year, 1, 1)
     free = _without_wait(terms, py, year_start)
+    if free is not None and free[2]:
+        return 0, free[0], None, free[1]
+    rule = start_rule(terms, py, phase_of(terms, py.paid_on))
+    if rule is not None:
+        return _started(rule, py, year_start)
     if free is not None:
         return 0, free[0], None, free[1]
     counted = (
@@ -239,12 +248,30 @@ def _waiting(
     return months, add_months(counted, months), counted, why
 
 
+def _started(rule, py: PersonYear, year_start: dt.date):
+    """A ``[[contribution.starts]]`` row: cover from its anchor plus its wait (the reason is
+    the rule's own: compute() shows it in a resident's words)."""
+    anchor = anchor_day(rule.anchor, py.paid_on, py.year)
+    if rule.wait_months:
+        start, n = add_months(anchor, rule.wait_months), rule.wait_months
+    else:
+        start, n = anchor + dt.timedelta(days=rule.wait_days), rule.wait_days
+    counted = anchor if n else None
+    return (
+        n,
+        max(start, year_start),
+        counted,
+        Reason(start_words(rule, START_WHEN[rule.when]), rule.source),
+    )
+
+
 def _without_wait(
     terms: ContributionTerms, py: PersonYear, year_start: dt.date
-) -> tuple[dt.date, Reason] | None:
-    """(benefits_from, reason) when the person waits for nothing: a newborn in the window,
-    an exempt category, a worker inside the grace after employee insurance, a policy
-    without a wait, or payment in time; None when a waiting period applies."""
+) -> tuple[dt.date, Reason, bool] | None:
+    """(benefits_from, reason, always) when the person waits for nothing: a newborn in the
+    window, an exempt category, a worker inside the grace after employee insurance (always:
+    before any start rule), a policy without a wait, or payment in time; None when a waiting
+    period applies."""
     w = terms.waiting
     phase = phase_of(terms, py.paid_on)
     p = terms.period
@@ -254,16 +281,20 @@ def _without_wait(
     if _in_newborn_window(terms, py):
         nb = terms.newborn
         start = py.born_on if nb.covered_from == "birth" else py.paid_on
-        return max(start, year_start), Reason(
-            f"新生儿出生后{nb.window_days}日内缴费，自"
-            f"{'出生之日' if nb.covered_from == 'birth' else '缴费之日'}起享受待遇，无等待期",
-            nb.source,
+        return (
+            max(start, year_start),
+            Reason(
+                f"新生儿出生后{nb.window_days}日内缴费，自"
+                f"{'出生之日' if nb.covered_from == 'birth' else '缴费之日'}起享受待遇，无等待期",
+                nb.source,
+            ),
+            True,
         )
     if py.category in w.exempt_members:
         start = (
             year_start if phase in ("in_period", "before_period") else max(py.paid_on, year_start)
         )
-        return start, Reason("该人员类别不设待遇等待期", w.exempt_source)
+        return start, Reason("该人员类别不设待遇等待期", w.exempt_source), True
     if (
         w.employee_grace_months
         and py.left_employee_insurance_on is not None
@@ -271,27 +302,47 @@ def _without_wait(
         <= py.paid_on
         <= add_months(py.left_employee_insurance_on, w.employee_grace_months)
     ):
-        return max(py.paid_on, year_start), Reason(
-            f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，不设待遇等待期",
-            w.employee_grace_source,
+        if w.employee_grace_backdate:
+            day_after = py.left_employee_insurance_on + dt.timedelta(days=1)
+            return (
+                max(day_after, year_start),
+                Reason(
+                    f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，待遇自职工医保"
+                    f"停保次日（{day_after.isoformat()}）起衔接，不留空档",
+                    w.employee_grace_source,
+                ),
+                True,
+            )
+        return (
+            max(py.paid_on, year_start),
+            Reason(
+                f"职工医保中断缴费{w.employee_grace_months}个月内参加居民医保，不设待遇等待期",
+                w.employee_grace_source,
+            ),
+            True,
         )
     if w.rule == "none":
         start = ext_start if phase == "extension" else max(py.paid_on, year_start)
         if phase in ("in_period", "before_period"):
             start = year_start
-        return start, Reason("本政策不设待遇等待期", w.source)
+        return start, Reason("本政策不设待遇等待期", w.source), False
     continuous = py.last_insured_year is not None and py.last_insured_year >= py.year - 1
     never = py.last_insured_year is None
     in_time = phase in ("in_period", "before_period", "extension")
     needs_continuity = w.rule == "months" and w.in_period_requires_continuity
     if in_time and (not needs_continuity or continuous or (never and not w.first_enrollment_waits)):
         if phase == "extension":
-            return ext_start, Reason(
-                f"集中参保延长期内缴费，无等待期，自"
-                f"{'缴费之日' if p.extension_benefits == 'from_payment' else '1月1日'}起享受待遇",
-                p.source,
+            return (
+                ext_start,
+                Reason(
+                    f"集中参保延长期内缴费，无等待期，自"
+                    f"{'缴费之日' if p.extension_benefits == 'from_payment' else '1月1日'}"
+                    "起享受待遇",
+                    p.source,
+                ),
+                False,
             )
-        return year_start, Reason("集中参保期内参保，不设待遇等待期", w.source)
+        return year_start, Reason("集中参保期内参保，不设待遇等待期", w.source), False
     return None
 
 
@@ -380,6 +431,7 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         raise ValidationError({"paid_on": "缴费日期早于出生日期，请核对"})
     if py.last_insured_year is not None and py.last_insured_year >= py.year:
         raise ValidationError({"last_insured_year": "上次参保年度应早于本参保年度"})
+    check_accepted(terms, py)
     pays, sub_amount, amount_why, dept, kind = amount_due(terms, py, policy_id)
     waiting, benefits_from, counted, waiting_why = _waiting(terms, py)
     benefits_to = dt.date(py.year, 12, 31)
@@ -417,6 +469,24 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
     raise_amt, raise_why = incentive_raise(terms, cont, py.claim_free_years, py.year)
     if raise_why is not None:
         reasons["incentive_raise"] = raise_why
+    cut, cut_words = cap_cut(terms, break_years(py))
+    words = []
+    started = next(
+        (
+            r
+            for r in terms.starts
+            if waiting_why.source == r.source and waiting_why.rule.startswith(START_WHEN[r.when])
+        ),
+        None,
+    )
+    unit = "months" if terms.waiting.rule == "months" else "days"
+    if started is not None:
+        words.append(waiting_why.rule)
+        unit = "months" if started.wait_months else "days"
+    if cut:
+        raise_amt -= cut
+        reasons["incentive_cut"] = Reason(cut_words, terms.incentive.source)
+        words.append(cut_words.split("（")[0])
     return Result(
         policy_id=policy_id,
         year=py.year,
@@ -427,7 +497,7 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         subsidized_amount=sub_amount,
         subsidized_by=dept,
         subsidy_kind=kind,
-        waiting_unit="months" if terms.waiting.rule == "months" else "days",
+        waiting_unit=unit,
         waiting=waiting,
         waiting_from=counted,
         benefits_from=benefits_from,
@@ -437,78 +507,6 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         reasons=reasons,
         back_years_paid=py.back_years_paid,
         back_amount=back_amount,
-    )
-
-
-CASE_KEYS = {
-    "category",
-    "year",
-    "paid_on",
-    "born_on",
-    "last_insured_year",
-    "continuous_before",
-    "back_years_paid",
-    "left_employee_insurance_on",
-    "continuous_years_before",
-    "claim_free_years",
-}
-
-
-def _case_date(given: dict, key: str, required: bool = False) -> dt.date | None:
-    v = given.get(key)
-    if v is None:
-        if required:
-            raise ValidationError({key: f"缺少 {key}"})
-        return None
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise ValidationError({key: f"{key} 不是日期（YYYY-MM-DD）：{v!r}"}) from None
-
-
-def _case_int(given: dict, key: str, default: int | None = None) -> int | None:
-    v = given.get(key, default)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValidationError({key: f"{key} 必须是整数：{v!r}"})
-    return v
-
-
-def person_year_from_case(given: dict) -> PersonYear:
-    """A :class:`PersonYear` from a JSON object shaped like the ``given`` of the acceptance
-    ``enrollment`` cases. ``continuous_before: true`` means insured in the previous year
-    (``last_insured_year = year - 1``); ``false`` without ``last_insured_year`` means no
-    insured year is known."""
-    if not isinstance(given, dict):
-        raise ValidationError({"_": "输入必须是 JSON 对象"})
-    unknown = sorted(set(given) - CASE_KEYS)
-    if unknown:
-        raise ValidationError({unknown[0]: f"未知字段 {unknown[0]}"})
-    category = given.get("category")
-    if not isinstance(category, str) or not category:
-        raise ValidationError({"category": "缺少 category"})
-    if not is_known_category(category):
-        raise ValidationError({"category": f"未知的参保类别 {category!r}"})
-    year = _case_int(given, "year")
-    if year is None:
-        raise ValidationError({"year": "缺少 year"})
-    last = _case_int(given, "last_insured_year")
-    cont = given.get("continuous_before")
-    if cont is not None and not isinstance(cont, bool):
-        raise ValidationError({"continuous_before": "continuous_before 必须是 true/false"})
-    if "last_insured_year" not in given and cont is True:
-        last = year - 1
-    if cont is False and last == year - 1:
-        raise ValidationError({"continuous_before": "与 last_insured_year 矛盾"})
-    return PersonYear(
-        category=category,
-        year=year,
-        paid_on=_case_date(given, "paid_on", required=True),
-        born_on=_case_date(given, "born_on"),
-        last_insured_year=last,
-        back_years_paid=_case_int(given, "back_years_paid", 0),
-        left_employee_insurance_on=_case_date(given, "left_employee_insurance_on"),
-        continuous_years_before=_case_int(given, "continuous_years_before"),
-        claim_free_years=_case_int(given, "claim_free_years", 0),
+        incentive_cut=cut,
+        words=tuple(words),
     )
