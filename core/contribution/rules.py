@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from core.contribution.incentive import incentive_raise
+from core.contribution.reason import Reason
 from core.contribution.starts import (
     anchor_day,
     cap_cut,
@@ -19,17 +21,6 @@ from core.contribution.starts import (
 from core.errors import ValidationError
 from core.money import ZERO, fen
 from core.policy.contribution import START_WHEN, ContributionTerms
-
-
-@dataclass(frozen=True)
-class Reason:
-    """What decided a figure: the rule in words (Chinese) and its source."""
-
-    rule: str
-    source: str
-
-    def as_dict(self) -> dict:
-        return {"rule": self.rule, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -377,50 +368,12 @@ def _months_of_wait(w, py: PersonYear, counted: dt.date) -> tuple[int, Reason]:
     return months, Reason("，".join(parts), w.source)
 
 
-def _pct(ratio: Decimal) -> str:
-    return f"{(ratio * 100).normalize():f}%"
-
-
 def break_years(py: PersonYear) -> int:
     """Years of break between the last insured 参保年度 and ``py.year`` (0 if never insured:
     a first enrollment is not a break)."""
     if py.last_insured_year is None:
         return 0
     return max(0, py.year - py.last_insured_year - 1)
-
-
-def incentive_raise(
-    terms: ContributionTerms, continuous: int, claim_free_years: int, year: int
-) -> tuple[Decimal, Reason | None]:
-    inc = terms.incentive
-    if inc is None:
-        return ZERO, None
-    counted = continuous
-    if inc.counted_from_year is not None:
-        counted = min(continuous, max(0, year - inc.counted_from_year + 1))
-    cont_years = max(0, counted - inc.continuous_threshold_years)
-    raise_cont = inc.raise_per_continuous_year * cont_years
-    raise_free = inc.claim_free_raise * max(0, claim_free_years)
-    total = raise_cont + raise_free
-    words = [
-        f"连续参保{counted}年（满{inc.continuous_threshold_years}年后每年加"
-        f"{inc.raise_per_continuous_year}元）：{fen(raise_cont)}元"
-    ]
-    if raise_free:
-        words.append(f"零报销{claim_free_years}年：{fen(raise_free)}元")
-    if inc.max_raise_ratio is not None:
-        if inc.cap_base is not None:
-            limit = fen(inc.cap_base * inc.max_raise_ratio)
-            if total > limit:
-                total = limit
-                words.append(
-                    f"累计不超过大病封顶线{inc.cap_base}元的{_pct(inc.max_raise_ratio)}：{limit}元"
-                )
-        else:
-            words.append(
-                f"累计提高额不超过当地大病原封顶线的{_pct(inc.max_raise_ratio)}（封顶线以当地为准）"
-            )
-    return fen(total), Reason("；".join(words), inc.source)
 
 
 def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Result:
@@ -469,24 +422,8 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
     raise_amt, raise_why = incentive_raise(terms, cont, py.claim_free_years, py.year)
     if raise_why is not None:
         reasons["incentive_raise"] = raise_why
-    cut, cut_words = cap_cut(terms, break_years(py))
-    words = []
-    started = next(
-        (
-            r
-            for r in terms.starts
-            if waiting_why.source == r.source and waiting_why.rule.startswith(START_WHEN[r.when])
-        ),
-        None,
-    )
-    unit = "months" if terms.waiting.rule == "months" else "days"
-    if started is not None:
-        words.append(waiting_why.rule)
-        unit = "months" if started.wait_months else "days"
-    if cut:
-        raise_amt -= cut
-        reasons["incentive_cut"] = Reason(cut_words, terms.incentive.source)
-        words.append(cut_words.split("（")[0])
+    unit, words, cut = _words_unit_cut(terms, py, waiting_why, reasons)
+    raise_amt -= cut
     return Result(
         policy_id=policy_id,
         year=py.year,
@@ -508,5 +445,30 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
         back_years_paid=py.back_years_paid,
         back_amount=back_amount,
         incentive_cut=cut,
-        words=tuple(words),
+        words=words,
     )
+
+
+def _words_unit_cut(
+    terms: ContributionTerms, py: PersonYear, waiting_why: Reason, reasons: dict
+) -> tuple[str, tuple[str, ...], Decimal]:
+    """The wait's unit (a start rule may count days where the policy counts months), the
+    terms in a resident's words, and the 大病 cap cut for a break (its reason added)."""
+    words = []
+    started = next(
+        (
+            r
+            for r in terms.starts
+            if waiting_why.source == r.source and waiting_why.rule.startswith(START_WHEN[r.when])
+        ),
+        None,
+    )
+    unit = "months" if terms.waiting.rule == "months" else "days"
+    if started is not None:
+        words.append(waiting_why.rule)
+        unit = "months" if started.wait_months else "days"
+    cut, cut_words = cap_cut(terms, break_years(py))
+    if cut:
+        reasons["incentive_cut"] = Reason(cut_words, terms.incentive.source)
+        words.append(cut_words.split("（")[0])
+    return unit, tuple(words), cut

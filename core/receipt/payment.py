@@ -126,24 +126,7 @@ def receipt_document(
         Field("缴费方式", f.channel, "channel"),
         Field("收据号", f.receipt_no, "receipt_no"),
     ]
-    benefit = Section(
-        "待遇享受",
-        [
-            Field(
-                "待遇享受期",
-                benefit_period_text(f.benefit_start, f.benefit_end),
-                "benefit_period",
-                wide=True,
-            ),
-            Field("等待期", waiting_text, "waiting"),
-            Field("连续参保年数", f"{f.continuous_years}年", "continuous_years"),
-        ]
-        + (
-            [Field("待遇说明", f.benefit_notes, "benefit_notes", wide=True)]
-            if f.benefit_notes
-            else []
-        ),
-    )
+    benefit = _benefit_section(f, waiting_text)
     return Document(
         kind="receipt",
         key=f.receipt_no,
@@ -163,3 +146,20 @@ def receipt_document(
         qr_payload=payload,
         masked=masked,
     )
+
+
+def _benefit_section(f: ReceiptFacts, waiting_text: str) -> Section:
+    """待遇享受: the period, the wait, continuous years and the terms in words."""
+    fields = [
+        Field(
+            "待遇享受期",
+            benefit_period_text(f.benefit_start, f.benefit_end),
+            "benefit_period",
+            wide=True,
+        ),
+        Field("等待期", waiting_text, "waiting"),
+        Field("连续参保年数", f"{f.continuous_years}年", "continuous_years"),
+    ]
+    if f.benefit_notes:
+        fields.append(Field("待遇说明", f.benefit_notes, "benefit_notes", wide=True))
+    return Section("待遇享受", fields)

@@ -193,6 +193,30 @@ class _Status:
             self.paid_on.setText(self.today().isoformat())
         # collection closes with the year — of the payment date, which may be back-dated
         since = min(self._paid_on_year() or today.year, today.year)
+        payable, closed = self._fill_pay_years(rows, since, today, reset_form)
+        self.pay_btn.setEnabled(bool(payable))
+        missing = [
+            r["year"] for r in rows if r["status"] == "no_policy" and r["year"] >= today.year
+        ]
+        self._show_missing_standard(sorted(missing))
+        if not payable:
+            self.due_label.setStyleSheet(WARN_STYLE)
+            if closed:
+                self.due_label.setText(
+                    self.tr(
+                        "{0}参保年度已截止收费。补录往年缴费须由主管登录后办理，并填写原因。"
+                    ).replace("{0}", "、".join(str(y) for y in closed))
+                )
+            elif missing:
+                self.due_label.setText(self.tr("暂不能收费：缴费标准还没有到达本机（见下方说明）"))
+            else:
+                self.due_label.setText(self.tr("没有可收费的参保年度（已缴或资助参保）"))
+        else:
+            self.refresh_quote()
+        self._update_void_button()
+
+    def _fill_pay_years(self, rows: list, since: int, today, reset_form: bool):
+        """The years the clerk may collect for: (payable, closed)."""
         newborn = {r["year"] for r in rows if r.get("newborn_window")}
         open_unpaid = [
             r["year"]
@@ -220,26 +244,7 @@ class _Status:
         if current in payable and not reset_form:
             self.pay_year.setCurrentIndex(self.pay_year.findData(current))
         self.pay_year.blockSignals(False)
-        self.pay_btn.setEnabled(bool(payable))
-        missing = [
-            r["year"] for r in rows if r["status"] == "no_policy" and r["year"] >= today.year
-        ]
-        self._show_missing_standard(sorted(missing))
-        if not payable:
-            self.due_label.setStyleSheet(WARN_STYLE)
-            if closed:
-                self.due_label.setText(
-                    self.tr(
-                        "{0}参保年度已截止收费。补录往年缴费须由主管登录后办理，并填写原因。"
-                    ).replace("{0}", "、".join(str(y) for y in closed))
-                )
-            elif missing:
-                self.due_label.setText(self.tr("暂不能收费：缴费标准还没有到达本机（见下方说明）"))
-            else:
-                self.due_label.setText(self.tr("没有可收费的参保年度（已缴或资助参保）"))
-        else:
-            self.refresh_quote()
-        self._update_void_button()
+        return payable, closed
 
     def _show_missing_standard(self, years: list[int]) -> None:
         """Say, in words a clerk can act on, that a year's standard has not reached the desk."""
