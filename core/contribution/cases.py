@@ -20,6 +20,7 @@ CASE_KEYS = {
     "left_employee_insurance_on",
     "continuous_years_before",
     "claim_free_years",
+    "facts",
 }
 
 
@@ -80,4 +81,14 @@ def person_year_from_case(given: dict) -> PersonYear:
         left_employee_insurance_on=_case_date(given, "left_employee_insurance_on"),
         continuous_years_before=_case_int(given, "continuous_years_before"),
         claim_free_years=_case_int(given, "claim_free_years", 0),
+        facts=_facts(given.get("facts")),
     )
+
+
+def _facts(v) -> frozenset[str]:
+    """``facts``: what holds for the person (``local_hukou``, ``insured_parent``)."""
+    if v is None:
+        return frozenset()
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValidationError({"facts": 'facts 必须是字符串列表，如 ["insured_parent"]'})
+    return frozenset(v)

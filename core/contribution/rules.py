@@ -14,13 +14,15 @@ from core.contribution.starts import (
     anchor_day,
     cap_cut,
     check_accepted,
+    cover_end,
+    cover_start,
     in_newborn_window,
     start_rule,
     start_words,
 )
 from core.errors import ValidationError
 from core.money import ZERO, fen
-from core.policy.contribution import START_WHEN, ContributionTerms
+from core.policy.contribution import NEWBORN_FREE_IF, START_WHEN, ContributionTerms
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class PersonYear:
     left_employee_insurance_on: dt.date | None = None
     continuous_years_before: int | None = None  # full continuous years ending at year - 1
     claim_free_years: int = 0  # consecutive years without reimbursement before ``year``
+    facts: frozenset[str] = frozenset()  # local_hukou, insured_parent (a newborn's free year)
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,9 @@ def amount_due(
     terms: ContributionTerms, py: PersonYear, policy_id: str = ""
 ) -> tuple[Decimal, Decimal, Reason, str | None, str | None]:
     """(person pays, 资助 amount, reason, paying department, subsidy kind)."""
+    free = _free_newborn(terms, py)
+    if free is not None:
+        return ZERO, fen(terms.individual), free, "新生儿出生当年免缴", "free"
     phase = phase_of(terms, py.paid_on)
     late_rule = terms.late
     premium = terms.individual
@@ -208,12 +214,29 @@ def amount_due(
     return pays, fen(paid_for), why, sub.department, sub.kind
 
 
+def _free_newborn(terms: ContributionTerms, py: PersonYear) -> Reason | None:
+    """A newborn's birth year is free where the policy says so and a condition holds (local
+    hukou, an insured parent); later years are paid as anyone's."""
+    nb = terms.newborn
+    if nb is None or not nb.free_if or py.category != nb.category or py.born_on is None:
+        return None
+    if py.born_on.year != py.year:
+        return None
+    held = [NEWBORN_FREE_IF[c] for c in nb.free_if if c in py.facts]
+    if not held:
+        return None
+    return Reason(f"新生儿出生当年（{py.year}年）{'、'.join(held)}，免缴个人缴费", nb.free_source)
+
+
 def _waiting(
     terms: ContributionTerms, py: PersonYear
 ) -> tuple[int, dt.date, dt.date | None, Reason]:
     """(waiting amount in the rule's unit, benefits_from, counted-from day, reason)."""
     w = terms.waiting
-    year_start = dt.date(py.year, 1, 1)
+    year_start = cover_start(terms, py)
+    freshman = _freshman(terms, py)
+    if freshman is not None:
+        return 0, py.paid_on, None, freshman
     free = _without_wait(terms, py, year_start)
     if free is not None and free[2]:
         return 0, free[0], None, free[1]
@@ -237,6 +260,18 @@ def _waiting(
         )
     months, why = _months_of_wait(w, py, counted)
     return months, add_months(counted, months), counted, why
+
+
+def _freshman(terms: ContributionTerms, py: PersonYear) -> Reason | None:
+    """A freshman (a student never insured before) paying in the period before 1 January is
+    covered from the payment day, where the policy says so."""
+    st = terms.student(py.category)
+    in_time = phase_of(terms, py.paid_on) in ("in_period", "before_period")
+    if st is None or not st.freshmen_from_payment or py.last_insured_year is not None:
+        return None
+    if not in_time or py.paid_on >= dt.date(py.year, 1, 1):
+        return None
+    return Reason("新入学学生首次参保，自缴费之日起享受待遇（不必等到1月1日）", st.source)
 
 
 def _started(rule, py: PersonYear, year_start: dt.date):
@@ -387,9 +422,15 @@ def compute(terms: ContributionTerms, py: PersonYear, policy_id: str = "") -> Re
     check_accepted(terms, py)
     pays, sub_amount, amount_why, dept, kind = amount_due(terms, py, policy_id)
     waiting, benefits_from, counted, waiting_why = _waiting(terms, py)
-    benefits_to = dt.date(py.year, 12, 31)
+    benefits_to = cover_end(terms, py)
     reasons = {"amount_due": amount_why, "waiting": waiting_why}
-    reasons["benefits_to"] = Reason("待遇期至参保年度末（12月31日）", terms.period.source)
+    st = terms.student(py.category)
+    if st is not None and st.academic_year:
+        reasons["benefits_to"] = Reason(
+            f"学生按学年参保，待遇期{py.year - 1}年9月1日至{py.year}年8月31日", st.source
+        )
+    else:
+        reasons["benefits_to"] = Reason("待遇期至参保年度末（12月31日）", terms.period.source)
     if benefits_from > benefits_to:
         reasons["benefits_from"] = Reason(
             "等待期结束已超出本参保年度，本年度不享受待遇", waiting_why.source

@@ -39,10 +39,27 @@ def check_accepted(terms: ContributionTerms, py) -> None:
                 f"（依据：{terms.period.last_payment_source}）"
             }
         )
-    if py.paid_on > dt.date(py.year, 12, 31):
+    if py.paid_on > cover_end(terms, py):
         raise ValidationError(
             {"year": f"{py.year}参保年度已结束，不能再为该年度缴费；请为下一年度缴费"}
         )
+
+
+def cover_start(terms: ContributionTerms, py) -> dt.date:
+    """The first day a 参保年度 can cover: 1 January, or for students insured by academic
+    year 1 September of the year before."""
+    st = terms.student(py.category)
+    if st is not None and st.academic_year:
+        return dt.date(py.year - 1, 9, 1)
+    return dt.date(py.year, 1, 1)
+
+
+def cover_end(terms: ContributionTerms, py) -> dt.date:
+    """The last day: 31 December, or 31 August for students insured by academic year."""
+    st = terms.student(py.category)
+    if st is not None and st.academic_year:
+        return dt.date(py.year, 8, 31)
+    return dt.date(py.year, 12, 31)
 
 
 def _matches(rule: StartRule, terms: ContributionTerms, py, phase: str) -> bool:

@@ -34,6 +34,8 @@ WAITING_RULES = ("none", "fixed_days", "months")
 COUNT_FROM = ("payment", "later_of_payment_and_year_start")
 EXTENSION_BENEFITS = ("from_payment", "from_year_start")
 NEWBORN_FROM = ("birth", "payment")
+# Conditions for a newborn's free birth year (any of them suffices).
+NEWBORN_FREE_IF = {"local_hukou": "本地户籍", "insured_parent": "父母一方已参保"}
 SUBSIDY_KINDS = ("full", "fixed")
 BACK_PER_YEAR = ("individual", "full_premium")
 SPLIT_LEVELS = ("central", "province", "city_county")
@@ -133,6 +135,21 @@ class Newborn:
     window_days: int  # paid within N days of birth
     covered_from: str  # birth | payment
     source: str
+    free_if: tuple[str, ...] = ()  # the birth year is free when any of these holds
+    free_source: str = ""
+
+
+@dataclass(frozen=True)
+class Students:
+    """Students' cover: by academic year (1 September of the year before to 31 August) and/or
+    freshmen (first enrollment, paying in the period) covered from the payment day, before
+    1 January."""
+
+    categories: tuple[str, ...]
+    members: frozenset[str]
+    academic_year: bool
+    freshmen_from_payment: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -187,6 +204,11 @@ class ContributionTerms:
     incentive: Incentive | None
     back_payment: BackPayment | None = None
     starts: tuple[StartRule, ...] = ()
+    students: Students | None = None
+
+    def student(self, category: str) -> Students | None:
+        s = self.students
+        return s if s is not None and category in s.members else None
 
     @property
     def full_premium(self) -> Decimal:
@@ -281,11 +303,16 @@ def _newborn(r: Reader) -> Newborn:
     source = r.source()
     category = r.str("category", "newborn")
     r.category(category)
+    free_if = r.raw("free_if", [])
+    if not isinstance(free_if, list) or any(c not in NEWBORN_FREE_IF for c in free_if):
+        raise r.error("free_if", f"list conditions from {sorted(NEWBORN_FREE_IF)}")
     n = Newborn(
         category=category,
         window_days=r.int("window_days", min=0, max=366),
         covered_from=r.str("covered_from", "birth", choices=NEWBORN_FROM),
         source=source,
+        free_if=tuple(free_if),
+        free_source=r.str("free_source", source),
     )
     r.done()
     return n
@@ -331,6 +358,19 @@ def _incentive(r: Reader) -> Incentive:
         )
     r.done()
     return inc
+
+
+def _students(r: Reader) -> Students:
+    source = r.source()
+    cats = r.categories("categories", ("child_student", "university_student"))
+    academic = r.bool("academic_year", False)
+    freshmen = r.bool("freshmen_from_payment", False)
+    if not academic and not freshmen:
+        raise r.error(
+            "academic_year", "a students table needs academic_year or freshmen_from_payment"
+        )
+    r.done()
+    return Students(cats, _members(cats), academic, freshmen, source)
 
 
 def _start(r: Reader) -> StartRule:
@@ -380,6 +420,7 @@ def parse_contribution(r: Reader) -> ContributionTerms:
         if (bp := r.table("back_payment", None)) is not None
         else None,
         starts=tuple(_start(x) for x in r.tables("starts", [])),
+        students=_students(st) if (st := r.table("students", None)) is not None else None,
     )
     full_from = terms.late.full_premium_from
     if full_from is not None and full_from <= (terms.period.extension_end or terms.period.end):

@@ -277,6 +277,16 @@ def broken(change):
             "contribution.subsidized[0].rest_by",
             "fixed subsidy",
         ),
+        (
+            lambda c: c["newborn"].update(free_if=["rich_parent"]),
+            "contribution.newborn.free_if",
+            "list conditions",
+        ),
+        (
+            lambda c: c["students"].update(academic_year=False, freshmen_from_payment=False),
+            "contribution.students.academic_year",
+            "needs academic_year or freshmen_from_payment",
+        ),
     ],
 )
 def test_a_broken_use_stops_the_file(change, key, words):
@@ -285,7 +295,9 @@ def test_a_broken_use_stops_the_file(change, key, words):
     assert e.value.key == key and words in e.value.problem, (e.value.key, e.value.problem)
 
 
-CATEGORIES = st.sampled_from(["ordinary", "severe_disability", "dibao", "tekun", "newborn"])
+CATEGORIES = st.sampled_from(
+    ["ordinary", "severe_disability", "dibao", "tekun", "newborn", "university_student"]
+)
 DAYS = st.dates(dt.date(2024, 9, 1), dt.date(2026, 2, 20))
 
 
@@ -390,3 +402,73 @@ def test_the_cap_change_in_words_on_the_page():
     assert _cap_change("-2000.00") == "降低2000.00元"
     assert _cap_change("1000.00") == "提高1000.00元"
     assert _cap_change("0.00") == "" and _cap_change(None) == ""
+
+
+def test_a_newborn_of_an_insured_parent_is_free_in_the_birth_year_only(
+    store, clerk, county, capsys
+):
+    """“父母一方已参保的新生儿，出生当年免缴个人缴费。” Born 2025-02-01 with an insured parent:
+    0 to pay for 2025, covered from birth; without the parent 400; born in 2024, the 2025
+    year is paid as anyone's (the free year does not carry over)."""
+    case = dict(category="newborn", born_on="2025-02-01", year=2025, paid_on="2025-03-20")
+    _, free = cli(county, capsys, **case, facts=["insured_parent"])
+    assert free["amount_due"] == "0.00" and free["subsidy_kind"] == "free"
+    assert free["benefits_from"] == "2025-02-01"
+    assert "父母一方已参保，免缴个人缴费" in free["reasons"]["amount_due"]["rule"]
+    _, paid = cli(county, capsys, **case)
+    assert paid["amount_due"] == "400.00"
+    _, later = cli(
+        county,
+        capsys,
+        category="newborn",
+        born_on="2024-06-01",
+        year=2025,
+        paid_on="2024-10-10",
+        facts=["insured_parent"],
+    )
+    assert later["amount_due"] == "400.00"
+    # at the window: the father pays for 2025, then the baby's year is free
+    baby = person(store, clerk, "newborn", "2025-02-01", today=dt.date(2025, 3, 20))
+    father = store.query_one(
+        "SELECT id FROM person WHERE household_id = (SELECT household_id FROM person"
+        " WHERE id = ?) AND relation = 'head'",
+        (baby,),
+    )["id"]
+    before = svc.quote(store, baby, 2025, "2025-03-20", today=dt.date(2025, 3, 20))
+    assert before["amount_due"] == "400.00"
+    window(store, clerk, father, "2025-03-20", "400.00")
+    q = svc.quote(store, baby, 2025, "2025-03-20", today=dt.date(2025, 3, 20))
+    assert q["amount_due"] == "0.00" and q["subsidy_kind"] == "free"
+    row = next(
+        r
+        for r in svc.status_years(store, baby, today=dt.date(2025, 3, 20))["years"]
+        if r["year"] == 2025
+    )
+    assert row["status"] == "subsidized" and "免缴个人缴费" in row["note"]
+    with pytest.raises(ValidationError) as e:
+        window(store, clerk, baby, "2025-03-20", "400.00")
+    assert "无需收费" in e.value.errors["amount"]
+
+
+def test_students_by_academic_year_and_freshmen_from_payment(store, clerk, county, capsys):
+    """“大学生按学年参保，待遇期为上年9月1日至当年8月31日；新入学大学生首次参保的，自缴费之日
+    起享受待遇。” A returning student (insured for 2024) paying 2024-10-10 for 2025: covered
+    2024-09-01 to 2025-08-31; a freshman paying 2024-09-15: from 2024-09-15; paying for 2025
+    on 2025-09-05 is after the academic year: refused."""
+    _, back = cli(
+        county,
+        capsys,
+        category="university_student",
+        year=2025,
+        paid_on="2024-10-10",
+        last_insured_year=2024,
+    )
+    assert (back["benefits_from"], back["benefits_to"]) == ("2024-09-01", "2025-08-31")
+    assert "学年" in back["reasons"]["benefits_to"]["rule"]
+    _, fresh = cli(county, capsys, category="university_student", year=2025, paid_on="2024-09-15")
+    assert fresh["benefits_from"] == "2024-09-15" and fresh["waiting"] == 0
+    assert "新入学学生首次参保，自缴费之日起享受待遇" in fresh["reasons"]["waiting"]["rule"]
+    code, out = cli(county, capsys, category="university_student", year=2025, paid_on="2025-09-05")
+    assert code == 2 and "已结束" in out["errors"]["year"]
+    pid = person(store, clerk, "university_student", "2006-03-03", today=dt.date(2024, 9, 15))
+    same(fresh, window(store, clerk, pid, "2024-09-15", "400.00"))

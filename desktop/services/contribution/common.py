@@ -101,8 +101,42 @@ def _insured_years(payments: dict[int, Any], enrollments: dict[int, Enrollment])
     return years
 
 
+# Who a newborn's parents are in the household, by the newborn's relation to the head.
+_PARENTS = {
+    "son": ("head", "spouse"),
+    "daughter": ("head", "spouse"),
+    "grandchild": ("son", "daughter", "child_in_law"),
+}
+
+
+def _newborn_facts(store: Store, person: dict, year: int) -> frozenset[str]:
+    """What a newborn's free birth year may depend on: ``local_hukou`` (the household is
+    registered here, not a 居住证 household) and ``insured_parent`` (a parent in the
+    household insured for ``year``)."""
+    facts: set[str] = set()
+    hid = person.get("household_id")
+    members = persons.members(store, hid) if hid else []
+    if all(m.get("insured_category") != "residence_permit" for m in [person, *members]):
+        facts.add("local_hukou")
+    parents = _PARENTS.get(person.get("relation") or "", ())
+    for m in members:
+        if m["id"] == person["id"] or m.get("relation") not in parents:
+            continue
+        if year in _insured_years(
+            _live_payments(store, m["id"]), enrollments.records(store, m["id"])
+        ):
+            facts.add("insured_parent")
+            break
+    return frozenset(facts)
+
+
 def _person_year(
-    person: dict, year: int, paid_on: dt.date, insured: set[int], back_years: int = 0
+    person: dict,
+    year: int,
+    paid_on: dt.date,
+    insured: set[int],
+    back_years: int = 0,
+    facts: frozenset[str] = frozenset(),
 ) -> PersonYear:
     before = [y for y in insured if y < year]
     last = max(before) if before else None
@@ -123,6 +157,7 @@ def _person_year(
         last_insured_year=last,
         back_years_paid=back_years,
         continuous_years_before=run,
+        facts=facts,
     )
 
 
@@ -157,7 +192,9 @@ def _terms_for(
         _live_payments(store, person["id"]), enrollments.records(store, person["id"])
     )
     insured.discard(year)
-    py = _person_year(person, year, paid_on, insured, back_years)
+    py = _person_year(
+        person, year, paid_on, insured, back_years, _newborn_facts(store, person, year)
+    )
     terms = pol.section("contribution")
     if back_years:
         bp = terms.back_payment

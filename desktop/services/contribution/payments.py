@@ -125,6 +125,12 @@ def _prepare_payment(
         reason = _closed_year_reason(actor, fields, year, today, require=require_reason)
     _check_not_paid(store, person, year)
     pol, res = _terms_for(store, person, year, paid_on, clean["back_years"])
+    if res.subsidy_kind == "free":
+        raise ValidationError(
+            {
+                "amount": f"{res.reasons['amount_due'].rule}，无需收费（依据：{res.reasons['amount_due'].source}）"
+            }
+        )
     if res.amount_due == 0 and res.subsidized_amount > 0 and not res.back_amount:
         raise ValidationError(
             {"amount": f"该人员为资助参保，个人缴费由{res.subsidized_by}全额代缴，无需收费"}

@@ -24,6 +24,7 @@ from desktop.services.contribution.common import (
     _enrollments,
     _insured_years,
     _live_payments,
+    _newborn_facts,
     _person,
     _person_year,
     policy_for,
@@ -77,7 +78,7 @@ def _status_row(
         row["note"] = f"{year}参保年度缴费标准未发布（无政策文件）"
         return row
     else:
-        _unpaid_row(row, pol, person, year, insured, today)
+        _unpaid_row(store, row, pol, person, year, insured, today)
     if row["benefits_from"]:
         bf = dt.date.fromisoformat(row["benefits_from"])
         if row["waiting"]:
@@ -116,27 +117,39 @@ def _paid_row(row: dict, pay: dict, enr: dict | None) -> None:
             row["note"] = "；".join(terms["words"])
 
 
-def _unpaid_row(row: dict, pol, person: dict, year: int, insured: set[int], today: dt.date) -> None:
+def _unpaid_row(
+    store: Store, row: dict, pol, person: dict, year: int, insured: set[int], today: dt.date
+) -> None:
     """A year without payment under a published standard: subsidized in full, or what
     paying today would cost."""
     terms = pol.section("contribution")
     sub = terms.subsidy_for(person["insured_category"])
     pay_day = min(max(today, terms.period.start), dt.date(year, 12, 31))
-    res = compute(
-        terms, _person_year(person, year, pay_day, {y for y in insured if y < year}), pol.id
-    )
+    facts = _newborn_facts(store, person, year)
+    before = {y for y in insured if y < year}
+    res = compute(terms, _person_year(person, year, pay_day, before, facts=facts), pol.id)
     row["amount_due"] = str(res.amount_due)
     born = _person_year(person, year, today, set()).born_on
-    if year < today.year and in_newborn_window(terms, today, person["insured_category"], born):
+    newborn = in_newborn_window(terms, today, person["insured_category"], born)
+    if year < today.year and newborn and res.subsidy_kind != "free":
         # born in that year and still inside the newborn window: the window takes it today
         row["newborn_window"] = True
-        res = compute(terms, _person_year(person, year, today, set()), pol.id)
+        res = compute(terms, _person_year(person, year, today, before, facts=facts), pol.id)
         row["amount_due"] = str(res.amount_due)
         row["note"] = f"新生儿出生年度，出生后{terms.newborn.window_days}日内可缴费"
         return
     if res.words:
         row["note"] = "；".join(res.words)
-    if sub is not None and sub.kind == "full":
+    if res.subsidy_kind == "free":
+        row.update(
+            status="subsidized",
+            status_label=STATUS_LABELS["subsidized"],
+            subsidized_by=res.subsidized_by,
+            benefits_from=res.benefits_from.isoformat(),
+            benefits_to=res.benefits_to.isoformat(),
+        )
+        row["note"] = res.reasons["amount_due"].rule
+    elif sub is not None and sub.kind == "full":
         row.update(
             status="subsidized",
             status_label=STATUS_LABELS["subsidized"],
