@@ -21,6 +21,7 @@ CASE_KEYS = {
     "continuous_years_before",
     "claim_free_years",
     "facts",
+    "group",
 }
 
 
@@ -82,6 +83,7 @@ def person_year_from_case(given: dict) -> PersonYear:
         continuous_years_before=_case_int(given, "continuous_years_before"),
         claim_free_years=_case_int(given, "claim_free_years", 0),
         facts=_facts(given.get("facts")),
+        group=str(given.get("group") or ""),
     )
 
 

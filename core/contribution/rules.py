@@ -39,6 +39,7 @@ class PersonYear:
     continuous_years_before: int | None = None  # full continuous years ending at year - 1
     claim_free_years: int = 0  # consecutive years without reimbursement before ``year``
     facts: frozenset[str] = frozenset()  # local_hukou, insured_parent (a newborn's free year)
+    group: str = ""  # a group the county names (or a tier inside the category), if any
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def amount_due(
         )
     else:
         why = Reason(f"{PHASE_LABELS[phase]}缴费，个人缴费标准 {premium} 元", terms.source)
-    sub = terms.subsidy_for(py.category)
+    sub = terms.subsidy_for(py.category, py.group)
     if sub is None:
         return fen(premium), ZERO, why, None, None
     paid_for = terms.individual if sub.kind == "full" else min(sub.amount, terms.individual)
@@ -316,7 +317,7 @@ def _without_wait(
             ),
             True,
         )
-    if py.category in w.exempt_members:
+    if py.category in w.exempt_members or (py.group and py.group in w.exempt_groups):
         start = (
             year_start if phase in ("in_period", "before_period") else max(py.paid_on, year_start)
         )

@@ -63,7 +63,8 @@ def cover_end(terms: ContributionTerms, py) -> dt.date:
 
 
 def _matches(rule: StartRule, terms: ContributionTerms, py, phase: str) -> bool:
-    if rule.categories and py.category not in rule.members:
+    named = rule.categories or rule.groups
+    if named and py.category not in rule.members and not (py.group and py.group in rule.groups):
         return False
     never = py.last_insured_year is None
     gap = 0 if never else max(0, py.year - py.last_insured_year - 1)

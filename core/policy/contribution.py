@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.categories import CATEGORY_GROUPS, expand_categories
+from core.categories import CATEGORY_GROUPS, expand_categories, is_known_category
 from core.money import fen
 from core.policy import PolicyError, Reader, register_section
 
@@ -57,6 +57,14 @@ START_ANCHORS = {
     "next_month": "缴费次月1日",
     "year_start": "参保年度1月1日",
 }
+
+
+def _codes(r: Reader, k: str) -> tuple[str, ...]:
+    """A list of county group codes (checked against ``[[contribution.groups]]`` later)."""
+    v = r.raw(k, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+        raise r.error(k, "must be a list of group codes")
+    return tuple(v)
 
 
 def _members(names: tuple[str, ...]) -> frozenset[str]:
@@ -95,6 +103,7 @@ class StartRule:
     wait_days: int
     wait_months: int
     source: str
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,7 @@ class Waiting:
     employee_grace_months: int  # joining within N months of leaving employee insurance
     employee_grace_source: str
     employee_grace_backdate: bool = False  # … cover from the day after leaving (no gap)
+    exempt_groups: tuple[str, ...] = ()  # county-named groups with no waiting
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,17 @@ class Newborn:
     source: str
     free_if: tuple[str, ...] = ()  # the birth year is free when any of these holds
     free_source: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group the county names (退役军人及军属, 刑满释放人员, 一类低保 …): a person holds at
+    most one; ``within`` makes it a tier inside that insured category."""
+
+    code: str
+    label: str
+    within: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,7 @@ class Subsidized:
     department: str
     source: str
     rest_by: str = ""  # a second payer for what ``department`` does not cover (fixed kind)
+    groups: tuple[str, ...] = ()  # county-named groups (or tiers) the row covers
 
 
 @dataclass(frozen=True)
@@ -205,6 +227,10 @@ class ContributionTerms:
     back_payment: BackPayment | None = None
     starts: tuple[StartRule, ...] = ()
     students: Students | None = None
+    groups: tuple[Group, ...] = ()
+
+    def group(self, code: str) -> Group | None:
+        return next((g for g in self.groups if g.code == code), None)
 
     def student(self, category: str) -> Students | None:
         s = self.students
@@ -214,7 +240,13 @@ class ContributionTerms:
     def full_premium(self) -> Decimal:
         return self.individual + self.subsidy
 
-    def subsidy_for(self, category: str) -> Subsidized | None:
+    def subsidy_for(self, category: str, group: str = "") -> Subsidized | None:
+        """The 资助 row for a person: one naming their county group (a tier) first, then
+        one naming their category."""
+        if group:
+            for s in self.subsidized:
+                if group in s.groups:
+                    return s
         for s in self.subsidized:
             if category in s.members:
                 return s
@@ -290,6 +322,7 @@ def _waiting(r: Reader) -> Waiting:
         employee_grace_months=r.int("employee_grace_months", 0, min=0, max=24),
         employee_grace_source=r.str("employee_grace_source", source),
         employee_grace_backdate=r.bool("employee_grace_backdate", False),
+        exempt_groups=_codes(r, "exempt_groups"),
     )
     if w.employee_grace_backdate and not w.employee_grace_months:
         raise r.error("employee_grace_backdate", "goes with employee_grace_months")
@@ -320,9 +353,10 @@ def _newborn(r: Reader) -> Newborn:
 
 def _subsidized(r: Reader) -> Subsidized:
     source = r.source()
-    cats = r.categories("categories")
-    if not cats:
-        raise r.error("categories", "name at least one category")
+    cats = r.categories("categories", ())
+    groups = _codes(r, "groups")
+    if not cats and not groups:
+        raise r.error("categories", "name at least one category or group")
     kind = r.str("kind", choices=SUBSIDY_KINDS)
     amount = r.money("amount") if kind == "fixed" else r.money("amount", None)
     if kind == "full" and amount is not None:
@@ -332,7 +366,7 @@ def _subsidized(r: Reader) -> Subsidized:
     if rest_by and kind != "fixed":
         raise r.error("rest_by", "a second payer goes with a fixed subsidy (kind = fixed)")
     r.done()
-    return Subsidized(cats, _members(cats), kind, amount, department, source, rest_by)
+    return Subsidized(cats, _members(cats), kind, amount, department, source, rest_by, groups)
 
 
 def _incentive(r: Reader) -> Incentive:
@@ -382,8 +416,44 @@ def _start(r: Reader) -> StartRule:
     months = r.int("wait_months", 0, min=0, max=24)
     if days and months:
         raise r.error("wait_months", "give wait_days or wait_months, not both")
+    groups = _codes(r, "groups")
     r.done()
-    return StartRule(when, cats, _members(cats), anchor, days, months, source)
+    return StartRule(when, cats, _members(cats), anchor, days, months, source, groups)
+
+
+def _group(r: Reader) -> Group:
+    source = r.source()
+    code = r.str("code")
+    if not code.replace("_", "").isalnum() or not code.isascii():
+        raise r.error("code", "group codes use letters, digits and _ (e.g. veteran)")
+    label = r.str("label")
+    within = r.str("within", "")
+    if within and not is_known_category(within):
+        raise r.error("within", f"unknown category {within!r}")
+    r.done()
+    return Group(code, label, within, source)
+
+
+def _check_groups(r: Reader, terms) -> None:
+    """Every group a table names is declared; a tier (``within``) is listed only with its
+    own category (or alone)."""
+    known = {g.code: g for g in terms.groups}
+    if len(known) != len(terms.groups):
+        raise r.error("groups", "a group code is declared twice")
+    uses = [(f"subsidized[{i}]", s.groups, s.categories) for i, s in enumerate(terms.subsidized)]
+    uses += [(f"starts[{i}]", s.groups, s.categories) for i, s in enumerate(terms.starts)]
+    uses.append(("waiting", terms.waiting.exempt_groups, ()))
+    for where, groups, cats in uses:
+        for code in groups:
+            g = known.get(code)
+            if g is None:
+                raise PolicyError(r.file, f"{r.key(where)}.groups", f"{code!r} is not declared")
+            if g.within and cats and g.within not in _members(cats):
+                raise PolicyError(
+                    r.file,
+                    f"{r.key(where)}.groups",
+                    f"{code!r} is a tier of {g.within!r}, not of {list(cats)}",
+                )
 
 
 def _back_payment(r: Reader) -> BackPayment:
@@ -421,7 +491,9 @@ def parse_contribution(r: Reader) -> ContributionTerms:
         else None,
         starts=tuple(_start(x) for x in r.tables("starts", [])),
         students=_students(st) if (st := r.table("students", None)) is not None else None,
+        groups=tuple(_group(g) for g in r.tables("groups", [])),
     )
+    _check_groups(r, terms)
     full_from = terms.late.full_premium_from
     if full_from is not None and full_from <= (terms.period.extension_end or terms.period.end):
         raise PolicyError(

@@ -44,6 +44,8 @@ class Person:
     origin: str = _f("来源", BOOK, default="local")
     exit_reason: str | None = _f("终止参保原因", BOOK, wire=True, default=None)
     exit_date: str | None = _f("终止参保日期", BOOK, wire=True, default=None)
+    # a group the county's policy names (its code; '' = none; issue 19)
+    local_group: str = _f("地方认定人员类别", CLERK, wire=True, default="")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Person:

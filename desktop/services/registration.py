@@ -28,6 +28,7 @@ from core.records.persons import (
     Household,
     Person,
 )
+from desktop.services import policies
 from desktop.services.context import Actor
 from desktop.services.registration_checks import as_text, validate_household
 from desktop.services.registration_checks import parse_date as parse_date  # re-exported
@@ -72,6 +73,34 @@ class HouseholdCreated:
 
 def _region_of(store: Store, actor: Actor) -> str:
     return places.region_code(store)
+
+
+def local_groups(store: Store, region: str | None = None, year: int | None = None) -> dict:
+    """The groups the county's contribution policy names for ``region`` (default: the
+    service point's) and 参保年度 ``year`` (default: this year, else the newest): code →
+    (label, the insured category it is a tier of, or ''). Empty when none are named."""
+    region = region or places.region_code(store) or ""
+    year = year or dt.date.today().year
+    dd = store.path.parent if store.path is not None else None
+    try:
+        ps = policies.load(dd)
+    except policies.PolicyUnavailable:
+        return {}
+    found = [p for p in ps.for_region_year(region, year) if p.has("contribution")]
+    if not found:  # the newest year the region has (a new year's file may not be here yet)
+        found = sorted(
+            (
+                p
+                for y in range(year - 3, year + 2)
+                for p in ps.for_region_year(region, y)
+                if p.has("contribution")
+            ),
+            key=lambda p: p.year,
+            reverse=True,
+        )
+    if not found:
+        return {}
+    return {g.code: (g.label, g.within) for g in found[0].section("contribution").groups}
 
 
 def _village_ids(store: Store) -> set[str]:
@@ -139,7 +168,11 @@ def create_household(
         errors["members"] = "请至少登记一名家庭成员（户主）"
     for i, m in enumerate(members):
         try:
-            clean_members.append(validate_person(m, default_region=region, today=today))
+            clean_members.append(
+                validate_person(
+                    m, default_region=region, today=today, groups=local_groups(store, region)
+                )
+            )
         except ValidationError as e:
             errors.update({f"members.{i}.{k}": v for k, v in e.errors.items()})
             clean_members.append({})
@@ -199,7 +232,10 @@ def add_person(
     today: dt.date | None = None,
 ) -> str:
     """Add a member to an existing household; returns the new person id."""
-    clean = validate_person(fields, default_region=_region_of(store, actor), today=today)
+    region = _region_of(store, actor)
+    clean = validate_person(
+        fields, default_region=region, today=today, groups=local_groups(store, region)
+    )
     now = now_iso()
     with store.write() as db:
         hh = households.row(db.conn, household_id)
@@ -273,7 +309,12 @@ def update_person(
             for k in ("sex", "birth_date"):
                 if k not in fields:
                     merged[k] = ""
-        clean = validate_person(merged, default_region=before["region_code"], today=today)
+        clean = validate_person(
+            merged,
+            default_region=before["region_code"],
+            today=today,
+            groups=local_groups(store, before["region_code"]),
+        )
         changes = {
             k: clean[k]
             for k in (*PERSON_FIELDS, "name_pinyin", "name_initials")

@@ -92,15 +92,21 @@ def _flag(value: Any) -> int:
 
 
 def validate_person(
-    fields: Mapping[str, Any], *, default_region: str, today: dt.date | None = None
+    fields: Mapping[str, Any],
+    *,
+    default_region: str,
+    today: dt.date | None = None,
+    groups: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict:
     """Check and normalise one person's fields; returns the clean values or raises
-    ValidationError with every problem at once (field → Chinese message)."""
+    ValidationError with every problem at once (field → Chinese message). ``groups``: the
+    county groups of the policy (code → (label, the category it is a tier of, or ''))."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     _check_name(fields, out, errors)
     _check_certificate(fields, out, errors, today)
     _check_other_fields(fields, out, errors, default_region)
+    _check_group(fields, out, errors, groups or {})
     if errors:
         raise ValidationError(errors)
     out["name_pinyin"] = pinyin_full(out["name"])
@@ -224,6 +230,24 @@ def _check_other_fields(
         out["status"] = -1
     if out["status"] not in PERSON_STATUS:
         errors["status"] = "请选择参保状态"
+
+
+def _check_group(
+    fields: Mapping[str, Any], out: dict, errors: dict, groups: Mapping[str, tuple[str, str]]
+) -> None:
+    """地方认定人员类别: one of the policy's groups; a tier only inside its own category."""
+    code = as_text(fields.get("local_group")).strip()
+    out["local_group"] = code
+    if not code:
+        return
+    if code not in groups:
+        errors["local_group"] = "本地政策没有这个人员类别，请重新选择"
+        return
+    label, within = groups[code]
+    if within and out.get("insured_category") != within:
+        errors["local_group"] = (
+            f"“{label}”属于{INSURED_CATEGORIES.get(within, within)}，与参保人员类别不符"
+        )
 
 
 def validate_household(fields: Mapping[str, Any], village_ids: set[str]) -> dict:

@@ -278,6 +278,16 @@ def broken(change):
             "fixed subsidy",
         ),
         (
+            lambda c: c["subsidized"][2].update(groups=["orphan_class"]),
+            "contribution.subsidized[2].groups",
+            "is not declared",
+        ),
+        (
+            lambda c: c["subsidized"][2].update(categories=["tekun"]),
+            "contribution.subsidized[2].groups",
+            "is a tier of 'dibao'",
+        ),
+        (
             lambda c: c["newborn"].update(free_if=["rich_parent"]),
             "contribution.newborn.free_if",
             "list conditions",
@@ -472,3 +482,108 @@ def test_students_by_academic_year_and_freshmen_from_payment(store, clerk, count
     assert code == 2 and "已结束" in out["errors"]["year"]
     pid = person(store, clerk, "university_student", "2006-03-03", today=dt.date(2024, 9, 15))
     same(fresh, window(store, clerk, pid, "2024-09-15", "400.00"))
+
+
+def test_groups_the_county_names(store, clerk, county, capsys):
+    """“退役军人及军属参保不设待遇等待期。” “一类低保对象个人缴费全额资助（县民政局）。” A veteran
+    paying late on 2025-03-20 is covered from that day; a 一类低保 person pays nothing (县民政局
+    pays it all); a plain 低保 person keeps the fixed subsidy with the county paying the rest."""
+    _, vet = cli(
+        county,
+        capsys,
+        category="ordinary",
+        group="veteran",
+        year=2025,
+        paid_on="2025-03-20",
+        last_insured_year=2024,
+    )
+    assert vet["benefits_from"] == "2025-03-20" and vet["waiting"] == 0
+    _, tier = cli(
+        county, capsys, category="dibao", group="dibao_class1", year=2025, paid_on="2024-10-10"
+    )
+    assert tier["subsidy_kind"] == "full" and tier["subsidized_by"] == "县民政局"
+    _, plain = cli(county, capsys, category="dibao", year=2025, paid_on="2024-10-10")
+    assert plain["subsidized_by"].startswith("县医疗保障局（240.00元）")
+    # registered with the group at the desk, the window agrees
+    village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
+    made = registration.create_household(
+        store,
+        clerk,
+        {"village_id": village, "address": "东村99号"},
+        [
+            {
+                "name": "王老兵",
+                "relation": "head",
+                "sex": "male",
+                "birth_date": "1960-08-01",
+                "cert_no": make_id("140121", "1960-08-01", 991, "male"),
+                "local_group": "veteran",
+            }
+        ],
+        today=dt.date(2025, 3, 20),
+    )
+    pid = made.person_ids[0]
+    assert registration.get_person(store, pid)["local_group"] == "veteran"
+    q = svc.quote(store, pid, 2025, "2025-03-20", today=dt.date(2025, 3, 20))
+    assert q["benefits_from"] == "2025-03-20" and q["waiting"] == 0
+
+
+@pytest.mark.parametrize(
+    "member, words",
+    [
+        ({"local_group": "nobody"}, "本地政策没有这个人员类别"),
+        (
+            {"local_group": "dibao_class1"},
+            "“一类低保”属于最低生活保障对象（低保），与参保人员类别不符",
+        ),
+    ],
+)
+def test_a_group_that_does_not_fit_is_refused_at_the_field(
+    store, clerk, county, counts, member, words
+):
+    village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
+    before = counts(store)
+    with pytest.raises(ValidationError) as e:
+        registration.create_household(
+            store,
+            clerk,
+            {"village_id": village, "address": "东村98号"},
+            [
+                {
+                    "name": "赵某",
+                    "relation": "head",
+                    "sex": "male",
+                    "birth_date": "1970-08-01",
+                    "cert_no": make_id("140121", "1970-08-01", 981, "male"),
+                    **member,
+                }
+            ],
+            today=dt.date(2025, 3, 20),
+        )
+    assert words in e.value.errors["members.0.local_group"]
+    assert counts(store) == before
+
+
+def test_the_registration_page_offers_the_policys_groups(qtbot, store, clerk, county):
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.registration import Page
+
+    create_qapplication()
+    ctx = make_context(store, clerk, county)
+    try:
+        page = Page(ctx)
+        qtbot.addWidget(page)
+        page.resize(1366, 740)
+        page.show()
+        box = page.inputs["local_group"]
+        qtbot.waitUntil(lambda: box.count() == 3, timeout=5000)
+        assert [box.itemText(i) for i in range(3)] == [
+            "（无地方认定类别）",
+            "退役军人及军属",
+            "一类低保",
+        ]
+        assert box.isVisible()
+        box.setCurrentIndex(1)
+        assert page.read_member()["local_group"] == "veteran"
+    finally:
+        ctx.tasks.shutdown()

@@ -158,6 +158,7 @@ def _person_year(
         back_years_paid=back_years,
         continuous_years_before=run,
         facts=facts,
+        group=person.get("local_group") or "",
     )
 
 

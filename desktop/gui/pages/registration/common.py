@@ -44,6 +44,7 @@ MEMBER_FIELDS = (
     "subsidy_category",
     "status",
     "ecert_activated",
+    "local_group",
 )
 
 

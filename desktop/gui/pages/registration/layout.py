@@ -191,6 +191,12 @@ class _Layout:
         insured = _combo(INSURED_CATEGORIES, "insured_category")
         subsidy = _combo(SUBSIDY_CATEGORIES, "subsidy_category")
         ecert = QCheckBox(self.tr("已激活医保电子凭证"))
+        # 地方认定人员类别: the groups the county's policy names (filled when they load;
+        # hidden when the policy names none)
+        group = QComboBox()
+        group.setToolTip(self.tr("本县政策认定的人员类别（如退役军人及军属、一类低保）"))
+        group.addItem(self.tr("（无地方认定类别）"), "")
+        group.setVisible(False)
         status = _combo(PERSON_STATUS, "status")
         labels = {
             "name": self.tr("姓名"),
@@ -221,6 +227,7 @@ class _Layout:
                     subsidy,
                     status,
                     ecert,
+                    group,
                 ),
                 strict=True,
             )
@@ -237,10 +244,20 @@ class _Layout:
                 pair_lay.addWidget(ecert)
                 self.m_form.add("status", labels["status"], pair)
                 self.m_form.inputs["status"] = status
-            elif field != "ecert_activated":
+            elif field == "insured_category":  # the county's own group beside the category
+                pair = QWidget()
+                pair_lay = QHBoxLayout(pair)
+                pair_lay.setContentsMargins(0, 0, 0, 0)
+                pair_lay.addWidget(insured, 1)
+                pair_lay.addWidget(group, 1)
+                self.m_form.add("insured_category", labels["insured_category"], pair)
+                self.m_form.inputs["insured_category"] = insured
+            elif field not in ("ecert_activated", "local_group"):
                 self.m_form.add(field, labels[field], w)
         self.m_form.inputs["ecert_activated"] = ecert
         self.m_form.errors["ecert_activated"] = self.m_form.errors["status"]
+        self.m_form.inputs["local_group"] = group
+        self.m_form.errors["local_group"] = self.m_form.errors["insured_category"]
         for grid in (self.m_form.grid, self.hh_form.grid):
             grid.setColumnMinimumWidth(1, 280)
             grid.setColumnStretch(2, 1)

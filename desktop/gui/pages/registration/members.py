@@ -15,7 +15,7 @@ from core.categories import (
     SEXES,
 )
 from core.ids import check_id
-from desktop.gui.pages.registration.common import _set_combo
+from desktop.gui.pages.registration.common import _LABELS, _set_combo
 from desktop.gui.widgets import (
     ERROR_STYLE,
     OK_STYLE,
@@ -23,6 +23,7 @@ from desktop.gui.widgets import (
     ask_go_ahead,
     show_error,
 )
+from desktop.services import registration as reg
 from desktop.services import setup
 
 
@@ -45,6 +46,20 @@ class _Members:
                 self.village.setCurrentIndex(1)
 
         self.query(lambda: setup.villages(store), fill, self._failed)
+        self.query(lambda: reg.local_groups(store), self._groups_loaded, self._failed)
+
+    def _groups_loaded(self, groups: dict) -> None:
+        """The county's own groups (地方认定人员类别) as the policy names them."""
+        box = self.inputs["local_group"]
+        current = box.currentData()
+        box.clear()
+        box.addItem(self.tr("（无地方认定类别）"), "")
+        for code, (label, _within) in groups.items():
+            box.addItem(label, code)
+        # the edit history shows a group by its label, never its code
+        _LABELS["local_group"] = {code: label for code, (label, _w) in groups.items()}
+        _set_combo(box, current or "")
+        box.setVisible(bool(groups))
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
@@ -98,6 +113,7 @@ class _Members:
             "subsidy_category": i["subsidy_category"].currentData(),
             "status": i["status"].currentData(),
             "ecert_activated": int(i["ecert_activated"].isChecked()),
+            "local_group": i["local_group"].currentData() or "",
         }
 
     def write_member(self, m: dict) -> None:
@@ -115,6 +131,7 @@ class _Members:
         _set_combo(i["subsidy_category"], m.get("subsidy_category") or "none")
         _set_combo(i["status"], m.get("status", 1))
         i["ecert_activated"].setChecked(bool(m.get("ecert_activated")))
+        _set_combo(i["local_group"], m.get("local_group") or "")
         self.m_form.clear_errors()
         for lab in self.m_form.errors.values():
             lab.setStyleSheet(ERROR_STYLE)
