@@ -232,6 +232,18 @@ class _Layout:
                 strict=True,
             )
         )
+        self._place_member_fields(widgets, labels)
+        for grid in (self.m_form.grid, self.hh_form.grid):
+            grid.setColumnMinimumWidth(1, 280)
+            grid.setColumnStretch(2, 1)
+        self.member_box.setLayout(self.m_form.grid)
+        cert_no.editingFinished.connect(self._check_cert_no)
+        cert_type.currentIndexChanged.connect(lambda _i: self._check_cert_no())
+        return self.member_box
+
+    def _place_member_fields(self, widgets: dict, labels: dict) -> None:
+        """One row per field; 参保状态 shares its row with the e-certificate, 参保人员类别 with
+        the county's own group (地方认定人员类别)."""
         for field in MEMBER_FIELDS:
             w = widgets[field]
             w.setObjectName(field)
@@ -240,31 +252,24 @@ class _Layout:
                 pair = QWidget()
                 pair_lay = QHBoxLayout(pair)
                 pair_lay.setContentsMargins(0, 0, 0, 0)
-                pair_lay.addWidget(status, 1)
-                pair_lay.addWidget(ecert)
+                pair_lay.addWidget(widgets["status"], 1)
+                pair_lay.addWidget(widgets["ecert_activated"])
                 self.m_form.add("status", labels["status"], pair)
-                self.m_form.inputs["status"] = status
+                self.m_form.inputs["status"] = widgets["status"]
             elif field == "insured_category":  # the county's own group beside the category
                 pair = QWidget()
                 pair_lay = QHBoxLayout(pair)
                 pair_lay.setContentsMargins(0, 0, 0, 0)
-                pair_lay.addWidget(insured, 1)
-                pair_lay.addWidget(group, 1)
+                pair_lay.addWidget(widgets["insured_category"], 1)
+                pair_lay.addWidget(widgets["local_group"], 1)
                 self.m_form.add("insured_category", labels["insured_category"], pair)
-                self.m_form.inputs["insured_category"] = insured
+                self.m_form.inputs["insured_category"] = widgets["insured_category"]
             elif field not in ("ecert_activated", "local_group"):
                 self.m_form.add(field, labels[field], w)
-        self.m_form.inputs["ecert_activated"] = ecert
+        self.m_form.inputs["ecert_activated"] = widgets["ecert_activated"]
         self.m_form.errors["ecert_activated"] = self.m_form.errors["status"]
-        self.m_form.inputs["local_group"] = group
+        self.m_form.inputs["local_group"] = widgets["local_group"]
         self.m_form.errors["local_group"] = self.m_form.errors["insured_category"]
-        for grid in (self.m_form.grid, self.hh_form.grid):
-            grid.setColumnMinimumWidth(1, 280)
-            grid.setColumnStretch(2, 1)
-        self.member_box.setLayout(self.m_form.grid)
-        cert_no.editingFinished.connect(self._check_cert_no)
-        cert_type.currentIndexChanged.connect(lambda _i: self._check_cert_no())
-        return self.member_box
 
     def _build_buttons(self) -> QHBoxLayout:
         """保存 / 下一位成员 / 修改记录 / 取消 — Enter on a focused button presses it."""
