@@ -41,7 +41,7 @@ def push_batch(
     conn.execute("SAVEPOINT op")
     for op in ops:
         if op.op_id in known:
-            results.append(_replay(op, known[op.op_id]))
+            results.append(_replay(conn, dev, op, known[op.op_id]))
             continue
         result, keep = apply_op(conn, dev, op)
         if keep:
@@ -155,7 +155,23 @@ def apply_op(conn: psycopg.Connection, dev: Device, op: sp.Op) -> tuple[dict, bo
         ), True
 
 
-def _replay(op: sp.Op, stored: dict) -> dict:
+def _replay(conn, dev: Device, op: sp.Op, stored: dict) -> dict:
+    """An op already stored answers with its stored result — only to the device that sent
+    it; another device replaying its id learns nothing and the attempt is logged."""
+    if stored["device_id"] != dev.device_id:
+        log_security(
+            conn,
+            "foreign_replay",
+            device_id=dev.device_id,
+            sp_id=dev.sp_id,
+            detail={"op_id": op.op_id, "op_type": op.op_type},
+        )
+        return _result(
+            op.op_id,
+            sp.ST_REJECTED,
+            code=sp.R_SCOPE,
+            message="该操作编号属于另一台设备，县里未处理；请联系技术人员",
+        )
     if stored["payload_sha256"] != op.payload_sha256:
         return _result(
             op.op_id,

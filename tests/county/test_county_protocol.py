@@ -187,3 +187,22 @@ def test_snapshot_rows_equal_latest_pulled_rows(two_points, county, make_id, per
             for c in snap["changes"]
         }
         assert got == latest
+
+
+def test_a_replay_is_answered_only_to_the_device_that_sent_it(
+    two_points, county, make_id, person_payload
+):
+    """Issue 14 item 7: pushing B's operation (its op id and payload) with A's token used to
+    return B's stored result (``replayed``, the canonical id), unlogged. Now A is refused,
+    learns nothing, and the attempt is a security event; B still gets its replay."""
+    a, b = two_points
+    pid = str(uuid.uuid4())
+    op = b.op("person.create", pid, person_payload(make_id()))
+    assert b.push_ok([op])[0]["status"] == sp.ST_APPLIED
+    stolen = a.push_ok([op])[0]
+    assert stolen["status"] == sp.ST_REJECTED and stolen["code"] == sp.R_SCOPE
+    assert not stolen.get("replayed") and stolen.get("canonical_id") is None
+    assert stolen.get("version") is None and pid not in str(stolen)
+    events = county.sql("SELECT kind, detail->>'op_id' AS op FROM security_event")
+    assert {"kind": "foreign_replay", "op": op["op_id"]} in events
+    assert b.push_ok([op])[0]["replayed"] is True
