@@ -16,6 +16,16 @@ def start_run(db: sqlite_utils.Database, at: str, trigger: str) -> int:
     ).lastrowid
 
 
+def close_dangling(db: sqlite_utils.Database, at: str) -> int:
+    """Runs left without an outcome (the power went, the disk was full when the run was to
+    be closed) are closed as interrupted; returns how many."""
+    return db.conn.execute(
+        "UPDATE sync_run SET outcome = 'interrupted', finished_at = COALESCE(finished_at, ?),"
+        " message = '上次同步没有完成（断电、程序被关闭或磁盘已满）' WHERE outcome IS NULL",
+        (at,),
+    ).rowcount
+
+
 def finish_run(
     db: sqlite_utils.Database,
     run_id: int,

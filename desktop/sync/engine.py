@@ -25,6 +25,7 @@ from pathlib import Path
 
 from core import syncproto as sp
 from desktop import __version__
+from desktop.errors import is_disk_full
 from desktop.store import Store, syncruns
 from desktop.store import syncstate as st
 from desktop.store.journal import now_iso
@@ -321,6 +322,7 @@ class SyncEngine:
             t = self._transport(dev["server_url"])
             t.stats.__init__()
             with self.store.write() as db:
+                syncruns.close_dangling(db, now_iso())
                 run_id = syncruns.start_run(db, now_iso(), trigger)
             inbox_before = self._open_inbox()
             report = progress or (lambda done, total, text: None)
@@ -346,6 +348,11 @@ class SyncEngine:
             self._finish(run_id, summary, started, "failed", f"{e.code} {e.message}")
             raise
         except Exception as e:
+            if is_disk_full(e) or is_disk_full(e.__cause__ or e):
+                log.error("sync stopped: the disk is full (%s)", e)
+                full = errors.DiskFull(detail=repr(e))
+                self._finish(run_id, summary, started, "failed", f"{full.code} {full.message}")
+                raise full from e
             log.exception("sync failed")
             self._finish(run_id, summary, started, "failed", f"E-SYNC {type(e).__name__}: {e}")
             raise errors.SyncError(detail=repr(e)) from e

@@ -16,6 +16,14 @@ class SyncError(Exception):
         super().__init__(self.message)
 
 
+class DiskFull(SyncError):
+    code = "E-DISK-001"
+    default = (
+        "磁盘空间已满，同步没有完成；本机已保存的数据没有受影响，未上传的记录下次同步时会上传。"
+        "请清理磁盘（或请技术人员处理）后再点“立即同步”。"
+    )
+
+
 class NotRegistered(SyncError):
     code = "E-SYNC-NOREG"
     default = (
