@@ -14,7 +14,7 @@ import psycopg
 from core import syncproto as sp
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
 from county.db import emit, jsonb, sp_stream
-from county.people import emit_person
+from county.people import confirm_links, emit_person
 from county.places import (  # noqa: F401 (the admin API of the CLI and the admin router)
     create_service_point,
     issue_device_code,
@@ -86,6 +86,7 @@ DECISIONS = {
     "correction_request": ("accept", "reject"),
     "stale_update": ("keep_county", "use_desktop"),
     "move_conflict": ("keep_first",),
+    "identity_confirm": ("confirm",),
 }
 
 
@@ -131,9 +132,16 @@ def resolve_conflict(
                 for f, v in fields.items()
             }
             _county_set(conn, c["entity"] or sp.E_PERSON, c["entity_id"], values)
+            if c["kind"] == "identity_review":
+                _confirm(conn, c)  # checked: every point holding the person sees its record
             text = "县医保部门已采用服务点提交的信息"
         else:
+            if c["kind"] == "identity_review":
+                _confirm(conn, c)
             text = "县医保部门决定保留县里的信息"
+    elif c["kind"] == "identity_confirm":
+        _confirm(conn, c)
+        text = "县医保部门已确认为同一人，各服务点可查看该居民的完整信息"
     elif c["kind"] == "move_conflict":
         text = "县医保部门确认保留先办理的迁移；如居民实际在另一户，由该服务点重新办理迁移"
     conn.execute(
@@ -149,6 +157,19 @@ def resolve_conflict(
         data["message"] = f"{data['message']}\n【已处理】{text}{('：' + note) if note else ''}"
         upsert_notice(conn, n["sp_id"], sp.Notice.from_dict(data))
     return {"id": c["id"], "status": "resolved", "decision": decision, "result": text}
+
+
+def _confirm(conn, c: dict) -> None:
+    """The county confirmed who the person is: every point holding them sees the county's
+    record and its year-to-date figures from now on."""
+    from county.ytd import (
+        emit_ytd_to,
+    )  # deferred: breaks an import cycle (ytd imports the ingest package)
+
+    confirm_links(conn, c["entity_id"])
+    _county_set(conn, sp.E_PERSON, c["entity_id"], {})
+    for sid in c["sp_ids"] or []:
+        emit_ytd_to(conn, c["entity_id"], sid)
 
 
 def _county_set(conn, entity: str, entity_id: str, values: dict) -> None:

@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument(
         "--decision",
         required=True,
-        help="keep|winner（重复参保）；keep_county|use_desktop；accept|reject（更正申请）",
+        help="keep|winner（重复参保）；keep_county|use_desktop；accept|reject（更正申请）；confirm（确认为同一人）",
     )
     cr.add_argument("--winner")
     cr.add_argument("--note", default="")

@@ -98,9 +98,11 @@ PARTS: list[tuple[str, str, str]] = [
         sp.E_PERSON,
         # members of a household next to each other: the household id then compresses
         # away (about a quarter fewer bytes for a first sync)
-        "SELECT q.k, p.id, p.home_sp_id, p.version, p.data, q.household_id, q.relation"
+        # (a point not yet confirmed as holding another point's resident: what it sent)
+        "SELECT q.k, p.id, p.home_sp_id, p.version, COALESCE(q.sent, p.data) AS data,"
+        " q.household_id, q.relation"
         " FROM (SELECT (COALESCE(household_id, '') || chr(1) || person_id) COLLATE \"C\" AS k,"
-        "   person_id, household_id, relation FROM person_link WHERE sp_id = %(sp)s) q"
+        "   person_id, household_id, relation, sent FROM person_link WHERE sp_id = %(sp)s) q"
         " JOIN person p ON p.id = q.person_id"
         ' WHERE q.k > %(k)s COLLATE "C" ORDER BY q.k LIMIT %(n)s',
     ),
@@ -127,7 +129,8 @@ PARTS: list[tuple[str, str, str]] = [
         sp.E_YTD,
         "SELECT q.k, q.k AS id, q.person_id, q.year, q.version, q.as_of, q.figures FROM"
         " (SELECT (y.person_id || ':' || y.year) COLLATE \"C\" AS k, y.* FROM person_ytd y"
-        "  JOIN person_link l ON l.person_id = y.person_id AND l.sp_id = %(sp)s) q"
+        "  JOIN person_link l ON l.person_id = y.person_id AND l.sp_id = %(sp)s"
+        "   AND l.sent IS NULL) q"
         ' WHERE q.k > %(k)s COLLATE "C" ORDER BY q.k LIMIT %(n)s',
     ),
     (

@@ -121,6 +121,7 @@ def emit_ytd(conn, person_id: str, year: int, version: int, as_of: str, figures:
     """To every service point that holds the person."""
     data = ytd_data(person_id, year, as_of, figures)
     for link in conn.execute(
-        "SELECT sp_id FROM person_link WHERE person_id = %s ORDER BY sp_id", (person_id,)
+        "SELECT sp_id FROM person_link WHERE person_id = %s AND sent IS NULL ORDER BY sp_id",
+        (person_id,),
     ).fetchall():
         emit(conn, sp_stream(link["sp_id"]), sp.E_YTD, sp.ytd_id(person_id, year), version, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import new_conflict, sp_name, upsert_notice
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, log_security, sp_stream
 from county.ingest.common import LINK_FIELDS, Device, _linked, _result, _scope_error
 from county.model import clean_fields, label, mask, person_view
 
@@ -86,19 +86,40 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         1,
         {"entity": sp.E_PERSON, "canonical_id": cid},
     )
+    # another point's resident: this point sees only what it sent until the county confirms
+    # the identity (an ID number alone must not hand over a stranger's record)
+    foreign = person["home_sp_id"] != dev.sp_id
+    sent = {k: v for k, v in fields.items() if k not in LINK_FIELDS} if foreign else None
     conn.execute(
-        "INSERT INTO person_link(person_id, sp_id, household_id, relation) VALUES (%s, %s, %s, %s)"
+        "INSERT INTO person_link(person_id, sp_id, household_id, relation, sent)"
+        " VALUES (%s, %s, %s, %s, %s)"
         " ON CONFLICT (person_id, sp_id) DO UPDATE SET household_id = EXCLUDED.household_id,"
         " relation = EXCLUDED.relation",
-        (cid, dev.sp_id, fields.get("household_id"), fields.get("relation")),
+        (
+            cid,
+            dev.sp_id,
+            fields.get("household_id"),
+            fields.get("relation"),
+            jsonb(sent) if sent is not None else None,
+        ),
     )
     link = _linked(conn, cid, dev.sp_id)
-    emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, cid, person["version"], person_view(person, link))
-    from county.ytd import (
-        emit_ytd_to,
-    )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
+    seen = {**person, "data": sent} if sent is not None else person
+    emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, cid, person["version"], person_view(seen, link))
+    if foreign:
+        log_security(
+            conn,
+            "cross_point_merge",
+            device_id=dev.device_id,
+            sp_id=dev.sp_id,
+            detail={"person_id": cid, "home_sp_id": person["home_sp_id"], "op_id": op.op_id},
+        )
+    else:
+        from county.ytd import (
+            emit_ytd_to,
+        )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
 
-    emit_ytd_to(conn, cid, dev.sp_id)  # the county's year-to-date figures for this person
+        emit_ytd_to(conn, cid, dev.sp_id)  # the county's year-to-date figures for this person
     diffs = {
         f: {"county": person["data"].get(f), "desktop": fields.get(f)}
         for f in ("name", "birth_date", "sex")
@@ -118,6 +139,19 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
             entity=sp.E_PERSON,
             entity_id=cid,
             detail={"alias_id": op.entity_id, "differences": diffs, "from_sp": dev.sp_id},
+        )
+    elif foreign:
+        # the same name and birth date: still the county's to confirm before the other
+        # point sees the record (an ID number and a name are not proof of identity)
+        new_conflict(
+            conn,
+            "identity_confirm",
+            summary=f"另一服务点登记了证件号码{mask(person['cert_no'])}的居民，待县里确认为同一人",
+            sp_ids=sps,
+            person_id=cid,
+            entity=sp.E_PERSON,
+            entity_id=cid,
+            detail={"alias_id": op.entity_id, "from_sp": dev.sp_id},
         )
     there = _tell_merged(conn, dev, op, person, diffs, conflict_id, sps)
     return _result(

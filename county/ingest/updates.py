@@ -150,6 +150,9 @@ def _sort_fields(
     # a death the county recorded wins: what a desk changes afterwards goes to the county
     # as a correction request, never straight onto the record
     dead = entity == sp.E_PERSON and data.get("status") == 3 and _died(data)
+    # a person whose home is another service point: changes go to the county as correction
+    # requests, never straight onto the other point's record
+    foreign = entity == sp.E_PERSON and row.get("home_sp_id") not in (None, dev.sp_id)
     for f, v in new.items():
         if entity == sp.E_PERSON and f in LINK_FIELDS:
             if link.get(f) != v:
@@ -160,7 +163,7 @@ def _sort_fields(
         cur = data.get(f)
         if v == cur:
             continue
-        if dead or f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
+        if dead or foreign or f in sp.COUNTY_OWNED_FIELDS.get(entity, ()) or f in FIXED[entity]:
             if cur is None and not three_way:
                 continue  # a full row echoing a value the county never set: not a request
             corrections[f] = {"county": cur, "requested": v}

@@ -151,6 +151,13 @@ def test_county_ytd_reaches_the_estimator(desks, county_server, monkeypatch, tmp
     )
     c.sync()
     assert st.canonical_person_id(c.store, hc.person_ids[0]) == zhang
+    # another point's resident: no medical figures until the county confirms the identity
+    assert estimate.year_to_date(c.store, zhang, 2025)["county_as_of"] is None
+    conflict = county_server.sql("SELECT id FROM conflict WHERE kind = 'identity_confirm'")
+    assert (
+        county_cli.main(["conflicts", "resolve", conflict[0]["id"], "--decision", "confirm"]) == 0
+    )
+    c.sync()
     c_ytd = estimate.year_to_date(c.store, zhang, 2025)
     assert c_ytd["county_as_of"] == "2025-07-31T18:00:00+08:00"
     assert c_ytd["fields"]["basic_paid_ytd"] == "69500.00"
