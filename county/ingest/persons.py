@@ -86,8 +86,31 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         1,
         {"entity": sp.E_PERSON, "canonical_id": cid},
     )
-    # another point's resident: this point sees only what it sent until the county confirms
-    # the identity (an ID number alone must not hand over a stranger's record)
+    foreign = _link_point(conn, dev, op, person, fields)
+    diffs = {
+        f: {"county": person["data"].get(f), "desktop": fields.get(f)}
+        for f in ("name", "birth_date", "sex")
+        if fields.get(f) != person["data"].get(f)
+    }
+    sps = sorted({person["home_sp_id"], dev.sp_id})
+    conflict_id = _open_review(conn, dev, op, person, diffs, sps, foreign)
+    there = _tell_merged(conn, dev, op, person, diffs, conflict_id, sps)
+    return _result(
+        op.op_id,
+        sp.ST_MERGED,
+        canonical_id=cid,
+        version=person["version"],
+        conflict_id=conflict_id,
+        message=f"该居民已由{there}在县里登记，已合并为同一人"
+        + ("；姓名或出生日期不一致，已转县里核实" if diffs else ""),
+    )
+
+
+def _link_point(conn, dev: Device, op: sp.Op, person, fields: dict) -> bool:
+    """Link this point to the person and tell it the county's id. Another point's resident:
+    this point sees only what it sent until the county confirms the identity (an ID number
+    alone must not hand over a stranger's record); returns whether it is one."""
+    cid = person["id"]
     foreign = person["home_sp_id"] != dev.sp_id
     sent = {k: v for k, v in fields.items() if k not in LINK_FIELDS} if foreign else None
     conn.execute(
@@ -104,7 +127,10 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         ),
     )
     link = _linked(conn, cid, dev.sp_id)
-    seen = {**person, "data": sent} if sent is not None else person
+    held = conn.execute(  # a link the county already confirmed keeps its full view
+        "SELECT sent FROM person_link WHERE person_id = %s AND sp_id = %s", (cid, dev.sp_id)
+    ).fetchone()["sent"]
+    seen = {**person, "data": held} if held is not None else person
     emit(conn, sp_stream(dev.sp_id), sp.E_PERSON, cid, person["version"], person_view(seen, link))
     if foreign:
         log_security(
@@ -120,13 +146,13 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         )  # deferred: breaks an import cycle (ytd/conflicts/fastpath import ingest)
 
         emit_ytd_to(conn, cid, dev.sp_id)  # the county's year-to-date figures for this person
-    diffs = {
-        f: {"county": person["data"].get(f), "desktop": fields.get(f)}
-        for f in ("name", "birth_date", "sex")
-        if fields.get(f) != person["data"].get(f)
-    }
-    home = person["home_sp_id"]
-    sps = sorted({home, dev.sp_id})
+    return foreign
+
+
+def _open_review(conn, dev: Device, op: sp.Op, person, diffs, sps, foreign) -> str | None:
+    """A review when name/birth differ; for another point's resident with the same name and
+    birth date, a confirmation the county still owes (no review of differences)."""
+    cid = person["id"]
     conflict_id = None
     if diffs:
         what = "、".join(label(f) for f in diffs)
@@ -153,16 +179,7 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
             entity_id=cid,
             detail={"alias_id": op.entity_id, "from_sp": dev.sp_id},
         )
-    there = _tell_merged(conn, dev, op, person, diffs, conflict_id, sps)
-    return _result(
-        op.op_id,
-        sp.ST_MERGED,
-        canonical_id=cid,
-        version=person["version"],
-        conflict_id=conflict_id,
-        message=f"该居民已由{there}在县里登记，已合并为同一人"
-        + ("；姓名或出生日期不一致，已转县里核实" if diffs else ""),
-    )
+    return conflict_id
 
 
 def _tell_merged(conn, dev: Device, op: sp.Op, person, diffs, conflict_id, sps) -> str:
