@@ -161,10 +161,12 @@ def duplicates(store: Store, limit: int) -> list[dict]:
 
 
 def audit_trail(store: Store, person_id: str) -> list[dict]:
-    """The person's audit entries, oldest first, with the operator's display name."""
+    """The person's audit entries (changes, not views: those are 查询留痕), oldest first,
+    with the operator's display name."""
     return store.query(
         "SELECT a.seq, a.at, a.action, a.detail, o.display_name AS operator"
         " FROM audit_log a LEFT JOIN operator o ON o.id = a.operator_id"
-        " WHERE a.entity = 'person' AND a.entity_id = ? ORDER BY a.seq",
+        " WHERE a.entity = 'person' AND a.entity_id = ? AND a.action != 'person.view'"
+        " ORDER BY a.seq",
         (person_id,),
     )

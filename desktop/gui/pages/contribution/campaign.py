@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
 
 from desktop.gui.pages.contribution.common import RED, _item
 from desktop.services import contribution as svc
+from desktop.services import views
 
 
 class _Campaign:
@@ -85,4 +86,12 @@ class _Campaign:
                 self.camp_summary.text().split("\n已导出")[0] + f"\n已导出：{p}"
             )
 
-        self.query(lambda: fn(res, path), ok, self._failed)
+        store, actor = self.ctx.store, self.ctx.actor
+
+        def work():
+            out = fn(res, path)
+            what = f"{res['year']}参保年度未缴名单"
+            views.exported_list(store, actor, what=what, rows=res["unpaid_count"], path=path)
+            return out
+
+        self.query(work, ok, self._failed)

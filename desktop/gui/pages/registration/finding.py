@@ -27,6 +27,7 @@ from desktop.gui.widgets import (
     WARN_STYLE,
 )
 from desktop.services import registration as reg
+from desktop.services import views
 
 
 class _Finding:
@@ -174,7 +175,8 @@ class _Finding:
             self.set_message(message, OK_STYLE)
             self.inputs["name"].setFocus()
 
-        self.query(lambda: reg.get_household(store, household_id), got, self._failed)
+        actor = self.ctx.actor  # opening a household is logged (查询留痕)
+        self.query(lambda: views.open_household(store, actor, household_id), got, self._failed)
 
     def show_history(self) -> None:
         m = self.members[self.current] if self.current < len(self.members) else {}

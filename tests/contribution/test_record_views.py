@@ -1,0 +1,78 @@
+"""查询留痕 (issue 14 item 4, begun): opening a person's record and exporting a list are
+written with operator and time into the hash-chained audit log; only a supervisor lists
+them, by person or by operator (service, CLI and the 参保登记 page)."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from desktop.cli import main as cli_main
+from desktop.services import contribution, views
+from desktop.services.context import PermissionDenied
+from desktop.store.journal import verify_audit
+
+from .conftest import TODAY
+
+
+def test_opening_and_exporting_are_logged_and_only_a_supervisor_lists_them(
+    store, clerk, admin, household, tmp_path
+):
+    hh = views.open_household(store, clerk, household["household_id"])
+    assert len(hh["members"]) == 4
+    camp = contribution.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)
+    path = contribution.export_csv(camp, tmp_path / "未缴.csv")
+    views.exported_list(
+        store, clerk, what="2025参保年度未缴名单", rows=camp["unpaid_count"], path=path
+    )
+    assert verify_audit(store.db) == []
+    with pytest.raises(PermissionDenied):
+        views.listing(store, clerk)
+    everything = views.listing(store, admin)
+    assert [r["label"] for r in everything][:2] == ["导出名单", "查看参保人信息"]
+    assert sum(r["action"] == "person.view" for r in everything) == 4
+    assert all(r["username"] == "clerk1" for r in everything)
+    zhang = store.query_one("SELECT id, cert_no FROM person WHERE name = '张三'")
+    mine = views.listing(store, admin, person=zhang["cert_no"])
+    assert [r["entity_id"] for r in mine] == [zhang["id"]]
+    assert views.listing(store, admin, operator="admin") == []
+
+
+def test_the_cli_lists_views_for_a_supervisor(
+    store, clerk, admin, household, data_dir, monkeypatch, capsys
+):
+    views.open_household(store, clerk, household["household_id"])
+    monkeypatch.setattr(sys, "stdin", io.StringIO("admin123\n"))
+    code = cli_main(
+        ["--data-dir", str(data_dir), "audit", "views", "--user", "admin", "--password-stdin"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "查看参保人信息" in out and "共 4 条" in out and "李经办" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("clerk123\n"))
+    code = cli_main(
+        ["--data-dir", str(data_dir), "audit", "views", "--user", "clerk1", "--password-stdin"]
+    )
+    assert code == 1 and "主管" in capsys.readouterr().err
+
+
+def test_the_registration_page_logs_the_household_it_opens(
+    qtbot, store, clerk, household, data_dir
+):
+    pytest.importorskip("pytestqt")
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.registration import Page
+
+    create_qapplication()
+    ctx = make_context(store, clerk, data_dir)
+    try:
+        page = Page(ctx)
+        qtbot.addWidget(page)
+        page.show()
+        page.load_household(household["household_id"])
+        qtbot.waitUntil(lambda: ctx.tasks.idle and len(page.members) == 4, timeout=5000)
+        rows = store.query("SELECT operator_id FROM audit_log WHERE action = 'person.view'")
+        assert len(rows) == 4 and {r["operator_id"] for r in rows} == {clerk.operator_id}
+    finally:
+        ctx.tasks.shutdown()
