@@ -124,6 +124,14 @@ def check_id(text: str, *, today: dt.date | None = None) -> IdCheck:
     )
 
 
+def mask_phone(number: str) -> str:
+    """Mask a phone number in lists: the first 3 and last 4 digits (138****2222)."""
+    n = (number or "").strip()
+    if len(n) <= 7:
+        return "*" * len(n)
+    return n[:3] + "*" * (len(n) - 7) + n[-4:]
+
+
 def mask_id(number: str) -> str:
     """Mask for copies: keep the first 4 and last 4 characters (1101**********002X)."""
     n = normalize_id(number)

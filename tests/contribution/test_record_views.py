@@ -76,3 +76,11 @@ def test_the_registration_page_logs_the_household_it_opens(
         assert len(rows) == 4 and {r["operator_id"] for r in rows} == {clerk.operator_id}
     finally:
         ctx.tasks.shutdown()
+
+
+def test_lists_mask_phone_numbers():
+    from core.ids import mask_phone
+
+    assert mask_phone("13811112222") == "138****2222"
+    assert mask_phone("0351-1234567") == "035*****4567"
+    assert mask_phone("") == "" and mask_phone("12345") == "*****"

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
 )
 
+from core.ids import mask_phone
 from desktop.gui.pages.contribution.common import RED, _item
 from desktop.services import contribution as svc
 from desktop.services import views
@@ -52,7 +53,7 @@ class _Campaign:
                 r["category"],
                 "已缴" if r["paid_last_year"] else "未缴",
                 r["amount_due"],
-                r["phone"],
+                mask_phone(r["phone"]),  # lists mask it (查询留痕)
             ]
             for c, v in enumerate(vals):
                 self.camp_table.setItem(

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from core.categories import INSURED_CATEGORIES
+from core.ids import mask_id
 from desktop.gui.pages.contribution.common import (
     AMBER,
     NO_BENEFITS,
@@ -102,7 +103,7 @@ class _Status:
         self.results.setRowCount(len(rows))
         for i, r in enumerate(rows):
             self.results.setItem(i, 0, _item(r["name"], data=r["id"]))
-            self.results.setItem(i, 1, _item(r["cert_no"]))
+            self.results.setItem(i, 1, _item(mask_id(r["cert_no"])))  # lists mask it
             self.results.setItem(i, 2, _item("男" if r["sex"] == "male" else "女"))
             self.results.setItem(i, 3, _item(r["birth_date"]))
             self.results.setItem(i, 4, _item(r.get("village") or ""))

@@ -14,7 +14,7 @@ from core.categories import (
     SEXES,
 )
 from core.errors import ValidationError
-from core.ids import check_id
+from core.ids import check_id, mask_id
 from desktop.gui.pages.registration.common import (
     SEARCH_LIMIT,
     HistoryDialog,
@@ -121,7 +121,7 @@ class _Finding:
                 (
                     r["name"],
                     SEXES.get(r["sex"], ""),
-                    r["cert_no"],
+                    mask_id(r["cert_no"]),  # lists mask; the opened record shows it in full
                     r["birth_date"],
                     r.get("village") or "",
                     RELATIONS.get(r["relation"], ""),
