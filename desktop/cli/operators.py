@@ -1,4 +1,4 @@
-"""``township-desk operators list|add|reset-password|disable|enable``: the technician's way
+"""``township-desk operators list|add|reset-password|unlock|disable|enable``: the technician's way
 to manage the desk's operators (a supervisor does the same in the app, 系统 → 操作员管理).
 Passwords are read from the terminal (never from the command line, which shells log);
 ``--password-stdin`` reads one line from standard input for scripts. Every change is audited
@@ -28,6 +28,9 @@ def register(sub) -> None:
     r.add_argument("username")
     r.add_argument("--password-stdin", action="store_true", help="从标准输入读一行作为密码")
     r.set_defaults(func=reset_cmd)
+    u = osub.add_parser("unlock", help="解锁因密码错误次数过多而锁定的操作员")
+    u.add_argument("username")
+    u.set_defaults(func=unlock_cmd)
     for name, active, text in (("disable", False, "停用操作员"), ("enable", True, "启用操作员")):
         d = osub.add_parser(name, help=text)
         d.add_argument("username")
@@ -63,7 +66,7 @@ def list_cmd(args: argparse.Namespace) -> int:
         store.close()
     print(f"{'用户名':<16}{'姓名':<10}{'角色':<6}状态")
     for r in rows:
-        state = "可用" if r["active"] else "已停用"
+        state = ("已锁定" if r.get("locked") else "可用") if r["active"] else "已停用"
         print(f"{r['username']:<16}{r['display_name']:<10}{auth.ROLES[r['role']]:<6}{state}")
     return 0
 
@@ -97,6 +100,19 @@ def reset_cmd(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"已重设 {row['display_name']}（{row['username']}）的密码")
+    return 0
+
+
+def unlock_cmd(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        row = auth.find_operator(store, args.username)
+        auth.unlock_operator(store, operator_id=row["id"], by=None)
+    except ValidationError as exc:
+        return _fail(exc)
+    finally:
+        store.close()
+    print(f"已解锁 {row['display_name']}（{row['username']}）")
     return 0
 
 

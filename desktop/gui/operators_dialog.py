@@ -134,7 +134,10 @@ class OperatorsDialog(QDialog, StoreWork):
         self.reset_btn.clicked.connect(self.reset_password)
         self.toggle_btn = QPushButton("停用")
         self.toggle_btn.clicked.connect(self.toggle_active)
-        for b in (self.add_btn, self.reset_btn, self.toggle_btn):
+        self.unlock_btn = QPushButton("解锁")  # an account locked by wrong passwords
+        self.unlock_btn.setObjectName("unlock")
+        self.unlock_btn.clicked.connect(self.unlock)
+        for b in (self.add_btn, self.reset_btn, self.toggle_btn, self.unlock_btn):
             row.addWidget(b)
         row.addStretch(1)
         close = QPushButton("关闭")
@@ -165,7 +168,9 @@ class OperatorsDialog(QDialog, StoreWork):
                     r["username"],
                     r["display_name"],
                     auth.ROLES.get(r["role"], r["role"]),
-                    "可用" if r["active"] else "已停用",
+                    ("已锁定（密码错误次数过多）" if r.get("locked") else "可用")
+                    if r["active"]
+                    else "已停用",
                 )
                 for j, text in enumerate(cells):
                     item = QTableWidgetItem(text)
@@ -188,6 +193,7 @@ class OperatorsDialog(QDialog, StoreWork):
         self.reset_btn.setEnabled(allowed)
         self.toggle_btn.setEnabled(allowed)
         self.toggle_btn.setText("启用" if row is not None and not row["active"] else "停用")
+        self.unlock_btn.setEnabled(allowed and bool(row and row.get("locked")))
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, ValidationError):
@@ -232,6 +238,18 @@ class OperatorsDialog(QDialog, StoreWork):
             lambda: auth.reset_password(store, operator_id=row["id"], new_password=new, by=actor),
             "operator",
             lambda r: self._done(f"已重设{r['display_name']}的密码", r["id"]),
+            on_failure=self._failed,
+        )
+
+    def unlock(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        store, actor = self.ctx.store, self.ctx.actor
+        self.change(
+            lambda: auth.unlock_operator(store, operator_id=row["id"], by=actor),
+            "operator",
+            lambda r: self._done(f"已解锁{r['display_name']}的账号，可以重新登录", r["id"]),
             on_failure=self._failed,
         )
 

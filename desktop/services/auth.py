@@ -6,6 +6,8 @@ enable an account. Every change is audited; ``by=None`` means the command line."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -113,18 +115,50 @@ def _create(
     return Actor(oid, u, name, role, sp)
 
 
-def login(store: Store, username: str, password: str) -> Actor:
-    """Check a password; raises LoginFailed with a Chinese message. Audited."""
+# Wrong passwords in a row: from DELAY_AFTER on, the next try waits DELAY_SECONDS; at
+# LOCK_AFTER the account locks until a supervisor unlocks it (an app setting, not a rule).
+DELAY_AFTER = 3
+DELAY_SECONDS = 30
+LOCK_AFTER = 5
+
+
+def _refuse_locked(row, now: dt.datetime) -> None:
+    """Refuse a locked account, or a try inside the delay after repeated wrong passwords —
+    before the password is even checked (so guessing gains nothing)."""
+    if row["locked"]:
+        raise LoginFailed(
+            f"账号“{row['username']}”因连续{LOCK_AFTER}次密码错误已锁定，请主管在“操作员管理”中解锁"
+        )
+    if row["failed_logins"] >= DELAY_AFTER and row["last_failed_at"]:
+        last = dt.datetime.fromisoformat(row["last_failed_at"])
+        elapsed = (now - last).total_seconds()
+        if 0 <= elapsed < DELAY_SECONDS:
+            wait = int(DELAY_SECONDS - elapsed) + 1
+            raise LoginFailed(f"密码已连续输错{row['failed_logins']}次，请{wait}秒后再试")
+
+
+def login(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> Actor:
+    """Check a password; raises LoginFailed with a Chinese message. Audited. Repeated wrong
+    passwords first delay the next try, then lock the account (a supervisor unlocks)."""
+    now = now or dt.datetime.now(dt.UTC)
     row = op_store.by_username(store, (username or "").strip())
     if row is not None and not row["active"]:
         row = None
+    if row is not None:
+        _refuse_locked(row, now)
     ok = False
     if row is not None:
         try:
             ok = _hasher.verify(row["password_hash"], password or "")
         except (VerificationError, InvalidHashError):
             ok = False
+    failures = 0
     with store.write() as db:
+        if row is not None:
+            if ok:
+                op_store.clear_failures(db, row["id"])
+            else:
+                failures = op_store.record_failure(db, row["id"], now.isoformat(), LOCK_AFTER)
         audit_event(
             db,
             operator_id=row["id"] if row else None,
@@ -138,6 +172,10 @@ def login(store: Store, username: str, password: str) -> Actor:
         if ok and _hasher.check_needs_rehash(row["password_hash"]):
             op_store.set_password_hash(db, row["id"], hash_password(password))
     if not ok:
+        if failures >= LOCK_AFTER:
+            raise LoginFailed(
+                f"密码已连续输错{LOCK_AFTER}次，账号已锁定，请主管在“操作员管理”中解锁"
+            )
         raise LoginFailed("用户名或密码不正确，请重新输入")
     return Actor(
         row["id"], row["username"], row["display_name"], row["role"], service_point_id(store) or ""
@@ -173,6 +211,29 @@ def reset_password(store: Store, *, operator_id: str, new_password: str, by: Act
             before=None,
             after=None,
             extra={"username": row["username"], "via": "窗口" if by else "命令行"},
+        )
+    return row
+
+
+def unlock_operator(store: Store, *, operator_id: str, by: Actor | None) -> dict:
+    """A supervisor (or the technician, ``by=None``) unlocks an account locked by wrong
+    passwords. Audited."""
+    if by is not None:
+        by.require_supervisor("解锁操作员")
+    with store.write() as db:
+        row = op_store.get(db, operator_id)
+        if row is None:
+            raise ValidationError({"operator": "找不到这个操作员"})
+        op_store.clear_failures(db, operator_id)
+        audit_event(
+            db,
+            operator_id=by.operator_id if by else None,
+            action="operator.unlock",
+            entity="operator",
+            entity_id=operator_id,
+            before=None,
+            after=None,
+            extra={"username": row["username"]},
         )
     return row
 

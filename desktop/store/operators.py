@@ -9,7 +9,7 @@ import sqlite_utils
 
 from desktop.store.db import Store
 
-PUBLIC = "id, username, display_name, role, active, created_at"
+PUBLIC = "id, username, display_name, role, active, created_at, locked"
 
 
 def count(db: sqlite_utils.Database) -> int:
@@ -48,6 +48,26 @@ def list_all(store: Store) -> list[dict]:
 def set_password_hash(db: sqlite_utils.Database, operator_id: str, password_hash: str) -> None:
     db.conn.execute(
         "UPDATE operator SET password_hash = ? WHERE id = ?", (password_hash, operator_id)
+    )
+
+
+def record_failure(db: sqlite_utils.Database, operator_id: str, at: str, lock_at: int) -> int:
+    """One more wrong password in a row; the account locks at ``lock_at``. Returns the count."""
+    db.conn.execute(
+        "UPDATE operator SET failed_logins = failed_logins + 1, last_failed_at = ?,"
+        " locked = CASE WHEN failed_logins + 1 >= ? THEN 1 ELSE locked END WHERE id = ?",
+        (at, lock_at, operator_id),
+    )
+    return db.conn.execute(
+        "SELECT failed_logins FROM operator WHERE id = ?", (operator_id,)
+    ).fetchone()[0]
+
+
+def clear_failures(db: sqlite_utils.Database, operator_id: str) -> None:
+    """A successful log-in, or a supervisor's unlock: no count, no lock."""
+    db.conn.execute(
+        "UPDATE operator SET failed_logins = 0, last_failed_at = NULL, locked = 0 WHERE id = ?",
+        (operator_id,),
     )
 
 
