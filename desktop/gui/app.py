@@ -171,6 +171,12 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
 
     window.daily_backup = DailyBackup(ctx, window)  # today's automatic backup, then hourly
     window.daily_backup.start()
+    from desktop.gui.idle_lock import (
+        IdleLock,
+        idle_ms_from_settings,
+    )  # deferred: loaded after the first window is on screen (cold start)
+
+    window.idle_lock = IdleLock(window, ctx, idle_ms=idle_ms_from_settings(store))
     return app.exec()
 
 

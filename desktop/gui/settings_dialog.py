@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -86,6 +87,9 @@ class SettingsForm(QWidget):
         self.card_port = QLineEdit()
         self.card_port.setPlaceholderText("空 = 自动查找")
         self.card_photo = QCheckBox(self.tr("读取身份证照片（个人信息，一般不需要；照片从不保存）"))
+        self.idle_minutes = QSpinBox()  # the window locks after this many idle minutes
+        self.idle_minutes.setRange(1, 120)
+        self.idle_minutes.setSuffix(self.tr(" 分钟无操作后锁定窗口"))
         for name, label, widget in (
             ("county_url", self.tr("县医保服务器地址"), self.county_url),
             ("county_phone", self.tr("县医保局电话"), self.county_phone),
@@ -99,6 +103,7 @@ class SettingsForm(QWidget):
             ("card_library", self.tr("阅读器接口库"), self.card_library),
             ("card_port", self.tr("阅读器端口"), self.card_port),
             ("card_photo", self.tr("身份证照片"), self.card_photo),
+            ("idle_minutes", self.tr("空闲锁屏"), self.idle_minutes),
         ):
             widget.setObjectName(name)
             self.form.add(name, label, widget)
@@ -116,6 +121,7 @@ class SettingsForm(QWidget):
             self.card_library,
             self.card_port,
             self.card_photo,
+            self.idle_minutes,
         ]
         self.set_editable(ctx.actor.is_supervisor)
 
@@ -148,6 +154,7 @@ class SettingsForm(QWidget):
         self.card_library.setText(s.card_library)
         self.card_port.setText(s.card_port)
         self.card_photo.setChecked(s.card_photo == "1")
+        self.idle_minutes.setValue(int(s.idle_minutes or 10))
         self.sp_fixed.setText(
             self.tr(
                 "服务点编码 {code}，医保区划 {region}，设备号 {dev:02d}（更改请联系县医保局）"
@@ -167,6 +174,7 @@ class SettingsForm(QWidget):
             "card_library": self.card_library.text(),
             "card_port": self.card_port.text(),
             "card_photo": "1" if self.card_photo.isChecked() else "0",
+            "idle_minutes": str(self.idle_minutes.value()),
         }
 
 

@@ -38,6 +38,8 @@ KEY_CARD_READER = "card.reader"  # keyboard (a wedge scanner types the number) |
 KEY_CARD_LIBRARY = "card.library"  # the vendor's termb.dll
 KEY_CARD_PORT = "card.port"  # '' = find the reader (USB 1001–1016, then serial 1–16)
 KEY_CARD_PHOTO = "card.keep_photo"  # '1': the card photo may be read (personal data; off)
+KEY_IDLE_LOCK = "lock.idle_minutes"  # the window locks after this many idle minutes
+DEFAULT_IDLE_MINUTES = "10"
 
 CARD_READERS = {
     "keyboard": "键盘输入式读卡器（默认，读卡后号码自动输入查找框）",
@@ -63,6 +65,7 @@ _KEYS = {
     "card_library": KEY_CARD_LIBRARY,
     "card_port": KEY_CARD_PORT,
     "card_photo": KEY_CARD_PHOTO,
+    "idle_minutes": KEY_IDLE_LOCK,
 }
 
 
@@ -83,6 +86,7 @@ class DeskSettings:
     card_library: str = ""
     card_port: str = ""
     card_photo: str = "0"
+    idle_minutes: str = DEFAULT_IDLE_MINUTES  # 锁屏：空闲多少分钟后锁定窗口
 
     def editable(self) -> dict[str, str]:
         d = asdict(self)
@@ -108,6 +112,7 @@ def get_settings(store: Store) -> DeskSettings:
         card_library=rows.get(KEY_CARD_LIBRARY, ""),
         card_port=rows.get(KEY_CARD_PORT, ""),
         card_photo=rows.get(KEY_CARD_PHOTO, "0"),
+        idle_minutes=rows.get(KEY_IDLE_LOCK, DEFAULT_IDLE_MINUTES),
     )
 
 
@@ -176,6 +181,10 @@ def validate(values: dict[str, str]) -> dict[str, str]:
         ),
     )
     _check_card(values, out, errors)
+    idle = str(values.get("idle_minutes") or DEFAULT_IDLE_MINUTES).strip()
+    if not (idle.isdigit() and 1 <= int(idle) <= 120):
+        errors["idle_minutes"] = "空闲锁屏时间应为1至120分钟"
+    out["idle_minutes"] = idle
     if errors:
         raise ValidationError(errors)
     return out
