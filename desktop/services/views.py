@@ -39,6 +39,19 @@ def opened_household(store: Store, actor: Actor, household: dict) -> None:
             )
 
 
+def opened_person(store: Store, actor: Actor, person_id: str, *, page: str) -> None:
+    """A page opened one person's data (缴费查询: payments; 报销测算: the year's figures)."""
+    with store.write() as db:
+        store_views.record(
+            db,
+            operator_id=actor.operator_id,
+            action="person.view",
+            entity="person",
+            entity_id=person_id,
+            extra={"page": page},
+        )
+
+
 def exported_list(store: Store, actor: Actor, *, what: str, rows: int, path: str) -> None:
     """A list of residents left the desk as a file."""
     with store.write() as db:

@@ -84,3 +84,36 @@ def test_lists_mask_phone_numbers():
     assert mask_phone("13811112222") == "138****2222"
     assert mask_phone("0351-1234567") == "035*****4567"
     assert mask_phone("") == "" and mask_phone("12345") == "*****"
+
+
+def test_the_payment_and_estimate_pages_log_whom_they_open(
+    qtbot, store, clerk, household, data_dir
+):
+    pytest.importorskip("pytestqt")
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.pages.contribution import Page as Payments
+    from desktop.gui.pages.estimate import Page as Estimate
+
+    create_qapplication()
+    ctx = make_context(store, clerk, data_dir)
+    ctx.extras["today"] = TODAY
+    zhang = store.query_one("SELECT id FROM person WHERE name = '张三'")["id"]
+    try:
+        pay = Payments(ctx)
+        qtbot.addWidget(pay)
+        pay.load_person(zhang)
+        qtbot.waitUntil(lambda: ctx.tasks.idle and pay.person_id == zhang, timeout=5000)
+        pay.load_person(zhang)  # a refresh after a payment is not another look
+        qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+        est = Estimate(ctx)
+        qtbot.addWidget(est)
+        est.open_item(zhang)
+        qtbot.waitUntil(lambda: ctx.tasks.idle and est._person is not None, timeout=5000)
+        qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
+    finally:
+        ctx.tasks.shutdown()
+    rows = store.query(
+        "SELECT entity_id, detail FROM audit_log WHERE action = 'person.view' ORDER BY seq"
+    )
+    pages = [r["detail"] for r in rows if r["entity_id"] == zhang]
+    assert len(pages) == 2 and "缴费查询" in pages[0] and "报销测算" in pages[1]

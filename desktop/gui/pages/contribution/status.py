@@ -22,7 +22,7 @@ from desktop.gui.widgets import (
 from desktop.services import contribution as svc
 from desktop.services import registration as reg
 from desktop.services import settings as settings_service
-from desktop.services import setup
+from desktop.services import setup, views
 
 
 class _Status:
@@ -152,7 +152,15 @@ class _Status:
             if first and self.pay_btn.isEnabled() and self.search.hasFocus():
                 self.amount.setFocus()  # found to collect: the clerk types the amount next
 
-        self.query(lambda: svc.status_years(store, person_id, today=today), done, self._failed)
+        actor, opening = self.ctx.actor, self.person_id != person_id
+
+        def work() -> dict:
+            st = svc.status_years(store, person_id, today=today)
+            if opening:  # 查询留痕: who opened whose payments (not every refresh)
+                views.opened_person(store, actor, person_id, page="缴费查询")
+            return st
+
+        self.query(work, done, self._failed)
 
     def _show_status(self, st: dict, *, reset_form: bool) -> None:
         p = st["person"]

@@ -9,6 +9,7 @@ from core.categories import INSURED_CATEGORIES
 from core.ids import mask_id
 from desktop.gui.widgets import OK_STYLE, WARN_STYLE
 from desktop.services import estimate as svc
+from desktop.services import views
 
 
 class _Person:
@@ -91,9 +92,16 @@ class _Person:
             self.ytd_source.setText(self.tr("匿名测算：本年已报销情况请按居民所述填写（默认为0）"))
             return
         store, pid, year = self.ctx.store, self._person["id"], self.year.value()
-        self.query(
-            lambda: svc.person_year(store, pid, year), self._person_year_loaded, self._failed
-        )
+        actor, opening = self.ctx.actor, getattr(self, "_viewed_id", None) != pid
+        self._viewed_id = pid
+
+        def work() -> dict:
+            data = svc.person_year(store, pid, year)
+            if opening:  # 查询留痕: who opened whose figures (not every year change)
+                views.opened_person(store, actor, pid, page="报销测算")
+            return data
+
+        self.query(work, self._person_year_loaded, self._failed)
 
     def _person_year_loaded(self, data: dict) -> None:
         self._show_coverage(data["coverage"])
