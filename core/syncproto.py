@@ -174,6 +174,7 @@ ERR_CREDENTIAL = "credential_invalid"  # 401: device credential unknown or revok
 ERR_INVALID = "invalid_request"  # 400/422: malformed body
 ERR_TOO_LARGE = "too_large"  # 413: body or batch too big
 ERR_INTERNAL = "internal"  # 5xx: retry with backoff
+ERR_RATE_LIMITED = "rate_limited"  # 429: wait Retry-After seconds
 
 # Notice kinds (stream "notices")
 N_IDENTITY_MERGED = "identity_merged"

@@ -20,6 +20,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from core import syncproto as sp
 from county import db
 from county.errors import ApiError
+from county.ratelimit import RateLimiter
 from county.routers import admin, devices, health, sync
 from county.security import Signer
 from county.settings import Settings
@@ -165,6 +166,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
+    app.state.limiter = RateLimiter(clock)
     app.state.token_signer = Signer(settings.signing_key, "device-token")
     app.state.page_signer = Signer(settings.signing_key, "snapshot-page")
     _install_error_handlers(app)

@@ -42,6 +42,29 @@ def refuse(request: Request, status: int, code: str, message: str, kind: str, **
     return ApiError(status, code, message, headers=headers)
 
 
+TEN_MINUTES = 600.0
+
+
+def too_many(request: Request, kind: str, key: str, limit: int, window: float, count=True):
+    """429 with Retry-After when ``key`` is over its limit (logged as a security event)."""
+    limiter = request.app.state.limiter
+    wait = (
+        limiter.take(kind, key, limit, window) if count else limiter.wait(kind, key, limit, window)
+    )
+    if wait is None:
+        return
+    err = refuse(
+        request,
+        429,
+        sp.ERR_RATE_LIMITED,
+        f"请求过于频繁，请{wait}秒后再试",
+        "rate_limited",
+        limit=kind,
+    )
+    err.headers = {**(err.headers or {}), "Retry-After": str(wait)}
+    raise err
+
+
 def _bearer(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -83,6 +106,8 @@ def current_device(request: Request) -> Device:
             "device_revoked",
             device_id=str(claims["d"])[:64],
         )
+    settings = request.app.state.settings
+    too_many(request, "device", str(claims["d"]), settings.device_requests, 60.0)
     return Device(device_id=claims["d"], sp_id=row["service_point_id"], operator_id=claims["o"])
 
 
@@ -100,7 +125,12 @@ def require_admin(request: Request) -> str:
             "本服务器未启用管理接口（请使用 township-county 命令）",
             "admin_disabled",
         )
+    where = _remote(request) or "?"
+    limit = request.app.state.settings.admin_failures
+    # an address that keeps guessing the key waits, even when it finally has it right
+    too_many(request, "admin", where, limit, TEN_MINUTES, count=False)
     if token is None or not hmac.compare_digest(token.encode(), key.encode()):
+        request.app.state.limiter.hit("admin", where, TEN_MINUTES)
         raise refuse(
             request, 403, sp.ERR_FORBIDDEN, "无权访问管理接口（已记录）", "admin_forbidden"
         )

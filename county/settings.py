@@ -42,6 +42,10 @@ class Settings:
     code_ttl_hours: int = 72
     pool_min: int = 1
     pool_max: int = 8
+    # rate limits (429 with Retry-After): per address per 10 minutes, per device per minute
+    register_tries: int = 10
+    admin_failures: int = 10
+    device_requests: int = 600
 
     def validate(self) -> Settings:
         if not self.database_url:
@@ -58,6 +62,9 @@ class Settings:
             raise SettingsError("监听端口应为1-65535")
         if not (30 <= self.token_ttl <= 24 * 3600):
             raise SettingsError("令牌有效期应为30秒到24小时")
+        for name in ("register_tries", "admin_failures", "device_requests"):
+            if not (1 <= getattr(self, name) <= 100_000):
+                raise SettingsError(f"限流设置 {name} 应为1到100000")
         return self
 
     def with_(self, **kw) -> Settings:
@@ -99,6 +106,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "pool_max",
         "host",
         "port",
+        "register_tries",
+        "admin_failures",
+        "device_requests",
     }
     unknown = set(values) - known
     if unknown:
@@ -114,6 +124,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             code_ttl_hours=int(values.get("code_ttl_hours", 72)),
             pool_min=int(values.get("pool_min", 1)),
             pool_max=int(values.get("pool_max", 8)),
+            register_tries=int(values.get("register_tries", 10)),
+            admin_failures=int(values.get("admin_failures", 10)),
+            device_requests=int(values.get("device_requests", 600)),
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from core import syncproto as sp
-from county.deps import PoolDep, refuse
+from county.deps import TEN_MINUTES, PoolDep, _remote, refuse, too_many
 from county.receipt_keys import wire_key
 from county.schemas import RegisterBody, TokenBody
 from county.security import new_credential, normalize_code, sha256_hex, split_credential
@@ -19,6 +19,8 @@ router = APIRouter(tags=["devices"])
 @router.post(sp.EP_REGISTER, response_model=sp.RegisterResponse)
 def register(body: RegisterBody, request: Request, pool: PoolDep) -> dict:
     """Exchange a one-time registration code for a device credential."""
+    limit = request.app.state.settings.register_tries
+    too_many(request, "register", _remote(request) or "?", limit, TEN_MINUTES)
     code_hash = sha256_hex(normalize_code(body.code))
     refused = None
     with pool.connection() as conn, conn.transaction():
