@@ -11,9 +11,10 @@ the GUI's error boxes and the CLI both call it.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 from dataclasses import dataclass
+
+from sqlcipher3 import dbapi2 as sqlite3
 
 from core.errors import CodedError
 

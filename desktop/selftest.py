@@ -17,6 +17,7 @@ from __future__ import annotations
 # one failed check with its message, not stop the self-test before it reports anything.
 import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -107,8 +108,14 @@ def _run(t: SelfTest, state: dict) -> None:
     def store() -> str:
         from desktop.services import registration  # deferred: each check loads only its own area
         from desktop.services.demo import seed_demo  # deferred: each check loads only its own area
-        from desktop.store import open_store  # deferred: each check loads only its own area
+        from desktop.store import (
+            cipher,  # deferred: each check loads only its own area
+            open_store,  # deferred: each check loads only its own area
+        )
 
+        # a throw-away key held in memory: the self-test leaves nothing in Credential Manager
+        folder = cipher.folder_id(t.work / "data", create=True)
+        cipher.hold(folder, secrets.token_bytes(cipher.KEY_BYTES))
         s = open_store(t.work / "data")
         state["store"] = s
         state["actor"] = seed_demo(s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,17 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Store keys and device credentials go to a keyring file of this test session (the
+# developer backend in scripts/devkeyring), so that child processes find the same keys.
+_DEVKEYRING = ROOT / "scripts" / "devkeyring"
+sys.path.insert(0, str(_DEVKEYRING))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(_DEVKEYRING), os.environ.get("PYTHONPATH", "")) if p
+)
+os.environ["PYTHON_KEYRING_BACKEND"] = "township_devkeyring.FileKeyring"
+os.environ["TOWNSHIP_DEV_KEYRING"] = os.path.join(
+    tempfile.mkdtemp(prefix="township-keyring-"), "keyring.json"
+)
 # the repository keeps its own copy of ../shared/acceptance (a bare clone must pass);
 # tests/test_acceptance_copy.py checks that the copy equals ../shared where it exists
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance" / "cases.json"

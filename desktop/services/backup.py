@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from desktop.services.restore import (
     restore_backup,
     startup_check,
 )
-from desktop.store import Store
+from desktop.store import Store, cipher
 from desktop.store import backupfiles as bf
 from desktop.store.backupfiles import (
     BACKUP_DIRNAME,
@@ -49,6 +48,7 @@ from desktop.store.backupfiles import (
     list_backups,
     set_aside_dir,
 )
+from desktop.store.cipher import sqlite3
 from desktop.store.journal import audit_event
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def create_backup(
     now = now or datetime.now()
     final = _new_backup_path(data_dir, kind, now)
     partial = final.with_name(final.name + ".partial")
-    source = sqlite3.connect(str(store.path), timeout=30, isolation_level=None)
+    source = cipher.connect(store.path, store.key)
     try:
         bf.copy_database(source, partial)
         problems = check_database(partial, audit=False)

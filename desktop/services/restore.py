@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,9 +22,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop.errors import is_disk_full
 from desktop.services.context import Actor
-from desktop.store import Store, places
+from desktop.store import Store, cipher, places
 from desktop.store import backupfiles as bf
 from desktop.store.backupfiles import BackupError, BackupInfo
+from desktop.store.cipher import sqlite3
 from desktop.store.db import DB_FILENAME, migrate, open_store
 from desktop.store.journal import audit_event
 
@@ -168,6 +168,13 @@ def startup_check(data_dir: str | Path, *, filename: str = DB_FILENAME) -> Start
     path = data_dir / filename
     if not path.exists():
         return StartupCheck(ok=True, db_path=path, new_store=True)
+    if not cipher.is_plain(path) and path.stat().st_size > 0:
+        folder = cipher.folder_id(data_dir, create=False)
+        if folder is not None and cipher.stored_key(folder) is None:
+            log.error("no key for the encrypted store %s in the credential store", path)
+            return StartupCheck(
+                ok=False, db_path=path, code="E-STORE-KEY-001", message=cipher.KEY_LOST
+            )
     problem = bf.check_store_file(path)
     if not problem:
         return StartupCheck(ok=True, db_path=path)

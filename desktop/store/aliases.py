@@ -3,10 +3,9 @@ and the local rows are re-keyed to the county's id where they can be."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import sqlite_utils
 
+from desktop.store.cipher import sqlite3
 from desktop.store.journal import append_audit, now_iso
 from desktop.store.namekeys import set_name_keys
 

@@ -10,14 +10,16 @@ import contextlib
 import logging
 import os
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
-from desktop.store.db import StoreError, migration_names
+from desktop.store import cipher
+from desktop.store.cipher import sqlite3
+from desktop.store.db import migration_names
+from desktop.store.errors import StoreError
 from desktop.store.journal import verify_audit
 
 log = logging.getLogger("desktop.services.backup")
@@ -98,19 +100,18 @@ def remove_quietly(*paths: Path) -> None:
 
 
 def copy_database(source: sqlite3.Connection, dest_path: Path) -> None:
-    """Copy ``source`` into a new single-file database at ``dest_path`` (no -wal file)."""
-    dest = sqlite3.connect(str(dest_path), isolation_level=None)
-    try:
-        source.backup(dest)
-        dest.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        dest.close()
+    """Copy ``source`` into a new single-file database at ``dest_path`` (``VACUUM INTO``:
+    a consistent snapshot, encrypted with the source's key, no -wal file)."""
+    source.execute("VACUUM INTO ?", (str(dest_path),))
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise BackupError(f"找不到备份文件：{path}", code="BACKUP-404")
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        return cipher.open_file(path, read_only=True)
+    except StoreError as e:
+        raise BackupError(str(e), code=e.code) from e
 
 
 def check_database(path: str | Path, *, audit: bool = True) -> list[str]:
@@ -148,6 +149,7 @@ def service_point_of(conn: sqlite3.Connection) -> str | None:
 
 
 def verified_backup(backup: Path) -> None:
+    open_read_only(backup).close()  # a file of another PC: say so, not "damaged"
     problems = check_database(backup)
     if problems:
         log.error("backup %s failed verification: %s", backup, problems)
@@ -196,7 +198,9 @@ def set_aside_copy(source: sqlite3.Connection, data_dir: Path, why: str) -> Path
 def check_store_file(path: Path) -> str:
     """'' when the store file is sound, else the problem (technical)."""
     try:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn = cipher.open_file(path, read_only=False)
+    except StoreError as e:
+        return f"cannot open: not a database this PC's key opens ({e.code})"
     except sqlite3.Error as e:
         return f"cannot open: {e}"
     try:

@@ -10,36 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlite_utils
 
-from core.errors import CodedError
 from desktop import paths
+from desktop.store import cipher
+from desktop.store.cipher import sqlite3
+from desktop.store.errors import StoreError
 from desktop.store.upgrades import PYTHON_STEPS
 
 DB_FILENAME = "desk.sqlite3"
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-class StoreError(CodedError):
-    """A store problem the clerk must be told about (message in Chinese, code for the log)."""
-
-    def __init__(self, message: str, code: str = "STORE"):
-        super().__init__(message)
-        self.code = code
-
-
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open one connection with the durability pragmas the product relies on."""
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database:
+    """Open one connection (encrypted with ``key``) with the durability pragmas the product
+    relies on."""
+    conn = cipher.connect(path, key)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten, not left
     return sqlite_utils.Database(conn)
 
 
@@ -106,9 +101,10 @@ def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
 class Store:
     """One SQLite database file. Thread-safe: one writer at a time within the process."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None):
+    def __init__(self, db: sqlite_utils.Database, path: Path | None, key: bytes | None = None):
         self.db = db
         self.path = path
+        self.key = key  # the data folder's key (never logged, never written to a file)
         self._lock = threading.RLock()
 
     @property
@@ -190,11 +186,45 @@ def migrate(db: sqlite_utils.Database, kind: str = "desktop") -> None:
     build_migrations(kind).apply(db)
 
 
-def open_store(data_dir: str | Path | None = None, *, filename: str = DB_FILENAME) -> Store:
-    """Open (creating if needed) the store in ``data_dir`` and apply pending migrations."""
+def open_store(
+    data_dir: str | Path | None = None, *, filename: str = DB_FILENAME, key: bytes | None = None
+) -> Store:
+    """Open (creating if needed) the encrypted store in ``data_dir`` and apply pending
+    migrations. The key is the data folder's (:mod:`desktop.store.cipher`), unless given;
+    a plain store of an older version is encrypted first (an encrypted backup is kept)."""
     folder = Path(data_dir) if data_dir else paths.default_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / filename
-    db = connect(path)
+    if key is None:
+        encrypted = path.is_file() and path.stat().st_size > 0 and not cipher.is_plain(path)
+        key = cipher.folder_key(folder, create=not encrypted)
+        if key is None:
+            raise StoreError(cipher.KEY_LOST, code="STORE-KEY-001")
+    if cipher.is_plain(path):
+        encrypt_plain_store(folder, path, key)
+    db = connect(path, key)
+    try:
+        db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        db.conn.close()
+        if "not a database" in str(e):
+            raise StoreError(cipher.WRONG_KEY, code="STORE-KEY-002") from e
+        raise
     migrate(db)
-    return Store(db, path)
+    return Store(db, path, key)
+
+
+def encrypt_plain_store(folder: Path, path: Path, key: bytes) -> None:
+    """The first start after the update: an encrypted backup of the plain store is kept in
+    ``backups/``, the store is encrypted in place, then plain backups and copies kept aside
+    are encrypted too (each checked row by row before it replaces the plain file)."""
+    from datetime import datetime  # deferred: only the one-time migration needs it
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    backup = folder / "backups" / f"desk-{stamp}-manual.sqlite3"
+    cipher.encrypt_plain_file(path, key, keep_copy=backup)
+    for sub in ("backups", "set-aside"):
+        d = folder / sub
+        if d.is_dir():
+            for f in sorted(d.glob("*.sqlite3")):
+                cipher.encrypt_plain_file(f, key)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
 from core.records.persons import Household
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 from desktop.store.journal import write_journaled
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from core.names import other_pinyin_keys
+from desktop.store.cipher import sqlite3
 
 _INSERT = "INSERT OR IGNORE INTO person_name_key(key, person_id) VALUES (?, ?)"
 

@@ -42,12 +42,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.store.db import Store, StoreError
+from desktop.store.cipher import sqlite3
+from desktop.store.db import Store
+from desktop.store.errors import StoreError
 from desktop.store.journal import append_audit, now_iso
 
 HWM_FILENAME = "receipt-numbers.hwm"

@@ -7,12 +7,12 @@ the :class:`~desktop.store.Store` (its lock) unless they say ``conn``.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
 from core.records.persons import Person
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 from desktop.store.journal import write_journaled
 from desktop.store.namekeys import set_name_keys

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 
 
@@ -18,6 +17,11 @@ def put(conn: sqlite3.Connection, key: str, value: str) -> None:
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+def delete(conn: sqlite3.Connection, key: str) -> None:
+    """Remove one key inside the caller's write transaction."""
+    conn.execute("DELETE FROM settings WHERE key = ?", (key,))
 
 
 def has_registered_device(conn: sqlite3.Connection) -> bool:

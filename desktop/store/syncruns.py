@@ -3,10 +3,9 @@ small look-ups the sync worker makes while applying what it received."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import sqlite_utils
 
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 
 

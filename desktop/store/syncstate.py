@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import sqlite3
 from typing import Any
 
 import sqlite_utils
@@ -24,6 +23,7 @@ from desktop.store.aliases import add_alias as add_alias
 from desktop.store.aliases import canonical_person_id as canonical_person_id
 from desktop.store.aliases import local_person_id as local_person_id
 from desktop.store.aliases import rekey_person as rekey_person
+from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 from desktop.store.inbox import add_inbox as add_inbox
 from desktop.store.inbox import inbox as inbox

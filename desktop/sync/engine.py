@@ -26,12 +26,12 @@ from pathlib import Path
 from core import syncproto as sp
 from desktop import __version__
 from desktop.errors import is_disk_full
+from desktop.secrets import CredentialError, CredentialStore
 from desktop.store import Store, syncruns
 from desktop.store import syncstate as st
 from desktop.store.journal import now_iso
 from desktop.sync import errors
 from desktop.sync.apply import apply_page, apply_waiting_ytd, apply_ytd
-from desktop.sync.credentials import CredentialError, CredentialStore
 from desktop.sync.hooks import SyncHooks
 from desktop.sync.lock import LockBusy, SyncLock
 from desktop.sync.policies import install_policies

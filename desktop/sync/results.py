@@ -3,10 +3,9 @@ the clerk what to do about an op that was refused or lost a conflict."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from core import syncproto as sp
 from desktop.store import syncstate as st
+from desktop.store.cipher import sqlite3
 from desktop.sync.apply import describe
 
 OP_LABELS = {

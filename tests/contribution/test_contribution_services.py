@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sqlite3
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +13,7 @@ from openpyxl import load_workbook
 from core.errors import ValidationError
 from desktop.services import contribution as svc
 from desktop.services.context import PermissionDenied
+from desktop.store.cipher import sqlite3
 
 TODAY = dt.date(2025, 3, 20)
 

@@ -7,10 +7,10 @@ screenshot is kept (``TOWNSHIP_SCREENSHOTS=docs/images`` makes the README's pict
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import time
 
 from desktop.services.demo import make_id
+from desktop.store import cipher
 from desktop.store.db import DB_FILENAME
 
 ID_NO = make_id("140121", "1952-05-01", 77, "male")
@@ -23,7 +23,7 @@ def fits(screen) -> None:
 
 
 def rows(data_dir, sql, *args):
-    con = sqlite3.connect(data_dir / DB_FILENAME)
+    con = cipher.open_file(data_dir / DB_FILENAME)
     try:
         return con.execute(sql, args).fetchall()
     finally:

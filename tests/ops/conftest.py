@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from desktop.store import cipher
 from desktop.store.journal import new_id, now_iso, record_change
 
 
@@ -60,7 +60,7 @@ def dump(path_or_conn) -> dict[str, list[tuple]]:
     conn = path_or_conn
     own = False
     if isinstance(path_or_conn, str | Path):
-        conn = sqlite3.connect(f"{Path(path_or_conn).resolve().as_uri()}?mode=ro", uri=True)
+        conn = cipher.open_file(path_or_conn)
         own = True
     try:
         tables = [

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
 
 from desktop.services import backup
 from desktop.services.context import PermissionDenied
-from desktop.store import open_store
+from desktop.store import cipher, open_store
 from desktop.store.journal import verify_audit
 
 
@@ -110,7 +109,7 @@ def test_a_damaged_backup_is_refused_and_the_store_is_untouched(
 
 def test_a_backup_with_a_tampered_audit_log_is_refused(store, admin, people, data_dir):
     info = backup.create_backup(store, data_dir)
-    conn = sqlite3.connect(info.path)
+    conn = cipher.open_file(info.path, read_only=False)
     conn.execute("DROP TRIGGER audit_log_no_update")
     conn.execute("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
     conn.commit()
@@ -254,7 +253,7 @@ def test_receipt_numbers_are_never_reused_after_a_restore(store, admin, data_dir
 
 def test_a_backup_from_a_newer_version_is_refused(store, admin, people, data_dir, ops):
     info = backup.create_backup(store, data_dir)
-    conn = sqlite3.connect(info.path)
+    conn = cipher.open_file(info.path, read_only=False)
     conn.execute(
         "INSERT INTO _sqlite_migrations(migration_set, name, applied_at)"
         " VALUES ('township-desktop', '9999_from_the_future', '2030-01-01')"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -20,6 +19,7 @@ from desktop.logging_setup import classify, report_error
 from desktop.services import backup
 from desktop.services.setup import ServicePointInput, run_setup
 from desktop.store import open_store
+from desktop.store.cipher import sqlite3
 from desktop.store.journal import verify_audit
 
 

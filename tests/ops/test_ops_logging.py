@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import threading
 
@@ -12,6 +11,7 @@ import pytest
 from core.errors import ValidationError
 from desktop import logging_setup
 from desktop.services.context import PermissionDenied
+from desktop.store.cipher import sqlite3
 from desktop.store.db import StoreError
 
 

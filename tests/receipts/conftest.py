@@ -121,7 +121,7 @@ def store(data_dir, _template):
     from desktop.store import open_store
     from desktop.store.numbering import HWM_FILENAME
 
-    for name in ("desk.sqlite3", HWM_FILENAME):
+    for name in ("desk.sqlite3", "desk.id", HWM_FILENAME):
         src = _template["dir"] / name
         if src.exists():
             shutil.copy2(src, data_dir / name)

@@ -8,7 +8,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop.store import open_store
+from desktop.store import cipher, open_store
+from desktop.store.backupfiles import copy_database
 from desktop.store.journal import verify_audit
 from desktop.store.numbering import (
     HWM_FILENAME,
@@ -51,10 +51,8 @@ def _setup(data_dir: Path) -> None:
 
 def _backup(data_dir: Path, dest: Path) -> None:
     """An online copy of the database file (as the backup service makes it)."""
-    src = sqlite3.connect(data_dir / "desk.sqlite3")
-    dst = sqlite3.connect(dest)
-    src.backup(dst)
-    dst.close()
+    src = cipher.open_file(data_dir / "desk.sqlite3", read_only=False)
+    copy_database(src, dest)
     src.close()
 
 

@@ -42,6 +42,7 @@ def store(request, data_dir, setup_template):
     """Same as the shared fixture, but pre-set-up (copied) when the test uses admin/clerk."""
     if {"admin", "clerk"} & set(request.fixturenames):
         shutil.copyfile(setup_template, data_dir / DB_FILENAME)
+        shutil.copyfile(setup_template.with_name("desk.id"), data_dir / "desk.id")  # its key
     s = open_store(data_dir)
     yield s
     s.close()

@@ -4,11 +4,9 @@ search says whether it was by ID number (a page offers a new registration only t
 
 from __future__ import annotations
 
-import sqlite3
-
 from core.names import MAX_READINGS, name_readings, other_pinyin_keys, pinyin_full
 from desktop.services import registration as reg
-from desktop.store import open_store
+from desktop.store import cipher, open_store
 from desktop.store.db import DB_FILENAME
 
 
@@ -52,7 +50,7 @@ def test_migration_reindexes_existing_persons(store, clerk, village_id, idno, da
     pid = _register(store, clerk, village_id, idno).person_ids[0]
     store.close()
     # a store from before the name keys: no key rows, migration 0071 not applied yet
-    conn = sqlite3.connect(str(data_dir / DB_FILENAME), isolation_level=None)
+    conn = cipher.open_file(data_dir / DB_FILENAME, read_only=False)
     conn.execute("DELETE FROM person_name_key")
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0071_person_name_keys'")
     conn.close()

@@ -1,5 +1,5 @@
-"""A desktop process for the kill -9 tests: installs the in-memory keyring with the
-device credential given in the environment, then runs ``township-desk sync``."""
+"""A desktop process for the kill -9 tests: puts the device credential given in the
+environment into the session's keyring file, then runs ``township-desk sync``."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent))
 
-import sync_memkeyring  # noqa: E402
+import keyring  # noqa: E402
 
-sync_memkeyring.install({f"device:{os.environ['SYNC_DEVICE_ID']}": os.environ["SYNC_CREDENTIAL"]})
+keyring.set_password(
+    "township-desk", f"device:{os.environ['SYNC_DEVICE_ID']}", os.environ["SYNC_CREDENTIAL"]
+)
 
 from desktop.cli import main  # noqa: E402
 

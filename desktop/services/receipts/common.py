@@ -5,9 +5,12 @@ from __future__ import annotations
 from core import receipt as core
 
 KINDS = tuple(core.KINDS)
-KEY_MAC_KEY = "receipt.mac_key"  # hex; issued by the county, or made here on first use
+# The key itself is in the OS credential store (``receipt-key:<folder id>:<key id>``); the
+# settings hold only ids. KEY_MAC_KEY is where versions before 2026-12 kept the hex: it is
+# moved to the credential store and removed at first use.
+KEY_MAC_KEY = "receipt.mac_key"
 KEY_MAC_KEY_ID = "receipt.mac_key_id"
-KEY_MAC_RETIRED = "receipt.mac_keys_retired"  # {key id: hex}: earlier keys, still verified
+KEY_MAC_RETIRED = "receipt.mac_keys_retired"  # earlier key ids, still verified
 CHANNEL_LABELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账"}
 PAYMENT_STATUS = {
     "local": "已缴费（待县级确认）",

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from core import receipt as core
 from core.money import yuan
-from desktop.services.receipts.common import KEY_MAC_KEY, KEY_MAC_KEY_ID, PAYMENT_STATUS
-from desktop.services.receipts.keys import _retired_keys
+from desktop.services.receipts.common import PAYMENT_STATUS
+from desktop.services.receipts.keys import verification_keys
 from desktop.store import Store, payments
 
 # --------------------------------------------------------------------------- verify
@@ -17,11 +17,7 @@ def verify(store: Store, code: str) -> dict:
     """Check a verification code with this desk's key; when the receipt is on file, also
     compare it with the payment. Returns {"ok", "message", "receipt_no", "amount", "date",
     "on_file", "status"}."""
-    keys: dict[str, bytes] = {k: bytes.fromhex(v) for k, v in _retired_keys(store).items()}
-    key_hex, key_id = store.setting(KEY_MAC_KEY), store.setting(KEY_MAC_KEY_ID)
-    if key_hex and key_id:
-        keys[key_id] = bytes.fromhex(key_hex)
-    v = core.verify_payload(code, keys)
+    v = core.verify_payload(code, verification_keys(store))
     out = {
         "ok": v.ok,
         "message": v.message,

@@ -16,9 +16,9 @@ SERVICE = "township-desk"
 WINDOWS_BLOB_LIMIT = 2560  # bytes, CRED_MAX_CREDENTIAL_BLOB_SIZE; keyring stores UTF-16
 
 NO_BACKEND_MSG = (
-    "本机没有可用的系统凭据库（钥匙串），无法安全保存设备凭证。"
+    "本机没有可用的系统凭据库（钥匙串），无法安全保存数据库钥匙和设备凭证。"
     "Windows 请确认“凭据管理器”服务已启动；Linux 请安装并解锁 GNOME Keyring 或 KWallet。"
-    "处理后重新运行设备注册；如仍失败请联系县医保局技术人员。"
+    "处理后重新打开本软件；如仍失败请联系县医保局技术人员。"
 )
 
 
