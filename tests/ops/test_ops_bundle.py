@@ -20,7 +20,9 @@ import pytest
 pytestmark = pytest.mark.bundle
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZE_BUDGET_MB = 270  # Linux bundle (sqlcipher3 added ~1 MB);/results/installers.md has the measured size
+SIZE_BUDGET_MB = (
+    270  # Linux bundle (sqlcipher3 added ~1 MB);/results/installers.md has the measured size
+)
 
 
 def _load():
