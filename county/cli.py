@@ -63,7 +63,16 @@ def cmd_serve(args) -> int:
         host, _, port = args.bind.rpartition(":")
         s = s.with_(host=host or "0.0.0.0", port=int(port))
     app = create_app(s)
-    uvicorn.run(app, host=s.host, port=s.port, log_level=args.log_level, proxy_headers=True)
+    tls = {}
+    if s.tls_cert_file:
+        tls = {"ssl_certfile": s.tls_cert_file, "ssl_keyfile": s.tls_key_file}
+    elif s.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            "注意：没有设置证书（tls_cert_file / tls_key_file），服务以明文 HTTP 运行。"
+            "各乡镇电脑只接受 https 地址：请设置证书，或放在 nginx 之后（见 README）。",
+            file=sys.stderr,
+        )
+    uvicorn.run(app, host=s.host, port=s.port, log_level=args.log_level, proxy_headers=True, **tls)
     return 0
 
 

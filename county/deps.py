@@ -107,7 +107,7 @@ def current_device(request: Request) -> Device:
             device_id=str(claims["d"])[:64],
         )
     settings = request.app.state.settings
-    too_many(request, "device", str(claims["d"]), settings.device_requests, 60.0)
+    too_many(request, "device", str(claims["d"]), settings.device_requests, settings.device_window)
     return Device(device_id=claims["d"], sp_id=row["service_point_id"], operator_id=claims["o"])
 
 

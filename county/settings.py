@@ -7,6 +7,8 @@ Environment (each overrides the file):
   TOWNSHIP_COUNTY_ADMIN_KEY     optional; bearer key of the /api/v1/admin endpoints
   TOWNSHIP_COUNTY_BIND          host:port (default 127.0.0.1:8780)
   TOWNSHIP_COUNTY_TOKEN_TTL     seconds (default 900)
+  TOWNSHIP_COUNTY_TLS_CERT      the server's certificate chain (PEM): serve HTTPS
+  TOWNSHIP_COUNTY_TLS_KEY       its private key (PEM; readable by the service user only)
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ ENV = {
     "admin_key": "TOWNSHIP_COUNTY_ADMIN_KEY",
     "bind": "TOWNSHIP_COUNTY_BIND",
     "token_ttl": "TOWNSHIP_COUNTY_TOKEN_TTL",
+    "tls_cert_file": "TOWNSHIP_COUNTY_TLS_CERT",
+    "tls_key_file": "TOWNSHIP_COUNTY_TLS_KEY",
 }
 
 
@@ -46,6 +50,9 @@ class Settings:
     register_tries: int = 10
     admin_failures: int = 10
     device_requests: int = 600
+    device_window: int = 60  # seconds of the per-device limit
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
 
     def validate(self) -> Settings:
         if not self.database_url:
@@ -62,9 +69,14 @@ class Settings:
             raise SettingsError("监听端口应为1-65535")
         if not (30 <= self.token_ttl <= 24 * 3600):
             raise SettingsError("令牌有效期应为30秒到24小时")
-        for name in ("register_tries", "admin_failures", "device_requests"):
+        for name in ("register_tries", "admin_failures", "device_requests", "device_window"):
             if not (1 <= getattr(self, name) <= 100_000):
                 raise SettingsError(f"限流设置 {name} 应为1到100000")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise SettingsError("HTTPS 需要同时设置证书 tls_cert_file 和私钥 tls_key_file")
+        for f in (self.tls_cert_file, self.tls_key_file):
+            if f and not Path(f).is_file():
+                raise SettingsError(f"找不到证书或私钥文件：{f}")
         return self
 
     def with_(self, **kw) -> Settings:
@@ -109,6 +121,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "register_tries",
         "admin_failures",
         "device_requests",
+        "device_window",
+        "tls_cert_file",
+        "tls_key_file",
     }
     unknown = set(values) - known
     if unknown:
@@ -127,6 +142,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             register_tries=int(values.get("register_tries", 10)),
             admin_failures=int(values.get("admin_failures", 10)),
             device_requests=int(values.get("device_requests", 600)),
+            device_window=int(values.get("device_window", 60)),
+            tls_cert_file=str(values["tls_cert_file"]) if values.get("tls_cert_file") else None,
+            tls_key_file=str(values["tls_key_file"]) if values.get("tls_key_file") else None,
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

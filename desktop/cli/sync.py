@@ -20,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--server", required=True, help="县医保服务器地址，例如 https://ybj.example.gov.cn"
     )
     p.add_argument("--code", required=True, help="一次性注册码，例如 7KQM-X2PD-9TZR")
+    p.add_argument(
+        "--ca",
+        default=None,
+        help="县医保局的证书文件（.pem/.crt）；给出后本机只认这个证书签发的服务器",
+    )
     p.set_defaults(func=cmd_register)
 
     s = sub.add_parser(
@@ -56,10 +61,18 @@ def cmd_register(args: argparse.Namespace) -> int:
     )  # deferred: only the command that runs loads its area
     from desktop.sync.errors import SyncError  # deferred: only the command that runs loads its area
 
+    ca_pem = None
+    if args.ca:
+        try:
+            with open(args.ca, encoding="ascii") as f:
+                ca_pem = f.read()
+        except (OSError, UnicodeDecodeError):
+            print(f"注册失败：读不了证书文件 {args.ca}", file=sys.stderr)
+            return 1
     store = open_store_for(args)
     try:
         result = sync_service.register_device(
-            store, data_dir_of(args), args.server, args.code, actor=None
+            store, data_dir_of(args), args.server, args.code, actor=None, ca_pem=ca_pem
         )
     except SyncError as e:
         print(f"注册失败：{e.message}（代码 {e.code}）", file=sys.stderr)

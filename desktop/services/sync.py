@@ -89,16 +89,35 @@ def engine_for(
     )
 
 
+def read_ca(path: str | Path) -> str:
+    """The county's CA certificate from a .pem/.crt file (checked: it must hold one)."""
+    from desktop.sync.errors import BadCaFile  # deferred: the sync client loads on first use
+    from desktop.sync.transport import load_ca  # deferred: the sync client loads on first use
+
+    try:
+        pem = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadCaFile() from e
+    load_ca(pem)
+    return pem
+
+
 def register_device(
-    store: Store, data_dir: str | Path, server_url: str, code: str, *, actor: Actor | None
+    store: Store,
+    data_dir: str | Path,
+    server_url: str,
+    code: str,
+    *,
+    actor: Actor | None,
+    ca_pem: str | None = None,
 ) -> dict:
     """Register this PC with the county (a supervisor at the window, or a technician at the
-    command line when ``actor`` is None)."""
+    command line when ``actor`` is None); ``ca_pem`` is the county's CA certificate."""
     if actor is not None:
         actor.require_supervisor("注册本机到县医保服务器")
     engine = engine_for(store, data_dir, actor)
     try:
-        result = engine.register(server_url, code)
+        result = engine.register(server_url, code, ca_pem=ca_pem)
     finally:
         engine.close()
     with store.write() as db:

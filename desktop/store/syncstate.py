@@ -77,6 +77,26 @@ def save_device(
     db.conn.execute("DELETE FROM sync_cursor")
 
 
+COUNTY_CA = "sync.county_ca"  # the county's CA certificate (PEM; public, not a secret)
+
+
+def county_ca(store_or_db) -> str | None:
+    row = store_or_db.conn.execute("SELECT value FROM settings WHERE key = ?", (COUNTY_CA,))
+    found = row.fetchone()
+    return found[0] if found and found[0] else None
+
+
+def save_county_ca(db: sqlite_utils.Database, pem: str | None) -> None:
+    if pem:
+        db.conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (COUNTY_CA, pem),
+        )
+    else:
+        db.conn.execute("DELETE FROM settings WHERE key = ?", (COUNTY_CA,))
+
+
 def cursors(store_or_db) -> dict[str, int]:
     cur = sp.empty_cursor()
     for stream, value in store_or_db.conn.execute("SELECT stream, cursor FROM sync_cursor"):

@@ -38,7 +38,7 @@ from desktop.sync.policies import install_policies
 from desktop.sync.results import OP_LABELS as OP_LABELS  # re-exported
 from desktop.sync.results import REJECT_ACTIONS as REJECT_ACTIONS
 from desktop.sync.results import settle
-from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport
+from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport, check_url, load_ca
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,14 @@ class SyncEngine:
     def cancel(self) -> None:
         self.cancel_event.set()
 
-    def _transport(self, server_url: str) -> Transport:
+    def _transport(self, server_url: str, ca_pem: str | None = None) -> Transport:
         if self.transport is None or self.transport.base_url != server_url.rstrip("/"):
             self.transport = Transport(
-                server_url, retry=self.retry, timeout=self.timeout, cancel=self.cancel_event
+                server_url,
+                retry=self.retry,
+                timeout=self.timeout,
+                cancel=self.cancel_event,
+                ca_pem=ca_pem or st.county_ca(self.store),
             )
         return self.transport
 
@@ -165,14 +169,17 @@ class SyncEngine:
         )
 
     # ------------------------------------------------------------------ registration
-    def register(self, server_url: str, code: str, *, name: str | None = None) -> dict:
-        """Exchange a one-time code for a device credential (kept in the OS keyring)."""
+    def register(
+        self, server_url: str, code: str, *, name: str | None = None, ca_pem: str | None = None
+    ) -> dict:
+        """Exchange a one-time code for a device credential (kept in the OS keyring). With
+        ``ca_pem`` (the county's CA certificate), only a server certificate it signed is
+        accepted, from now on."""
         code = (code or "").strip().upper()
         server_url = (server_url or "").strip().rstrip("/")
-        if not server_url.startswith(("http://", "https://")):
-            raise errors.RegistrationFailed(
-                "服务器地址应以 http:// 或 https:// 开头，例如 https://ybj.example.gov.cn"
-            )
+        check_url(server_url)
+        if ca_pem:
+            load_ca(ca_pem)  # a bad file is said before the one-time code is spent
         if not code:
             raise errors.RegistrationFailed("请填写县医保局提供的注册码。")
         try:
@@ -180,7 +187,8 @@ class SyncEngine:
         except CredentialError as e:
             raise errors.CredentialMissing(str(e)) from e
         # a person is waiting at the screen: two tries, not the sync's patient backoff
-        t = self._transport(server_url)
+        self.close()  # a new address or certificate: a new connection
+        t = self._transport(server_url, ca_pem)
         t.retry = RetryPolicy(attempts=2, base_delay=min(self.retry.base_delay, 0.5))
         req = sp.RegisterRequest(
             code=code, device_name=name or device_name(), app_version=__version__
@@ -209,6 +217,8 @@ class SyncEngine:
                 service_point_id=resp.service_point.id,
                 service_point_code=resp.service_point.code,
             )
+            if ca_pem:
+                st.save_county_ca(db, ca_pem)
             if resp.receipt_key is not None and self.hooks.install_county_key is not None:
                 # the county keeps this key to check the codes on this point's receipts
                 self.hooks.install_county_key(

@@ -81,3 +81,31 @@ class ProtocolFailed(SyncError):
 
 class CredentialMissing(SyncError):
     code = "E-SYNC-KEYRING"
+
+
+class InsecureServer(SyncError):
+    code = "E-SYNC-TLS"
+    default = (
+        "服务器地址必须以 https:// 开头（加密连接），本机不向未加密的地址发送参保人信息。"
+        "请向县医保局技术人员核对服务器地址。"
+    )
+
+
+class CertificateRejected(SyncError):
+    code = "E-SYNC-TLS"
+    default = (
+        "县医保服务器的身份证书不对（可能连到了冒充的服务器），为安全起见本机没有发送任何数据。"
+        "数据仍保存在本机；请联系县医保局技术人员核实服务器和证书。"
+    )
+
+
+class CertificateExpired(CertificateRejected):
+    default = (
+        "县医保服务器的证书已过期，为安全起见本机没有发送任何数据。数据仍保存在本机；"
+        "请联系县医保局技术人员更新服务器证书后再同步。"
+    )
+
+
+class BadCaFile(SyncError):
+    code = "E-SYNC-TLS"
+    default = "县医保局证书文件无法读取或不是证书（应为 .pem 或 .crt 文件）。请向县医保局重新领取。"

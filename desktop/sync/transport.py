@@ -10,10 +10,12 @@ import gzip
 import json
 import random
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -56,6 +58,45 @@ class HttpStatus(Exception):
         self.message = message
 
 
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+def check_url(url: str) -> None:
+    """Only https, except to this PC itself (tests, a county server on the same machine)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and (parts.hostname or "") in LOOPBACK:
+        return
+    raise errors.InsecureServer()
+
+
+def load_ca(pem: str) -> ssl.SSLContext:
+    """A TLS context that trusts only the county's CA certificate (PEM text)."""
+    try:
+        ctx = ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError, TypeError) as e:
+        raise errors.BadCaFile(detail=str(e)) from e
+    if not ctx.get_ca_certs():
+        raise errors.BadCaFile()
+    return ctx
+
+
+def tls_failure(exc: BaseException) -> errors.SyncError | None:
+    """The clerk's message for a refused certificate (or a server that does not speak TLS),
+    None for any other transport error (those are retried)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            if seen.verify_code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
+                return errors.CertificateExpired(detail=str(seen))
+            return errors.CertificateRejected(detail=str(seen))
+        if isinstance(seen, ssl.SSLError):
+            return errors.CertificateRejected(detail=str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class Transport:
     def __init__(
         self,
@@ -65,7 +106,10 @@ class Transport:
         timeout: float = 30.0,
         cancel: threading.Event | None = None,
         client: httpx.Client | None = None,
+        ca_pem: str | None = None,
     ):
+        if client is None:
+            check_url(base_url)
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self.cancel = cancel or threading.Event()
@@ -74,7 +118,7 @@ class Transport:
             base_url=self.base_url,
             # small JSON requests: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms a trip
             transport=httpx.HTTPTransport(
-                verify=_ssl_context(),
+                verify=load_ca(ca_pem) if ca_pem else _ssl_context(),
                 socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
             ),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -127,6 +171,9 @@ class Transport:
                     code, msg = _error_body(resp)
                     raise HttpStatus(status, code, msg)
             except (httpx.TransportError, json.JSONDecodeError, UnicodeDecodeError) as e:
+                refused = tls_failure(e)
+                if refused is not None:  # a wrong or expired certificate: never retried
+                    raise refused from e
                 self.stats.bytes_sent += len(data)
                 kind = "network"
                 self.stats.events.append(f"{path}: {type(e).__name__}")

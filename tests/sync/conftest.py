@@ -27,6 +27,7 @@ def mem_keyring():
 import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
+import ssl  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 
@@ -47,14 +48,19 @@ class CountyServer:
     PostgreSQL database (county.testing). ``restart()`` kills it with SIGKILL and starts it
     again on the same port."""
 
-    def __init__(self, dsn: str):
+    def __init__(self, dsn: str, *, tls: tuple[str, str, str] | None = None, env=None):
+        """``tls``: (certificate chain file, key file, CA file the health check trusts)."""
         self.dsn = dsn
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
+        self.tls = tls
+        self.extra_env = env or {}
         self.start()
 
     @property
     def url(self) -> str:
+        if self.tls:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
@@ -62,7 +68,11 @@ class CountyServer:
             **os.environ,
             "TOWNSHIP_COUNTY_DATABASE_URL": self.dsn,
             "TOWNSHIP_COUNTY_SIGNING_KEY": SIGNING_KEY,
+            **self.extra_env,
         }
+        if self.tls:
+            env["TOWNSHIP_COUNTY_TLS_CERT"], env["TOWNSHIP_COUNTY_TLS_KEY"] = self.tls[:2]
+        verify = ssl.create_default_context(cafile=self.tls[2]) if self.tls else True
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "sync_server.py"), str(self.port)],
             env=env,
@@ -73,7 +83,7 @@ class CountyServer:
             if self.proc.poll() is not None:
                 raise RuntimeError("county server exited at start-up")
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=1, verify=verify).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -134,7 +144,9 @@ def county_server(sync_pg):
 class Desk:
     """One service-point desktop: its own data folder and store, set up and registered."""
 
-    def __init__(self, root: Path, county: CountyServer, sp_code: str, sp_name: str, url=None):
+    def __init__(
+        self, root: Path, county: CountyServer, sp_code: str, sp_name: str, url=None, ca_pem=None
+    ):
         from desktop.services.setup import ServicePointInput, run_setup
         from desktop.store import open_store
 
@@ -152,13 +164,18 @@ class Desk:
         )
         self.county = county
         self.sp_code = sp_code
-        self.register(url or county.url)
+        self.register(url or county.url, ca_pem)
 
-    def register(self, url: str) -> dict:
+    def register(self, url: str, ca_pem: str | None = None) -> dict:
         from desktop.services import sync as svc
 
         self.info = svc.register_device(
-            self.store, self.data_dir, url, self.county.code(self.sp_code), actor=self.actor
+            self.store,
+            self.data_dir,
+            url,
+            self.county.code(self.sp_code),
+            actor=self.actor,
+            ca_pem=ca_pem,
         )
         return self.info
 

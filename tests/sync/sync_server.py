@@ -20,11 +20,19 @@ if __name__ == "__main__":
         signing_key=os.environ["TOWNSHIP_COUNTY_SIGNING_KEY"],
         pool_min=1,
         pool_max=4,
+        device_requests=int(os.environ.get("SYNC_DEVICE_REQUESTS", "600")),
+        device_window=int(os.environ.get("SYNC_DEVICE_WINDOW", "60")),
+        tls_cert_file=os.environ.get("TOWNSHIP_COUNTY_TLS_CERT") or None,
+        tls_key_file=os.environ.get("TOWNSHIP_COUNTY_TLS_KEY") or None,
     ).validate()
+    tls = {}
+    if settings.tls_cert_file:
+        tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
     uvicorn.run(
         create_app(settings),
         host="127.0.0.1",
         port=int(sys.argv[1]),
         log_level="warning",
         access_log=False,
+        **tls,
     )

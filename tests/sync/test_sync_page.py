@@ -44,7 +44,7 @@ def test_registration_fields_are_checked_before_anything_is_sent(page, qtbot):
     page.server_edit.setText("ftp://county")
     page.code_edit.setText("ABCD")
     page.reg_button.click()
-    qtbot.waitUntil(lambda: "http://" in page.reg_error.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "https://" in page.reg_error.text(), timeout=5000)
     assert page.ctx.store.query_one("SELECT COUNT(*) AS n FROM sync_device")["n"] == 0
 
 

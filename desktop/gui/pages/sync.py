@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -132,6 +133,15 @@ class Page(BasePage):
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("reg_code")
         self.code_edit.setPlaceholderText("7KQM-X2PD-9TZR")
+        self.ca_edit = QLineEdit()
+        self.ca_edit.setObjectName("reg_ca")
+        self.ca_edit.setPlaceholderText(self.tr("县医保局发的证书文件（.pem/.crt），没有可不填"))
+        ca_pick = QPushButton(self.tr("选择…"))
+        ca_pick.setObjectName("reg_ca_pick")
+        ca_pick.clicked.connect(self._pick_ca)
+        ca_row = QHBoxLayout()
+        ca_row.addWidget(self.ca_edit, 1)
+        ca_row.addWidget(ca_pick)
         self.reg_button = QPushButton(self.tr("注册本机"))
         self.reg_button.setObjectName("reg_button")
         self.reg_button.clicked.connect(self.register_device)
@@ -142,6 +152,7 @@ class Page(BasePage):
         self.reg_error.setWordWrap(True)
         form.addRow(self.tr("服务器地址："), self.server_edit)
         form.addRow(self.tr("注册码："), self.code_edit)
+        form.addRow(self.tr("服务器证书："), ca_row)
         form.addRow("", self.reg_button)
         form.addRow("", self.reg_error)
         lay.addWidget(self.reg_box)
@@ -371,8 +382,16 @@ class Page(BasePage):
         self.ctx.events.status_message.emit(text)
         self.refresh()
 
+    def _pick_ca(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("选择县医保局的证书文件"), "", self.tr("证书 (*.pem *.crt *.cer)")
+        )
+        if path:
+            self.ca_edit.setText(path)
+
     def register_device(self) -> None:
         server, code = self.server_edit.text().strip(), self.code_edit.text().strip()
+        ca_file = self.ca_edit.text().strip()
         self.reg_error.setText("")
         if not server:
             self.reg_error.setText(self.tr("✗ 请填写县医保服务器地址"))
@@ -414,7 +433,14 @@ class Page(BasePage):
         self.ctx.tasks.run_long(
             self,
             self.tr("注册本机"),
-            lambda _job: sync_service.register_device(store, data_dir, server, code, actor=actor),
+            lambda _job: sync_service.register_device(
+                store,
+                data_dir,
+                server,
+                code,
+                actor=actor,
+                ca_pem=sync_service.read_ca(ca_file) if ca_file else None,
+            ),
             ok,
             fail,
             dialog=False,
