@@ -18,7 +18,6 @@ import argparse
 import datetime as dt
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from _common import machine  # noqa: E402
 
 from desktop.services import contribution as svc  # noqa: E402
 from desktop.services.setup import ServicePointInput, run_setup  # noqa: E402
-from desktop.store import open_store  # noqa: E402
+from desktop.store import cipher, open_store  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "township-bench"
 TODAY = dt.date(2025, 3, 20)
@@ -69,7 +68,7 @@ def fill(
     """Bulk rows: households of 1-4, persons, and for each year an enrollment + payment for
     ``paid_share`` of the persons. Returns the person ids."""
     rnd = random.Random(seed)
-    conn = sqlite3.connect(str(store.path), isolation_level=None)
+    conn = cipher.connect(store.path, store.key)  # the store's own key
     conn.execute("PRAGMA synchronous=OFF")
     op = conn.execute("SELECT id FROM operator LIMIT 1").fetchone()[0]
     conn.execute("BEGIN")

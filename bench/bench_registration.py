@@ -29,13 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_startup  # noqa: E402
-from _common import machine  # noqa: E402
+from _common import machine, plain_store  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
 from core.names import pinyin_full, pinyin_initials  # noqa: E402
 from desktop.services import registration as reg  # noqa: E402
 from desktop.services.demo import make_id, seed_demo  # noqa: E402
-from desktop.store import open_store  # noqa: E402
+from desktop.store import cipher, open_store  # noqa: E402
 from desktop.store.journal import new_id, now_iso  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "township-bench"
@@ -65,8 +65,9 @@ def ms(x: float) -> str:
 
 
 def _bare_conn(folder: Path, fixed: dict[str, list[dict]]) -> sqlite3.Connection:
-    """A plain sqlite3 connection on a store with the same schema and pragmas."""
-    open_store(folder).close()  # schema only
+    """A plain sqlite3 connection on a store with the same schema and pragmas (unencrypted:
+    the baseline is bare SQLite; bench_encryption.py measures the encryption itself)."""
+    plain_store(folder).close()  # schema only
     conn = sqlite3.connect(str(folder / "desk.sqlite3"), isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -168,7 +169,7 @@ def build_big_store(residents: int, rebuild: bool) -> Path:
     villages = [v["id"] for v in store.query("SELECT id FROM village")]
     clerk = store.query_one("SELECT id FROM operator WHERE username = 'clerk1'")["id"]
     store.close()
-    conn = sqlite3.connect(str(folder / "desk.sqlite3"), isolation_level=None)
+    conn = cipher.open_file(folder / "desk.sqlite3", read_only=False)  # the store's key
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA foreign_keys=OFF")
     rnd = random.Random(42)

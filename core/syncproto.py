@@ -42,6 +42,12 @@ EP_TOKEN = f"{API_PREFIX}/auth/token"  # POST TokenRequest → TokenResponse
 EP_PUSH = f"{API_PREFIX}/sync/push"  # POST PushRequest → PushResponse (Bearer token)
 EP_PULL = f"{API_PREFIX}/sync/pull"  # POST PullRequest → PullResponse (Bearer token)
 EP_SNAPSHOT = f"{API_PREFIX}/sync/snapshot"  # POST SnapshotRequest → SnapshotResponse
+EP_WIPED = f"{API_PREFIX}/devices/wiped"  # POST {} (Bearer) → {"ok": true}: a disabled
+# device has pushed what it held and erased its personal data
+EP_AUDIT_ANCHORS = f"{API_PREFIX}/audit/anchors"  # POST {} (Bearer) → {"anchors": [{seq,
+# hash, at}]}: the audit-chain heads this device sent, newest first (at most 1000)
+EP_ESCROW = f"{API_PREFIX}/devices/escrow"  # POST EscrowRequest (Bearer) → {"ok": true}
+EP_RECOVER = f"{API_PREFIX}/devices/recover"  # POST RecoverRequest → RecoverResponse
 EP_HEALTH = "/health"  # GET → {"status": "ok", "protocol": 1}
 
 # ---------------------------------------------------------------------------- limits
@@ -175,6 +181,7 @@ ERR_INVALID = "invalid_request"  # 400/422: malformed body
 ERR_TOO_LARGE = "too_large"  # 413: body or batch too big
 ERR_INTERNAL = "internal"  # 5xx: retry with backoff
 ERR_RATE_LIMITED = "rate_limited"  # 429: wait Retry-After seconds
+ERR_DEVICE_DISABLED = "device_disabled"  # 403: push what you hold, erase, report EP_WIPED
 
 # Notice kinds (stream "notices")
 N_IDENTITY_MERGED = "identity_merged"
@@ -299,10 +306,17 @@ class TokenResponse:
     expires_in: int  # seconds
     device_id: str
     service_point_id: str
+    disabled: bool = False  # the county disabled this device: push, erase, report EP_WIPED
 
     @classmethod
     def from_dict(cls, d: dict) -> TokenResponse:
-        return cls(d["token"], int(d["expires_in"]), d["device_id"], d["service_point_id"])
+        return cls(
+            d["token"],
+            int(d["expires_in"]),
+            d["device_id"],
+            d["service_point_id"],
+            bool(d.get("disabled", False)),
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -424,9 +438,14 @@ def empty_cursor() -> dict[str, int]:
 class PullRequest:
     cursor: dict[str, int]  # stream → last seq applied locally (0 = from the start)
     limit: int = DEFAULT_PULL_LIMIT
+    # the head of the desk's audit chain {"seq": n, "hash": h}: the county keeps it (anchor)
+    audit_head: dict | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["audit_head"] is None:
+            del d["audit_head"]  # a county before anchors ignores nothing it does not know
+        return d
 
 
 @dataclass(frozen=True)

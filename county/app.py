@@ -18,10 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from core import syncproto as sp
-from county import db
+from county import db, sealing
 from county.errors import ApiError
 from county.ratelimit import RateLimiter
-from county.routers import admin, devices, health, sync
+from county.receipt_keys import seal_plain_keys
+from county.routers import admin, devices, health, recovery, sync
 from county.security import Signer
 from county.settings import Settings
 
@@ -144,12 +145,15 @@ def create_app(
 ) -> FastAPI:
     """Build the app: a connection pool, migrations applied at start, routers per resource."""
     settings.validate()
+    sealing.configure(settings.sealing_secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if migrate:
             with psycopg.connect(settings.database_url) as conn:
                 db.migrate(conn)
+                with conn.transaction():
+                    seal_plain_keys(conn)
         pool = db.make_pool(settings.database_url, settings.pool_min, settings.pool_max)
         app.state.pool = pool
         try:
@@ -173,6 +177,7 @@ def create_app(
     app.openapi = lambda: _openapi_with_wire(app)
     app.include_router(health.router)
     app.include_router(devices.router)
+    app.include_router(recovery.router)
     app.include_router(sync.router)
     app.include_router(admin.router)
     app.add_middleware(WireMiddleware)

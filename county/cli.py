@@ -4,6 +4,9 @@
   township-county serve [--bind HOST:PORT]
   township-county service-point create --code SP01 --name 示范乡卫生院 --region 140121
   township-county device-code issue --service-point SP01 [--hours 72]
+  township-county device list [--service-point SP01] [--json]
+  township-county device disable --device ID --reason lost|retired
+  township-county device recovery-code --device ID [--hours 24]
   township-county import-roster FILE.csv|FILE.xlsx
   township-county import-payments FILE.csv|FILE.xlsx
   township-county import-ytd FILE.csv|FILE.xlsx
@@ -24,7 +27,7 @@ import sys
 import psycopg
 from psycopg.rows import dict_row
 
-from county import admin, receipt_keys, ytd
+from county import admin, places, receipt_keys, sealing, ytd
 from county.db import migrate
 from county.settings import SettingsError, load_settings
 
@@ -33,8 +36,11 @@ IMPORT_CHUNK = 1000
 
 def _connect(args) -> psycopg.Connection:
     s = load_settings(args.settings)
+    sealing.configure(s.sealing_secret)
     conn = psycopg.connect(s.database_url, row_factory=dict_row)
     migrate(conn)
+    with conn.transaction():
+        receipt_keys.seal_plain_keys(conn)
     return conn
 
 
@@ -168,6 +174,44 @@ def cmd_conflicts_resolve(args) -> int:
     return 0
 
 
+def cmd_device_list(args) -> int:
+    with _connect(args) as conn:
+        rows = places.list_devices(conn, args.service_point)
+    if args.json:
+        _print(rows, True)
+        return 0
+    if not rows:
+        print("没有设备")
+    for r in rows:
+        seen = r["last_seen_at"].strftime("%Y-%m-%d %H:%M") if r["last_seen_at"] else "从未联网"
+        print(
+            f"{r['id']}  {r['sp_code']} {r['sp_name']}  {r['name']}  最近联网 {seen}  {r['state']}"
+        )
+    return 0
+
+
+def cmd_device_disable(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        places.disable_device(conn, args.device, args.reason)
+    print(
+        f"设备 {args.device} 已停用（{places.DISABLE_REASONS[args.reason]}）。"
+        "它下次联网时会先上传未上传的数据，然后清除本机的参保人信息并停止使用；"
+        "清除后用 township-county device list 可看到“已清除”。"
+    )
+    return 0
+
+
+def cmd_device_recovery(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        r = places.issue_recovery_code(conn, args.device, args.hours)
+    print(f"恢复码：{r['code']}（{r['hours']} 小时内有效，只能用一次）")
+    print(
+        "在新电脑上由主管执行：township-desk recover --server 服务器地址 --ca county-ca.pem "
+        f"--code {r['code']} --backup 备份文件 --user 主管用户名"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="township-county", description="县级医保同步服务与管理命令")
     p.add_argument("--settings", help="设置文件（TOML）；默认读环境变量")
@@ -189,6 +233,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--hours", type=int, default=72)
     i.add_argument("--note", default="")
     i.set_defaults(fn=cmd_code_issue)
+    dv = sub.add_parser("device", help="设备（乡镇电脑）").add_subparsers(dest="sub", required=True)
+    dl = dv.add_parser("list", help="列出设备及状态")
+    dl.add_argument("--service-point", default=None, help="只列这个服务点的设备")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(fn=cmd_device_list)
+    dd = dv.add_parser("disable", help="停用设备（报失或换下）：下次联网时上传后清除本机数据")
+    dd.add_argument("--device", required=True, help="设备号（device list 可查）")
+    dd.add_argument("--reason", required=True, choices=sorted(places.DISABLE_REASONS))
+    dd.set_defaults(fn=cmd_device_disable)
+    dr = dv.add_parser(
+        "recovery-code", help="为换新电脑签发一次性恢复码（交出该设备托管的数据钥匙）"
+    )
+    dr.add_argument("--device", required=True, help="旧电脑的设备号")
+    dr.add_argument("--hours", type=int, default=24)
+    dr.set_defaults(fn=cmd_device_recovery)
     for name, fn, helptext in (
         ("import-roster", admin.import_roster, "导入县花名册（CSV/Excel）"),
         ("import-payments", admin.import_payments, "导入税务缴费确认（CSV/Excel）"),

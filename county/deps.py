@@ -95,7 +95,8 @@ def current_device(request: Request) -> Device:
         )
     with request.app.state.pool.connection() as conn:
         row = conn.execute(
-            "SELECT service_point_id, revoked_at FROM device WHERE id = %s", (claims["d"],)
+            "SELECT service_point_id, revoked_at, disabled_at FROM device WHERE id = %s",
+            (claims["d"],),
         ).fetchone()
     if row is None or row["revoked_at"] is not None or row["service_point_id"] != claims["s"]:
         raise refuse(
@@ -108,7 +109,26 @@ def current_device(request: Request) -> Device:
         )
     settings = request.app.state.settings
     too_many(request, "device", str(claims["d"]), settings.device_requests, settings.device_window)
-    return Device(device_id=claims["d"], sp_id=row["service_point_id"], operator_id=claims["o"])
+    return Device(
+        device_id=claims["d"],
+        sp_id=row["service_point_id"],
+        operator_id=claims["o"],
+        disabled=row["disabled_at"] is not None,
+    )
+
+
+def refuse_disabled(request: Request, dev: Device) -> None:
+    """A disabled device pushes what it holds; it reads nothing more."""
+    if dev.disabled:
+        raise refuse(
+            request,
+            403,
+            sp.ERR_DEVICE_DISABLED,
+            "本机已被县医保局停用：请上传未上传的数据后清除本机数据",
+            "disabled_device_read",
+            device_id=dev.device_id,
+            sp_id=dev.sp_id,
+        )
 
 
 DeviceDep = Annotated[Device, Depends(current_device)]

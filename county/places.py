@@ -8,7 +8,7 @@ import uuid
 import psycopg
 
 from core import syncproto as sp
-from county.db import emit, notice_stream, sp_stream
+from county.db import emit, log_security, notice_stream, sp_stream
 from county.receipt_keys import create_key
 from county.security import new_registration_code, normalize_code, sha256_hex
 from county.tables import AdminError
@@ -64,3 +64,70 @@ def issue_device_code(
         (sha256_hex(normalize_code(code)), spr["id"], expires, note),
     )
     return {"code": code, "service_point": spr["code"], "expires_at": expires.isoformat()}
+
+
+DISABLE_REASONS = {"lost": "报失（丢失或被盗）", "retired": "停用（换下或报废）"}
+
+
+def list_devices(conn: psycopg.Connection, sp_code: str | None = None) -> list[dict]:
+    """Devices with their service point and state (在用 / 待清除 / 已清除 / 已注销)."""
+    rows = conn.execute(
+        "SELECT d.id, sp.code AS sp_code, sp.name AS sp_name, d.name, d.app_version,"
+        " d.registered_at, d.last_seen_at, d.revoked_at, d.disabled_at, d.disabled_reason,"
+        " d.wiped_at FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " WHERE %s::text IS NULL OR sp.code = %s ORDER BY sp.code, d.registered_at",
+        (sp_code, sp_code),
+    ).fetchall()
+    for r in rows:
+        if r["wiped_at"]:
+            r["state"] = "已清除"
+        elif r["disabled_at"]:
+            r["state"] = "待清除（下次联网时上传并清除）"
+        elif r["revoked_at"]:
+            r["state"] = "已注销"
+        else:
+            r["state"] = "在用"
+    return rows
+
+
+def disable_device(conn: psycopg.Connection, device_id: str, reason: str) -> dict:
+    """Disable a device: at its next contact it pushes what it holds, erases its personal
+    data and is revoked. Logged as a security event."""
+    if reason not in DISABLE_REASONS:
+        raise AdminError(f"停用原因应为 {'、'.join(DISABLE_REASONS)} 之一")
+    row = conn.execute(
+        "UPDATE device SET disabled_at = coalesce(disabled_at, now()), disabled_reason = %s"
+        " WHERE id = %s RETURNING id, service_point_id, disabled_at",
+        (reason, device_id),
+    ).fetchone()
+    if row is None:
+        raise AdminError(f"找不到设备 {device_id}（township-county device list 可查设备号）")
+    log_security(
+        conn,
+        "device_disabled",
+        device_id=row["id"],
+        sp_id=row["service_point_id"],
+        detail={"reason": reason},
+    )
+    return row
+
+
+def issue_recovery_code(conn: psycopg.Connection, device_id: str, hours: int = 24) -> dict:
+    """A one-time code that hands the device's escrowed key to a replacement PC."""
+    row = conn.execute(
+        "SELECT id, service_point_id, escrow_key FROM device WHERE id = %s", (device_id,)
+    ).fetchone()
+    if row is None:
+        raise AdminError(f"找不到设备 {device_id}（township-county device list 可查设备号）")
+    if not row["escrow_key"]:
+        raise AdminError(
+            "这台设备没有托管数据钥匙（注册后从未同步过），无法恢复；请重新注册新电脑并从县里下载数据"
+        )
+    code = new_registration_code()
+    conn.execute(
+        "INSERT INTO recovery_code(code_sha256, device_id, expires_at)"
+        " VALUES (%s, %s, now() + make_interval(hours => %s))",
+        (sha256_hex(normalize_code(code)), device_id, hours),
+    )
+    log_security(conn, "recovery_code_issued", device_id=device_id, sp_id=row["service_point_id"])
+    return {"code": code, "device_id": device_id, "hours": hours}

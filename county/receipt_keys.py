@@ -9,6 +9,7 @@ from decimal import Decimal
 import psycopg
 
 from core.receipt import parse_payload, verify_payload
+from county import sealing
 
 
 def key_id_for(sp_code: str) -> str:
@@ -16,19 +17,36 @@ def key_id_for(sp_code: str) -> str:
 
 
 def create_key(conn: psycopg.Connection, sp_id: str, sp_code: str) -> dict:
-    row = conn.execute(
+    """The service point's key, made (and sealed: :mod:`county.sealing`) when it has none."""
+    conn.execute(
         "INSERT INTO receipt_key(sp_id, key_id, key_hex) VALUES (%s, %s, %s)"
-        " ON CONFLICT (sp_id) DO NOTHING RETURNING key_id, key_hex",
-        (sp_id, key_id_for(sp_code), secrets.token_hex(32)),
-    ).fetchone()
-    return row or key_for(conn, sp_id)
+        " ON CONFLICT (sp_id) DO NOTHING",
+        (sp_id, key_id_for(sp_code), sealing.seal(secrets.token_hex(32))),
+    )
+    return key_for(conn, sp_id)
 
 
 def key_for(conn: psycopg.Connection, sp_id: str) -> dict | None:
     """{"key_id", "key_hex"} of a service point (None when it has none)."""
-    return conn.execute(
+    row = conn.execute(
         "SELECT key_id, key_hex FROM receipt_key WHERE sp_id = %s", (sp_id,)
     ).fetchone()
+    return {"key_id": row["key_id"], "key_hex": sealing.unseal(row["key_hex"])} if row else None
+
+
+def seal_plain_keys(conn: psycopg.Connection) -> int:
+    """Seal the keys an older version kept as plain hex (at start-up; idempotent)."""
+    rows = conn.execute("SELECT sp_id, key_hex FROM receipt_key").fetchall()
+    plain = [
+        (sp_id, key_hex)
+        for sp_id, key_hex in (tuple(r.values()) if isinstance(r, dict) else r for r in rows)
+        if not sealing.is_sealed(key_hex)
+    ]
+    for sp_id, key_hex in plain:
+        conn.execute(
+            "UPDATE receipt_key SET key_hex = %s WHERE sp_id = %s", (sealing.seal(key_hex), sp_id)
+        )
+    return len(plain)
 
 
 def wire_key(conn: psycopg.Connection, sp_id: str) -> dict | None:
@@ -48,7 +66,7 @@ def verify(conn: psycopg.Connection, code: str) -> dict:
         " JOIN service_point s ON s.id = k.sp_id WHERE k.key_id = %s",
         (key_id,),
     ).fetchone()
-    keys = {row["key_id"]: bytes.fromhex(row["key_hex"])} if row else {}
+    keys = {row["key_id"]: bytes.fromhex(sealing.unseal(row["key_hex"]))} if row else {}
     v = verify_payload(code, keys)
     out = {
         "ok": v.ok,

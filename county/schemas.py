@@ -24,6 +24,15 @@ class RegisterBody(_Model):
     app_version: str = Field(default="", max_length=40)
 
 
+class EscrowBody(_Model):
+    folder_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    store_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class RecoverBody(RegisterBody):
+    """A one-time recovery code (same shape as a registration)."""
+
+
 class TokenBody(_Model):
     credential: str = Field(min_length=1, max_length=300)
     operator_id: str = Field(min_length=1, max_length=64)
@@ -45,9 +54,15 @@ class PushBody(_Model):
     ops: list[OpBody]
 
 
+class AuditHeadBody(_Model):
+    seq: int = Field(ge=0)
+    hash: str = Field(min_length=1, max_length=128)
+
+
 class PullBody(_Model):
     cursor: dict[str, int] = Field(default_factory=sp.empty_cursor)
     limit: int = Field(default=sp.DEFAULT_PULL_LIMIT, ge=1, le=sp.MAX_PULL_LIMIT)
+    audit_head: AuditHeadBody | None = None
 
 
 class SnapshotBody(_Model):

@@ -7,6 +7,8 @@ Environment (each overrides the file):
   TOWNSHIP_COUNTY_ADMIN_KEY     optional; bearer key of the /api/v1/admin endpoints
   TOWNSHIP_COUNTY_BIND          host:port (default 127.0.0.1:8780)
   TOWNSHIP_COUNTY_TOKEN_TTL     seconds (default 900)
+  TOWNSHIP_COUNTY_DATA_KEY      optional, ≥ 32 characters: seals receipt and escrowed keys
+                                (default: derived from the signing key)
   TOWNSHIP_COUNTY_TLS_CERT      the server's certificate chain (PEM): serve HTTPS
   TOWNSHIP_COUNTY_TLS_KEY       its private key (PEM; readable by the service user only)
 """
@@ -26,6 +28,7 @@ ENV = {
     "admin_key": "TOWNSHIP_COUNTY_ADMIN_KEY",
     "bind": "TOWNSHIP_COUNTY_BIND",
     "token_ttl": "TOWNSHIP_COUNTY_TOKEN_TTL",
+    "data_key": "TOWNSHIP_COUNTY_DATA_KEY",
     "tls_cert_file": "TOWNSHIP_COUNTY_TLS_CERT",
     "tls_key_file": "TOWNSHIP_COUNTY_TLS_KEY",
 }
@@ -53,6 +56,11 @@ class Settings:
     device_window: int = 60  # seconds of the per-device limit
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    data_key: str | None = None  # seals secrets at rest (county.sealing); else signing_key
+
+    @property
+    def sealing_secret(self) -> str:
+        return self.data_key or self.signing_key
 
     def validate(self) -> Settings:
         if not self.database_url:
@@ -72,6 +80,8 @@ class Settings:
         for name in ("register_tries", "admin_failures", "device_requests", "device_window"):
             if not (1 <= getattr(self, name) <= 100_000):
                 raise SettingsError(f"限流设置 {name} 应为1到100000")
+        if self.data_key is not None and len(self.data_key) < 32:
+            raise SettingsError(f"数据密钥太短：{ENV['data_key']} 至少32个字符")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
             raise SettingsError("HTTPS 需要同时设置证书 tls_cert_file 和私钥 tls_key_file")
         for f in (self.tls_cert_file, self.tls_key_file):
@@ -124,6 +134,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "device_window",
         "tls_cert_file",
         "tls_key_file",
+        "data_key",
     }
     unknown = set(values) - known
     if unknown:
@@ -145,6 +156,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             device_window=int(values.get("device_window", 60)),
             tls_cert_file=str(values["tls_cert_file"]) if values.get("tls_cert_file") else None,
             tls_key_file=str(values["tls_key_file"]) if values.get("tls_key_file") else None,
+            data_key=str(values["data_key"]) if values.get("data_key") else None,
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

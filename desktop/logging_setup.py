@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 import sys
 import threading
 from pathlib import Path
@@ -60,7 +61,7 @@ def setup_logging(
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8", delay=True
     )
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(ScrubbingFormatter(FORMAT))
     handler.setLevel(level)
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:
@@ -69,6 +70,30 @@ def setup_logging(
     _install_hooks()
     log.info("logging to %s (python %s)", path, sys.version.split()[0])
     return path
+
+
+_ID_RE = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+_SECRET_RES = (
+    (re.compile(r"(Bearer\s+)\S+"), r"\1[隐去]"),
+    (re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])"), "[隐去]"),
+    (re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}"), "[隐去]"),
+)
+
+
+def scrub(text: str) -> str:
+    """A log line as it may be written: ID numbers masked (1401**********0013), tokens,
+    credentials and keys (long hex, signed tokens) replaced."""
+    text = _ID_RE.sub(r"\1**********\2", text)
+    for pattern, repl in _SECRET_RES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """Every record (message and traceback) goes through :func:`scrub` before the file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 def current_log_file() -> Path | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 # one failed check with its message, not stop the self-test before it reports anything.
 import logging
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -61,6 +60,33 @@ class SelfTest:
         return detail
 
 
+def _private_keyring():
+    """The self-test's keys (store, receipts) live in memory only: it leaves nothing in
+    the PC's credential store. Returns the keyring to put back."""
+    import keyring  # deferred: each check loads only its own area
+    import keyring.backend  # deferred: each check loads only its own area
+
+    class SelfTestKeyring(keyring.backend.KeyringBackend):
+        priority = 1
+
+        def __init__(self):
+            super().__init__()
+            self.items: dict = {}
+
+        def get_password(self, service, username):
+            return self.items.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.items[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.items.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SelfTestKeyring())
+    return previous
+
+
 def run_self_test(out=None, keep: Path | None = None) -> int:
     """Run every check; returns the exit code (0 = all passed)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -68,6 +94,7 @@ def run_self_test(out=None, keep: Path | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     t = SelfTest(work, out)
     state: dict = {}
+    previous = _private_keyring()
     try:
         _run(t, state)
     finally:
@@ -77,6 +104,9 @@ def run_self_test(out=None, keep: Path | None = None) -> int:
             if ctx is not None:
                 ctx.tasks.shutdown()
             store.close()
+        import keyring  # deferred: each check loads only its own area
+
+        keyring.set_keyring(previous)
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
     if t.failures:
@@ -108,15 +138,9 @@ def _run(t: SelfTest, state: dict) -> None:
     def store() -> str:
         from desktop.services import registration  # deferred: each check loads only its own area
         from desktop.services.demo import seed_demo  # deferred: each check loads only its own area
-        from desktop.store import (
-            cipher,  # deferred: each check loads only its own area
-            open_store,  # deferred: each check loads only its own area
-        )
+        from desktop.store import open_store  # deferred: each check loads only its own area
 
-        # a throw-away key held in memory: the self-test leaves nothing in Credential Manager
-        folder = cipher.folder_id(t.work / "data", create=True)
-        cipher.hold(folder, secrets.token_bytes(cipher.KEY_BYTES))
-        s = open_store(t.work / "data")
+        s = open_store(t.work / "data")  # its key goes to the self-test's own keyring
         state["store"] = s
         state["actor"] = seed_demo(s)
         if not s.integrity_ok():

@@ -18,6 +18,7 @@ class Device:
     device_id: str
     sp_id: str
     operator_id: str = ""
+    disabled: bool = False  # disabled by the county: may push what it holds, nothing more
 
 
 def _result(op_id: str, status: str, **kw) -> dict:

@@ -8,7 +8,8 @@ import uuid
 from fastapi import APIRouter, Request
 
 from core import syncproto as sp
-from county.deps import TEN_MINUTES, PoolDep, _remote, refuse, too_many
+from county.db import log_security
+from county.deps import TEN_MINUTES, DeviceDep, PoolDep, _remote, refuse, too_many
 from county.receipt_keys import wire_key
 from county.schemas import RegisterBody, TokenBody
 from county.security import new_credential, normalize_code, sha256_hex, split_credential
@@ -89,7 +90,8 @@ def token(body: TokenBody, request: Request, pool: PoolDep) -> dict:
     if parts is not None:
         with pool.connection() as conn:
             row = conn.execute(
-                "SELECT id, service_point_id, secret_sha256, revoked_at FROM device WHERE id = %s",
+                "SELECT id, service_point_id, secret_sha256, revoked_at, disabled_at"
+                " FROM device WHERE id = %s",
                 (parts[0],),
             ).fetchone()
     if (
@@ -117,4 +119,36 @@ def token(body: TokenBody, request: Request, pool: PoolDep) -> dict:
         "expires_in": ttl,
         "device_id": row["id"],
         "service_point_id": row["service_point_id"],
+        "disabled": row["disabled_at"] is not None,
     }
+
+
+@router.post(sp.EP_WIPED)
+def wiped(request: Request, dev: DeviceDep, pool: PoolDep) -> dict:
+    """A disabled device reports that it pushed what it held and erased its personal data:
+    from now on it is revoked (its credential opens nothing)."""
+    if not dev.disabled:
+        raise refuse(
+            request,
+            409,
+            sp.ERR_FORBIDDEN,
+            "本机没有被停用，不需要清除数据",
+            "wipe_not_requested",
+            device_id=dev.device_id,
+            sp_id=dev.sp_id,
+        )
+    with pool.connection() as conn, conn.transaction():
+        conn.execute(
+            "UPDATE device SET wiped_at = now(), revoked_at = coalesce(revoked_at, now())"
+            " WHERE id = %s",
+            (dev.device_id,),
+        )
+        log_security(
+            conn,
+            "device_wiped",
+            device_id=dev.device_id,
+            sp_id=dev.sp_id,
+            remote=_remote(request),
+            path=request.url.path,
+        )
+    return {"ok": True}

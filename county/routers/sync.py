@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from psycopg import errors as pgerr
 
 from core import syncproto as sp
-from county.deps import DeviceDep, PoolDep, refuse
+from county.audit_anchors import anchor
+from county.deps import DeviceDep, PoolDep, refuse, refuse_disabled
 from county.errors import ApiError
 from county.ingest import BatchRetry, push_batch
 from county.schemas import PullBody, PushBody, SnapshotBody
@@ -44,6 +45,7 @@ def push(body: PushBody, dev: DeviceDep, pool: PoolDep) -> dict:
 @router.post(sp.EP_PULL, response_model=sp.PullResponse)
 def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep) -> dict:
     """Changes after the cursor of each stream, in commit order."""
+    refuse_disabled(request, dev)
     unknown = sorted(set(body.cursor) - set(sp.STREAMS))
     if unknown:
         raise refuse(
@@ -59,12 +61,31 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
     if any(v < 0 for v in body.cursor.values()):
         raise ApiError(422, sp.ERR_INVALID, "游标不能为负数")
     with pool.connection() as conn:
+        if body.audit_head is not None:
+            with conn.transaction():
+                anchor(conn, request, dev, body.audit_head.seq, body.audit_head.hash)
         return pull(conn, dev.sp_id, body.cursor, body.limit)
+
+
+@router.post(sp.EP_AUDIT_ANCHORS)
+def audit_anchors(dev: DeviceDep, pool: PoolDep) -> dict:
+    """The audit-chain heads this device sent (newest first): its ``audit verify`` checks
+    that its log still holds each of them."""
+    with pool.connection() as conn:
+        rows = conn.execute(
+            "SELECT seq, hash, at FROM audit_anchor WHERE device_id = %s"
+            " ORDER BY seq DESC LIMIT 1000",
+            (dev.device_id,),
+        ).fetchall()
+    return {
+        "anchors": [{"seq": r["seq"], "hash": r["hash"], "at": r["at"].isoformat()} for r in rows]
+    }
 
 
 @router.post(sp.EP_SNAPSHOT, response_model=sp.SnapshotResponse)
 def snapshot_page(body: SnapshotBody, request: Request, dev: DeviceDep, pool: PoolDep) -> dict:
     """One page of the first-sync snapshot; resume with next_page_token."""
+    refuse_disabled(request, dev)
     with pool.connection() as conn:
         try:
             return snapshot(

@@ -14,8 +14,10 @@ def register(sub) -> None:
     v = asub.add_parser(
         "verify",
         help="校验审计日志是否被篡改",
-        description="重新计算审计日志的哈希链。完好时退出码0；发现篡改或缺失时列出序号，退出码2。",
+        description="重新计算审计日志的哈希链（带密钥），并与县里保存的锚点核对（已注册且能联网时）。"
+        "完好时退出码0；发现篡改、删除或缺失时列出序号，退出码2。",
     )
+    v.add_argument("--offline", action="store_true", help="不联网：只校验本机的哈希链")
     v.set_defaults(func=verify)
     w = asub.add_parser(
         "views",
@@ -32,12 +34,9 @@ def register(sub) -> None:
 
 def verify(args: argparse.Namespace) -> int:
     from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
+    from desktop.services import audit  # deferred: only the command that runs loads its area
     from desktop.store import open_store  # deferred: only the command that runs loads its area
     from desktop.store.db import DB_FILENAME  # deferred: only the command that runs loads its area
-    from desktop.store.journal import (
-        audit_count,
-        verify_audit,
-    )  # deferred: only the command that runs loads its area
 
     folder = data_dir_of(args)
     if not (folder / DB_FILENAME).exists():
@@ -45,15 +44,21 @@ def verify(args: argparse.Namespace) -> int:
         return 1
     store = open_store(folder)
     try:
-        n = audit_count(store)
-        problems = verify_audit(store.db)
+        report = audit.verify(store, folder, ask_county=not args.offline)
     finally:
         store.close()
-    if not problems:
-        print(f"审计日志完好：共 {n} 条，哈希链校验通过。")
+    county = (
+        f"与县里保存的 {report.anchors} 个锚点核对"
+        if not report.county_note
+        else report.county_note
+    )
+    if report.ok:
+        print(f"审计日志完好：共 {report.entries} 条，哈希链校验通过；{county}。")
         return 0
-    print(f"审计日志校验失败：发现 {len(problems)} 处问题（共 {n} 条）")
-    for p in problems:
+    print(
+        f"审计日志校验失败：发现 {len(report.problems)} 处问题（共 {report.entries} 条；{county}）"
+    )
+    for p in report.problems:
         print(f"  seq {p.seq}: {p.problem}")
     return 2
 

@@ -27,6 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_register)
 
+    r = sub.add_parser(
+        "recover",
+        help="换新电脑：用县医保局的恢复码和旧电脑的备份恢复数据（主管）",
+        description="在新电脑上恢复旧电脑的数据：县医保局签发的一次性恢复码交出旧电脑的数据钥匙，"
+        "用它打开旧电脑的加密备份；需旧电脑上主管的用户名和密码。恢复后本机接替旧电脑同步。",
+    )
+    r.add_argument("--server", required=True, help="县医保服务器地址")
+    r.add_argument("--code", required=True, help="县医保局签发的一次性恢复码")
+    r.add_argument("--backup", required=True, help="旧电脑的备份文件（如 U 盘上的 desk-….sqlite3）")
+    r.add_argument("--user", required=True, help="主管用户名（按备份中的账号核对）")
+    r.add_argument("--ca", default=None, help="县医保局的证书文件（.pem/.crt）")
+    r.add_argument("--password-stdin", action="store_true", help="从标准输入第一行读取密码")
+    r.set_defaults(func=cmd_recover)
+
     s = sub.add_parser(
         "sync",
         help="同步一次：上传本机待上传的记录，下载县里的数据",
@@ -87,6 +101,42 @@ def cmd_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    import getpass  # deferred: only the command that runs loads its area
+
+    from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
+    from desktop.services import recovery  # deferred: only the command that runs loads its area
+    from desktop.services import sync as sync_service  # deferred: only this command needs it
+    from desktop.store import StoreError  # deferred: only the command that runs loads its area
+    from desktop.sync.errors import SyncError  # deferred: only the command that runs loads it
+
+    password = (
+        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("主管密码：")
+    )
+    try:
+        ca_pem = sync_service.read_ca(args.ca) if args.ca else None
+        r = recovery.recover(
+            data_dir_of(args),
+            server_url=args.server,
+            code=args.code,
+            backup=args.backup,
+            username=args.user,
+            password=password,
+            ca_pem=ca_pem,
+        )
+    except SyncError as e:
+        print(f"恢复失败：{e.message}（代码 {e.code}）", file=sys.stderr)
+        return 1
+    except (StoreError, PermissionError) as e:
+        print(f"恢复失败：{e}", file=sys.stderr)
+        return 1
+    print(
+        f"恢复完成：服务点 {r.service_point}，参保人 {r.persons} 人；旧电脑未上传的 {r.pending} 条记录"
+        "将在下次同步时上传。旧电脑的设备凭证已失效。"
+    )
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from desktop.cli import (
         data_dir_of,
@@ -95,7 +145,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from desktop.services import (
         sync as sync_service,
     )  # deferred: only the command that runs loads its area
+    from desktop.services import wipe  # deferred: only the command that runs loads its area
     from desktop.sync.errors import (
+        DeviceDisabled,
         NotRegistered,
         SyncError,
     )  # deferred: only the command that runs loads its area
@@ -108,6 +160,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     except NotRegistered as e:
         print(f"同步失败：{e.message}（代码 {e.code}）", file=sys.stderr)
         return 2
+    except DeviceDisabled as e:
+        store.close()
+        wipe.finish(data_dir_of(args))
+        print(f"{e.message}（代码 {e.code}）", file=sys.stderr)
+        return 4
     except SyncError as e:
         pending = sync_service.status(store)["pending"]
         print(f"同步失败：{e.message}（代码 {e.code}；待上传 {pending} 条）", file=sys.stderr)

@@ -177,7 +177,13 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
     )  # deferred: loaded after the first window is on screen (cold start)
 
     window.idle_lock = IdleLock(window, ctx, idle_ms=idle_ms_from_settings(store))
-    return app.exec()
+    code = app.exec()
+    if window.disabled_for_good:  # the county disabled this PC: the store file goes too
+        from desktop.services import wipe  # deferred: only a disabled PC needs it
+
+        store.close()
+        wipe.finish(data_dir)
+    return code
 
 
 def save_screenshots(store: Store, actor: Actor, data_dir: Path, out_dir: Path) -> list[Path]:

@@ -18,3 +18,5 @@ class Events(QObject):
     open_page = Signal(str, object)
     # a page asks for a sync now (e.g. 缴费查询 when a year's standard has not arrived)
     sync_requested = Signal()
+    # the county disabled this PC: the message to show before the app closes for good
+    device_disabled = Signal(str)

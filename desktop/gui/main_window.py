@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QScrollArea,
     QStackedWidget,
     QStyle,
@@ -79,6 +80,8 @@ class MainWindow(QMainWindow):
         ctx.events.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         ctx.events.data_changed.connect(lambda _e: self.refresh_pending())
         ctx.events.open_page.connect(self._open_page_request)
+        ctx.events.device_disabled.connect(self.close_disabled)
+        self.disabled_for_good = False
         self.nav.setCurrentRow(0)
         self.refresh_pending()
         # The 同步 page runs the start-up and periodic sync; it is built once the window is
@@ -218,8 +221,27 @@ class MainWindow(QMainWindow):
             self.tr("返回继续"),
         )
 
+    def close_disabled(self, message: str) -> None:
+        """The county disabled this PC and its data were erased: say so, then close (no
+        question about unsaved input: nothing can be saved any more)."""
+        self.disabled_for_good = True
+        for w in self.findChildren(QWidget):
+            if w.isWindow() and w is not self and w.isVisible():
+                w.hide()
+        self.centralWidget().setEnabled(False)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("本机已停用"),
+            message,
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.setObjectName("device_disabled")
+        box.finished.connect(lambda _r: self.close())
+        box.open()
+
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        pages = self.unsaved_pages()
+        pages = [] if self.disabled_for_good else self.unsaved_pages()
         if pages and not self.ask_quit_with_unsaved(pages):
             event.ignore()
             return

@@ -215,6 +215,17 @@ def startup_gate(data_dir: Path, parent: QWidget | None = None) -> bool:
     check = backup.startup_check(data_dir)
     if check.ok:
         return True
+    if check.code in ("E-STORE-WIPED", "E-STORE-KEY-001"):  # no backup can help here
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "乡镇医保服务窗口",
+            f"{check.message}\n（代码 {check.code}）",
+            QMessageBox.StandardButton.Close,
+            parent,
+        )
+        box.setObjectName("startup_stop")
+        box.exec()
+        return False
     dialog = RecoveryDialog(check, data_dir, parent)
     dialog.exec()
     return dialog.restored is not None

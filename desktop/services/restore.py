@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop.errors import is_disk_full
 from desktop.services.context import Actor
-from desktop.store import Store, cipher, places
+from desktop.store import Store, cipher, places, wipe
 from desktop.store import backupfiles as bf
 from desktop.store.backupfiles import BackupError, BackupInfo
 from desktop.store.cipher import sqlite3
@@ -166,6 +166,10 @@ def startup_check(data_dir: str | Path, *, filename: str = DB_FILENAME) -> Start
     """Check the store file before the app opens it (``PRAGMA integrity_check``)."""
     data_dir = Path(data_dir)
     path = data_dir / filename
+    erased = wipe.marked(data_dir)
+    if erased:  # disabled by the county: the erase is finished before anything opens
+        wipe.remove_data_files(data_dir)
+        return StartupCheck(ok=False, db_path=path, code="E-STORE-WIPED", message=erased)
     if not path.exists():
         return StartupCheck(ok=True, db_path=path, new_store=True)
     if not cipher.is_plain(path) and path.stat().st_size > 0:
@@ -201,7 +205,7 @@ def startup_check(data_dir: str | Path, *, filename: str = DB_FILENAME) -> Start
 _hasher = PasswordHasher()
 
 
-def _supervisor_in(conn: sqlite3.Connection, username: str, password: str) -> str:
+def supervisor_in(conn: sqlite3.Connection, username: str, password: str) -> str:
     row = bf.active_supervisor(conn, username)
     if row is not None:
         try:
@@ -230,7 +234,7 @@ def restore_at_startup(
     bf.verified_backup(backup)
     src = bf.open_read_only(backup)
     try:
-        operator_id = _supervisor_in(src, username, password)
+        operator_id = supervisor_in(src, username, password)
         path = data_dir / filename
         folder = bf.set_aside_dir(data_dir)
         folder.mkdir(parents=True, exist_ok=True)

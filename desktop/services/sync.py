@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop.services import contribution, estimate, policies
+from desktop.services import contribution, estimate, policies, wipe
 from desktop.services.context import Actor
 from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
@@ -56,6 +56,7 @@ HOOKS = SyncHooks(
     apply_confirmations=_apply_confirmations,
     set_county_ytd=_set_county_ytd,
     policy_dirname=policies.POLICY_DIRNAME,
+    wipe=wipe.erase,
 )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 import uuid
@@ -122,6 +123,17 @@ def apply_key(conn: sqlite3.Connection, key: bytes | None) -> None:
     conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our error, not stderr's
     if key:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    conn.create_function("audit_mac", 1, chain_mac(key), deterministic=True)
+
+
+def chain_mac(key: bytes | None):
+    """The audit chain's link function: HMAC-SHA256 under a key derived from the store's
+    key (rewriting the chain needs the key; the county's anchors catch a cut), plain
+    SHA-256 for a connection without a key (a plain store on its way to encryption)."""
+    if not key:
+        return lambda text: hashlib.sha256(text.encode("utf-8")).hexdigest()
+    audit_key = hmac.new(key, b"township-desk audit chain v1", hashlib.sha256).digest()
+    return lambda text: hmac.new(audit_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _opens(path: Path, key: bytes) -> bool:

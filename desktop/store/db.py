@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from desktop import paths
-from desktop.store import cipher
+from desktop.store import cipher, wipe
 from desktop.store.cipher import sqlite3
 from desktop.store.errors import StoreError
 from desktop.store.upgrades import PYTHON_STEPS
@@ -195,6 +195,10 @@ def open_store(
     folder = Path(data_dir) if data_dir else paths.default_data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / filename
+    erased = wipe.marked(folder)
+    if erased:  # disabled by the county: finish the erase a power cut may have interrupted
+        wipe.remove_data_files(folder)
+        raise StoreError(erased, code="STORE-WIPED")
     if key is None:
         encrypted = path.is_file() and path.stat().st_size > 0 and not cipher.is_plain(path)
         key = cipher.folder_key(folder, create=not encrypted)

@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.store.cipher import sqlite3
+
 GENESIS = "0" * 64
 
 
@@ -35,7 +37,10 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _entry_hash(
+KEYED_MIGRATION = "0110_audit_keyed"  # from this migration on, links are keyed MACs
+
+
+def _entry_body(
     prev_hash: str,
     seq: int,
     at: str,
@@ -45,8 +50,25 @@ def _entry_hash(
     entity_id: str | None,
     detail: str,
 ) -> str:
-    body = canonical_json([seq, at, operator_id, action, entity, entity_id, detail])
-    return sha256_hex(prev_hash + body)
+    return prev_hash + canonical_json([seq, at, operator_id, action, entity, entity_id, detail])
+
+
+def _mac(conn, text: str) -> str:
+    """The keyed link (``audit_mac``, registered on every store connection)."""
+    return conn.execute("SELECT audit_mac(?)", (text,)).fetchone()[0]
+
+
+def keyed_chain(conn) -> bool:
+    """True once the chain of this database was re-linked with keyed MACs."""
+    try:
+        return (
+            conn.execute(
+                "SELECT 1 FROM _sqlite_migrations WHERE name = ?", (KEYED_MIGRATION,)
+            ).fetchone()
+            is not None
+        )
+    except sqlite3.OperationalError:
+        return False
 
 
 def append_audit(
@@ -69,7 +91,9 @@ def append_audit(
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     if detail_json is None:
         detail_json = canonical_json(detail or {})
-    h = _entry_hash(prev, seq, at, operator_id, action, entity, entity_id, detail_json)
+    h = _mac(
+        db.conn, _entry_body(prev, seq, at, operator_id, action, entity, entity_id, detail_json)
+    )
     db.conn.execute(
         "INSERT INTO audit_log(seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash)"
         " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -89,10 +113,35 @@ class AuditProblem:
     problem: str
 
 
+def audit_head(conn) -> dict:
+    """The newest entry of the chain as {"seq", "hash"} (what the county anchors)."""
+    row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return {"seq": row[0], "hash": row[1]} if row else {"seq": 0, "hash": GENESIS}
+
+
+def check_anchors(conn, anchors: list[dict]) -> list[AuditProblem]:
+    """Anchors the county holds that this log no longer matches: an entry cut off (the log
+    is shorter than an anchor) or changed (a different link at an anchored seq)."""
+    problems: list[AuditProblem] = []
+    head = audit_head(conn)
+    for a in anchors:
+        seq, want = int(a["seq"]), str(a["hash"])
+        row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            last = head["seq"]
+            problems.append(
+                AuditProblem(seq, f"entry anchored at the county is gone (log ends at {last})")
+            )
+        elif row[0] != want:
+            problems.append(AuditProblem(seq, "entry differs from the county's anchor"))
+    return problems
+
+
 def verify_audit(db: sqlite_utils.Database) -> list[AuditProblem]:
     """Recompute the hash chain; an empty list means the log is intact."""
     problems: list[AuditProblem] = []
     prev, expected_seq = GENESIS, 1
+    link = (lambda text: _mac(db.conn, text)) if keyed_chain(db.conn) else sha256_hex
     for row in db.conn.execute(
         "SELECT seq, at, operator_id, action, entity, entity_id, detail, prev_hash, hash"
         " FROM audit_log ORDER BY seq"
@@ -104,7 +153,7 @@ def verify_audit(db: sqlite_utils.Database) -> list[AuditProblem]:
             )
         if prev_hash != prev:
             problems.append(AuditProblem(seq, "prev_hash does not match the previous entry"))
-        if _entry_hash(prev_hash, seq, at, op, action, entity, entity_id, detail) != h:
+        if link(_entry_body(prev_hash, seq, at, op, action, entity, entity_id, detail)) != h:
             problems.append(AuditProblem(seq, "content changed: hash does not match"))
         prev, expected_seq = h, seq + 1
     return problems

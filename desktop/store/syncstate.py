@@ -97,6 +97,23 @@ def save_county_ca(db: sqlite_utils.Database, pem: str | None) -> None:
         db.conn.execute("DELETE FROM settings WHERE key = ?", (COUNTY_CA,))
 
 
+ESCROWED = "sync.escrowed_folder"  # the data folder whose key the county keeps (an id)
+
+
+def escrowed_folder(store_or_db) -> str | None:
+    row = store_or_db.conn.execute("SELECT value FROM settings WHERE key = ?", (ESCROWED,))
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def set_escrowed_folder(db: sqlite_utils.Database, folder: str) -> None:
+    db.conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (ESCROWED, folder),
+    )
+
+
 def cursors(store_or_db) -> dict[str, int]:
     cur = sp.empty_cursor()
     for stream, value in store_or_db.conn.execute("SELECT stream, cursor FROM sync_cursor"):

@@ -15,7 +15,6 @@ Guarantees kept here (sync design):
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -24,21 +23,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import syncproto as sp
-from desktop import __version__
 from desktop.errors import is_disk_full
 from desktop.secrets import CredentialError, CredentialStore
 from desktop.store import Store, syncruns
 from desktop.store import syncstate as st
-from desktop.store.journal import now_iso
+from desktop.store.journal import audit_head, now_iso
 from desktop.sync import errors
 from desktop.sync.apply import apply_page, apply_waiting_ytd, apply_ytd
+from desktop.sync.custody import CustodyMixin, _Disabled
 from desktop.sync.hooks import SyncHooks
 from desktop.sync.lock import LockBusy, SyncLock
 from desktop.sync.policies import install_policies
+from desktop.sync.registration import RegistrationMixin
 from desktop.sync.results import OP_LABELS as OP_LABELS  # re-exported
 from desktop.sync.results import REJECT_ACTIONS as REJECT_ACTIONS
 from desktop.sync.results import settle
-from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport, check_url, load_ca
+from desktop.sync.transport import Cancelled, HttpStatus, RetryPolicy, Transport
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,7 @@ class _TooLarge(Exception):
     pass
 
 
-def device_name() -> str:
-    try:
-        return socket.gethostname()[:60]
-    except OSError:
-        return ""
-
-
-class SyncEngine:
+class SyncEngine(RegistrationMixin, CustodyMixin):
     def __init__(
         self,
         store: Store,
@@ -131,6 +124,7 @@ class SyncEngine:
         self.cancel_event = threading.Event()
         self._token: str | None = None
         self._token_exp = 0.0
+        self._disabled = False  # the county disabled this PC (token answer or 403)
         self.transport: Transport | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -155,6 +149,8 @@ class SyncEngine:
 
     @staticmethod
     def _map(e: HttpStatus) -> errors.SyncError:
+        if e.code == sp.ERR_DEVICE_DISABLED:
+            return _Disabled()
         if e.status == 426 or e.code == sp.ERR_PROTOCOL:
             return errors.TooOld(e.message or None)
         if e.status == 401:
@@ -169,77 +165,6 @@ class SyncEngine:
         )
 
     # ------------------------------------------------------------------ registration
-    def register(
-        self, server_url: str, code: str, *, name: str | None = None, ca_pem: str | None = None
-    ) -> dict:
-        """Exchange a one-time code for a device credential (kept in the OS keyring). With
-        ``ca_pem`` (the county's CA certificate), only a server certificate it signed is
-        accepted, from now on."""
-        code = (code or "").strip().upper()
-        server_url = (server_url or "").strip().rstrip("/")
-        check_url(server_url)
-        if ca_pem:
-            load_ca(ca_pem)  # a bad file is said before the one-time code is spent
-        if not code:
-            raise errors.RegistrationFailed("请填写县医保局提供的注册码。")
-        try:
-            self.creds.get("probe")  # fail before the one-time code is spent
-        except CredentialError as e:
-            raise errors.CredentialMissing(str(e)) from e
-        # a person is waiting at the screen: two tries, not the sync's patient backoff
-        self.close()  # a new address or certificate: a new connection
-        t = self._transport(server_url, ca_pem)
-        t.retry = RetryPolicy(attempts=2, base_delay=min(self.retry.base_delay, 0.5))
-        req = sp.RegisterRequest(
-            code=code, device_name=name or device_name(), app_version=__version__
-        )
-        try:
-            doc = t.post(sp.EP_REGISTER, req.as_dict())
-        except HttpStatus as e:
-            if e.code == sp.ERR_CODE_INVALID or e.status in (400, 404, 409, 410):
-                raise errors.RegistrationFailed(
-                    (e.message + "。" if e.message else "") + errors.RegistrationFailed.default
-                ) from e
-            raise self._map(e) from e
-        finally:
-            t.retry = self.retry
-        resp = sp.RegisterResponse.from_dict(doc)
-        try:
-            self.creds.set(f"device:{resp.device_id}", resp.credential)
-        except CredentialError as e:
-            raise errors.CredentialMissing(str(e)) from e
-        with self.store.write() as db:
-            old = st.device(db)
-            st.save_device(
-                db,
-                server_url=server_url,
-                device_id=resp.device_id,
-                service_point_id=resp.service_point.id,
-                service_point_code=resp.service_point.code,
-            )
-            if ca_pem:
-                st.save_county_ca(db, ca_pem)
-            if resp.receipt_key is not None and self.hooks.install_county_key is not None:
-                # the county keeps this key to check the codes on this point's receipts
-                self.hooks.install_county_key(
-                    self.store,
-                    resp.receipt_key.key_id,
-                    resp.receipt_key.key,
-                    self._operator_or_none(db),
-                )
-        if old and old["device_id"] != resp.device_id:
-            try:
-                self.creds.delete(f"device:{old['device_id']}")
-                self.creds.delete(f"token:{old['device_id']}")
-            except CredentialError:
-                pass
-        return {
-            "device_id": resp.device_id,
-            "server_url": server_url,
-            "service_point": resp.service_point.__dict__,
-            "receipt_key_id": resp.receipt_key.key_id if resp.receipt_key else None,
-        }
-
     # ------------------------------------------------------------------ tokens
     def _credential(self, dev: dict) -> str:
         try:
@@ -279,6 +204,7 @@ class SyncEngine:
         except HttpStatus as e:
             raise self._map(e) from e
         resp = sp.TokenResponse.from_dict(doc)
+        self._disabled = resp.disabled
         self._token, self._token_exp = resp.token, now + resp.expires_in
         try:
             self.creds.set(name, f"{self._token_exp:.0f}|{self.operator_id}|{resp.token}")
@@ -336,11 +262,17 @@ class SyncEngine:
                 run_id = syncruns.start_run(db, now_iso(), trigger)
             inbox_before = self._open_inbox()
             report = progress or (lambda done, total, text: None)
-            self._push(dev, summary, report)
-            done, token = st.snapshot_state(self.store)
-            if not done:
-                self._snapshot(dev, token, summary, report)
-            self._pull(dev, summary, report)
+            try:
+                self._push(dev, summary, report)
+                if self._disabled:
+                    raise _Disabled()
+                self._escrow(dev)
+                done, token = st.snapshot_state(self.store)
+                if not done:
+                    self._snapshot(dev, token, summary, report)
+                self._pull(dev, summary, report)
+            except _Disabled:
+                self._wipe(dev, summary, report)
             with self.store.write() as db:
                 if summary.applied or summary.pushed:  # a no-op sync skips the scan
                     st.reproject_waiting(db)
@@ -501,9 +433,11 @@ class SyncEngine:
 
     def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
         cursor = st.cursors(self.store)
+        head = audit_head(self.store.conn)  # anchored at the county with the first page
         while True:
             self.transport.check_cancel()
-            req = sp.PullRequest(cursor=cursor, limit=self.pull_limit)
+            req = sp.PullRequest(cursor=cursor, limit=self.pull_limit, audit_head=head)
+            head = None
             try:
                 doc = self._call(dev, sp.EP_PULL, req.as_dict())
             except _TooLarge as e:

@@ -109,3 +109,11 @@ class CertificateExpired(CertificateRejected):
 class BadCaFile(SyncError):
     code = "E-SYNC-TLS"
     default = "县医保局证书文件无法读取或不是证书（应为 .pem 或 .crt 文件）。请向县医保局重新领取。"
+
+
+class DeviceDisabled(SyncError):
+    code = "E-SYNC-DISABLED"
+    default = (
+        "本机已被县医保局停用（报失或换下）。本机未上传的数据已全部上传到县里，"
+        "本机保存的参保人信息已清除，软件将关闭。如需继续使用这台电脑，请联系县医保局重新注册。"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop.store import Store
 
@@ -15,6 +16,9 @@ ApplyConfirmations = Callable[[Store, list[dict]], None]
 # (store, person_id, year, figures, as_of): county year-to-date figures for the estimator;
 # raises core.errors.ValidationError (or KeyError/TypeError/ValueError) for bad figures
 SetYtd = Callable[[Store, str, int, dict, str | None], None]
+# (store, data_dir): the county disabled this PC and everything was pushed: erase the keys
+# and the copies (the caller removes the store file once it is closed)
+Wipe = Callable[[Store, Path], None]
 
 
 @dataclass(frozen=True)
@@ -22,4 +26,5 @@ class SyncHooks:
     install_county_key: InstallKey | None = None
     apply_confirmations: ApplyConfirmations | None = None
     set_county_ytd: SetYtd | None = None
+    wipe: Wipe | None = None
     policy_dirname: str = "policies"  # under the data folder, where policies are loaded

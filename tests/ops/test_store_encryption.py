@@ -18,7 +18,7 @@ import keyring
 import pytest
 
 from desktop.services import backup
-from desktop.store import StoreError, cipher, open_store
+from desktop.store import StoreError, cipher, journal, open_store
 from desktop.store.db import DB_FILENAME
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,13 +66,38 @@ def test_store_backup_and_export_are_encrypted_and_the_app_reads_them(
     assert after["audit_log"][: len(before["audit_log"])] == before["audit_log"]
 
 
+def content(dump: dict) -> dict:
+    """Every row, less what the first start re-links (the audit chain's links, keyed now)
+    and records (the migrations applied)."""
+    out = {k: v for k, v in dump.items() if k != "_sqlite_migrations"}
+    out["audit_log"] = [row[:7] for row in dump["audit_log"]]
+    return out
+
+
 def _make_plain(store, data_dir: Path, target: Path) -> None:
-    """A plain copy of a store, as an older version of the desk left it."""
+    """A plain copy of a store, as an older version of the desk left it: unencrypted, its
+    audit chain linked with plain SHA-256 and the keyed-chain step not applied yet."""
     store.conn.execute("ATTACH DATABASE ? AS plain KEY ''", (str(target),))
     store.conn.execute("SELECT sqlcipher_export('plain')")
     version = store.conn.execute("PRAGMA user_version").fetchone()[0]
     store.conn.execute(f"PRAGMA plain.user_version = {version}")
     store.conn.execute("DETACH DATABASE plain")
+    conn = stdlib_sqlite3.connect(target, isolation_level=None)
+    rows = conn.execute(
+        "SELECT seq, at, operator_id, action, entity, entity_id, detail FROM audit_log ORDER BY seq"
+    ).fetchall()
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    prev = journal.GENESIS
+    for seq, *rest in rows:
+        h = journal.sha256_hex(journal._entry_body(prev, seq, *rest))
+        conn.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
+        prev = h
+    conn.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+        " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", (journal.KEYED_MIGRATION,))
+    conn.close()
 
 
 @pytest.fixture
@@ -93,12 +118,10 @@ def test_a_plain_store_is_encrypted_at_first_start_losing_nothing(plain_folder, 
     path = plain_folder / DB_FILENAME
     conn = stdlib_sqlite3.connect(path)
     before = ops.dump(conn)
-    fingerprint = cipher.fingerprint(conn)
     conn.close()
     s = open_store(plain_folder)
     try:
-        assert ops.dump(s.conn) == before and cipher.fingerprint(s.conn) == fingerprint
-        assert s.integrity_ok()
+        assert content(ops.dump(s.conn)) == content(before) and s.integrity_ok()
     finally:
         s.close()
     unreadable_outside(path)
@@ -106,8 +129,14 @@ def test_a_plain_store_is_encrypted_at_first_start_losing_nothing(plain_folder, 
     assert len(backups) == 2  # the old plain backup, now encrypted, and the one made first
     for b in backups:
         unreadable_outside(b)
-        assert backup.check_database(b) == []
+        assert backup.check_database(b) == []  # an old chain still verifies (SHA-256)
+        # the backup made first is the plain store exactly, encrypted (checked row by row)
         assert ops.dump(b) == before or b.name.startswith("desk-20261101")
+    s = open_store(plain_folder)
+    try:  # the store itself: re-linked with keyed MACs, and sound
+        assert journal.keyed_chain(s.conn) and journal.verify_audit(s.db) == []
+    finally:
+        s.close()
     assert not list(plain_folder.glob("*.encrypting*"))
 
 
@@ -138,7 +167,7 @@ def test_a_kill_in_the_middle_of_the_migration_loses_nothing(plain_folder, ops):
         # plain (killed before the swap) or encrypted (after): never half, never a loss
         s = open_store(plain_folder)
         try:
-            assert ops.dump(s.conn) == before
+            assert content(ops.dump(s.conn)) == content(before)
         finally:
             s.close()
         assert not cipher.is_plain(path)

@@ -34,6 +34,8 @@ import time  # noqa: E402
 import httpx  # noqa: E402
 
 SIGNING_KEY = "sync-test-signing-key-0123456789abcdef0123"
+# the county admin helpers run in this process too: they seal keys as the server does
+os.environ["TOWNSHIP_COUNTY_SIGNING_KEY"] = SIGNING_KEY
 ROOT = HERE.parent.parent
 
 
@@ -50,6 +52,11 @@ class CountyServer:
 
     def __init__(self, dsn: str, *, tls: tuple[str, str, str] | None = None, env=None):
         """``tls``: (certificate chain file, key file, CA file the health check trusts)."""
+        from county import sealing
+
+        # the admin helpers below run in this process: they seal keys as this server does
+        # (a county test in the same worker may have configured another key)
+        sealing.configure(SIGNING_KEY)
         self.dsn = dsn
         self.port = free_port()
         self.proc: subprocess.Popen | None = None

@@ -30,10 +30,15 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             self.through.set_password(service, username, password)
 
     def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.items[(service, username)]
-        except KeyError:
-            raise keyring.errors.PasswordDeleteError(username) from None
+        found = self.items.pop((service, username), None) is not None
+        if self.through is not None and username.startswith("store-key:"):
+            try:
+                self.through.delete_password(service, username)
+                found = True
+            except keyring.errors.PasswordDeleteError:
+                pass
+        if not found:
+            raise keyring.errors.PasswordDeleteError(username)
 
 
 def install(preset: dict[str, str] | None = None, service: str = "township-desk") -> MemoryKeyring:

@@ -18,6 +18,7 @@ import pytest
 from core import receipt as core
 from core import syncproto as sp
 from county import cli as county_cli
+from county import sealing
 from desktop.services import contribution, estimate, receipts, registration
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st
@@ -211,6 +212,8 @@ def test_receipt_key_from_county_and_county_verify(desks, county_server, monkeyp
         " WHERE s.code = 'SP01'"
     )[0]
     assert key["key_id"] == "C-SP01"
+    assert sealing.is_sealed(key["key_hex"])  # sealed at rest in the county's database
+    key["key_hex"] = sealing.unseal(key["key_hex"])
     assert receipts.mac_key(a.store) == ("C-SP01", bytes.fromhex(key["key_hex"]))
     audit = a.store.query(
         "SELECT operator_id, detail FROM audit_log WHERE action = 'receipt.mac_key_county'"

@@ -366,6 +366,9 @@ class Page(BasePage):
             self.message.setStyleSheet("")
             self.refresh()
             return
+        if isinstance(exc, SyncError) and exc.code == "E-SYNC-DISABLED":
+            self.ctx.events.device_disabled.emit(f"{exc.message}（代码 {exc.code}）")
+            return
         if isinstance(exc, SyncError):
             text = f"{exc.message}（代码 {exc.code}）"
             if exc.code == "E-SYNC-CANCEL":

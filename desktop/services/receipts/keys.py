@@ -93,6 +93,12 @@ def verification_keys(store: Store) -> dict[str, bytes]:
     return found
 
 
+def credential_names(store: Store) -> list[str]:
+    """The credential-store names of every receipt key of this desk (for an erase)."""
+    ids = [*_retired_keys(store), store.setting(KEY_MAC_KEY_ID)]
+    return [_name(store, key_id) for key_id in ids if key_id]
+
+
 def _fingerprint(key: bytes) -> str:
     return hashlib.sha256(key).hexdigest()[:16]
 
