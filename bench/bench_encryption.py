@@ -125,12 +125,13 @@ def bench_first_sync(residents: int, rounds: int) -> dict:
     from bench_sync import SIGNING_KEY, MemoryKeyring, roster_rows
     from psycopg.rows import dict_row
 
-    from county import admin
+    from county import admin, sealing
     from county.testing import ServerProcess, fresh_database, shared_cluster
     from desktop.services import sync as svc
     from desktop.services.setup import ServicePointInput, run_setup
     from desktop.sync.engine import SyncEngine
 
+    sealing.configure(SIGNING_KEY)  # the admin calls below seal keys as the server does
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     dsn = fresh_database(shared_cluster())

@@ -35,6 +35,11 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA secure_delete=ON")  # a deleted row's bytes are overwritten, not left
+    # Up to 256 MB of decrypted pages, filled only as far as the store is read (a township
+    # store is 20-60 MB): a page SQLite has to fetch again is decrypted and its HMAC checked
+    # again, so the store keeps more pages itself (bench/bench_encryption.py: 64 MB left
+    # the name search at 1,000,000 residents at 2x a plain store, 256 MB brings it to ~1x).
+    conn.execute("PRAGMA cache_size=-262144")
     return sqlite_utils.Database(conn)
 
 
