@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 
 from core import syncproto as sp
-from county import db, sealing
+from county import console, db, sealing
 from county.errors import ApiError
 from county.ratelimit import RateLimiter
 from county.receipt_keys import seal_plain_keys
@@ -180,6 +180,7 @@ def create_app(
     app.include_router(recovery.router)
     app.include_router(sync.router)
     app.include_router(admin.router)
+    console.mount(app)  # the web console for the county bureau (/console)
     app.add_middleware(WireMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=512)
     return app

@@ -7,6 +7,7 @@
   township-county device list [--service-point SP01] [--json]
   township-county device disable --device ID --reason lost|retired
   township-county device recovery-code --device ID [--hours 24]
+  township-county staff create --username U --name 姓名 --role admin|clerk|viewer
   township-county import-roster FILE.csv|FILE.xlsx
   township-county import-payments FILE.csv|FILE.xlsx
   township-county import-ytd FILE.csv|FILE.xlsx
@@ -201,6 +202,22 @@ def cmd_device_disable(args) -> int:
     return 0
 
 
+def cmd_staff_create(args) -> int:
+    import getpass  # deferred: only this command asks for a password
+
+    from county.console.auth import create_staff  # deferred: argon2 loads only here
+
+    password = (
+        sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码：")
+    )
+    with _connect(args) as conn, conn.transaction():
+        r = create_staff(conn, args.username, args.name, args.role, password)
+    print(
+        f"已开设控制台账号 {r['username']}（{args.role}）。浏览器打开 https://服务器地址/console 登录。"
+    )
+    return 0
+
+
 def cmd_device_recovery(args) -> int:
     with _connect(args) as conn, conn.transaction():
         r = places.issue_recovery_code(conn, args.device, args.hours)
@@ -248,6 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     dr.add_argument("--device", required=True, help="旧电脑的设备号")
     dr.add_argument("--hours", type=int, default=24)
     dr.set_defaults(fn=cmd_device_recovery)
+    st = sub.add_parser("staff", help="控制台账号").add_subparsers(dest="sub", required=True)
+    sc = st.add_parser("create", help="开设控制台账号（第一个管理员在这里开设）")
+    sc.add_argument("--username", required=True)
+    sc.add_argument("--name", required=True, help="姓名")
+    sc.add_argument("--role", required=True, choices=["admin", "clerk", "viewer"])
+    sc.add_argument("--password-stdin", action="store_true", help="从标准输入第一行读取密码")
+    sc.set_defaults(fn=cmd_staff_create)
     for name, fn, helptext in (
         ("import-roster", admin.import_roster, "导入县花名册（CSV/Excel）"),
         ("import-payments", admin.import_payments, "导入税务缴费确认（CSV/Excel）"),

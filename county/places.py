@@ -131,3 +131,14 @@ def issue_recovery_code(conn: psycopg.Connection, device_id: str, hours: int = 2
     )
     log_security(conn, "recovery_code_issued", device_id=device_id, sp_id=row["service_point_id"])
     return {"code": code, "device_id": device_id, "hours": hours}
+
+
+def list_service_points(conn: psycopg.Connection) -> list[dict]:
+    """Service points with their devices in use and the last contact of any of them."""
+    return conn.execute(
+        "SELECT s.id, s.code, s.name, s.region_code,"
+        " count(d.id) FILTER (WHERE d.revoked_at IS NULL) AS devices,"
+        " max(d.last_seen_at) AS last_seen"
+        " FROM service_point s LEFT JOIN device d ON d.service_point_id = s.id"
+        " GROUP BY s.id ORDER BY s.code"
+    ).fetchall()

@@ -57,6 +57,7 @@ class Settings:
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     data_key: str | None = None  # seals secrets at rest (county.sealing); else signing_key
+    console_session_minutes: int = 30  # a console session ends after this long unused
 
     @property
     def sealing_secret(self) -> str:
@@ -80,6 +81,8 @@ class Settings:
         for name in ("register_tries", "admin_failures", "device_requests", "device_window"):
             if not (1 <= getattr(self, name) <= 100_000):
                 raise SettingsError(f"限流设置 {name} 应为1到100000")
+        if not (5 <= self.console_session_minutes <= 24 * 60):
+            raise SettingsError("控制台会话时长 console_session_minutes 应为5到1440分钟")
         if self.data_key is not None and len(self.data_key) < 32:
             raise SettingsError(f"数据密钥太短：{ENV['data_key']} 至少32个字符")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
@@ -135,6 +138,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "tls_cert_file",
         "tls_key_file",
         "data_key",
+        "console_session_minutes",
     }
     unknown = set(values) - known
     if unknown:
@@ -157,6 +161,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             tls_cert_file=str(values["tls_cert_file"]) if values.get("tls_cert_file") else None,
             tls_key_file=str(values["tls_key_file"]) if values.get("tls_key_file") else None,
             data_key=str(values["data_key"]) if values.get("data_key") else None,
+            console_session_minutes=int(values.get("console_session_minutes", 30)),
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

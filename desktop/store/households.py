@@ -37,8 +37,21 @@ def with_village(store: Store, household_id: str) -> dict | None:
 def insert(db: sqlite_utils.Database, values: dict[str, Any], operator_id: str | None) -> dict:
     """A new household: row, audit entry and ``household.create`` op."""
     return write_journaled(
-        db, "household", values, operator_id=operator_id, action="household.create"
+        db,
+        "household",
+        values,
+        operator_id=operator_id,
+        action="household.create",
+        op_extra=_village_name(db, values.get("village_id")),
     )
+
+
+def _village_name(db: sqlite_utils.Database, village_id: str | None) -> dict:
+    """The county receives the village's name beside its id (its reports are by village)."""
+    if not village_id:
+        return {}
+    row = db.conn.execute("SELECT name FROM village WHERE id = ?", (village_id,)).fetchone()
+    return {"village_name": row[0]} if row else {}
 
 
 def update(
@@ -46,7 +59,13 @@ def update(
 ) -> dict:
     """Change a household (``sets`` as written): row, audit entry, ``household.update`` op."""
     return write_journaled(
-        db, "household", sets, before=before, operator_id=operator_id, action="household.update"
+        db,
+        "household",
+        sets,
+        before=before,
+        operator_id=operator_id,
+        action="household.update",
+        op_extra=_village_name(db, sets.get("village_id")),
     )
 
 

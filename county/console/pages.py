@@ -1,0 +1,254 @@
+"""Console pages: log-in, service points and devices, conflicts and corrections. Each action
+goes through the same functions as the ``township-county`` commands (one code path) and is
+written to ``staff_audit``."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from core.records.persons import HOUSEHOLD_LABELS, PERSON_LABELS
+from county import admin, places
+from county.console import PREFIX, templates
+from county.console import auth as a
+from county.deps import TEN_MINUTES, _remote, too_many
+from county.tables import AdminError
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+KIND_LABELS = {
+    "double_enrollment": "重复参保（两个服务点同一年度）",
+    "identity_review": "身份核对（同一身份证号，姓名或出生日期不同）",
+    "correction_request": "更正申请（服务点要改县里管理的信息）",
+    "stale_update": "旧版本修改（服务点改了过时的记录）",
+    "identity_confirm": "同一居民确认（另一服务点登记了本点已有的居民）",
+    "move_conflict": "迁移冲突（两个服务点迁移同一居民）",
+}
+DECISION_LABELS = {
+    "keep": "确认自动裁定",
+    "winner": "改为保留另一条参保登记",
+    "keep_county": "保留县里的信息",
+    "use_desktop": "采用服务点提交的信息",
+    "accept": "同意更正",
+    "reject": "不同意更正",
+    "confirm": "确认是同一人",
+    "keep_first": "保留先办理的迁移",
+}
+
+
+def page(request: Request, name: str, staff: a.Staff | None, **ctx) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"staff": staff, "prefix": PREFIX, **ctx})
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login")
+def login_form(request: Request, error: str = "") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    resp = page(request, "login.html", None, login_token=token, error=error)
+    resp.set_cookie(
+        a.LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return resp
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    login_token: str = Form(""),
+):
+    cookie = request.cookies.get(a.LOGIN_COOKIE) or ""
+    if not cookie or not secrets.compare_digest(cookie, login_token):
+        raise a.Forbidden("登录页面已过期，请刷新后重新登录")
+    where = _remote(request) or "?"
+    limit = request.app.state.settings.admin_failures
+    too_many(request, "console_login", where, limit, TEN_MINUTES, count=False)
+    now = request.app.state.clock()
+    with request.app.state.pool.connection() as conn, conn.transaction():
+        row = a.check_password(conn, username, password, now)
+        if row is None:
+            request.app.state.limiter.hit("console_login", where, TEN_MINUTES)
+            return login_form(request, error="用户名或密码不正确（连续错误多次将暂时锁定）")
+        minutes = request.app.state.settings.console_session_minutes
+        token = a.start_session(conn, row["id"], now, minutes)
+        a.audit(conn, row["id"], "staff.login", row["username"], {"from": where})
+    resp = RedirectResponse(f"{PREFIX}/", status_code=303)
+    resp.set_cookie(a.COOKIE, token, httponly=True, samesite="strict", secure=_secure(request))
+    resp.delete_cookie(a.LOGIN_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")):
+    staff = a.require(request, "reports", csrf)
+    with request.app.state.pool.connection() as conn, conn.transaction():
+        a.end_session(conn, request.cookies.get(a.COOKIE))
+        a.audit(conn, staff.id, "staff.logout", staff.username)
+    resp = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    resp.delete_cookie(a.COOKIE)
+    return resp
+
+
+@router.get("/")
+def home(request: Request):
+    staff = a.current(request)
+    target = "devices" if staff.may("devices") else "reports"
+    return RedirectResponse(f"{PREFIX}/{target}", status_code=303)
+
+
+# ------------------------------------------------------------------ devices
+
+
+@router.get("/devices")
+def devices(request: Request, issued: str = "", error: str = "") -> HTMLResponse:
+    staff = a.require(request, "devices")
+    with request.app.state.pool.connection() as conn:
+        points = places.list_service_points(conn)
+        rows = places.list_devices(conn)
+    return page(
+        request,
+        "devices.html",
+        staff,
+        points=points,
+        devices=rows,
+        issued=issued,
+        error=error,
+        reasons=places.DISABLE_REASONS,
+    )
+
+
+@router.post("/devices/code")
+def issue_code(request: Request, service_point: str = Form(""), csrf: str = Form("")):
+    staff = a.require(request, "devices.change", csrf)
+    try:
+        with request.app.state.pool.connection() as conn, conn.transaction():
+            r = places.issue_device_code(conn, service_point, 72, note=f"控制台 {staff.username}")
+            a.audit(conn, staff.id, "device_code.issue", r["service_point"])
+    except AdminError as e:
+        return devices(request, error=str(e))
+    return page(request, "code.html", staff, code=r, point=service_point)
+
+
+@router.post("/devices/disable")
+def disable(request: Request, device: str = Form(""), reason: str = Form(""), csrf: str = Form("")):
+    staff = a.require(request, "devices.change", csrf)
+    try:
+        with request.app.state.pool.connection() as conn, conn.transaction():
+            places.disable_device(conn, device, reason)
+            a.audit(conn, staff.id, "device.disable", device, {"reason": reason})
+    except AdminError as e:
+        return devices(request, error=str(e))
+    return RedirectResponse(f"{PREFIX}/devices", status_code=303)
+
+
+# ------------------------------------------------------------------ conflicts
+
+
+@router.get("/conflicts")
+def conflicts(
+    request: Request, state: str = "open", kind: str = "", point: str = ""
+) -> HTMLResponse:
+    staff = a.require(request, "conflicts")
+    state = state if state in ("open", "resolved", "all") else "open"
+    with request.app.state.pool.connection() as conn:
+        rows = admin.list_conflicts(conn, "all" if state == "all" else state)
+        names = {p["id"]: p for p in places.list_service_points(conn)}
+    if kind:
+        rows = [r for r in rows if r["kind"] == kind]
+    if point:
+        rows = [r for r in rows if any(names.get(s, {}).get("code") == point for s in r["sp_ids"])]
+    for r in rows:
+        r["points"] = "、".join(names[s]["name"] for s in r["sp_ids"] if s in names)
+    return page(
+        request,
+        "conflicts.html",
+        staff,
+        rows=rows,
+        state=state,
+        kind=kind,
+        point=point,
+        kinds=KIND_LABELS,
+        points=list(names.values()),
+    )
+
+
+@router.get("/conflicts/{conflict_id}")
+def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLResponse:
+    staff = a.require(request, "conflicts")
+    with request.app.state.pool.connection() as conn:
+        rows = [r for r in admin.list_conflicts(conn, "all") if r["id"] == conflict_id]
+        names = {p["id"]: p["name"] for p in places.list_service_points(conn)}
+    if not rows:
+        return page(request, "message.html", staff, title="找不到", message="没有这条冲突记录")
+    c = rows[0]
+    return page(
+        request,
+        "conflict.html",
+        staff,
+        c=c,
+        sides=_sides(c, names),
+        enrollments=[
+            (e["id"], names.get(e.get("sp_id"), ""))
+            for e in (c["detail"] or {}).get("enrollments", [])
+        ],
+        kind_label=KIND_LABELS.get(c["kind"], c["kind"]),
+        decisions=[(d, DECISION_LABELS.get(d, d)) for d in admin.DECISIONS.get(c["kind"], ())],
+        points="、".join(names.get(s, "") for s in c["sp_ids"]),
+        error=error,
+    )
+
+
+def _sides(c: dict, names: dict[str, str]) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of the side-by-side view, in words (no codes, no ids)."""
+    d = c["detail"] or {}
+    if c["kind"] == "double_enrollment":
+        rows = [
+            [
+                names.get(e.get("sp_id"), ""),
+                "已缴费" if e.get("paid") else "未缴费",
+                "有" if e.get("receipt") else "无",
+                "已确认" if e.get("tax") else "未确认",
+                "✓ 保留" if e.get("id") == (d.get("pinned_winner") or d.get("winner")) else "",
+            ]
+            for e in d.get("enrollments", [])
+        ]
+        return ["服务点", "缴费", "收据", "税务确认", "裁定"], rows
+    fields = d.get("differences") or d.get("fields") or {}
+    rows = []
+    for f, v in fields.items():
+        if isinstance(v, dict):
+            label = PERSON_LABELS.get(f) or HOUSEHOLD_LABELS.get(f) or f
+            left = v.get("county", v.get("current", ""))
+            right = v.get("desktop", v.get("requested", ""))
+            rows.append(
+                [label, "" if left is None else str(left), "" if right is None else str(right)]
+            )
+    return ["项目", "县里现有", "服务点提交"], rows
+
+
+@router.post("/conflicts/{conflict_id}/resolve")
+def resolve(
+    request: Request,
+    conflict_id: str,
+    decision: str = Form(""),
+    note: str = Form(""),
+    winner: str = Form(""),
+    csrf: str = Form(""),
+):
+    staff = a.require(request, "conflicts.resolve", csrf)
+    note = note.strip()[:500]
+    if not note:
+        return conflict(request, conflict_id, error="请写明处理理由（会发给相关服务点）")
+    try:
+        with request.app.state.pool.connection() as conn, conn.transaction():
+            admin.resolve_conflict(conn, conflict_id, decision, winner_id=winner or None, note=note)
+            a.audit(conn, staff.id, "conflict.resolve", conflict_id, {"decision": decision})
+    except AdminError as e:
+        return conflict(request, conflict_id, error=str(e))
+    return RedirectResponse(f"{PREFIX}/conflicts", status_code=303)

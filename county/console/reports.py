@@ -1,0 +1,213 @@
+"""Console reports: coverage by service point and village for a 参保年度 (registered, paid,
+subsidized, unpaid; the rate against the target and last year), payments by day and method,
+devices not synced for N days, open conflicts — each table exportable to Excel (text cells
+stay text: a name like ``=HYPERLINK(…)`` is never a formula)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import psycopg
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from county import places
+from county.console import PREFIX, templates
+from county.console import auth as a
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+TARGET = 95.0  # % of registered residents insured (paid or subsidized): the campaign target
+
+COVERAGE_SQL = """
+WITH p AS (
+    SELECT pe.id, pe.home_sp_id AS sp_id,
+           coalesce(nullif(h.data->>'village_name', ''), '（未填村）') AS village,
+           coalesce(pe.data->>'subsidy_category', 'none') AS person_subsidy
+    FROM person pe
+    LEFT JOIN person_link pl ON pl.person_id = pe.id AND pl.sp_id = pe.home_sp_id
+    LEFT JOIN household h ON h.id = pl.household_id
+    WHERE coalesce(pe.data->>'status', '1') NOT IN ('3', 'exited', 'dead')
+), e AS (
+    SELECT DISTINCT ON (person_id) person_id, id, data FROM enrollment
+    WHERE year = %(year)s AND conflict_status <> 'lost'
+    ORDER BY person_id, arrival
+), paid AS (
+    SELECT DISTINCT enrollment_id FROM payment
+    WHERE amount > 0 AND coalesce(data->>'status', '') NOT IN ('voided', 'refunded')
+)
+SELECT p.sp_id, p.village, count(*) AS registered,
+       count(*) FILTER (WHERE paid.enrollment_id IS NOT NULL) AS paid,
+       count(*) FILTER (WHERE paid.enrollment_id IS NULL AND e.id IS NOT NULL
+           AND coalesce(e.data->>'subsidy_category', p.person_subsidy) <> 'none') AS subsidized
+FROM p LEFT JOIN e ON e.person_id = p.id LEFT JOIN paid ON paid.enrollment_id = e.id
+GROUP BY p.sp_id, p.village ORDER BY p.sp_id, p.village
+"""
+
+PAYMENTS_SQL = """
+SELECT coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
+       coalesce(pa.data->>'channel', '') AS channel, count(*) AS n, sum(pa.amount) AS total
+FROM payment pa JOIN enrollment e ON e.id = pa.enrollment_id
+WHERE e.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
+GROUP BY 1, 2 ORDER BY 1, 2
+"""
+CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账", "": "未注明"}
+
+
+def _rate(covered: int, registered: int) -> float:
+    return round(100.0 * covered / registered, 1) if registered else 0.0
+
+
+def coverage(conn: psycopg.Connection, year: int) -> dict:
+    """Per village and per service point, with last year's rate beside this year's."""
+    points = {p["id"]: p for p in places.list_service_points(conn)}
+    last = {(r["sp_id"], r["village"]): r for r in conn.execute(COVERAGE_SQL, {"year": year - 1})}
+    villages, by_point = [], {}
+    for r in conn.execute(COVERAGE_SQL, {"year": year}).fetchall():
+        covered = r["paid"] + r["subsidized"]
+        before = last.get((r["sp_id"], r["village"]))
+        row = {
+            "point": points.get(r["sp_id"], {}).get("name", ""),
+            "village": r["village"],
+            "registered": r["registered"],
+            "paid": r["paid"],
+            "subsidized": r["subsidized"],
+            "unpaid": r["registered"] - covered,
+            "rate": _rate(covered, r["registered"]),
+            "last_rate": _rate(before["paid"] + before["subsidized"], before["registered"])
+            if before
+            else None,
+        }
+        villages.append(row)
+        t = by_point.setdefault(
+            row["point"], {"point": row["point"], "registered": 0, "paid": 0, "subsidized": 0}
+        )
+        for k in ("registered", "paid", "subsidized"):
+            t[k] += row[k]
+    for t in by_point.values():
+        t["unpaid"] = t["registered"] - t["paid"] - t["subsidized"]
+        t["rate"] = _rate(t["paid"] + t["subsidized"], t["registered"])
+    return {"villages": villages, "points": list(by_point.values())}
+
+
+def payments(conn: psycopg.Connection, year: int) -> list[dict]:
+    return [
+        {**r, "channel": CHANNELS.get(r["channel"], r["channel"]), "total": f"{r['total']:.2f}"}
+        for r in conn.execute(PAYMENTS_SQL, {"year": year}).fetchall()
+    ]
+
+
+def quiet_devices(conn: psycopg.Connection, days: int, now: dt.datetime) -> list[dict]:
+    cut = now - dt.timedelta(days=days)
+    return [
+        d
+        for d in places.list_devices(conn)
+        if d["state"] == "在用" and (d["last_seen_at"] is None or d["last_seen_at"] < cut)
+    ]
+
+
+def open_conflicts(conn: psycopg.Connection) -> list[dict]:
+    return conn.execute(
+        "SELECT kind, count(*) AS n FROM conflict WHERE status = 'open' GROUP BY kind ORDER BY kind"
+    ).fetchall()
+
+
+def _year(value: str) -> int:
+    try:
+        year = int(value)
+    except ValueError:
+        year = dt.date.today().year
+    return min(max(year, 2000), 2100)
+
+
+@router.get("/reports")
+def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
+    staff = a.require(request, "reports")
+    y = _year(year or str(dt.date.today().year))
+    n = max(1, min(int(days) if days.isdigit() else 7, 365))
+    with request.app.state.pool.connection() as conn:
+        cov = coverage(conn, y)
+        pays = payments(conn, y)
+        quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC))
+        conflicts = open_conflicts(conn)
+    from county.console.pages import KIND_LABELS  # deferred: pages imports this package
+
+    chart = {
+        "points": [p["point"] for p in cov["points"]],
+        "rates": [p["rate"] for p in cov["points"]],
+        "target": TARGET,
+        "days": sorted({p["day"] for p in pays}),
+        "series": {
+            ch: [
+                sum(int(p["n"]) for p in pays if p["day"] == d and p["channel"] == ch)
+                for d in sorted({p["day"] for p in pays})
+            ]
+            for ch in sorted({p["channel"] for p in pays})
+        },
+    }
+    return templates.TemplateResponse(
+        request,
+        "reports.html",
+        {
+            "staff": staff,
+            "prefix": PREFIX,
+            "year": y,
+            "days": n,
+            "cov": cov,
+            "pays": pays,
+            "quiet": quiet,
+            "conflicts": [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in conflicts],
+            "chart": chart,
+            "target": TARGET,
+        },
+    )
+
+
+EXPORTS = {
+    "villages": (
+        "各村参保情况",
+        ["服务点", "村", "登记人数", "已缴费", "资助参保", "未缴费", "参保率%", "上年参保率%"],
+        ["point", "village", "registered", "paid", "subsidized", "unpaid", "rate", "last_rate"],
+    ),
+    "points": (
+        "各服务点参保情况",
+        ["服务点", "登记人数", "已缴费", "资助参保", "未缴费", "参保率%"],
+        ["point", "registered", "paid", "subsidized", "unpaid", "rate"],
+    ),
+    "payments": (
+        "缴费日报",
+        ["日期", "缴费方式", "笔数", "金额（元）"],
+        ["day", "channel", "n", "total"],
+    ),
+}
+
+
+@router.get("/reports/export")
+def export(request: Request, table: str = "villages", year: str = "") -> Response:
+    a.require(request, "reports")
+    if table not in EXPORTS:
+        return HTMLResponse("没有这张表", status_code=404)
+    y = _year(year or str(dt.date.today().year))
+    with request.app.state.pool.connection() as conn:
+        rows = payments(conn, y) if table == "payments" else coverage(conn, y)[table]
+    title, header, keys = EXPORTS[table]
+    from openpyxl import Workbook  # deferred: openpyxl loads slowly; only exports need it
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(header)
+    for r in rows:
+        ws.append([r[k] if r[k] is not None else "" for k in keys])
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # "=HYPERLINK(…)" in a village name stays text
+    buf = io.BytesIO()
+    wb.save(buf)
+    name = f"{y}-{table}.xlsx"
+    return Response(
+        buf.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f"attachment; filename={name}"},
+    )

@@ -1,0 +1,177 @@
+"""The county console in a real browser (Debian's Chromium driven by Playwright) against the
+real county server (uvicorn, PostgreSQL) and real desks: log in, issue a registration code
+and register a desk with it, resolve a double enrollment two desks made and see the
+resolution reach both, open the reports with their charts, and be refused after logging
+out. Screenshots of every page go to $TOWNSHIP_SCREENSHOTS when set (the README's pictures:
+``TOWNSHIP_SCREENSHOTS=docs/img/console scripts/test tests/sync/test_console_browser.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from county import admin
+from county.console.auth import create_staff
+from desktop.services import contribution, registration
+from desktop.services import sync as svc
+from desktop.services.demo import make_id
+from desktop.services.setup import ServicePointInput, run_setup
+from desktop.store import open_store
+
+pytestmark = [pytest.mark.postgres, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ZHANG = make_id("140121", "1970-01-01", 1, "male")
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def shot(page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    out = os.environ.get("TOWNSHIP_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(out) / path.name)
+
+
+def new_desk(root: Path, url: str, sp_code: str, sp_name: str, code: str):
+    d = root / sp_code
+    store = open_store(d)
+    actor = run_setup(
+        store,
+        ServicePointInput(name=sp_name, region_code="140121", code=sp_code, villages=["东村"]),
+        admin_username="admin",
+        admin_name="王主管",
+        admin_password="admin123",
+    )
+    svc.register_device(store, d, url, code, actor=actor)
+    return store, actor, d
+
+
+def enroll_zhang(store, actor) -> None:
+    village = store.query_one("SELECT id FROM village LIMIT 1")["id"]
+    h = registration.create_household(
+        store,
+        actor,
+        {"village_id": village, "address": "一组"},
+        [{"name": "张三", "sex": "male", "birth_date": "1970-01-01", "cert_no": ZHANG}],
+    )
+    contribution.record_payment(
+        store,
+        actor,
+        {
+            "person_id": h.person_ids[0],
+            "year": 2025,
+            "amount": "400",
+            "channel": "cash",
+            "paid_on": "2024-10-10",
+        },
+        today=dt.date(2025, 3, 20),
+    )
+
+
+def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyring, tmp_path):
+    county_server.service_point("SP01", "东乡卫生院")
+    county_server.service_point("SP02", "西乡卫生院")
+    with county_server.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    base = county_server.url + "/console"
+
+    page.goto(base + "/")
+    assert page.url.endswith("/console/login")
+    shot(page, tmp_path, "01-login")
+    page.fill("#username", "boss")
+    page.fill("#password", "wrong")
+    page.click("#login")
+    assert "不正确" in page.inner_text("#error")
+    page.fill("#username", "boss")
+    page.fill("#password", "admin-pass-1")
+    page.click("#login")
+    page.wait_for_url("**/console/devices")
+    assert "东乡卫生院" in page.inner_text("#points")
+
+    # a registration code, and a desk registered with it
+    page.select_option("#code_point", "SP01")
+    page.click("#issue_code")
+    code = page.inner_text("#code").strip()
+    shot(page, tmp_path, "02-code")
+    a = new_desk(fast_dir, county_server.url, "SP01", "东乡卫生院", code)
+    with county_server.conn() as c, c.transaction():
+        b_code = admin.issue_device_code(c, "SP02", 72)["code"]
+    b = new_desk(fast_dir, county_server.url, "SP02", "西乡卫生院", b_code)
+    page.goto(base + "/devices")
+    assert page.locator("#devices tbody tr").count() == 2
+    shot(page, tmp_path, "03-devices")
+
+    # two desks enroll the same resident for the same year: a conflict to resolve
+    for store, actor, d in (a, b):
+        enroll_zhang(store, actor)
+        svc.run_sync(store, d, actor)
+    svc.run_sync(a[0], a[2], a[1])
+    page.goto(base + "/conflicts")
+    rows = page.locator("#conflicts tbody tr")
+    assert rows.count() >= 1 and "重复参保" in page.inner_text("#conflicts")
+    shot(page, tmp_path, "04-conflicts")
+    page.locator("#conflicts tbody tr", has_text="重复参保").locator("a").click()
+    assert "重复参保" in page.inner_text("h1")
+    sides = page.inner_text("#sides")
+    assert "东乡卫生院" in sides and "西乡卫生院" in sides and "✓ 保留" in sides
+    assert "已缴费" in sides and "True" not in sides
+    shot(page, tmp_path, "05-conflict")
+    page.select_option("#decision", "keep")
+    page.fill("#note", "东乡卫生院为户籍所在地，保留其参保登记；西乡请办理退费。")
+    page.click("#resolve")
+    page.wait_for_url("**/console/conflicts")
+    assert "重复参保" not in page.inner_text("#conflicts")  # resolved: no longer open
+
+    # the resolution reaches both desks at their next sync
+    for store, actor, d in (a, b):
+        svc.run_sync(store, d, actor)
+        items = svc.inbox(store, include_resolved=True)
+        texts = " ".join(i["action"] + i["title"] + (i.get("message") or "") for i in items)
+        assert "已处理" in texts and "西乡请办理退费" in texts, texts
+
+    # reports with their charts
+    page.goto(base + "/reports?year=2025")
+    page.wait_for_selector("body[data-charts=ready]")
+    assert page.locator("#rate_chart canvas").count() >= 1
+    points = page.inner_text("#points")
+    assert "东乡卫生院" in points and "东村" in page.inner_text("#villages")
+    shot(page, tmp_path, "06-reports")
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+    # logging out ends it
+    page.click("header .who button")
+    page.wait_for_url("**/console/login")
+    page.goto(base + "/reports")
+    assert page.url.endswith("/console/login")
+    for store, _actor, _d in (a, b):
+        store.close()
