@@ -27,23 +27,36 @@ from county.taxpay import import_payments  # noqa: F401
 
 # ------------------------------------------------------------------ policies
 def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
-    """Check a policy file with the desktop's own parser and publish it on the county
-    stream (every device gets it). Re-publishing an unchanged file does nothing."""
+    """Publish a policy file from disk (the command line)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise AdminError(f"找不到政策文件：{p}") from e
+    except UnicodeDecodeError as e:
+        raise AdminError(f"政策文件不是 UTF-8 文本：{p.name}") from e
+    return publish_policy_text(conn, text, p.name, by="township-county")
+
+
+def check_policy_text(text: str, origin: str):
+    """The desktop's own parser on a policy file's text; AdminError says what is wrong."""
     from core.policy import (
         PolicyError,
         parse_policy,
     )  # deferred: policy parsing loads only when publishing
 
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-        pol = parse_policy(tomllib.loads(text), p.name)
-    except FileNotFoundError as e:
-        raise AdminError(f"找不到政策文件：{p}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise AdminError(f"政策文件格式错误：{p.name}：{e}") from e
+        return parse_policy(tomllib.loads(text), origin)
+    except tomllib.TOMLDecodeError as e:
+        raise AdminError(f"政策文件格式错误：{origin}：{e}") from e
     except PolicyError as e:
         raise AdminError(f"政策文件有误：{e}") from e
+
+
+def publish_policy_text(conn: psycopg.Connection, text: str, origin: str, *, by: str) -> dict:
+    """Check a policy file with the desktop's own parser and publish it on the county
+    stream (every device gets it). Re-publishing an unchanged file does nothing."""
+    pol = check_policy_text(text, origin)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     row = conn.execute(
         "SELECT version, sha256 FROM policy WHERE id = %s FOR UPDATE", (pol.id,)
@@ -59,6 +72,11 @@ def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
         " sha256 = EXCLUDED.sha256, published_at = now() RETURNING *",
         (pol.id, version, pol.region, pol.year, pol.title, pol.source, text, digest),
     ).fetchone()
+    conn.execute(
+        "INSERT INTO policy_history(policy_id, version, title, year, published_by)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (pol.id, version, pol.title, pol.year, by),
+    )
     from county.streams import policy_data  # deferred: policy parsing loads only when publishing
 
     emit(conn, "county", sp.E_POLICY, pol.id, version, policy_data(r))

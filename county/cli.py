@@ -31,8 +31,7 @@ from psycopg.rows import dict_row
 from county import admin, places, receipt_keys, sealing, ytd
 from county.db import migrate
 from county.settings import SettingsError, load_settings
-
-IMPORT_CHUNK = 1000
+from county.tables import run_import
 
 
 def _connect(args) -> psycopg.Connection:
@@ -101,12 +100,8 @@ def cmd_code_issue(args) -> int:
 
 def _import(args, fn) -> int:
     rows = admin.read_table(args.file)
-    rep = admin.ImportReport()
     with _connect(args) as conn:
-        # chunks of IMPORT_CHUNK rows, each committed: devices' pushes never wait long
-        for start in range(0, len(rows), IMPORT_CHUNK):
-            with conn.transaction():
-                rep.add(fn(conn, rows[start : start + IMPORT_CHUNK], first_row=start + 2))
+        rep = run_import(conn, rows, fn, dry_run=args.dry_run)
     if args.json:
         _print(rep.as_dict(), True)
     else:
@@ -280,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         ip = sub.add_parser(name, help=helptext)
         ip.add_argument("file")
         ip.add_argument("--json", action="store_true")
+        ip.add_argument("--dry-run", action="store_true", help="只试算：报告会怎样，不写入")
         ip.set_defaults(fn=lambda a, _fn=fn: _import(a, _fn))
     rc = sub.add_parser("receipt", help="收据").add_subparsers(dest="sub", required=True)
     rv = rc.add_parser("verify", help="核验收据校验码（用开具服务点的密钥）")

@@ -20,11 +20,18 @@ PREFIX = "/console"
 
 
 def mount(app: FastAPI) -> None:
-    from county.console import pages, reports  # deferred: the routers import this module
+    from county.console import (  # deferred: they import this module
+        imports,
+        pages,
+        policies,
+        reports,
+    )
 
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console")
     app.include_router(pages.router)
     app.include_router(reports.router)
+    app.include_router(imports.router)
+    app.include_router(policies.router)
 
     @app.middleware("http")
     async def _console_headers(request: Request, call_next):

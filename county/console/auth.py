@@ -35,6 +35,9 @@ MAY = {
     "devices.change": {"admin"},
     "conflicts": {"admin", "clerk"},
     "conflicts.resolve": {"admin", "clerk"},
+    "imports": {"admin", "clerk"},
+    "policies": {"admin", "clerk"},
+    "policies.publish": {"admin"},
     "reports": {"admin", "clerk", "viewer"},
 }
 LOCK_AFTER = 10

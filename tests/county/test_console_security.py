@@ -20,12 +20,18 @@ PAGES = [
     "/console/reports",
     "/console/conflicts/x",
     "/console/reports/export?table=points",
+    "/console/imports",
+    "/console/policies",
 ]
 FORMS = [
     "/console/devices/code",
     "/console/devices/disable",
     "/console/conflicts/x/resolve",
     "/console/logout",
+    "/console/imports/try",
+    "/console/imports/apply",
+    "/console/policies/check",
+    "/console/policies/publish",
 ]
 PASSWORDS = {"boss": "admin-pass-1", "case": "clerk-pass-1", "look": "viewer-pass-1"}
 

@@ -11,7 +11,7 @@ import httpx
 import openpyxl
 
 from core import syncproto as sp
-from county import cli
+from county import cli, tables
 from county.testing import ServerProcess
 
 KEY = "cli-signing-key-0123456789abcdef0123456789"
@@ -57,7 +57,7 @@ def test_cli_end_to_end_with_real_server(county_dsn, monkeypatch, capsys, tmp_pa
     ws.append([make_id(seq=103), "赵六", "SP01", "H01", "无资助", 1])
     ws.append(["140121198001010000", "坏号", "SP01", "H02", "", ""])
     wb.save(tmp_path / "roster.xlsx")
-    monkeypatch.setattr(cli, "IMPORT_CHUNK", 2)  # committed in chunks; row numbers still right
+    monkeypatch.setattr(tables, "IMPORT_CHUNK", 2)  # committed in chunks; row numbers still right
     assert cli.main(["import-roster", str(tmp_path / "roster.xlsx")]) == 1
     out = capsys.readouterr().out
     assert "新增 2" in out and "第4行" in out and "校验码" in out

@@ -25,6 +25,7 @@ from desktop.store import open_store
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ZHANG = make_id("140121", "1970-01-01", 1, "male")
+SHANXI = Path(__file__).resolve().parents[2] / "resources" / "policies" / "shanxi-2025.toml"
 
 
 @pytest.fixture
@@ -158,6 +159,57 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
         items = svc.inbox(store, include_resolved=True)
         texts = " ".join(i["action"] + i["title"] + (i.get("message") or "") for i in items)
         assert "已处理" in texts and "西乡请办理退费" in texts, texts
+
+    # a broken policy file, then a correct one: checked, previewed, published, received
+    page.on("dialog", lambda d: d.accept())  # "确定发布？"
+    broken = tmp_path / "坏的政策.toml"
+    broken.write_text(
+        SHANXI.read_text(encoding="utf-8").replace('ratio = "0.85"', 'ratio = "1.85"', 1),
+        encoding="utf-8",
+    )
+    page.goto(base + "/policies")
+    page.set_input_files("#upload", str(broken))
+    page.click("#check")
+    assert "政策文件有误" in page.inner_text("#error")
+    page.set_input_files("#upload", str(SHANXI))
+    page.click("#check")
+    assert "检查通过" in page.inner_text("#checked")
+    assert page.locator("#preview tbody tr").count() > 10
+    shot(page, tmp_path, "07-policy-preview")
+    page.click("#publish")
+    assert "已发布第1版" in page.inner_text("#done")
+    svc.run_sync(a[0], a[2], a[1])
+    assert list((a[2] / "policies").glob("*.toml")), "the desk did not receive the policy"
+
+    # an import: dry run first (nothing written), then applied
+    roster = tmp_path / "花名册.csv"
+    new_ids = [make_id("140121", "1985-05-05", i, "female") for i in (3, 4)]
+    roster.write_text(
+        "身份证号,姓名,服务点编码,村\n"
+        + "".join(f"{c},新居民,SP01,东村\n" for c in new_ids)
+        + "不是号码,坏行,SP01,东村\n",
+        encoding="utf-8",
+    )
+    page.goto(base + "/imports")
+    page.select_option("#kind", "roster")
+    page.set_input_files("#upload", str(roster))
+    page.click("#try")
+    assert "新增 2" in page.inner_text("#summary") and "有问题 1" in page.inner_text("#summary")
+    shot(page, tmp_path, "08-import-dry-run")
+    assert (
+        county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = ANY(%s)", (new_ids,))[
+            0
+        ]["n"]
+        == 0
+    )
+    page.click("#apply")
+    assert "已导入" in page.inner_text("#result")
+    assert (
+        county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = ANY(%s)", (new_ids,))[
+            0
+        ]["n"]
+        == 2
+    )
 
     # reports with their charts
     page.goto(base + "/reports?year=2025")

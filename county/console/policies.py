@@ -1,0 +1,116 @@
+"""Console policies: upload a policy file, see the checker's verdict (the desk's own parser),
+what changed against the file in force (a line diff) and a preview — reference bills and
+people estimated under both — then publish to every desk; the history of what was
+published when and by whom. One code path with ``township-county publish-policy``."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import secrets
+from pathlib import Path
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse
+
+from county import admin
+from county.console import PREFIX, templates
+from county.console import auth as a
+from county.console.imports import upload_dir
+from county.tables import AdminError
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+MAX_BYTES = 512 * 1024
+_NAME = re.compile(r"^[A-Za-z0-9_-]{20,40}\.toml$")
+
+
+def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
+    with request.app.state.pool.connection() as conn:
+        current = conn.execute(
+            "SELECT id, version, region, year, title, published_at FROM policy ORDER BY year DESC, id"
+        ).fetchall()
+        history = conn.execute(
+            "SELECT policy_id, version, title, year, published_at, published_by"
+            " FROM policy_history ORDER BY published_at DESC, id DESC LIMIT 100"
+        ).fetchall()
+    return templates.TemplateResponse(
+        request,
+        "policies.html",
+        {"staff": staff, "prefix": PREFIX, "current": current, "history": history, **ctx},
+    )
+
+
+@router.get("/policies")
+def policies(request: Request) -> HTMLResponse:
+    return _page(request, a.require(request, "policies"))
+
+
+def _in_force(request: Request, policy_id: str):
+    with request.app.state.pool.connection() as conn:
+        row = conn.execute("SELECT toml FROM policy WHERE id = %s", (policy_id,)).fetchone()
+    return row["toml"] if row else None
+
+
+@router.post("/policies/check")
+async def check(
+    request: Request,
+    csrf: str = Form(""),
+    upload: UploadFile | None = File(None),  # noqa: B008 (FastAPI's way)
+):
+    staff = a.require(request, "policies", csrf)
+    if upload is None or not (upload.filename or "").lower().endswith(".toml"):
+        return _page(request, staff, error="请选择政策文件（.toml）")
+    data = await upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return _page(request, staff, error="政策文件太大（超过512KB），请核对是否选错了文件")
+    try:
+        text = data.decode("utf-8")
+        new = admin.check_policy_text(text, upload.filename)
+    except UnicodeDecodeError:
+        return _page(request, staff, error="政策文件不是 UTF-8 文本")
+    except AdminError as e:
+        return _page(request, staff, error=str(e), filename=upload.filename)
+    from core.policy.preview import compare  # deferred: the estimator loads only here
+
+    old_text = _in_force(request, new.id)
+    old = admin.check_policy_text(old_text, "（现行）") if old_text else None
+    diff = list(
+        difflib.unified_diff(
+            (old_text or "").splitlines(), text.splitlines(), "现行文件", "新文件", lineterm="", n=2
+        )
+    )
+    name = secrets.token_urlsafe(24) + ".toml"
+    (upload_dir() / name).write_text(text, encoding="utf-8")
+    return _page(
+        request,
+        staff,
+        checked=new,
+        filename=upload.filename,
+        diff=diff[2:] if diff else [],
+        replaces=old is not None,
+        preview=compare(old, new),
+        upload=name,
+    )
+
+
+@router.post("/policies/publish")
+def publish(request: Request, upload: str = Form(""), csrf: str = Form("")):
+    staff = a.require(request, "policies.publish", csrf)
+    path = upload_dir() / upload
+    if not _NAME.match(upload) or not path.is_file():
+        return _page(request, staff, error="要发布的文件已过期，请重新上传检查")
+    text = path.read_text(encoding="utf-8")
+    try:
+        with request.app.state.pool.connection() as conn, conn.transaction():
+            r = admin.publish_policy_text(conn, text, Path(upload).name, by=staff.username)
+            a.audit(conn, staff.id, "policy.publish", r["id"], {"version": r["version"]})
+    except AdminError as e:
+        return _page(request, staff, error=str(e))
+    finally:
+        path.unlink(missing_ok=True)
+    done = (
+        f"已发布第{r['version']}版，各乡镇电脑下次同步时收到。"
+        if r["changed"]
+        else f"与现行第{r['version']}版完全相同，没有重复发布。"
+    )
+    return _page(request, staff, done=done)

@@ -1,0 +1,85 @@
+"""Console policies: a broken file is refused in words; a correct one is checked with the
+desk's own parser, previewed (reference bills under the file in force and the new one) and
+published to every desk by an administrator only; the history says who published what."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from county.console.auth import create_staff
+
+pytestmark = pytest.mark.postgres
+SHANXI = Path(__file__).resolve().parents[2] / "resources" / "policies" / "shanxi-2025.toml"
+
+
+def _login(county, username, password):
+    county.client.cookies.clear()
+    page = county.client.get("/console/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    county.client.post(
+        "/console/login", data={"username": username, "password": password, "login_token": token}
+    )
+    page = county.client.get("/console/reports")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def _check(county, token, name, text):
+    return county.client.post(
+        "/console/policies/check",
+        data={"csrf": token},
+        files={"upload": (name, text.encode("utf-8"), "application/toml")},
+    )
+
+
+def _cells(html: str, row_text: str) -> list[str]:
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if row_text in r)
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
+
+
+def test_check_preview_publish(county):
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+    text = SHANXI.read_text(encoding="utf-8")
+
+    token = _login(county, "case", "clerk-pass-1")
+    bad = _check(county, token, "坏.toml", text.replace('ratio = "0.85"', 'ratio = "1.85"', 1))
+    assert "政策文件有误" in bad.text and "ratio" in bad.text
+    broken = _check(county, token, "坏.toml", "[policy\nid = ")
+    assert "格式错误" in broken.text
+    ok = _check(county, token, "shanxi-2025.toml", text)
+    assert "检查通过" in ok.text and "这是新的政策" in ok.text
+    assert 'id="publish"' not in ok.text  # a case worker checks, an administrator publishes
+    refused = county.client.post(
+        "/console/policies/publish", data={"upload": "x" * 32 + ".toml", "csrf": token}
+    )
+    assert refused.status_code == 403
+
+    token = _login(county, "boss", "admin-pass-1")
+    ok = _check(county, token, "shanxi-2025.toml", text)
+    upload = re.search(r'name="upload" value="([^"]+)"', ok.text).group(1)
+    r = county.client.post("/console/policies/publish", data={"upload": upload, "csrf": token})
+    assert "已发布第1版" in r.text
+    assert county.sql("SELECT version FROM policy")[0]["version"] == 1
+    hist = county.sql("SELECT version, published_by FROM policy_history")
+    assert hist == [{"version": 1, "published_by": "boss"}]
+
+    # a new file that pays less at township hospitals: the preview shows it per bill
+    worse = text.replace('ratio = "0.85"', 'ratio = "0.80"', 1)
+    r = _check(county, token, "shanxi-2025.toml", worse)
+    assert "将替换现行的同名政策" in r.text and "ratio" in r.text  # the diff names the line
+    cells = _cells(
+        r.text, '三类收费价格（乡镇卫生院等）</td><td>普通居民</td><td class="num">20000'
+    )
+    # in policy 17,000 − deductible 100 = 16,900; 5% less of it: the resident pays 845 more
+    assert cells[-1] == "+845.00", cells
+    upload = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)
+    r = county.client.post("/console/policies/publish", data={"upload": upload, "csrf": token})
+    assert "已发布第2版" in r.text
+    r = county.client.post("/console/policies/publish", data={"upload": upload, "csrf": token})
+    assert "已过期" in r.text  # an upload is published once
