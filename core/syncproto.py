@@ -440,11 +440,14 @@ class PullRequest:
     limit: int = DEFAULT_PULL_LIMIT
     # the head of the desk's audit chain {"seq": n, "hash": h}: the county keeps it (anchor)
     audit_head: dict | None = None
+    # how the desk is doing {"pending": n, "last_error": "E-…" or ""}: the county console
+    desk_status: dict | None = None
 
     def as_dict(self) -> dict:
         d = asdict(self)
-        if d["audit_head"] is None:
-            del d["audit_head"]  # a county before anchors ignores nothing it does not know
+        for key in ("audit_head", "desk_status"):
+            if d[key] is None:
+                del d[key]  # only what the desk has to say
         return d
 
 

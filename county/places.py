@@ -74,7 +74,7 @@ def list_devices(conn: psycopg.Connection, sp_code: str | None = None) -> list[d
     rows = conn.execute(
         "SELECT d.id, sp.code AS sp_code, sp.name AS sp_name, d.name, d.app_version,"
         " d.registered_at, d.last_seen_at, d.revoked_at, d.disabled_at, d.disabled_reason,"
-        " d.wiped_at FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " d.wiped_at, d.reported_pending, d.reported_error, d.reported_at FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
         " WHERE %s::text IS NULL OR sp.code = %s ORDER BY sp.code, d.registered_at",
         (sp_code, sp_code),
     ).fetchall()

@@ -59,10 +59,16 @@ class AuditHeadBody(_Model):
     hash: str = Field(min_length=1, max_length=128)
 
 
+class DeskStatusBody(_Model):
+    pending: int = Field(ge=0, le=10_000_000)
+    last_error: str = Field(default="", max_length=40)
+
+
 class PullBody(_Model):
     cursor: dict[str, int] = Field(default_factory=sp.empty_cursor)
     limit: int = Field(default=sp.DEFAULT_PULL_LIMIT, ge=1, le=sp.MAX_PULL_LIMIT)
     audit_head: AuditHeadBody | None = None
+    desk_status: DeskStatusBody | None = None
 
 
 class SnapshotBody(_Model):

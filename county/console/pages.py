@@ -26,6 +26,17 @@ KIND_LABELS = {
     "identity_confirm": "同一居民确认（另一服务点登记了本点已有的居民）",
     "move_conflict": "迁移冲突（两个服务点迁移同一居民）",
 }
+# the desks' sync error codes, as a case worker reads them
+SYNC_ERRORS = {
+    "E-SYNC-OFFLINE": "连不上县服务器",
+    "E-SYNC-SERVER": "县服务器出错",
+    "E-SYNC-AUTH": "设备凭证被拒",
+    "E-SYNC-TLS": "证书不对",
+    "E-SYNC-VERSION": "软件版本过旧",
+    "E-DISK-001": "电脑磁盘已满",
+    "E-SYNC-PROTO": "上传被拒",
+    "E-SYNC-CANCEL": "被取消",
+}
 DECISION_LABELS = {
     "keep": "确认自动裁定",
     "winner": "改为保留另一条参保登记",
@@ -120,6 +131,7 @@ def devices(request: Request, issued: str = "", error: str = "") -> HTMLResponse
         issued=issued,
         error=error,
         reasons=places.DISABLE_REASONS,
+        errors=SYNC_ERRORS,
     )
 
 

@@ -64,6 +64,13 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
         if body.audit_head is not None:
             with conn.transaction():
                 anchor(conn, request, dev, body.audit_head.seq, body.audit_head.hash)
+        if body.desk_status is not None:
+            with conn.transaction():
+                conn.execute(
+                    "UPDATE device SET reported_pending = %s, reported_error = %s,"
+                    " reported_at = now(), last_seen_at = now() WHERE id = %s",
+                    (body.desk_status.pending, body.desk_status.last_error, dev.device_id),
+                )
         return pull(conn, dev.sp_id, body.cursor, body.limit)
 
 

@@ -130,3 +130,13 @@ def active_operator(store: Store, username: str) -> dict | None:
 
 def last_run(store: Store) -> dict | None:
     return store.query_one("SELECT * FROM sync_run ORDER BY id DESC LIMIT 1")
+
+
+def last_failure_code(store: Store) -> str:
+    """The error code of the last finished sync when it failed ('' when it went well)."""
+    row = store.query_one(
+        "SELECT outcome, message FROM sync_run WHERE outcome IS NOT NULL ORDER BY id DESC LIMIT 1"
+    )
+    if not row or row["outcome"] != "failed" or not row["message"]:
+        return ""
+    return row["message"].split(" ", 1)[0][:40]

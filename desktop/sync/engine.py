@@ -434,10 +434,16 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
     def _pull(self, dev: dict, summary: SyncSummary, progress: ProgressFn) -> None:
         cursor = st.cursors(self.store)
         head = audit_head(self.store.conn)  # anchored at the county with the first page
+        status = {
+            "pending": st.pending_count(self.store),
+            "last_error": syncruns.last_failure_code(self.store),
+        }
         while True:
             self.transport.check_cancel()
-            req = sp.PullRequest(cursor=cursor, limit=self.pull_limit, audit_head=head)
-            head = None
+            req = sp.PullRequest(
+                cursor=cursor, limit=self.pull_limit, audit_head=head, desk_status=status
+            )
+            head = status = None
             try:
                 doc = self._call(dev, sp.EP_PULL, req.as_dict())
             except _TooLarge as e:

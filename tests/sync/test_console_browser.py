@@ -160,6 +160,12 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
         texts = " ".join(i["action"] + i["title"] + (i.get("message") or "") for i in items)
         assert "已处理" in texts and "西乡请办理退费" in texts, texts
 
+    # each desk's last report: nothing waiting, last sync fine
+    page.goto(base + "/devices")
+    devices = page.inner_text("#devices")
+    assert devices.count("正常") == 2, devices
+    shot(page, tmp_path, "03-devices")
+
     # a broken policy file, then a correct one: checked, previewed, published, received
     page.on("dialog", lambda d: d.accept())  # "确定发布？"
     broken = tmp_path / "坏的政策.toml"
