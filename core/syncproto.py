@@ -290,6 +290,9 @@ class RegisterResponse:
         return asdict(self)
 
 
+SCHEDULED_OPERATOR = "scheduled-task"  # operator_id of the unattended sync (not a person)
+
+
 @dataclass(frozen=True)
 class TokenRequest:
     credential: str

@@ -26,8 +26,11 @@ from county.taxpay import import_payments  # noqa: F401
 
 
 # ------------------------------------------------------------------ policies
-def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
-    """Publish a policy file from disk (the command line)."""
+def publish_policy(
+    conn: psycopg.Connection, path: str | Path, points: list[str] | None = None
+) -> dict:
+    """Publish a policy file from disk (the command line): to every desk, or to the
+    service points whose codes are in ``points``."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -35,7 +38,7 @@ def publish_policy(conn: psycopg.Connection, path: str | Path) -> dict:
         raise AdminError(f"找不到政策文件：{p}") from e
     except UnicodeDecodeError as e:
         raise AdminError(f"政策文件不是 UTF-8 文本：{p.name}") from e
-    return publish_policy_text(conn, text, p.name, by="township-county")
+    return publish_policy_text(conn, text, p.name, by="township-county", points=points)
 
 
 def check_policy_text(text: str, origin: str):
@@ -53,17 +56,68 @@ def check_policy_text(text: str, origin: str):
         raise AdminError(f"政策文件有误：{e}") from e
 
 
-def publish_policy_text(conn: psycopg.Connection, text: str, origin: str, *, by: str) -> dict:
-    """Check a policy file with the desktop's own parser and publish it on the county
-    stream (every device gets it). Re-publishing an unchanged file does nothing."""
+def publish_policy_text(
+    conn: psycopg.Connection,
+    text: str,
+    origin: str,
+    *,
+    by: str,
+    points: list[str] | None = None,
+) -> dict:
+    """Check a policy file with the desktop's own parser and publish it: to every device
+    (the county stream), or with ``points`` (service point codes) to those points' desks
+    only. Re-publishing what the chosen desks already hold does nothing."""
     pol = check_policy_text(text, origin)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     row = conn.execute(
         "SELECT version, sha256 FROM policy WHERE id = %s FOR UPDATE", (pol.id,)
     ).fetchone()
-    if row and row["sha256"] == digest:
+    pilots = conn.execute(
+        "SELECT sp_id, version, sha256 FROM policy_pilot WHERE policy_id = %s FOR UPDATE",
+        (pol.id,),
+    ).fetchall()
+    newest = max([row["version"] if row else 0] + [p["version"] for p in pilots])
+    if points is None:
+        return _publish_everywhere(conn, pol, text, digest, row, pilots, newest, by)
+    chosen = _points(conn, points)
+    held = {p["sp_id"]: p["sha256"] for p in pilots}
+    if all(held.get(c["id"], row["sha256"] if row else None) == digest for c in chosen):
+        return {"id": pol.id, "version": newest, "changed": False}
+    version = newest + 1
+    from county.streams import policy_data  # deferred: policy parsing loads only when publishing
+
+    for c in chosen:
+        r = conn.execute(
+            "INSERT INTO policy_pilot(policy_id, sp_id, version, region, year, title, source,"
+            " toml, sha256) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (policy_id, sp_id) DO UPDATE SET version = EXCLUDED.version,"
+            " region = EXCLUDED.region, year = EXCLUDED.year, title = EXCLUDED.title,"
+            " source = EXCLUDED.source, toml = EXCLUDED.toml, sha256 = EXCLUDED.sha256,"
+            " published_at = now() RETURNING policy_id AS id, *",
+            (pol.id, c["id"], version, pol.region, pol.year, pol.title, pol.source, text, digest),
+        ).fetchone()
+        emit(conn, sp_stream(c["id"]), sp.E_POLICY, pol.id, version, policy_data(r))
+    _history(conn, pol, version, by, [c["name"] for c in chosen])
+    return {"id": pol.id, "version": version, "changed": True}
+
+
+def _points(conn: psycopg.Connection, codes: list[str]) -> list[dict]:
+    codes = sorted({c.strip() for c in codes if c and c.strip()})
+    if not codes:
+        raise AdminError("请至少选择一个服务点，或选择发布到全部服务点")
+    rows = conn.execute(
+        "SELECT id, code, name FROM service_point WHERE code = ANY(%s) ORDER BY code", (codes,)
+    ).fetchall()
+    missing = sorted(set(codes) - {r["code"] for r in rows})
+    if missing:
+        raise AdminError(f"没有这些服务点编码：{'、'.join(missing)}")
+    return rows
+
+
+def _publish_everywhere(conn, pol, text, digest, row, pilots, newest, by) -> dict:
+    if row and row["sha256"] == digest and not pilots:
         return {"id": pol.id, "version": row["version"], "changed": False}
-    version = (row["version"] + 1) if row else 1
+    version = newest + 1
     r = conn.execute(
         "INSERT INTO policy(id, version, region, year, title, source, toml, sha256)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
@@ -72,15 +126,21 @@ def publish_policy_text(conn: psycopg.Connection, text: str, origin: str, *, by:
         " sha256 = EXCLUDED.sha256, published_at = now() RETURNING *",
         (pol.id, version, pol.region, pol.year, pol.title, pol.source, text, digest),
     ).fetchone()
-    conn.execute(
-        "INSERT INTO policy_history(policy_id, version, title, year, published_by)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (pol.id, version, pol.title, pol.year, by),
-    )
+    # the county-wide version is newer than any pilot: every desk now holds the same file
+    conn.execute("DELETE FROM policy_pilot WHERE policy_id = %s", (pol.id,))
+    _history(conn, pol, version, by, None)
     from county.streams import policy_data  # deferred: policy parsing loads only when publishing
 
     emit(conn, "county", sp.E_POLICY, pol.id, version, policy_data(r))
     return {"id": pol.id, "version": version, "changed": True}
+
+
+def _history(conn, pol, version: int, by: str, sp_names: list[str] | None) -> None:
+    conn.execute(
+        "INSERT INTO policy_history(policy_id, version, title, year, published_by, sp_names)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (pol.id, version, pol.title, pol.year, by, sp_names),
+    )
 
 
 # ------------------------------------------------------------------ conflicts

@@ -19,6 +19,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from core import syncproto as sp
 from county import console, db, sealing
+from county.console import jobs
+from county.console.summary import Refresher
 from county.errors import ApiError
 from county.ratelimit import RateLimiter
 from county.receipt_keys import seal_plain_keys
@@ -154,11 +156,14 @@ def create_app(
                 db.migrate(conn)
                 with conn.transaction():
                     seal_plain_keys(conn)
+                    jobs.mark_interrupted(conn)  # imports a stopped server left running
         pool = db.make_pool(settings.database_url, settings.pool_min, settings.pool_max)
         app.state.pool = pool
+        refresher = Refresher(pool, settings.report_refresh_minutes).start()
         try:
             yield
         finally:
+            refresher.stop()
             pool.close()
 
     app = FastAPI(

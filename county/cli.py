@@ -13,7 +13,7 @@
   township-county import-ytd FILE.csv|FILE.xlsx
   township-county receipt verify CODE [--json]
   township-county receipt show-key --service-point SP01
-  township-county publish-policy FILE.toml
+  township-county publish-policy FILE.toml [--service-points SP01,SP02]
   township-county conflicts list [--all] [--json]
   township-county conflicts resolve ID --decision D [--winner ENROLLMENT_ID] [--note TEXT]
 
@@ -113,9 +113,11 @@ def _import(args, fn) -> int:
 
 def cmd_publish(args) -> int:
     with _connect(args) as conn, conn.transaction():
-        r = admin.publish_policy(conn, args.file)
+        points = args.service_points.split(",") if args.service_points else None
+        r = admin.publish_policy(conn, args.file, points)
+    where = f"到服务点 {args.service_points}" if args.service_points else "到所有设备"
     print(
-        f"已发布政策 {r['id']} 第{r['version']}版"
+        f"已发布政策 {r['id']} 第{r['version']}版{where}"
         if r["changed"]
         else f"政策 {r['id']} 未变化（第{r['version']}版），未重复发布"
     )
@@ -267,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--role", required=True, choices=["admin", "clerk", "viewer"])
     sc.add_argument("--password-stdin", action="store_true", help="从标准输入第一行读取密码")
     sc.set_defaults(fn=cmd_staff_create)
+    _records_parsers(sub)
+    return p
+
+
+def _records_parsers(sub) -> None:
+    """Imports, receipts, policies and conflicts."""
     for name, fn, helptext in (
         ("import-roster", admin.import_roster, "导入县花名册（CSV/Excel）"),
         ("import-payments", admin.import_payments, "导入税务缴费确认（CSV/Excel）"),
@@ -285,8 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     rk = rc.add_parser("show-key", help="显示服务点的收据密钥（给注册早于本功能的设备手工设置）")
     rk.add_argument("--service-point", required=True, help="服务点编码")
     rk.set_defaults(fn=cmd_receipt_show_key)
-    pp = sub.add_parser("publish-policy", help="发布政策文件到所有设备")
+    pp = sub.add_parser("publish-policy", help="发布政策文件到所有设备（或选定的服务点）")
     pp.add_argument("file")
+    pp.add_argument(
+        "--service-points", metavar="编码,编码", help="只发布到这些服务点（试点）；不填则全部"
+    )
     pp.set_defaults(fn=cmd_publish)
     cf = sub.add_parser("conflicts", help="冲突").add_subparsers(dest="sub", required=True)
     cl = cf.add_parser("list", help="列出冲突")
@@ -303,7 +314,6 @@ def build_parser() -> argparse.ArgumentParser:
     cr.add_argument("--winner")
     cr.add_argument("--note", default="")
     cr.set_defaults(fn=cmd_conflicts_resolve)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

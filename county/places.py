@@ -142,3 +142,39 @@ def list_service_points(conn: psycopg.Connection) -> list[dict]:
         " FROM service_point s LEFT JOIN device d ON d.service_point_id = s.id"
         " GROUP BY s.id ORDER BY s.code"
     ).fetchall()
+
+
+def seen_operator(conn, sp_id: str, operator_id: str, name: str, device_id: str) -> None:
+    """An operator of the service point synced from one of its desks (the console lists
+    them by service point)."""
+    conn.execute(
+        "INSERT INTO sp_operator(sp_id, operator_id, name, device_id) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (sp_id, operator_id) DO UPDATE SET name = EXCLUDED.name,"
+        " device_id = EXCLUDED.device_id, last_seen = now()",
+        (sp_id, operator_id[:64], (name or "")[:100], device_id),
+    )
+
+
+def point_detail(conn: psycopg.Connection, code: str) -> dict | None:
+    """One service point: its villages (households and residents it holds) and operators."""
+    rows = conn.execute(
+        "SELECT id, code, name, region_code FROM service_point WHERE code = %s", (code,)
+    ).fetchall()
+    if not rows:
+        return None
+    point = rows[0]
+    point["villages"] = conn.execute(
+        "SELECT coalesce(nullif(h.data->>'village_name', ''), '（未填村）') AS village,"
+        " count(DISTINCT h.id) AS households, count(pl.person_id) AS residents"
+        " FROM household h LEFT JOIN person_link pl ON pl.household_id = h.id"
+        " AND pl.sp_id = h.home_sp_id WHERE h.home_sp_id = %s GROUP BY 1 ORDER BY 1",
+        (point["id"],),
+    ).fetchall()
+    point["operators"] = conn.execute(
+        "SELECT o.name, o.first_seen, o.last_seen, d.name AS device_name, d.id AS device_id"
+        " FROM sp_operator o JOIN device d ON d.id = o.device_id WHERE o.sp_id = %s"
+        " ORDER BY o.last_seen DESC",
+        (point["id"],),
+    ).fetchall()
+    point["devices"] = list_devices(conn, code)
+    return point

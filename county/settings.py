@@ -58,6 +58,7 @@ class Settings:
     tls_key_file: str | None = None
     data_key: str | None = None  # seals secrets at rest (county.sealing); else signing_key
     console_session_minutes: int = 30  # a console session ends after this long unused
+    report_refresh_minutes: int = 10  # the console's report figures are counted this often
 
     @property
     def sealing_secret(self) -> str:
@@ -83,6 +84,8 @@ class Settings:
                 raise SettingsError(f"限流设置 {name} 应为1到100000")
         if not (5 <= self.console_session_minutes <= 24 * 60):
             raise SettingsError("控制台会话时长 console_session_minutes 应为5到1440分钟")
+        if not (1 <= self.report_refresh_minutes <= 24 * 60):
+            raise SettingsError("报表统计间隔 report_refresh_minutes 应为1到1440分钟")
         if self.data_key is not None and len(self.data_key) < 32:
             raise SettingsError(f"数据密钥太短：{ENV['data_key']} 至少32个字符")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
@@ -139,6 +142,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "tls_key_file",
         "data_key",
         "console_session_minutes",
+        "report_refresh_minutes",
     }
     unknown = set(values) - known
     if unknown:
@@ -162,6 +166,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             tls_key_file=str(values["tls_key_file"]) if values.get("tls_key_file") else None,
             data_key=str(values["data_key"]) if values.get("data_key") else None,
             console_session_minutes=int(values.get("console_session_minutes", 30)),
+            report_refresh_minutes=int(values.get("report_refresh_minutes", 10)),
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

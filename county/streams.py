@@ -139,6 +139,14 @@ PARTS: list[tuple[str, str, str]] = [
         "SELECT id AS k, id, version, data FROM notice WHERE sp_id = %(sp)s AND id > %(k)s"
         " ORDER BY id LIMIT %(n)s",
     ),
+    (
+        sp.STREAM_SERVICE_POINT,
+        sp.E_POLICY,  # a version published to this point only (newer than the county's;
+        # last, so a page token of a snapshot begun before this part existed stays valid)
+        "SELECT policy_id AS k, policy_id AS id, version, region, year, title, source, toml,"
+        " published_at FROM policy_pilot WHERE sp_id = %(sp)s AND policy_id > %(k)s"
+        " ORDER BY policy_id LIMIT %(n)s",
+    ),
 ]
 
 

@@ -138,18 +138,23 @@ def import_rows(
 IMPORT_CHUNK = 1000
 
 
-def run_import(conn, rows: list[dict], fn, *, dry_run: bool = False) -> ImportReport:
+def run_import(conn, rows: list[dict], fn, *, dry_run: bool = False, progress=None) -> ImportReport:
     """Import ``rows`` with ``fn`` (roster, tax payments, YTD figures) in committed chunks of
     1,000 rows (a desk's push never waits long); ``dry_run``: the same work in one
     transaction that is rolled back, so the report says what would happen and nothing is
-    written. The command line and the console both call this."""
+    written. The command line and the console both call this; ``progress(rows_done)`` is
+    called after each chunk (the console's progress bar)."""
     rep = ImportReport()
     if dry_run:
         with conn.transaction(force_rollback=True):
             for start in range(0, len(rows), IMPORT_CHUNK):
                 rep.add(fn(conn, rows[start : start + IMPORT_CHUNK], first_row=start + 2))
+                if progress:
+                    progress(min(start + IMPORT_CHUNK, len(rows)))
         return rep
     for start in range(0, len(rows), IMPORT_CHUNK):
         with conn.transaction():
             rep.add(fn(conn, rows[start : start + IMPORT_CHUNK], first_row=start + 2))
+        if progress:
+            progress(min(start + IMPORT_CHUNK, len(rows)))
     return rep

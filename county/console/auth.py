@@ -39,6 +39,7 @@ MAY = {
     "policies": {"admin", "clerk"},
     "policies.publish": {"admin"},
     "reports": {"admin", "clerk", "viewer"},
+    "reports.refresh": {"admin", "clerk"},
 }
 LOCK_AFTER = 10
 LOCK_MINUTES = 15

@@ -14,13 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from county import roster, taxpay, ytd
-from county.console import PREFIX, templates
+from county.console import PREFIX, jobs, templates
 from county.console import auth as a
-from county.tables import AdminError, read_table, run_import
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 KINDS = {
@@ -45,19 +45,19 @@ def _page(request, staff, **ctx) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "imports.html",
-        {"staff": staff, "prefix": PREFIX, "kinds": {k: v[0] for k, v in KINDS.items()}, **ctx},
+        {
+            "staff": staff,
+            "prefix": PREFIX,
+            "kinds": {k: v[0] for k, v in KINDS.items()},
+            "recent": jobs.recent(request.app.state.pool),
+            **ctx,
+        },
     )
 
 
 @router.get("/imports")
 def imports(request: Request) -> HTMLResponse:
     return _page(request, a.require(request, "imports"))
-
-
-def _run(request: Request, kind: str, path: Path, dry_run: bool):
-    rows = read_table(path)
-    with request.app.state.pool.connection() as conn:
-        return run_import(conn, rows, KINDS[kind][1], dry_run=dry_run), len(rows)
 
 
 @router.post("/imports/try")
@@ -81,23 +81,19 @@ async def try_import(
     name = secrets.token_urlsafe(24) + suffix
     path = upload_dir() / name
     path.write_bytes(data)
-    try:
-        rep, total = _run(request, kind, path, dry_run=True)
-    except AdminError as e:
-        path.unlink(missing_ok=True)
-        return _page(request, staff, error=str(e))
-    with request.app.state.pool.connection() as conn, conn.transaction():
-        a.audit(conn, staff.id, "import.try", kind, {"rows": total, "file": upload.filename})
-    return _page(
-        request,
-        staff,
-        report=rep,
-        total=total,
+    pool = request.app.state.pool
+    with pool.connection() as conn, conn.transaction():
+        a.audit(conn, staff.id, "import.try", kind, {"file": upload.filename})
+    job_id = jobs.start(
+        pool,
         kind=kind,
-        upload=name,
-        filename=upload.filename,
+        fn=KINDS[kind][1],
+        path=path,
         dry_run=True,
+        staff_id=staff.id,
+        filename=upload.filename or "",
     )
+    return _job_page(request, staff, job_id)
 
 
 @router.post("/imports/apply")
@@ -108,10 +104,53 @@ def apply_import(
     path = upload_dir() / upload
     if kind not in KINDS or not _NAME.match(upload) or not path.is_file():
         return _page(request, staff, error="要导入的文件已过期，请重新上传试算")
+    pool = request.app.state.pool
+    with pool.connection() as conn:  # an upload is applied once, even on a double click
+        spent = conn.execute(
+            "SELECT 1 FROM import_job WHERE upload = %s AND NOT dry_run", (upload,)
+        ).fetchone()
+    if spent:
+        return _page(request, staff, error="要导入的文件已过期，请重新上传试算")
+    tried = jobs.for_upload(pool, upload)
     try:
-        rep, total = _run(request, kind, path, dry_run=False)
-    finally:
-        path.unlink(missing_ok=True)
-    with request.app.state.pool.connection() as conn, conn.transaction():
-        a.audit(conn, staff.id, "import.apply", kind, {"rows": total, **rep.as_dict()})
-    return _page(request, staff, report=rep, total=total, kind=kind, dry_run=False)
+        job_id = jobs.start(
+            pool,
+            kind=kind,
+            fn=KINDS[kind][1],
+            path=path,
+            dry_run=False,
+            staff_id=staff.id,
+            filename=tried["filename"] if tried else "",
+        )
+    except psycopg.errors.UniqueViolation:  # two clicks at once: the first one imports
+        return _page(request, staff, error="要导入的文件已过期，请重新上传试算")
+    return _job_page(request, staff, job_id)
+
+
+def _job_page(request: Request, staff: a.Staff, job_id: str, posted: bool = True):
+    """The report when the job is done; else its progress, on the job's own page (which
+    reloads itself: a reload never sends the upload again)."""
+    job = jobs.get(request.app.state.pool, job_id)
+    if job is None:
+        return _page(request, staff, error="没有这次导入的记录")
+    if job["state"] == "done":
+        return _page(
+            request,
+            staff,
+            report=job["report"],
+            total=job["total"],
+            kind=job["kind"],
+            upload=job["upload"],
+            filename=job["filename"],
+            dry_run=job["dry_run"],
+        )
+    if job["state"] in ("failed", "interrupted"):
+        return _page(request, staff, error=job["error"], job=job)
+    if posted:
+        return RedirectResponse(f"{PREFIX}/imports/jobs/{job_id}", status_code=303)
+    return _page(request, staff, job=job)
+
+
+@router.get("/imports/jobs/{job_id}")
+def job(request: Request, job_id: str) -> HTMLResponse:
+    return _job_page(request, a.require(request, "imports"), job_id, posted=False)

@@ -135,6 +135,34 @@ def devices(request: Request, issued: str = "", error: str = "") -> HTMLResponse
     )
 
 
+@router.get("/points/{code}")
+def point(request: Request, code: str) -> HTMLResponse:
+    """One service point: its villages, operators and devices."""
+    staff = a.require(request, "devices")
+    with request.app.state.pool.connection() as conn:
+        detail = places.point_detail(conn, code)
+    if detail is None:
+        return templates.TemplateResponse(
+            request,
+            "message.html",
+            {
+                "staff": staff,
+                "prefix": PREFIX,
+                "title": "没有这个服务点",
+                "message": "请从服务点列表进入。",
+            },
+            status_code=404,
+        )
+    return page(
+        request,
+        "point.html",
+        staff,
+        point=detail,
+        reasons=places.DISABLE_REASONS,
+        errors=SYNC_ERRORS,
+    )
+
+
 @router.post("/devices/code")
 def issue_code(request: Request, service_point: str = Form(""), csrf: str = Form("")):
     staff = a.require(request, "devices.change", csrf)

@@ -26,18 +26,45 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{20,40}\.toml$")
 
 def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
     with request.app.state.pool.connection() as conn:
-        current = conn.execute(
-            "SELECT id, version, region, year, title, published_at FROM policy ORDER BY year DESC, id"
-        ).fetchall()
+        current = conn.execute(CURRENT_SQL).fetchall()
         history = conn.execute(
-            "SELECT policy_id, version, title, year, published_at, published_by"
+            "SELECT policy_id, version, title, year, published_at, published_by, sp_names"
             " FROM policy_history ORDER BY published_at DESC, id DESC LIMIT 100"
         ).fetchall()
+        points = conn.execute("SELECT code, name FROM service_point ORDER BY code").fetchall()
+    for p in current:
+        p["pilots"] = [
+            {"version": v, "names": names} for v, names in sorted((p["pilots"] or {}).items())
+        ]
     return templates.TemplateResponse(
         request,
         "policies.html",
-        {"staff": staff, "prefix": PREFIX, "current": current, "history": history, **ctx},
+        {
+            "staff": staff,
+            "prefix": PREFIX,
+            "current": current,
+            "history": history,
+            "points": points,
+            **ctx,
+        },
     )
+
+
+# every policy: the county-wide version (if any) and the pilots, by version, with the
+# names of the service points holding each
+CURRENT_SQL = """
+SELECT ids.id, max(p.version) AS version, max(p.published_at) AS published_at,
+       coalesce(max(p.title), max(t.title)) AS title, coalesce(max(p.year), max(t.year)) AS year,
+       coalesce(max(p.region), max(t.region)) AS region,
+       (SELECT jsonb_object_agg(v.version, v.names) FROM (
+            SELECT pp.version, jsonb_agg(sp.name ORDER BY sp.code) AS names
+            FROM policy_pilot pp JOIN service_point sp ON sp.id = pp.sp_id
+            WHERE pp.policy_id = ids.id GROUP BY pp.version) v) AS pilots
+FROM (SELECT id FROM policy UNION SELECT policy_id FROM policy_pilot) ids
+LEFT JOIN policy p ON p.id = ids.id
+LEFT JOIN policy_pilot t ON t.policy_id = ids.id
+GROUP BY ids.id ORDER BY year DESC, ids.id
+"""
 
 
 @router.get("/policies")
@@ -70,6 +97,13 @@ async def check(
         return _page(request, staff, error="政策文件不是 UTF-8 文本")
     except AdminError as e:
         return _page(request, staff, error=str(e), filename=upload.filename)
+    name = secrets.token_urlsafe(24) + ".toml"
+    (upload_dir() / name).write_text(text, encoding="utf-8")
+    return _checked(request, staff, new, text, upload.filename, name)
+
+
+def _checked(request, staff, new, text: str, filename: str, name: str, **extra) -> HTMLResponse:
+    """The checked file: what changes against the file in force, the preview, publishing."""
     from core.policy.preview import compare  # deferred: the estimator loads only here
 
     old_text = _in_force(request, new.id)
@@ -79,22 +113,27 @@ async def check(
             (old_text or "").splitlines(), text.splitlines(), "现行文件", "新文件", lineterm="", n=2
         )
     )
-    name = secrets.token_urlsafe(24) + ".toml"
-    (upload_dir() / name).write_text(text, encoding="utf-8")
     return _page(
         request,
         staff,
         checked=new,
-        filename=upload.filename,
+        filename=filename,
         diff=diff[2:] if diff else [],
         replaces=old is not None,
         preview=compare(old, new),
         upload=name,
+        **extra,
     )
 
 
 @router.post("/policies/publish")
-def publish(request: Request, upload: str = Form(""), csrf: str = Form("")):
+def publish(
+    request: Request,
+    upload: str = Form(""),
+    csrf: str = Form(""),
+    scope: str = Form("all"),
+    points: list[str] = Form([]),  # noqa: B008 (FastAPI's way)
+):
     staff = a.require(request, "policies.publish", csrf)
     path = upload_dir() / upload
     if not _NAME.match(upload) or not path.is_file():
@@ -102,15 +141,25 @@ def publish(request: Request, upload: str = Form(""), csrf: str = Form("")):
     text = path.read_text(encoding="utf-8")
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
-            r = admin.publish_policy_text(conn, text, Path(upload).name, by=staff.username)
-            a.audit(conn, staff.id, "policy.publish", r["id"], {"version": r["version"]})
-    except AdminError as e:
-        return _page(request, staff, error=str(e))
-    finally:
-        path.unlink(missing_ok=True)
+            chosen = points if scope == "chosen" else None
+            r = admin.publish_policy_text(
+                conn, text, Path(upload).name, by=staff.username, points=chosen
+            )
+            a.audit(
+                conn,
+                staff.id,
+                "policy.publish",
+                r["id"],
+                {"version": r["version"], "points": chosen or "all"},
+            )
+    except AdminError as e:  # the upload stays: the administrator corrects the choice
+        new = admin.check_policy_text(text, upload)
+        return _checked(request, staff, new, text, "", upload, error=str(e))
+    path.unlink(missing_ok=True)
+    where = f"选定的 {len(set(points))} 个服务点的电脑" if scope == "chosen" else "各乡镇电脑"
     done = (
-        f"已发布第{r['version']}版，各乡镇电脑下次同步时收到。"
+        f"已发布第{r['version']}版，{where}下次同步时收到。"
         if r["changed"]
-        else f"与现行第{r['version']}版完全相同，没有重复发布。"
+        else f"与这些电脑现有的第{r['version']}版完全相同，没有重复发布。"
     )
     return _page(request, staff, done=done)

@@ -9,48 +9,23 @@ import datetime as dt
 import io
 
 import psycopg
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from county import places
-from county.console import PREFIX, templates
+from county.console import PREFIX, summary, templates
 from county.console import auth as a
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 TARGET = 95.0  # % of registered residents insured (paid or subsidized): the campaign target
 
-COVERAGE_SQL = """
-WITH p AS (
-    SELECT pe.id, pe.home_sp_id AS sp_id,
-           coalesce(nullif(h.data->>'village_name', ''), '（未填村）') AS village,
-           coalesce(pe.data->>'subsidy_category', 'none') AS person_subsidy
-    FROM person pe
-    LEFT JOIN person_link pl ON pl.person_id = pe.id AND pl.sp_id = pe.home_sp_id
-    LEFT JOIN household h ON h.id = pl.household_id
-    WHERE coalesce(pe.data->>'status', '1') NOT IN ('3', 'exited', 'dead')
-), e AS (
-    SELECT DISTINCT ON (person_id) person_id, id, data FROM enrollment
-    WHERE year = %(year)s AND conflict_status <> 'lost'
-    ORDER BY person_id, arrival
-), paid AS (
-    SELECT DISTINCT enrollment_id FROM payment
-    WHERE amount > 0 AND coalesce(data->>'status', '') NOT IN ('voided', 'refunded')
+COVERAGE_SQL = (
+    "SELECT sp_id, village, registered, paid, subsidized FROM report_coverage"
+    " WHERE year = %s ORDER BY sp_id, village"
 )
-SELECT p.sp_id, p.village, count(*) AS registered,
-       count(*) FILTER (WHERE paid.enrollment_id IS NOT NULL) AS paid,
-       count(*) FILTER (WHERE paid.enrollment_id IS NULL AND e.id IS NOT NULL
-           AND coalesce(e.data->>'subsidy_category', p.person_subsidy) <> 'none') AS subsidized
-FROM p LEFT JOIN e ON e.person_id = p.id LEFT JOIN paid ON paid.enrollment_id = e.id
-GROUP BY p.sp_id, p.village ORDER BY p.sp_id, p.village
-"""
-
-PAYMENTS_SQL = """
-SELECT coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
-       coalesce(pa.data->>'channel', '') AS channel, count(*) AS n, sum(pa.amount) AS total
-FROM payment pa JOIN enrollment e ON e.id = pa.enrollment_id
-WHERE e.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
-GROUP BY 1, 2 ORDER BY 1, 2
-"""
+PAYMENTS_SQL = (
+    "SELECT day, channel, n, total FROM report_payments WHERE year = %s ORDER BY day, channel"
+)
 CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账", "": "未注明"}
 
 
@@ -61,9 +36,11 @@ def _rate(covered: int, registered: int) -> float:
 def coverage(conn: psycopg.Connection, year: int) -> dict:
     """Per village and per service point, with last year's rate beside this year's."""
     points = {p["id"]: p for p in places.list_service_points(conn)}
-    last = {(r["sp_id"], r["village"]): r for r in conn.execute(COVERAGE_SQL, {"year": year - 1})}
+    counted = summary.ensure(conn, year)
+    summary.ensure(conn, year - 1)
+    last = {(r["sp_id"], r["village"]): r for r in conn.execute(COVERAGE_SQL, (year - 1,))}
     villages, by_point = [], {}
-    for r in conn.execute(COVERAGE_SQL, {"year": year}).fetchall():
+    for r in conn.execute(COVERAGE_SQL, (year,)).fetchall():
         covered = r["paid"] + r["subsidized"]
         before = last.get((r["sp_id"], r["village"]))
         row = {
@@ -87,13 +64,14 @@ def coverage(conn: psycopg.Connection, year: int) -> dict:
     for t in by_point.values():
         t["unpaid"] = t["registered"] - t["paid"] - t["subsidized"]
         t["rate"] = _rate(t["paid"] + t["subsidized"], t["registered"])
-    return {"villages": villages, "points": list(by_point.values())}
+    return {"villages": villages, "points": list(by_point.values()), "counted_at": counted}
 
 
 def payments(conn: psycopg.Connection, year: int) -> list[dict]:
+    summary.ensure(conn, year)
     return [
         {**r, "channel": CHANNELS.get(r["channel"], r["channel"]), "total": f"{r['total']:.2f}"}
-        for r in conn.execute(PAYMENTS_SQL, {"year": year}).fetchall()
+        for r in conn.execute(PAYMENTS_SQL, (year,)).fetchall()
     ]
 
 
@@ -159,8 +137,23 @@ def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
             "conflicts": [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in conflicts],
             "chart": chart,
             "target": TARGET,
+            "may_refresh": staff.may("reports.refresh"),
+            "every": request.app.state.settings.report_refresh_minutes,
         },
     )
+
+
+@router.post("/reports/refresh")
+def refresh(request: Request, year: str = Form(""), csrf: str = Form("")) -> Response:
+    """Count the year again now (a case worker who has just resolved or imported)."""
+    staff = a.require(request, "reports.refresh", csrf)
+    y = _year(year)
+    with request.app.state.pool.connection() as conn:
+        summary.refresh(conn, y)
+        summary.refresh(conn, y - 1)
+        with conn.transaction():
+            a.audit(conn, staff.id, "reports.refresh", str(y))
+    return RedirectResponse(f"{PREFIX}/reports?year={y}", status_code=303)
 
 
 EXPORTS = {

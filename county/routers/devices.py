@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from core import syncproto as sp
+from county import places
 from county.db import log_security
 from county.deps import TEN_MINUTES, DeviceDep, PoolDep, _remote, refuse, too_many
 from county.receipt_keys import wire_key
@@ -114,6 +115,10 @@ def token(body: TokenBody, request: Request, pool: PoolDep) -> dict:
     )
     with pool.connection() as conn:
         conn.execute("UPDATE device SET last_seen_at = now() WHERE id = %s", (row["id"],))
+        if body.operator_id != sp.SCHEDULED_OPERATOR:
+            places.seen_operator(
+                conn, row["service_point_id"], body.operator_id, body.operator_name, row["id"]
+            )
     return {
         "token": tok,
         "expires_in": ttl,

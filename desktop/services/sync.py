@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from core import syncproto as sp
 from desktop.services import contribution, estimate, policies, wipe
 from desktop.services.context import Actor
 from desktop.store import Store, places, syncruns
@@ -82,7 +83,7 @@ def engine_for(
     return SyncEngine(
         store,
         data_dir,
-        operator_id=actor.operator_id if actor else "scheduled-task",
+        operator_id=actor.operator_id if actor else sp.SCHEDULED_OPERATOR,
         operator_name=actor.display_name if actor else "定时同步",
         retry=retry,
         hooks=HOOKS,

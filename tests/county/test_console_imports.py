@@ -91,3 +91,77 @@ def test_wrong_files_are_refused_with_words(county):
         files={"upload": ("x.xlsx", b"not a workbook", "application/octet-stream")},
     )
     assert "无法读取Excel文件" in r.text
+
+
+def _wait_done(county, url: str, seen: list[str]):
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = county.client.get(url)
+        assert page.status_code == 200
+        if 'id="progress"' not in page.text:
+            return page
+        seen.append(re.search(r'id="progress".*?</section>', page.text, re.S).group(0))
+        time.sleep(0.2)
+    raise AssertionError("the import did not finish")
+
+
+def test_a_large_file_runs_in_the_background_with_progress(county, make_id, monkeypatch):
+    """A file that is not done at once sends the browser to the job's page, which shows rows
+    done out of rows read and reloads itself until the report is there; the apply runs the
+    same way, and the import list shows both."""
+    from county.console import jobs
+
+    monkeypatch.setattr(jobs, "WAIT_SECONDS", 0.0)
+    county.service_point("SP01", "东乡卫生院")
+    with county.conn() as c, c.transaction():
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+    import datetime as dt
+
+    n = 3_000
+    born = [
+        (dt.date(1970, 1, 1) + dt.timedelta(days=i // 1000)).strftime("%Y%m%d") for i in range(n)
+    ]
+    csv = "身份证号,姓名,服务点编码,村\n" + "".join(
+        f"{make_id(born[i], i % 1000)},居民{i},SP01,东村\n" for i in range(n)
+    )
+    token = _login(county, "case", "clerk-pass-1")
+    r = county.client.post(
+        "/console/imports/try",
+        data={"kind": "roster", "csrf": token},
+        files={"upload": ("大花名册.csv", csv.encode("utf-8"), "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "/console/imports/jobs/" in r.headers["location"]
+    seen: list[str] = []
+    page = _wait_done(county, r.headers["location"], seen)
+    assert f"共 {n} 行" in page.text and f"新增 {n}" in page.text, page.text
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 0  # tried only
+    assert seen and all('data-reload="2"' in s for s in seen)  # progress, reloading itself
+    upload = re.search(r'name="upload" value="([^"]+)"', page.text).group(1)
+
+    r = county.client.post(
+        "/console/imports/apply",
+        data={"kind": "roster", "upload": upload, "csrf": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    page = _wait_done(county, r.headers["location"], seen)
+    assert "（已导入）" in page.text and f"新增 {n}" in page.text
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == n
+    listing = county.client.get("/console/imports").text
+    assert listing.count("大花名册.csv") == 2 and "完成" in listing
+
+
+def test_an_import_a_stopped_server_left_is_marked_interrupted(county):
+    from county.console import jobs
+
+    with county.conn() as c, c.transaction():
+        c.execute(
+            "INSERT INTO import_job(id, kind, upload, dry_run, state, total, done_rows)"
+            " VALUES ('j1', 'roster', 'x.csv', false, 'running', 5000, 2000)"
+        )
+        assert jobs.mark_interrupted(c) == 1
+    row = county.sql("SELECT state, error FROM import_job")[0]
+    assert row["state"] == "interrupted" and "可重新上传同一文件继续" in row["error"]

@@ -1,6 +1,7 @@
 """Console policies: a broken file is refused in words; a correct one is checked with the
 desk's own parser, previewed (reference bills under the file in force and the new one) and
-published to every desk by an administrator only; the history says who published what."""
+published by an administrator only, to every desk or to chosen service points; the history
+says who published what, and where."""
 
 from __future__ import annotations
 
@@ -83,3 +84,30 @@ def test_check_preview_publish(county):
     assert "已发布第2版" in r.text
     r = county.client.post("/console/policies/publish", data={"upload": upload, "csrf": token})
     assert "已过期" in r.text  # an upload is published once
+
+
+def test_publish_to_chosen_points(county):
+    """A pilot: published to the ticked service points only; with none ticked the file is
+    shown again with the reason and nothing is published; the lists say where it went."""
+    county.service_point("SP01", "东乡卫生院")
+    county.service_point("SP02", "西乡卫生院")
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+    text = SHANXI.read_text(encoding="utf-8")
+    token = _login(county, "boss", "admin-pass-1")
+    ok = _check(county, token, "shanxi-2025.toml", text)
+    assert 'value="SP01"' in ok.text and "西乡卫生院（SP02）" in ok.text
+    upload = re.search(r'name="upload" value="([^"]+)"', ok.text).group(1)
+    form = {"upload": upload, "csrf": token, "scope": "chosen"}
+    r = county.client.post("/console/policies/publish", data=form)
+    assert "请至少选择一个服务点" in r.text and "检查通过" in r.text
+    assert county.sql("SELECT count(*) AS n FROM change_log WHERE entity = 'policy'")[0]["n"] == 0
+    r = county.client.post("/console/policies/publish", data={**form, "points": ["SP02"]})
+    assert "已发布第1版，选定的 1 个服务点的电脑下次同步时收到" in r.text, r.text
+    streams = county.sql("SELECT stream FROM change_log WHERE entity = 'policy'")
+    sp02 = county.sql("SELECT id FROM service_point WHERE code = 'SP02'")[0]["id"]
+    assert streams == [{"stream": f"sp:{sp02}"}]
+    assert _cells(r.text, "第1版：")[-1] == "第1版：西乡卫生院"  # 现行政策: the pilot
+    assert _cells(r.text, "boss")[3] == "西乡卫生院"
+    audit = county.sql("SELECT detail FROM staff_audit WHERE action = 'policy.publish'")
+    assert audit[0]["detail"]["points"] == ["SP02"]

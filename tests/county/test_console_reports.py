@@ -66,3 +66,108 @@ def test_the_export_carries_the_same_figures(county):
             p["unpaid"],
             p["rate"],
         )
+
+
+def _login(county, username, password):
+    import re
+
+    county.client.cookies.clear()
+    page = county.client.get("/console/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    county.client.post(
+        "/console/login",
+        data={"username": username, "password": password, "login_token": token},
+    )
+    page = county.client.get("/console/reports?year=2026")
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1), page
+
+
+def _paid_total(page_text):
+    import re
+
+    body = re.search(r'<table id="points">.*?<tbody>(.*?)</tbody>', page_text, re.S).group(1)
+    rows = [
+        re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+    assert rows and all(len(r) == 6 for r in rows)
+    return sum(int(r[2]) for r in rows)  # 已缴费
+
+
+def test_figures_are_counted_ahead_and_refreshed_on_request(county):
+    """The report reads the year's summary: a payment arriving afterwards shows after the
+    next count (the page says when it counted), which a case worker can ask for; a
+    read-only person cannot; the request is in the staff audit log."""
+    with county.conn() as c, c.transaction():
+        generate(c, points=2, residents=200, year=2026)
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+        create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
+    token, page = _login(county, "case", "clerk-pass-1")
+    before = _paid_total(page.text)
+    assert "统计于" in page.text and 'id="refresh"' in page.text
+    unpaid = county.sql(
+        "SELECT e.id, e.sp_id FROM enrollment e WHERE e.year = 2026 AND NOT EXISTS"
+        " (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id)"
+        " AND e.data->>'subsidy_category' = 'none' LIMIT 1"
+    )
+    people = county.sql("SELECT count(*) AS n FROM person")[0]["n"]
+    with county.conn() as c, c.transaction():
+        if not unpaid:  # every enrolled one paid: enrol someone new instead
+            c.execute(
+                "INSERT INTO enrollment(id, person_id, year, sp_id, data) SELECT 'x-e', id, 2026,"
+                ' home_sp_id, \'{"subsidy_category": "none"}\' FROM person WHERE NOT EXISTS'
+                " (SELECT 1 FROM enrollment e WHERE e.person_id = person.id AND e.year = 2026)"
+                " LIMIT 1"
+            )
+            unpaid = c.execute("SELECT id, sp_id FROM enrollment WHERE id = 'x-e'").fetchall()
+        c.execute(
+            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data) VALUES"
+            ' (\'late-pay\', %s, %s, 400, \'{"paid_on": "2025-12-30", "channel": "qr"}\')',
+            (unpaid[0]["id"], unpaid[0]["sp_id"]),
+        )
+    assert people == 200
+    assert _paid_total(county.client.get("/console/reports?year=2026").text) == before
+
+    viewer_token, _ = _login(county, "look", "viewer-pass-1")
+    r = county.client.post("/console/reports/refresh", data={"year": "2026", "csrf": viewer_token})
+    assert r.status_code == 403
+    token, _ = _login(county, "case", "clerk-pass-1")
+    r = county.client.post("/console/reports/refresh", data={"year": "2026", "csrf": "forged"})
+    assert r.status_code == 403
+    r = county.client.post(
+        "/console/reports/refresh", data={"year": "2026", "csrf": token}, follow_redirects=True
+    )
+    assert r.status_code == 200
+    assert _paid_total(r.text) == before + 1
+    audit = county.sql("SELECT action, target FROM staff_audit WHERE action = 'reports.refresh'")
+    assert audit == [{"action": "reports.refresh", "target": "2026"}]
+
+
+def test_a_refresh_replaces_the_year_and_never_runs_twice_at_once(county):
+    import datetime as dt
+
+    from county.console import summary
+
+    with county.conn() as c, c.transaction():
+        generate(c, points=2, residents=100, year=2026)
+    with county.conn() as c:
+        assert summary.refresh(c, 2026)
+        first = c.execute("SELECT sum(registered) AS n FROM report_coverage WHERE year = 2026")
+        assert first.fetchone()["n"] == 100
+        assert summary.refresh(c, 2026)  # again: replaced, not added
+        again = c.execute("SELECT sum(registered) AS n FROM report_coverage WHERE year = 2026")
+        assert again.fetchone()["n"] == 100
+    with county.conn() as holder, holder.transaction():
+        holder.execute("SELECT pg_advisory_xact_lock(%s, %s)", (summary.REFRESH_LOCK, 2026))
+        with county.conn() as c:
+            assert summary.refresh(c, 2026) is False  # the other one's result will do
+    with county.conn() as c:
+        c.execute("UPDATE report_refresh SET refreshed_at = now() - interval '1 hour'")
+        c.execute(
+            "INSERT INTO report_refresh(year, refreshed_at, took_ms)"
+            " VALUES (2019, now() - interval '1 hour', 1)"
+        )
+        c.commit()
+        done = summary.refresh_stale(c, dt.timedelta(minutes=10), dt.date(2026, 12, 3))
+    # 2026 stale, 2027 never counted (next year's campaign); 2019 only when asked
+    assert done == [2026, 2027]

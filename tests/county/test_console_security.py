@@ -22,6 +22,7 @@ PAGES = [
     "/console/reports/export?table=points",
     "/console/imports",
     "/console/policies",
+    "/console/points/SP01",
 ]
 FORMS = [
     "/console/devices/code",
@@ -32,6 +33,7 @@ FORMS = [
     "/console/imports/apply",
     "/console/policies/check",
     "/console/policies/publish",
+    "/console/reports/refresh",
 ]
 PASSWORDS = {"boss": "admin-pass-1", "case": "clerk-pass-1", "look": "viewer-pass-1"}
 
@@ -83,6 +85,7 @@ def test_roles_and_csrf(staff):
     assert c.get("/console/reports").status_code == 200
     assert c.get("/console/devices").status_code == 403
     assert c.get("/console/conflicts").status_code == 403
+    assert c.get("/console/points/SP01").status_code == 403
     token = csrf_of(staff)
     assert c.post("/console/devices/code", data={"csrf": token}).status_code == 403
     login(staff, "case")

@@ -68,6 +68,14 @@ def test_cli_end_to_end_with_real_server(county_dsn, monkeypatch, capsys, tmp_pa
     bad = tmp_path / "bad.toml"
     bad.write_text("[policy]\nid = 'x'\n", encoding="utf-8")
     assert cli.main(["publish-policy", str(bad)]) == 2
+    pilot = tmp_path / "national-2025.toml"  # a pilot version for SP01 only
+    pilot.write_text(
+        pol.read_text(encoding="utf-8").replace('title = "', 'title = "（试点）', 1), "utf-8"
+    )
+    assert cli.main(["publish-policy", str(pilot), "--service-points", "SP01"]) == 0
+    assert "第2版到服务点 SP01" in capsys.readouterr().out
+    assert cli.main(["publish-policy", str(pilot), "--service-points", "SP09"]) == 2
+    assert "没有这些服务点编码：SP09" in capsys.readouterr().err
     assert cli.main(["conflicts", "list"]) == 0
     assert "没有待处理的冲突" in capsys.readouterr().out
 

@@ -165,6 +165,10 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     devices = page.inner_text("#devices")
     assert devices.count("正常") == 2, devices
     shot(page, tmp_path, "03-devices")
+    page.click("#points >> text=东乡卫生院")  # one service point: villages, operators
+    assert "东村" in page.inner_text("#villages")
+    assert "王主管" in page.inner_text("#operators"), page.inner_text("#operators")
+    shot(page, tmp_path, "09-point")
 
     # a broken policy file, then a correct one: checked, previewed, published, received
     page.on("dialog", lambda d: d.accept())  # "确定发布？"

@@ -8,3 +8,8 @@ document.addEventListener("submit", function (e) {
 document.addEventListener("click", function (e) {
   if (e.target.hasAttribute && e.target.hasAttribute("data-print")) { window.print(); }
 });
+// a page showing work in progress (an import) reloads itself until the work is done
+(function () {
+  var el = document.querySelector("[data-reload]");
+  if (el) { setTimeout(function () { location.reload(); }, 1000 * Number(el.getAttribute("data-reload"))); }
+})();

@@ -1,0 +1,74 @@
+"""The console's page of one service point: its villages (households and residents it
+holds, counted independently here), the operators who synced from its desks (a person, not
+the unattended scheduled sync), and its devices."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core import syncproto as sp
+from county.console.auth import create_staff
+from county.console.generate import generate
+
+pytestmark = pytest.mark.postgres
+
+
+def _login(county):
+    with county.conn() as c, c.transaction():
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+    page = county.client.get("/console/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    county.client.post(
+        "/console/login",
+        data={"username": "case", "password": "clerk-pass-1", "login_token": token},
+    )
+
+
+def _rows(html: str, table: str) -> list[list[str]]:
+    body = re.search(rf'<table id="{table}">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_villages_operators_and_devices_of_a_point(county):
+    with county.conn() as c, c.transaction():
+        generate(c, points=2, residents=300, year=2026)
+    code = "G0000"
+    sp_id = county.sql("SELECT id FROM service_point WHERE code = %s", (code,))[0]["id"]
+    reg = county.register(code)
+    cred = reg["credential"]
+    assert (
+        county.post(
+            sp.EP_TOKEN, {"credential": cred, "operator_id": "u-7", "operator_name": "李会计"}
+        ).status_code
+        == 200
+    )
+    assert (
+        county.post(
+            sp.EP_TOKEN,
+            {"credential": cred, "operator_id": sp.SCHEDULED_OPERATOR, "operator_name": "定时同步"},
+        ).status_code
+        == 200
+    )
+    _login(county)
+
+    devices = county.client.get("/console/devices").text
+    assert f'href="/console/points/{code}"' in devices
+    page = county.client.get(f"/console/points/{code}")
+    assert page.status_code == 200
+    expected = county.sql(
+        "SELECT h.data->>'village_name' AS v, count(DISTINCT h.id) AS h, count(*) AS p"
+        " FROM person_link pl JOIN household h ON h.id = pl.household_id"
+        " WHERE pl.sp_id = %s GROUP BY 1 ORDER BY 1",
+        (sp_id,),
+    )
+    assert _rows(page.text, "villages") == [[e["v"], str(e["h"]), str(e["p"])] for e in expected]
+    assert sum(e["p"] for e in expected) == 150
+    operators = _rows(page.text, "operators")
+    assert [o[:2] for o in operators] == [["李会计", "测试机"]]  # the scheduled sync is no one
+    assert [d[1] for d in _rows(page.text, "devices")] == ["测试机"]
+    assert county.client.get("/console/points/NOPE").status_code == 404
