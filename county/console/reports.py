@@ -98,11 +98,15 @@ def _year(value: str) -> int:
     return min(max(year, 2000), 2100)
 
 
+def _days(value: str) -> int:
+    return max(1, min(int(value) if value.isdigit() else 7, 365))
+
+
 @router.get("/reports")
 def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
-    n = max(1, min(int(days) if days.isdigit() else 7, 365))
+    n = _days(days)
     with request.app.state.pool.connection() as conn:
         cov = coverage(conn, y)
         pays = payments(conn, y)
@@ -172,17 +176,43 @@ EXPORTS = {
         ["日期", "缴费方式", "笔数", "金额（元）"],
         ["day", "channel", "n", "total"],
     ),
+    "quiet": (
+        "未联网的设备",
+        ["服务点", "电脑名称", "最近联网"],
+        ["sp_name", "name", "last_seen"],
+    ),
+    "conflicts": ("待处理的冲突", ["类别", "件数"], ["label", "n"]),
 }
 
 
+def _rows(conn, table: str, year: int, days: int) -> list[dict]:
+    if table == "payments":
+        return payments(conn, year)
+    if table == "quiet":
+        return [
+            {
+                **d,
+                "last_seen": d["last_seen_at"].astimezone().strftime("%Y-%m-%d %H:%M")
+                if d["last_seen_at"]
+                else "从未联网",
+            }
+            for d in quiet_devices(conn, days, dt.datetime.now(dt.UTC))
+        ]
+    if table == "conflicts":
+        from county.console.pages import KIND_LABELS  # deferred: pages imports this package
+
+        return [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in open_conflicts(conn)]
+    return coverage(conn, year)[table]
+
+
 @router.get("/reports/export")
-def export(request: Request, table: str = "villages", year: str = "") -> Response:
+def export(request: Request, table: str = "villages", year: str = "", days: str = "7") -> Response:
     a.require(request, "reports")
     if table not in EXPORTS:
         return HTMLResponse("没有这张表", status_code=404)
     y = _year(year or str(dt.date.today().year))
     with request.app.state.pool.connection() as conn:
-        rows = payments(conn, y) if table == "payments" else coverage(conn, y)[table]
+        rows = _rows(conn, table, y, _days(days))
     title, header, keys = EXPORTS[table]
     from openpyxl import Workbook  # deferred: openpyxl loads slowly; only exports need it
 
@@ -198,7 +228,7 @@ def export(request: Request, table: str = "villages", year: str = "") -> Respons
                 cell.data_type = "s"  # "=HYPERLINK(…)" in a village name stays text
     buf = io.BytesIO()
     wb.save(buf)
-    name = f"{y}-{table}.xlsx"
+    name = f"{y}-{table}.xlsx" if table not in ("quiet", "conflicts") else f"{table}.xlsx"
     return Response(
         buf.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

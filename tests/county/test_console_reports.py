@@ -171,3 +171,44 @@ def test_a_refresh_replaces_the_year_and_never_runs_twice_at_once(county):
         done = summary.refresh_stale(c, dt.timedelta(minutes=10), dt.date(2026, 12, 3))
     # 2026 stale, 2027 never counted (next year's campaign); 2019 only when asked
     assert done == [2026, 2027]
+
+
+def test_quiet_devices_and_open_conflicts_export_like_the_page(county):
+    """The two small tables of the report page export too; a PC named like a formula stays
+    text."""
+    from openpyxl import load_workbook
+
+    county.service_point("SP01", "东乡卫生院")
+    county.register("SP01")
+    county.register("SP01")
+    with county.conn() as c, c.transaction():
+        c.execute(
+            "UPDATE device SET name = '=HYPERLINK(\"http://x\")',"
+            " last_seen_at = now() - interval '10 days'"
+            " WHERE id = (SELECT min(id) FROM device)"
+        )
+        c.execute("UPDATE device SET last_seen_at = now() WHERE id = (SELECT max(id) FROM device)")
+        for kind, n in (("double_enrollment", 2), ("identity_review", 1)):
+            for i in range(n):
+                c.execute(
+                    "INSERT INTO conflict(id, kind, status, summary, detail)"
+                    " VALUES (%s, %s, 'open', '', '{}')",
+                    (f"{kind}-{i}", kind),
+                )
+        create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
+    token_page = _login(county, "look", "viewer-pass-1")[1]
+    assert "导出 Excel" in token_page.text
+    x = county.client.get("/console/reports/export?table=quiet&days=7")
+    rows = list(load_workbook(io.BytesIO(x.content)).active.values)
+    assert rows[0] == ("服务点", "电脑名称", "最近联网") and len(rows) == 2
+    assert rows[1][:2] == ("东乡卫生院", '=HYPERLINK("http://x")')
+    cell = load_workbook(io.BytesIO(x.content)).active["B2"]
+    assert cell.data_type == "s"
+    x = county.client.get("/console/reports/export?table=conflicts")
+    rows = list(load_workbook(io.BytesIO(x.content)).active.values)
+    assert sorted(rows[1:]) == [
+        ("身份核对（同一身份证号，姓名或出生日期不同）", 1),
+        ("重复参保（两个服务点同一年度）", 2),
+    ]
+    independent = county.sql("SELECT count(*) AS n FROM conflict WHERE status = 'open'")[0]["n"]
+    assert sum(r[1] for r in rows[1:]) == independent == 3
