@@ -32,7 +32,11 @@ def test_every_page_opens_by_function_key(window, qtbot):
     from desktop.gui.pages import PAGES
 
     for spec in PAGES:
-        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{spec.shortcut}"))
+        *mods, key = spec.shortcut.split("+")
+        modifier = Qt.KeyboardModifier.NoModifier
+        for m in mods:
+            modifier |= {"Alt": Qt.KeyboardModifier.AltModifier}[m]
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key}"), modifier)
         assert window.stack.currentIndex() == PAGES.index(spec)
         assert window.page(spec.key).isVisible()
 

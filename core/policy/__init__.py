@@ -259,7 +259,7 @@ class Policy:
 
 def _load_section_modules() -> None:
     # imported for their register_section side effect
-    from core.policy import assistance, benefits, contribution  # noqa: F401
+    from core.policy import assistance, benefits, contribution, monitoring  # noqa: F401
 
 
 def parse_policy(data: dict, origin: str) -> Policy:

@@ -41,6 +41,7 @@ from core.receipt.model import (  # noqa: F401
     MAC_BYTES,
     PAYLOAD_PREFIX,
     SHORT_TITLES,
+    Chart,
     Document,
     Field,
     Section,

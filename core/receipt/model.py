@@ -55,6 +55,22 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A bar chart on paper (reports): one bar per category, series stacked when more than
+    one; ``target`` draws a dashed line (the 参保率 target); ``marks`` one point per category
+    (last year's rate)."""
+
+    title: str
+    categories: list[str]
+    series: list[tuple[str, list[float]]]
+    target: float | None = None
+    target_label: str = ""
+    marks: list[float | None] = field(default_factory=list)
+    marks_label: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     kind: str  # receipt | certificate | estimate | day_sheet
     key: str  # receipt no / enrollment id / estimate id / operator:date
@@ -68,6 +84,7 @@ class Document:
     copy_no: int = 1  # 1 = original; n > 1 = 补打 (reprint n-1)
     qr_payload: str = ""  # verification code (empty: no QR on this kind)
     masked: bool = True
+    charts: list[Chart] = field(default_factory=list)  # reports only
 
     @property
     def reprint_mark(self) -> str:
@@ -105,6 +122,10 @@ class Document:
             copy_no=int(d.get("copy_no", 1)),
             qr_payload=d.get("qr_payload", ""),
             masked=bool(d.get("masked", True)),
+            charts=[
+                Chart(**{**c, "series": [tuple(x) for x in c["series"]]})
+                for c in d.get("charts", [])
+            ],
         )
 
 

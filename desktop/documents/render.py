@@ -289,6 +289,11 @@ def _story(doc: Document, st: _Styles, width: float, state: dict) -> list:
         block = [Paragraph(markup(sec.title), st.section), Spacer(1, 0.8 * mm)]
         block.append(_grid(sec.fields, st, width))
         story += [KeepTogether(block), Spacer(1, 2.2 * mm)]
+    if doc.charts:
+        from desktop.documents.charts import chart_drawing  # deferred: reports only
+
+        for chart in doc.charts:
+            story += [chart_drawing(chart, width, st.font), Spacer(1, 2.2 * mm)]
     for tb in doc.tables:
         story += _table(tb, st, width)
         story.append(Spacer(1, 2.2 * mm))

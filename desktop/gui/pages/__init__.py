@@ -16,6 +16,7 @@ class PageSpec:
 
 
 PAGES: list[PageSpec] = [
+    PageSpec("home", "首页", "desktop.gui.pages.home", "Alt+Home", "SP_DirHomeIcon"),
     PageSpec(
         "registration", "参保登记", "desktop.gui.pages.registration", "F2", "SP_FileDialogNewFolder"
     ),

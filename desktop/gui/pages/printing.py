@@ -137,6 +137,9 @@ class Page(BasePage):
         payment): list it, select it and open its preview."""
         from desktop.services import receipts  # as the page's other tabs: loaded when used
 
+        if arg == "day_sheets":  # 首页's 今日收费: the day sheets, today's first
+            self.tabs.setCurrentIndex(3)
+            return
         no = str(arg or "").strip().upper()
         if receipts.parse_receipt_no(no) is None:
             return

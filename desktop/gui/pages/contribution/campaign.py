@@ -17,6 +17,20 @@ class _Campaign:
     """Campaign list (part of the page)."""
 
     # ------------------------------------------------------------ campaign
+    def open_campaign(self, village_id: str, year: int) -> None:
+        """Show a village's campaign list for ``year`` (the home page's 未缴 link)."""
+        self.tabs.setCurrentIndex(1)
+        self.camp_year.setValue(year)
+
+        def chosen() -> None:
+            for i in range(self.camp_scope.count()):
+                if self.camp_scope.itemData(i) == ("village", village_id):
+                    self.camp_scope.setCurrentIndex(i)
+                    self.run_campaign()
+                    return
+
+        self._load_villages(then=chosen)
+
     def run_campaign(self) -> None:
         scope = self.camp_scope.currentData()
         if scope is None:

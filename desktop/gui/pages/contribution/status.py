@@ -59,7 +59,7 @@ class _Status:
         if kind == "sync":
             self.refresh_banner()
 
-    def _load_villages(self) -> None:
+    def _load_villages(self, then=None) -> None:
         store = self.ctx.store
 
         def fill(rows: list[dict]) -> None:
@@ -77,6 +77,8 @@ class _Status:
                 i = self.camp_scope.findData(current)
                 if i >= 0:
                     self.camp_scope.setCurrentIndex(i)
+            if then is not None:
+                then()
 
         self.query(lambda: setup.villages(store), fill, self._failed)
 
@@ -132,6 +134,11 @@ class _Status:
 
     # ------------------------------------------------------------ one person
     def open_item(self, person_id: Any) -> None:
+        """A person id; or ``{"campaign": village_id, "year": y}`` (from 首页): that
+        village's campaign list for the year."""
+        if isinstance(person_id, dict) and "campaign" in person_id:
+            self.open_campaign(person_id["campaign"], int(person_id["year"]))
+            return
         self.pay_msg.setText("")
         self.print_btn.setEnabled(False)
         self.back_years.blockSignals(True)

@@ -1,0 +1,117 @@
+"""The home page (pytest-qt): the desk opens on it; its figures are the service's (which the
+figure tests check against the truth and SQL); a village's 未缴 opens its campaign list with
+that many names; 今日收费 opens the day sheets; the charts draw each village's rate and each
+day's payments. A grab of the page is saved for the README."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from desktop.services import home
+from desktop.services.demo import write_demo_policies
+from desktop.store.township import generate
+
+pytest.importorskip("pytestqt")
+TODAY = dt.date(2026, 12, 3)
+
+
+@pytest.fixture
+def window(qtbot, store, admin, data_dir):
+    from desktop.gui.app import create_qapplication, make_context
+    from desktop.gui.main_window import MainWindow
+    from desktop.services import setup
+
+    write_demo_policies(data_dir, TODAY)
+    for name in ("南村", "北村"):
+        setup.add_village(store, name, by=admin)
+    generate(store, residents=2_000, year=2027)
+    create_qapplication()
+    ctx = make_context(store, admin, data_dir)
+    ctx.extras["today"] = TODAY
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.resize(1366, 740)
+    w.show()
+    yield w
+    ctx.tasks.shutdown()
+
+
+def _cells(table) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def test_home_shows_the_figures_and_opens_the_lists(qtbot, window, store):
+    page = window.page("home")
+    assert window.stack.currentIndex() == 0 and page.isVisible()  # the desk opens here
+    qtbot.waitUntil(lambda: page.summary is not None, timeout=5000)
+    want = home.summary(store, today=TODAY)
+    rows = _cells(page.table)
+    camp = want["campaign"]
+    assert len(rows) == len(camp["villages"]) + 1 and rows[-1][0] == "合计"
+    for row, v in zip(rows, camp["villages"], strict=False):
+        assert row[:5] == [
+            v["village"],
+            str(v["registered"]),
+            str(v["paid"]),
+            str(v["subsidized"]),
+            str(v["unpaid"]),
+        ]
+        assert row[5] == f"{v['rate']}%"
+    assert rows[-1][1] == str(camp["total"]["registered"])
+    w = want["work"]
+    assert f"今日收费 {w['payments']} 笔，{w['payments_total']} 元" == page.pay_fig.text()
+    assert "2027参保年度" in page.title.text() and "国办发〔2021〕36号" in page.target_note.text()
+    qtbot.waitUntil(lambda: page.charts is not None and "days" in page.charts.drawn, timeout=5000)
+    assert page.charts.drawn["rates"] == [float(v["rate"]) for v in camp["villages"]]
+    assert sum(page.charts.drawn["days"].values()) == sum(d["n"] for d in want["days"])
+    qtbot.wait(300)  # the charts laid out
+    holder = window.stack.currentWidget()
+    assert page.height() <= holder.viewport().height()  # no scrolling at 1366×740
+    shots = os.environ.get("TOWNSHIP_SCREENSHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(Path(shots) / "home.png"))
+
+    # 未缴 of the first village: its campaign list, as many names
+    first = camp["villages"][0]
+    page.table.setCurrentCell(0, 4)
+    page._cell_opened(0, 4)
+    contrib = window.page("contribution")
+    qtbot.waitUntil(lambda: contrib.campaign_result is not None, timeout=5000)
+    assert window.stack.currentWidget().widget() is contrib
+    assert contrib.campaign_result["unpaid_count"] == first["unpaid"]
+    assert contrib.camp_table.rowCount() == first["unpaid"]
+    assert contrib.camp_year.value() == 2027
+
+    window.show_page("home")
+    page.pay_fig.click()
+    printing = window.page("printing")
+    assert window.stack.currentWidget().widget() is printing
+    assert printing.tabs.tabText(printing.tabs.currentIndex()) == "日结单"
+
+
+def test_report_bar_builds_the_month_report_off_the_gui_thread(qtbot, window, tmp_path):
+    from openpyxl import load_workbook
+
+    page = window.page("home")
+    bar = page.report_bar
+    assert [bar.kind.itemText(i) for i in range(bar.kind.count())] == ["月报", "征缴进度报表"]
+    bar.period.setCurrentIndex(1)
+    assert bar.period.currentText() == "2026年11月"
+    got: list[bytes] = []
+    bar.make_pdf(got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=20000)
+    assert got[0].startswith(b"%PDF")
+    path = tmp_path / "月报.xlsx"
+    bar.export_xlsx(str(path))
+    qtbot.waitUntil(lambda: "已导出" in bar.message.text(), timeout=20000)
+    assert load_workbook(path)["各村征缴情况"]["A1"].value == "城乡居民医保服务点月报"
+    bar.kind.setCurrentIndex(1)
+    assert bar.period.currentText() == "2027参保年度"
