@@ -82,6 +82,9 @@ E_NOTICE = "notice"  # data: Notice.as_dict()
 # "<person_id>:<year>"): data {"person_id", "year", "as_of", "figures": {field: "0.00"}},
 # fields from YTD_FIELDS. The desktop hands them to the estimator with their as-of time.
 E_YTD = "ytd"
+# 因病返贫 early warning raised by a desk (push only): payload ALERT_FIELDS.
+E_ALERT = "poverty_alert"
+ALERT_FIELDS = ("id", "person_id", "year", "category", "burden", "threshold", "basis", "created_at")
 ENTITIES = (
     E_PERSON,
     E_HOUSEHOLD,
@@ -116,6 +119,7 @@ OP_TYPES: dict[str, str] = {
     "payment.record": E_PAYMENT,
     "payment.void": E_PAYMENT,  # payload {id, status: "voided", reason, supervisor_id, at}
     "payment.refund": E_PAYMENT,  # payload {id, status: "refunded", reason, supervisor_id, at}
+    "poverty_alert.raise": E_ALERT,  # payload ALERT_FIELDS; the county lists it for 民政
 }
 
 # Fields the county owns. A desktop never overwrites them: on *.create they are ignored

@@ -21,6 +21,7 @@ PREFIX = "/console"
 
 def mount(app: FastAPI) -> None:
     from county.console import (  # deferred: they import this module
+        alerts,
         imports,
         pages,
         policies,
@@ -32,6 +33,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(reports.router)
     app.include_router(imports.router)
     app.include_router(policies.router)
+    app.include_router(alerts.router)
 
     @app.middleware("http")
     async def _console_headers(request: Request, call_next):

@@ -40,6 +40,7 @@ MAY = {
     "policies.publish": {"admin"},
     "reports": {"admin", "clerk", "viewer"},
     "reports.refresh": {"admin", "clerk"},
+    "alerts": {"admin", "clerk"},
 }
 LOCK_AFTER = 10
 LOCK_MINUTES = 15

@@ -7,6 +7,7 @@ from psycopg import errors as pgerr
 
 from core import syncproto as sp
 from county.db import jsonb, log_security
+from county.ingest.alerts import alert_raise
 from county.ingest.common import BatchRetry, Device, _result, log
 from county.ingest.enrollments import enrollment_create
 from county.ingest.households import household_create
@@ -198,6 +199,7 @@ def _apply(conn, dev: Device, op: sp.Op) -> dict:
         "payment.record": payment_record,
         "payment.void": payment_cancel,
         "payment.refund": payment_cancel,
+        "poverty_alert.raise": alert_raise,
     }.get(op.op_type)
     if handler is not None:
         return handler(conn, dev, op)

@@ -25,6 +25,7 @@ from core.estimate import LEVEL_YTD_FIELDS as LEVEL_YTD
 from core.estimate import YTD_FIELDS
 from core.money import ZERO, parse_amount
 from core.names import clean_free_text
+from desktop.services import alerts
 from desktop.services.context import Actor
 from desktop.services.policies import PolicyUnavailable
 from desktop.services.policies import load as load_policies
@@ -252,6 +253,8 @@ def set_county_ytd(
             source=source,
             operator_id=actor.operator_id,
         )
+        # 因病返贫 预警: the county's figures may show a burden this desk never saw
+        alerts.check(store, db, person_id, int(year), actor.operator_id)
 
 
 # ---------------------------------------------------------------- saving
@@ -377,6 +380,8 @@ def mark_settled(
         estimates.set_settled(
             db, before, settled=settled, at=at, by=by, operator_id=actor.operator_id
         )
+        if settled:  # 因病返贫 预警: the same transaction as the mark
+            alerts.check(store, db, before["person_id"], before["year"], actor.operator_id)
     return get(store, estimate_id) or {}
 
 

@@ -190,9 +190,12 @@ def summary(store: Store, *, today: dt.date | None = None, year: int | None = No
     today = today or dt.date.today()
     y = year or open_year(store, today)
     start, end = campaign_period(store, y, today)
+    from desktop.services import alerts  # deferred: alerts imports this module
+
     return {
         "today": today,
         "work": today_work(store, today),
         "campaign": campaign(store, y),
         "days": payments_by_day(store, start, end),
+        "alerts": alerts.status(store, today.year),
     }

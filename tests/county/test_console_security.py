@@ -23,6 +23,7 @@ PAGES = [
     "/console/imports",
     "/console/policies",
     "/console/points/SP01",
+    "/console/alerts",
 ]
 FORMS = [
     "/console/devices/code",
@@ -34,6 +35,7 @@ FORMS = [
     "/console/policies/check",
     "/console/policies/publish",
     "/console/reports/refresh",
+    "/console/alerts/x/hand",
 ]
 PASSWORDS = {"boss": "admin-pass-1", "case": "clerk-pass-1", "look": "viewer-pass-1"}
 

@@ -115,3 +115,48 @@ def test_report_bar_builds_the_month_report_off_the_gui_thread(qtbot, window, tm
     assert load_workbook(path)["各村征缴情况"]["A1"].value == "城乡居民医保服务点月报"
     bar.kind.setCurrentIndex(1)
     assert bar.period.currentText() == "2027参保年度"
+
+
+WARNING_2026 = """[policy]
+id = "county-warning-2026"
+region = "140121"
+year = 2026
+title = "测试县因病返贫预警线（测试用）"
+source = "测试数据：仅供测试"
+
+[poverty_warning]
+source = "测试数据：仅供测试"
+income_per_capita = "10000.00"
+income_source = "测试数据（测试用）"
+share = "0.5"
+share_source = "测试数据（测试用）"
+categories = ["monitored"]
+"""
+
+
+def test_the_warning_list_from_the_home_page(qtbot, window, store, admin, data_dir):
+    from desktop.services import estimate as est
+    from desktop.services import policies
+
+    page = window.page("home")
+    qtbot.waitUntil(lambda: page.summary is not None, timeout=5000)
+    assert page.alert_fig.text() == "因病返贫预警未启用"
+    (data_dir / "policies" / "county-warning-2026.toml").write_text(WARNING_2026, "utf-8")
+    policies.clear_cache()
+    pid = store.query_one(
+        "SELECT id FROM person WHERE insured_category = 'monitored' AND status != 3 LIMIT 1"
+    )["id"]
+    bill = {"setting": "inpatient", "price_class": "class2_county", "in_policy": "20000.00"}
+    saved = est.save(store, admin, policy_id="shanxi-2025", given=bill, person_id=pid, year=2026,
+                     data_dir=data_dir)  # fmt: skip
+    page.summary = None
+    window.ctx.tasks.run(lambda: est.mark_settled(store, admin, saved["id"]),
+                         lambda _r: page.refresh())  # fmt: skip
+    qtbot.waitUntil(lambda: page.summary is not None, timeout=5000)
+    assert page.alert_fig.text() == "因病返贫预警 1 人"
+    page.alert_fig.click()
+    dlg = page.alerts_dialog
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1, timeout=5000)
+    assert dlg.table.item(0, 6).text() == "5000.00" and dlg.table.item(0, 9).text() == "待上传"
+    dlg.table.cellDoubleClicked.emit(0, 0)
+    assert window.stack.currentWidget().widget() is window.page("estimate")

@@ -102,7 +102,8 @@ class Page(BasePage):
         self.est_fig = _Figure("today_estimates", lambda: self._open("estimate", None))
         self.pending_fig = _Figure("pending", lambda: self._open("sync", None))
         self.inbox_fig = _Figure("inbox", lambda: self._open("sync", None))
-        for w in (self.pay_fig, self.est_fig, self.pending_fig, self.inbox_fig):
+        self.alert_fig = _Figure("alerts", self.open_alerts)
+        for w in (self.pay_fig, self.est_fig, self.pending_fig, self.inbox_fig, self.alert_fig):
             row.addWidget(w, 1)
         self.last_sync = QLabel("")
         self.last_sync.setObjectName("home_last_sync")
@@ -149,6 +150,12 @@ class Page(BasePage):
         self.est_fig.setText(f"今日测算 {w['estimates']} 次（已结算 {w['settled']}）")
         self.pending_fig.setText(f"待上传 {w['pending']} 条")
         self.inbox_fig.setText(f"待处理（县里的回复） {w['inbox']} 件")
+        a = s["alerts"]
+        self.alert_fig.setText(
+            f"因病返贫预警 {a['count']} 人"
+            if a["configured"] or a["count"]
+            else "因病返贫预警未启用"
+        )
         last = w["last_sync_at"]
         self.last_sync.setText(
             self.tr("上次同步：") + (last.replace("T", " ")[:16] if last else self.tr("从未"))
@@ -201,6 +208,13 @@ class Page(BasePage):
         if village and col == UNPAID_COL and self.summary:
             year = self.summary["campaign"]["year"]
             self._open("contribution", {"campaign": village, "year": year})
+
+    def open_alerts(self) -> None:
+        from desktop.gui.pages.home.alerts_dialog import AlertsDialog  # deferred: on demand
+
+        if self.summary is not None:
+            self.alerts_dialog = AlertsDialog(self, self.ctx, self.summary["alerts"])
+            self.alerts_dialog.open()
 
     def _open(self, key: str, arg) -> None:
         self.ctx.events.open_page.emit(key, arg)
