@@ -63,7 +63,7 @@ def test_quitting_with_ctrl_q_is_clean(screen, tmp_path):
         screen.key("Tab")
         screen.type("clerk123")
         screen.key("Return")
-        screen.wait_title("参保登记", timeout=30)
+        screen.wait_title("首页", timeout=30)
         time.sleep(1)  # the 同步 page and the daily backup start after the first paint
         screen.key("ctrl+q")
         screen.app.wait(30)
