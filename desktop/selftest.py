@@ -224,6 +224,8 @@ def _pages(t: SelfTest, state: dict) -> str:
             raise RuntimeError(f"page {spec.key} did not render")
         image.save(str(shots / f"{spec.key}.png"))
         done.append(spec.key)
+    if window.page("home").charts is None:
+        raise RuntimeError("the home page's charts (pyqtgraph) did not draw")
     dialog = SettingsDialog(ctx, window)
     dialog.show()
     _settle(app, ctx)

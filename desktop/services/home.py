@@ -80,9 +80,11 @@ def campaign(store: Store, year: int, as_of: dt.date | None = None) -> dict:
     pol, before = policy_for(store, region, year), policy_for(store, region, year - 1)
     day = as_of.isoformat() if as_of else None
     with store.read():
-        rows = dashboard.village_campaign(store, year, _full_subsidy(pol), day)
-        last = dashboard.village_campaign(store, year - 1, _full_subsidy(before), day)
+        rows = dashboard.village_campaign(
+            store, year, _full_subsidy(pol), _full_subsidy(before), day
+        )
         villages = places.villages(store)
+    last = [{**r, "paid": r["paid_before"], "subsidized": r["subsidized_before"]} for r in rows]
     last_by = {r["village_id"]: r for r in last}
     seen = {r["village_id"] for r in rows}
     rows += [
@@ -143,8 +145,11 @@ def money_sum(amounts: str | None) -> Decimal:
     return sum((Decimal(a) for a in (amounts or "").split()), ZERO)
 
 
-def payments_by_day(store: Store, start: dt.date, end: dt.date) -> list[dict]:
-    """Live payments per day and method in [start, end]: day, channel (Chinese), n, total."""
+def payments_by_day(
+    store: Store, start: dt.date, end: dt.date, year: int | None = None
+) -> list[dict]:
+    """Live payments per day and method in [start, end] (of the 参保年度 ``year`` only, when
+    given): day, channel (Chinese), n, total."""
     return [
         {
             "day": r["day"],
@@ -152,7 +157,7 @@ def payments_by_day(store: Store, start: dt.date, end: dt.date) -> list[dict]:
             "n": int(r["n"]),
             "total": money_sum(r["amounts"]),
         }
-        for r in dashboard.payments_by_day(store, start.isoformat(), end.isoformat())
+        for r in dashboard.payments_by_day(store, start.isoformat(), end.isoformat(), year)
     ]
 
 
@@ -185,17 +190,26 @@ def today_work(store: Store, today: dt.date) -> dict:
     }
 
 
-def summary(store: Store, *, today: dt.date | None = None, year: int | None = None) -> dict:
-    """Everything the home page shows."""
+def campaign_days(store: Store, year: int, today: dt.date) -> list[dict]:
+    """Payments per day and method of the 参保年度 ``year`` in its campaign so far (the
+    home page's chart)."""
+    start, end = campaign_period(store, year, today)
+    return payments_by_day(store, start, end, year)
+
+
+def summary(
+    store: Store, *, today: dt.date | None = None, year: int | None = None, days: bool = True
+) -> dict:
+    """Everything the home page shows. ``days=False``: without the chart's payments per day
+    (the page fetches them after its figures show: ``campaign_days``)."""
     today = today or dt.date.today()
     y = year or open_year(store, today)
-    start, end = campaign_period(store, y, today)
     from desktop.services import alerts  # deferred: alerts imports this module
 
     return {
         "today": today,
         "work": today_work(store, today),
         "campaign": campaign(store, y),
-        "days": payments_by_day(store, start, end),
+        "days": campaign_days(store, y, today) if days else None,
         "alerts": alerts.status(store, today.year),
     }

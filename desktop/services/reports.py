@@ -59,9 +59,9 @@ def _villages(camp: dict) -> tuple[list[VillageLine], VillageLine]:
     return [line(v) for v in camp["villages"]], line(camp["total"], "合计")
 
 
-def _days(store: Store, start: dt.date, end: dt.date) -> list[DayLine]:
+def _days(store: Store, start: dt.date, end: dt.date, year: int | None = None) -> list[DayLine]:
     by: dict[str, dict] = {}
-    for r in home.payments_by_day(store, start, end):
+    for r in home.payments_by_day(store, start, end, year):
         d = by.setdefault(r["day"], {"counts": {}, "total": ZERO})
         d["counts"][r["channel"]] = r["n"]
         d["total"] += r["total"]
@@ -149,7 +149,7 @@ def campaign_report(
     camp = home.campaign(store, int(year), as_of=end)
     villages, total = _villages(camp)
     _step(progress, cancelled, 1, "统计缴费……")
-    days = _days(store, start, end)
+    days = _days(store, start, end, int(year))
     _step(progress, cancelled, 3, "排版……")
     issuer, region = _issuer(store)
     target = camp["target"]

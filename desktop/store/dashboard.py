@@ -14,44 +14,61 @@ from desktop.store.db import Store
 
 NO_VILLAGE = "（未填村）"
 
-_PAID = (
-    "(EXISTS (SELECT 1 FROM payment pay WHERE pay.person_id = p.id AND pay.year = :year"
-    "   AND pay.status IN ('local', 'confirmed') AND (:asof IS NULL OR pay.paid_on <= :asof))"
-    " OR EXISTS (SELECT 1 FROM enrollment e WHERE e.person_id = p.id AND e.year = :year"
-    "   AND e.county_confirmed_at IS NOT NULL"
-    "   AND (:asof IS NULL OR substr(e.county_confirmed_at, 1, 10) <= :asof)))"
-)
+_CAMPAIGN = """
+WITH paid AS (
+    SELECT person_id, max(year = :year) AS now, max(year = :prev) AS before FROM (
+        SELECT person_id, year FROM payment WHERE year IN (:year, :prev)
+          AND status IN ('local', 'confirmed') AND (:asof IS NULL OR paid_on <= :asof)
+        UNION ALL
+        SELECT person_id, year FROM enrollment WHERE year IN (:year, :prev)
+          AND county_confirmed_at IS NOT NULL
+          AND (:asof IS NULL OR substr(county_confirmed_at, 1, 10) <= :asof))
+    GROUP BY person_id)
+SELECT h.village_id, coalesce(v.name, :none) AS village, count(*) AS registered,
+       sum(coalesce(paid.now, 0)) AS paid,
+       sum(coalesce(paid.now, 0) = 0 AND p.insured_category IN ({now})) AS subsidized,
+       sum(coalesce(paid.before, 0)) AS paid_before,
+       sum(coalesce(paid.before, 0) = 0 AND p.insured_category IN ({before})) AS subsidized_before
+FROM household h JOIN person p ON p.household_id = h.id
+LEFT JOIN paid ON paid.person_id = p.id LEFT JOIN village v ON v.id = h.village_id
+WHERE p.status != 3 AND (:asof IS NULL OR substr(p.created_at, 1, 10) <= :asof)
+GROUP BY h.village_id ORDER BY v.name IS NULL, v.name
+"""
 
 
 def village_campaign(
-    store: Store, year: int, full_subsidy: frozenset[str], as_of: str | None = None
+    store: Store,
+    year: int,
+    full_subsidy: frozenset[str],
+    before_subsidy: frozenset[str] = frozenset(),
+    as_of: str | None = None,
 ) -> list[dict]:
     """Per village (in name order; households without a village last): village_id, village,
-    registered, paid, subsidized. ``as_of`` (a date): as the figures stood at its end —
-    persons registered and payments made by then (a report of a past month)."""
-    cats = sorted(full_subsidy)
-    marks = ", ".join(f":c{i}" for i in range(len(cats))) or "NULL"
-    params: dict = {"year": year, "asof": as_of, **{f"c{i}": c for i, c in enumerate(cats)}}
-    return store.query(
-        "SELECT h.village_id, coalesce(v.name, :none) AS village, count(*) AS registered,"
-        f" sum(q.paid) AS paid, sum(NOT q.paid AND q.cat IN ({marks})) AS subsidized"
-        f" FROM (SELECT p.household_id, p.insured_category AS cat, {_PAID} AS paid"
-        "   FROM person p WHERE p.status != 3"
-        "   AND (:asof IS NULL OR substr(p.created_at, 1, 10) <= :asof)) q"
-        " JOIN household h ON h.id = q.household_id LEFT JOIN village v ON v.id = h.village_id"
-        " GROUP BY h.village_id ORDER BY v.name IS NULL, v.name",
-        {**params, "none": NO_VILLAGE},
-    )
+    registered, paid, subsidized for ``year`` and paid_before, subsidized_before for the
+    year before (each year with its own fully subsidized categories) — one pass over the
+    township. ``as_of`` (a date): as the figures stood at its end — persons registered and
+    payments made by then (a report of a past month)."""
+    params: dict = {"year": year, "prev": year - 1, "asof": as_of, "none": NO_VILLAGE}
+
+    def marks(prefix: str, cats: frozenset[str]) -> str:
+        names = sorted(cats)
+        params.update({f"{prefix}{i}": c for i, c in enumerate(names)})
+        return ", ".join(f":{prefix}{i}" for i in range(len(names))) or "NULL"
+
+    sql = _CAMPAIGN.format(now=marks("c", full_subsidy), before=marks("b", before_subsidy))
+    return store.query(sql, params)
 
 
-def payments_by_day(store: Store, start: str, end: str) -> list[dict]:
-    """Live payments with ``start <= paid_on <= end`` per day and method: day, channel, n,
-    total (yuan, as text summed exactly by the caller)."""
+def payments_by_day(store: Store, start: str, end: str, year: int | None = None) -> list[dict]:
+    """Live payments with ``start <= paid_on <= end`` (for the 参保年度 ``year`` only, when
+    given: the campaign's chart) per day and method: day, channel, n, amounts (yuan, as
+    text, summed exactly by the caller)."""
+    by_year = " AND year = :year" if year is not None else ""
     return store.query(
         "SELECT paid_on AS day, channel, count(*) AS n, group_concat(amount, ' ') AS amounts"
-        " FROM payment WHERE paid_on BETWEEN ? AND ? AND status IN ('local', 'confirmed')"
-        " GROUP BY paid_on, channel ORDER BY paid_on, channel",
-        (start, end),
+        " FROM payment WHERE paid_on BETWEEN :s AND :e AND status IN ('local', 'confirmed')"
+        f"{by_year} GROUP BY paid_on, channel ORDER BY paid_on, channel",
+        {"s": start, "e": end, "year": year},
     )
 
 

@@ -137,7 +137,11 @@ class Page(BasePage):
     def refresh(self, year: int | None = None) -> None:
         store, today = self.ctx.store, self.today()
         self._stale = False
-        self.query(lambda: home.summary(store, today=today, year=year), self._show, self._failed)
+        self.query(
+            lambda: home.summary(store, today=today, year=year, days=False),
+            self._show,
+            self._failed,
+        )
 
     def _failed(self, exc: BaseException) -> None:
         self.target_note.setStyleSheet(ERROR_STYLE)
@@ -226,5 +230,17 @@ class Page(BasePage):
             self.charts = charts.Charts(self)
             for w in self.charts.widgets():
                 self.chart_box.addWidget(w, 1)
-        if self.summary is not None:
-            self.charts.show(self.summary)
+        s = self.summary
+        if s is None:
+            return
+        if s["days"] is not None:
+            self.charts.show(s)
+            return
+        store, year, today = self.ctx.store, s["campaign"]["year"], s["today"]
+
+        def drawn(days: list[dict]) -> None:
+            if self.summary is s:  # not a newer summary meanwhile
+                s["days"] = days
+                self.charts.show(s)
+
+        self.query(lambda: home.campaign_days(store, year, today), drawn, self._failed)
