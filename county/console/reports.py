@@ -12,12 +12,11 @@ import psycopg
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from county import places
+from county import admin, places
 from county.console import PREFIX, summary, templates
 from county.console import auth as a
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-TARGET = 95.0  # % of registered residents insured (paid or subsidized): the campaign target
 
 COVERAGE_SQL = (
     "SELECT sp_id, village, registered, paid, subsidized FROM report_coverage"
@@ -27,6 +26,24 @@ PAYMENTS_SQL = (
     "SELECT day, channel, n, total FROM report_payments WHERE year = %s ORDER BY day, channel"
 )
 CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账", "": "未注明"}
+
+
+def campaign_target(conn: psycopg.Connection, year: int) -> dict | None:
+    """The 参保率 target of the 参保年度 from the county's published policy files (their
+    ``[campaign]`` section, as the desks read it): percent and its source; None when no file
+    of the year sets one — the page then says so and colours nothing."""
+    rows = conn.execute(
+        "SELECT toml, title FROM policy WHERE year = %s ORDER BY region, id", (year,)
+    ).fetchall()
+    for r in rows:
+        try:
+            pol = admin.check_policy_text(r["toml"], r["title"])
+        except admin.AdminError:
+            continue  # a published file always parsed; never guess from a broken one
+        if "campaign" in pol.sections:
+            t = pol.sections["campaign"]
+            return {"percent": float(t.percent), "source": t.source}
+    return None
 
 
 def _rate(covered: int, registered: int) -> float:
@@ -112,12 +129,13 @@ def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
         pays = payments(conn, y)
         quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC))
         conflicts = open_conflicts(conn)
+        target = campaign_target(conn, y)
     from county.console.pages import KIND_LABELS  # deferred: pages imports this package
 
     chart = {
         "points": [p["point"] for p in cov["points"]],
         "rates": [p["rate"] for p in cov["points"]],
-        "target": TARGET,
+        "target": target["percent"] if target else None,
         "days": sorted({p["day"] for p in pays}),
         "series": {
             ch: [
@@ -140,7 +158,7 @@ def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
             "quiet": quiet,
             "conflicts": [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in conflicts],
             "chart": chart,
-            "target": TARGET,
+            "target": target,
             "may_refresh": staff.may("reports.refresh"),
             "every": request.app.state.settings.report_refresh_minutes,
         },

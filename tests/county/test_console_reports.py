@@ -212,3 +212,38 @@ def test_quiet_devices_and_open_conflicts_export_like_the_page(county):
     ]
     independent = county.sql("SELECT count(*) AS n FROM conflict WHERE status = 'open'")[0]["n"]
     assert sum(r[1] for r in rows[1:]) == independent == 3
+
+
+def test_the_target_is_the_published_policy_files_never_a_guess(county):
+    """The 参保率 target on the reports page comes from a published policy file's
+    [campaign] section for the year (the desks' own parser); a year without one says so and
+    marks no village behind."""
+    from pathlib import Path
+
+    from county import admin
+
+    with county.conn() as c, c.transaction():
+        generate(c, points=2, residents=200, year=2025)
+        create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
+    import re
+
+    page = county.client.get("/console/login")
+    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+    county.client.post(
+        "/console/login",
+        data={"username": "look", "password": "viewer-pass-1", "login_token": token},
+    )
+    before = county.client.get("/console/reports?year=2025").text
+    assert "本年度的参保率目标尚未发布" in before and 'class="num behind"' not in before
+    text = (Path(__file__).parents[2] / "resources/policies/national-2025.toml").read_text("utf-8")
+    with county.conn() as c, c.transaction():
+        admin.publish_policy_text(c, text, "national-2025.toml", by="test")
+        assert reports.campaign_target(c, 2025)["percent"] == 95.0
+        assert reports.campaign_target(c, 2024) is None
+        cov = reports.coverage(c, 2025)
+    after = county.client.get("/console/reports?year=2025").text
+    assert "目标 95.0%" in after and "十四五" in after
+    behind = sum(1 for p in cov["points"] if p["rate"] < 95) + sum(
+        1 for v in cov["villages"] if v["rate"] < 95
+    )
+    assert behind and after.count('class="num behind"') == behind

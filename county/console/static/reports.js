@@ -10,7 +10,8 @@
     yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
     series: [{
       name: "参保率", type: "bar", data: data.rates, barMaxWidth: 64,
-      markLine: { symbol: "none", data: [{ yAxis: data.target, name: "目标" }], label: { formatter: "目标 {c}%" } }
+      markLine: data.target === null ? undefined :
+        { symbol: "none", data: [{ yAxis: data.target, name: "目标" }], label: { formatter: "目标 {c}%" } }
     }]
   });
   var pay = echarts.init(document.getElementById("pay_chart"));
