@@ -7,6 +7,7 @@ Reusable elsewhere (e.g. tests/sync): copy the fixtures below or import the help
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import psycopg
@@ -109,6 +110,20 @@ class County:
 
     def token(self, credential: str, operator: str = "op1"):
         return self.post(sp.EP_TOKEN, {"credential": credential, "operator_id": operator})
+
+    def console_login(self, username: str, password: str, then: str = "/console/reports"):
+        """Log in to the console through its form (a fresh session), open ``then``; returns
+        that page and its CSRF token (None where the page has no form)."""
+        self.client.cookies.clear()
+        form = self.client.get("/console/login")
+        token = re.search(r'name="login_token" value="([^"]+)"', form.text).group(1)
+        self.client.post(
+            "/console/login",
+            data={"username": username, "password": password, "login_token": token},
+        )
+        page = self.client.get(then)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        return page, csrf.group(1) if csrf else None
 
 
 class Device:

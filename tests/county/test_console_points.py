@@ -18,12 +18,7 @@ pytestmark = pytest.mark.postgres
 def _login(county):
     with county.conn() as c, c.transaction():
         create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login",
-        data={"username": "case", "password": "clerk-pass-1", "login_token": token},
-    )
+    county.console_login("case", "clerk-pass-1")
 
 
 def _rows(html: str, table: str) -> list[list[str]]:

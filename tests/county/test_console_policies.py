@@ -17,14 +17,7 @@ SHANXI = Path(__file__).resolve().parents[2] / "resources" / "policies" / "shanx
 
 
 def _login(county, username, password):
-    county.client.cookies.clear()
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login", data={"username": username, "password": password, "login_token": token}
-    )
-    page = county.client.get("/console/reports")
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return county.console_login(username, password)[1]
 
 
 def _check(county, token, name, text):

@@ -44,14 +44,7 @@ def test_the_export_carries_the_same_figures(county):
     with county.conn() as c, c.transaction():
         generate(c, points=2, residents=300, year=2026)
         create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
-    import re
-
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login",
-        data={"username": "look", "password": "viewer-pass-1", "login_token": token},
-    )
+    county.console_login("look", "viewer-pass-1")
     x = county.client.get("/console/reports/export?table=points&year=2026")
     rows = list(load_workbook(io.BytesIO(x.content)).active.values)
     with county.conn() as c:
@@ -69,17 +62,8 @@ def test_the_export_carries_the_same_figures(county):
 
 
 def _login(county, username, password):
-    import re
-
-    county.client.cookies.clear()
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login",
-        data={"username": username, "password": password, "login_token": token},
-    )
-    page = county.client.get("/console/reports?year=2026")
-    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1), page
+    page, csrf = county.console_login(username, password, "/console/reports?year=2026")
+    return csrf, page
 
 
 def _paid_total(page_text):
@@ -225,14 +209,7 @@ def test_the_target_is_the_published_policy_files_never_a_guess(county):
     with county.conn() as c, c.transaction():
         generate(c, points=2, residents=200, year=2025)
         create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
-    import re
-
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login",
-        data={"username": "look", "password": "viewer-pass-1", "login_token": token},
-    )
+    county.console_login("look", "viewer-pass-1")
     before = county.client.get("/console/reports?year=2025").text
     assert "本年度的参保率目标尚未发布" in before and 'class="num behind"' not in before
     text = (Path(__file__).parents[2] / "resources/policies/national-2025.toml").read_text("utf-8")

@@ -32,14 +32,7 @@ def _alert(person_id: str, **kw) -> dict:
 
 
 def _login(county, username, password):
-    county.client.cookies.clear()
-    page = county.client.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
-    county.client.post(
-        "/console/login", data={"username": username, "password": password, "login_token": token}
-    )
-    page = county.client.get("/console/alerts")
-    return page, re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return county.console_login(username, password, "/console/alerts")
 
 
 def test_alerts_kept_scoped_listed_and_handed(two_points, person_payload, make_id):
