@@ -32,6 +32,8 @@ class PolicyError(ValueError):
 
 
 _MISSING = object()
+# the region code of a national policy file: the default where a region has none of its own
+NATIONAL_REGION = "000000"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 
 

@@ -31,9 +31,13 @@ CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账
 def campaign_target(conn: psycopg.Connection, year: int) -> dict | None:
     """The 参保率 target of the 参保年度 from the county's published policy files (their
     ``[campaign]`` section, as the desks read it): percent and its source; None when no file
-    of the year sets one — the page then says so and colours nothing."""
+    of the year sets one — the page then says so and colours nothing. A regional file's
+    target comes before the national default's, as on the desk."""
+    from core.policy import NATIONAL_REGION  # deferred: policy parsing loads only here
+
     rows = conn.execute(
-        "SELECT toml, title FROM policy WHERE year = %s ORDER BY region, id", (year,)
+        "SELECT toml, title FROM policy WHERE year = %s ORDER BY region = %s, region, id",
+        (year, NATIONAL_REGION),
     ).fetchall()
     for r in rows:
         try:

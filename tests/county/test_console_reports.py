@@ -224,3 +224,12 @@ def test_the_target_is_the_published_policy_files_never_a_guess(county):
         1 for v in cov["villages"] if v["rate"] < 95
     )
     assert behind and after.count('class="num behind"') == behind
+    # a county's own file for the year comes before the national default, as on the desk
+    regional = (
+        text.replace('id = "national-2025"', 'id = "county-2025"', 1)
+        .replace('region = "000000"', 'region = "140121"', 1)
+        .replace('target_rate = "0.95"', 'target_rate = "0.97"', 1)
+    )
+    with county.conn() as c, c.transaction():
+        admin.publish_policy_text(c, regional, "county-2025.toml", by="test")
+        assert reports.campaign_target(c, 2025)["percent"] == 97.0

@@ -15,13 +15,12 @@ from core.contribution import (
     phase_of,
 )
 from core.errors import ValidationError
-from core.policy import Policy
+from core.policy import NATIONAL_REGION, Policy
 from core.records.contributions import Enrollment
 from desktop.services import policies
 from desktop.services.registration import parse_date
 from desktop.store import Store, enrollments, payments, persons
 
-NATIONAL_REGION = "000000"
 CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账"}
 LIVE = payments.LIVE
 STATUS_LABELS = {
