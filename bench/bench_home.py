@@ -7,13 +7,20 @@ enrollments and payments. Measured in one run, beside a bare baseline on the sam
 (every resident read once): the home page's figures (the service) and its chart's payments
 per day (fetched after the figures show), the page itself opening offscreen until its
 figures show (store worker + table) and until its charts are drawn, the charts' first draw,
-and the 月报 / 征缴进度 reports (figures + PDF, figures + Excel). Writes bench/results/home.md."""
+and the 月报 / 征缴进度 reports (figures + PDF, figures + Excel). Writes bench/results/home.md.
+
+The campaign's figures are counts kept up to date at every write (0140_campaign_tally.sql):
+a write takes its village out and the next read counts that village again. So the page is
+timed the way a clerk meets it — right after she took a payment (one village to count) — and
+also with nothing written since, and when every village must be counted again (the first
+open after the upgrade that adds the counts, or after a sync that changed every village)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -34,9 +41,12 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
-def timed(fn, runs: int) -> list[float]:
+def timed(fn, runs: int, before=None) -> list[float]:
+    """Seconds per run of ``fn``; ``before`` (not timed) runs ahead of each."""
     out = []
     for _ in range(runs):
+        if before is not None:
+            before()
         t = time.perf_counter()
         fn()
         out.append(time.perf_counter() - t)
@@ -97,7 +107,27 @@ def main() -> None:
         lambda: store.query("SELECT id, household_id, status, insured_category FROM person"),
         args.runs,
     )
-    service = timed(lambda: home.summary(store, today=TODAY, days=False), args.runs)
+    ids = [r["id"] for r in store.query("SELECT id FROM payment WHERE year = 2027")]
+    rnd = random.Random(7)
+
+    def a_payment() -> None:  # a clerk takes (or voids) a payment: one village changes
+        with store.write() as db:  # the generator wrote one payment per person and year
+            db.execute(
+                "UPDATE payment SET status = CASE status WHEN 'voided' THEN 'local'"
+                " ELSE 'voided' END WHERE id = ?",
+                (rnd.choice(ids),),
+            )
+
+    def every_village() -> None:  # as after an upgrade, or a sync that changed every village
+        with store.write() as db:
+            db.execute("DELETE FROM campaign_tallied")
+
+    def figures() -> None:
+        home.summary(store, today=TODAY, days=False)
+
+    service = timed(figures, args.runs, a_payment)
+    unchanged = timed(figures, args.runs)
+    recount = timed(figures, 5, every_village)
     year = home.open_year(store, TODAY)
     chart_data = timed(lambda: home.campaign_days(store, year, TODAY), args.runs)
 
@@ -105,7 +135,10 @@ def main() -> None:
     ctx = make_context(store, actor, folder)
     ctx.extras["today"] = TODAY
     open_page(app, ctx)  # warm: the page module imported once
-    opens = [open_page(app, ctx) for _ in range(args.runs)]
+    opens = []
+    for _ in range(args.runs):
+        a_payment()
+        opens.append(open_page(app, ctx))
     page_open, page_charts = [o[0] for o in opens], [o[1] for o in opens]
     t = time.perf_counter()
     from desktop.gui.pages.home import charts
@@ -139,7 +172,7 @@ def main() -> None:
         p50, p95 = pct(vals, 50), pct(vals, 95)
         verdict = "" if goal is None else ("met" if p95 <= goal else "**not met**")
         return (
-            f"| {label} | {p50 * 1000:.0f} ms | {p95 * 1000:.0f} ms | {p95 / base:.0f}× | "
+            f"| {label} | {p50 * 1000:.0f} ms | {p95 * 1000:.0f} ms | {p95 / base:.1f}× | "
             f"{verdict} |"
         )
 
@@ -156,9 +189,15 @@ def main() -> None:
         "| what | p50 | p95 | p95 ÷ bare | goal |",
         "|---|---|---|---|---|",
         row("bare: read every resident once (4 columns)", bare),
-        row("home page figures (`home.summary`)", service, 0.3),
+        row("home page figures (`home.summary`), a payment taken just before", service, 0.3),
+        row("… nothing written since the last time", unchanged),
+        row("… every village counted again (after an upgrade, or a sync; 5 runs)", recount),
         row("payments per day for the chart (`home.campaign_days`)", chart_data),
-        row("home page opens until its figures show (offscreen)", page_open, 0.3),
+        row(
+            "home page opens until its figures show (offscreen), a payment taken just before",
+            page_open,
+            0.3,
+        ),
         row("… and until its charts are drawn (after the first paint)", page_charts),
         row("charts redraw (10 runs)", chart_draw),
         row("月报 2026年11月: figures + PDF (5 runs)", m_pdf, 5.0),

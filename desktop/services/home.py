@@ -78,11 +78,14 @@ def campaign(store: Store, year: int, as_of: dt.date | None = None) -> dict:
     target (None when no policy sets one for the year); ``as_of``: as they stood that day."""
     region = _region(store)
     pol, before = policy_for(store, region, year), policy_for(store, region, year - 1)
-    day = as_of.isoformat() if as_of else None
+    now, then = _full_subsidy(pol), _full_subsidy(before)
+    if as_of is None:  # today's figures: from the counts kept up to date at every write
+        dashboard.refresh_campaign_tally(store, (year, year - 1))
     with store.read():
-        rows = dashboard.village_campaign(
-            store, year, _full_subsidy(pol), _full_subsidy(before), day
-        )
+        if as_of is None:
+            rows = dashboard.tallied_campaign(store, year, now, then)
+        else:
+            rows = dashboard.village_campaign(store, year, now, then, as_of.isoformat())
         villages = places.villages(store)
     last = [{**r, "paid": r["paid_before"], "subsidized": r["subsidized_before"]} for r in rows]
     last_by = {r["village_id"]: r for r in last}
