@@ -48,6 +48,9 @@ EP_AUDIT_ANCHORS = f"{API_PREFIX}/audit/anchors"  # POST {} (Bearer) → {"ancho
 # hash, at}]}: the audit-chain heads this device sent, newest first (at most 1000)
 EP_ESCROW = f"{API_PREFIX}/devices/escrow"  # POST EscrowRequest (Bearer) → {"ok": true}
 EP_RECOVER = f"{API_PREFIX}/devices/recover"  # POST RecoverRequest → RecoverResponse
+# The application's signed updates (a TUF repository the county mirrors; the desk verifies
+# every file against the project's keys): GET {EP_UPDATES}/metadata/<n>.json, /targets/<file>
+EP_UPDATES = f"{API_PREFIX}/updates"
 EP_HEALTH = "/health"  # GET → {"status": "ok", "protocol": 1}
 
 # ---------------------------------------------------------------------------- limits
@@ -447,7 +450,8 @@ class PullRequest:
     limit: int = DEFAULT_PULL_LIMIT
     # the head of the desk's audit chain {"seq": n, "hash": h}: the county keeps it (anchor)
     audit_head: dict | None = None
-    # how the desk is doing {"pending": n, "last_error": "E-…" or ""}: the county console
+    # how the desk is doing {"pending": n, "last_error": "E-…" or "", "app_version": "0.1.0",
+    # "update": "staged:0.2.0" or ""}: the county console
     desk_status: dict | None = None
 
     def as_dict(self) -> dict:
@@ -463,6 +467,9 @@ class PullResponse:
     changes: list[Change]
     next_cursor: dict[str, int]  # store it in the same local transaction as the changes
     has_more: bool
+    # the application version the county lets this desk install {"version": "0.2.0"}; None:
+    # stay on the version it runs (a desk of the version before ignores it)
+    update: dict | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> PullResponse:
@@ -470,7 +477,12 @@ class PullResponse:
             [Change.from_dict(c) for c in d["changes"]],
             {k: int(v) for k, v in d["next_cursor"].items()},
             bool(d["has_more"]),
+            d.get("update") or None,
         )
+
+
+# What a desk says of its application update in its status ({"update": "<state>:<version>"})
+UPDATE_STATES = ("downloading", "staged", "installed", "refused", "rolled_back")
 
 
 @dataclass(frozen=True)

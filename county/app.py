@@ -24,7 +24,7 @@ from county.console.summary import Refresher
 from county.errors import ApiError
 from county.ratelimit import RateLimiter
 from county.receipt_keys import seal_plain_keys
-from county.routers import admin, devices, health, recovery, sync
+from county.routers import admin, devices, health, recovery, sync, updates
 from county.security import Signer
 from county.settings import Settings
 
@@ -184,6 +184,7 @@ def create_app(
     app.include_router(devices.router)
     app.include_router(recovery.router)
     app.include_router(sync.router)
+    app.include_router(updates.router)
     app.include_router(admin.router)
     console.mount(app)  # the web console for the county bureau (/console)
     app.add_middleware(WireMiddleware)

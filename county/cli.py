@@ -24,11 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
 
-from county import admin, places, receipt_keys, sealing, ytd
+from county import admin, places, receipt_keys, sealing, updates, ytd
 from county.db import migrate
 from county.settings import SettingsError, load_settings
 from county.tables import run_import
@@ -226,6 +227,72 @@ def cmd_device_recovery(args) -> int:
     return 0
 
 
+def _codes(value: str | None) -> list[str] | None:
+    return [c.strip() for c in value.split(",") if c.strip()] if value else None
+
+
+def cmd_updates_import(args) -> int:
+    folder = load_settings(args.settings).updates_dir
+    if not folder:
+        raise updates.UpdateError("未设置更新文件夹：请设置 TOWNSHIP_COUNTY_UPDATES_DIR")
+    with _connect(args) as conn, conn.transaction():
+        versions = updates.import_repository(conn, Path(folder), Path(args.folder))
+    print(f"已导入程序版本：{'、'.join(versions)}。用 township-county updates offer 决定谁可安装。")
+    return 0
+
+
+def cmd_updates_offer(args) -> int:
+    with _connect(args) as conn, conn.transaction():
+        if args.follow:
+            updates.clear_offer(conn, _codes(args.service_points) or [])
+            print("这些服务点改为跟随全部服务点的安排。")
+            return 0
+        names = updates.set_offer(
+            conn, None if args.hold else args.version, _codes(args.service_points), "cli"
+        )
+    what = "暂不升级（保持现有版本）" if args.hold else f"可升级到 {args.version} 版"
+    print(f"{'、'.join(names)}：{what}。各电脑在下次同步时得知。")
+    return 0
+
+
+def cmd_updates_status(args) -> int:
+    with _connect(args) as conn:
+        o = updates.overview(conn)
+    if args.json:
+        _print(o, True)
+        return 0
+    print("县服务器上的版本：" + ("、".join(r["version"] for r in o["releases"]) or "无"))
+    for r in o["offers"]:
+        who = "全部服务点" if r["scope"] == updates.ALL else f"{r['name']}（{r['code']}）"
+        print(f"  {who}：{('可升级到 ' + r['version']) if r['version'] else '暂不升级'}")
+    for d in o["desks"]:
+        states = sorted({updates.describe(u) for u in d["updates"] if u})
+        extra = f"（{'；'.join(states)}）" if states else ""
+        print(f"  {d['app_version'] or '未知版本'}：{d['n']} 台电脑{extra}")
+    return 0
+
+
+def _add_update_commands(sub) -> None:
+    up = sub.add_parser("updates", help="程序更新").add_subparsers(dest="sub", required=True)
+    ui = up.add_parser(
+        "import", help="导入项目发布的签名更新包（发布文件夹：metadata/ 与 targets/）"
+    )
+    ui.add_argument("folder")
+    ui.set_defaults(fn=cmd_updates_import)
+    uo = up.add_parser("offer", help="决定服务点可安装的版本：全部、先试点、或暂不升级")
+    how = uo.add_mutually_exclusive_group(required=True)
+    how.add_argument("--version", help="可安装的版本，例如 0.2.0")
+    how.add_argument("--hold", action="store_true", help="暂不升级")
+    how.add_argument("--follow", action="store_true", help="取消这些服务点的单独安排")
+    uo.add_argument(
+        "--service-points", metavar="编码,编码", help="只对这些服务点（试点）；不填则全部"
+    )
+    uo.set_defaults(fn=cmd_updates_offer)
+    us = up.add_parser("status", help="版本、安排和各版本的电脑台数")
+    us.add_argument("--json", action="store_true")
+    us.set_defaults(fn=cmd_updates_status)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="township-county", description="县级医保同步服务与管理命令")
     p.add_argument("--settings", help="设置文件（TOML）；默认读环境变量")
@@ -314,13 +381,14 @@ def _records_parsers(sub) -> None:
     cr.add_argument("--winner")
     cr.add_argument("--note", default="")
     cr.set_defaults(fn=cmd_conflicts_resolve)
+    _add_update_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)
-    except (SettingsError, admin.AdminError) as e:
+    except (SettingsError, admin.AdminError, ValueError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
     except psycopg.OperationalError as e:

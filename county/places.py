@@ -12,6 +12,7 @@ from county.db import emit, log_security, notice_stream, sp_stream
 from county.receipt_keys import create_key
 from county.security import new_registration_code, normalize_code, sha256_hex
 from county.tables import AdminError
+from county.updates import describe as describe_update
 
 
 def create_service_point(conn: psycopg.Connection, code: str, name: str, region_code: str) -> dict:
@@ -74,11 +75,13 @@ def list_devices(conn: psycopg.Connection, sp_code: str | None = None) -> list[d
     rows = conn.execute(
         "SELECT d.id, sp.code AS sp_code, sp.name AS sp_name, d.name, d.app_version,"
         " d.registered_at, d.last_seen_at, d.revoked_at, d.disabled_at, d.disabled_reason,"
-        " d.wiped_at, d.reported_pending, d.reported_error, d.reported_at FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " d.wiped_at, d.reported_pending, d.reported_error, d.reported_at, d.reported_update"
+        " FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
         " WHERE %s::text IS NULL OR sp.code = %s ORDER BY sp.code, d.registered_at",
         (sp_code, sp_code),
     ).fetchall()
     for r in rows:
+        r["update"] = describe_update(r["reported_update"])
         if r["wiped_at"]:
             r["state"] = "已清除"
         elif r["disabled_at"]:

@@ -62,6 +62,8 @@ class AuditHeadBody(_Model):
 class DeskStatusBody(_Model):
     pending: int = Field(ge=0, le=10_000_000)
     last_error: str = Field(default="", max_length=40)
+    app_version: str = Field(default="", max_length=40, pattern=r"^[0-9A-Za-z.+-]*$")
+    update: str = Field(default="", max_length=60, pattern=r"^([a-z_]+:[0-9A-Za-z.+-]+)?$")
 
 
 class PullBody(_Model):

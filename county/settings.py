@@ -11,6 +11,8 @@ Environment (each overrides the file):
                                 (default: derived from the signing key)
   TOWNSHIP_COUNTY_TLS_CERT      the server's certificate chain (PEM): serve HTTPS
   TOWNSHIP_COUNTY_TLS_KEY       its private key (PEM; readable by the service user only)
+  TOWNSHIP_COUNTY_UPDATES_DIR   where the mirrored application updates are kept (a signed
+                                release repository; `township-county updates import`)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ ENV = {
     "data_key": "TOWNSHIP_COUNTY_DATA_KEY",
     "tls_cert_file": "TOWNSHIP_COUNTY_TLS_CERT",
     "tls_key_file": "TOWNSHIP_COUNTY_TLS_KEY",
+    "updates_dir": "TOWNSHIP_COUNTY_UPDATES_DIR",
 }
 
 
@@ -59,6 +62,7 @@ class Settings:
     data_key: str | None = None  # seals secrets at rest (county.sealing); else signing_key
     console_session_minutes: int = 30  # a console session ends after this long unused
     report_refresh_minutes: int = 10  # the console's report figures are counted this often
+    updates_dir: str | None = None  # the mirrored release repository (None: no updates served)
 
     @property
     def sealing_secret(self) -> str:
@@ -143,6 +147,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "data_key",
         "console_session_minutes",
         "report_refresh_minutes",
+        "updates_dir",
     }
     unknown = set(values) - known
     if unknown:
@@ -167,6 +172,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             data_key=str(values["data_key"]) if values.get("data_key") else None,
             console_session_minutes=int(values.get("console_session_minutes", 30)),
             report_refresh_minutes=int(values.get("report_refresh_minutes", 10)),
+            updates_dir=str(values["updates_dir"]) if values.get("updates_dir") else None,
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from psycopg import errors as pgerr
 
 from core import syncproto as sp
+from county import updates
 from county.audit_anchors import anchor
 from county.deps import DeviceDep, PoolDep, refuse, refuse_disabled
 from county.errors import ApiError
@@ -71,7 +72,13 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
                     " reported_at = now(), last_seen_at = now() WHERE id = %s",
                     (body.desk_status.pending, body.desk_status.last_error, dev.device_id),
                 )
-        return pull(conn, dev.sp_id, body.cursor, body.limit)
+                updates.record_status(
+                    conn, dev.device_id, body.desk_status.app_version, body.desk_status.update
+                )
+        return {
+            **pull(conn, dev.sp_id, body.cursor, body.limit),
+            "update": updates.offer_for(conn, dev.sp_id),
+        }
 
 
 @router.post(sp.EP_AUDIT_ANCHORS)

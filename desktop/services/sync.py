@@ -148,9 +148,27 @@ def run_sync(
 ) -> SyncSummary:
     engine = engine_for(store, data_dir, actor, retry=retry, **kw)
     try:
-        return engine.sync(trigger=trigger, progress=progress, cancel=cancel)
+        summary = engine.sync(trigger=trigger, progress=progress, cancel=cancel)
     finally:
         engine.close()
+    fetch_update(store, data_dir, summary, cancel=cancel)
+    return summary
+
+
+def fetch_update(
+    store: Store, data_dir: str | Path, summary: SyncSummary, *, cancel=None, **kw
+) -> str:
+    """After a sync: keep the county's update offer and, when it is a newer version, fetch
+    and stage it (in the background worker, at a capped byte rate). Returns the new state."""
+    from desktop.services import updates  # deferred: tufup loads only when a sync ran
+
+    updates.note_offer(store, summary.update_offer)
+    dev = st.device(store)
+    if dev is None or updates.wanted(store) is None:
+        return ""
+    return updates.fetch_offered(
+        store, Path(data_dir), dev["server_url"], ca_pem=st.county_ca(store), cancel=cancel, **kw
+    )
 
 
 def status(store: Store) -> dict:

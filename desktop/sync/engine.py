@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import syncproto as sp
+from desktop import __version__
 from desktop.errors import is_disk_full
 from desktop.secrets import CredentialError, CredentialStore
 from desktop.store import Store, syncruns
@@ -60,6 +61,7 @@ class SyncSummary:
     seconds: float = 0.0
     finished_at: str = ""
     update_app: bool = False  # the county speaks a newer protocol than this app
+    update_offer: dict | None = None  # the application version the county lets this desk take
 
     def line(self) -> str:
         parts = [f"上传 {self.pushed} 条"]
@@ -437,6 +439,8 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
         status = {
             "pending": st.pending_count(self.store),
             "last_error": syncruns.last_failure_code(self.store),
+            "app_version": __version__,
+            "update": self.store.setting("update_state", "") or "",
         }
         while True:
             self.transport.check_cancel()
@@ -449,6 +453,7 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
             except _TooLarge as e:
                 raise errors.ProtocolFailed() from e
             resp = sp.PullResponse.from_dict(doc)
+            summary.update_offer = resp.update
             with self.store.write() as db:
                 apply_page(self.store, db, resp.changes, summary, self.hooks)
                 st.save_cursors(db, {**cursor, **resp.next_cursor})

@@ -24,6 +24,7 @@ if __name__ == "__main__":
         device_window=int(os.environ.get("SYNC_DEVICE_WINDOW", "60")),
         tls_cert_file=os.environ.get("TOWNSHIP_COUNTY_TLS_CERT") or None,
         tls_key_file=os.environ.get("TOWNSHIP_COUNTY_TLS_KEY") or None,
+        updates_dir=os.environ.get("TOWNSHIP_COUNTY_UPDATES_DIR") or None,
     ).validate()
     tls = {}
     if settings.tls_cert_file:

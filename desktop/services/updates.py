@@ -1,0 +1,188 @@
+"""The application's own updates (issue 17). The county says at each pull which version
+this desk may install (``PullResponse.update``); when that is newer than the running one,
+``fetch_offered`` downloads it from the county's mirror of the project's signed release
+repository with tufup — TUF metadata checked against the root this build trusts (tampered,
+expired, rolled-back or mixed metadata and tampered files are refused), a binary patch from
+the archive of the version before when it has one, the download resumed after a cut and kept
+to a byte rate — and unpacks it beside the data as a **staged** version. It is installed at
+the next start, never in the middle of a clerk's work. What happened is reported to the
+county with the next pull (``desk_status.update``)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+from tuf.api import exceptions as tuf_errors
+from tufup.client import Client
+
+from core import syncproto as sp
+from desktop import __version__, paths
+from desktop.store.db import Store
+from desktop.sync.updatefetch import ResumingFetcher, forget_partials
+
+log = logging.getLogger(__name__)
+
+APP = "township-desk"
+K_OFFER, K_STATE = "update_offer", "update_state"  # settings: nothing secret
+K_RATE = "update_download_kbps"  # setting: the download's cap in KB a second
+DEFAULT_KBPS = 256  # a 60 MB release in about four minutes, the rest of a 3G line left free
+
+
+def folder(data_dir: Path) -> Path:
+    return Path(data_dir) / "updates"
+
+
+def staged_dir(data_dir: Path, version: str) -> Path:
+    return folder(data_dir) / "staged" / version
+
+
+def trusted_root() -> Path | None:
+    """The root metadata this build ships (the release process writes it); None: a build
+    made without one, which never updates itself."""
+    p = paths.resource("updates", "root.json")
+    return p if p.is_file() else None
+
+
+def note_offer(store: Store, offer: dict | None) -> None:
+    """Keep what the county said at this pull (None: stay on this version)."""
+    version = str((offer or {}).get("version") or "")
+    if store.setting(K_OFFER, "") != version:
+        store.set_setting(K_OFFER, version)
+
+
+def state(store: Store) -> str:
+    """ "<state>:<version>" (``sp.UPDATE_STATES``) or ""."""
+    return store.setting(K_STATE, "") or ""
+
+
+def _set_state(store: Store, st: str, version: str) -> None:
+    store.set_setting(K_STATE, f"{st}:{version}")
+    log.info("update %s: %s", version, st)
+
+
+def wanted(store: Store) -> str | None:
+    """The offered version when it is newer than this one and not already staged."""
+    offer = store.setting(K_OFFER, "") or ""
+    try:
+        if not offer or Version(offer) <= Version(__version__):
+            return None
+    except InvalidVersion:
+        return None
+    return None if state(store) == f"staged:{offer}" else offer
+
+
+class _Client(Client):
+    """tufup's client, up to the version the county allows, keeping the metadata error it
+    would otherwise only log (a refusal must be told apart from a dropped line)."""
+
+    ceiling: Version
+    refused: Exception | None = None
+
+    def refresh(self) -> None:
+        try:
+            super().refresh()
+        except tuf_errors.RepositoryError as e:
+            self.refused = e
+            raise
+
+    @property
+    def trusted_target_metas(self) -> list:
+        return [m for m in super().trusted_target_metas if m.version <= self.ceiling]
+
+
+class Refused(Exception):
+    """The county's copy of a release (or its signed metadata) did not verify."""
+
+
+def fetch_offered(
+    store: Store,
+    data_dir: Path,
+    server_url: str,
+    *,
+    ca_pem: str | None = None,
+    root: Path | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    max_rate: int | None = None,
+) -> str:
+    """Download, verify and stage the offered version; returns the new state ("" when
+    there is nothing to do, or the line dropped: tried again at the next sync)."""
+    version = wanted(store)
+    base = folder(data_dir)
+    meta, targets, partial = base / "metadata", base / "targets", base / "partial"
+    root = root or trusted_root()
+    if version is None or (root is None and not (meta / "root.json").exists()):
+        return ""
+    for d in (meta, targets, partial):
+        d.mkdir(parents=True, exist_ok=True)
+    if not (meta / "root.json").exists():  # later roots come signed by this one (TUF)
+        shutil.copyfile(root, meta / "root.json")
+    _set_state(store, "downloading", version)
+    rate = max_rate or int(store.setting(K_RATE, "") or DEFAULT_KBPS) * 1024
+    fetcher = ResumingFetcher(partial, ca_pem=ca_pem, max_rate=rate, cancel=cancel)
+    try:
+        _download(data_dir, server_url.rstrip("/") + sp.EP_UPDATES, version, fetcher, progress)
+    except Refused as e:
+        log.warning("update %s refused: %s", version, e)
+        forget_partials(partial)
+        _set_state(store, "refused", version)
+        return state(store)
+    except tuf_errors.DownloadError as e:
+        log.info("update %s: download not finished (%s); next sync goes on", version, e)
+        return ""
+    finally:
+        fetcher.close()
+    _set_state(store, "staged", version)
+    return state(store)
+
+
+def _download(data_dir: Path, url: str, version: str, fetcher, progress) -> None:
+    base = folder(data_dir)
+    extract = base / "extracting"
+    shutil.rmtree(extract, ignore_errors=True)
+    extract.mkdir(parents=True)
+    client = _Client(
+        app_name=APP,
+        app_install_dir=staged_dir(data_dir, version),
+        current_version=__version__,
+        metadata_dir=base / "metadata",
+        metadata_base_url=url + "/metadata/",
+        target_dir=base / "targets",
+        target_base_url=url + "/targets/",
+        extract_dir=extract,
+    )
+    client.ceiling = Version(version)
+    client._fetcher = fetcher  # our HTTP stack: the county's CA, resume, byte rate
+    try:
+        found = client.check_for_updates()
+    except tuf_errors.RepositoryError as e:  # expired, rolled back, mixed, badly signed …
+        raise Refused(e) from e
+    if client.refused is not None:
+        raise Refused(client.refused)
+    if found is None or str(found.version) != version:
+        raise tuf_errors.DownloadError(f"{version} not in the county's signed releases")
+    hook = None
+    if progress is not None:
+
+        def hook(bytes_downloaded: int, bytes_expected: int) -> None:
+            progress(bytes_downloaded, bytes_expected)
+
+    try:
+        client.download_and_apply_update(skip_confirmation=True, install=_stage, progress_hook=hook)
+    except tuf_errors.RepositoryError as e:  # a file's length or hashes did not match
+        raise Refused(e) from e
+    if not (staged_dir(data_dir, version)).is_dir():
+        raise Refused(f"{version}: the archive did not unpack")  # a patch that failed
+
+
+def _stage(src_dir: Path, dst_dir: Path, **_kw) -> None:
+    """tufup's install step: the unpacked release becomes the staged version, whole."""
+    dst_dir = Path(dst_dir)
+    shutil.rmtree(dst_dir, ignore_errors=True)
+    dst_dir.parent.mkdir(parents=True, exist_ok=True)
+    Path(src_dir).rename(dst_dir)

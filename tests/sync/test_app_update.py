@@ -1,0 +1,254 @@
+"""Signed application updates through the county (issue 17), against the real county server
+on real PostgreSQL: the project's release repository (made here with keys this test makes)
+is imported by the county, offered to one service point, found by its desk at sync,
+downloaded through the fault proxy with cuts at random bytes, verified and staged, and the
+desk's state reaches the county. Tampered files, tampered metadata, expired metadata, a
+rollback of the metadata and a mix of two releases' metadata are each refused: nothing is
+staged, the running version is untouched, and the county is told."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import random
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from tuf.api import exceptions as tuf_errors
+
+from county import updates as county_updates
+from county.places import list_devices
+from desktop import __version__
+from desktop.services import updates
+from desktop.sync.updatefetch import ResumingFetcher
+from release import repo as release
+from tests.sync.conftest import CountyServer, Desk
+from tests.sync.sync_proxy import CutProxy
+
+NEXT = "0.2.0"
+assert __version__ == "0.1.0", "the test's versions follow the package's"
+
+
+def _bundle(folder: Path, version: str, seed: int) -> Path:
+    """A one-folder program of ``version``: 2 MB that stay between versions, a part that
+    changes (so the release has a real patch), and its version file."""
+    rnd = random.Random(seed)
+    folder.mkdir(parents=True)
+    (folder / "_internal").mkdir()
+    (folder / "_internal" / "base.bin").write_bytes(random.Random(1).randbytes(2_000_000))
+    (folder / "_internal" / "changes.bin").write_bytes(rnd.randbytes(300_000))
+    (folder / "VERSION").write_text(version, encoding="ascii")
+    return folder
+
+
+@pytest.fixture
+def releases(tmp_path):
+    """Release work folders: A (0.1.0, then 0.2.0), and keys outside them."""
+    offline, online = tmp_path / "usb-keys", tmp_path / "online-keys"
+    work = tmp_path / "release"
+    root = release.init(work, offline, online)
+    release.add_bundle(work, _bundle(tmp_path / "b1", "0.1.0", 1), "0.1.0", offline, online)
+    release.add_bundle(work, _bundle(tmp_path / "b2", NEXT, 2), NEXT, offline, online)
+    return {"work": work, "root": root, "offline": offline, "online": online, "tmp": tmp_path}
+
+
+@pytest.fixture
+def county(sync_pg, tmp_path):
+    from county.testing import drop_database, fresh_database
+
+    dsn = fresh_database(sync_pg)
+    folder = tmp_path / "county-updates"
+    server = CountyServer(dsn, env={"TOWNSHIP_COUNTY_UPDATES_DIR": str(folder)})
+    server.updates_dir = folder
+    server.service_point("SP01", "东乡卫生院")
+    server.service_point("SP02", "西乡卫生院")
+    yield server
+    server.kill()
+    drop_database(sync_pg, dsn)
+
+
+@pytest.fixture
+def desk(fast_dir, county, mem_keyring, releases):
+    proxy = CutProxy(county.port)
+    d = Desk(fast_dir, county, "SP01", "东乡卫生院", url=proxy.url)
+    d.proxy = proxy
+    meta = updates.folder(d.data_dir) / "metadata"
+    meta.mkdir(parents=True)
+    shutil.copyfile(releases["root"], meta / "root.json")  # what the build ships
+    d.store.set_setting(updates.K_RATE, "8192")  # the cap in KB/s (default 256: a 3G line)
+    yield d
+    d.close()
+    proxy.close()
+
+
+def _import(county, work: Path) -> list[str]:
+    with county.conn() as c, c.transaction():
+        return county_updates.import_repository(c, county.updates_dir, work / "repository")
+
+
+def _offer(county, version: str | None, codes=None) -> None:
+    with county.conn() as c, c.transaction():
+        county_updates.set_offer(c, version, codes, "test")
+
+
+def _reported(county, desk) -> dict:
+    return county.sql(
+        "SELECT app_version, reported_update FROM device WHERE id = %s", (desk.device_id,)
+    )[0]
+
+
+def test_the_offered_version_arrives_through_cuts_verified_and_staged(county, desk, releases):
+    assert _import(county, releases["work"]) == ["0.1.0", NEXT]
+    _offer(county, NEXT, ["SP01"])
+    _offer(county, None)  # every other point held back
+    rnd, cuts, done = random.Random(17), [], threading.Event()
+
+    def cutter():  # cut the line at random bytes, again and again, while it downloads
+        while not done.is_set() and len(cuts) < 6:
+            if not desk.proxy.armed:
+                at = rnd.randrange(1_000, 400_000)
+                cuts.append(at)
+                desk.proxy.arm("response", at)
+            done.wait(0.02)
+
+    t = threading.Thread(target=cutter, daemon=True)
+    t.start()
+    try:
+        desk.sync()
+    finally:
+        done.set()
+        t.join()
+    assert updates.state(desk.store) == f"staged:{NEXT}"
+    assert desk.proxy.cuts >= 3, cuts  # the download really was cut and went on
+    staged = updates.staged_dir(desk.data_dir, NEXT)
+    want = releases["tmp"] / "b2"
+    assert (staged / "VERSION").read_text() == NEXT
+    assert not filecmp.dircmp(staged, want).diff_files
+    assert filecmp.cmp(staged / "_internal" / "changes.bin", want / "_internal" / "changes.bin")
+    assert not list((updates.folder(desk.data_dir) / "partial").glob("*.part"))
+    desk.sync()  # the next sync says so; nothing is downloaded again
+    assert _reported(county, desk) == {"app_version": "0.1.0", "reported_update": f"staged:{NEXT}"}
+    with county.conn() as c:
+        o = county_updates.overview(c)
+    assert [r["version"] for r in o["releases"]] == ["0.1.0", NEXT]
+    assert county_updates.describe(o["desks"][0]["updates"][0]) == f"已下载，待重启安装 {NEXT}"
+    with county.conn() as c:
+        listed = {d["id"]: d for d in list_devices(c)}
+    assert listed[desk.device_id]["app_version"] == "0.1.0"
+    assert listed[desk.device_id]["update"] == f"已下载，待重启安装 {NEXT}"
+
+
+def test_a_point_held_back_or_offered_an_older_version_stays(county, desk, releases):
+    _import(county, releases["work"])
+    _offer(county, NEXT, ["SP02"])  # the pilot is the other point
+    desk.sync()
+    assert (
+        updates.state(desk.store) == ""
+        and not updates.folder(desk.data_dir).joinpath("staged").exists()
+    )
+    _offer(county, "0.1.0", ["SP01"])  # not newer than what it runs
+    desk.sync()
+    assert updates.wanted(desk.store) is None and updates.state(desk.store) == ""
+    with pytest.raises(county_updates.UpdateError, match="没有 0.9.0 版"):
+        _offer(county, "0.9.0")
+
+
+def _tamper_archive(county, releases) -> None:
+    p = county.updates_dir / "targets" / f"township-desk-{NEXT}.tar.gz"
+    data = bytearray(p.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    p.write_bytes(bytes(data))
+
+
+def _tamper_metadata(county, releases) -> None:
+    p = county.updates_dir / "metadata" / "targets.json"
+    doc = json.loads(p.read_text())
+    doc["signed"]["targets"][f"township-desk-{NEXT}.tar.gz"]["length"] += 1
+    p.write_text(json.dumps(doc))
+
+
+def _expired(county, releases) -> None:
+    work = releases["tmp"] / "expired"
+    shutil.copytree(releases["work"], work)
+    with release._in(work):
+        r = release.Repository.from_config()
+        r.expiration_days["timestamp"] = -1  # signed properly, but out of date
+        r.refresh_expiration_date("timestamp", days=-1)
+        r.publish_changes(private_key_dirs=[releases["online"]])
+    _import(county, work)
+
+
+def _rolled_back(county, releases, desk=None) -> None:
+    """The desk saw a newer timestamp before; the county now serves an older one."""
+    newer = releases["tmp"] / "newer"
+    shutil.copytree(releases["work"], newer)
+    release.refresh(newer, releases["online"])
+    shutil.copyfile(
+        newer / "repository" / "metadata" / "timestamp.json",
+        updates.folder(desk.data_dir) / "metadata" / "timestamp.json",
+    )
+
+
+def _mixed(county, releases) -> None:
+    """Timestamp and snapshot of one release, targets of another (0.3.0 added)."""
+    other = releases["tmp"] / "other"
+    shutil.copytree(releases["work"], other)
+    b3 = _bundle(releases["tmp"] / "b3", "0.3.0", 3)
+    release.add_bundle(other, b3, "0.3.0", releases["offline"], releases["online"])
+    for f in (other / "repository" / "targets").iterdir():
+        shutil.copyfile(f, county.updates_dir / "targets" / f.name)
+    shutil.copyfile(
+        other / "repository" / "metadata" / "targets.json",
+        county.updates_dir / "metadata" / "targets.json",
+    )
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [_tamper_archive, _tamper_metadata, _expired, _rolled_back, _mixed],
+    ids=["tampered-archive", "tampered-metadata", "expired", "rollback", "mix-and-match"],
+)
+def test_what_does_not_verify_is_refused_and_the_county_told(county, desk, releases, attack):
+    _import(county, releases["work"])
+    _offer(county, NEXT)
+    if attack is _rolled_back:
+        attack(county, releases, desk)
+    else:
+        attack(county, releases)
+    desk.sync()
+    assert updates.state(desk.store) == f"refused:{NEXT}"
+    assert not updates.staged_dir(desk.data_dir, NEXT).exists()
+    assert not list((updates.folder(desk.data_dir) / "partial").glob("*.part"))
+    desk.proxy.disarm()
+    with pytest.MonkeyPatch.context() as m:  # the next sync reports it (and tries again)
+        m.setattr(updates, "fetch_offered", lambda *a, **k: "")
+        desk.sync()
+    assert _reported(county, desk)["reported_update"] == f"refused:{NEXT}"
+
+
+def test_a_download_cut_and_given_up_goes_on_from_its_bytes_next_time(county, releases, tmp_path):
+    """A PC switched off mid-download: the bytes kept are used, the rest asked for (Range)."""
+    _import(county, releases["work"])
+    name = f"township-desk-{NEXT}.tar.gz"
+    whole = (county.updates_dir / "targets" / name).read_bytes()
+    proxy = CutProxy(county.port)
+    url = f"{proxy.url}/api/v1/updates/targets/{name}"
+    try:
+        proxy.arm("response", 1_200_000)
+        first = ResumingFetcher(tmp_path / "partial", tries=1)
+        got = bytearray()
+        with pytest.raises(tuf_errors.DownloadError):
+            for chunk in first.fetch(url):
+                got += chunk
+        first.close()
+        kept = list((tmp_path / "partial").glob("*.part"))
+        assert len(kept) == 1 and 0 < kept[0].stat().st_size < len(whole)
+        second = ResumingFetcher(tmp_path / "partial")
+        again = b"".join(second.fetch(url))
+        second.close()
+    finally:
+        proxy.close()
+    assert again == whole
+    assert not list((tmp_path / "partial").glob("*.part"))
