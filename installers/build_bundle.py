@@ -182,9 +182,13 @@ def self_test(bundle: Bundle, *, timeout: int = 300) -> subprocess.CompletedProc
         )
 
 
-def compile_nsis(out_dir: Path, *, bundle_dir: Path | None = None) -> Path:
+def compile_nsis(
+    out_dir: Path, *, bundle_dir: Path | None = None, sign_env: dict | None = None
+) -> Path:
     """Compile the NSIS script. Without ``bundle_dir`` a stub folder stands in for the
-    Windows bundle (a placeholder township-desk.exe and _internal/)."""
+    Windows bundle (a placeholder township-desk.exe and _internal/). ``sign_env``: sign the
+    uninstaller and the installer (installers/sign.py) with the certificate these
+    environment variables name."""
     makensis = shutil.which("makensis")
     if makensis is None:
         raise FileNotFoundError("makensis not found (Debian package nsis)")
@@ -205,12 +209,18 @@ def compile_nsis(out_dir: Path, *, bundle_dir: Path | None = None) -> Path:
             "-NOCD",
             f"-DBUNDLE_DIR={bundle_dir}",
             f"-DOUTFILE={out}",
+            *(
+                [f"-DSIGN_SCRIPT={NSI.parent / 'sign.py'}", f"-DPYTHON={sys.executable}"]
+                if sign_env is not None
+                else []
+            ),
             str(NSI),
         ],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=NSI.parent,
+        env={**os.environ, **(sign_env or {})},
     )
     if r.returncode != 0 or not out.exists():
         raise RuntimeError(

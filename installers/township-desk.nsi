@@ -49,6 +49,17 @@ InstallDirRegKey HKLM "Software\${APP_ID}" "InstallDir"
 RequestExecutionLevel admin
 BrandingText "${APP_NAME} ${VERSION}"
 
+; Signed builds: -DSIGN_SCRIPT=installers/sign.py (and -DPYTHON=…); the certificate comes
+; from the environment (see sign.py). NSIS signs the uninstaller before packing it, and the
+; installer last.
+!ifdef SIGN_SCRIPT
+  !ifndef PYTHON
+    !define PYTHON "python"
+  !endif
+  !finalize '"${PYTHON}" "${SIGN_SCRIPT}" "%1"' = 0
+  !uninstfinalize '"${PYTHON}" "${SIGN_SCRIPT}" "%1"' = 0
+!endif
+
 VIProductVersion "${VERSION}.0"
 VIAddVersionKey /LANG=2052 "ProductName" "${APP_NAME}"
 VIAddVersionKey /LANG=2052 "FileDescription" "${APP_NAME} 安装程序"

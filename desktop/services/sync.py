@@ -146,6 +146,9 @@ def run_sync(
     retry: RetryPolicy | None = None,
     **kw,
 ) -> SyncSummary:
+    from desktop.services import updates  # deferred: tufup loads only when a sync runs
+
+    updates.absorb_outcome(store, Path(data_dir))  # the county hears it with this pull
     engine = engine_for(store, data_dir, actor, retry=retry, **kw)
     try:
         summary = engine.sync(trigger=trigger, progress=progress, cancel=cancel)
@@ -160,7 +163,7 @@ def fetch_update(
 ) -> str:
     """After a sync: keep the county's update offer and, when it is a newer version, fetch
     and stage it (in the background worker, at a capped byte rate). Returns the new state."""
-    from desktop.services import updates  # deferred: tufup loads only when a sync ran
+    from desktop.services import updates  # deferred: tufup loads only when a sync runs
 
     updates.note_offer(store, summary.update_offer)
     dev = st.device(store)

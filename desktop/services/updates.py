@@ -10,6 +10,7 @@ county with the next pull (``desk_status.update``)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
@@ -21,7 +22,7 @@ from tuf.api import exceptions as tuf_errors
 from tufup.client import Client
 
 from core import syncproto as sp
-from desktop import __version__, paths
+from desktop import __version__, paths, starter
 from desktop.store.db import Store
 from desktop.sync.updatefetch import ResumingFetcher, forget_partials
 
@@ -73,7 +74,8 @@ def wanted(store: Store) -> str | None:
             return None
     except InvalidVersion:
         return None
-    return None if state(store) == f"staged:{offer}" else offer
+    done = (f"staged:{offer}", f"installed:{offer}", f"rolled_back:{offer}")
+    return None if state(store) in done else offer
 
 
 class _Client(Client):
@@ -181,8 +183,25 @@ def _download(data_dir: Path, url: str, version: str, fetcher, progress) -> None
 
 
 def _stage(src_dir: Path, dst_dir: Path, **_kw) -> None:
-    """tufup's install step: the unpacked release becomes the staged version, whole."""
+    """tufup's install step: the unpacked release becomes the staged version, whole, and is
+    marked verified last (the starter runs only a marked one: ``desktop/starter.py``)."""
     dst_dir = Path(dst_dir)
     shutil.rmtree(dst_dir, ignore_errors=True)
     dst_dir.parent.mkdir(parents=True, exist_ok=True)
     Path(src_dir).rename(dst_dir)
+    (dst_dir / starter.VERIFIED).write_text(dst_dir.name, encoding="ascii")
+
+
+def absorb_outcome(store: Store, data_dir: Path) -> str:
+    """What the starter did at this start (installed / rolled back a version) becomes the
+    update state the next pull reports. Returns it ("" when nothing happened)."""
+    path = folder(data_dir) / "outcome.json"
+    try:
+        o = json.loads(path.read_text(encoding="utf-8"))
+        st, version = str(o["state"]), str(o["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if st in sp.UPDATE_STATES:
+        _set_state(store, st, version)
+    path.unlink(missing_ok=True)
+    return state(store)

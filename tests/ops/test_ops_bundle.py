@@ -83,6 +83,71 @@ def test_nsis_script_compiles(tmp_path):
     assert data[:2] == b"MZ" and len(data) > 50_000
 
 
+def _code_signing_cert(folder: Path) -> dict:
+    """A test CA and a code-signing certificate it issued (PEM files): what a county gets
+    from its CA, made here so the test signs with a certificate it trusts."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca = (
+        x509.CertificateBuilder().subject_name(name("Test County CA")).issuer_name(name("Test County CA"))
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder().subject_name(name("乡镇医保服务窗口 测试签名")).issuer_name(ca.subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )  # fmt: skip
+    pem = serialization.Encoding.PEM
+    files = {"ca": folder / "ca.pem", "cert": folder / "cert.pem", "key": folder / "key.pem"}
+    files["ca"].write_bytes(ca.public_bytes(pem))
+    files["cert"].write_bytes(cert.public_bytes(pem))
+    files["key"].write_bytes(
+        key.private_bytes(
+            pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+def test_the_installer_and_its_uninstaller_are_signed(tmp_path):
+    """Compiled with signing, NSIS signs the uninstaller before packing it and the installer
+    last; osslsigncode verifies the installer's signature against the CA; an unsigned
+    build does not verify."""
+    c = _code_signing_cert(tmp_path)
+    log = tmp_path / "signed.txt"
+    env = {
+        "TOWNSHIP_SIGN_CERT": str(c["cert"]),
+        "TOWNSHIP_SIGN_KEY": str(c["key"]),
+        "TOWNSHIP_SIGN_LOG": str(log),
+    }
+    out = bb.compile_nsis(tmp_path / "signed", sign_env=env)
+    assert len(log.read_text().split()) == 2  # the uninstaller, then the installer
+    verify = ["osslsigncode", "verify", "-CAfile", str(c["ca"]), "-in"]
+    r = subprocess.run([*verify, str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Signature verification: ok" in r.stdout
+    unsigned = bb.compile_nsis(tmp_path / "unsigned")
+    r = subprocess.run([*verify, str(unsigned)], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+
+
 def test_uninstaller_leaves_the_data_folder():
     script = (ROOT / "installers" / "township-desk.nsi").read_text(encoding="utf-8")
     uninstall = script[script.index('Section "Uninstall"') :]
@@ -123,3 +188,33 @@ def test_every_runtime_dependency_has_a_windows_wheel():
         assert name in wheels, name
     for name in ("pyside6-essentials", "shiboken6", "argon2-cffi-bindings", "cffi", "numpy"):
         assert wheels[name].endswith("win_amd64.whl"), wheels[name]
+
+
+def test_the_executables_carry_their_version(tmp_path):
+    """The version resource text the spec gives PyInstaller on Windows: the package's
+    version in Windows' four numbers and as text, the Chinese product name. (PyInstaller
+    reads it only on Windows; here its documented constructors are stood in for, so a
+    broken text or a wrong version fails on Linux too. The Windows workflow reads the
+    built executables' version.)"""
+    import importlib.util
+
+    from desktop import __version__
+
+    spec = importlib.util.spec_from_file_location("vi", ROOT / "installers" / "version_info.py")
+    vi = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vi)
+    text = vi.write(tmp_path, "township-desk", "乡镇医保服务窗口").read_text(encoding="utf-8")
+
+    def record(kind):
+        return lambda *a, **k: (kind, a, k)
+
+    names = ["VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable"]
+    names += ["StringStruct", "VarFileInfo", "VarStruct"]
+    tree = eval(text, {"__builtins__": {}}, {n: record(n) for n in names})  # noqa: S307
+    ffi = tree[2]["ffi"][2]
+    nums = tuple(int(p) for p in __version__.split("."))
+    assert ffi["filevers"][: len(nums)] == nums == ffi["prodvers"][: len(nums)]
+    strings = {s[1][0]: s[1][1] for s in tree[2]["kids"][0][1][0][0][1][1]}
+    assert strings["ProductVersion"] == __version__ == strings["FileVersion"]
+    assert strings["ProductName"] == "乡镇医保服务窗口"
+    assert strings["OriginalFilename"] == "township-desk.exe"

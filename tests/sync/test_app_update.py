@@ -12,6 +12,7 @@ import filecmp
 import json
 import random
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from tuf.api import exceptions as tuf_errors
 
 from county import updates as county_updates
 from county.places import list_devices
-from desktop import __version__
+from desktop import __version__, starter
 from desktop.services import updates
 from desktop.sync.updatefetch import ResumingFetcher
 from release import repo as release
@@ -31,26 +32,47 @@ NEXT = "0.2.0"
 assert __version__ == "0.1.0", "the test's versions follow the package's"
 
 
-def _bundle(folder: Path, version: str, seed: int) -> Path:
+PROGRAM = """#!{python}
+import os, pathlib, sys
+here = pathlib.Path(__file__).resolve().parent
+if "--self-test" in sys.argv:
+    with open(here / "self-tests", "a") as f:
+        f.write("x")
+    sys.exit({self_test})
+(here / "ran").write_text(" ".join(sys.argv[1:]))
+(here / "env").write_text("TOWNSHIP_DESK_STARTED_BY=" + os.environ.get("TOWNSHIP_DESK_STARTED_BY", ""))
+"""
+
+
+def _bundle(folder: Path, version: str, seed: int, self_test: int = 0) -> Path:
     """A one-folder program of ``version``: 2 MB that stay between versions, a part that
-    changes (so the release has a real patch), and its version file."""
+    changes (so the release has a real patch), its version file, and the two executables
+    (the window program and the console one the starter runs ``--self-test`` with; here
+    small scripts that say whether they ran, and pass or fail the self-test as told)."""
     rnd = random.Random(seed)
     folder.mkdir(parents=True)
     (folder / "_internal").mkdir()
     (folder / "_internal" / "base.bin").write_bytes(random.Random(1).randbytes(2_000_000))
     (folder / "_internal" / "changes.bin").write_bytes(rnd.randbytes(300_000))
     (folder / "VERSION").write_text(version, encoding="ascii")
+    for name in ("township-desk", "township-desk-console"):
+        exe = folder / name
+        exe.write_text(PROGRAM.format(python=sys.executable, self_test=self_test))
+        exe.chmod(0o755)
     return folder
 
 
 @pytest.fixture
-def releases(tmp_path):
-    """Release work folders: A (0.1.0, then 0.2.0), and keys outside them."""
+def releases(tmp_path, request):
+    """A release work folder (0.1.0, then 0.2.0 — whose self-test fails when the test is
+    marked ``broken_next``), and keys outside it."""
     offline, online = tmp_path / "usb-keys", tmp_path / "online-keys"
     work = tmp_path / "release"
     root = release.init(work, offline, online)
+    broken = request.node.get_closest_marker("broken_next") is not None
     release.add_bundle(work, _bundle(tmp_path / "b1", "0.1.0", 1), "0.1.0", offline, online)
-    release.add_bundle(work, _bundle(tmp_path / "b2", NEXT, 2), NEXT, offline, online)
+    b2 = _bundle(tmp_path / "b2", NEXT, 2, self_test=1 if broken else 0)
+    release.add_bundle(work, b2, NEXT, offline, online)
     return {"work": work, "root": root, "offline": offline, "online": online, "tmp": tmp_path}
 
 
@@ -252,3 +274,73 @@ def test_a_download_cut_and_given_up_goes_on_from_its_bytes_next_time(county, re
         proxy.close()
     assert again == whole
     assert not list((tmp_path / "partial").glob("*.part"))
+
+
+INSTALLED = Path("/opt/TownshipDesk/township-desk")  # version N, as the installer put it
+
+
+def _start(desk, *args: str) -> int | None:
+    with pytest.MonkeyPatch.context() as m:  # each start is a new process
+        m.setenv(starter.STARTED_BY, "")  # restored after: the test process keeps none
+        return starter.start_newest(
+            ["township-desk", *args],
+            own_version=__version__,
+            exe=INSTALLED,
+            data_dir=desk.data_dir,
+        )
+
+
+def test_the_staged_version_is_installed_at_the_next_start_and_the_county_sees_it(
+    county, desk, releases
+):
+    _import(county, releases["work"])
+    _offer(county, NEXT)
+    desk.sync()
+    staged = updates.staged_dir(desk.data_dir, NEXT)
+    assert updates.state(desk.store) == f"staged:{NEXT}" and not (staged / "ran").exists()
+    assert _start(desk, "--data-dir", "D:/data") == 0  # self-test passed: it runs instead
+    assert (staged / "self-tests").read_text() == "x"
+    assert (staged / "ran").read_text() == "--data-dir D:/data"
+    assert "TOWNSHIP_DESK_STARTED_BY=0.1.0" in (staged / "env").read_text()  # never loops
+    desk.sync()  # the running desk reports it (here the same store stands for it)
+    assert _reported(county, desk)["reported_update"] == f"installed:{NEXT}"
+    assert updates.wanted(desk.store) is None  # nothing to download again
+    (staged / "ran").unlink()
+    assert _start(desk) == 0 and (staged / "ran").exists()
+    assert (staged / "self-tests").read_text() == "x"  # tested once, not at every start
+
+
+@pytest.mark.broken_next
+def test_a_release_that_fails_its_self_test_is_rolled_back_by_itself(county, desk, releases):
+    _import(county, releases["work"])
+    _offer(county, NEXT)
+    desk.sync()
+    staged = updates.staged_dir(desk.data_dir, NEXT)
+    assert updates.state(desk.store) == f"staged:{NEXT}"
+    assert _start(desk) is None  # this version goes on as if nothing happened
+    assert not (staged / "ran").exists()
+    desk.sync()
+    assert _reported(county, desk)["reported_update"] == f"rolled_back:{NEXT}"
+    assert updates.wanted(desk.store) is None  # not downloaded again
+    assert _start(desk) is None and (staged / "self-tests").read_text() == "x"  # not retried
+    with county.conn() as c:
+        listed = {d["id"]: d for d in list_devices(c)}
+    assert listed[desk.device_id]["update"] == f"自检失败，已退回原版本 {NEXT}"
+
+
+def test_the_starter_runs_only_what_was_verified_and_newer(tmp_path):
+    base = tmp_path / "updates" / "staged"
+    for v, mark in (("0.3.0", None), ("0.2.0", "0.2.0"), ("0.0.9", "0.0.9"), ("0.4.0", "0.3.9")):
+        (base / v).mkdir(parents=True)
+        if mark:
+            (base / v / starter.VERIFIED).write_text(mark)
+    # 0.3.0 is not marked verified, 0.4.0's mark names another version, 0.0.9 is older
+    assert starter.newest_staged(tmp_path, "0.1.0") == ("0.2.0", base / "0.2.0")
+    assert starter.newest_staged(tmp_path, "0.2.0") is None
+    assert (
+        starter.start_newest(["x"], own_version="0.1.0", exe=INSTALLED, data_dir=tmp_path / "none")
+        is None
+    )
+    assert starter.data_dir_from(["a", "--data-dir", "X"], Path("d")) == Path("X")
+    assert starter.data_dir_from(["a", "--data-dir=Y"], Path("d")) == Path("Y")
+    assert starter.data_dir_from(["a"], Path("d")) == Path("d")
