@@ -55,27 +55,37 @@ def updates_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "updates"
 
 
-def newest_staged(data_dir: Path, own: str) -> tuple[str, Path] | None:
-    """The newest verified staged version above ``own`` that has not failed, or None."""
+def candidates(data_dir: Path, own: str) -> list[tuple[str, Path]]:
+    """Verified staged versions above ``own`` that have not failed, newest first."""
     base = updates_dir(data_dir)
     failed = set(_read(base / "failed.json", []))
-    best = None
+    found = []
     for d in (base / "staged").glob("*"):
-        v = d.name
+        mark = d / VERIFIED
         if (
-            (d / VERIFIED).is_file()
-            and (d / VERIFIED).read_text(encoding="ascii").strip() == v
-            and v not in failed
-            and _version_key(v) > _version_key(own)
-            and (best is None or _version_key(v) > _version_key(best[0]))
+            mark.is_file()
+            and mark.read_text(encoding="ascii").strip() == d.name
+            and d.name not in failed
+            and _version_key(d.name) > _version_key(own)
         ):
-            best = (v, d)
-    return best
+            found.append((d.name, d))
+    return sorted(found, key=lambda c: _version_key(c[0]), reverse=True)
+
+
+def newest_staged(data_dir: Path, own: str) -> tuple[str, Path] | None:
+    """The newest verified staged version above ``own`` that has not failed, or None."""
+    found = candidates(data_dir, own)
+    return found[0] if found else None
 
 
 def _console(name: str) -> str:
     stem, dot, ext = name.partition(".")
     return name if stem.endswith("-console") else f"{stem}-console{dot}{ext}"
+
+
+def _failed(base: Path, version: str) -> None:
+    _write(base / "failed.json", sorted(set(_read(base / "failed.json", [])) | {version}))
+    _write(base / "outcome.json", {"state": "rolled_back", "version": version})
 
 
 def start_newest(
@@ -87,39 +97,33 @@ def start_newest(
     run=subprocess.call,
 ) -> int | None:
     """Run the newest verified version instead of this one (its exit code), or None to go on
-    as this version. ``exe``: this program's executable (its name is looked up in the
-    staged folder); ``run``: how a program is run (its exit code)."""
+    as this version. A version not yet installed runs its self-test first; one that fails
+    (or will not start) is rolled back and the next newest is tried. ``exe``: this program's
+    executable (its name is looked up in the staged folder); ``run``: how a program is run."""
     if os.environ.get(STARTED_BY):  # started by a starter already: never switch twice
         return None
-    found = newest_staged(data_dir, own_version)
-    if found is None:
-        return None
-    version, folder = found
     base = updates_dir(data_dir)
-    installed = set(_read(base / "installed.json", []))
-    target = folder / exe.name
-    if version not in installed:
-        tester = folder / _console(exe.name)
+    for version, folder in candidates(data_dir, own_version):
+        installed = set(_read(base / "installed.json", []))
+        target = folder / exe.name
+        if version not in installed:
+            tester = folder / _console(exe.name)
+            try:
+                command = [str(tester if tester.exists() else target), "--self-test"]
+                ok = run(command, timeout=SELF_TEST_SECONDS) == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            if not ok:
+                _failed(base, version)
+                continue
+            _write(base / "installed.json", sorted(installed | {version}))
+            _write(base / "outcome.json", {"state": "installed", "version": version})
+        os.environ[STARTED_BY] = own_version  # the version run inherits it: it will not switch
         try:
-            ok = (
-                run([str(tester if tester.exists() else target), "--self-test"],
-                    timeout=SELF_TEST_SECONDS) == 0
-            )  # fmt: skip
+            return int(run([str(target), *argv[1:]]))
         except (OSError, subprocess.SubprocessError):
-            ok = False
-        if not ok:
-            _write(base / "failed.json", sorted(set(_read(base / "failed.json", [])) | {version}))
-            _write(base / "outcome.json", {"state": "rolled_back", "version": version})
-            return None
-        _write(base / "installed.json", sorted(installed | {version}))
-        _write(base / "outcome.json", {"state": "installed", "version": version})
-    os.environ[STARTED_BY] = own_version  # the version run inherits it: it will not switch
-    try:
-        return int(run([str(target), *argv[1:]]))
-    except (OSError, subprocess.SubprocessError):
-        _write(base / "failed.json", sorted(set(_read(base / "failed.json", [])) | {version}))
-        _write(base / "outcome.json", {"state": "rolled_back", "version": version})
-        return None
+            _failed(base, version)
+    return None
 
 
 def data_dir_from(argv: list[str], default: Path) -> Path:

@@ -64,9 +64,20 @@ def add_bundle(
         latest = repo.roles.get_latest_archive()
         if latest is not None and str(latest.version) == version:
             raise ReleaseError(f"version {version} is already released")
+        stamp(bundle, version)
         repo.add_bundle(new_bundle_dir=bundle, new_version=version)
         repo.publish_changes(private_key_dirs=[offline_keys, online_keys])
         return sorted(repo.roles.targets.signed.targets)
+
+
+def stamp(bundle: Path, version: str) -> None:
+    """Write the version into a PyInstaller one-folder bundle (``_internal/VERSION``, read
+    by the frozen desk), so the archive's contents say the version its name says."""
+    internal = bundle / "_internal"
+    if internal.is_dir():
+        target = internal / "VERSION"
+        target.unlink(missing_ok=True)  # a hard-linked copy: never write through the link
+        target.write_text(version, encoding="ascii")
 
 
 def refresh(work: Path, online_keys: Path) -> None:

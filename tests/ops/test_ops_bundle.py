@@ -10,12 +10,19 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from desktop import __version__
+from desktop.starter import VERIFIED
+from release.repo import stamp
 
 pytestmark = pytest.mark.bundle
 
@@ -218,3 +225,55 @@ def test_the_executables_carry_their_version(tmp_path):
     assert strings["ProductVersion"] == __version__ == strings["FileVersion"]
     assert strings["ProductName"] == "乡镇医保服务窗口"
     assert strings["OriginalFilename"] == "township-desk.exe"
+
+
+def _copy_bundle(src: Path, dst: Path, version: str | None = None) -> Path:
+    """A copy of the built bundle (hard links: no disk cost); ``version`` stamps it as the
+    release process does."""
+    shutil.copytree(src, dst, symlinks=True, copy_function=os.link)
+    if version is not None:
+        stamp(dst, version)
+    return dst
+
+
+def _run(exe: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.pop("TOWNSHIP_DESK_STARTED_BY", None)
+    env.update(QT_QPA_PLATFORM="offscreen", HOME=str(home), TMPDIR=str(home))
+    env.update({f"XDG_{k}_HOME": str(home / k.lower()) for k in ("DATA", "STATE", "CONFIG")})
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, timeout=600, env=env, cwd=home
+    )
+
+
+def test_the_installed_bundle_starts_a_verified_newer_one_and_rolls_a_broken_one_back(
+    bundle, tmp_path
+):
+    """The real frozen program as the installer put it (version N) and, in its data folder,
+    N+1 staged and marked verified as the update service leaves it: the next start runs
+    N+1's self-test, then N+1 itself. A broken N+2 (a library missing: its self-test fails)
+    is rolled back by itself and N+1 goes on; N is never changed."""
+    installed = _copy_bundle(bundle.folder, tmp_path / "Program Files" / "TownshipDesk")
+    data, home = tmp_path / "data", tmp_path / "home"
+    home.mkdir()
+    staged = data / "updates" / "staged"
+    nxt = _copy_bundle(bundle.folder, staged / "9.1.0", "9.1.0")
+    (nxt / VERIFIED).write_text("9.1.0")
+    console = installed / "township-desk-console"
+    r = _run(console, home, "--data-dir", str(data), "--version")
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "9.1.0" in r.stdout and __version__ not in r.stdout.replace("9.1.0", "")
+    outcome = json.loads((data / "updates" / "outcome.json").read_text())
+    assert outcome == {"state": "installed", "version": "9.1.0"}
+
+    broken = _copy_bundle(bundle.folder, staged / "9.2.0", "9.2.0")
+    shutil.rmtree(broken / "_internal" / "sqlcipher3")  # the store cannot open: self-test fails
+    (broken / VERIFIED).write_text("9.2.0")
+    r = _run(console, home, "--data-dir", str(data), "--version")
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert "9.1.0" in r.stdout  # rolled back to the installed update, not to nothing
+    outcome = json.loads((data / "updates" / "outcome.json").read_text())
+    assert outcome == {"state": "rolled_back", "version": "9.2.0"}
+    assert "9.2.0" in json.loads((data / "updates" / "failed.json").read_text())
+    r = _run(installed / "township-desk-console", home, "--version")  # its own data: no update
+    assert __version__ in r.stdout
