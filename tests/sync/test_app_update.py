@@ -344,3 +344,48 @@ def test_the_starter_runs_only_what_was_verified_and_newer(tmp_path):
     assert starter.data_dir_from(["a", "--data-dir", "X"], Path("d")) == Path("X")
     assert starter.data_dir_from(["a", "--data-dir=Y"], Path("d")) == Path("Y")
     assert starter.data_dir_from(["a"], Path("d")) == Path("d")
+
+
+@pytest.mark.bundle
+def test_the_whole_chain_with_the_real_frozen_bundle(county, desk, tmp_path):
+    """Version N of the real bundle installed in a folder; N+1 (the same build, released as
+    0.2.0 by the release process) signed, imported by the county and offered; the desk finds
+    it at sync, downloads it through the fault proxy with cuts, verifies and stages it; the
+    installed N, started on that data folder, self-tests N+1 and runs it; the next sync
+    reports it to the county. (The syncing desk runs in this process: a frozen desk keeps its
+    credentials in the OS keyring, which this headless machine does not have.)"""
+    from tests.ops.test_ops_bundle import _copy_bundle, _run, bb
+
+    built = bb.build_bundle(log=lambda m: None)
+    installed = _copy_bundle(built.folder, tmp_path / "Program Files" / "TownshipDesk")
+    offline, online, work = tmp_path / "usb", tmp_path / "online", tmp_path / "rel"
+    root = release.init(work, offline, online)
+    release.add_bundle(work, _copy_bundle(built.folder, tmp_path / "n1"), NEXT, offline, online)
+    shutil.copyfile(root, updates.folder(desk.data_dir) / "metadata" / "root.json")
+    _import(county, work)
+    _offer(county, NEXT)
+    desk.store.set_setting(updates.K_RATE, "262144")
+    rnd, done = random.Random(5), threading.Event()
+
+    def cutter():
+        for _ in range(3):
+            desk.proxy.arm("response", rnd.randrange(200_000, 20_000_000))
+            while desk.proxy.armed and not done.is_set():
+                done.wait(0.02)
+
+    t = threading.Thread(target=cutter, daemon=True)
+    t.start()
+    try:
+        desk.sync()
+    finally:
+        done.set()
+        t.join()
+    assert updates.state(desk.store) == f"staged:{NEXT}" and desk.proxy.cuts >= 1
+    home = tmp_path / "home"
+    home.mkdir()
+    console = installed / "township-desk-console"
+    r = _run(console, home, "--data-dir", str(desk.data_dir), "--version")
+    assert r.returncode == 0 and NEXT in r.stdout, r.stdout + r.stderr[-3000:]
+    desk.sync()
+    assert _reported(county, desk)["reported_update"] == f"installed:{NEXT}"
+    assert _run(console, home, "--version").stdout.split()[-1] == __version__  # N untouched
