@@ -67,9 +67,22 @@ import os; os._exit(0)
 """
 
 
-def _time(code: str, cwd: Path, *args: str) -> float:
+_KEYRING = Path(tempfile.mkdtemp(prefix="bench-keyring-")) / "keys.json"
+
+
+def _env() -> dict:
+    """The child's environment: offscreen unless a display is asked for, and the developers'
+    file keyring (scripts/devkeyring; the store's key lives in a keyring since issue 14 —
+    this machine has no OS keyring), never the project on PYTHONPATH."""
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    env.pop("PYTHONPATH", None)
+    env["PYTHONPATH"] = str(ROOT / "scripts" / "devkeyring")
+    env["PYTHON_KEYRING_BACKEND"] = "township_devkeyring.FileKeyring"
+    env["TOWNSHIP_DEV_KEYRING"] = str(_KEYRING)
+    return env
+
+
+def _time(code: str, cwd: Path, *args: str) -> float:
+    env = _env()
     t = time.perf_counter()
     p = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, env=env, cwd=cwd, timeout=120
@@ -86,9 +99,7 @@ def _demo_store(tree: Path, folder: Path) -> None:
         "import sys; from desktop.store import open_store; from desktop.services.demo import "
         "seed_demo; s = open_store(sys.argv[1]); seed_demo(s); s.close()"
     )
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    subprocess.run([sys.executable, "-c", code, str(folder)], cwd=tree, env=env, check=True)
+    subprocess.run([sys.executable, "-c", code, str(folder)], cwd=tree, env=_env(), check=True)
 
 
 def _compile(tree: Path) -> None:

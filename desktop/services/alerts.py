@@ -13,8 +13,7 @@ warning, and the home page says the warning is not set up — never an invented 
 from __future__ import annotations
 
 from decimal import Decimal
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from core.categories import INSURED_CATEGORIES
 from core.ids import mask_id
@@ -22,6 +21,9 @@ from core.money import ZERO
 from desktop.services import home
 from desktop.store import Store, alerts, places
 from desktop.store.journal import new_id, now_iso
+
+if TYPE_CHECKING:  # the store's connection type, for annotations only
+    import sqlite_utils
 
 COUNTY_BURDEN = "tilted_base_ytd"  # 倾斜救助累计基数: burden after the three layers
 BASIS = {"local": "本机已结算的测算", "county": "县医保局本年累计数"}
