@@ -26,6 +26,7 @@ def mount(app: FastAPI) -> None:
         pages,
         policies,
         reports,
+        updates,
     )
 
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console")
@@ -34,6 +35,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(imports.router)
     app.include_router(policies.router)
     app.include_router(alerts.router)
+    app.include_router(updates.router)
 
     @app.middleware("http")
     async def _console_headers(request: Request, call_next):

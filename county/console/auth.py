@@ -41,6 +41,8 @@ MAY = {
     "reports": {"admin", "clerk", "viewer"},
     "reports.refresh": {"admin", "clerk"},
     "alerts": {"admin", "clerk"},
+    "updates": {"admin", "clerk"},
+    "updates.offer": {"admin"},
 }
 LOCK_AFTER = 10
 LOCK_MINUTES = 15

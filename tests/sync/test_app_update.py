@@ -389,3 +389,45 @@ def test_the_whole_chain_with_the_real_frozen_bundle(county, desk, tmp_path):
     desk.sync()
     assert _reported(county, desk)["reported_update"] == f"installed:{NEXT}"
     assert _run(console, home, "--version").stdout.split()[-1] == __version__  # N untouched
+
+
+@pytest.mark.browser
+def test_the_county_admin_offers_a_pilot_in_the_console(county, desk, releases, tmp_path):
+    """Debian's Chromium at 1366×768: the 程序更新 page lists the versions and the PCs by
+    version; the administrator offers 0.2.0 to one service point; its desk stages it at the
+    next sync and the page says so."""
+    from county.console.auth import create_staff
+    from tests.sync.test_console_browser import CHROMIUM, shot
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    _import(county, releases["work"])
+    desk.sync()  # the PC has reported its version
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = b.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        page.goto(county.url + "/console/login")
+        page.fill("#username", "boss")
+        page.fill("#password", "admin-pass-1")
+        page.click("#login")
+        page.wait_for_url("**/console/devices")
+        page.click("text=程序更新")
+        page.wait_for_url("**/console/updates")
+        assert "0.2.0" in page.inner_text("#releases") and "0.1.0" in page.inner_text("#versions")
+        page.check("input[name=what][value=offer]")
+        page.select_option("select[name=version]", NEXT)
+        page.check("input[name=point][value=SP01]")
+        page.click("#offer button[type=submit]")
+        page.wait_for_url("**/console/updates?saved=1")
+        assert "东乡卫生院（SP01）" in page.inner_text("#offers")
+        desk.sync()  # stages 0.2.0
+        desk.sync()  # and says so
+        page.reload()
+        assert f"已下载，待重启安装 {NEXT}" in page.inner_text("#versions")
+        shot(page, tmp_path, "updates")
+        b.close()
+    assert updates.state(desk.store) == f"staged:{NEXT}"

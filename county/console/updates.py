@@ -1,0 +1,63 @@
+"""Console: application updates (issue 17) — the versions the county holds (imported from
+the project's signed releases with ``township-county updates import``), which version each
+service point may install (every point, a pilot group first, or held back), and the PCs by
+the version they run with what each last said of its update. One code path with the CLI
+(``county.updates``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from county import places
+from county import updates as up
+from county.console import PREFIX, templates
+from county.console import auth as a
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+@router.get("/updates")
+def updates_page(request: Request, error: str = "", saved: int = 0) -> HTMLResponse:
+    staff = a.require(request, "updates")
+    with request.app.state.pool.connection() as conn:
+        o = up.overview(conn)
+        points = places.list_service_points(conn)
+    for d in o["desks"]:
+        d["states"] = sorted({up.describe(u) for u in d["updates"] if u})
+    return templates.TemplateResponse(
+        request,
+        "updates.html",
+        {
+            "staff": staff,
+            "prefix": PREFIX,
+            "o": o,
+            "points": points,
+            "all": up.ALL,
+            "error": error,
+            "saved": bool(saved),
+        },
+    )
+
+
+@router.post("/updates/offer")
+async def offer(
+    request: Request, csrf: str = Form(""), what: str = Form(""), version: str = Form("")
+):
+    staff = a.require(request, "updates.offer", csrf)
+    form = await request.form()
+    codes = [str(c) for c in form.getlist("point")] or None
+    try:
+        with request.app.state.pool.connection() as conn, conn.transaction():
+            if what == "follow":
+                if not codes:
+                    raise up.UpdateError("请勾选要改回“跟随全部服务点”的服务点")
+                up.clear_offer(conn, codes)
+            elif what in ("offer", "hold"):
+                up.set_offer(conn, version if what == "offer" else None, codes, staff.username)
+            else:
+                raise up.UpdateError("请选择：可升级、暂不升级或跟随全部服务点")
+            a.audit(conn, staff.id, f"update.{what}", version or "-", {"points": codes or ["*"]})
+    except up.UpdateError as e:
+        return updates_page(request, error=str(e))
+    return RedirectResponse(f"{PREFIX}/updates?saved=1", status_code=303)
