@@ -200,7 +200,14 @@ def status(store: Store) -> dict:
         "last_error": err if state in ("failed", "offline") else None,
         "pending": st.pending_count(store),
         "inbox_open": syncruns.open_inbox_count(store),
+        "version_note": _version_note(store),
     }
+
+
+def _version_note(store: Store) -> str:
+    from desktop.services import updates  # deferred: tufup loads only when a sync runs
+
+    return updates.note(store)
 
 
 def bar_state(s: dict) -> str:

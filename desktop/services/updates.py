@@ -78,6 +78,22 @@ def wanted(store: Store) -> str | None:
     return None if state(store) in done else offer
 
 
+NOTES = {
+    "downloading": "新版本 {v} 正在后台下载（断了会接着下载）",
+    "staged": "新版本 {v} 已下载并通过校验，下次启动软件时安装",
+    "installed": "已于启动时升级到 {v}",
+    "refused": "新版本 {v} 校验不通过，已拒绝并告知县里；下次同步时重新下载",
+    "rolled_back": "新版本 {v} 启动自检未通过，已自动退回本版本并告知县里",
+}
+
+
+def note(store: Store) -> str:
+    """The 同步 page's line about this program's version and its update, in words."""
+    st_, _, version = state(store).partition(":")
+    text = NOTES.get(st_, "").format(v=version)
+    return f"{__version__}（{text}）" if text else __version__
+
+
 class _Client(Client):
     """tufup's client, up to the version the county allows, keeping the metadata error it
     would otherwise only log (a refusal must be told apart from a dropped line)."""

@@ -89,3 +89,21 @@ def test_inbox_lists_items_and_marks_them_done(page, qtbot):
 def test_resolve_without_selection_tells_the_clerk(page):
     page.resolve_button.click()
     assert "选中" in page.message.text()
+
+
+def test_the_page_says_which_version_runs_and_what_became_of_its_update(page, qtbot, store):
+    from desktop import __version__
+    from desktop.services import updates
+
+    assert page.version_label.text() == __version__
+    for state, words in (
+        ("downloading:0.2.0", "新版本 0.2.0 正在后台下载"),
+        ("staged:0.2.0", "新版本 0.2.0 已下载并通过校验，下次启动软件时安装"),
+        ("refused:0.2.0", "校验不通过，已拒绝并告知县里"),
+        ("rolled_back:0.2.0", "启动自检未通过，已自动退回本版本"),
+    ):
+        store.set_setting(updates.K_STATE, state)
+        page.refresh()
+        qtbot.waitUntil(lambda w=words: w in page.version_label.text())
+        assert page.version_label.text().startswith(__version__)
+        assert "staged" not in page.version_label.text() and ":" not in page.version_label.text()

@@ -92,6 +92,10 @@ class Page(BasePage):
         info.addRow(self.tr("上次同步："), self.last_label)
         info.addRow(self.tr("待上传："), self.pending_label)
         info.addRow(self.tr("县医保服务器："), self.server_label)
+        self.version_label = QLabel()
+        self.version_label.setObjectName("sync_page_version")
+        self.version_label.setWordWrap(True)
+        info.addRow(self.tr("软件版本："), self.version_label)
         top.addLayout(info, 1)
 
         buttons = QVBoxLayout()
@@ -239,6 +243,7 @@ class Page(BasePage):
             )
         else:
             self.server_label.setText(self.tr("本机尚未注册"))
+        self.version_label.setText(status["version_note"])
         self.reg_box.setVisible(not status["registered"])
         if not status["registered"] and not self.server_edit.text() and status.get("county_url"):
             self.server_edit.setText(status["county_url"])
