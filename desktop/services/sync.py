@@ -201,6 +201,7 @@ def status(store: Store) -> dict:
         "pending": st.pending_count(store),
         "inbox_open": syncruns.open_inbox_count(store),
         "version_note": _version_note(store),
+        "update_staged": (store.setting("update_state", "") or "").startswith("staged:"),
     }
 
 

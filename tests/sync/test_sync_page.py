@@ -107,3 +107,42 @@ def test_the_page_says_which_version_runs_and_what_became_of_its_update(page, qt
         qtbot.waitUntil(lambda w=words: w in page.version_label.text())
         assert page.version_label.text().startswith(__version__)
         assert "staged" not in page.version_label.text() and ":" not in page.version_label.text()
+
+
+def test_a_supervisor_restarts_the_desk_to_install_a_staged_version(
+    page, qtbot, store, monkeypatch
+):
+    from desktop.gui.pages import sync as sync_page
+    from desktop.services import updates
+
+    store.set_setting(updates.K_STATE, "staged:0.2.0")
+    page.refresh()
+    qtbot.waitUntil(lambda: "0.2.0" in page.version_label.text())
+    assert not page.install_button.isVisible()  # a copy run from source cannot restart itself
+    monkeypatch.setattr(sync_page, "restartable", lambda: True)
+    page.refresh()
+    qtbot.waitUntil(page.install_button.isVisible)  # the installed program, a supervisor
+    started, quit_ = [], []
+
+    class FakeProcess:
+        @staticmethod
+        def startDetached(program, args):  # noqa: N802 (Qt's name)
+            started.append((program, list(args)))
+            return True
+
+    class FakeApp:
+        @staticmethod
+        def instance():
+            return type("A", (), {"quit": lambda self: quit_.append(True)})()
+
+    monkeypatch.setattr(sync_page, "QProcess", FakeProcess)
+    monkeypatch.setattr(sync_page, "QApplication", FakeApp)
+    page.install_button.click()
+    import sys
+
+    assert started == [(sys.executable, sys.argv[1:])] and quit_ == [True]
+    store.set_setting(updates.K_STATE, "installed:0.2.0")
+    page.show()
+    page.refresh()
+    qtbot.waitUntil(lambda: "已于启动时升级到 0.2.0" in page.version_label.text())
+    assert not page.install_button.isVisible()  # nothing staged: nothing to install

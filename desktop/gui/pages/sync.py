@@ -6,10 +6,12 @@ one at a time (the page keeps one job and the engine holds a file lock)."""
 from __future__ import annotations
 
 import logging
+import sys
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFileDialog,
     QFormLayout,
@@ -108,8 +110,16 @@ class Page(BasePage):
         self.cancel_button.setObjectName("sync_cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_sync)
+        self.install_button = QPushButton(self.tr("重启软件并安装新版本"))
+        self.install_button.setObjectName("sync_install_update")
+        self.install_button.setToolTip(
+            self.tr("主管操作：关闭本软件（未保存的内容会先提示），再以新版本打开")
+        )
+        self.install_button.setVisible(False)
+        self.install_button.clicked.connect(self.restart_to_install)
         buttons.addWidget(self.sync_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.install_button)
         top.addLayout(buttons)
         lay.addLayout(top)
 
@@ -244,6 +254,9 @@ class Page(BasePage):
         else:
             self.server_label.setText(self.tr("本机尚未注册"))
         self.version_label.setText(status["version_note"])
+        self.install_button.setVisible(
+            status["update_staged"] and restartable() and self.ctx.actor.is_supervisor
+        )
         self.reg_box.setVisible(not status["registered"])
         if not status["registered"] and not self.server_edit.text() and status.get("county_url"):
             self.server_edit.setText(status["county_url"])
@@ -397,6 +410,15 @@ class Page(BasePage):
         if path:
             self.ca_edit.setText(path)
 
+    def restart_to_install(self) -> None:
+        """A supervisor says so: close the desk the normal way (unsaved work is asked about
+        first) and start the program again — its starter installs the staged version."""
+        window = self.window()
+        if window is not None and not window.close():
+            return  # the clerk kept the window open to save her work
+        QProcess.startDetached(sys.executable, sys.argv[1:])
+        QApplication.instance().quit()
+
     def register_device(self) -> None:
         server, code = self.server_edit.text().strip(), self.code_edit.text().strip()
         ca_file = self.ca_edit.text().strip()
@@ -468,6 +490,11 @@ class Page(BasePage):
             "sync",
             lambda _ok: self.refresh(),
         )
+
+
+def restartable() -> bool:
+    """Only the installed program can start itself again (a copy run from source cannot)."""
+    return bool(getattr(sys, "frozen", False))
 
 
 def _strip_code(message: str) -> str:
