@@ -4,6 +4,8 @@ tree, side by side — size, files, and the parts that differ. Issue 16 added py
 (and numpy) for the home page's charts. Writes bench/results/bundle-change.md.
 
     .venv/bin/python bench/bench_bundle_change.py --before 07967da   # ~4 minutes
+    .venv/bin/python bench/bench_bundle_change.py --before 6e9b665 \
+        --what "issue 17: signed updates (tufup)" --out bench/results/bundle-updates.md
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ def build(root: Path, home: Path) -> tuple[Path, float]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", default="07967da")
+    ap.add_argument(
+        "--what", default="issue 16: pyqtgraph + numpy", help="the change, for the title"
+    )
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bundle-change.md"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-bundle-change-"))
     tree = work / "before-src"
@@ -77,11 +83,12 @@ def main() -> int:
         key=lambda t: -abs(t[1]),
     )[:10]
     lines = [
-        "# Bundle size before and after a dependency change (issue 16: pyqtgraph + numpy)",
+        f"# Bundle size before and after a dependency change ({args.what})",
         "",
         f"Machine: {machine()}  ",
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
-        f"Command: `.venv/bin/python bench/bench_bundle_change.py --before {args.before}` "
+        f"Command: `.venv/bin/python bench/bench_bundle_change.py --before {args.before}"
+        f"{'' if args.out.endswith('bundle-change.md') else ' --out ' + Path(args.out).name}` "
         "(clean PyInstaller builds of the one-folder bundle, Linux x86_64, same virtualenv)",
         "",
         "| build | size | files | build time |",
@@ -97,7 +104,7 @@ def main() -> int:
         "|---|---|",
         *[f"| `{k}` | {d / mb:+.2f} MB |" for k, d in changed],
     ]
-    out = ROOT / "bench" / "results" / "bundle-change.md"
+    out = Path(args.out)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
     shutil.rmtree(work, ignore_errors=True)

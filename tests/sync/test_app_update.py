@@ -9,6 +9,7 @@ staged, the running version is untouched, and the county is told."""
 from __future__ import annotations
 
 import filecmp
+import gzip
 import json
 import random
 import shutil
@@ -431,3 +432,28 @@ def test_the_county_admin_offers_a_pilot_in_the_console(county, desk, releases, 
         shot(page, tmp_path, "updates")
         b.close()
     assert updates.state(desk.store) == f"staged:{NEXT}"
+
+
+def test_a_desk_holding_its_own_archive_takes_the_small_patch(county, desk, releases):
+    """With the archive of the version it runs at hand (kept from its last update), the desk
+    downloads the binary patch, not the whole release, and rebuilds the same archive."""
+    _import(county, releases["work"])
+    _offer(county, NEXT)
+    served = releases["work"] / "repository" / "targets"
+    held = updates.folder(desk.data_dir) / "targets"
+    held.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(served / "township-desk-0.1.0.tar.gz", held / "township-desk-0.1.0.tar.gz")
+    desk.sync()
+    assert updates.state(desk.store) == f"staged:{NEXT}"
+    patch = held / f"township-desk-{NEXT}.patch"
+    assert (
+        patch.exists()
+        and patch.stat().st_size < 0.5 * (served / f"township-desk-{NEXT}.tar.gz").stat().st_size
+    )
+    rebuilt = held / f"township-desk-{NEXT}.tar.gz"  # the same tar (tufup checks its hash)
+    original = served / f"township-desk-{NEXT}.tar.gz"
+    assert gzip.decompress(rebuilt.read_bytes()) == gzip.decompress(original.read_bytes())
+    staged = updates.staged_dir(desk.data_dir, NEXT)
+    assert filecmp.cmp(
+        staged / "_internal" / "changes.bin", releases["tmp"] / "b2" / "_internal" / "changes.bin"
+    )
