@@ -69,7 +69,10 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """A private PostgreSQL cluster. ``durable``: as in production — fsync, synchronous
+    commit and full page writes on (the benchmarks); else without them (tests: durability
+    of the county's data is PostgreSQL's, not what the tests check)."""
     if not (PG_BIN / "initdb").exists():
         raise RuntimeError(
             f"PostgreSQL binaries not found in {PG_BIN} (apt-get install postgresql)"
@@ -96,10 +99,9 @@ def start_cluster() -> Cluster:
         "--locale=C.UTF-8",
         "--no-sync",
     )
-    opts = (
-        f"-k {root / 'sock'} -p {cl.port} -c listen_addresses='' -c fsync=off"
-        " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    opts = f"-k {root / 'sock'} -p {cl.port} -c listen_addresses='' -c max_connections=200"
+    if not durable:
+        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     cl._run(
         str(PG_BIN / "pg_ctl"),
         "-D",
