@@ -1,0 +1,231 @@
+"""Load: N simulated desks syncing at once against the real county server (issue 18), on
+loopback only, bounded in time and count. The server runs as `township-county serve` on a
+private PostgreSQL cluster with durability as in production (fsync, synchronous commit).
+
+Each desk is its own service point with its own device, token and connection. For
+``--seconds`` it syncs again and again, as the last weeks of a campaign look from the
+county: each sync pushes what the desk recorded since (0–3 new residents, each a person, an
+enrollment and a payment; a household first) and then pulls until nothing is left; about
+one sync in ten has nothing to push (a sync with nothing to do). Measured per sync (push and
+pull, as a clerk waits for it): p50 / p99 / max; ops/s ingested; errors (any non-200); the
+server's and PostgreSQL's CPU seconds per op (from /proc). The generator shares the machine.
+
+    .venv/bin/python bench/bench_load.py --desks 200 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import datetime as dt
+import gzip
+import json
+import os
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
+
+from core import syncproto as sp  # noqa: E402
+from county import admin, sealing  # noqa: E402
+from county.testing import ServerProcess, fresh_database, start_cluster  # noqa: E402
+
+KEY = "bench-signing-key-0123456789abcdef0123456789"
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else 0.0
+
+
+class Desk:
+    def __init__(self, k: int, code: str, sp_code: str):
+        self.k, self.code, self.sp_code = k, code, sp_code
+        self.seq = 0
+        self.resident = 0
+        self.cursor = sp.empty_cursor()
+        self.token = ""
+        self.household = ""
+
+    def ops(self, residents: int) -> list[dict]:
+        out: list[dict] = []
+
+        def op(t: str, eid: str, payload: dict) -> None:
+            if t.endswith((".create", ".record")):
+                payload = {**payload, "id": eid}
+            self.seq += 1
+            out.append({"op_id": str(uuid.uuid4()), "device_seq": self.seq, "op_type": t,
+                        "entity_id": eid, "base_version": None, "payload": payload,
+                        "payload_sha256": sp.payload_sha256(payload)})  # fmt: skip
+
+        if not self.household or random.random() < 0.3:
+            self.household = str(uuid.uuid4())
+            op("household.create", self.household, {"address": "东村", "hukou_type": "rural"})
+        for _ in range(residents):
+            self.resident += 1
+            n = self.k * 1_000_000 + self.resident
+            pid, eid = str(uuid.uuid4()), str(uuid.uuid4())
+            op("person.create", pid, {
+                "name": "张三", "cert_type": "resident_id", "cert_no": f"14012119{n:010d}",
+                "sex": "male", "birth_date": "1980-01-01", "household_id": self.household,
+                "relation": "head", "insured_category": "ordinary", "region_code": "140121"})  # fmt: skip
+            op("enrollment.create", eid,
+               {"person_id": pid, "year": 2025, "insured_category": "ordinary"})  # fmt: skip
+            op("payment.record", str(uuid.uuid4()), {
+                "enrollment_id": eid, "amount": "400.00", "channel": "cash",
+                "receipt_no": f"{self.sp_code}-2025-{self.resident:06d}"})  # fmt: skip
+        return out
+
+
+async def post(client: httpx.AsyncClient, path: str, body: dict, token: str) -> httpx.Response:
+    return await client.post(
+        path,
+        content=gzip.compress(json.dumps(body).encode()),
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },  # fmt: skip
+    )
+
+
+async def run_desk(desk: Desk, url: str, until: float, stats: dict) -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    headers = {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION)}
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as c:
+        r = await c.post(sp.EP_REGISTER, json={"code": desk.code})
+        cred = r.json()["credential"]
+        r = await c.post(sp.EP_TOKEN, json={"credential": cred, "operator_id": "bench"})
+        desk.token = r.json()["token"]
+        await asyncio.sleep(random.uniform(0, 2))  # desks do not all start in one instant
+        while time.monotonic() < until:
+            residents = 0 if random.random() < 0.1 else random.randint(1, 3)
+            ops = desk.ops(residents) if residents else []
+            t = time.perf_counter()
+            ok = True
+            if ops:
+                r = await post(c, sp.EP_PUSH, {"batch_id": str(uuid.uuid4()), "ops": ops},
+                               desk.token)  # fmt: skip
+                ok = r.status_code == 200
+                if ok:
+                    stats["ops"] += len(ops)
+            while ok:
+                r = await post(c, sp.EP_PULL, {"cursor": desk.cursor, "limit": 500}, desk.token)
+                ok = r.status_code == 200
+                if not ok:
+                    break
+                doc = r.json()
+                desk.cursor = {**desk.cursor, **doc["next_cursor"]}
+                if not doc["has_more"]:
+                    break
+            if ok:
+                stats["syncs"].append(time.perf_counter() - t)
+            else:
+                stats["errors"].append(r.status_code)
+            await asyncio.sleep(random.uniform(0.05, 0.3))  # the clerk's next payment
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == "postgres":
+                    out.append(int(d.name))
+            except OSError:
+                pass
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--desks", type=int, default=200)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.md"))
+    args = ap.parse_args()
+    cluster = start_cluster(durable=True)
+    atexit.register(cluster.stop)
+    sealing.configure(KEY)
+    db = fresh_database(cluster)
+    desks = []
+    with psycopg.connect(db) as conn, conn.transaction():
+        conn.row_factory = psycopg.rows.dict_row
+        for k in range(args.desks):
+            code = f"SP{k + 1:04d}"
+            admin.create_service_point(conn, code, f"第{k + 1}卫生院", "140121")
+            desks.append(Desk(k, admin.issue_device_code(conn, code)["code"], code))
+    # every desk registers from 127.0.0.1 here: lift the per-address registration limit
+    # (10 per 10 minutes in production) for this run only
+    settings = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-load-{os.getpid()}.toml"
+    settings.write_text("register_tries = 100000\n", encoding="utf-8")
+    os.environ["TOWNSHIP_COUNTY_SETTINGS"] = str(settings)
+    with ServerProcess(db, KEY) as server:
+        pg_before = cpu_seconds(postgres_pids())
+        srv_before = cpu_seconds([server.proc.pid])
+        stats: dict = {"ops": 0, "syncs": [], "errors": []}
+        t0 = time.perf_counter()
+        until = time.monotonic() + args.seconds
+
+        async def all_desks() -> None:
+            await asyncio.gather(*(run_desk(d, server.url, until, stats) for d in desks))
+
+        asyncio.run(all_desks())
+        wall = time.perf_counter() - t0
+        srv_cpu = cpu_seconds([server.proc.pid]) - srv_before
+        pg_cpu = cpu_seconds(postgres_pids()) - pg_before
+    with psycopg.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM applied_op").fetchone()[0]
+    syncs, ops = stats["syncs"], stats["ops"]
+    lines = [
+        "# Load: many desks syncing at once (issue 18)",
+        "",
+        f"Machine: {machine()} — generator, server and PostgreSQL on the same 2 cores  ",
+        f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
+        f"Command: `.venv/bin/python bench/bench_load.py --desks {args.desks} "
+        f"--seconds {args.seconds:g}`  ",
+        "Server: one `township-county serve` process (uvicorn), PostgreSQL 15 durable as in "
+        "production (fsync, synchronous commit, full page writes on), loopback.",
+        "",
+        "| what | result |",
+        "|---|---|",
+        f"| desks syncing at once (each its own service point) | {args.desks} |",
+        f"| syncs completed in {wall:.0f} s | {len(syncs)} ({len(syncs) / wall:.1f}/s) |",
+        f"| ops ingested | {ops} ({ops / wall:.0f} ops/s); applied once on the server: {stored} |",
+        f"| per sync (push + pull until nothing is left): p50 / p99 / max | "
+        f"{pct(syncs, 50) * 1000:.0f} / {pct(syncs, 99) * 1000:.0f} / "
+        f"{max(syncs or [0]) * 1000:.0f} ms |",
+        f"| errors | {len(stats['errors'])} {sorted(set(stats['errors'])) or ''} |",
+        f"| CPU per op: server / PostgreSQL | {srv_cpu / max(ops, 1) * 1000:.2f} / "
+        f"{pg_cpu / max(ops, 1) * 1000:.2f} ms |",
+        f"| CPU per sync: server / PostgreSQL | {srv_cpu / max(len(syncs), 1) * 1000:.1f} / "
+        f"{pg_cpu / max(len(syncs), 1) * 1000:.1f} ms |",
+    ]
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
