@@ -72,12 +72,6 @@ def candidates(data_dir: Path, own: str) -> list[tuple[str, Path]]:
     return sorted(found, key=lambda c: _version_key(c[0]), reverse=True)
 
 
-def newest_staged(data_dir: Path, own: str) -> tuple[str, Path] | None:
-    """The newest verified staged version above ``own`` that has not failed, or None."""
-    found = candidates(data_dir, own)
-    return found[0] if found else None
-
-
 def _console(name: str) -> str:
     stem, dot, ext = name.partition(".")
     return name if stem.endswith("-console") else f"{stem}-console{dot}{ext}"

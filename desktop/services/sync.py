@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core import syncproto as sp
-from desktop.services import contribution, estimate, policies, wipe
+from desktop.services import contribution, estimate, policies, updates, wipe
 from desktop.services.context import Actor
 from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
@@ -146,8 +146,6 @@ def run_sync(
     retry: RetryPolicy | None = None,
     **kw,
 ) -> SyncSummary:
-    from desktop.services import updates  # deferred: tufup loads only when a sync runs
-
     updates.absorb_outcome(store, Path(data_dir))  # the county hears it with this pull
     engine = engine_for(store, data_dir, actor, retry=retry, **kw)
     try:
@@ -163,11 +161,9 @@ def fetch_update(
 ) -> str:
     """After a sync: keep the county's update offer and, when it is a newer version, fetch
     and stage it (in the background worker, at a capped byte rate). Returns the new state."""
-    from desktop.services import updates  # deferred: tufup loads only when a sync runs
-
     updates.note_offer(store, summary.update_offer)
     dev = st.device(store)
-    if dev is None or updates.wanted(store) is None:
+    if dev is None:
         return ""
     return updates.fetch_offered(
         store, Path(data_dir), dev["server_url"], ca_pem=st.county_ca(store), cancel=cancel, **kw
@@ -200,15 +196,9 @@ def status(store: Store) -> dict:
         "last_error": err if state in ("failed", "offline") else None,
         "pending": st.pending_count(store),
         "inbox_open": syncruns.open_inbox_count(store),
-        "version_note": _version_note(store),
-        "update_staged": (store.setting("update_state", "") or "").startswith("staged:"),
+        "version_note": updates.note(store),
+        "update_staged": updates.state(store).startswith("staged:"),
     }
-
-
-def _version_note(store: Store) -> str:
-    from desktop.services import updates  # deferred: tufup loads only when a sync runs
-
-    return updates.note(store)
 
 
 def bar_state(s: dict) -> str:

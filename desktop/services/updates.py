@@ -6,7 +6,8 @@ expired, rolled-back or mixed metadata and tampered files are refused), a binary
 the archive of the version before when it has one, the download resumed after a cut and kept
 to a byte rate — and unpacks it beside the data as a **staged** version. It is installed at
 the next start, never in the middle of a clerk's work. What happened is reported to the
-county with the next pull (``desk_status.update``)."""
+county with the next pull (``desk_status.update``). The download itself (tufup, python-tuf)
+is in ``update_download`` and loads only when there is a version to fetch."""
 
 from __future__ import annotations
 
@@ -18,13 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
-from tuf.api import exceptions as tuf_errors
-from tufup.client import Client
 
 from core import syncproto as sp
 from desktop import __version__, paths, starter
 from desktop.store.db import Store
-from desktop.sync.updatefetch import ResumingFetcher, forget_partials
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +32,7 @@ K_RATE = "update_download_kbps"  # setting: the download's cap in KB a second
 DEFAULT_KBPS = 256  # a 60 MB release in about four minutes, the rest of a 3G line left free
 
 
-def folder(data_dir: Path) -> Path:
-    return Path(data_dir) / "updates"
+folder = starter.updates_dir  # <data folder>/updates: one definition for both
 
 
 def staged_dir(data_dir: Path, version: str) -> Path:
@@ -94,29 +91,6 @@ def note(store: Store) -> str:
     return f"{__version__}（{text}）" if text else __version__
 
 
-class _Client(Client):
-    """tufup's client, up to the version the county allows, keeping the metadata error it
-    would otherwise only log (a refusal must be told apart from a dropped line)."""
-
-    ceiling: Version
-    refused: Exception | None = None
-
-    def refresh(self) -> None:
-        try:
-            super().refresh()
-        except tuf_errors.RepositoryError as e:
-            self.refused = e
-            raise
-
-    @property
-    def trusted_target_metas(self) -> list:
-        return [m for m in super().trusted_target_metas if m.version <= self.ceiling]
-
-
-class Refused(Exception):
-    """The county's copy of a release (or its signed metadata) did not verify."""
-
-
 def fetch_offered(
     store: Store,
     data_dir: Path,
@@ -132,80 +106,29 @@ def fetch_offered(
     there is nothing to do, or the line dropped: tried again at the next sync)."""
     version = wanted(store)
     base = folder(data_dir)
-    meta, targets, partial = base / "metadata", base / "targets", base / "partial"
+    meta = base / "metadata"
     root = root or trusted_root()
     if version is None or (root is None and not (meta / "root.json").exists()):
         return ""
-    for d in (meta, targets, partial):
-        d.mkdir(parents=True, exist_ok=True)
+    meta.mkdir(parents=True, exist_ok=True)
     if not (meta / "root.json").exists():  # later roots come signed by this one (TUF)
         shutil.copyfile(root, meta / "root.json")
     _set_state(store, "downloading", version)
-    rate = max_rate or int(store.setting(K_RATE, "") or DEFAULT_KBPS) * 1024
-    fetcher = ResumingFetcher(partial, ca_pem=ca_pem, max_rate=rate, cancel=cancel)
-    try:
-        _download(data_dir, server_url.rstrip("/") + sp.EP_UPDATES, version, fetcher, progress)
-    except Refused as e:
-        log.warning("update %s refused: %s", version, e)
-        forget_partials(partial)
-        _set_state(store, "refused", version)
-        return state(store)
-    except tuf_errors.DownloadError as e:
-        log.info("update %s: download not finished (%s); next sync goes on", version, e)
-        return ""
-    finally:
-        fetcher.close()
-    _set_state(store, "staged", version)
-    return state(store)
+    from desktop.services import update_download  # deferred: tufup loads only to download
 
-
-def _download(data_dir: Path, url: str, version: str, fetcher, progress) -> None:
-    base = folder(data_dir)
-    extract = base / "extracting"
-    shutil.rmtree(extract, ignore_errors=True)
-    extract.mkdir(parents=True)
-    client = _Client(
-        app_name=APP,
-        app_install_dir=staged_dir(data_dir, version),
-        current_version=__version__,
-        metadata_dir=base / "metadata",
-        metadata_base_url=url + "/metadata/",
-        target_dir=base / "targets",
-        target_base_url=url + "/targets/",
-        extract_dir=extract,
+    outcome = update_download.download(
+        base,
+        server_url.rstrip("/") + sp.EP_UPDATES,
+        version,
+        ca_pem=ca_pem,
+        max_rate=max_rate or int(store.setting(K_RATE, "") or DEFAULT_KBPS) * 1024,
+        cancel=cancel,
+        progress=progress,
     )
-    client.ceiling = Version(version)
-    client._fetcher = fetcher  # our HTTP stack: the county's CA, resume, byte rate
-    try:
-        found = client.check_for_updates()
-    except tuf_errors.RepositoryError as e:  # expired, rolled back, mixed, badly signed …
-        raise Refused(e) from e
-    if client.refused is not None:
-        raise Refused(client.refused)
-    if found is None or str(found.version) != version:
-        raise tuf_errors.DownloadError(f"{version} not in the county's signed releases")
-    hook = None
-    if progress is not None:
-
-        def hook(bytes_downloaded: int, bytes_expected: int) -> None:
-            progress(bytes_downloaded, bytes_expected)
-
-    try:
-        client.download_and_apply_update(skip_confirmation=True, install=_stage, progress_hook=hook)
-    except tuf_errors.RepositoryError as e:  # a file's length or hashes did not match
-        raise Refused(e) from e
-    if not (staged_dir(data_dir, version)).is_dir():
-        raise Refused(f"{version}: the archive did not unpack")  # a patch that failed
-
-
-def _stage(src_dir: Path, dst_dir: Path, **_kw) -> None:
-    """tufup's install step: the unpacked release becomes the staged version, whole, and is
-    marked verified last (the starter runs only a marked one: ``desktop/starter.py``)."""
-    dst_dir = Path(dst_dir)
-    shutil.rmtree(dst_dir, ignore_errors=True)
-    dst_dir.parent.mkdir(parents=True, exist_ok=True)
-    Path(src_dir).rename(dst_dir)
-    (dst_dir / starter.VERIFIED).write_text(dst_dir.name, encoding="ascii")
+    if not outcome:
+        return ""
+    _set_state(store, outcome, version)
+    return state(store)
 
 
 def absorb_outcome(store: Store, data_dir: Path) -> str:

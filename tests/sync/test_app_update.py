@@ -8,6 +8,7 @@ staged, the running version is untouched, and the county is told."""
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import gzip
 import json
@@ -106,6 +107,29 @@ def desk(fast_dir, county, mem_keyring, releases):
     proxy.close()
 
 
+@contextlib.contextmanager
+def cutting(proxy: CutProxy, rnd: random.Random, low: int, high: int, *, times: int):
+    """While the block runs, cut the line at a random byte in [low, high) of a response,
+    again each time the cut has happened, ``times`` cuts at most; yields the bytes chosen."""
+    cuts: list[int] = []
+    done = threading.Event()
+
+    def cutter() -> None:
+        while not done.is_set() and len(cuts) < times:
+            if not proxy.armed:
+                cuts.append(rnd.randrange(low, high))
+                proxy.arm("response", cuts[-1])
+            done.wait(0.02)
+
+    t = threading.Thread(target=cutter, daemon=True)
+    t.start()
+    try:
+        yield cuts
+    finally:
+        done.set()
+        t.join()
+
+
 def _import(county, work: Path) -> list[str]:
     with county.conn() as c, c.transaction():
         return county_updates.import_repository(c, county.updates_dir, work / "repository")
@@ -126,23 +150,8 @@ def test_the_offered_version_arrives_through_cuts_verified_and_staged(county, de
     assert _import(county, releases["work"]) == ["0.1.0", NEXT]
     _offer(county, NEXT, ["SP01"])
     _offer(county, None)  # every other point held back
-    rnd, cuts, done = random.Random(17), [], threading.Event()
-
-    def cutter():  # cut the line at random bytes, again and again, while it downloads
-        while not done.is_set() and len(cuts) < 6:
-            if not desk.proxy.armed:
-                at = rnd.randrange(1_000, 400_000)
-                cuts.append(at)
-                desk.proxy.arm("response", at)
-            done.wait(0.02)
-
-    t = threading.Thread(target=cutter, daemon=True)
-    t.start()
-    try:
+    with cutting(desk.proxy, random.Random(17), 1_000, 400_000, times=6) as cuts:
         desk.sync()
-    finally:
-        done.set()
-        t.join()
     assert updates.state(desk.store) == f"staged:{NEXT}"
     assert desk.proxy.cuts >= 3, cuts  # the download really was cut and went on
     staged = updates.staged_dir(desk.data_dir, NEXT)
@@ -336,8 +345,8 @@ def test_the_starter_runs_only_what_was_verified_and_newer(tmp_path):
         if mark:
             (base / v / starter.VERIFIED).write_text(mark)
     # 0.3.0 is not marked verified, 0.4.0's mark names another version, 0.0.9 is older
-    assert starter.newest_staged(tmp_path, "0.1.0") == ("0.2.0", base / "0.2.0")
-    assert starter.newest_staged(tmp_path, "0.2.0") is None
+    assert starter.candidates(tmp_path, "0.1.0") == [("0.2.0", base / "0.2.0")]
+    assert starter.candidates(tmp_path, "0.2.0") == []
     assert (
         starter.start_newest(["x"], own_version="0.1.0", exe=INSTALLED, data_dir=tmp_path / "none")
         is None
@@ -366,21 +375,8 @@ def test_the_whole_chain_with_the_real_frozen_bundle(county, desk, tmp_path):
     _import(county, work)
     _offer(county, NEXT)
     desk.store.set_setting(updates.K_RATE, "262144")
-    rnd, done = random.Random(5), threading.Event()
-
-    def cutter():
-        for _ in range(3):
-            desk.proxy.arm("response", rnd.randrange(200_000, 20_000_000))
-            while desk.proxy.armed and not done.is_set():
-                done.wait(0.02)
-
-    t = threading.Thread(target=cutter, daemon=True)
-    t.start()
-    try:
+    with cutting(desk.proxy, random.Random(5), 200_000, 20_000_000, times=3):
         desk.sync()
-    finally:
-        done.set()
-        t.join()
     assert updates.state(desk.store) == f"staged:{NEXT}" and desk.proxy.cuts >= 1
     home = tmp_path / "home"
     home.mkdir()
