@@ -22,11 +22,11 @@ from county import console, db, sealing
 from county.console import jobs
 from county.console.summary import Refresher
 from county.errors import ApiError
-from county.ratelimit import RateLimiter
+from county.ratelimit import RateLimiter, forget_old
 from county.receipt_keys import seal_plain_keys
 from county.routers import admin, devices, health, recovery, sync, updates
 from county.security import Signer
-from county.settings import Settings
+from county.settings import Settings, load_settings
 
 log = logging.getLogger("county")
 
@@ -139,6 +139,17 @@ class WireMiddleware:
         )
 
 
+def prepare_database(settings: Settings) -> None:
+    """Once per start of the service, before any worker serves: migrations (on PostgreSQL
+    itself, they hold a session lock), keys still plain sealed, imports a stopped server
+    left running marked."""
+    with psycopg.connect(settings.direct_url) as conn:
+        db.migrate(conn)
+        with conn.transaction():
+            seal_plain_keys(conn)
+            jobs.mark_interrupted(conn)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -152,14 +163,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if migrate:
-            with psycopg.connect(settings.database_url) as conn:
-                db.migrate(conn)
-                with conn.transaction():
-                    seal_plain_keys(conn)
-                    jobs.mark_interrupted(conn)  # imports a stopped server left running
-        pool = db.make_pool(settings.database_url, settings.pool_min, settings.pool_max)
+            prepare_database(settings)
+        pool = db.make_pool(
+            settings.database_url,
+            settings.pool_min,
+            settings.pool_max,
+            pooled=settings.database_pooled,
+        )
         app.state.pool = pool
-        refresher = Refresher(pool, settings.report_refresh_minutes).start()
+        refresher = Refresher(
+            pool, settings.report_refresh_minutes, chores=lambda conn: _chores(conn, clock)
+        ).start()
         try:
             yield
         finally:
@@ -175,7 +189,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.limiter = RateLimiter(clock)
+    app.state.limiter = RateLimiter(lambda: app.state.pool, clock)
     app.state.token_signer = Signer(settings.signing_key, "device-token")
     app.state.page_signer = Signer(settings.signing_key, "snapshot-page")
     _install_error_handlers(app)
@@ -190,6 +204,19 @@ def create_app(
     app.add_middleware(WireMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=512)
     return app
+
+
+def from_environment() -> FastAPI:
+    """One worker's app (``township-county serve --workers N``): settings from the
+    environment and the settings file, as the parent read them; the parent migrated."""
+    return create_app(load_settings(), migrate=False)
+
+
+def _chores(conn: psycopg.Connection, clock: Callable[[], float]) -> None:
+    """A worker's housekeeping each minute: rate-limit logs past their window; imports
+    whose worker stopped."""
+    forget_old(conn, clock())
+    jobs.mark_interrupted(conn)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -1,7 +1,7 @@
 """``township-county``: the county server and its admin commands.
 
   township-county migrate
-  township-county serve [--bind HOST:PORT]
+  township-county serve [--bind HOST:PORT] [--workers N]
   township-county service-point create --code SP01 --name 示范乡卫生院 --region 140121
   township-county device-code issue --service-point SP01 [--hours 72]
   township-county device list [--service-point SP01] [--json]
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from county.tables import run_import
 def _connect(args) -> psycopg.Connection:
     s = load_settings(args.settings)
     sealing.configure(s.sealing_secret)
-    conn = psycopg.connect(s.database_url, row_factory=dict_row)
+    conn = psycopg.connect(s.direct_url, row_factory=dict_row)
     migrate(conn)
     with conn.transaction():
         receipt_keys.seal_plain_keys(conn)
@@ -54,7 +55,7 @@ def _print(obj, as_json: bool = False) -> None:
 
 def cmd_migrate(args) -> int:
     s = load_settings(args.settings)
-    with psycopg.connect(s.database_url) as conn:
+    with psycopg.connect(s.direct_url) as conn:
         done = migrate(conn)
     print("已是最新结构" if not done else "已应用迁移：" + ", ".join(done))
     return 0
@@ -63,13 +64,14 @@ def cmd_migrate(args) -> int:
 def cmd_serve(args) -> int:
     import uvicorn  # deferred: only `serve` needs the web server
 
-    from county.app import create_app  # deferred: only `serve` needs the web server
+    from county.app import create_app, prepare_database  # deferred: only `serve` needs it
 
     s = load_settings(args.settings)
     if args.bind:
         host, _, port = args.bind.rpartition(":")
         s = s.with_(host=host or "0.0.0.0", port=int(port))
-    app = create_app(s)
+    if args.workers:
+        s = s.with_(workers=args.workers)
     tls = {}
     if s.tls_cert_file:
         tls = {"ssl_certfile": s.tls_cert_file, "ssl_keyfile": s.tls_key_file}
@@ -79,7 +81,16 @@ def cmd_serve(args) -> int:
             "各乡镇电脑只接受 https 地址：请设置证书，或放在 nginx 之后（见 README）。",
             file=sys.stderr,
         )
-    uvicorn.run(app, host=s.host, port=s.port, log_level=args.log_level, proxy_headers=True, **tls)
+    prepare_database(s)  # once, before any worker serves
+    run = {"host": s.host, "port": s.port, "log_level": args.log_level, "proxy_headers": True}
+    if s.workers == 1:
+        uvicorn.run(create_app(s, migrate=False), **run, **tls)
+        return 0
+    # each worker builds its app from the environment: hand it what the command line said
+    os.environ["TOWNSHIP_COUNTY_BIND"] = f"{s.host}:{s.port}"
+    if args.settings:
+        os.environ["TOWNSHIP_COUNTY_SETTINGS"] = str(Path(args.settings).resolve())
+    uvicorn.run("county.app:from_environment", factory=True, workers=s.workers, **run, **tls)
     return 0
 
 
@@ -301,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="启动同步服务")
     s.add_argument("--bind", help="监听地址 主机:端口")
     s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--workers", type=int, help="工作进程数（默认1；每个处理器核心一到两个，见 README）"
+    )
     s.set_defaults(fn=cmd_serve)
     spc = sub.add_parser("service-point", help="服务点").add_subparsers(dest="sub", required=True)
     c = spc.add_parser("create", help="创建服务点")

@@ -67,12 +67,21 @@ def migrate(conn: psycopg.Connection) -> list[str]:
     return applied
 
 
-def make_pool(url: str, min_size: int = 1, max_size: int = 8) -> ConnectionPool:
+def make_pool(
+    url: str, min_size: int = 1, max_size: int = 8, *, pooled: bool = False
+) -> ConnectionPool:
+    """``pooled``: ``url`` is PgBouncer in transaction pooling, where a server connection
+    serves another client after each transaction: no server-side prepared statements
+    (psycopg's ``prepare_threshold=None``); nothing else the server does keeps session
+    state (advisory locks are transaction-level; ``SET LOCAL`` only)."""
+    kwargs: dict = {"row_factory": dict_row}
+    if pooled:
+        kwargs["prepare_threshold"] = None
     return ConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"row_factory": dict_row},
+        kwargs=kwargs,
         open=True,
         name="township-county",
     )

@@ -13,6 +13,7 @@ from core import syncproto as sp
 from county.db import log_security
 from county.errors import ApiError
 from county.ingest import Device
+from county.ratelimit import TAKE_SQL
 
 
 def get_pool(request: Request) -> ConnectionPool:
@@ -51,8 +52,11 @@ def too_many(request: Request, kind: str, key: str, limit: int, window: float, c
     wait = (
         limiter.take(kind, key, limit, window) if count else limiter.wait(kind, key, limit, window)
     )
-    if wait is None:
-        return
+    if wait is not None:
+        raise _limited(request, kind, wait)
+
+
+def _limited(request: Request, kind: str, wait: int) -> ApiError:
     err = refuse(
         request,
         429,
@@ -62,7 +66,7 @@ def too_many(request: Request, kind: str, key: str, limit: int, window: float, c
         limit=kind,
     )
     err.headers = {**(err.headers or {}), "Retry-After": str(wait)}
-    raise err
+    return err
 
 
 def _bearer(request: Request) -> str | None:
@@ -93,10 +97,16 @@ def current_device(request: Request) -> Device:
             "token_expired",
             device_id=str(claims["d"])[:64],
         )
+    settings = request.app.state.settings
+    limit = request.app.state.limiter.args(
+        "device", str(claims["d"]), settings.device_requests, settings.device_window
+    )
     with request.app.state.pool.connection() as conn:
+        # the device's request count is taken in the same round trip as its row
         row = conn.execute(
-            "SELECT service_point_id, revoked_at, disabled_at FROM device WHERE id = %s",
-            (claims["d"],),
+            "SELECT service_point_id, revoked_at, disabled_at, " + TAKE_SQL + " AS wait"
+            " FROM device WHERE id = %s",
+            (*limit, claims["d"]),
         ).fetchone()
     if row is None or row["revoked_at"] is not None or row["service_point_id"] != claims["s"]:
         raise refuse(
@@ -107,8 +117,8 @@ def current_device(request: Request) -> Device:
             "device_revoked",
             device_id=str(claims["d"])[:64],
         )
-    settings = request.app.state.settings
-    too_many(request, "device", str(claims["d"]), settings.device_requests, settings.device_window)
+    if row["wait"] is not None:
+        raise _limited(request, "device", row["wait"])
     return Device(
         device_id=claims["d"],
         sp_id=row["service_point_id"],

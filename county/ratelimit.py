@@ -1,50 +1,48 @@
 """Rate limits (issue 14 item 5): registration-code tries and refused admin keys per address,
 and requests per device. Over the limit the server answers 429 with ``Retry-After`` (the
-desk already waits for it). Sliding windows kept in memory, per server process: a limit is
-a brake on guessing and runaway clients, not an accounting."""
+desk already waits for it).
+
+Kept in PostgreSQL (issue 18), not in a worker's memory: the server runs as several worker
+processes and a caller meets any of them. Each (kind, key) is a sliding log of its uses in
+the window (``rate_limit_take`` in ``db/county/0018_shared_state.sql``), in an UNLOGGED
+table: no WAL for a request's count; after a crash or a failover the counts start again."""
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict, deque
 from collections.abc import Callable
+
+TAKE_SQL = "rate_limit_take(%s, %s, %s, %s, %s, %s, %s)"
 
 
 class RateLimiter:
-    def __init__(self, clock: Callable[[], float]):
-        self.clock = clock
-        self._hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, pool: Callable[[], object], clock: Callable[[], float]):
+        """``pool``: returns the connection pool (it is opened after the app is built)."""
+        self.pool, self.clock = pool, clock
 
-    def _trim(self, q: deque[float], now: float, window: float) -> None:
-        while q and q[0] <= now - window:
-            q.popleft()
+    def args(self, kind: str, key: str, limit: int, window: float, *, count=True, check=True):
+        """Parameters of :data:`TAKE_SQL`, for a query that checks the limit in passing."""
+        return (kind, key, limit, float(window), float(self.clock()), count, check)
 
-    def wait(self, kind: str, key: str, limit: int, window: float) -> int | None:
+    def _call(self, args: tuple, conn=None) -> int | None:
+        if conn is None:
+            with self.pool().connection() as c:
+                return self._call(args, c)
+        row = conn.execute("SELECT " + TAKE_SQL + " AS wait", args).fetchone()
+        return row["wait"] if isinstance(row, dict) else row[0]
+
+    def wait(self, kind: str, key: str, limit: int, window: float, conn=None) -> int | None:
         """Seconds to wait when ``key`` already used its ``limit`` in ``window``, else None
         (nothing is counted: see :meth:`hit`)."""
-        now = self.clock()
-        with self._lock:
-            q = self._hits[(kind, key)]
-            self._trim(q, now, window)
-            if len(q) >= limit:
-                return int(q[0] + window - now) + 1
-        return None
+        return self._call(self.args(kind, key, limit, window, count=False), conn)
 
-    def hit(self, kind: str, key: str, window: float) -> None:
-        now = self.clock()
-        with self._lock:
-            q = self._hits[(kind, key)]
-            self._trim(q, now, window)
-            q.append(now)
+    def hit(self, kind: str, key: str, window: float, conn=None) -> None:
+        self._call(self.args(kind, key, 0, window, check=False), conn)
 
-    def take(self, kind: str, key: str, limit: int, window: float) -> int | None:
+    def take(self, kind: str, key: str, limit: int, window: float, conn=None) -> int | None:
         """Count one use; seconds to wait when it is over the limit (the use not counted)."""
-        now = self.clock()
-        with self._lock:
-            q = self._hits[(kind, key)]
-            self._trim(q, now, window)
-            if len(q) >= limit:
-                return int(q[0] + window - now) + 1
-            q.append(now)
-        return None
+        return self._call(self.args(kind, key, limit, window), conn)
+
+
+def forget_old(conn, now: float) -> int:
+    """Drop the logs whose every use left its window (the refresher's round)."""
+    return conn.execute("DELETE FROM rate_limit WHERE last_at < %s - win", (now,)).rowcount

@@ -13,6 +13,11 @@ Environment (each overrides the file):
   TOWNSHIP_COUNTY_TLS_KEY       its private key (PEM; readable by the service user only)
   TOWNSHIP_COUNTY_UPDATES_DIR   where the mirrored application updates are kept (a signed
                                 release repository; `township-county updates import`)
+  TOWNSHIP_COUNTY_WORKERS       worker processes of `serve` (default 1; see README)
+  TOWNSHIP_COUNTY_DATABASE_POOLED   "true" when DATABASE_URL is PgBouncer in transaction
+                                pooling (no server-side prepared statements)
+  TOWNSHIP_COUNTY_DATABASE_DIRECT_URL  PostgreSQL itself, not the pooler: migrations take a
+                                session lock there (default: DATABASE_URL)
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ ENV = {
     "tls_cert_file": "TOWNSHIP_COUNTY_TLS_CERT",
     "tls_key_file": "TOWNSHIP_COUNTY_TLS_KEY",
     "updates_dir": "TOWNSHIP_COUNTY_UPDATES_DIR",
+    "workers": "TOWNSHIP_COUNTY_WORKERS",
+    "database_pooled": "TOWNSHIP_COUNTY_DATABASE_POOLED",
+    "database_direct_url": "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL",
 }
 
 
@@ -63,6 +71,15 @@ class Settings:
     console_session_minutes: int = 30  # a console session ends after this long unused
     report_refresh_minutes: int = 10  # the console's report figures are counted this often
     updates_dir: str | None = None  # the mirrored release repository (None: no updates served)
+    workers: int = 1  # worker processes of `serve` (issue 18)
+    database_pooled: bool = False  # database_url is PgBouncer, transaction pooling
+    database_direct_url: str | None = None  # PostgreSQL itself (migrations); else database_url
+
+    @property
+    def direct_url(self) -> str:
+        """Where migrations run: they hold a session lock, which a transaction pooler
+        cannot keep."""
+        return self.database_direct_url or self.database_url
 
     @property
     def sealing_secret(self) -> str:
@@ -90,6 +107,8 @@ class Settings:
             raise SettingsError("控制台会话时长 console_session_minutes 应为5到1440分钟")
         if not (1 <= self.report_refresh_minutes <= 24 * 60):
             raise SettingsError("报表统计间隔 report_refresh_minutes 应为1到1440分钟")
+        if not (1 <= self.workers <= 64):
+            raise SettingsError("工作进程数 workers 应为1到64")
         if self.data_key is not None and len(self.data_key) < 32:
             raise SettingsError(f"数据密钥太短：{ENV['data_key']} 至少32个字符")
         if bool(self.tls_cert_file) != bool(self.tls_key_file):
@@ -101,6 +120,17 @@ class Settings:
 
     def with_(self, **kw) -> Settings:
         return replace(self, **kw).validate()
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"应为 true 或 false：{value!r}")
 
 
 def _parse_bind(value: str) -> tuple[str, int]:
@@ -148,6 +178,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "console_session_minutes",
         "report_refresh_minutes",
         "updates_dir",
+        "workers",
+        "database_pooled",
+        "database_direct_url",
     }
     unknown = set(values) - known
     if unknown:
@@ -173,6 +206,11 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             console_session_minutes=int(values.get("console_session_minutes", 30)),
             report_refresh_minutes=int(values.get("report_refresh_minutes", 10)),
             updates_dir=str(values["updates_dir"]) if values.get("updates_dir") else None,
+            workers=int(values.get("workers", 1)),
+            database_pooled=_flag(values.get("database_pooled", False)),
+            database_direct_url=(
+                str(values["database_direct_url"]) if values.get("database_direct_url") else None
+            ),
         )
     except (TypeError, ValueError) as e:
         raise SettingsError(f"设置项的值无效：{e}") from e

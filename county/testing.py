@@ -163,7 +163,8 @@ def drop_database(cluster: Cluster, url: str) -> None:
 
 class ServerProcess:
     """``township-county serve`` in a child process on a free port (for end-to-end and
-    fault-injection tests: ``restart()`` kills it hard and starts it again)."""
+    fault-injection tests: ``restart()`` kills it hard and starts it again). ``workers``:
+    its worker processes (``worker_pids()``); ``env``: more settings."""
 
     def __init__(
         self,
@@ -171,21 +172,27 @@ class ServerProcess:
         signing_key: str,
         admin_key: str | None = None,
         port: int | None = None,
+        *,
+        workers: int = 1,
+        env: dict | None = None,
     ):
         self.database_url, self.signing_key, self.admin_key = database_url, signing_key, admin_key
         self.port = port or _free_port()
+        self.workers, self.env = workers, env or {}
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {
             **os.environ,
             "TOWNSHIP_COUNTY_DATABASE_URL": self.database_url,
             "TOWNSHIP_COUNTY_SIGNING_KEY": self.signing_key,
             "TOWNSHIP_COUNTY_BIND": f"127.0.0.1:{self.port}",
+            "TOWNSHIP_COUNTY_WORKERS": str(self.workers),
+            **self.env,
         }
         if self.admin_key:
             env["TOWNSHIP_COUNTY_ADMIN_KEY"] = self.admin_key
@@ -194,13 +201,16 @@ class ServerProcess:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its workers are stopped with it
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("county server exited: " + self.proc.stderr.read().decode())
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200 and (
+                    self.workers == 1 or len(self.worker_pids()) == self.workers
+                ):
                     return self
             except httpx.HTTPError:
                 pass
@@ -208,9 +218,18 @@ class ServerProcess:
         self.stop()
         raise RuntimeError("county server did not become healthy in time")
 
+    def worker_pids(self) -> list[int]:
+        """The worker processes (children of the server's supervisor)."""
+        if self.proc is None or self.workers == 1:
+            return []
+        return [pid for pid in children(self.proc.pid) if "resource_tracker" not in _cmdline(pid)]
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
+            try:
+                os.killpg(self.proc.pid, 9)
+            except ProcessLookupError:
+                pass
             self.proc.wait(10)
         self.proc = None
 
@@ -223,3 +242,91 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+class PgBouncer:
+    """Debian's PgBouncer in front of a test cluster, in transaction pooling as a province
+    runs it (see docs/province.md); ``restart()`` kills it hard and starts it again."""
+
+    BIN = Path("/usr/sbin/pgbouncer")
+
+    def __init__(self, cluster: Cluster, pool_size: int = 20):
+        self.cluster, self.port = cluster, _free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="township-pgbouncer-"))
+        (self.dir / "users.txt").write_text(f'"{cluster.user}" ""\n', encoding="utf-8")
+        (self.dir / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"* = host={cluster.socket_dir} port={cluster.port}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {self.dir / 'users.txt'}\n"
+            "pool_mode = transaction\nmax_client_conn = 2000\n"
+            f"default_pool_size = {pool_size}\n"
+            "ignore_startup_parameters = extra_float_digits\n"
+            f"logfile = {self.dir / 'pgbouncer.log'}\n",
+            encoding="utf-8",
+        )
+        if cluster.as_postgres:
+            shutil.chown(self.dir, "postgres", "postgres")
+            for f in self.dir.iterdir():
+                shutil.chown(f, "postgres", "postgres")
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def url(self, database_url: str) -> str:
+        """The same database through the pooler."""
+        name = database_url.split("?", 1)[0].rsplit("/", 1)[1]
+        return f"postgresql://{self.cluster.user}@127.0.0.1:{self.port}/{name}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        cmd = [str(self.BIN), str(self.dir / "pgbouncer.ini")]
+        if self.cluster.as_postgres:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pgbouncer did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            pids = [self.proc.pid, *children(self.proc.pid)]  # runuser's child is pgbouncer
+            for pid in reversed(pids):
+                try:
+                    os.kill(pid, 9)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -21,6 +21,8 @@ from county.tables import AdminError, ImportReport, read_table, run_import
 
 log = logging.getLogger(__name__)
 WAIT_SECONDS = 3.0  # a file done by then is answered at once
+HEARTBEAT_SECONDS = 10.0  # a running job says it is alive this often
+STALE_SECONDS = 60.0  # a job silent this long lost its worker
 
 
 def start(
@@ -50,8 +52,21 @@ def start(
             finished.set()
 
     threading.Thread(target=run, name=f"import-{job_id}", daemon=True).start()
+    threading.Thread(
+        target=_beat, args=(pool, job_id, finished), name=f"beat-{job_id}", daemon=True
+    ).start()
     finished.wait(WAIT_SECONDS)
     return job_id
+
+
+def _beat(pool, job_id: str, finished: threading.Event) -> None:
+    """While the job runs, its heartbeat tells every worker it is alive."""
+    while not finished.wait(HEARTBEAT_SECONDS):
+        try:
+            with pool.connection() as c:
+                c.execute("UPDATE import_job SET heartbeat_at = now() WHERE id = %s", (job_id,))
+        except Exception:  # the database was away a moment: the next beat
+            log.warning("import %s: heartbeat not written", job_id)
 
 
 def _run(pool, job_id, kind, fn, path: Path, dry_run: bool, staff_id: int) -> None:
@@ -129,11 +144,14 @@ def recent(pool, limit: int = 20) -> list[dict]:
         ).fetchall()
 
 
-def mark_interrupted(conn) -> int:
-    """At start: jobs a stopped server left running."""
+def mark_interrupted(conn, stale_seconds: float = STALE_SECONDS) -> int:
+    """Jobs whose worker stopped (no heartbeat for ``stale_seconds``): at each worker's
+    start and at every round of the background refresher."""
     cur = conn.execute(
         "UPDATE import_job SET state = 'interrupted', finished_at = now(),"
         " error = '服务器重启，导入中断：已导入的部分保留，可重新上传同一文件继续'"
         " WHERE state IN ('reading', 'running')"
+        " AND heartbeat_at < now() - make_interval(secs => %s)",
+        (stale_seconds,),
     )
     return cur.rowcount

@@ -146,10 +146,13 @@ def request_refresh(pool, years: list[int]) -> None:
 
 
 class Refresher:
-    """The county server's background counter: every ``minutes``, the stale years."""
+    """The county server's background counter: every ``minutes``, the stale years; each
+    round also runs ``chores(conn)`` (the worker's housekeeping). Every worker runs one:
+    the refresh of a year takes an advisory lock, so one worker counts it and the others
+    find it fresh."""
 
-    def __init__(self, pool, minutes: int):
-        self.pool, self.minutes = pool, minutes
+    def __init__(self, pool, minutes: int, chores=None):
+        self.pool, self.minutes, self.chores = pool, minutes, chores
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="report-refresher", daemon=True)
 
@@ -166,6 +169,9 @@ class Refresher:
         while not self._stop.wait(min(60.0, self.minutes * 60.0)):
             try:
                 with self.pool.connection() as conn:
+                    if self.chores is not None:
+                        self.chores(conn)
+                        conn.commit()
                     refresh_stale(conn, age, dt.date.today())
             except Exception:  # the database was away: try at the next round
                 log.exception("report summary refresh failed")

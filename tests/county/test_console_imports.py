@@ -151,9 +151,16 @@ def test_an_import_a_stopped_server_left_is_marked_interrupted(county):
 
     with county.conn() as c, c.transaction():
         c.execute(
+            "INSERT INTO import_job(id, kind, upload, dry_run, state, total, done_rows,"
+            " heartbeat_at) VALUES ('j1', 'roster', 'x.csv', false, 'running', 5000, 2000,"
+            " now() - interval '5 minutes')"
+        )
+        # another worker's job, still beating: left alone
+        c.execute(
             "INSERT INTO import_job(id, kind, upload, dry_run, state, total, done_rows)"
-            " VALUES ('j1', 'roster', 'x.csv', false, 'running', 5000, 2000)"
+            " VALUES ('j2', 'roster', 'y.csv', false, 'running', 5000, 100)"
         )
         assert jobs.mark_interrupted(c) == 1
-    row = county.sql("SELECT state, error FROM import_job")[0]
-    assert row["state"] == "interrupted" and "可重新上传同一文件继续" in row["error"]
+    rows = {r["id"]: r for r in county.sql("SELECT id, state, error FROM import_job")}
+    assert rows["j1"]["state"] == "interrupted" and "可重新上传同一文件继续" in rows["j1"]["error"]
+    assert rows["j2"]["state"] == "running"

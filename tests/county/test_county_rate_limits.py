@@ -59,3 +59,22 @@ def test_a_runaway_device_is_slowed(county):
     assert codes[:5] == [200] * 5 and codes[5] == 429
     county.clock.offset += 61
     assert county.post(sp.EP_PULL, {"cursor": sp.empty_cursor()}, dev.token).status_code == 200
+
+
+def test_the_counts_live_in_the_database_and_are_forgotten_after_their_window(county):
+    """Issue 18: every worker sees the same counts (they are rows, not a process's memory);
+    a refused use is not counted; the worker's housekeeping drops logs past their window."""
+    from county.app import _chores
+
+    county.service_point("SP01", "东乡卫生院")
+    dev = county.device("SP01")
+    _limits(county, device_requests=3)
+    for _ in range(5):
+        county.post(sp.EP_PULL, {"cursor": sp.empty_cursor()}, dev.token)
+    row = county.sql("SELECT hits FROM rate_limit WHERE kind = 'device'")[0]
+    assert len(row["hits"]) == 3  # the two refused uses were not counted
+    county.clock.offset += 61
+    with county.conn() as c:
+        _chores(c, county.clock)
+        c.commit()
+    assert county.sql("SELECT kind FROM rate_limit WHERE kind = 'device'") == []

@@ -36,6 +36,38 @@ def test_settings_file_and_env(tmp_path):
         load_settings(tmp_path / "missing.toml", env={})
 
 
+def test_settings_for_workers_behind_pgbouncer():
+    """Issue 18: workers, the pooler flag and the direct address for migrations."""
+    env = {
+        "TOWNSHIP_COUNTY_DATABASE_URL": "postgresql://u@127.0.0.1:6432/db",
+        "TOWNSHIP_COUNTY_SIGNING_KEY": "k" * 40,
+    }
+    s = load_settings(None, env=env)
+    assert (s.workers, s.database_pooled, s.direct_url) == (
+        1,
+        False,
+        env["TOWNSHIP_COUNTY_DATABASE_URL"],
+    )
+    s = load_settings(
+        None,
+        env={
+            **env,
+            "TOWNSHIP_COUNTY_WORKERS": "4",
+            "TOWNSHIP_COUNTY_DATABASE_POOLED": "true",
+            "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": "postgresql://u@127.0.0.1:5432/db",
+        },
+    )
+    assert (s.workers, s.database_pooled, s.direct_url) == (
+        4,
+        True,
+        "postgresql://u@127.0.0.1:5432/db",
+    )
+    with pytest.raises(SettingsError, match="工作进程数"):
+        load_settings(None, env={**env, "TOWNSHIP_COUNTY_WORKERS": "0"})
+    with pytest.raises(SettingsError, match="应为 true 或 false"):
+        load_settings(None, env={**env, "TOWNSHIP_COUNTY_DATABASE_POOLED": "perhaps"})
+
+
 def test_admin_endpoints(two_points, county, make_id, person_payload):
     a, b = two_points
     cert = make_id(seq=121)

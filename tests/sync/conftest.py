@@ -45,7 +45,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class CountyServer:
+class CountyAdmin:
+    """Admin helpers straight on the county database (``self.dsn``)."""
+
+    def conn(self):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        return psycopg.connect(self.dsn, row_factory=dict_row)
+
+    def sql(self, query: str, params=()) -> list[dict]:
+        with self.conn() as c:
+            return c.execute(query, params).fetchall()
+
+    def service_point(self, code: str, name: str, region: str = "140121") -> dict:
+        from county import admin
+
+        with self.conn() as c, c.transaction():
+            return admin.create_service_point(c, code, name, region)
+
+    def code(self, sp_code: str) -> str:
+        from county import admin
+
+        with self.conn() as c, c.transaction():
+            return admin.issue_device_code(c, sp_code, 72)["code"]
+
+
+class CountyServer(CountyAdmin):
     """The county FastAPI app under uvicorn in its own process on 127.0.0.1, on a REAL
     PostgreSQL database (county.testing). ``restart()`` kills it with SIGKILL and starts it
     again on the same port."""
@@ -105,29 +131,6 @@ class CountyServer:
     def restart(self) -> None:
         self.kill()
         self.start()
-
-    # admin helpers straight on the county database
-    def conn(self):
-        import psycopg
-        from psycopg.rows import dict_row
-
-        return psycopg.connect(self.dsn, row_factory=dict_row)
-
-    def sql(self, query: str, params=()) -> list[dict]:
-        with self.conn() as c:
-            return c.execute(query, params).fetchall()
-
-    def service_point(self, code: str, name: str, region: str = "140121") -> dict:
-        from county import admin
-
-        with self.conn() as c, c.transaction():
-            return admin.create_service_point(c, code, name, region)
-
-    def code(self, sp_code: str) -> str:
-        from county import admin
-
-        with self.conn() as c, c.transaction():
-            return admin.issue_device_code(c, sp_code, 72)["code"]
 
 
 @pytest.fixture(scope="session")
@@ -238,3 +241,110 @@ def desks(fast_dir, county_server, mem_keyring):
     yield make
     for d in made:
         d.close()
+
+
+class CountyWorkers(CountyAdmin):
+    """``township-county serve --workers N`` behind Debian's PgBouncer (transaction pooling),
+    as a province runs it (issue 18): ``kill_worker()``, ``bouncer.restart()``."""
+
+    def __init__(self, cluster, workers: int = 2, env=None):
+        from county import sealing
+        from county.testing import PgBouncer, ServerProcess, fresh_database
+
+        sealing.configure(SIGNING_KEY)
+        self.cluster = cluster
+        self.dsn = fresh_database(cluster)
+        self.bouncer = PgBouncer(cluster)
+        self.server = ServerProcess(
+            self.bouncer.url(self.dsn),
+            SIGNING_KEY,
+            workers=workers,
+            env={
+                "TOWNSHIP_COUNTY_DATABASE_POOLED": "true",
+                "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": self.dsn,
+                **(env or {}),
+            },
+        ).start()
+        self.port = self.server.port
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def kill_worker(self, pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        from county.testing import drop_database
+
+        self.server.stop()
+        self.bouncer.close()
+        drop_database(self.cluster, self.dsn)
+
+
+@pytest.fixture
+def county_workers(sync_pg):
+    made: list[CountyWorkers] = []
+
+    def make(workers: int = 2, env=None) -> CountyWorkers:
+        made.append(CountyWorkers(sync_pg, workers, env))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def desks_on(fast_dir, mem_keyring):
+    """Desks registered with any county (``make(county, sp_code, sp_name, url=None)``)."""
+    made: list[Desk] = []
+
+    def make(county, sp_code: str, sp_name: str, url: str | None = None) -> Desk:
+        made.append(Desk(fast_dir, county, sp_code, sp_name, url))
+        return made[-1]
+
+    yield make
+    for d in made:
+        d.close()
+
+
+class CountyOn(CountyAdmin):
+    """``township-county serve`` on a database the test made (e.g. the failover test's
+    highly available one)."""
+
+    def __init__(self, database_url: str):
+        from county import sealing
+        from county.testing import ServerProcess
+
+        sealing.configure(SIGNING_KEY)
+        self.dsn = database_url
+        self.server = ServerProcess(database_url, SIGNING_KEY).start()
+        self.port = self.server.port
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@pytest.fixture
+def county_on():
+    made: list[CountyOn] = []
+
+    def make(database_url: str) -> CountyOn:
+        made.append(CountyOn(database_url))
+        return made[-1]
+
+    yield make
+    for c in made:
+        c.server.stop()
+
+
+@pytest.fixture
+def seed():
+    """The fault tests' random seed (printed; set SYNC_FAULT_SEED to replay)."""
+    import random
+
+    s = int(os.environ.get("SYNC_FAULT_SEED", str(random.randrange(1 << 30))))
+    print(f"SYNC_FAULT_SEED={s}")
+    return s

@@ -1,0 +1,125 @@
+"""Issue 18: the county server as several worker processes behind PgBouncer (transaction
+pooling). Nothing one worker keeps in memory is needed by another: a caller over its rate
+limit on one worker waits on every worker; a worker killed in the middle of a batch and
+PgBouncer killed and started again while desks sync lose nothing and double nothing — the
+desks carry on by themselves (their retries), and afterwards every operation is on the
+county exactly once and both sides hold the same rows (checksums)."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import httpx
+import pytest
+from sync_checks import World, check_converged, settle
+
+from core import syncproto as sp
+from county.testing import ServerProcess
+from desktop.sync.errors import SyncError
+from desktop.sync.transport import RetryPolicy
+
+pytestmark = pytest.mark.postgres
+ROUNDS = int(os.environ.get("SYNC_WORKER_FAULTS", "9"))
+H = {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION)}
+
+
+def test_a_limit_reached_on_one_worker_holds_on_every_worker(county_workers, tmp_path):
+    settings = tmp_path / "county.toml"
+    settings.write_text("device_requests = 5\nregister_tries = 3\n", encoding="utf-8")
+    county = county_workers(workers=1, env={"TOWNSHIP_COUNTY_SETTINGS": str(settings)})
+    # a second server process on the same database: a caller alternates between the two
+    other = ServerProcess(
+        county.server.database_url, county.server.signing_key, env=county.server.env
+    ).start()
+    try:
+        servers = [county.url, other.url]
+        county.service_point("SP01", "东乡卫生院")
+        for i in range(3):  # wrong codes, spread over both
+            r = httpx.post(
+                servers[i % 2] + sp.EP_REGISTER, json={"code": "ABCD-EFGH-JKLM"}, headers=H
+            )
+            assert r.status_code == 400
+        good = county.code("SP01")
+        r = httpx.post(servers[1] + sp.EP_REGISTER, json={"code": good}, headers=H)
+        assert r.status_code == 429 and "秒后再试" in r.json()["message"]
+
+        with county.conn() as c:
+            c.execute("DELETE FROM rate_limit")  # the address may register again
+        r = httpx.post(servers[0] + sp.EP_REGISTER, json={"code": good}, headers=H)
+        cred = r.json()["credential"]
+        r = httpx.post(
+            servers[1] + sp.EP_TOKEN, json={"credential": cred, "operator_id": "op"}, headers=H
+        )
+        auth = {**H, "Authorization": f"Bearer {r.json()['token']}"}
+        codes = [
+            httpx.post(
+                servers[i % 2] + sp.EP_PULL, json={"cursor": sp.empty_cursor()}, headers=auth
+            ).status_code
+            for i in range(6)
+        ]
+        assert codes == [200] * 5 + [429]
+    finally:
+        other.stop()
+
+
+def _sync_in_background(desk, rng: random.Random) -> tuple[threading.Thread, list]:
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(
+                desk.sync(
+                    retry=RetryPolicy(attempts=15, base_delay=0.1, max_delay=1.0),
+                    batch_size=rng.choice([20, 50, 200]),
+                )
+            )
+        except SyncError as e:
+            outcome.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, outcome
+
+
+def _wait_workers(county, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(county.server.worker_pids()) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(county.server.worker_pids()) == n, "the supervisor did not start a new worker"
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_batch_and_pgbouncer_restarted_lose_nothing(
+    county_workers, desks_on, seed
+):
+    rng = random.Random(seed)
+    county = county_workers(workers=2)
+    county.service_point("SP01", "东乡卫生院")
+    county.service_point("SP02", "西乡卫生院")
+    a = desks_on(county, "SP01", "东乡卫生院")
+    b = desks_on(county, "SP02", "西乡卫生院")
+    world = World(rng)
+    landed = {"worker": 0, "bouncer": 0}
+    for i in range(ROUNDS):
+        desk, other = (a, b) if i % 2 == 0 else (b, a)
+        for _ in range(rng.randint(60, 150)):
+            world.work(desk, other)
+        t, outcome = _sync_in_background(desk, rng)
+        time.sleep(rng.uniform(0.0, 0.3))
+        busy = t.is_alive()
+        if i % 3 == 2:
+            county.bouncer.restart()
+            landed["bouncer"] += busy
+        else:
+            county.kill_worker(rng.choice(county.server.worker_pids()))
+            landed["worker"] += busy
+        t.join(120)
+        assert not t.is_alive()
+        _wait_workers(county, 2)
+    print(f"faults landing while a sync ran: {landed} of {ROUNDS} rounds")
+    assert landed["worker"] >= 1
+    settle(a, b)
+    check_converged(county, [a, b])
