@@ -171,6 +171,11 @@ def create_app(
             pooled=settings.database_pooled,
         )
         app.state.pool = pool
+        app.state.read_pool = None
+        if settings.database_read_url:  # the console's reports read from a replica
+            app.state.read_pool = db.make_pool(
+                settings.database_read_url, 1, 4, pooled=True, name="township-county-reports"
+            )
         refresher = Refresher(
             pool, settings.report_refresh_minutes, chores=lambda conn: _chores(conn, clock)
         ).start()
@@ -179,6 +184,8 @@ def create_app(
         finally:
             refresher.stop()
             pool.close()
+            if app.state.read_pool is not None:
+                app.state.read_pool.close()
 
     app = FastAPI(
         title="乡镇医保服务窗口 · 县级同步服务",

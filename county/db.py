@@ -68,13 +68,18 @@ def migrate(conn: psycopg.Connection) -> list[str]:
 
 
 def make_pool(
-    url: str, min_size: int = 1, max_size: int = 8, *, pooled: bool = False
+    url: str,
+    min_size: int = 1,
+    max_size: int = 8,
+    *,
+    pooled: bool = False,
+    name: str = "township-county",
 ) -> ConnectionPool:
     """``pooled``: ``url`` is PgBouncer in transaction pooling, where a server connection
     serves another client after each transaction: no server-side prepared statements
     (psycopg's ``prepare_threshold=None``); nothing else the server does keeps session
     state (advisory locks are transaction-level; ``SET LOCAL`` only)."""
-    kwargs: dict = {"row_factory": dict_row}
+    kwargs: dict = {"row_factory": dict_row, "application_name": name}
     if pooled:
         kwargs["prepare_threshold"] = None
     return ConnectionPool(
@@ -83,7 +88,7 @@ def make_pool(
         max_size=max_size,
         kwargs=kwargs,
         open=True,
-        name="township-county",
+        name=name,
     )
 
 

@@ -18,6 +18,8 @@ Environment (each overrides the file):
                                 pooling (no server-side prepared statements)
   TOWNSHIP_COUNTY_DATABASE_DIRECT_URL  PostgreSQL itself, not the pooler: migrations take a
                                 session lock there (default: DATABASE_URL)
+  TOWNSHIP_COUNTY_DATABASE_READ_URL    optional: a streaming replica the console's report
+                                pages and exports read from (counting stays on the primary)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ ENV = {
     "workers": "TOWNSHIP_COUNTY_WORKERS",
     "database_pooled": "TOWNSHIP_COUNTY_DATABASE_POOLED",
     "database_direct_url": "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL",
+    "database_read_url": "TOWNSHIP_COUNTY_DATABASE_READ_URL",
 }
 
 
@@ -74,6 +77,7 @@ class Settings:
     workers: int = 1  # worker processes of `serve` (issue 18)
     database_pooled: bool = False  # database_url is PgBouncer, transaction pooling
     database_direct_url: str | None = None  # PostgreSQL itself (migrations); else database_url
+    database_read_url: str | None = None  # a replica for the console's reports (optional)
 
     @property
     def direct_url(self) -> str:
@@ -181,6 +185,7 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
         "workers",
         "database_pooled",
         "database_direct_url",
+        "database_read_url",
     }
     unknown = set(values) - known
     if unknown:
@@ -210,6 +215,9 @@ def load_settings(file: str | Path | None = None, env: dict | None = None) -> Se
             database_pooled=_flag(values.get("database_pooled", False)),
             database_direct_url=(
                 str(values["database_direct_url"]) if values.get("database_direct_url") else None
+            ),
+            database_read_url=(
+                str(values["database_read_url"]) if values.get("database_read_url") else None
             ),
         )
     except (TypeError, ValueError) as e:

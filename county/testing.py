@@ -116,6 +116,59 @@ def start_cluster(*, durable: bool = False) -> Cluster:
     return cl
 
 
+@dataclass
+class Replica:
+    """A streaming replica of a test cluster (``pg_basebackup -R``), read-only."""
+
+    root: Path
+    port: int
+    primary: Cluster
+
+    def url(self, dbname: str = "postgres") -> str:
+        p = self.primary
+        return f"postgresql://{p.user}@/{dbname}?host={p.socket_dir}&port={self.port}"
+
+    def stop(self) -> None:
+        try:
+            self.primary._run(
+                str(PG_BIN / "pg_ctl"), "-D", str(self.root), "-m", "immediate", "stop"
+            )
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_replica(cluster: Cluster) -> Replica:
+    """A hot standby streaming from ``cluster`` (the console's report reads, issue 18)."""
+    root = cluster.root / f"replica-{uuid.uuid4().hex[:6]}"
+    port = _free_port()
+    cluster._run(
+        str(PG_BIN / "pg_basebackup"),
+        "-D", str(root),
+        "-h", str(cluster.socket_dir),
+        "-p", str(cluster.port),
+        "-U", cluster.user,
+        "-R",
+        "-X", "stream",
+        "--checkpoint=fast",
+        "--no-sync",
+    )  # fmt: skip
+    # a hot standby needs max_connections at least the primary's
+    opts = (
+        f"-k {cluster.socket_dir} -p {port} -c listen_addresses='' -c hot_standby=on"
+        " -c max_connections=200"
+    )
+    cluster._run(
+        str(PG_BIN / "pg_ctl"),
+        "-D", str(root),
+        "-o", opts,
+        "-w",
+        "-l", str(cluster.root / f"replica-{port}.log"),
+        "start",
+    )  # fmt: skip
+    return Replica(root, port, cluster)
+
+
 _lock = threading.Lock()
 _cluster: Cluster | None = None
 _template: str | None = None

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from fastapi import APIRouter, Form, Request
@@ -15,6 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from county import admin, places
 from county.console import PREFIX, summary, templates
 from county.console import auth as a
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -111,6 +116,25 @@ def open_conflicts(conn: psycopg.Connection) -> list[dict]:
     ).fetchall()
 
 
+@contextmanager
+def reading(request: Request, year: int) -> Iterator[psycopg.Connection]:
+    """Where the report pages read: the replica (``database_read_url``) when one is set and
+    it already holds the counted figures of ``year`` and the year before; else the primary.
+    Counting is the primary's work: a year never counted is counted there first."""
+    with request.app.state.pool.connection() as conn:
+        summary.ensure(conn, year)
+        summary.ensure(conn, year - 1)
+    replica, use = request.app.state.read_pool, False
+    if replica is not None:
+        try:
+            with replica.connection() as conn:
+                use = all(summary.counted_at(conn, y) for y in (year, year - 1))
+        except psycopg.OperationalError:  # the replica is away: the primary answers
+            log.warning("report replica unavailable; reading the primary")
+    with (replica if use else request.app.state.pool).connection() as conn:
+        yield conn
+
+
 def _year(value: str) -> int:
     try:
         year = int(value)
@@ -128,7 +152,7 @@ def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
     n = _days(days)
-    with request.app.state.pool.connection() as conn:
+    with reading(request, y) as conn:
         cov = coverage(conn, y)
         pays = payments(conn, y)
         quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC))
@@ -233,7 +257,7 @@ def export(request: Request, table: str = "villages", year: str = "", days: str 
     if table not in EXPORTS:
         return HTMLResponse("没有这张表", status_code=404)
     y = _year(year or str(dt.date.today().year))
-    with request.app.state.pool.connection() as conn:
+    with reading(request, y) as conn:
         rows = _rows(conn, table, y, _days(days))
     title, header, keys = EXPORTS[table]
     from openpyxl import Workbook  # deferred: openpyxl loads slowly; only exports need it

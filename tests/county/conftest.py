@@ -231,3 +231,24 @@ def make_id():
 @pytest.fixture
 def person_payload():
     return _person_payload
+
+
+@pytest.fixture
+def county_and_replica():
+    """A county on its own cluster whose console reports read from a streaming replica
+    (issue 18): yields (County, replica, database name)."""
+    from county.testing import fresh_database, start_cluster, start_replica
+
+    cluster = start_cluster()
+    db = fresh_database(cluster)
+    dbname = db.split("?", 1)[0].rsplit("/", 1)[1]
+    replica = start_replica(cluster)
+    settings = Settings(
+        database_url=db, signing_key=SIGNING_KEY, database_read_url=replica.url(dbname)
+    )
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield County(client, db, Clock()), replica, dbname
+    finally:
+        replica.stop()
+        cluster.stop()
