@@ -10,7 +10,13 @@ one sync in ten has nothing to push (a sync with nothing to do). Measured per sy
 pull, as a clerk waits for it): p50 / p99 / max; ops/s ingested; errors (any non-200); the
 server's and PostgreSQL's CPU seconds per op (from /proc). The generator shares the machine.
 
-    .venv/bin/python bench/bench_load.py --desks 200 --seconds 30
+Flat out (the default) each desk syncs again as soon as its sync ended (0.05–0.3 s later):
+the machine's capacity, and what queueing does to a sync when demand exceeds it. Paced
+(``--every 6``) each desk starts a sync about every 6 s: 200 desks then ask what 20,000
+desks syncing every ten minutes ask of a province's server (33 syncs a second).
+
+    .venv/bin/python bench/bench_load.py --desks 200 --seconds 30 [--every 6]
+        [--workers 2 --pgbouncer]
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from _common import machine  # noqa: E402
 
 from core import syncproto as sp  # noqa: E402
 from county import admin, sealing  # noqa: E402
-from county.testing import ServerProcess, fresh_database, start_cluster  # noqa: E402
+from county.testing import PgBouncer, ServerProcess, fresh_database, start_cluster  # noqa: E402
 
 KEY = "bench-signing-key-0123456789abcdef0123456789"
 
@@ -87,52 +93,71 @@ class Desk:
         return out
 
 
-async def post(client: httpx.AsyncClient, path: str, body: dict, token: str) -> httpx.Response:
-    return await client.post(
-        path,
-        content=gzip.compress(json.dumps(body).encode()),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Encoding": "gzip",
-            "Content-Type": "application/json",
-        },  # fmt: skip
-    )
+async def post(
+    client: httpx.AsyncClient, path: str, body: dict, token: str, stats: dict
+) -> httpx.Response:
+    content = gzip.compress(json.dumps(body).encode())
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Encoding": "gzip",
+        "Content-Type": "application/json",
+    }
+    try:
+        return await client.post(path, content=content, headers=headers)
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        # the server closes a connection idle past its keep-alive (5 s): sent again on a
+        # new one, as the desk's transport does; counted
+        stats["reconnects"] += 1
+        return await client.post(path, content=content, headers=headers)
 
 
-async def run_desk(desk: Desk, url: str, until: float, stats: dict) -> None:
+def client(url: str) -> httpx.AsyncClient:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     headers = {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION)}
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as c:
-        r = await c.post(sp.EP_REGISTER, json={"code": desk.code})
-        cred = r.json()["credential"]
-        r = await c.post(sp.EP_TOKEN, json={"credential": cred, "operator_id": "bench"})
-        desk.token = r.json()["token"]
-        await asyncio.sleep(random.uniform(0, 2))  # desks do not all start in one instant
-        while time.monotonic() < until:
-            residents = 0 if random.random() < 0.1 else random.randint(1, 3)
-            ops = desk.ops(residents) if residents else []
-            t = time.perf_counter()
-            ok = True
-            if ops:
-                r = await post(c, sp.EP_PUSH, {"batch_id": str(uuid.uuid4()), "ops": ops},
-                               desk.token)  # fmt: skip
-                ok = r.status_code == 200
-                if ok:
-                    stats["ops"] += len(ops)
-            while ok:
-                r = await post(c, sp.EP_PULL, {"cursor": desk.cursor, "limit": 500}, desk.token)
-                ok = r.status_code == 200
-                if not ok:
-                    break
-                doc = r.json()
-                desk.cursor = {**desk.cursor, **doc["next_cursor"]}
-                if not doc["has_more"]:
-                    break
+    return httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120)
+
+
+async def register(desk: Desk, c: httpx.AsyncClient) -> None:
+    r = await c.post(sp.EP_REGISTER, json={"code": desk.code})
+    cred = r.json()["credential"]
+    r = await c.post(sp.EP_TOKEN, json={"credential": cred, "operator_id": "bench"})
+    desk.token = r.json()["token"]
+
+
+async def run_desk(desk: Desk, c: httpx.AsyncClient, until: float, stats: dict, every: float):
+    """Sync again and again until ``until`` (registered before the clock started)."""
+    # desks do not all start in one instant: their timers are spread
+    await asyncio.sleep(random.uniform(0, every or 2))
+    while time.monotonic() < until:
+        started = time.monotonic()
+        residents = 0 if random.random() < 0.1 else random.randint(1, 3)
+        ops = desk.ops(residents) if residents else []
+        t = time.perf_counter()
+        ok = True
+        if ops:
+            r = await post(c, sp.EP_PUSH, {"batch_id": str(uuid.uuid4()), "ops": ops},
+                           desk.token, stats)  # fmt: skip
+            ok = r.status_code == 200
             if ok:
-                stats["syncs"].append(time.perf_counter() - t)
-            else:
-                stats["errors"].append(r.status_code)
-            await asyncio.sleep(random.uniform(0.05, 0.3))  # the clerk's next payment
+                stats["ops"] += len(ops)
+        while ok:
+            r = await post(c, sp.EP_PULL, {"cursor": desk.cursor, "limit": 500}, desk.token, stats)
+            ok = r.status_code == 200
+            if not ok:
+                break
+            doc = r.json()
+            desk.cursor = {**desk.cursor, **doc["next_cursor"]}
+            if not doc["has_more"]:
+                break
+        if ok:
+            stats["syncs"].append(time.perf_counter() - t)
+        else:
+            stats["errors"].append(r.status_code)
+        if every:  # paced: the next sync starts about `every` seconds after this one did
+            pause = random.uniform(0.5, 1.5) * every - (time.monotonic() - started)
+            await asyncio.sleep(max(0.0, min(pause, until - time.monotonic())))
+        else:  # flat out: the clerk's next payment at once
+            await asyncio.sleep(random.uniform(0.05, 0.3))
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -147,12 +172,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-def postgres_pids() -> list[int]:
+def postgres_pids(name: str = "postgres") -> list[int]:
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                if (d / "comm").read_text().strip() == "postgres":
+                if (d / "comm").read_text().strip() == name:
                     out.append(int(d.name))
             except OSError:
                 pass
@@ -163,6 +188,16 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--desks", type=int, default=200)
     ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument(
+        "--every",
+        type=float,
+        default=0.0,
+        help="paced: each desk syncs about every N seconds (0: again at once, flat out)",
+    )
+    ap.add_argument("--workers", type=int, default=1, help="server worker processes")
+    ap.add_argument(
+        "--pgbouncer", action="store_true", help="through PgBouncer (transaction pooling)"
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.md"))
     args = ap.parse_args()
     cluster = start_cluster(durable=True)
@@ -181,20 +216,45 @@ def main() -> int:
     settings = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-load-{os.getpid()}.toml"
     settings.write_text("register_tries = 100000\n", encoding="utf-8")
     os.environ["TOWNSHIP_COUNTY_SETTINGS"] = str(settings)
-    with ServerProcess(db, KEY) as server:
-        pg_before = cpu_seconds(postgres_pids())
-        srv_before = cpu_seconds([server.proc.pid])
-        stats: dict = {"ops": 0, "syncs": [], "errors": []}
-        t0 = time.perf_counter()
-        until = time.monotonic() + args.seconds
+    env, url = {}, db
+    if args.pgbouncer:
+        bouncer = PgBouncer(cluster)
+        atexit.register(bouncer.close)
+        url = bouncer.url(db)
+        env = {"TOWNSHIP_COUNTY_DATABASE_POOLED": "true", "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": db}
+    with ServerProcess(url, KEY, workers=args.workers, env=env) as server:
+        server_pids = [server.proc.pid, *server.worker_pids()]
+        stats: dict = {"ops": 0, "syncs": [], "errors": [], "reconnects": 0}
+        clients = [client(server.url) for _ in desks]
+        clock: dict = {}
 
         async def all_desks() -> None:
-            await asyncio.gather(*(run_desk(d, server.url, until, stats) for d in desks))
+            await asyncio.gather(*(register(d, c) for d, c in zip(desks, clients, strict=True)))
+            # the clock starts once every desk is registered
+            clock["t0"], until = time.perf_counter(), time.monotonic() + args.seconds
+            clock["cpu"] = (
+                cpu_seconds(server_pids),
+                cpu_seconds(postgres_pids()),
+                cpu_seconds(postgres_pids("pgbouncer")),
+                time.process_time(),
+            )
+            await asyncio.gather(
+                *(
+                    run_desk(d, c, until, stats, args.every)
+                    for d, c in zip(desks, clients, strict=True)
+                )
+            )
+            for c in clients:
+                await c.aclose()
 
         asyncio.run(all_desks())
+        t0 = clock["t0"]
+        srv_before, pg_before, bouncer_before, gen_before = clock["cpu"]
         wall = time.perf_counter() - t0
-        srv_cpu = cpu_seconds([server.proc.pid]) - srv_before
+        srv_cpu = cpu_seconds(server_pids) - srv_before
         pg_cpu = cpu_seconds(postgres_pids()) - pg_before
+        gen_cpu = time.process_time() - gen_before
+        bouncer_cpu = cpu_seconds(postgres_pids("pgbouncer")) - bouncer_before
     with psycopg.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM applied_op").fetchone()[0]
     syncs, ops = stats["syncs"], stats["ops"]
@@ -204,23 +264,32 @@ def main() -> int:
         f"Machine: {machine()} — generator, server and PostgreSQL on the same 2 cores  ",
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
         f"Command: `.venv/bin/python bench/bench_load.py --desks {args.desks} "
-        f"--seconds {args.seconds:g}`  ",
-        "Server: one `township-county serve` process (uvicorn), PostgreSQL 15 durable as in "
-        "production (fsync, synchronous commit, full page writes on), loopback.",
+        f"--seconds {args.seconds:g} --every {args.every:g} --workers {args.workers}"
+        f"{' --pgbouncer' if args.pgbouncer else ''}`  ",
+        f"Server: `township-county serve --workers {args.workers}` (uvicorn)"
+        f"{', through PgBouncer (transaction pooling)' if args.pgbouncer else ''}, "
+        "PostgreSQL 15 durable as in production (fsync, synchronous commit, full page "
+        "writes on), loopback.",
         "",
         "| what | result |",
         "|---|---|",
-        f"| desks syncing at once (each its own service point) | {args.desks} |",
+        f"| desks syncing at once (each its own service point) | {args.desks}, "
+        + (f"each about every {args.every:g} s |" if args.every else "each again at once |"),
         f"| syncs completed in {wall:.0f} s | {len(syncs)} ({len(syncs) / wall:.1f}/s) |",
         f"| ops ingested | {ops} ({ops / wall:.0f} ops/s); applied once on the server: {stored} |",
         f"| per sync (push + pull until nothing is left): p50 / p99 / max | "
         f"{pct(syncs, 50) * 1000:.0f} / {pct(syncs, 99) * 1000:.0f} / "
         f"{max(syncs or [0]) * 1000:.0f} ms |",
         f"| errors | {len(stats['errors'])} {sorted(set(stats['errors'])) or ''} |",
+        f"| requests sent again (the server had closed the idle connection) | "
+        f"{stats['reconnects']} |",
         f"| CPU per op: server / PostgreSQL | {srv_cpu / max(ops, 1) * 1000:.2f} / "
         f"{pg_cpu / max(ops, 1) * 1000:.2f} ms |",
         f"| CPU per sync: server / PostgreSQL | {srv_cpu / max(len(syncs), 1) * 1000:.1f} / "
         f"{pg_cpu / max(len(syncs), 1) * 1000:.1f} ms |",
+        f"| CPU of the whole run: server / PostgreSQL / PgBouncer / load generator | "
+        f"{srv_cpu:.1f} / {pg_cpu:.1f} / {bouncer_cpu:.1f} / {gen_cpu:.1f} s "
+        f"of {wall:.0f} s × 2 cores |",
     ]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
