@@ -225,7 +225,7 @@ def _pages(t: SelfTest, state: dict) -> str:
         image.save(str(shots / f"{spec.key}.png"))
         done.append(spec.key)
     if window.page("home").charts is None:
-        raise RuntimeError("the home page's charts (pyqtgraph) did not draw")
+        raise RuntimeError("the home page's charts did not draw")
     dialog = SettingsDialog(ctx, window)
     dialog.show()
     _settle(app, ctx)

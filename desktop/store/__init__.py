@@ -5,9 +5,9 @@ import sys as _sys
 
 def _import_sqlite_utils_without_numpy() -> None:
     """sqlite-utils imports numpy and pandas, when they are installed, only to map their
-    number types to column types; the desk never stores either, and numpy (installed for the
-    home page's charts, which import it after the first paint) would add ~70 ms to every
-    start. So sqlite-utils is imported with them hidden; numpy imports normally afterwards."""
+    number types to column types; the desk never stores either, and numpy (in a developer's
+    environment, where other tools install it) would add ~70 ms to every start. So
+    sqlite-utils is imported with them hidden; numpy imports normally afterwards."""
     if "sqlite_utils" in _sys.modules:
         return
     hidden = [n for n in ("numpy", "pandas") if n not in _sys.modules]

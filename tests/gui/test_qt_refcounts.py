@@ -1,7 +1,7 @@
 """The Qt binding must not drop references to None, True and False.
 
 PySide6 6.12.0 takes one reference from ``None`` at each call of a Qt method that returns
-nothing (``update``, ``repaint``, ``setPos`` … — a pyqtgraph chart makes hundreds per draw):
+nothing (``update``, ``repaint``, ``fillRect`` … — a chart's paint makes dozens per draw):
 on Python 3.11, where None is an ordinary counted object, the desk dies with "Fatal Python
 error: none_dealloc" once the count reaches zero (found by bench/bench_home.py opening the
 home page twenty times). 6.11.3 and earlier hold the count, and
@@ -67,12 +67,12 @@ def test_overrides_returning_a_bool_keep_the_count_of_false(qtbot):
 
 
 def test_the_home_page_charts_repaint_without_losing_none(qtbot):
-    import pyqtgraph as pg
+    from desktop.gui.pages.home.charts import Bar, BarChart
 
-    w = pg.PlotWidget()
+    w = BarChart("图", "chart_test")
     qtbot.addWidget(w)
     w.resize(300, 200)
-    w.addItem(pg.BarGraphItem(x=[1, 2, 3], height=[3, 1, 2], width=0.6))
+    w.set_data([Bar("甲", [(3.0, "#4e79a7")], 2.0), Bar("乙", [(1.0, "#e15759")])], 4.0, target=2.5)
     w.show()
     qtbot.waitExposed(w)
     before = _counts()[0]

@@ -160,3 +160,46 @@ def test_the_warning_list_from_the_home_page(qtbot, window, store, admin, data_d
     assert dlg.table.item(0, 6).text() == "5000.00" and dlg.table.item(0, 9).text() == "待上传"
     dlg.table.cellDoubleClicked.emit(0, 0)
     assert window.stack.currentWidget().widget() is window.page("estimate")
+
+
+def test_the_charts_paint_what_they_are_given(qtbot):
+    """The QPainter charts (issue 17): a village behind the target in red, one ahead in
+    blue, the dashed target line, last year's mark; stacked days in the methods' colours."""
+    from PySide6.QtGui import QColor
+
+    from desktop.gui.pages.home import charts
+
+    c = charts.Charts(None)
+    for w in c.widgets():
+        qtbot.addWidget(w)
+        w.resize(420, 220)
+    camp = {
+        "villages": [
+            {"village": "东村", "registered": 10, "rate": "40.0", "last_rate": "55.0"},
+            {"village": "西村", "registered": 10, "rate": "96.0", "last_rate": None},
+            {"village": "空村", "registered": 0, "rate": "0", "last_rate": None},
+        ],
+        "target": {"percent": "95"},
+    }
+    days = [
+        {"day": "2026-10-01", "channel": "现金", "n": 3},
+        {"day": "2026-10-01", "channel": "扫码支付", "n": 5},
+        {"day": "2026-10-02", "channel": "现金", "n": 2},
+    ]
+    c.show({"campaign": camp, "days": days})
+    assert c.drawn == {"rates": [40.0, 96.0], "days": {"现金": 5, "扫码支付": 5}}
+
+    def colours(widget) -> set[str]:
+        img = widget.grab().toImage()
+        return {
+            QColor(img.pixel(x, y)).name()
+            for x in range(0, img.width(), 2)
+            for y in range(0, img.height(), 2)
+        }
+
+    rates = colours(c.rates)
+    assert {charts.BEHIND, charts.AHEAD, charts.LAST} <= rates
+    day_colours = colours(c.days)
+    assert {charts.METHOD_COLORS["现金"], charts.METHOD_COLORS["扫码支付"]} <= day_colours
+    assert charts.METHOD_COLORS["银行代扣/转账"] not in day_colours  # no such payments
+    assert "东村 40" in c.rates.accessibleDescription()

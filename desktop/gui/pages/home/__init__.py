@@ -5,7 +5,7 @@ the county's target — with two charts. Every figure is a link to the list behi
 village's 未缴 opens its 征缴名单, 今日收费 the day sheets, 待上传 and 待处理 the sync page.
 
 The figures are counted by ``desktop.services.home`` on the store worker; the charts
-(pyqtgraph) are drawn after the first paint, so the window opens as fast as before."""
+(QPainter) are drawn after the first paint, so the window opens as fast as before."""
 
 from __future__ import annotations
 
@@ -224,7 +224,9 @@ class Page(BasePage):
         self.ctx.events.open_page.emit(key, arg)
 
     def _draw_charts(self) -> None:
-        from desktop.gui.pages.home import charts  # deferred: pyqtgraph loads after first paint
+        from desktop.gui.pages.home import (
+            charts,
+        )  # deferred: the charts are built after first paint
 
         if self.charts is None:
             self.charts = charts.Charts(self)
