@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -226,6 +227,28 @@ def _chores(conn: psycopg.Connection, clock: Callable[[], float]) -> None:
     jobs.mark_interrupted(conn)
 
 
+_checking = threading.Lock()
+
+
+def _check_pool_soon(app: FastAPI) -> None:
+    """After PgBouncer or PostgreSQL went away (a restart, a failover) the pool's idle
+    connections are dead: test them all now and replace the broken ones, in the background,
+    so the next requests do not each meet one of them (and send a desk back to wait)."""
+    pool = getattr(app.state, "pool", None)
+    if pool is None or not _checking.acquire(blocking=False):
+        return
+
+    def run() -> None:
+        try:
+            pool.check()
+        except Exception:  # the database is still away: the next failure checks again
+            log.warning("database connections not checked", exc_info=True)
+        finally:
+            _checking.release()
+
+    threading.Thread(target=run, name="pool-check", daemon=True).start()
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     """Every error leaves the server as ``{"code", "message" (Chinese), "details"}``."""
 
@@ -256,6 +279,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(psycopg.OperationalError)
     async def db_down(request: Request, exc: psycopg.OperationalError):
         log.warning("database unavailable: %s", exc)
+        _check_pool_soon(request.app)
         return _json_error(
             503,
             sp.ERR_INTERNAL,

@@ -69,10 +69,11 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster(*, durable: bool = False) -> Cluster:
+def start_cluster(*, durable: bool = False, options: str = "") -> Cluster:
     """A private PostgreSQL cluster. ``durable``: as in production — fsync, synchronous
     commit and full page writes on (the benchmarks); else without them (tests: durability
-    of the county's data is PostgreSQL's, not what the tests check)."""
+    of the county's data is PostgreSQL's, not what the tests check). ``options``: more
+    ``-c name=value`` settings (e.g. WAL archiving for the restore drill)."""
     if not (PG_BIN / "initdb").exists():
         raise RuntimeError(
             f"PostgreSQL binaries not found in {PG_BIN} (apt-get install postgresql)"
@@ -102,6 +103,8 @@ def start_cluster(*, durable: bool = False) -> Cluster:
     opts = f"-k {root / 'sock'} -p {cl.port} -c listen_addresses='' -c max_connections=200"
     if not durable:
         opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if options:
+        opts += " " + options
     cl._run(
         str(PG_BIN / "pg_ctl"),
         "-D",
@@ -171,7 +174,7 @@ def start_replica(cluster: Cluster) -> Replica:
 
 _lock = threading.Lock()
 _cluster: Cluster | None = None
-_template: str | None = None
+_templates: dict[Path, str] = {}  # per cluster
 
 
 def shared_cluster() -> Cluster:
@@ -186,16 +189,15 @@ def shared_cluster() -> Cluster:
 
 def template_database(cluster: Cluster) -> str:
     """A database with the county migrations applied, used as a template."""
-    global _template
     with _lock:
-        if _template is None:
+        if cluster.root not in _templates:
             name = "county_template"
             with psycopg.connect(cluster.dsn(), autocommit=True) as c:
                 c.execute(f"CREATE DATABASE {name}")
             with psycopg.connect(cluster.dsn(name)) as c:
                 migrate(c)
-            _template = name
-        return _template
+            _templates[cluster.root] = name
+        return _templates[cluster.root]
 
 
 def fresh_database(cluster: Cluster, *, migrated: bool = True) -> str:
