@@ -10,6 +10,7 @@ bench/results/console.md."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import sys
@@ -48,14 +49,22 @@ def main() -> None:
     from county.console.auth import create_staff
     from county.console.generate import generate
     from county.settings import Settings
-    from county.testing import fresh_database, shared_cluster
+    from county.testing import fresh_database, start_cluster
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--residents", type=int, default=500_000)
     ap.add_argument("--points", type=int, default=200)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument(
+        "--no-durable",
+        dest="durable",
+        action="store_false",
+        help="PostgreSQL without fsync (as the tests run); default: durable, as in production",
+    )
     args = ap.parse_args()
-    dsn = fresh_database(shared_cluster())
+    cluster = start_cluster(durable=args.durable)
+    atexit.register(cluster.stop)
+    dsn = fresh_database(cluster)
     settings = Settings(database_url=dsn, signing_key="b" * 40, pool_min=1, pool_max=4)
     app = create_app(settings)
     with TestClient(app) as client:  # migrations run at start
@@ -94,6 +103,12 @@ def main() -> None:
         f"Machine: {machine()}  ",
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
         "Command: `.venv/bin/python bench/bench_console.py`  ",
+        "PostgreSQL: "
+        + (
+            "durable as in production (fsync, synchronous commit, full page writes on)  "
+            if args.durable
+            else "fsync off (`--no-durable`)  "
+        ),
         f"County: {args.residents:,} residents in {args.points} service points, two years of "
         f"enrollments and payments (generated in {built:.0f} s). {args.runs} requests per page "
         "through the real app (TestClient: no network), warm.",

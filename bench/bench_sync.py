@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/bench_sync.py [--residents 50000] [--write]
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import platform
@@ -101,14 +102,20 @@ def main() -> int:
     ap.add_argument("--noop-runs", type=int, default=30)
     ap.add_argument("--push-ops", type=int, default=1000)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument(
+        "--no-durable",
+        dest="durable",
+        action="store_false",
+        help="PostgreSQL without fsync (as the tests run); default: durable, as in production",
+    )
     args = ap.parse_args()
 
     import psycopg
     from psycopg.rows import dict_row
 
     from core import syncproto as sp
-    from county import admin
-    from county.testing import ServerProcess, fresh_database, shared_cluster
+    from county import admin, sealing
+    from county.testing import ServerProcess, fresh_database, start_cluster
     from desktop.services import registration
     from desktop.services import sync as svc
     from desktop.store import open_store
@@ -117,7 +124,9 @@ def main() -> int:
 
     keyring.set_keyring(MemoryKeyring())
     results: list[tuple[str, str, str]] = []
-    cluster = shared_cluster()
+    sealing.configure(SIGNING_KEY)  # receipt keys are sealed as the server seals them (issue 14)
+    cluster = start_cluster(durable=args.durable)
+    atexit.register(cluster.stop)
     dsn = fresh_database(cluster)
     with psycopg.connect(dsn, row_factory=dict_row) as c, c.transaction():
         admin.create_service_point(c, "SP01", "示范乡卫生院", "140121")
@@ -328,10 +337,14 @@ def main() -> int:
             "# Sync benchmarks (desktop side)\n\n"
             f"Machine: {machine}. Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n"
             "County server: `township-county serve` (uvicorn) on 127.0.0.1 with PostgreSQL 15 "
-            "(private test cluster, fsync off); desktop store on local disk (WAL, "
-            "synchronous=FULL). Command: `.venv/bin/python bench/bench_sync.py --write`.\n\n"
-            + text
-            + "\n",
+            + (
+                "(private cluster, durable as in production: fsync, synchronous commit, "
+                "full page writes on)"
+                if args.durable
+                else "(private cluster, fsync off: `--no-durable`)"
+            )
+            + "; desktop store on local disk (WAL, synchronous=FULL). "
+            "Command: `.venv/bin/python bench/bench_sync.py --write`.\n\n" + text + "\n",
             encoding="utf-8",
         )
         print(f"written to {out}")
