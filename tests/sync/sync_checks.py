@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
 from core import syncproto as sp
 from desktop.services import contribution, registration
 from desktop.services.demo import make_id
 from desktop.store import syncstate as st
+from desktop.sync.errors import SyncError
 from desktop.sync.transport import RetryPolicy
 
 TODAY = dt.date(2025, 3, 20)
@@ -221,3 +223,19 @@ def check_converged(county, desks) -> None:
             " WHERE s.entity = 'person' AND p.server_version IS NOT s.version"
         )
         assert stale == []
+
+
+def sync_in_background(desk, rng: random.Random, retry: RetryPolicy):
+    """Start one sync of ``desk`` on a thread (a random batch size); returns the thread and
+    a list that receives the outcome (the sync's result or its SyncError)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(desk.sync(retry=retry, batch_size=rng.choice([20, 50, 200])))
+        except SyncError as e:
+            outcome.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, outcome

@@ -10,12 +10,11 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from sync_checks import World, check_converged, quick, settle
+from sync_checks import World, check_converged, quick, settle, sync_in_background
 from sync_proxy import CutProxy
 
 from desktop.sync.errors import SyncError
@@ -92,21 +91,9 @@ def test_desktop_killed_mid_sync_and_server_restarted_mid_batch(
         desk, other = (a, b) if i % 2 == 0 else (b, a)
         for _ in range(rng.randint(60, 150)):
             world.work(desk, other)
-        outcome: list = []
-
-        def run(d=desk, outcome=outcome):
-            try:
-                outcome.append(
-                    d.sync(
-                        retry=RetryPolicy(attempts=12, base_delay=0.1, max_delay=0.5),
-                        batch_size=rng.choice([20, 50, 200]),
-                    )
-                )
-            except SyncError as e:
-                outcome.append(e)
-
-        t = threading.Thread(target=run)
-        t.start()
+        t, _ = sync_in_background(
+            desk, rng, RetryPolicy(attempts=12, base_delay=0.1, max_delay=0.5)
+        )
         time.sleep(rng.uniform(0.0, 0.25))
         if t.is_alive():
             restarted_mid_sync += 1

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import random
-import threading
 import time
 
 import httpx
 import pytest
-from sync_checks import World, check_converged, settle
+from sync_checks import World, check_converged, settle, sync_in_background
 
 from core import syncproto as sp
 from county.testing import ServerProcess
-from desktop.sync.errors import SyncError
 from desktop.sync.transport import RetryPolicy
 
 pytestmark = pytest.mark.postgres
@@ -65,25 +63,6 @@ def test_a_limit_reached_on_one_worker_holds_on_every_worker(county_workers, tmp
         other.stop()
 
 
-def _sync_in_background(desk, rng: random.Random) -> tuple[threading.Thread, list]:
-    outcome: list = []
-
-    def run() -> None:
-        try:
-            outcome.append(
-                desk.sync(
-                    retry=RetryPolicy(attempts=15, base_delay=0.1, max_delay=1.0),
-                    batch_size=rng.choice([20, 50, 200]),
-                )
-            )
-        except SyncError as e:
-            outcome.append(e)
-
-    t = threading.Thread(target=run)
-    t.start()
-    return t, outcome
-
-
 def _wait_workers(county, n: int) -> None:
     deadline = time.monotonic() + 30
     while len(county.server.worker_pids()) < n and time.monotonic() < deadline:
@@ -107,7 +86,9 @@ def test_worker_killed_mid_batch_and_pgbouncer_restarted_lose_nothing(
         desk, other = (a, b) if i % 2 == 0 else (b, a)
         for _ in range(rng.randint(60, 150)):
             world.work(desk, other)
-        t, outcome = _sync_in_background(desk, rng)
+        t, _ = sync_in_background(
+            desk, rng, RetryPolicy(attempts=15, base_delay=0.1, max_delay=1.0)
+        )
         time.sleep(rng.uniform(0.0, 0.3))
         busy = t.is_alive()
         if i % 3 == 2:
