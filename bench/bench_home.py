@@ -143,7 +143,7 @@ def main() -> None:
     t = time.perf_counter()
     from desktop.gui.pages.home import charts
 
-    c = charts.Charts(None)
+    c = charts.Charts()
     s = home.summary(store, today=TODAY)
     c.show(s)
     first_chart = time.perf_counter() - t
@@ -204,7 +204,7 @@ def main() -> None:
         row("月报 2026年11月: figures + Excel (5 runs)", m_xlsx, 5.0),
         row("征缴进度报表 2027: figures + PDF (5 runs)", c_pdf, 5.0),
         "",
-        f"The charts' first draw (pyqtgraph and numpy imported, after the page's first paint): "
+        f"The charts' first draw (after the page's first paint): "
         f"{first_chart * 1000:.0f} ms.",
     ]
     out = ROOT / "bench" / "results" / "home.md"

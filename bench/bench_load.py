@@ -172,7 +172,7 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-def postgres_pids(name: str = "postgres") -> list[int]:
+def pids_named(name: str) -> list[int]:
     out = []
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
@@ -234,8 +234,8 @@ def main() -> int:
             clock["t0"], until = time.perf_counter(), time.monotonic() + args.seconds
             clock["cpu"] = (
                 cpu_seconds(server_pids),
-                cpu_seconds(postgres_pids()),
-                cpu_seconds(postgres_pids("pgbouncer")),
+                cpu_seconds(pids_named("postgres")),
+                cpu_seconds(pids_named("pgbouncer")),
                 time.process_time(),
             )
             await asyncio.gather(
@@ -252,9 +252,9 @@ def main() -> int:
         srv_before, pg_before, bouncer_before, gen_before = clock["cpu"]
         wall = time.perf_counter() - t0
         srv_cpu = cpu_seconds(server_pids) - srv_before
-        pg_cpu = cpu_seconds(postgres_pids()) - pg_before
+        pg_cpu = cpu_seconds(pids_named("postgres")) - pg_before
         gen_cpu = time.process_time() - gen_before
-        bouncer_cpu = cpu_seconds(postgres_pids("pgbouncer")) - bouncer_before
+        bouncer_cpu = cpu_seconds(pids_named("pgbouncer")) - bouncer_before
     with psycopg.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM applied_op").fetchone()[0]
     syncs, ops = stats["syncs"], stats["ops"]

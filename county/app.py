@@ -198,6 +198,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.limiter = RateLimiter(lambda: app.state.pool, clock)
+    app.state.pool_checking = threading.Lock()  # one check of the pool at a time
     app.state.token_signer = Signer(settings.signing_key, "device-token")
     app.state.page_signer = Signer(settings.signing_key, "snapshot-page")
     _install_error_handlers(app)
@@ -227,15 +228,12 @@ def _chores(conn: psycopg.Connection, clock: Callable[[], float]) -> None:
     jobs.mark_interrupted(conn)
 
 
-_checking = threading.Lock()
-
-
 def _check_pool_soon(app: FastAPI) -> None:
     """After PgBouncer or PostgreSQL went away (a restart, a failover) the pool's idle
     connections are dead: test them all now and replace the broken ones, in the background,
     so the next requests do not each meet one of them (and send a desk back to wait)."""
-    pool = getattr(app.state, "pool", None)
-    if pool is None or not _checking.acquire(blocking=False):
+    pool, checking = getattr(app.state, "pool", None), app.state.pool_checking
+    if pool is None or not checking.acquire(blocking=False):
         return
 
     def run() -> None:
@@ -244,7 +242,7 @@ def _check_pool_soon(app: FastAPI) -> None:
         except Exception:  # the database is still away: the next failure checks again
             log.warning("database connections not checked", exc_info=True)
         finally:
-            _checking.release()
+            checking.release()
 
     threading.Thread(target=run, name="pool-check", daemon=True).start()
 

@@ -60,13 +60,15 @@ class Cluster:
         subprocess.run(full, check=True, capture_output=True, text=True)
 
     def stop(self) -> None:
+        self.stop_server(self.root / "data")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def stop_server(self, data: Path) -> None:
+        """Stop the PostgreSQL serving ``data`` at once (this cluster's or its replica's)."""
         try:
-            self._run(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"
-            )
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
         except subprocess.CalledProcessError:
             pass
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start_cluster(*, durable: bool = False, options: str = "") -> Cluster:
@@ -132,12 +134,7 @@ class Replica:
         return f"postgresql://{p.user}@/{dbname}?host={p.socket_dir}&port={self.port}"
 
     def stop(self) -> None:
-        try:
-            self.primary._run(
-                str(PG_BIN / "pg_ctl"), "-D", str(self.root), "-m", "immediate", "stop"
-            )
-        except subprocess.CalledProcessError:
-            pass
+        self.primary.stop_server(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -119,11 +119,8 @@ def open_conflicts(conn: psycopg.Connection) -> list[dict]:
 @contextmanager
 def reading(request: Request, year: int) -> Iterator[psycopg.Connection]:
     """Where the report pages read: the replica (``database_read_url``) when one is set and
-    it already holds the counted figures of ``year`` and the year before; else the primary.
-    Counting is the primary's work: a year never counted is counted there first."""
-    with request.app.state.pool.connection() as conn:
-        summary.ensure(conn, year)
-        summary.ensure(conn, year - 1)
+    it already holds the counted figures of ``year`` and the year before; else the primary,
+    where a year never counted is counted first (``coverage``: a replica cannot write)."""
     replica, use = request.app.state.read_pool, False
     if replica is not None:
         try:

@@ -169,7 +169,7 @@ def test_the_charts_paint_what_they_are_given(qtbot):
 
     from desktop.gui.pages.home import charts
 
-    c = charts.Charts(None)
+    c = charts.Charts()
     for w in c.widgets():
         qtbot.addWidget(w)
         w.resize(420, 220)

@@ -224,12 +224,10 @@ class Page(BasePage):
         self.ctx.events.open_page.emit(key, arg)
 
     def _draw_charts(self) -> None:
-        from desktop.gui.pages.home import (
-            charts,
-        )  # deferred: the charts are built after first paint
+        from desktop.gui.pages.home import charts  # deferred: built after the first paint
 
         if self.charts is None:
-            self.charts = charts.Charts(self)
+            self.charts = charts.Charts()
             for w in self.charts.widgets():
                 self.chart_box.addWidget(w, 1)
         s = self.summary

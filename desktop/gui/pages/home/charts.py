@@ -159,7 +159,7 @@ def _ticks(top: float) -> list[float]:
 
 
 class Charts:
-    def __init__(self, parent: QWidget):
+    def __init__(self):
         self.rates = BarChart("各村参保率（%）", "chart_rates")
         self.days = BarChart("每日缴费笔数（按缴费方式）", "chart_days")
         self.drawn: dict = {}
