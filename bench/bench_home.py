@@ -204,8 +204,7 @@ def main() -> None:
         row("月报 2026年11月: figures + Excel (5 runs)", m_xlsx, 5.0),
         row("征缴进度报表 2027: figures + PDF (5 runs)", c_pdf, 5.0),
         "",
-        f"The charts' first draw (after the page's first paint): "
-        f"{first_chart * 1000:.0f} ms.",
+        f"The charts' first draw (after the page's first paint): {first_chart * 1000:.0f} ms.",
     ]
     out = ROOT / "bench" / "results" / "home.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
