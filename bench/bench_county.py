@@ -184,8 +184,8 @@ def first_sync_snapshot(url: str, code2=None, server_url=None) -> dict:
                 hh_rows,
             )
             cur.executemany(
-                "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, origin)"
-                " VALUES (%s, 'resident_id', %s, %s, %s, 'county')",
+                "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, origin, region)"
+                " VALUES (%s, 'resident_id', %s, %s, %s, 'county', '140121')",
                 p_rows,
             )
             cur.executemany(

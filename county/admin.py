@@ -13,7 +13,7 @@ import psycopg
 
 from core import syncproto as sp
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, region_of, sp_stream, where_id
 from county.people import confirm_links, emit_person
 from county.places import (  # noqa: F401 (the admin API of the CLI and the admin router)
     create_service_point,
@@ -188,8 +188,9 @@ def resolve_conflict(
     text = ""
     if c["kind"] == "double_enrollment":
         person = conn.execute(
-            "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %s FOR UPDATE",
-            (c["person_id"],),
+            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+            " WHERE region = %s AND id = %s FOR UPDATE",
+            (region_of(conn, "person", c["person_id"]), c["person_id"]),
         ).fetchone()
         if decision == "winner":
             ids = [e["id"] for e in detail.get("enrollments", [])]
@@ -254,7 +255,8 @@ def _county_set(conn, entity: str, entity_id: str, values: dict) -> None:
     table = {sp.E_PERSON: "person", sp.E_HOUSEHOLD: "household", sp.E_ENROLLMENT: "enrollment"}[
         entity
     ]
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", (entity_id,)).fetchone()
+    where, args = where_id(conn, table, entity_id)
+    row = conn.execute(f"SELECT * FROM {table} WHERE {where} FOR UPDATE", args).fetchone()
     if row is None:
         raise AdminError("冲突涉及的记录已不存在", 404, "not_found")
     version = row["version"] + 1
@@ -262,8 +264,8 @@ def _county_set(conn, entity: str, entity_id: str, values: dict) -> None:
     src = {**(row["field_src"] or {}), **{f: [version, "county"] for f in values}}
     conn.execute(
         f"UPDATE {table} SET data = %s, field_src = %s, version = %s, updated_at = now()"
-        " WHERE id = %s",
-        (jsonb(data), jsonb(src), version, entity_id),
+        f" WHERE {where}",
+        (jsonb(data), jsonb(src), version, *args),
     )
     new = {**row, "data": data, "version": version}
     if entity == sp.E_PERSON:

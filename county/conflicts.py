@@ -91,19 +91,22 @@ def _winner_reason(best: dict, second: dict) -> str:
 
 
 def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> dict | None:
-    """Apply the winner rule to a person's enrollments for one year (the person row must be
-    locked by the caller). Returns {"conflict_id", "winner", "statuses"} or None when there
+    """Apply the winner rule to a person's enrollments for one year (the person row, with
+    its county, must be locked by the caller). Returns {"conflict_id", "winner", "statuses"} or None when there
     is only one enrollment."""
     rows = conn.execute(
-        "SELECT e.id, e.sp_id, e.arrival, e.conflict_status, e.version, e.data,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.tax_confirmed"
-        "   AND NOT p.cancelled) AS tax,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.receipt_no <> ''"
-        "   AND NOT p.cancelled) AS receipt,"
-        " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND NOT p.cancelled)"
-        "   AS paid"
-        " FROM enrollment e WHERE e.person_id = %s AND e.year = %s ORDER BY e.arrival",
-        (person["id"], year),
+        # a person's enrollments and their payments are all in the person's county
+        "SELECT e.id, e.sp_id, e.arrival, e.conflict_status, e.version, e.data, e.region,"
+        # (the county named as a value in each subquery: planned on one partition)
+        " EXISTS (SELECT 1 FROM payment p WHERE p.region = %(r)s"
+        "   AND p.enrollment_id = e.id AND p.tax_confirmed AND NOT p.cancelled) AS tax,"
+        " EXISTS (SELECT 1 FROM payment p WHERE p.region = %(r)s"
+        "   AND p.enrollment_id = e.id AND p.receipt_no <> '' AND NOT p.cancelled) AS receipt,"
+        " EXISTS (SELECT 1 FROM payment p WHERE p.region = %(r)s"
+        "   AND p.enrollment_id = e.id AND NOT p.cancelled) AS paid"
+        " FROM enrollment e WHERE e.region = %(r)s AND e.person_id = %(p)s"
+        " AND e.year = %(y)s ORDER BY e.arrival",
+        {"r": person["region"], "p": person["id"], "y": year},
     ).fetchall()
     if len(rows) < 2:
         return None
@@ -125,8 +128,8 @@ def evaluate_enrollments(conn: psycopg.Connection, person: dict, year: int) -> d
             data = {**r["data"], "conflict_status": new, "conflict_id": cid}
             v = conn.execute(
                 "UPDATE enrollment SET conflict_status = %s, data = %s, version = version + 1,"
-                " updated_at = now() WHERE id = %s RETURNING version",
-                (new, jsonb(data), r["id"]),
+                " updated_at = now() WHERE region = %s AND id = %s RETURNING version",
+                (new, jsonb(data), r["region"], r["id"]),
             ).fetchone()["version"]
             emit(conn, sp_stream(r["sp_id"]), sp.E_ENROLLMENT, r["id"], v, data)
     _tell_double_enrollment(conn, person, year, rows, existing, winner, reason, cid, sp_ids)
@@ -242,9 +245,9 @@ def _refund_tasks(conn, person, year, cid, rows, statuses) -> None:
         if statuses[r["id"]] != "lost" or not r["paid"]:
             continue
         for p in conn.execute(
-            "SELECT id, amount, data FROM payment WHERE enrollment_id = %s AND NOT cancelled"
-            " ORDER BY id",
-            (r["id"],),
+            "SELECT id, amount, data FROM payment WHERE region = %s AND enrollment_id = %s"
+            " AND NOT cancelled ORDER BY id",
+            (r["region"], r["id"]),
         ).fetchall():
             tid = det_id(cid, p["id"], "refund")
             ins = conn.execute(

@@ -103,6 +103,44 @@ def jsonb(value) -> Jsonb:
     return Jsonb(value, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 
 
+# ------------------------------------------------------------------ partitions
+# person, enrollment and payment are partitioned by county (migration 0019). PostgreSQL
+# prunes partitions while planning only when the county is a value in the query, so a row
+# is found in two short steps: its county from the table's key table (a primary-key
+# lookup), then the row with that county named — one partition planned and read.
+KEY_TABLE = {"person": "person_key", "enrollment": "enrollment_key", "payment": "payment_key"}
+
+
+def region_of(conn: psycopg.Connection, table: str, row_id: str) -> str | None:
+    """The county that holds ``row_id`` of ``table`` (None: no such row)."""
+    row = conn.execute(f"SELECT region FROM {KEY_TABLE[table]} WHERE id = %s", (row_id,)).fetchone()
+    return None if row is None else row["region"]
+
+
+def where_id(conn: psycopg.Connection, table: str, row_id: str) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) naming one row of ``table`` by id."""
+    if table in KEY_TABLE:
+        return "region = %s AND id = %s", (region_of(conn, table, row_id), row_id)
+    return "id = %s", (row_id,)
+
+
+def person_by_cert(
+    conn: psycopg.Connection, cert_type: str, cert_no: str, cols: str, *, lock: bool = False
+) -> dict | None:
+    """The person holding a certificate (``cols`` of its row), locked with ``lock``."""
+    key = conn.execute(
+        "SELECT id, region FROM person_key WHERE cert_type = %s AND cert_no = %s",
+        (cert_type, cert_no),
+    ).fetchone()
+    if key is None:
+        return None
+    return conn.execute(
+        f"SELECT {cols} FROM person WHERE region = %s AND id = %s"
+        + (" FOR UPDATE" if lock else ""),
+        (key["region"], key["id"]),
+    ).fetchone()
+
+
 # ------------------------------------------------------------------ streams
 def sp_stream(sp_id: str) -> str:
     return f"sp:{sp_id}"

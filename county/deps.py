@@ -104,8 +104,9 @@ def current_device(request: Request) -> Device:
     with request.app.state.pool.connection() as conn:
         # the device's request count is taken in the same round trip as its row
         row = conn.execute(
-            "SELECT service_point_id, revoked_at, disabled_at, " + TAKE_SQL + " AS wait"
-            " FROM device WHERE id = %s",
+            "SELECT d.service_point_id, d.revoked_at, d.disabled_at, s.region_code,"
+            " " + TAKE_SQL + " AS wait"
+            " FROM device d JOIN service_point s ON s.id = d.service_point_id WHERE d.id = %s",
             (*limit, claims["d"]),
         ).fetchone()
     if row is None or row["revoked_at"] is not None or row["service_point_id"] != claims["s"]:
@@ -122,6 +123,7 @@ def current_device(request: Request) -> Device:
     return Device(
         device_id=claims["d"],
         sp_id=row["service_point_id"],
+        region=row["region_code"],
         operator_id=claims["o"],
         disabled=row["disabled_at"] is not None,
     )

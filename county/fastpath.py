@@ -78,8 +78,9 @@ def _prepare(ops: list[sp.Op]) -> list[tuple[sp.Op, str, dict]] | None:
 
 def _nothing_taken(conn, dev, prepared, certs) -> dict[str, dict]:
     """Check that the batch touches nothing the county holds (ids, aliases, certificate
-    numbers, other points' households, a second enrollment of a year); returns the
-    existing enrollments the batch's payments name. Raises _Fallback otherwise."""
+    numbers, other points' households, a second enrollment of a year) and no resident of
+    another county; returns the existing enrollments the batch's payments name. Raises
+    _Fallback otherwise."""
     new_ids = {
         e: {o.entity_id for o, ent, _ in prepared if ent == e}
         for e in (sp.E_HOUSEHOLD, sp.E_PERSON, sp.E_ENROLLMENT, sp.E_PAYMENT)
@@ -91,11 +92,11 @@ def _nothing_taken(conn, dev, prepared, certs) -> dict[str, dict]:
     all_ids = [o.entity_id for o, _, _ in prepared]
     taken = conn.execute(
         "SELECT 1 FROM household WHERE id = ANY(%(i)s)"
-        " UNION ALL SELECT 1 FROM person WHERE id = ANY(%(i)s)"
-        " UNION ALL SELECT 1 FROM enrollment WHERE id = ANY(%(i)s)"
-        " UNION ALL SELECT 1 FROM payment WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM person_key WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM enrollment_key WHERE id = ANY(%(i)s)"
+        " UNION ALL SELECT 1 FROM payment_key WHERE id = ANY(%(i)s)"
         " UNION ALL SELECT 1 FROM alias WHERE alias_id = ANY(%(i)s) OR alias_id = ANY(%(p)s)"
-        " UNION ALL SELECT 1 FROM person p JOIN unnest(%(ct)s::text[], %(cn)s::text[])"
+        " UNION ALL SELECT 1 FROM person_key p JOIN unnest(%(ct)s::text[], %(cn)s::text[])"
         "   AS c(t, n) ON p.cert_type = c.t AND p.cert_no = c.n"
         " UNION ALL SELECT 1 FROM household WHERE id = ANY(%(h)s) AND home_sp_id <> %(sp)s"
         " LIMIT 1",
@@ -115,8 +116,10 @@ def _nothing_taken(conn, dev, prepared, certs) -> dict[str, dict]:
     enr_rows: dict[str, dict] = {}
     if old_enrs:
         for r in conn.execute(
-            "SELECT id, person_id, year, sp_id, conflict_status FROM enrollment WHERE id = ANY(%s)",
-            (old_enrs,),
+            # only this point's county (another county's resident: op by op)
+            "SELECT id, person_id, year, sp_id, conflict_status, region FROM enrollment"
+            " WHERE region = %s AND id = ANY(%s)",
+            (dev.region, old_enrs),
         ).fetchall():
             enr_rows[r["id"]] = r
         if len(enr_rows) != len(old_enrs) or any(
@@ -127,12 +130,13 @@ def _nothing_taken(conn, dev, prepared, certs) -> dict[str, dict]:
     if lock:
         linked = conn.execute(
             "SELECT p.id FROM person p JOIN person_link l ON l.person_id = p.id"
-            " AND l.sp_id = %s WHERE p.id = ANY(%s) ORDER BY p.id FOR UPDATE OF p",
-            (dev.sp_id, lock),
+            " AND l.sp_id = %s WHERE p.region = %s AND p.id = ANY(%s) ORDER BY p.id"
+            " FOR UPDATE OF p",
+            (dev.sp_id, dev.region, lock),
         ).fetchall()
         if len(linked) != len(lock):
             raise _Fallback
-    _no_second_enrollment(conn, prepared, enr_rows)
+    _no_second_enrollment(conn, dev.region, prepared, enr_rows)
     return enr_rows
 
 
@@ -140,7 +144,7 @@ class _Fallback(Exception):
     pass
 
 
-def _no_second_enrollment(conn, prepared, enr_rows: dict[str, dict]) -> None:
+def _no_second_enrollment(conn, region: str, prepared, enr_rows: dict[str, dict]) -> None:
     """No year of a person enrolled twice (in the batch, or with what the county holds):
     that is the winner rule's work, op by op."""
     pairs = [(f["person_id"], f["year"]) for o, e, f in prepared if e == sp.E_ENROLLMENT]
@@ -150,8 +154,8 @@ def _no_second_enrollment(conn, prepared, enr_rows: dict[str, dict]) -> None:
         pairs
         and conn.execute(
             "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
-            " ON e.person_id = q.p AND e.year = q.y LIMIT 1",
-            ([p for p, _ in pairs], [y for _, y in pairs]),
+            " ON e.person_id = q.p AND e.year = q.y WHERE e.region = %s LIMIT 1",
+            ([p for p, _ in pairs], [y for _, y in pairs], region),
         ).fetchone()
     ):
         raise _Fallback
@@ -159,11 +163,12 @@ def _no_second_enrollment(conn, prepared, enr_rows: dict[str, dict]) -> None:
         enr_rows
         and conn.execute(
             "SELECT 1 FROM enrollment e JOIN unnest(%s::text[], %s::int[]) AS q(p, y)"
-            " ON e.person_id = q.p AND e.year = q.y"
+            " ON e.person_id = q.p AND e.year = q.y WHERE e.region = %s"
             " GROUP BY e.person_id, e.year HAVING count(*) > 1 LIMIT 1",
             (
                 [r["person_id"] for r in enr_rows.values()],
                 [r["year"] for r in enr_rows.values()],
+                region,
             ),
         ).fetchone()
     ):
@@ -171,14 +176,15 @@ def _no_second_enrollment(conn, prepared, enr_rows: dict[str, dict]) -> None:
 
 
 def _write(conn, dev, prepared, enr_rows: dict[str, dict]) -> list[dict]:
-    rows = _rows(dev.sp_id, prepared, enr_rows)
+    rows = _rows(dev.sp_id, dev.region, prepared, enr_rows)
     _insert(conn, dev.sp_id, *rows)
     return [_ok(op) for op, _, _ in prepared]
 
 
-def _rows(sid: str, prepared, enr_rows: dict[str, dict]):
+def _rows(sid: str, region: str, prepared, enr_rows: dict[str, dict]):
     """The table rows of the batch (households, persons, links, enrollments, payments) and
-    the changes for the service point's stream, in op order."""
+    the changes for the service point's stream, in op order. Every row is of this point's
+    county (its residents, their enrollments and payments: _nothing_taken checked)."""
     hh, pe, li, en, pa, changes = [], [], [], [], [], []
     batch_enr: dict[str, dict] = {}
     for op, entity, fields in prepared:
@@ -193,7 +199,15 @@ def _rows(sid: str, prepared, enr_rows: dict[str, dict]):
             data.setdefault("status", 1)
             src = {f: [1, sid] for f in data}
             pe.append(
-                (op.entity_id, fields["cert_type"], fields["cert_no"], sid, jsonb(data), jsonb(src))
+                (
+                    op.entity_id,
+                    fields["cert_type"],
+                    fields["cert_no"],
+                    sid,
+                    jsonb(data),
+                    jsonb(src),
+                    region,
+                )
             )
             link = {"household_id": fields.get("household_id"), "relation": fields.get("relation")}
             li.append((op.entity_id, sid, link["household_id"], link["relation"]))
@@ -205,7 +219,15 @@ def _rows(sid: str, prepared, enr_rows: dict[str, dict]):
             fields.setdefault("status", "registered")
             src = {f: [1, sid] for f in fields}
             en.append(
-                (op.entity_id, fields["person_id"], fields["year"], sid, jsonb(fields), jsonb(src))
+                (
+                    op.entity_id,
+                    fields["person_id"],
+                    fields["year"],
+                    sid,
+                    jsonb(fields),
+                    jsonb(src),
+                    region,
+                )
             )
             batch_enr[op.entity_id] = fields
             changes.append((sp.E_ENROLLMENT, op.entity_id, fields))
@@ -230,6 +252,7 @@ def _rows(sid: str, prepared, enr_rows: dict[str, dict]):
                     fields.get("receipt_no") or "",
                     jsonb(fields),
                     jsonb(src),
+                    region,
                 )
             )
             changes.append((sp.E_PAYMENT, op.entity_id, fields))
@@ -246,7 +269,7 @@ def _insert(conn, sid: str, hh, pe, li, en, pa, changes) -> None:
         if pe:
             cur.executemany(
                 "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data,"
-                " field_src) VALUES (%s, %s, %s, %s, %s, %s)",
+                " field_src, region) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 pe,
             )
             cur.executemany(
@@ -256,14 +279,14 @@ def _insert(conn, sid: str, hh, pe, li, en, pa, changes) -> None:
             )
         if en:
             cur.executemany(
-                "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src)"
-                " VALUES (%s, %s, %s, %s, %s, %s)",
+                "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, region)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 en,
             )
         if pa:
             cur.executemany(
                 "INSERT INTO payment(id, enrollment_id, sp_id, amount, receipt_no,"
-                " data, field_src) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                " data, field_src, region) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 pa,
             )
         stream = sp_stream(sid)

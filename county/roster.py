@@ -11,7 +11,7 @@ import psycopg
 from core import syncproto as sp
 from core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
 from core.ids import check_id
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, person_by_cert, sp_stream
 from county.model import OpRejected
 from county.people import emit_person
 from county.places import service_point_by_code
@@ -52,11 +52,13 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
         if hh_no
         else None
     )
-    person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data, field_src FROM person"
-        " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
-        (chk.normalized,),
-    ).fetchone()
+    person = person_by_cert(
+        conn,
+        "resident_id",
+        chk.normalized,
+        "id, cert_no, home_sp_id, version, data, field_src, region",
+        lock=True,
+    )
     if person is None:
         _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)
         return "created"
@@ -69,8 +71,8 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
     src = {**(person["field_src"] or {}), **{f: [version, "county"] for f in changed}}
     conn.execute(
         "UPDATE person SET data = %s, field_src = %s, version = %s, updated_at = now()"
-        " WHERE id = %s",
-        (jsonb(data), jsonb(src), version, person["id"]),
+        " WHERE region = %s AND id = %s",
+        (jsonb(data), jsonb(src), version, person["region"], person["id"]),
     )
     emit_person(conn, {**person, "data": data, "version": version})
     return "updated"
@@ -145,9 +147,9 @@ def _new_roster_person(
     }
     src = {f: [1, "county"] for f in data}
     conn.execute(
-        "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, origin)"
-        " VALUES (%s, 'resident_id', %s, %s, %s, %s, 'county')",
-        (pid, cert_no, spr["id"], jsonb(data), jsonb(src)),
+        "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, origin, region)"
+        " VALUES (%s, 'resident_id', %s, %s, %s, %s, 'county', %s)",
+        (pid, cert_no, spr["id"], jsonb(data), jsonb(src), spr["region_code"]),
     )
     conn.execute(
         "INSERT INTO person_link(person_id, sp_id, household_id, relation) VALUES (%s, %s, %s, %s)",

@@ -103,7 +103,8 @@ PARTS: list[tuple[str, str, str]] = [
         " q.household_id, q.relation"
         " FROM (SELECT (COALESCE(household_id, '') || chr(1) || person_id) COLLATE \"C\" AS k,"
         "   person_id, household_id, relation, sent FROM person_link WHERE sp_id = %(sp)s) q"
-        " JOIN person p ON p.id = q.person_id"
+        " JOIN person_key pk ON pk.id = q.person_id"
+        " JOIN person p ON p.region = pk.region AND p.id = q.person_id"
         ' WHERE q.k > %(k)s COLLATE "C" ORDER BY q.k LIMIT %(n)s',
     ),
     (

@@ -10,7 +10,7 @@ import psycopg
 
 from core import syncproto as sp
 from county.conflicts import evaluate_enrollments
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, person_by_cert, sp_stream
 from county.model import OpRejected, mask, parse_money
 from county.places import service_point_by_code
 from county.tables import AdminError, ImportReport, _pick, import_rows
@@ -36,21 +36,21 @@ def _payment_row(conn, row: dict) -> str:
     paid_on = _pick(row, "缴费日期", "确认日期", "paid_at")
     sp_code = _pick(row, "服务点编码", "service_point")
     sp_filter = service_point_by_code(conn, sp_code)["id"] if sp_code else None
-    person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data FROM person"
-        " WHERE cert_type = 'resident_id' AND cert_no = %s FOR UPDATE",
-        (cert,),
-    ).fetchone()
+    person = person_by_cert(
+        conn, "resident_id", cert, "id, cert_no, home_sp_id, version, data, region", lock=True
+    )
     if person is None:
         raise AdminError(f"县里没有身份证号为 {mask(cert)} 的居民（先导入花名册）")
     if conn.execute(
-        "SELECT 1 FROM payment WHERE data->>'tax_voucher_no' = %s", (voucher,)
+        "SELECT 1 FROM payment WHERE region = %s AND data->>'tax_voucher_no' = %s",
+        (person["region"], voucher),
     ).fetchone():
         return "unchanged"
     enrollments = conn.execute(
-        "SELECT id, sp_id, conflict_status, data FROM enrollment WHERE person_id = %s AND year = %s"
+        "SELECT id, sp_id, conflict_status, data FROM enrollment"
+        " WHERE region = %s AND person_id = %s AND year = %s"
         " ORDER BY (conflict_status = 'won') DESC, arrival",
-        (person["id"], year),
+        (person["region"], person["id"], year),
     ).fetchall()
     confirmed_at = paid_on or dt.date.today().isoformat()
     tax = {
@@ -79,7 +79,7 @@ def _payment_row(conn, row: dict) -> str:
     }
     conn.execute(
         "INSERT INTO payment(id, enrollment_id, sp_id, amount, tax_confirmed, data, field_src,"
-        " origin) VALUES (%s, %s, %s, %s, true, %s, %s, 'county')",
+        " origin, region) VALUES (%s, %s, %s, %s, true, %s, %s, 'county', %s)",
         (
             pid,
             enr["id"],
@@ -87,10 +87,11 @@ def _payment_row(conn, row: dict) -> str:
             amount,
             jsonb(pdata),
             jsonb({f: [1, "county"] for f in pdata}),
+            person["region"],
         ),
     )
     emit(conn, sp_stream(enr["sp_id"]), sp.E_PAYMENT, pid, 1, pdata)
-    _enrollment_confirmed(conn, enr["id"], tax["confirmed_at"])
+    _enrollment_confirmed(conn, person["region"], enr["id"], tax["confirmed_at"])
     evaluate_enrollments(conn, person, year)
     return "created"
 
@@ -100,12 +101,13 @@ def _confirm_recorded(conn, person: dict, year: int, amount, sp_filter, tax: dic
     enrollment first); False when there is none to confirm."""
     match = conn.execute(
         "SELECT p.id, p.sp_id, p.version, p.data, p.field_src FROM payment p"
-        " JOIN enrollment e ON e.id = p.enrollment_id"
-        " WHERE e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
+        " JOIN enrollment e ON e.region = p.region AND e.id = p.enrollment_id"
+        " WHERE p.region = %s AND e.region = %s"
+        " AND e.person_id = %s AND e.year = %s AND NOT p.tax_confirmed AND p.amount = %s"
         " AND NOT p.cancelled"
         " AND (%s::text IS NULL OR p.sp_id = %s::text)"
         " ORDER BY (e.conflict_status = 'won') DESC, e.arrival, p.id LIMIT 1 FOR UPDATE OF p",
-        (person["id"], year, amount, sp_filter, sp_filter),
+        (person["region"], person["region"], person["id"], year, amount, sp_filter, sp_filter),
     ).fetchone()
     if match is None:
         return False
@@ -114,11 +116,13 @@ def _confirm_recorded(conn, person: dict, year: int, amount, sp_filter, tax: dic
     src = {**(match["field_src"] or {}), **{f: [version, "county"] for f in tax}}
     conn.execute(
         "UPDATE payment SET tax_confirmed = true, data = %s, field_src = %s, version = %s,"
-        " updated_at = now() WHERE id = %s",
-        (jsonb(data), jsonb(src), version, match["id"]),
+        " updated_at = now() WHERE region = %s AND id = %s",
+        (jsonb(data), jsonb(src), version, person["region"], match["id"]),
     )
     emit(conn, sp_stream(match["sp_id"]), sp.E_PAYMENT, match["id"], version, data)
-    _enrollment_confirmed(conn, match["data"]["enrollment_id"], tax["confirmed_at"])
+    _enrollment_confirmed(
+        conn, person["region"], match["data"]["enrollment_id"], tax["confirmed_at"]
+    )
     evaluate_enrollments(conn, person, year)
     return True
 
@@ -139,8 +143,8 @@ def _county_enrollment(conn, person: dict, year: int) -> dict:
         "conflict_status": "none",
     }
     conn.execute(
-        "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, origin)"
-        " VALUES (%s, %s, %s, %s, %s, %s, 'county')",
+        "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, origin, region)"
+        " VALUES (%s, %s, %s, %s, %s, %s, 'county', %s)",
         (
             eid,
             person["id"],
@@ -148,17 +152,19 @@ def _county_enrollment(conn, person: dict, year: int) -> dict:
             person["home_sp_id"],
             jsonb(edata),
             jsonb({f: [1, "county"] for f in edata}),
+            person["region"],
         ),
     )
     emit(conn, sp_stream(person["home_sp_id"]), sp.E_ENROLLMENT, eid, 1, edata)
     return {"id": eid, "sp_id": person["home_sp_id"]}
 
 
-def _enrollment_confirmed(conn, enrollment_id: str, confirmed_at: str) -> None:
+def _enrollment_confirmed(conn, region: str, enrollment_id: str, confirmed_at: str) -> None:
     """The enrollment year is confirmed by the county (desktop column county_confirmed_at)."""
     row = conn.execute(
-        "SELECT sp_id, version, data, field_src FROM enrollment WHERE id = %s FOR UPDATE",
-        (enrollment_id,),
+        "SELECT sp_id, version, data, field_src FROM enrollment"
+        " WHERE region = %s AND id = %s FOR UPDATE",
+        (region, enrollment_id),
     ).fetchone()
     if row is None or row["data"].get("county_confirmed_at") == confirmed_at:
         return
@@ -167,7 +173,7 @@ def _enrollment_confirmed(conn, enrollment_id: str, confirmed_at: str) -> None:
     src = {**(row["field_src"] or {}), "county_confirmed_at": [version, "county"]}
     conn.execute(
         "UPDATE enrollment SET data = %s, field_src = %s, version = %s, updated_at = now()"
-        " WHERE id = %s",
-        (jsonb(data), jsonb(src), version, enrollment_id),
+        " WHERE region = %s AND id = %s",
+        (jsonb(data), jsonb(src), version, region, enrollment_id),
     )
     emit(conn, sp_stream(row["sp_id"]), sp.E_ENROLLMENT, enrollment_id, version, data)

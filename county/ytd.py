@@ -71,7 +71,7 @@ def _ytd_row(conn, row: dict) -> str:
         raise AdminError(f"这一行没有任何累计数（列名应为：{names}）")
     as_of = parse_as_of(_pick(row, "截至时间", "截至日期", "as_of"))
     person = conn.execute(
-        "SELECT id FROM person WHERE cert_type = 'resident_id' AND cert_no = %s",
+        "SELECT id FROM person_key WHERE cert_type = 'resident_id' AND cert_no = %s",
         (chk.normalized,),
     ).fetchone()
     if person is None:

@@ -68,26 +68,32 @@ def generate(
                 truth["subsidized" if subsidized else "paid"][key] += 1
             else:
                 truth["last_covered"][key] += 1
+    _insert(conn, households, people, links, enrollments, payments)
+    conn.execute("ANALYZE")
+    return truth
+
+
+def _insert(conn, households, people, links, enrollments, payments) -> None:
+    """The generated rows, one multi-row insert per table (every row in county 140121)."""
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO household(id, home_sp_id, data) VALUES (%s, %s, %s)", households
         )
         cur.executemany(
-            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data)"
-            " VALUES (%s, '01', %s, %s, %s)",
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, region)"
+            " VALUES (%s, '01', %s, %s, %s, '140121')",
             people,
         )
         cur.executemany(
             "INSERT INTO person_link(person_id, sp_id, household_id) VALUES (%s, %s, %s)", links
         )
         cur.executemany(
-            "INSERT INTO enrollment(id, person_id, year, sp_id, data) VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO enrollment(id, person_id, year, sp_id, data, region)"
+            " VALUES (%s, %s, %s, %s, %s, '140121')",
             enrollments,
         )
         cur.executemany(
-            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data, region)"
+            " VALUES (%s, %s, %s, %s, %s, '140121')",
             payments,
         )
-    conn.execute("ANALYZE")
-    return truth

@@ -20,7 +20,7 @@ REFRESH_LOCK = 0x7265706F  # advisory lock namespace ("repo"); the year is the s
 
 COVERAGE_SQL = """
 WITH p AS (
-    SELECT pe.id, pe.home_sp_id AS sp_id,
+    SELECT pe.region, pe.id, pe.home_sp_id AS sp_id,
            coalesce(nullif(h.data->>'village_name', ''), '（未填村）') AS village,
            coalesce(pe.data->>'subsidy_category', 'none') AS person_subsidy
     FROM person pe
@@ -28,11 +28,12 @@ WITH p AS (
     LEFT JOIN household h ON h.id = pl.household_id
     WHERE coalesce(pe.data->>'status', '1') NOT IN ('3', 'exited', 'dead')
 ), e AS (
-    SELECT DISTINCT ON (person_id) person_id, id, data FROM enrollment
+    SELECT DISTINCT ON (person_id) region, person_id, id, data FROM enrollment
     WHERE year = %(year)s AND conflict_status <> 'lost'
     ORDER BY person_id, arrival
 ), paid AS (
-    SELECT DISTINCT pa.enrollment_id FROM payment pa JOIN enrollment en ON en.id = pa.enrollment_id
+    SELECT DISTINCT pa.enrollment_id FROM payment pa
+    JOIN enrollment en ON en.region = pa.region AND en.id = pa.enrollment_id
     WHERE en.year = %(year)s AND pa.amount > 0
       AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
 )
@@ -40,14 +41,14 @@ SELECT %(year)s, p.sp_id, p.village, count(*) AS registered,
        count(*) FILTER (WHERE paid.enrollment_id IS NOT NULL) AS paid,
        count(*) FILTER (WHERE paid.enrollment_id IS NULL AND e.id IS NOT NULL
            AND coalesce(e.data->>'subsidy_category', p.person_subsidy) <> 'none') AS subsidized
-FROM p LEFT JOIN e ON e.person_id = p.id LEFT JOIN paid ON paid.enrollment_id = e.id
+FROM p LEFT JOIN e ON e.region = p.region AND e.person_id = p.id LEFT JOIN paid ON paid.enrollment_id = e.id
 GROUP BY p.sp_id, p.village
 """
 
 PAYMENTS_SQL = """
 SELECT %(year)s, coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
        coalesce(pa.data->>'channel', '') AS channel, count(*) AS n, sum(pa.amount) AS total
-FROM payment pa JOIN enrollment e ON e.id = pa.enrollment_id
+FROM payment pa JOIN enrollment e ON e.region = pa.region AND e.id = pa.enrollment_id
 WHERE e.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
 GROUP BY 2, 3
 """

@@ -33,7 +33,7 @@ def alert_raise(conn, dev: Device, op: sp.Op) -> dict:
     except (TypeError, ValueError) as e:
         raise OpRejected(sp.R_INVALID, "预警的年度不对") from e
     person_id = _canon(conn, sp.E_PERSON, str(p["person_id"]))
-    if conn.execute("SELECT 1 FROM person WHERE id = %s", (person_id,)).fetchone() is None:
+    if conn.execute("SELECT 1 FROM person_key WHERE id = %s", (person_id,)).fetchone() is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里还没有该居民的登记，请先同步居民信息")
     if _linked(conn, person_id, dev.sp_id) is None:
         raise _scope_error("该居民")
@@ -64,7 +64,8 @@ def list_alerts(conn, *, state: str = "open") -> list[dict]:
     return conn.execute(
         "SELECT a.*, sp.name AS sp_name, pe.cert_no, pe.data->>'name' AS name,"
         " h.data->>'village_name' AS village FROM poverty_alert a"
-        " JOIN service_point sp ON sp.id = a.sp_id JOIN person pe ON pe.id = a.person_id"
+        " JOIN service_point sp ON sp.id = a.sp_id JOIN person_key k ON k.id = a.person_id"
+        " JOIN person pe ON pe.region = k.region AND pe.id = a.person_id"
         " LEFT JOIN person_link pl ON pl.person_id = a.person_id AND pl.sp_id = a.sp_id"
         " LEFT JOIN household h ON h.id = pl.household_id"
         f" WHERE {where} ORDER BY a.received_at DESC LIMIT 500"

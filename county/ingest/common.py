@@ -17,6 +17,7 @@ LINK_FIELDS = ("household_id", "relation")
 class Device:
     device_id: str
     sp_id: str
+    region: str  # the county of its service point (the partition of what it pushes)
     operator_id: str = ""
     disabled: bool = False  # disabled by the county: may push what it holds, nothing more
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import evaluate_enrollments, new_conflict, sp_name
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, region_of, sp_stream
 from county.ingest.common import Device, _canon, _result, _scope_error
 from county.model import OpRejected, clean_fields, parse_money
 
@@ -12,39 +12,38 @@ from county.model import OpRejected, clean_fields, parse_money
 # ------------------------------------------------------------------ payments
 def payment_record(conn, dev: Device, op: sp.Op) -> dict:
     fields = clean_fields(sp.E_PAYMENT, {**op.payload, "id": op.entity_id}, partial=False)
+    # the counties of the payment (if the county holds it) and of its enrollment, and the
+    # enrollment itself when it is of this point's county (nearly always: read at once)
     pre = conn.execute(
-        "SELECT p.sp_id AS pay_sp, p.version AS pay_version, e.id, e.person_id, e.year,"
-        " e.sp_id FROM (SELECT 1) x LEFT JOIN payment p ON p.id = %(id)s"
-        " LEFT JOIN enrollment e ON e.id = %(e)s",
-        {"id": op.entity_id, "e": fields.get("enrollment_id")},
+        "SELECT (SELECT region FROM payment_key WHERE id = %(id)s) AS region,"
+        " (SELECT region FROM enrollment_key WHERE id = %(e)s) AS enr_region,"
+        " e.id, e.person_id, e.year, e.sp_id, e.region AS here"
+        " FROM (SELECT 1) x LEFT JOIN enrollment e ON e.region = %(r)s AND e.id = %(e)s",
+        {"id": op.entity_id, "e": fields.get("enrollment_id"), "r": dev.region},
     ).fetchone()
-    if pre["pay_sp"] is not None:
-        if pre["pay_sp"] != dev.sp_id:
+    if pre["region"] is not None:
+        held = conn.execute(
+            "SELECT sp_id, version FROM payment WHERE region = %s AND id = %s",
+            (pre["region"], op.entity_id),
+        ).fetchone()
+        if held["sp_id"] != dev.sp_id:
             raise _scope_error("该笔缴费")
         return _result(
             op.op_id,
             sp.ST_DUPLICATE,
             canonical_id=op.entity_id,
-            version=pre["pay_version"],
+            version=held["version"],
             message="县里已有这笔缴费",
         )
-    if fields.get("enrollment_id"):
-        enr = pre if pre["id"] is not None else None
-    elif fields.get("person_id") and fields.get("year"):
-        enr = conn.execute(
-            "SELECT id, person_id, year, sp_id FROM enrollment"
-            " WHERE person_id = %s AND year = %s AND sp_id = %s ORDER BY arrival LIMIT 1",
-            (_canon(conn, sp.E_PERSON, fields["person_id"]), fields["year"], dev.sp_id),
-        ).fetchone()
-    else:
-        raise OpRejected(sp.R_INVALID, "缴费缺少参保登记（enrollment_id）或居民与年度")
+    enr = _paid_enrollment(conn, dev, fields, pre)
     if enr is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里还没有这笔缴费对应的参保登记，请先同步参保登记")
     if enr["sp_id"] != dev.sp_id:
         raise _scope_error("该参保登记")
     person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %s FOR UPDATE",
-        (enr["person_id"],),
+        "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+        " WHERE region = %s AND id = %s FOR UPDATE",
+        (enr["region"], enr["person_id"]),
     ).fetchone()
     amount = parse_money(fields["amount"])
     fields.update(
@@ -57,8 +56,8 @@ def payment_record(conn, dev: Device, op: sp.Op) -> dict:
     fields["status"] = "local"  # confirmation is the county's (tax import)
     src = {f: [1, dev.sp_id] for f in fields}
     conn.execute(
-        "INSERT INTO payment(id, enrollment_id, sp_id, amount, receipt_no, data, field_src)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO payment(id, enrollment_id, sp_id, amount, receipt_no, data, field_src,"
+        " region) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
         (
             op.entity_id,
             enr["id"],
@@ -67,6 +66,7 @@ def payment_record(conn, dev: Device, op: sp.Op) -> dict:
             fields.get("receipt_no") or "",
             jsonb(fields),
             jsonb(src),
+            enr["region"],  # beside its enrollment and person
         ),
     )
     emit(conn, sp_stream(dev.sp_id), sp.E_PAYMENT, op.entity_id, 1, fields)
@@ -84,6 +84,27 @@ def payment_record(conn, dev: Device, op: sp.Op) -> dict:
     return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id, version=1)
 
 
+def _paid_enrollment(conn, dev: Device, fields: dict, pre: dict) -> dict | None:
+    """The enrollment a payment names (by id, or by person and year at this point)."""
+    if fields.get("enrollment_id") and pre["here"] is not None:
+        return {**pre, "region": pre["here"]}
+    if fields.get("enrollment_id"):  # another county's resident (or no such enrollment)
+        return conn.execute(
+            "SELECT id, person_id, year, sp_id, region FROM enrollment"
+            " WHERE region = %s AND id = %s",
+            (pre["enr_region"], fields["enrollment_id"]),
+        ).fetchone()
+    if fields.get("person_id") and fields.get("year"):
+        pid = _canon(conn, sp.E_PERSON, fields["person_id"])
+        return conn.execute(
+            "SELECT id, person_id, year, sp_id, region FROM enrollment"
+            " WHERE region = %s AND person_id = %s AND year = %s AND sp_id = %s"
+            " ORDER BY arrival LIMIT 1",
+            (region_of(conn, "person", pid), pid, fields["year"], dev.sp_id),
+        ).fetchone()
+    raise OpRejected(sp.R_INVALID, "缴费缺少参保登记（enrollment_id）或居民与年度")
+
+
 def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
     """payment.void / payment.refund: the payment is kept, marked, and no longer counts
     for the winner rule; a tax-confirmed one also goes to the county for review."""
@@ -93,9 +114,9 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
     if not isinstance(reason, str) or len(reason) > 200:
         raise OpRejected(sp.R_INVALID, "作废或退费原因格式不正确（最多200字）")
     row = conn.execute(
-        "SELECT id, enrollment_id, sp_id, version, data, tax_confirmed, cancelled FROM payment"
-        " WHERE id = %s",
-        (op.entity_id,),
+        "SELECT id, enrollment_id, sp_id, version, data, tax_confirmed, cancelled, region"
+        " FROM payment WHERE region = %s AND id = %s",
+        (region_of(conn, "payment", op.entity_id), op.entity_id),
     ).fetchone()
     if row is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里没有这笔缴费，请先同步缴费记录")
@@ -110,11 +131,13 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
             message="县里已记录该笔缴费作废/退费",
         )
     enr = conn.execute(
-        "SELECT person_id, year FROM enrollment WHERE id = %s", (row["enrollment_id"],)
+        "SELECT person_id, year FROM enrollment WHERE region = %s AND id = %s",
+        (row["region"], row["enrollment_id"]),
     ).fetchone()
     person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %s FOR UPDATE",
-        (enr["person_id"],),
+        "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+        " WHERE region = %s AND id = %s FOR UPDATE",
+        (row["region"], enr["person_id"]),
     ).fetchone()
     version = row["version"] + 1
     data = {
@@ -126,8 +149,8 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
     }
     conn.execute(
         "UPDATE payment SET cancelled = true, data = %s, version = %s, updated_at = now()"
-        " WHERE id = %s",
-        (jsonb(data), version, row["id"]),
+        " WHERE region = %s AND id = %s",
+        (jsonb(data), version, row["region"], row["id"]),
     )
     conn.execute(
         "UPDATE task SET status = 'cancelled' WHERE payment_id = %s AND status = 'open'",

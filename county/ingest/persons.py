@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import new_conflict, sp_name, upsert_notice
-from county.db import emit, jsonb, log_security, sp_stream
+from county.db import emit, jsonb, log_security, person_by_cert, sp_stream, where_id
 from county.ingest.common import LINK_FIELDS, Device, _linked, _result, _scope_error
 from county.model import clean_fields, label, mask, person_view
 
@@ -17,14 +17,15 @@ def person_create(conn, dev: Device, op: sp.Op) -> dict:
     pre = conn.execute(
         "SELECT (SELECT canonical_id FROM alias WHERE entity = 'person' AND alias_id = %(id)s)"
         "   AS alias,"
-        " (SELECT version FROM person WHERE id = %(id)s) AS version,"
+        " (SELECT region FROM person_key WHERE id = %(id)s) AS region,"
         " EXISTS (SELECT 1 FROM person_link WHERE person_id = %(id)s AND sp_id = %(sp)s)"
         "   AS linked,"
         " (SELECT home_sp_id FROM household WHERE id = %(hh)s) AS hh_home",
         {"id": op.entity_id, "sp": dev.sp_id, "hh": hh_id},
     ).fetchone()
     if pre["alias"] is not None:
-        row = conn.execute("SELECT version FROM person WHERE id = %s", (pre["alias"],)).fetchone()
+        where, args = where_id(conn, "person", pre["alias"])
+        row = conn.execute(f"SELECT version FROM person WHERE {where}", args).fetchone()
         return _result(
             op.op_id,
             sp.ST_MERGED,
@@ -32,14 +33,18 @@ def person_create(conn, dev: Device, op: sp.Op) -> dict:
             version=row["version"],
             message="该居民已在县里登记，已合并",
         )
-    if pre["version"] is not None:
+    if pre["region"] is not None:
         if not pre["linked"]:
             raise _scope_error("该居民")
+        held = conn.execute(
+            "SELECT version FROM person WHERE region = %s AND id = %s",
+            (pre["region"], op.entity_id),
+        ).fetchone()
         return _result(
             op.op_id,
             sp.ST_DUPLICATE,
             canonical_id=op.entity_id,
-            version=pre["version"],
+            version=held["version"],
             message="县里已有该居民，未重复登记",
         )
     if pre["hh_home"] is not None and pre["hh_home"] != dev.sp_id:
@@ -47,13 +52,27 @@ def person_create(conn, dev: Device, op: sp.Op) -> dict:
     data = {k: v for k, v in fields.items() if k not in LINK_FIELDS}
     data.setdefault("status", 1)
     src = {f: [1, dev.sp_id] for f in data}
-    ins = conn.execute(
-        "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (cert_type, cert_no) DO NOTHING"
-        " RETURNING id, cert_no, home_sp_id, version, data",
-        (op.entity_id, fields["cert_type"], fields["cert_no"], dev.sp_id, jsonb(data), jsonb(src)),
+    # the certificate is claimed province-wide first (person_key); held already → a merge
+    claimed = conn.execute(
+        "INSERT INTO person_key(id, region, cert_type, cert_no) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (cert_type, cert_no) DO NOTHING RETURNING id",
+        (op.entity_id, dev.region, fields["cert_type"], fields["cert_no"]),
     ).fetchone()
-    if ins is not None:
+    if claimed is not None:
+        ins = conn.execute(
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, field_src, region)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING id, cert_no, home_sp_id, version, data, region",
+            (
+                op.entity_id,
+                fields["cert_type"],
+                fields["cert_no"],
+                dev.sp_id,
+                jsonb(data),
+                jsonb(src),
+                dev.region,
+            ),
+        ).fetchone()
         conn.execute(
             "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
             " VALUES (%s, %s, %s, %s)",
@@ -68,11 +87,13 @@ def person_create(conn, dev: Device, op: sp.Op) -> dict:
 def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
     """The same certificate already held by the county: one person, an alias for the
     desktop's id, a link for this service point, and a review when name/birth differ."""
-    person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data FROM person"
-        " WHERE cert_type = %s AND cert_no = %s FOR UPDATE",
-        (fields["cert_type"], fields["cert_no"]),
-    ).fetchone()
+    person = person_by_cert(
+        conn,
+        fields["cert_type"],
+        fields["cert_no"],
+        "id, cert_no, home_sp_id, version, data, region",
+        lock=True,
+    )
     cid = person["id"]
     conn.execute(
         "INSERT INTO alias(entity, alias_id, canonical_id, sp_id) VALUES ('person', %s, %s, %s)",

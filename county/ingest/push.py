@@ -25,8 +25,9 @@ def push_batch(
     known = {
         r["op_id"]: r
         for r in conn.execute(
-            "SELECT op_id, device_id, payload_sha256, result FROM applied_op WHERE op_id = ANY(%s)",
-            ([o.op_id for o in ops],),
+            "SELECT op_id, device_id, payload_sha256, result FROM applied_op"
+            " WHERE region = %s AND op_id = ANY(%s)",
+            (dev.region, [o.op_id for o in ops]),
         ).fetchall()
     }
     results, store_rows = [], []
@@ -57,6 +58,7 @@ def push_batch(
                     op.payload_sha256,
                     batch_id,
                     jsonb(result),
+                    dev.region,
                 )
             )
         results.append(result)
@@ -77,6 +79,7 @@ def _store_all(conn, dev: Device, batch_id: str, ops: list[sp.Op], results: list
                 op.payload_sha256,
                 batch_id,
                 jsonb(r),
+                dev.region,
             )
             for op, r in zip(ops, results, strict=True)
         ],
@@ -89,7 +92,8 @@ def _store_rows(conn, store_rows: list[tuple]) -> None:
             with conn.transaction(), conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO applied_op(op_id, device_id, device_seq, op_type, entity_id,"
-                    " payload_sha256, batch_id, result) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    " payload_sha256, batch_id, result, region)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     store_rows,
                 )
         except pgerr.UniqueViolation as e:

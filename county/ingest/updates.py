@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import new_conflict, sp_name, upsert_notice
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, sp_stream, where_id
 from county.ingest.common import LINK_FIELDS, Device, _canon, _linked, _result, _scope_error
 from county.ingest.persons import det_id_for
 from county.model import OpRejected, clean_fields, label
@@ -119,7 +119,8 @@ def _target(conn, dev: Device, op: sp.Op, entity: str):
     (table, canonical id, row, person link or None). Another point's row is refused."""
     table = TABLES[entity]
     eid = _canon(conn, entity, op.entity_id)
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s FOR UPDATE", (eid,)).fetchone()
+    where, args = where_id(conn, table, eid)
+    row = conn.execute(f"SELECT * FROM {table} WHERE {where} FOR UPDATE", args).fetchone()
     if row is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里没有这条记录，请先同步")
     link = None
@@ -263,14 +264,16 @@ def _save_row(conn, table: str, entity: str, row: dict, applied: dict, dev: Devi
     extra = ""
     if entity == sp.E_PERSON and "cert_no" in applied:
         extra = ", cert_no = %(cert_no)s"
+    in_county = " AND region = %(region)s" if "region" in row else ""
     conn.execute(
         f"UPDATE {table} SET data = %(data)s, field_src = %(src)s, version = %(v)s,"
-        f" updated_at = now(){extra} WHERE id = %(id)s",
+        f" updated_at = now(){extra} WHERE id = %(id)s{in_county}",
         {
             "data": jsonb(data),
             "src": jsonb(src),
             "v": version,
             "id": row["id"],
+            "region": row.get("region"),
             "cert_no": applied.get("cert_no"),
         },
     )

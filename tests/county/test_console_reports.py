@@ -90,7 +90,7 @@ def test_figures_are_counted_ahead_and_refreshed_on_request(county):
     before = _paid_total(page.text)
     assert "统计于" in page.text and 'id="refresh"' in page.text
     unpaid = county.sql(
-        "SELECT e.id, e.sp_id FROM enrollment e WHERE e.year = 2026 AND NOT EXISTS"
+        "SELECT e.id, e.sp_id, e.region FROM enrollment e WHERE e.year = 2026 AND NOT EXISTS"
         " (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id)"
         " AND e.data->>'subsidy_category' = 'none' LIMIT 1"
     )
@@ -98,16 +98,18 @@ def test_figures_are_counted_ahead_and_refreshed_on_request(county):
     with county.conn() as c, c.transaction():
         if not unpaid:  # every enrolled one paid: enrol someone new instead
             c.execute(
-                "INSERT INTO enrollment(id, person_id, year, sp_id, data) SELECT 'x-e', id, 2026,"
-                ' home_sp_id, \'{"subsidy_category": "none"}\' FROM person WHERE NOT EXISTS'
+                "INSERT INTO enrollment(id, person_id, year, sp_id, data, region) SELECT 'x-e', id,"
+                ' 2026, home_sp_id, \'{"subsidy_category": "none"}\', region FROM person WHERE NOT EXISTS'
                 " (SELECT 1 FROM enrollment e WHERE e.person_id = person.id AND e.year = 2026)"
                 " LIMIT 1"
             )
-            unpaid = c.execute("SELECT id, sp_id FROM enrollment WHERE id = 'x-e'").fetchall()
+            unpaid = c.execute(
+                "SELECT id, sp_id, region FROM enrollment WHERE id = 'x-e'"
+            ).fetchall()
         c.execute(
-            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data) VALUES"
-            ' (\'late-pay\', %s, %s, 400, \'{"paid_on": "2025-12-30", "channel": "qr"}\')',
-            (unpaid[0]["id"], unpaid[0]["sp_id"]),
+            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data, region) VALUES"
+            ' (\'late-pay\', %s, %s, 400, \'{"paid_on": "2025-12-30", "channel": "qr"}\', %s)',
+            (unpaid[0]["id"], unpaid[0]["sp_id"], unpaid[0]["region"]),
         )
     assert people == 200
     assert _paid_total(county.client.get("/console/reports?year=2026").text) == before

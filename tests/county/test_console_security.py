@@ -168,9 +168,10 @@ def test_hostile_text_is_shown_and_exported_inertly(staff):
             (sp_id, json.dumps(village)),
         )
         c.execute(
-            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data)"
-            " VALUES ('p1', '01', '140121198001010011', %s, %s)",
-            (sp_id, json.dumps({"name": "测试"})),
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, region)"
+            " SELECT 'p1', '01', '140121198001010011', id, %s, region_code"
+            " FROM service_point WHERE id = %s",
+            (json.dumps({"name": "测试"}), sp_id),
         )
         c.execute(
             "INSERT INTO person_link(person_id, sp_id, household_id) VALUES ('p1', %s, 'h1')",

@@ -1,0 +1,446 @@
+"""A province's tables against one county's (issue 18; goal: each query within 2×).
+Run: .venv/bin/python bench/bench_partitions.py [--counties 100] [--residents 200000]
+
+Two databases in one durable PostgreSQL cluster (fsync and synchronous commit on, as in
+production; shared_buffers 2 GB for both):
+- the bare baseline, **one county's table**: the schema before partitioning (migrations up
+  to 0018) holding one county — ``--residents`` persons, one enrollment each;
+- **the province**: the partitioned schema (all migrations) holding ``--counties`` counties
+  of that size (default 100 × 200,000 = 20 million persons, 20 million enrollments).
+
+Then the queries the server runs most, each as the server writes it for that schema, on
+random residents, ``--runs`` times each, with prepared statements (psycopg's default) and
+without (behind PgBouncer, ``database_pooled``). Writes bench/results/partitions.md."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as dt
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "partitions.md"
+FIRST = 140101  # county codes from here (six digits; not real codes past the first few)
+
+# (label, statements on one county's table, statements on the partitioned province), each
+# as the server writes them for that schema (the province's from county/ingest, conflicts,
+# db.where_id / person_by_cert; the county's from before migration 0019; reads without
+# FOR UPDATE here). Named parameters: pid, eid (the resident's enrollment), new (an id
+# not yet held), cert, year, region (the resident's county, which the desk's own county is
+# for its residents); a statement's columns are parameters of the statements after it.
+QUERIES = [
+    (
+        "payment.record: is the id taken, its enrollment, the person",
+        [
+            "SELECT p.sp_id AS pay_sp, p.version AS pay_version, e.id, e.person_id, e.year,"
+            " e.sp_id FROM (SELECT 1) x LEFT JOIN payment p ON p.id = %(new)s"
+            " LEFT JOIN enrollment e ON e.id = %(eid)s",
+            "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %(pid)s",
+        ],
+        [
+            "SELECT (SELECT region FROM payment_key WHERE id = %(new)s) AS pay_region,"
+            " (SELECT region FROM enrollment_key WHERE id = %(eid)s) AS enr_region,"
+            " e.id, e.person_id, e.year, e.sp_id, e.region AS here"
+            " FROM (SELECT 1) x LEFT JOIN enrollment e ON e.region = %(region)s AND e.id = %(eid)s",
+            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+            " WHERE region = %(here)s AND id = %(pid)s",
+        ],
+    ),
+    (
+        "enrollment.create: is the id taken, the person",
+        [
+            "SELECT (SELECT sp_id FROM enrollment WHERE id = %(new)s) AS sp_id,"
+            " (SELECT version FROM enrollment WHERE id = %(new)s) AS version,"
+            " COALESCE((SELECT canonical_id FROM alias WHERE entity = 'person'"
+            "   AND alias_id = %(pid)s), %(pid)s) AS person_id",
+            "SELECT id, cert_no, home_sp_id, version, data FROM person WHERE id = %(person_id)s",
+        ],
+        [
+            "SELECT (SELECT region FROM enrollment_key WHERE id = %(new)s) AS enr_region,"
+            " q.person_id, (SELECT region FROM person_key WHERE id = q.person_id) AS person_region"
+            " FROM (SELECT COALESCE((SELECT canonical_id FROM alias WHERE entity = 'person'"
+            "   AND alias_id = %(pid)s), %(pid)s) AS person_id) q",
+            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+            " WHERE region = %(person_region)s AND id = %(person_id)s",
+        ],
+    ),
+    (
+        "the winner rule: a person's enrollments of a year and their payments",
+        [
+            "SELECT e.id, e.sp_id, e.arrival, e.conflict_status, e.version, e.data,"
+            " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND p.tax_confirmed"
+            "   AND NOT p.cancelled) AS tax,"
+            " EXISTS (SELECT 1 FROM payment p WHERE p.enrollment_id = e.id AND NOT p.cancelled)"
+            "   AS paid FROM enrollment e WHERE e.person_id = %(pid)s AND e.year = %(year)s"
+        ],
+        [
+            "SELECT e.id, e.sp_id, e.arrival, e.conflict_status, e.version, e.data, e.region,"
+            " EXISTS (SELECT 1 FROM payment p WHERE p.region = %(region)s"
+            "   AND p.enrollment_id = e.id AND p.tax_confirmed AND NOT p.cancelled) AS tax,"
+            " EXISTS (SELECT 1 FROM payment p WHERE p.region = %(region)s"
+            "   AND p.enrollment_id = e.id AND NOT p.cancelled) AS paid"
+            " FROM enrollment e WHERE e.region = %(region)s AND e.person_id = %(pid)s"
+            " AND e.year = %(year)s"
+        ],
+    ),
+    (
+        "an update's target by id (person.update, a conflict's row)",
+        ["SELECT * FROM person WHERE id = %(pid)s"],
+        [
+            "SELECT region AS key_region FROM person_key WHERE id = %(pid)s",
+            "SELECT * FROM person WHERE region = %(key_region)s AND id = %(pid)s",
+        ],
+    ),
+    (
+        "居民 by 证件号码 (merge, roster and tax imports)",
+        [
+            "SELECT id, cert_no, home_sp_id, version, data FROM person"
+            " WHERE cert_type = 'resident_id' AND cert_no = %(cert)s"
+        ],
+        [
+            "SELECT id AS key_id, region AS key_region FROM person_key"
+            " WHERE cert_type = 'resident_id' AND cert_no = %(cert)s",
+            "SELECT id, cert_no, home_sp_id, version, data FROM person"
+            " WHERE region = %(key_region)s AND id = %(key_id)s",
+        ],
+    ),
+    (
+        "ids taken? (the fast path's check, 5 ids)",
+        [
+            "SELECT 1 FROM person WHERE id = ANY(%(ids)s) UNION ALL"
+            " SELECT 1 FROM enrollment WHERE id = ANY(%(ids)s) LIMIT 1"
+        ],
+        [
+            "SELECT 1 FROM person_key WHERE id = ANY(%(ids)s) UNION ALL"
+            " SELECT 1 FROM enrollment_key WHERE id = ANY(%(ids)s) LIMIT 1"
+        ],
+    ),
+    (
+        "one county's residents counted (a county's report)",
+        ["SELECT count(*) FROM person WHERE data->>'status' = '1'"],
+        ["SELECT count(*) FROM person WHERE region = %(region)s AND data->>'status' = '1'"],
+    ),
+]
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
+
+
+def _pid(region: str, n: int) -> str:
+    return f"{region}-{n:07d}"
+
+
+def _cert(region: str, n: int) -> str:
+    return f"{region}{n:012d}"
+
+
+def _load_county(conn, region: str, residents: int, partitioned: bool) -> None:
+    """One county: a service point, its residents, one enrollment each for 2026 (ids look
+    like the desks' — random order in the indexes, as UUIDs are)."""
+    sp_id = f"sp-{region}"
+    conn.execute(
+        "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, %s)",
+        (sp_id, f"C{region}", f"{region}乡卫生院", region),
+    )
+    if partitioned:  # the service point's trigger would (triggers are off during the load)
+        conn.execute("SELECT region_partitions(%s)", (region,))
+    extra_cols, extra_val = (", region", ", %(r)s") if partitioned else ("", "")
+    # ids: md5-ordered prefix so index inserts land at random places, as UUIDs do
+    conn.execute(
+        f"INSERT INTO person(id, cert_type, cert_no, home_sp_id, data{extra_cols})"
+        " SELECT %(r)s || '-' || lpad(g::text, 7, '0'), 'resident_id',"
+        " %(r)s || lpad(g::text, 12, '0'), %(sp)s,"
+        " jsonb_build_object('name', '居民' || g, 'status', 1, 'sex', 1 + g %% 2,"
+        "   'birth_date', '1970-01-01', 'insured_category', 'ordinary')"
+        f"{extra_val}"
+        " FROM generate_series(1, %(n)s) g ORDER BY md5(g::text)",
+        {"r": region, "sp": sp_id, "n": residents},
+    )
+    conn.execute(
+        f"INSERT INTO enrollment(id, person_id, year, sp_id, data{extra_cols})"
+        " SELECT 'e-' || %(r)s || '-' || lpad(g::text, 7, '0'),"
+        " %(r)s || '-' || lpad(g::text, 7, '0'), 2026, %(sp)s,"
+        " jsonb_build_object('year', 2026, 'status', 'registered')"
+        f"{extra_val}"
+        " FROM generate_series(1, %(n)s) g ORDER BY md5(g::text)",
+        {"r": region, "sp": sp_id, "n": residents},
+    )
+    if partitioned:  # the keys the triggers would claim, in one statement per table
+        conn.execute(
+            "INSERT INTO person_key(id, region, cert_type, cert_no)"
+            f" SELECT id, region, cert_type, cert_no FROM person_{region}"
+        )
+        conn.execute(
+            f"INSERT INTO enrollment_key(id, region) SELECT id, region FROM enrollment_{region}"
+        )
+
+
+def _old_schema(url: str) -> None:
+    import psycopg
+
+    from county import db
+
+    with psycopg.connect(url, autocommit=True) as c:
+        for path in db.migration_files():
+            if int(path.name[:4]) < 19:
+                c.execute(path.read_text(encoding="utf-8"))
+
+
+def _run(c, steps: list[str], p: dict) -> None:
+    got: dict = {}
+    for q in steps:
+        row = c.execute(q, {**p, **got}).fetchone()
+        got = dict(row) if row else {}
+
+
+def _measure(url: str, steps: list[str], params: list[dict], prepared: bool) -> list[float]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    times = []
+    with psycopg.connect(url, prepare_threshold=5 if prepared else None, row_factory=dict_row) as c:
+        for p in params[:10]:  # warm (and past the prepare threshold)
+            _run(c, steps, p)
+        for p in params:
+            t = time.perf_counter()
+            _run(c, steps, p)
+            times.append(time.perf_counter() - t)
+    return times
+
+
+def _load(
+    url: str, regions: list[str], residents: int, partitioned: bool
+) -> tuple[float, int, str]:
+    """Load ``regions`` of ``residents`` each; (seconds, persons, size on disk)."""
+    import psycopg
+
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as c:
+        if partitioned:
+            c.execute("SET session_replication_role = replica")  # key triggers: done in bulk
+        for i, region in enumerate(regions):
+            _load_county(c, region, residents, partitioned)
+            c.commit()
+            if i % 10 == 9:
+                print(f"{i + 1} counties loaded, {time.perf_counter() - t0:.0f} s", flush=True)
+        c.execute("RESET session_replication_role")
+        c.execute("ANALYZE")
+        c.commit()
+        persons = c.execute("SELECT count(*) FROM person").fetchone()[0]
+        size = c.execute("SELECT pg_size_pretty(pg_database_size(current_database()))").fetchone()[
+            0
+        ]
+    return time.perf_counter() - t0, persons, size
+
+
+def _push(url: str, region: str, fast: bool, batches: int, size: int) -> float:
+    """A new service point of ``region`` pushes ``batches`` batches of new residents (a
+    household; person, enrollment, payment each) through the real server: ops/s. ``fast``
+    False: the op-by-op path (the fast path off), which reads every row by its county."""
+    import gzip
+    import json
+
+    import httpx
+    import psycopg
+    from bench_county import KEY, make_ops
+    from psycopg.rows import dict_row
+
+    from core import syncproto as sp
+    from county import admin, sealing
+    from county.testing import ServerProcess
+
+    sealing.configure(KEY)
+    code_sp = f"B{region}{'F' if fast else 'S'}"
+    with psycopg.connect(url, row_factory=dict_row) as conn, conn.transaction():
+        admin.create_service_point(conn, code_sp, "测试乡卫生院", region)
+        code = admin.issue_device_code(conn, code_sp)["code"]
+    start = 3_000_000 + (0 if fast else 1_000_000)
+    work = [make_ops(start + k * 1000, size, k * size + 1) for k in range(batches)]
+    env = {} if fast else {"TOWNSHIP_COUNTY_FASTPATH": "0"}
+    with (
+        ServerProcess(url, KEY, env=env) as server,
+        httpx.Client(base_url=server.url, headers={sp.PROTOCOL_HEADER: "1"}, timeout=120) as c,
+    ):
+        reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
+        tok = c.post(
+            sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
+        ).json()["token"]
+        auth = {
+            "Authorization": f"Bearer {tok}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        }
+        took = 0.0
+        for b in work:
+            body = gzip.compress(json.dumps({"batch_id": str(uuid.uuid4()), "ops": b}).encode())
+            t = time.perf_counter()
+            r = c.post(sp.EP_PUSH, content=body, headers=auth)
+            took += time.perf_counter() - t
+            assert r.status_code == 200, r.text
+            assert all(x["status"] == "applied" for x in r.json()["results"])
+    return batches * size / took
+
+
+def main() -> None:
+    import psycopg
+
+    from county import db
+    from county.testing import fresh_database, start_cluster
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--counties", type=int, default=100)
+    ap.add_argument("--residents", type=int, default=200_000)
+    ap.add_argument("--runs", type=int, default=2000)
+    ap.add_argument("--batches", type=int, default=10, help="pushes of 200 ops per path")
+    args = ap.parse_args()
+    cluster = start_cluster(
+        durable=True,
+        options="-c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=30min",
+    )
+    atexit.register(cluster.stop)
+    regions = [str(FIRST + i) for i in range(args.counties)]
+
+    one = fresh_database(cluster, migrated=False)
+    _old_schema(one)
+    one_s, _, _ = _load(one, regions[:1], args.residents, partitioned=False)
+    county = fresh_database(cluster, migrated=False)  # partitioned, one county
+    with psycopg.connect(county) as c:
+        db.migrate(c)
+    _load(county, regions[:1], args.residents, partitioned=True)
+    province = fresh_database(cluster, migrated=False)
+    with psycopg.connect(province) as c:
+        db.migrate(c)
+    province_s, persons, size = _load(province, regions, args.residents, partitioned=True)
+
+    results = _queries(one, province, regions, args)
+    pushes = {
+        (fast, name): _push(
+            url, regions[len(regions) // 2 if name == "province" else 0], fast, args.batches, 200
+        )
+        for fast in (True, False)
+        for name, url in (("county", county), ("province", province))
+    }
+    _write(args, one_s, province_s, persons, size, results, pushes)
+
+
+def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
+    rnd = random.Random(18)
+    results = []
+    for label, q_one, q_province in QUERIES:
+        row = {"label": label}
+        for prepared in (True, False):
+            params_one, params_province = [], []
+            for _ in range(args.runs):
+                n = rnd.randrange(1, args.residents + 1)
+                region = rnd.choice(regions)
+                ids = [_pid(region, rnd.randrange(1, args.residents + 1)) for _ in range(5)]
+                new = str(uuid.UUID(int=rnd.getrandbits(128)))
+                for out, r, some in (
+                    (params_one, regions[0], [_pid(regions[0], int(i[-7:])) for i in ids]),
+                    (params_province, region, ids),
+                ):
+                    out.append(
+                        {
+                            "pid": _pid(r, n),
+                            "eid": "e-" + _pid(r, n),
+                            "new": new,
+                            "cert": _cert(r, n),
+                            "year": 2026,
+                            "region": r,
+                            "ids": some,
+                        }
+                    )
+            runs = args.runs if "counted" not in label else max(20, args.runs // 50)
+            t_one = _measure(one, q_one, params_one[:runs], prepared)
+            t_prov = _measure(province, q_province, params_province[:runs], prepared)
+            row[prepared] = (pct(t_one, 50), pct(t_prov, 50), pct(t_one, 95), pct(t_prov, 95))
+        results.append(row)
+    return results
+
+
+def _write(args, one_s, province_s, persons, size, results, pushes) -> None:
+    lines = [
+        "# A province's partitioned tables against one county's table (issue 18)",
+        "",
+        f"Machine: {machine()}  ",
+        f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
+        "Command: `.venv/bin/python bench/bench_partitions.py"
+        + (f" --counties {args.counties}" if args.counties != 100 else "")
+        + (f" --residents {args.residents}" if args.residents != 200_000 else "")
+        + "`  ",
+        "PostgreSQL 15, durable as in production (fsync, synchronous commit, full page writes "
+        "on); shared_buffers 2 GB, one cluster for every database.  ",
+        f"**One county's table** (the bare baseline: the schema before partitioning, "
+        f"migrations up to 0018): {args.residents:,} persons and as many enrollments, loaded "
+        f"in {one_s:.0f} s.  ",
+        f"**The province**: {args.counties} counties partitioned by region, {persons:,} "
+        f"persons and as many enrollments ({size} on disk), loaded in {province_s:.0f} s "
+        "(key tables filled in bulk; ids in random index order, as UUIDs are).",
+        "",
+        "## The queries the server runs most",
+        "",
+        f"Each on random residents (of random counties in the province), {args.runs} times "
+        "(the county count: 40), through psycopg on the cluster's Unix socket; the statements "
+        "each read makes, as the server writes them for that schema (without FOR UPDATE). On "
+        "the province a row is read with its county named, so PostgreSQL plans and reads one "
+        "partition: the county comes from the desk (its own residents), from a row already "
+        "read, or from the key table — a lookup folded into the op's first statement where "
+        "there is one, else a statement of its own (an update's target, a certificate). "
+        "Prepared: psycopg's default (server-side after 5 runs); not prepared: behind "
+        "PgBouncer (`database_pooled`).",
+        "",
+        "| query | prepared: one county p50 / p95 | province p50 / p95 | ÷ (p50) | "
+        "not prepared: one county p50 | province p50 | ÷ | goal ≤ 2× |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    worst = 0.0
+    for row in results:
+        o50, p50, o95, p95 = row[True]
+        n_o50, n_p50, _, _ = row[False]
+        ratio = max(p50 / o50, n_p50 / n_o50)
+        worst = max(worst, ratio)
+        lines.append(
+            f"| {row['label']} | {o50 * 1e3:.2f} / {o95 * 1e3:.2f} ms | "
+            f"{p50 * 1e3:.2f} / {p95 * 1e3:.2f} ms | {p50 / o50:.2f}× | "
+            f"{n_o50 * 1e3:.2f} ms | {n_p50 * 1e3:.2f} ms | {n_p50 / n_o50:.2f}× | "
+            + ("met" if ratio <= 2 else "**not met**")
+            + " |"
+        )
+    lines += [
+        "",
+        f"Worst ratio: {worst:.2f}×.",
+        "",
+        "## A desk's push through the real server",
+        "",
+        f"The same server (`township-county serve`, one worker, HTTP on loopback) on a database "
+        f"holding one county ({args.residents:,} residents, partitioned: one partition) and on "
+        f"the province; a new service point pushes {args.batches} batches of 200 ops (a "
+        "household; then person, enrollment and payment per resident), on the fast path and "
+        "op by op.",
+        "",
+        "| path | one county | province | province ÷ one county | goal ≥ 0.5 |",
+        "|---|---|---|---|---|",
+    ]
+    for fast in (True, False):
+        c_ops, p_ops = pushes[(fast, "county")], pushes[(fast, "province")]
+        lines.append(
+            f"| {'fast path' if fast else 'op by op'} | {c_ops:,.0f} ops/s | {p_ops:,.0f} ops/s"
+            f" | {p_ops / c_ops:.2f} | " + ("met" if p_ops / c_ops >= 0.5 else "**not met**") + " |"
+        )
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(RESULTS.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

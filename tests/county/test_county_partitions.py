@@ -1,0 +1,262 @@
+"""Issue 18: person, enrollment, payment and applied_op are partitioned by county (region
+code) on a real PostgreSQL — an older database moves across, a resident of one county met
+at another county's point stays in their own county's partition with everything about
+them, ids and certificate numbers stay unique across the province, a lookup by id reads
+one county, and a county can be detached (archived) and attached again."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from core import syncproto as sp
+from county import db
+from county.testing import drop_database, fresh_database
+
+A, B = "140121", "140122"
+
+
+def _partitions(county, table: str) -> dict[str, str]:
+    """id → the partition that holds it."""
+    key = "op_id" if table == "applied_op" else "id"
+    return {
+        r["k"]: r["part"]
+        for r in county.sql(f"SELECT {key} AS k, tableoid::regclass::text AS part FROM {table}")
+    }
+
+
+@pytest.fixture
+def older_database(pg_cluster):
+    """A database at migration 0018 (before partitioning)."""
+    url = fresh_database(pg_cluster, migrated=False)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute(
+            "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        for path in db.migration_files():
+            if int(path.name[:4]) < 19:
+                with c.transaction():
+                    c.execute(path.read_text(encoding="utf-8"))
+                    c.execute(
+                        "INSERT INTO schema_migrations(version, name) VALUES (%s, %s)",
+                        (int(path.name[:4]), path.stem),
+                    )
+    yield url
+    drop_database(pg_cluster, url)
+
+
+def test_an_older_database_moves_into_county_partitions(older_database):
+    d = json.dumps({})
+    with psycopg.connect(older_database, row_factory=dict_row) as c:
+        for sp_id, region in (("s-a", A), ("s-b", B)):
+            c.execute(
+                "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, %s)",
+                (sp_id, sp_id.upper(), sp_id, region),
+            )
+            c.execute(
+                "INSERT INTO device(id, service_point_id, secret_sha256) VALUES (%s, %s, 'x')",
+                ("d" + sp_id, sp_id),
+            )
+        c.execute(
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data) VALUES"
+            " ('p-a', 'resident_id', 'A1', 's-a', %s), ('p-b', 'resident_id', 'B1', 's-b', %s)",
+            (d, d),
+        )
+        c.execute("INSERT INTO person_link(person_id, sp_id) VALUES ('p-a', 's-a'), ('p-a', 's-b')")
+        # p-a (county A) enrolled and paid at county B's point
+        c.execute(
+            "INSERT INTO enrollment(id, person_id, year, sp_id, data) VALUES"
+            " ('e-a', 'p-a', 2026, 's-b', %s), ('e-b', 'p-b', 2026, 's-b', %s)",
+            (d, d),
+        )
+        c.execute(
+            "INSERT INTO payment(id, enrollment_id, sp_id, amount, data) VALUES"
+            " ('pay-a', 'e-a', 's-b', 400, %s)",
+            (d,),
+        )
+        c.execute(
+            "INSERT INTO applied_op(op_id, device_id, device_seq, op_type, entity_id,"
+            " payload_sha256, batch_id, result) VALUES"
+            " ('o1', 'ds-b', 1, 'payment.record', 'pay-a', 'h', 'b', '{}')"
+        )
+        c.commit()
+        assert db.migrate(c) == ["0019_region_partitions"]
+        where = {
+            t: {
+                r["k"]: r["part"]
+                for r in c.execute(
+                    f"SELECT {'op_id' if t == 'applied_op' else 'id'} AS k,"
+                    f" tableoid::regclass::text AS part FROM {t}"
+                ).fetchall()
+            }
+            for t in ("person", "enrollment", "payment", "applied_op")
+        }
+        assert where == {
+            "person": {"p-a": f"person_{A}", "p-b": f"person_{B}"},
+            "enrollment": {"e-a": f"enrollment_{A}", "e-b": f"enrollment_{B}"},
+            "payment": {"pay-a": f"payment_{A}"},
+            "applied_op": {"o1": f"applied_op_{B}"},  # the county of the device that sent it
+        }
+        keys = c.execute("SELECT id, region, cert_no FROM person_key ORDER BY id").fetchall()
+        assert keys == [
+            {"id": "p-a", "region": A, "cert_no": "A1"},
+            {"id": "p-b", "region": B, "cert_no": "B1"},
+        ]
+        # the links kept their foreign key, now on the key table
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            c.execute("INSERT INTO person_link(person_id, sp_id) VALUES ('nobody', 's-a')")
+
+
+def test_a_resident_of_one_county_stays_there_when_another_county_serves_them(
+    county, make_id, person_payload
+):
+    """A person of county A registered again, enrolled and paid at county B's point: one
+    person, and the enrollment, the payment and the refund task are in county A's
+    partitions; B's device's operations are in B's."""
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    a, b = county.device("SP01"), county.device("SP02")
+    cert = make_id(seq=41)
+    pa, pb = str(uuid.uuid4()), str(uuid.uuid4())
+    assert a.push_ok([a.op("person.create", pa, person_payload(cert))])[0]["status"] == "applied"
+    rb = b.push_ok([b.op("person.create", pb, person_payload(cert))])[0]
+    assert rb["status"] == sp.ST_MERGED and rb["canonical_id"] == pa
+    ea, eb = str(uuid.uuid4()), str(uuid.uuid4())
+    pay_a, pay_b = str(uuid.uuid4()), str(uuid.uuid4())
+    a.push_ok(
+        [
+            a.op("enrollment.create", ea, {"person_id": pa, "year": 2026}),
+            a.op("payment.record", pay_a, {"enrollment_id": ea, "amount": "400.00"}),
+        ]
+    )
+    rb = b.push_ok(
+        [
+            b.op("enrollment.create", eb, {"person_id": pb, "year": 2026}),
+            b.op(
+                "payment.record",
+                pay_b,
+                {"enrollment_id": eb, "amount": "400.00", "receipt_no": "SP02-2026-000001"},
+            ),
+        ]
+    )
+    assert rb[0]["code"] == "double_enrollment"
+    assert _partitions(county, "person") == {pa: f"person_{A}"}
+    assert _partitions(county, "enrollment") == {ea: f"enrollment_{A}", eb: f"enrollment_{A}"}
+    assert _partitions(county, "payment") == {pay_a: f"payment_{A}", pay_b: f"payment_{A}"}
+    assert set(_partitions(county, "applied_op").values()) == {f"applied_op_{A}", f"applied_op_{B}"}
+    status = {
+        r["id"]: r["conflict_status"]
+        for r in county.sql("SELECT id, conflict_status FROM enrollment")
+    }
+    assert status == {ea: "lost", eb: "won"}  # the receipt wins, across counties
+    tasks = county.sql("SELECT payment_id FROM task")
+    assert [t["payment_id"] for t in tasks] == [pay_a]
+    # a void from B finds its payment in A's partition
+    r = b.push_ok([b.op("payment.void", pay_b, {"reason": "收错了"})])[0]
+    assert r["status"] == sp.ST_APPLIED
+    assert county.sql("SELECT cancelled FROM payment WHERE id = %s", (pay_b,))[0]["cancelled"]
+
+
+def _person(c, pid: str, cert: str, region: str) -> None:
+    c.execute(
+        "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, region)"
+        " SELECT %s, 'resident_id', %s, id, '{}', region_code FROM service_point"
+        " WHERE region_code = %s LIMIT 1",
+        (pid, cert, region),
+    )
+
+
+def test_ids_and_certificate_numbers_stay_unique_across_counties(county):
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    with county.conn() as c:
+        _person(c, "p1", "C1", A)
+        _person(c, "p2", "C2", B)
+        c.commit()
+        for pid, cert, region in (("p1", "C9", B), ("p9", "C1", B), ("p9", "C2", A)):
+            with pytest.raises(psycopg.errors.UniqueViolation), c.transaction():
+                _person(c, pid, cert, region)
+        # a corrected certificate number moves with its person, and is checked
+        c.execute("UPDATE person SET cert_no = 'C3' WHERE id = 'p1'")
+        assert c.execute("SELECT cert_no FROM person_key WHERE id = 'p1'").fetchone() == {
+            "cert_no": "C3"
+        }
+        with pytest.raises(psycopg.errors.UniqueViolation), c.transaction():
+            c.execute("UPDATE person SET cert_no = 'C2' WHERE id = 'p1'")
+        with pytest.raises(psycopg.errors.UniqueViolation), c.transaction():
+            c.execute(
+                "INSERT INTO enrollment(id, person_id, year, sp_id, data, region)"
+                " SELECT 'e1', 'p1', 2026, home_sp_id, '{}'::jsonb, region FROM person"
+                " WHERE id = 'p1'"
+                " UNION ALL SELECT 'e1', 'p2', 2026, home_sp_id, '{}'::jsonb, region FROM person"
+                " WHERE id = 'p2'"
+            )
+
+
+def _planned(c, query: str, params) -> list[str]:
+    """The tables in a query's plan (EXPLAIN): what PostgreSQL planned to read."""
+    plan = c.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()
+    found: list[str] = []
+
+    def walk(node: dict) -> None:
+        if node.get("Relation Name"):
+            found.append(node["Relation Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan["QUERY PLAN"][0]["Plan"])
+    return found
+
+
+def test_a_lookup_by_id_plans_and_reads_one_county(county):
+    regions = (A, B, "140123")
+    for i, region in enumerate(regions):
+        county.service_point(f"SP0{i}", f"第{i}卫生院", region)
+    with county.conn() as c:
+        for i, region in enumerate(regions):
+            _person(c, f"p{i}", f"C{i}", region)
+        c.commit()
+        for i, region in enumerate(regions):
+            assert db.region_of(c, "person", f"p{i}") == region
+            where, args = db.where_id(c, "person", f"p{i}")
+            assert _planned(c, f"SELECT version FROM person WHERE {where}", args) == [
+                f"person_{region}"
+            ]
+        assert db.person_by_cert(c, "resident_id", "C2", "id, region") == {
+            "id": "p2",
+            "region": "140123",
+        }
+        # an id no county holds: no partition at all
+        where, args = db.where_id(c, "person", "nobody")
+        assert _planned(c, f"SELECT 1 FROM person WHERE {where}", args) == []
+        # without the county, every county's partition is planned (what the key tables spare)
+        assert len(_planned(c, "SELECT 1 FROM person WHERE id = %s", ("p1",))) == 3
+
+
+def test_a_county_is_detached_for_the_archive_and_attached_again(county, person_payload, make_id):
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    a, b = county.device("SP01"), county.device("SP02")
+    a.push_ok([a.op("person.create", str(uuid.uuid4()), person_payload(make_id(seq=51)))])
+    b.push_ok([b.op("person.create", str(uuid.uuid4()), person_payload(make_id(seq=52)))])
+    tables = ("person", "enrollment", "payment", "applied_op")
+    with county.conn() as c:
+        for t in tables:
+            c.execute(f"ALTER TABLE {t} DETACH PARTITION {t}_{B}")
+        c.commit()
+    # county B's rows are out of the live tables (kept in their own tables for the archive)
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 1
+    assert county.sql(f"SELECT count(*) AS n FROM person_{B}")[0]["n"] == 1
+    # county A goes on
+    r = a.push_ok([a.op("person.create", str(uuid.uuid4()), person_payload(make_id(seq=53)))])
+    assert r[0]["status"] == sp.ST_APPLIED
+    with county.conn() as c:
+        for t in tables:
+            c.execute(f"ALTER TABLE {t} ATTACH PARTITION {t}_{B} FOR VALUES IN ('{B}')")
+        c.commit()
+    assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 3
