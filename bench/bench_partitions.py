@@ -303,10 +303,11 @@ def main() -> None:
     ap.add_argument("--residents", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=2000)
     ap.add_argument("--batches", type=int, default=10, help="pushes of 200 ops per path")
+    ap.add_argument("--results", default="partitions", help="bench/results/<this>.md")
     args = ap.parse_args()
     cluster = start_cluster(
         durable=True,
-        options="-c shared_buffers=2GB -c max_wal_size=16GB -c checkpoint_timeout=30min",
+        options="-c shared_buffers=2GB -c max_wal_size=4GB -c checkpoint_timeout=30min",
     )
     atexit.register(cluster.stop)
     regions = [str(FIRST + i) for i in range(args.counties)]
@@ -378,6 +379,7 @@ def _write(args, one_s, province_s, persons, size, results, pushes) -> None:
         "Command: `.venv/bin/python bench/bench_partitions.py"
         + (f" --counties {args.counties}" if args.counties != 100 else "")
         + (f" --residents {args.residents}" if args.residents != 200_000 else "")
+        + (f" --results {args.results}" if args.results != "partitions" else "")
         + "`  ",
         "PostgreSQL 15, durable as in production (fsync, synchronous commit, full page writes "
         "on); shared_buffers 2 GB, one cluster for every database.  ",
@@ -438,8 +440,9 @@ def _write(args, one_s, province_s, persons, size, results, pushes) -> None:
             f"| {'fast path' if fast else 'op by op'} | {c_ops:,.0f} ops/s | {p_ops:,.0f} ops/s"
             f" | {p_ops / c_ops:.2f} | " + ("met" if p_ops / c_ops >= 0.5 else "**not met**") + " |"
         )
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(RESULTS.read_text(encoding="utf-8"))
+    out = RESULTS.with_name(f"{args.results}.md")
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

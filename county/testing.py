@@ -318,17 +318,19 @@ def _cmdline(pid: int) -> str:
 
 class PgBouncer:
     """Debian's PgBouncer in front of a test cluster, in transaction pooling as a province
-    runs it (see docs/province.md); ``restart()`` kills it hard and starts it again."""
+    runs it (see docs/province.md); ``restart()`` kills it hard and starts it again.
+    ``upstream``: where it connects instead of the cluster's socket (e.g. HAProxy in front
+    of Patroni's nodes); ``cluster`` then only gives the user (``user``, ``as_postgres``)."""
 
     BIN = Path("/usr/sbin/pgbouncer")
 
-    def __init__(self, cluster: Cluster, pool_size: int = 20):
+    def __init__(self, cluster, pool_size: int = 20, upstream: str | None = None):
         self.cluster, self.port = cluster, _free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="township-pgbouncer-"))
         (self.dir / "users.txt").write_text(f'"{cluster.user}" ""\n', encoding="utf-8")
         (self.dir / "pgbouncer.ini").write_text(
             "[databases]\n"
-            f"* = host={cluster.socket_dir} port={cluster.port}\n"
+            f"* = {upstream or f'host={cluster.socket_dir} port={cluster.port}'}\n"
             "[pgbouncer]\n"
             f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
             f"auth_type = trust\nauth_file = {self.dir / 'users.txt'}\n"

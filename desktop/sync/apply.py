@@ -26,6 +26,8 @@ def apply_page(store: Store, db, changes: list[sp.Change], counts: Counts, hooks
     the audit log move together."""
     confirmations = []
     ytd = []
+    if any(ch.entity in st.PROJECTED_TABLES for ch in changes):
+        st.forget_tallies(db)
     for ch in changes:
         if st.apply_change(db, ch):
             counts.applied += 1

@@ -313,13 +313,13 @@ class CountyOn(CountyAdmin):
     """``township-county serve`` on a database the test made (e.g. the failover test's
     highly available one)."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, env: dict | None = None):
         from county import sealing
         from county.testing import ServerProcess
 
         sealing.configure(SIGNING_KEY)
-        self.dsn = database_url
-        self.server = ServerProcess(database_url, SIGNING_KEY).start()
+        self.dsn = (env or {}).get("TOWNSHIP_COUNTY_DATABASE_DIRECT_URL", database_url)
+        self.server = ServerProcess(database_url, SIGNING_KEY, env=env).start()
         self.port = self.server.port
 
     @property
@@ -331,8 +331,8 @@ class CountyOn(CountyAdmin):
 def county_on():
     made: list[CountyOn] = []
 
-    def make(database_url: str) -> CountyOn:
-        made.append(CountyOn(database_url))
+    def make(database_url: str, env: dict | None = None) -> CountyOn:
+        made.append(CountyOn(database_url, env))
         return made[-1]
 
     yield make

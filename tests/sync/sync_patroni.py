@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,10 +23,16 @@ from pathlib import Path
 PG_BIN = Path(os.environ.get("TOWNSHIP_PG_BIN", "/usr/lib/postgresql/15/bin"))
 ETCD = Path("/usr/bin/etcd")
 PATRONI = Path("/usr/bin/patroni")
+HAPROXY = Path("/usr/sbin/haproxy")
+HAPROXY_CFG = Path(__file__).resolve().parents[2] / "deploy" / "county" / "haproxy.cfg"
 
 
 def available() -> bool:
     return ETCD.exists() and PATRONI.exists() and (PG_BIN / "initdb").exists()
+
+
+def haproxy_available() -> bool:
+    return HAPROXY.exists() and Path("/usr/sbin/pgbouncer").exists()
 
 
 def _port() -> int:
@@ -80,10 +87,13 @@ def _node_config(root: Path, name: str, pg_port: int, api_port: int, etcd: str) 
 
 
 class PatroniCluster:
+    user = "postgres"  # for PgBouncer in front of it
+
     def __init__(self):
         self.root = Path(tempfile.mkdtemp(prefix="township-patroni-"))
         os.chmod(self.root, 0o777)
-        self.as_root = os.geteuid() == 0
+        self.as_root = self.as_postgres = os.geteuid() == 0
+        self.haproxy_proc: subprocess.Popen | None = None
         self.etcd_port, peer = _port(), _port()
         self.etcd = self._spawn(
             [
@@ -184,6 +194,36 @@ class PatroniCluster:
         node["proc"].wait(10)
         return name
 
+    def haproxy(self, timeout: float = 10.0) -> int:
+        """Debian's HAProxy with the shipped configuration (deploy/county/haproxy.cfg), its
+        nodes replaced by this cluster's; returns the port that leads to the primary."""
+        port, replicas = _port(), _port()
+        servers = "".join(
+            f"    server {name} 127.0.0.1:{n['pg']} check port {n['api']}\n"
+            for name, n in self.nodes.items()
+        )
+        cfg = HAPROXY_CFG.read_text(encoding="utf-8")
+        cfg = re.sub(r"(?m)^    server .*\n", "", cfg)
+        cfg = cfg.replace("bind 127.0.0.1:5000\n", f"bind 127.0.0.1:{port}\n")
+        cfg = cfg.replace("bind 127.0.0.1:5001\n", f"bind 127.0.0.1:{replicas}\n")
+        cfg = re.sub(r"(?m)(^    default-server .*\n)", lambda m: m.group(1) + servers, cfg)
+        (self.root / "haproxy.cfg").write_text(cfg, encoding="utf-8")
+        out = open(self.root / "haproxy.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.haproxy_proc = subprocess.Popen(
+            [str(HAPROXY), "-db", "-f", str(self.root / "haproxy.cfg")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return port
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("haproxy did not start: " + self.logs())
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {f.name}\n" + f.read_text(errors="replace")[-1500:]
@@ -191,6 +231,9 @@ class PatroniCluster:
         )
 
     def close(self) -> None:
+        if self.haproxy_proc is not None and self.haproxy_proc.poll() is None:
+            os.killpg(self.haproxy_proc.pid, 9)
+            self.haproxy_proc.wait(10)
         for node in self.nodes.values():
             if node["proc"] is not None and node["proc"].poll() is None:
                 os.killpg(node["proc"].pid, 9)

@@ -1,6 +1,9 @@
 """Issue 18: the county's PostgreSQL fails over while desks sync. Two Patroni nodes (a
-primary and a synchronous streaming replica, etcd as their store); the county server's
-pool lists both with ``target_session_attrs=read-write``. While two desks sync through the
+primary and a synchronous streaming replica, etcd as their store). The county server
+reaches the primary one of two ways a province deploys it: its pool lists both nodes with
+``target_session_attrs=read-write`` (``libpq``), or it goes through PgBouncer (transaction
+pooling) to HAProxy, which asks each node's Patroni which is primary — with the shipped
+deploy/county/haproxy.cfg (``pgbouncer-haproxy``). While two desks sync through the
 fault proxy (cutting connections at random bytes now and then), the primary is killed
 (SIGKILL of Patroni and PostgreSQL: a power cut) and Patroni promotes the replica. The
 desks go on syncing as their timer does and no person acts; afterwards every operation is
@@ -20,6 +23,7 @@ from sync_checks import World, check_converged, quick, settle
 from sync_proxy import CutProxy
 
 from county.db import migrate
+from county.testing import PgBouncer
 from desktop.sync.errors import SyncError
 
 pytestmark = [
@@ -36,13 +40,39 @@ def ha():
     cluster.close()
 
 
-def test_primary_killed_and_replica_promoted_while_desks_sync(ha, county_on, desks_on, seed):
+def _county(ha, county_on, route: str, closing: list):
+    if route == "libpq":
+        return county_on(ha.url("township"))
+    if not sync_patroni.haproxy_available():
+        pytest.skip("needs haproxy and pgbouncer")
+    bouncer = PgBouncer(ha, upstream=f"host=127.0.0.1 port={ha.haproxy()}")
+    closing.append(bouncer)
+    return county_on(
+        bouncer.url(ha.url("township")),
+        env={
+            "TOWNSHIP_COUNTY_DATABASE_POOLED": "true",
+            "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": ha.url("township"),
+        },
+    )
+
+
+@pytest.mark.parametrize("route", ["libpq", "pgbouncer-haproxy"])
+def test_primary_killed_and_replica_promoted_while_desks_sync(ha, county_on, desks_on, seed, route):
     rng = random.Random(seed)
     with psycopg.connect(ha.url(), autocommit=True) as c:
         c.execute("CREATE DATABASE township")
     with psycopg.connect(ha.url("township")) as c:
         migrate(c)
-    county = county_on(ha.url("township"))
+    closing: list = []
+    county = _county(ha, county_on, route, closing)
+    try:
+        _fail_over(ha, county, desks_on, rng, route)
+    finally:
+        for c in closing:
+            c.close()
+
+
+def _fail_over(ha, county, desks_on, rng, route: str) -> None:
     county.service_point("SP01", "东乡卫生院")
     county.service_point("SP02", "西乡卫生院")
     proxy = CutProxy(county.port)
@@ -89,7 +119,7 @@ def test_primary_killed_and_replica_promoted_while_desks_sync(ha, county_on, des
     for t in threads:
         t.join(60)
     print(
-        f"primary {old} killed; {new} promoted after {promoted_at - killed_at:.1f} s; "
+        f"{route}: primary {old} killed; {new} promoted after {promoted_at - killed_at:.1f} s; "
         f"the first sync after the kill ended well {served_at - killed_at:.1f} s after it"
     )
     assert served_at != float("inf"), "no desk synced after the failover"
