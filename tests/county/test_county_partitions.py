@@ -260,3 +260,41 @@ def test_a_county_is_detached_for_the_archive_and_attached_again(county, person_
             c.execute(f"ALTER TABLE {t} ATTACH PARTITION {t}_{B} FOR VALUES IN ('{B}')")
         c.commit()
     assert county.sql("SELECT count(*) AS n FROM person")[0]["n"] == 3
+
+
+def test_two_points_of_a_new_county_created_at_once(county):
+    """Both succeed: the first point's new partitions lock service_point (their foreign
+    keys name it), so the second waits for it and then finds the partitions made."""
+    import threading
+
+    first, second = county.conn(), county.conn()
+    try:
+        first.execute(
+            "INSERT INTO service_point(id, code, name, region_code) VALUES ('n1', 'N1', '一', %s)",
+            ("140199",),
+        )
+        errors: list[Exception] = []
+
+        def other() -> None:
+            try:
+                second.execute(
+                    "INSERT INTO service_point(id, code, name, region_code)"
+                    " VALUES ('n2', 'N2', '二', %s)",
+                    ("140199",),
+                )
+                second.commit()
+            except psycopg.Error as e:
+                errors.append(e)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join(1.0)
+        assert t.is_alive()  # waiting for the first to finish the partitions
+        first.commit()
+        t.join(10)
+        assert errors == []
+    finally:
+        first.close()
+        second.close()
+    assert {r["code"] for r in county.sql("SELECT code FROM service_point")} == {"N1", "N2"}
+    assert len(county.sql("SELECT 1 FROM pg_class WHERE relname LIKE '%%_140199'")) >= 4
