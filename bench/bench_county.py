@@ -95,6 +95,23 @@ def make_ops(start: int, n: int, seq0: int) -> list[dict]:
     return ops[:n]
 
 
+def device_token(c: httpx.Client, code: str) -> str:
+    """Register a desk with a one-time code and take its token (as a desk does)."""
+    reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
+    return c.post(
+        sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
+    ).json()["token"]
+
+
+def push_headers(tok: str) -> dict:
+    """A push's headers: the token, and the body as gzip JSON."""
+    return {
+        "Authorization": f"Bearer {tok}",
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+
+
 def ingest_slow_path(url: str, args) -> tuple[float, float]:
     """The same kind of batches through a server with the fast path off."""
     import os
@@ -115,15 +132,8 @@ def ingest_slow_path(url: str, args) -> tuple[float, float]:
             ServerProcess(url, KEY) as server,
             httpx.Client(base_url=server.url, headers={sp.PROTOCOL_HEADER: "1"}, timeout=60) as c,
         ):
-            reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
-            tok = c.post(
-                sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
-            ).json()["token"]
-            auth = {
-                "Authorization": f"Bearer {tok}",
-                "Content-Type": "application/json",
-                "Content-Encoding": "gzip",
-            }
+            tok = device_token(c, code)
+            auth = push_headers(tok)
             times = []
             for b in batches:
                 body = gzip.compress(json.dumps({"batch_id": str(uuid.uuid4()), "ops": b}).encode())
@@ -201,10 +211,7 @@ def first_sync_snapshot(url: str, code2=None, server_url=None) -> dict:
             timeout=120,
         ) as c,
     ):
-        reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
-        tok = c.post(
-            sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
-        ).json()["token"]
+        tok = device_token(c, code)
         t = time.perf_counter()
         token, pages, rows, wire = None, 0, 0, 0
         while True:
@@ -261,15 +268,8 @@ def main() -> None:
     with ServerProcess(url, KEY) as server:
         h = {sp.PROTOCOL_HEADER: "1"}
         with httpx.Client(base_url=server.url, headers=h, timeout=60) as c:
-            reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
-            tok = c.post(
-                sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
-            ).json()["token"]
-            auth = {
-                "Authorization": f"Bearer {tok}",
-                "Content-Type": "application/json",
-                "Content-Encoding": "gzip",
-            }
+            tok = device_token(c, code)
+            auth = push_headers(tok)
             wire_bytes, times, replay_times = 0, [], []
             for b in batches:
                 body = gzip.compress(

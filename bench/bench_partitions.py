@@ -253,7 +253,7 @@ def _push(url: str, region: str, fast: bool, batches: int, size: int) -> float:
 
     import httpx
     import psycopg
-    from bench_county import KEY, make_ops
+    from bench_county import KEY, device_token, make_ops, push_headers
     from psycopg.rows import dict_row
 
     from core import syncproto as sp
@@ -272,15 +272,7 @@ def _push(url: str, region: str, fast: bool, batches: int, size: int) -> float:
         ServerProcess(url, KEY, env=env) as server,
         httpx.Client(base_url=server.url, headers={sp.PROTOCOL_HEADER: "1"}, timeout=120) as c,
     ):
-        reg = c.post(sp.EP_REGISTER, json={"code": code}).json()
-        tok = c.post(
-            sp.EP_TOKEN, json={"credential": reg["credential"], "operator_id": "bench"}
-        ).json()["token"]
-        auth = {
-            "Authorization": f"Bearer {tok}",
-            "Content-Type": "application/json",
-            "Content-Encoding": "gzip",
-        }
+        auth = push_headers(device_token(c, code))
         took = 0.0
         for b in work:
             body = gzip.compress(json.dumps({"batch_id": str(uuid.uuid4()), "ops": b}).encode())
