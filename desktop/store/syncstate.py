@@ -236,9 +236,18 @@ def mirror_version(db, entity: str, id_: str) -> int | None:
     return r[0] if r else None
 
 
-def apply_change(db: sqlite_utils.Database, ch: sp.Change) -> bool:
+def any_pending(db) -> bool:
+    """Some local change is waiting to go up (a page with none skips the per-row check)."""
+    return (
+        db.conn.execute("SELECT 1 FROM outbox WHERE status = 'pending' LIMIT 1").fetchone()
+        is not None
+    )
+
+
+def apply_change(db: sqlite_utils.Database, ch: sp.Change, *, pending: bool = True) -> bool:
     """Apply one pulled/snapshot change inside the caller's transaction. Returns False when
-    the change is not newer than what we hold (at-least-once delivery)."""
+    the change is not newer than what we hold (at-least-once delivery). ``pending``: False
+    when the caller knows no local change is waiting (:func:`any_pending`)."""
     removed = ch.op == "remove"
     # one statement: stored unless what we hold is as new (it then changes no row)
     cur = db.conn.execute(
@@ -269,7 +278,7 @@ def apply_change(db: sqlite_utils.Database, ch: sp.Change) -> bool:
     elif ch.entity == sp.E_NOTICE and ch.data:
         _apply_notice(db, sp.Notice.from_dict(ch.data), removed)
     elif ch.entity in PROJECTED_TABLES and not removed and ch.data:
-        project_row(db, ch.entity, ch.id, ch.version, ch.data)
+        project_row(db, ch.entity, ch.id, ch.version, ch.data, pending=pending)
     return True
 
 
@@ -300,7 +309,7 @@ def _apply_notice(db, n: sp.Notice, removed: bool) -> None:
     )
 
 
-def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
+def project_row(db, entity: str, id_: str, version: int, data: dict, *, pending=True) -> bool:
     """Copy a server row into its local table unless a local change to it is still waiting
     to go up (that row keeps the clerk's values and shows 待上传 until the county answers).
     A row whose references are not here yet stays in the mirror only (retried later)."""
@@ -309,7 +318,7 @@ def project_row(db, entity: str, id_: str, version: int, data: dict) -> bool:
     cols = table_columns(conn, table)
     if not cols:
         return False
-    if has_pending_for(db, id_):
+    if pending and has_pending_for(db, id_):
         return False
     keep = _LOCAL_ONLY | _KEEP_LOCAL.get(entity, set())
     row = {k: v for k, v in data.items() if k in cols and k not in keep}

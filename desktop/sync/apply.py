@@ -28,8 +28,9 @@ def apply_page(store: Store, db, changes: list[sp.Change], counts: Counts, hooks
     ytd = []
     if any(ch.entity in st.PROJECTED_TABLES for ch in changes):
         st.forget_tallies(db)
+    pending = st.any_pending(db)  # nothing applying a page does adds a local change
     for ch in changes:
-        if st.apply_change(db, ch):
+        if st.apply_change(db, ch, pending=pending):
             counts.applied += 1
             d = ch.data or {}
             if ch.entity == sp.E_YTD and ch.op == "upsert" and d:
