@@ -13,7 +13,7 @@ import psycopg
 
 from core import syncproto as sp
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
-from county.db import emit, jsonb, region_of, sp_stream, where_id
+from county.db import emit, jsonb, sp_stream, where_id
 from county.people import confirm_links, emit_person
 from county.places import (  # noqa: F401 (the admin API of the CLI and the admin router)
     create_service_point,
@@ -187,10 +187,11 @@ def resolve_conflict(
     detail = dict(c["detail"] or {})
     text = ""
     if c["kind"] == "double_enrollment":
+        where, args = where_id(conn, "person", c["person_id"])
         person = conn.execute(
             "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
-            " WHERE region = %s AND id = %s FOR UPDATE",
-            (region_of(conn, "person", c["person_id"]), c["person_id"]),
+            f" WHERE {where} FOR UPDATE",
+            args,
         ).fetchone()
         if decision == "winner":
             ids = [e["id"] for e in detail.get("enrollments", [])]

@@ -1,8 +1,9 @@
 -- The desk applies pulled rows at thousands a second (a first sync brings a whole service
 -- point). Every campaign-tally trigger (0140) ran its lookups on each of those rows even
 -- when nothing was tallied to take out. The same triggers, now only when some village is
--- tallied: a pulled page first forgets every tally (syncstate.forget_tallies; the home
--- page counts again at its next read), so its rows skip the triggers' work.
+-- tallied: a large pulled page (a first sync's) first forgets every tally
+-- (syncstate.forget_tallies; the home page counts again at its next read), so its rows
+-- skip the triggers' work.
 
 DROP TRIGGER campaign_person_insert;
 DROP TRIGGER campaign_person_update;

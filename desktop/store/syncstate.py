@@ -371,7 +371,7 @@ def project_row(db, entity: str, id_: str, version: int, data: dict, *, pending=
 
 def forget_tallies(db) -> None:
     """Every village's campaign tally out (the home page counts again at its next read):
-    a pulled page does this once, so the tally triggers skip each of its rows (0150)."""
+    a large pulled page does this once, so the tally triggers skip each of its rows (0150)."""
     db.conn.execute("DELETE FROM campaign_tallied")
 
 
