@@ -13,7 +13,7 @@ import psycopg
 
 from core import syncproto as sp
 from county.conflicts import det_id, evaluate_enrollments, upsert_notice
-from county.db import emit, jsonb, sp_stream, where_id
+from county.db import emit, jsonb, row_by_id, sp_stream, where_row
 from county.people import confirm_links, emit_person
 from county.places import (  # noqa: F401 (the admin API of the CLI and the admin router)
     create_service_point,
@@ -187,12 +187,13 @@ def resolve_conflict(
     detail = dict(c["detail"] or {})
     text = ""
     if c["kind"] == "double_enrollment":
-        where, args = where_id(conn, "person", c["person_id"])
-        person = conn.execute(
-            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
-            f" WHERE {where} FOR UPDATE",
-            args,
-        ).fetchone()
+        person = row_by_id(
+            conn,
+            "person",
+            c["person_id"],
+            "id, cert_no, home_sp_id, version, data, region",
+            lock=True,
+        )
         if decision == "winner":
             ids = [e["id"] for e in detail.get("enrollments", [])]
             if winner_id not in ids:
@@ -256,10 +257,10 @@ def _county_set(conn, entity: str, entity_id: str, values: dict) -> None:
     table = {sp.E_PERSON: "person", sp.E_HOUSEHOLD: "household", sp.E_ENROLLMENT: "enrollment"}[
         entity
     ]
-    where, args = where_id(conn, table, entity_id)
-    row = conn.execute(f"SELECT * FROM {table} WHERE {where} FOR UPDATE", args).fetchone()
+    row = row_by_id(conn, table, entity_id, lock=True)
     if row is None:
         raise AdminError("冲突涉及的记录已不存在", 404, "not_found")
+    where, args = where_row(table, row)
     version = row["version"] + 1
     data = {**row["data"], **values}
     src = {**(row["field_src"] or {}), **{f: [version, "county"] for f in values}}

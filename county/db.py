@@ -105,9 +105,10 @@ def jsonb(value) -> Jsonb:
 
 # ------------------------------------------------------------------ partitions
 # person, enrollment and payment are partitioned by county (migration 0019). PostgreSQL
-# prunes partitions while planning only when the county is a value in the query, so a row
-# is found in two short steps: its county from the table's key table (a primary-key
-# lookup), then the row with that county named — one partition planned and read.
+# prunes partitions while planning only when the county is a value in the statement. A row
+# known by id alone is read through the table's ``<table>_row`` function (migration 0020):
+# inside the server, its county from the key table, then the row with that county named —
+# one partition planned and read, one statement from here.
 KEY_TABLE = {"person": "person_key", "enrollment": "enrollment_key", "payment": "payment_key"}
 
 
@@ -117,27 +118,63 @@ def region_of(conn: psycopg.Connection, table: str, row_id: str) -> str | None:
     return None if row is None else row["region"]
 
 
-def where_id(conn: psycopg.Connection, table: str, row_id: str) -> tuple[str, tuple]:
-    """The WHERE clause (and its parameters) naming one row of ``table`` by id."""
+def row_by_id(
+    conn: psycopg.Connection,
+    table: str,
+    row_id: str,
+    cols: str = "*",
+    *,
+    lock: bool = False,
+    county: str | None = None,
+) -> dict | None:
+    """``cols`` of one row of ``table`` by id (None: no such row), locked with ``lock``.
+    ``county``: where the row most likely is — a desk's own county, for the rows its clerks
+    work on. It is read there first, planned like one county's table; a row of another
+    county (or none) is then looked for through the table's function."""
+    for_update = " FOR UPDATE" if lock else ""
+    if table not in KEY_TABLE:
+        return conn.execute(
+            f"SELECT {cols} FROM {table} WHERE id = %s{for_update}", (row_id,)
+        ).fetchone()
+    if county is not None:
+        row = conn.execute(
+            f"SELECT {cols} FROM {table} WHERE region = %s AND id = %s{for_update}",
+            (county, row_id),
+        ).fetchone()
+        if row is not None:
+            return row
+    return conn.execute(f"SELECT {cols} FROM {table}_row(%s, %s)", (row_id, lock)).fetchone()
+
+
+def where_row(table: str, row: dict) -> tuple[str, tuple]:
+    """The WHERE clause (and its parameters) naming ``row`` — read with its id and, for a
+    partitioned table, its county — in an UPDATE."""
     if table in KEY_TABLE:
-        return "region = %s AND id = %s", (region_of(conn, table, row_id), row_id)
-    return "id = %s", (row_id,)
+        return "region = %s AND id = %s", (row["region"], row["id"])
+    return "id = %s", (row["id"],)
 
 
 def person_by_cert(
-    conn: psycopg.Connection, cert_type: str, cert_no: str, cols: str, *, lock: bool = False
+    conn: psycopg.Connection,
+    cert_type: str,
+    cert_no: str,
+    cols: str,
+    *,
+    lock: bool = False,
+    county: str | None = None,
 ) -> dict | None:
-    """The person holding a certificate (``cols`` of its row), locked with ``lock``."""
-    key = conn.execute(
-        "SELECT id, region FROM person_key WHERE cert_type = %s AND cert_no = %s",
-        (cert_type, cert_no),
-    ).fetchone()
-    if key is None:
-        return None
+    """The person holding a certificate (``cols`` of its row), locked with ``lock``;
+    ``county`` as for ``row_by_id`` (the desk's, the roster's service point's)."""
+    if county is not None:
+        row = conn.execute(
+            f"SELECT {cols} FROM person WHERE region = %s AND cert_type = %s AND cert_no = %s"
+            + (" FOR UPDATE" if lock else ""),
+            (county, cert_type, cert_no),
+        ).fetchone()
+        if row is not None:
+            return row
     return conn.execute(
-        f"SELECT {cols} FROM person WHERE region = %s AND id = %s"
-        + (" FOR UPDATE" if lock else ""),
-        (key["region"], key["id"]),
+        f"SELECT {cols} FROM person_with_cert(%s, %s, %s)", (cert_type, cert_no, lock)
     ).fetchone()
 
 

@@ -58,6 +58,7 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
         chk.normalized,
         "id, cert_no, home_sp_id, version, data, field_src, region",
         lock=True,
+        county=spr["region_code"],
     )
     if person is None:
         _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)

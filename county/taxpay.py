@@ -35,9 +35,15 @@ def _payment_row(conn, row: dict) -> str:
     amount = parse_money(_pick(row, "缴费金额", "金额", "amount"))
     paid_on = _pick(row, "缴费日期", "确认日期", "paid_at")
     sp_code = _pick(row, "服务点编码", "service_point")
-    sp_filter = service_point_by_code(conn, sp_code)["id"] if sp_code else None
+    point = service_point_by_code(conn, sp_code) if sp_code else None
+    sp_filter = point["id"] if point else None
     person = person_by_cert(
-        conn, "resident_id", cert, "id, cert_no, home_sp_id, version, data, region", lock=True
+        conn,
+        "resident_id",
+        cert,
+        "id, cert_no, home_sp_id, version, data, region",
+        lock=True,
+        county=point["region_code"] if point else None,
     )
     if person is None:
         raise AdminError(f"县里没有身份证号为 {mask(cert)} 的居民（先导入花名册）")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import evaluate_enrollments, new_conflict, sp_name
-from county.db import emit, jsonb, region_of, sp_stream, where_id
+from county.db import emit, jsonb, region_of, row_by_id, sp_stream
 from county.ingest.common import Device, _canon, _result, _scope_error
 from county.model import OpRejected, clean_fields, parse_money
 
@@ -113,12 +113,13 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
     reason = p.get("reason") or p.get("void_reason") or ""
     if not isinstance(reason, str) or len(reason) > 200:
         raise OpRejected(sp.R_INVALID, "作废或退费原因格式不正确（最多200字）")
-    where, args = where_id(conn, "payment", op.entity_id)
-    row = conn.execute(
-        "SELECT id, enrollment_id, sp_id, version, data, tax_confirmed, cancelled, region"
-        f" FROM payment WHERE {where}",
-        args,
-    ).fetchone()
+    row = row_by_id(
+        conn,
+        "payment",
+        op.entity_id,
+        "id, enrollment_id, sp_id, version, data, tax_confirmed, cancelled, region",
+        county=dev.region,
+    )
     if row is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里没有这笔缴费，请先同步缴费记录")
     if row["sp_id"] != dev.sp_id:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import new_conflict, sp_name, upsert_notice
-from county.db import emit, jsonb, log_security, person_by_cert, sp_stream, where_id
+from county.db import emit, jsonb, log_security, person_by_cert, row_by_id, sp_stream
 from county.ingest.common import LINK_FIELDS, Device, _linked, _result, _scope_error
 from county.model import clean_fields, label, mask, person_view
 
@@ -24,8 +24,7 @@ def person_create(conn, dev: Device, op: sp.Op) -> dict:
         {"id": op.entity_id, "sp": dev.sp_id, "hh": hh_id},
     ).fetchone()
     if pre["alias"] is not None:
-        where, args = where_id(conn, "person", pre["alias"])
-        row = conn.execute(f"SELECT version FROM person WHERE {where}", args).fetchone()
+        row = row_by_id(conn, "person", pre["alias"], "version", county=dev.region)
         return _result(
             op.op_id,
             sp.ST_MERGED,
@@ -93,6 +92,7 @@ def _merge_person(conn, dev: Device, op: sp.Op, fields: dict) -> dict:
         fields["cert_no"],
         "id, cert_no, home_sp_id, version, data, region",
         lock=True,
+        county=dev.region,
     )
     cid = person["id"]
     conn.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import syncproto as sp
 from county.conflicts import new_conflict, sp_name, upsert_notice
-from county.db import emit, jsonb, sp_stream, where_id
+from county.db import emit, jsonb, row_by_id, sp_stream
 from county.ingest.common import LINK_FIELDS, Device, _canon, _linked, _result, _scope_error
 from county.ingest.persons import det_id_for
 from county.model import OpRejected, clean_fields, label
@@ -119,8 +119,7 @@ def _target(conn, dev: Device, op: sp.Op, entity: str):
     (table, canonical id, row, person link or None). Another point's row is refused."""
     table = TABLES[entity]
     eid = _canon(conn, entity, op.entity_id)
-    where, args = where_id(conn, table, eid)
-    row = conn.execute(f"SELECT * FROM {table} WHERE {where} FOR UPDATE", args).fetchone()
+    row = row_by_id(conn, table, eid, lock=True, county=dev.region)
     if row is None:
         raise OpRejected(sp.R_NOT_FOUND, "县里没有这条记录，请先同步")
     link = None

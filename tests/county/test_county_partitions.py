@@ -85,7 +85,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             " ('o1', 'ds-b', 1, 'payment.record', 'pay-a', 'h', 'b', '{}')"
         )
         c.commit()
-        assert db.migrate(c) == ["0019_region_partitions"]
+        assert db.migrate(c) == ["0019_region_partitions", "0020_row_functions"]
         where = {
             t: {
                 r["k"]: r["part"]
@@ -213,6 +213,20 @@ def _planned(c, query: str, params) -> list[str]:
     return found
 
 
+def _partitions_locked(c, sql: str, args: tuple) -> list[str]:
+    """The county partitions of person a statement planned: PostgreSQL locks a partition
+    it plans (those pruned while planning are never opened), until the transaction ends."""
+    c.commit()
+    c.execute(sql, args).fetchall()
+    rows = c.execute(
+        "SELECT relation::regclass::text AS t FROM pg_locks WHERE locktype = 'relation'"
+        " AND pid = pg_backend_pid() AND relation::regclass::text ~ '^person_[0-9]{6}$'"
+        " ORDER BY 1"
+    ).fetchall()
+    c.rollback()
+    return [r["t"] for r in rows]
+
+
 def test_a_lookup_by_id_plans_and_reads_one_county(county):
     regions = (A, B, "140123")
     for i, region in enumerate(regions):
@@ -221,21 +235,73 @@ def test_a_lookup_by_id_plans_and_reads_one_county(county):
         for i, region in enumerate(regions):
             _person(c, f"p{i}", f"C{i}", region)
         c.commit()
-        for i, region in enumerate(regions):
+        for i, region in list(enumerate(regions)) * 3:  # past PL/pgSQL's 5 custom plans
             assert db.region_of(c, "person", f"p{i}") == region
-            where, args = db.where_id(c, "person", f"p{i}")
-            assert _planned(c, f"SELECT version FROM person WHERE {where}", args) == [
-                f"person_{region}"
-            ]
+            assert _planned(
+                c, "SELECT version FROM person WHERE region = %s AND id = %s", (region, f"p{i}")
+            ) == [f"person_{region}"]
+            # by id alone, through person_row (0020): one statement, one partition
+            assert db.row_by_id(c, "person", f"p{i}", "id, region") == {
+                "id": f"p{i}",
+                "region": region,
+            }
+            sql = "SELECT * FROM person_row(%s, %s)"
+            assert _partitions_locked(c, sql, (f"p{i}", False)) == [f"person_{region}"]
+            sql = "SELECT * FROM person_with_cert('resident_id', %s, false)"
+            assert _partitions_locked(c, sql, (f"C{i}",)) == [f"person_{region}"]
         assert db.person_by_cert(c, "resident_id", "C2", "id, region") == {
             "id": "p2",
             "region": "140123",
         }
-        # an id no county holds: no partition at all
-        where, args = db.where_id(c, "person", "nobody")
-        assert _planned(c, f"SELECT 1 FROM person WHERE {where}", args) == []
+        # where the caller expects the row (a desk's own county): read there; found in
+        # another county all the same; nowhere: nothing
+        for guess in regions:
+            assert db.row_by_id(c, "person", "p1", "id, region", county=guess) == {
+                "id": "p1",
+                "region": B,
+            }
+        assert db.row_by_id(c, "person", "nobody", county=A) is None
+        for guess in regions:
+            got = db.person_by_cert(c, "resident_id", "C1", "id", lock=True, county=guess)
+            assert got == {"id": "p1"}
+        c.rollback()
+        assert db.person_by_cert(c, "resident_id", "C9", "id", county=A) is None
+        sql = (
+            "SELECT 1 FROM person WHERE region = %s AND cert_type = 'resident_id' AND cert_no = %s"
+        )
+        assert _planned(c, sql, (B, "C1")) == [f"person_{B}"]
+        # an id (a certificate) no county holds: nothing, and no partition at all
+        assert db.row_by_id(c, "person", "nobody") is None
+        assert db.person_by_cert(c, "resident_id", "C9", "id") is None
+        assert _partitions_locked(c, "SELECT * FROM person_row('nobody')", ()) == []
         # without the county, every county's partition is planned (what the key tables spare)
         assert len(_planned(c, "SELECT 1 FROM person WHERE id = %s", ("p1",))) == 3
+        assert len(_partitions_locked(c, "SELECT 1 FROM person WHERE id = 'p1'", ())) == 3
+
+
+def test_a_row_read_by_id_with_lock_is_locked_until_the_transaction_ends(county):
+    county.service_point("SP01", "东乡卫生院", A)
+    with county.conn() as c, county.conn() as other:
+        _person(c, "p1", "C1", A)
+        c.commit()
+        assert db.row_by_id(c, "person", "p1", "version", lock=True) == {"version": 1}
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute(
+                f"SELECT 1 FROM person WHERE region = '{A}' AND id = 'p1' FOR UPDATE NOWAIT"
+            )
+        other.rollback()
+        c.commit()
+        assert db.person_by_cert(c, "resident_id", "C1", "id", lock=True) == {"id": "p1"}
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute(
+                f"SELECT 1 FROM person WHERE region = '{A}' AND id = 'p1' FOR UPDATE NOWAIT"
+            )
+        other.rollback()
+        c.rollback()
+        # without lock, nothing is held
+        assert db.row_by_id(c, "person", "p1", "id")["id"] == "p1"
+        other.execute(f"SELECT 1 FROM person WHERE region = '{A}' AND id = 'p1' FOR UPDATE NOWAIT")
+        other.rollback()
 
 
 def test_a_county_is_detached_for_the_archive_and_attached_again(county, person_payload, make_id):
