@@ -132,15 +132,7 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
             version=row["version"],
             message="县里已记录该笔缴费作废/退费",
         )
-    enr = conn.execute(
-        "SELECT person_id, year FROM enrollment WHERE region = %s AND id = %s",
-        (row["region"], row["enrollment_id"]),
-    ).fetchone()
-    person = conn.execute(
-        "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
-        " WHERE region = %s AND id = %s FOR UPDATE",
-        (row["region"], enr["person_id"]),
-    ).fetchone()
+    enr, person = _paid_by(conn, row)
     version = row["version"] + 1
     data = {
         **row["data"],
@@ -186,3 +178,18 @@ def payment_cancel(conn, dev: Device, op: sp.Op) -> dict:
         conflict_id=conflict_id,
         message="已税务确认的缴费作废/退费已报县里核对" if conflict_id else "",
     )
+
+
+def _paid_by(conn, payment: dict) -> tuple[dict, dict]:
+    """A payment's enrollment (person, year) and its person, locked (the winner rule's
+    caller holds the person): both in the payment's county."""
+    enr = conn.execute(
+        "SELECT person_id, year FROM enrollment WHERE region = %s AND id = %s",
+        (payment["region"], payment["enrollment_id"]),
+    ).fetchone()
+    person = conn.execute(
+        "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+        " WHERE region = %s AND id = %s FOR UPDATE",
+        (payment["region"], enr["person_id"]),
+    ).fetchone()
+    return enr, person
