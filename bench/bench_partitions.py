@@ -49,7 +49,8 @@ QUERIES = [
         ],
         [
             "SELECT (SELECT region FROM payment_key WHERE id = %(new)s) AS pay_region,"
-            " (SELECT region FROM enrollment_key WHERE id = %(eid)s) AS enr_region,"
+            " CASE WHEN e.id IS NULL THEN (SELECT region FROM enrollment_key"
+            "   WHERE id = %(eid)s) END AS enr_region,"
             " e.id, e.person_id, e.year, e.sp_id, e.region AS here"
             " FROM (SELECT 1) x LEFT JOIN enrollment e ON e.region = %(region)s AND e.id = %(eid)s",
             "SELECT id, cert_no, home_sp_id, version, data, region FROM person"

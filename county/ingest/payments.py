@@ -12,11 +12,13 @@ from county.model import OpRejected, clean_fields, parse_money
 # ------------------------------------------------------------------ payments
 def payment_record(conn, dev: Device, op: sp.Op) -> dict:
     fields = clean_fields(sp.E_PAYMENT, {**op.payload, "id": op.entity_id}, partial=False)
-    # the counties of the payment (if the county holds it) and of its enrollment, and the
-    # enrollment itself when it is of this point's county (nearly always: read at once)
+    # the county of the payment (if the county holds it), and the enrollment itself when it
+    # is of this point's county (nearly always: read at once) — else its county (the key
+    # table is read only then: a subquery in a CASE runs only when its branch is taken)
     pre = conn.execute(
         "SELECT (SELECT region FROM payment_key WHERE id = %(id)s) AS region,"
-        " (SELECT region FROM enrollment_key WHERE id = %(e)s) AS enr_region,"
+        " CASE WHEN e.id IS NULL THEN (SELECT region FROM enrollment_key WHERE id = %(e)s)"
+        "   END AS enr_region,"
         " e.id, e.person_id, e.year, e.sp_id, e.region AS here"
         " FROM (SELECT 1) x LEFT JOIN enrollment e ON e.region = %(r)s AND e.id = %(e)s",
         {"id": op.entity_id, "e": fields.get("enrollment_id"), "r": dev.region},
