@@ -131,19 +131,28 @@ def row_by_id(
     ``county``: where the row most likely is — a desk's own county, for the rows its clerks
     work on. It is read there first, planned like one county's table; a row of another
     county (or none) is then looked for through the table's function."""
-    for_update = " FOR UPDATE" if lock else ""
     if table not in KEY_TABLE:
+        for_update = " FOR UPDATE" if lock else ""
         return conn.execute(
             f"SELECT {cols} FROM {table} WHERE id = %s{for_update}", (row_id,)
         ).fetchone()
+    return _county_first(
+        conn, county, table, cols, "id = %s", (row_id,), lock, f"{table}_row(%s, %s)"
+    )
+
+
+def _county_first(conn, county, table, cols, where, args, lock, function) -> dict | None:
+    """``cols`` of the row of ``table`` matching ``where``: in ``county`` first (when
+    given), else through ``function`` (a 0020 function taking ``*args, lock``)."""
     if county is not None:
         row = conn.execute(
-            f"SELECT {cols} FROM {table} WHERE region = %s AND id = %s{for_update}",
-            (county, row_id),
+            f"SELECT {cols} FROM {table} WHERE region = %s AND {where}"
+            + (" FOR UPDATE" if lock else ""),
+            (county, *args),
         ).fetchone()
         if row is not None:
             return row
-    return conn.execute(f"SELECT {cols} FROM {table}_row(%s, %s)", (row_id, lock)).fetchone()
+    return conn.execute(f"SELECT {cols} FROM {function}", (*args, lock)).fetchone()
 
 
 def where_row(table: str, row: dict) -> tuple[str, tuple]:
@@ -165,17 +174,16 @@ def person_by_cert(
 ) -> dict | None:
     """The person holding a certificate (``cols`` of its row), locked with ``lock``;
     ``county`` as for ``row_by_id`` (the desk's, the roster's service point's)."""
-    if county is not None:
-        row = conn.execute(
-            f"SELECT {cols} FROM person WHERE region = %s AND cert_type = %s AND cert_no = %s"
-            + (" FOR UPDATE" if lock else ""),
-            (county, cert_type, cert_no),
-        ).fetchone()
-        if row is not None:
-            return row
-    return conn.execute(
-        f"SELECT {cols} FROM person_with_cert(%s, %s, %s)", (cert_type, cert_no, lock)
-    ).fetchone()
+    return _county_first(
+        conn,
+        county,
+        "person",
+        cols,
+        "cert_type = %s AND cert_no = %s",
+        (cert_type, cert_no),
+        lock,
+        "person_with_cert(%s, %s, %s)",
+    )
 
 
 # ------------------------------------------------------------------ streams
