@@ -41,12 +41,19 @@ def _size(p: Path) -> int:
 
 
 def _parts(folder: Path) -> dict[str, int]:
+    """The executables beside ``_internal/`` and each entry of ``_internal/``."""
     internal = folder / "_internal"
-    return {
-        c.name: (_size(c) if c.is_dir() else c.stat().st_size)
+    parts = {
+        f"{c.name} (executable)": c.stat().st_size
+        for c in folder.iterdir()
+        if c.is_file() and not c.is_symlink()
+    }
+    parts.update(
+        (f"_internal/{c.name}", _size(c) if c.is_dir() else c.stat().st_size)
         for c in internal.iterdir()
         if not c.is_symlink()
-    }
+    )
+    return parts
 
 
 def build(root: Path, home: Path) -> tuple[Path, float]:
@@ -98,7 +105,7 @@ def main() -> int:
         f"| change | **{(size_a - size_b) / mb:+.1f} MB** ({(size_a / size_b - 1) * 100:+.1f}%) "
         f"| {files_a - files_b:+d} | |",
         "",
-        "Parts of `_internal/` that changed most:",
+        "Parts of the bundle that changed most:",
         "",
         "| part | change |",
         "|---|---|",

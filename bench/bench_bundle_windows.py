@@ -8,8 +8,9 @@ PrintSupport, the Windows platform and image plugins, the zh_CN translations, th
 runtime); the Linux-only files go (ICU, the system libraries PyInstaller copied, libpython
 and lib-dynload); the Windows Python runtime is added as a stated constant (python311.dll
 and the extension DLLs of python.org's 3.11 amd64 build, ~14 MB); pure Python, data and
-the two executables' program archive stay as on Linux. The installer is estimated by
-compressing that file set solid with LZMA (as NSIS's /SOLID lzma does).
+the executables (the desk's program archive, the small console program) stay as on Linux.
+The installer is estimated by compressing that file set solid with LZMA (as NSIS's /SOLID
+lzma does).
 
     .venv/bin/python bench/bench_bundle_windows.py      # ~2 minutes
 """

@@ -28,6 +28,8 @@ from desktop import __version__, paths
 VERIFIED = ".verified"  # written into a staged version once TUF verified and unpacked it
 SELF_TEST_SECONDS = 300
 STARTED_BY = "TOWNSHIP_DESK_STARTED_BY"  # set for the version a starter runs (no loops)
+STARTED_BY_CONSOLE = "TOWNSHIP_DESK_CONSOLE"  # set by township-desk-console (same name there)
+ATTACH_PARENT_PROCESS = 0xFFFFFFFF  # (DWORD)-1: the console of the program that started us
 
 
 def _version_key(v: str) -> Version:
@@ -130,9 +132,27 @@ def data_dir_from(argv: list[str], default: Path) -> Path:
     return default
 
 
+def console_output(environ=os.environ, platform: str = sys.platform) -> bool:
+    """Started by ``township-desk-console`` (installers/console_entry.py), which reads our
+    output through pipes: write it as UTF-8, a line at a time, so Chinese text and progress
+    arrive as written; on Windows also attach to its console, where ``getpass`` reads a
+    typed password (a windowed program has none of its own). False when not started so."""
+    if not environ.get(STARTED_BY_CONSOLE):
+        return False
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace", line_buffering=True)
+    if platform == "win32":
+        import ctypes  # deferred: Windows only
+
+        ctypes.windll.kernel32.AttachConsole(ATTACH_PARENT_PROCESS)
+    return True
+
+
 def frozen_start(argv: list[str]) -> int | None:
     """The bundle's entry: switch to a newer verified version when there is one."""
     if not getattr(sys, "frozen", False):
         return None
+    console_output()  # before anything prints; a version switched to inherits the pipes too
     data_dir = data_dir_from(argv, paths.default_data_dir())
     return start_newest(argv, own_version=__version__, exe=Path(sys.executable), data_dir=data_dir)

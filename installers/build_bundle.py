@@ -5,8 +5,8 @@ bench/bench_installers.py and by hand)::
 
 * :func:`build_bundle` — the PyInstaller one-folder bundle, cached in
   ``build/bundle-cache/<key>/`` where the key is a hash of everything that goes into it
-  (desktop/, resources/, db/desktop/, the spec, entry.py, and the Python, PyInstaller and
-  PySide6 versions): a rerun with unchanged sources reuses the bundle in milliseconds.
+  (desktop/, resources/, db/desktop/, the spec, entry.py, console_entry.py, version_info.py,
+  and the Python, PyInstaller and PySide6 versions): a rerun with unchanged sources reuses the bundle in milliseconds.
 * :func:`self_test` — runs ``township-desk --self-test`` from the bundle, offscreen, with
   HOME/XDG folders in a temporary directory (nothing touches the real user's folders).
 * :func:`compile_nsis` — ``makensis -WX`` on installers/township-desk.nsi against a stub
@@ -60,7 +60,10 @@ def _versions() -> str:
 def source_key() -> str:
     """Hash of everything the bundle is made from."""
     h = hashlib.sha256(_versions().encode())
-    files: list[Path] = [SPEC, ROOT / "installers" / "entry.py", ROOT / "pyproject.toml"]
+    installers = [
+        ROOT / "installers" / n for n in ("entry.py", "console_entry.py", "version_info.py")
+    ]
+    files: list[Path] = [SPEC, *installers, ROOT / "pyproject.toml"]
     for folder in ("desktop", "resources", "db/desktop"):
         files += [
             p

@@ -12,8 +12,10 @@ import contextlib
 import filecmp
 import gzip
 import json
+import os
 import random
 import shutil
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -29,6 +31,8 @@ from desktop.sync.updatefetch import ResumingFetcher
 from release import repo as release
 from tests.sync.conftest import CountyServer, Desk
 from tests.sync.sync_proxy import CutProxy
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NEXT = "0.2.0"
 assert __version__ == "0.1.0", "the test's versions follow the package's"
@@ -354,6 +358,20 @@ def test_the_starter_runs_only_what_was_verified_and_newer(tmp_path):
     assert starter.data_dir_from(["a", "--data-dir", "X"], Path("d")) == Path("X")
     assert starter.data_dir_from(["a", "--data-dir=Y"], Path("d")) == Path("Y")
     assert starter.data_dir_from(["a"], Path("d")) == Path("d")
+
+
+def test_started_by_the_console_program_the_desk_writes_utf8_a_line_at_a_time():
+    """township-desk-console reads the desk's output through pipes as UTF-8: the desk
+    switches its output to UTF-8 (whatever the system's encoding) and flushes each line."""
+    code = (
+        "import sys; from desktop.starter import console_output as c; "
+        "print(c({}), c({'TOWNSHIP_DESK_CONSOLE': '1'}, 'linux')); "
+        "print('参保登记', sys.stdout.line_buffering, sys.stderr.encoding)"
+    )
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode("utf-8").split() == ["False", "True", "参保登记", "True", "utf-8"]
 
 
 @pytest.mark.bundle
