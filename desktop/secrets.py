@@ -12,6 +12,8 @@ from __future__ import annotations
 import keyring
 import keyring.errors
 
+from core.errors import CodedError
+
 SERVICE = "township-desk"
 WINDOWS_BLOB_LIMIT = 2560  # bytes, CRED_MAX_CREDENTIAL_BLOB_SIZE; keyring stores UTF-16
 
@@ -22,8 +24,10 @@ NO_BACKEND_MSG = (
 )
 
 
-class CredentialError(Exception):
+class CredentialError(CodedError):
     """The credential store cannot be used (message in Chinese, for the clerk)."""
+
+    code = "E-KEYRING-001"
 
 
 def secret_size(secret: str) -> int:

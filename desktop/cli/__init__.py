@@ -8,6 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from core.errors import CodedError
 from desktop import __version__, paths
 
 # Modules that add commands: each defines register(subparsers); a command's handler is
@@ -111,7 +112,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_test()
     if getattr(args, "func", None) is not None:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        except CodedError as exc:  # its own Chinese message and code; the details in the log
+            from desktop.errors import report_error  # deferred: only when a command fails
+
+            print(report_error(exc, f"command {args.command}")[1], file=sys.stderr)
+            return 1
 
     data_dir = data_dir_of(args)
     gui = not (args.screenshots or args.documents)

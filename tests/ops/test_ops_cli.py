@@ -100,6 +100,30 @@ def test_backup_commands_and_restore_of_a_damaged_store(
     assert "示范乡卫生院" in capsys.readouterr().out
 
 
+def test_a_command_without_a_credential_store_says_so_in_chinese(tmp_path):
+    """A technician's command on a PC whose credential store cannot be used (no keyring
+    service): its Chinese message and code on standard error, exit 1, no Python traceback
+    (the details go to the log)."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOWNSHIP_DEV")}
+    env.update(PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", QT_QPA_PLATFORM="offscreen")
+    data = tmp_path / "data"
+    r = subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(data), "backup", "now"]
+        + ["--user", "admin", "--password-stdin"],
+        input="admin123\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "系统凭据库" in r.stderr and "代码 E-KEYRING-001" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
 def test_headless_modes_stop_on_a_damaged_store(store, admin, data_dir, ops, capsys, tmp_path):
     store.close()
     ops.corrupt(data_dir / "desk.sqlite3")
