@@ -79,6 +79,14 @@ def _console(name: str) -> str:
     return name if stem.endswith("-console") else f"{stem}-console{dot}{ext}"
 
 
+def _no_window() -> dict:
+    """On Windows the self-test's console program runs without a console window: started
+    from the windowed desk, it would otherwise open a black window in front of the clerk."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NO_WINDOW}
+    return {}
+
+
 def _failed(base: Path, version: str) -> None:
     _write(base / "failed.json", sorted(set(_read(base / "failed.json", [])) | {version}))
     _write(base / "outcome.json", {"state": "rolled_back", "version": version})
@@ -106,7 +114,7 @@ def start_newest(
             tester = folder / _console(exe.name)
             try:
                 command = [str(tester if tester.exists() else target), "--self-test"]
-                ok = run(command, timeout=SELF_TEST_SECONDS) == 0
+                ok = run(command, timeout=SELF_TEST_SECONDS, **_no_window()) == 0
             except (OSError, subprocess.SubprocessError):
                 ok = False
             if not ok:

@@ -41,18 +41,22 @@ def program(here: Path) -> Path:
 
 
 def _copy(source, target) -> None:
-    """Copy a pipe to an output as it comes (a line of progress shows when it is written)."""
-    out = target.buffer if hasattr(target, "buffer") else target
+    """Copy a pipe to an output as it comes (a line of progress shows when it is written).
+    The pipe is always read to its end, so the desk never waits on a full pipe: with no
+    output (started without one) or a reader gone (``| more`` quit) it is read and dropped."""
+    out = getattr(target, "buffer", target)
     fd = source.fileno()
     while True:
         chunk = os.read(fd, 65536)
         if not chunk:
             break
+        if out is None:
+            continue
         try:
             out.write(chunk)
             out.flush()
-        except (OSError, ValueError):  # the reader went away (``| more`` quit): drain quietly
-            pass
+        except (OSError, ValueError):
+            out = None
 
 
 def main(argv: list[str]) -> int:

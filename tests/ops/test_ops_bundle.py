@@ -85,6 +85,16 @@ def test_console_program_is_small_and_passes_the_desk_through(bundle, tmp_path):
     assert bad.returncode == 2, bad
     assert "输入不是有效的JSON" in bad.stderr.decode("utf-8"), bad.stderr
     assert bad.stdout == b""
+    # started with no output of its own (as from a windowed program): the desk's output is
+    # read and dropped, so the desk never waits on a full pipe
+    quiet = subprocess.run(
+        [str(console), "--version"],
+        preexec_fn=lambda: os.close(1),  # noqa: PLW1509 (the child only)
+        stderr=subprocess.PIPE,
+        timeout=120,
+        env=_env(home),
+    )
+    assert quiet.returncode == 0 and quiet.stderr == b"", quiet.stderr
     missing = tmp_path / "alone" / "township-desk-console"
     missing.parent.mkdir()
     shutil.copy2(console, missing)
