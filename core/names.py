@@ -103,7 +103,9 @@ def _read(text: str) -> list[str]:
     ]
 
 
-@lru_cache(maxsize=8192)
+# A pulled page reads each name for its search keys and again for its other readings;
+# a county's desk holds up to ~50,000 residents: room for their distinct names (~10 MB)
+@lru_cache(maxsize=32768)
 def _syllables(name: str) -> tuple[str, ...]:
     if name and name[0] in SURNAME_READINGS:
         return (SURNAME_READINGS[name[0]], *_read(name[1:]))

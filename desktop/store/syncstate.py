@@ -8,7 +8,6 @@ that the sync engine can put a whole pulled page and its cursor into ONE transac
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from typing import Any
@@ -207,10 +206,10 @@ def has_pending_for(db, entity_id: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=65536)
 def _pinyin(name: str) -> tuple[str, str]:
     """Search keys of a name (pypinyin is the slow part of applying pulled persons; names
-    repeat, so they are cached)."""
+    repeat, so :func:`core.names._syllables` caches them — one cache, which the other
+    readings of the name (namekeys) read too)."""
     syllables = getattr(names, "_syllables", None)
     if syllables is None:
         return pinyin_full(name), pinyin_initials(name)
@@ -244,11 +243,15 @@ def any_pending(db) -> bool:
     )
 
 
-def apply_change(db: sqlite_utils.Database, ch: sp.Change, *, pending: bool = True) -> bool:
+def apply_change(
+    db: sqlite_utils.Database, ch: sp.Change, *, pending: bool = True, now: str | None = None
+) -> bool:
     """Apply one pulled/snapshot change inside the caller's transaction. Returns False when
     the change is not newer than what we hold (at-least-once delivery). ``pending``: False
-    when the caller knows no local change is waiting (:func:`any_pending`)."""
+    when the caller knows no local change is waiting (:func:`any_pending`); ``now``: the
+    time the page arrived (one reading of the clock for a page; ~30 µs a row otherwise)."""
     removed = ch.op == "remove"
+    now = now or now_iso()
     # one statement: stored unless what we hold is as new (it then changes no row)
     cur = db.conn.execute(
         "INSERT INTO server_row(entity, id, stream, version, removed, data, seq, received_at)"
@@ -264,7 +267,7 @@ def apply_change(db: sqlite_utils.Database, ch: sp.Change, *, pending: bool = Tr
             1 if removed else 0,
             canonical_json(ch.data or {}),
             ch.seq,
-            now_iso(),
+            now,
         ),
     )
     if cur.rowcount == 0:
@@ -278,7 +281,7 @@ def apply_change(db: sqlite_utils.Database, ch: sp.Change, *, pending: bool = Tr
     elif ch.entity == sp.E_NOTICE and ch.data:
         _apply_notice(db, sp.Notice.from_dict(ch.data), removed)
     elif ch.entity in PROJECTED_TABLES and not removed and ch.data:
-        project_row(db, ch.entity, ch.id, ch.version, ch.data, pending=pending)
+        project_row(db, ch.entity, ch.id, ch.version, ch.data, pending=pending, now=now)
     return True
 
 
@@ -309,7 +312,9 @@ def _apply_notice(db, n: sp.Notice, removed: bool) -> None:
     )
 
 
-def project_row(db, entity: str, id_: str, version: int, data: dict, *, pending=True) -> bool:
+def project_row(
+    db, entity: str, id_: str, version: int, data: dict, *, pending=True, now: str | None = None
+) -> bool:
     """Copy a server row into its local table unless a local change to it is still waiting
     to go up (that row keeps the clerk's values and shows 待上传 until the county answers).
     A row whose references are not here yet stays in the mirror only (retried later)."""
@@ -339,11 +344,26 @@ def project_row(db, entity: str, id_: str, version: int, data: dict, *, pending=
             row[k] = str(row[k])
     if "server_version" in cols:
         row["server_version"] = version
-    now = now_iso()
-    exists = _exists(conn, table, id_)
-    # one statement each: SQLite undoes a failed statement by itself (no savepoint needed)
+    now = now or now_iso()
+    fresh = dict(row)  # as a new row: made now, from the county
+    for k in ("created_at", "updated_at"):
+        if k in cols and not fresh.get(k):
+            fresh[k] = now
+    if "origin" in cols:
+        fresh["origin"] = "county"
+    # One statement each (SQLite undoes a failed statement by itself, no savepoint needed).
+    # The INSERT first: a first sync's rows are all new, and it saves a look-up each; a row
+    # already here is left alone by it (ON CONFLICT … DO NOTHING) and updated instead.
     try:
-        if exists:
+        inserted = (
+            conn.execute(
+                f"INSERT INTO {table}({', '.join(fresh)}) VALUES ({', '.join('?' * len(fresh))})"
+                " ON CONFLICT(id) DO NOTHING",
+                tuple(fresh.values()),
+            ).rowcount
+            == 1
+        )
+        if not inserted:
             sets = {k: v for k, v in row.items() if k != "id"}
             if "updated_at" in cols and "updated_at" not in data:
                 sets["updated_at"] = now
@@ -352,20 +372,10 @@ def project_row(db, entity: str, id_: str, version: int, data: dict, *, pending=
                     f"UPDATE {table} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
                     (*sets.values(), id_),
                 )
-        else:
-            for k in ("created_at", "updated_at"):
-                if k in cols and not row.get(k):
-                    row[k] = now
-            if "origin" in cols:
-                row["origin"] = "county"
-            conn.execute(
-                f"INSERT INTO {table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
     except sqlite3.IntegrityError:
         return False  # a reference (person, household) arrives in a later change
     if entity == sp.E_PERSON and "name" in row:
-        set_name_keys(conn, id_, row["name"], new=not exists)
+        set_name_keys(conn, id_, row["name"], new=inserted)
     return True
 
 

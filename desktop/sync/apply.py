@@ -13,6 +13,7 @@ from core.errors import ValidationError
 from core.ids import mask_id
 from desktop.store import Store, syncruns
 from desktop.store import syncstate as st
+from desktop.store.journal import now_iso
 from desktop.sync.hooks import SyncHooks
 
 # A page with this many rows for the local tables forgets every campaign tally at once (its
@@ -35,8 +36,9 @@ def apply_page(store: Store, db, changes: list[sp.Change], counts: Counts, hooks
     if sum(ch.entity in st.PROJECTED_TABLES for ch in changes) >= FORGET_TALLIES_AT:
         st.forget_tallies(db)
     pending = st.any_pending(db)  # nothing applying a page does adds a local change
+    now = now_iso()  # the page's rows arrived together: one reading of the clock
     for ch in changes:
-        if st.apply_change(db, ch, pending=pending):
+        if st.apply_change(db, ch, pending=pending, now=now):
             counts.applied += 1
             d = ch.data or {}
             if ch.entity == sp.E_YTD and ch.op == "upsert" and d:

@@ -46,6 +46,47 @@ def test_renaming_and_pulled_rows_keep_the_keys(store, clerk, village_id, idno):
     assert [r["id"] for r in reg.search_persons(store, "hlg")] == [pid]  # 乐 lè
 
 
+def test_a_pulled_person_and_its_pulled_rename_keep_the_keys(store, idno):
+    """A person the county sends is indexed by every reading as it is inserted; the same
+    person sent again renamed (the row already here: updated, not inserted) is indexed
+    anew, and keeps when and where it was first made."""
+    from core import syncproto as sp
+    from desktop.store import syncstate as st
+
+    data = {
+        "id": "county-person-1",
+        "name": "韩长根",
+        "cert_type": "resident_id",
+        "cert_no": idno("1955-04-01", 7, "male"),
+        "sex": "male",
+        "birth_date": "1955-04-01",
+        "region_code": "140121",
+        "status": 1,
+    }
+
+    def pull(version: int, name: str, now: str) -> bool:
+        change = sp.Change(
+            version, sp.STREAM_SERVICE_POINT, sp.E_PERSON, data["id"], "upsert", version,
+            {**data, "name": name},
+        )  # fmt: skip
+        with store.write() as db:
+            return st.apply_change(db, change, pending=False, now=now)
+
+    def found(q: str) -> list[str]:
+        return [r["id"] for r in reg.search_persons(store, q)]
+
+    assert pull(1, "韩长根", "2026-12-01T09:00:00+08:00")
+    assert found("hcg") == found("hzg") == [data["id"]]
+    assert pull(2, "韩乐根", "2026-12-02T09:00:00+08:00")
+    assert found("hcg") == [] and found("hyg") == found("hlg") == [data["id"]]
+    row = store.query("SELECT * FROM person WHERE id = ?", (data["id"],))[0]
+    assert (row["name"], row["origin"], row["server_version"]) == ("韩乐根", "county", 2)
+    assert row["created_at"] == "2026-12-01T09:00:00+08:00"
+    assert row["updated_at"] == "2026-12-02T09:00:00+08:00"
+    assert not pull(2, "韩长根", "2026-12-03T09:00:00+08:00")  # not newer: nothing changes
+    assert found("hlg") == [data["id"]]
+
+
 def test_migration_reindexes_existing_persons(store, clerk, village_id, idno, data_dir):
     pid = _register(store, clerk, village_id, idno).person_ids[0]
     store.close()
