@@ -140,7 +140,7 @@ def data_dir_from(argv: list[str], default: Path) -> Path:
     return default
 
 
-def console_output(environ=os.environ, platform: str = sys.platform) -> bool:
+def console_output(environ=os.environ, platform: str = sys.platform, kernel32=None) -> bool:
     """Started by ``township-desk-console`` (installers/console_entry.py), which reads our
     output through pipes: write it as UTF-8, a line at a time, so Chinese text and progress
     arrive as written; on Windows also attach to its console, where ``getpass`` reads a
@@ -153,7 +153,10 @@ def console_output(environ=os.environ, platform: str = sys.platform) -> bool:
     if platform == "win32":
         import ctypes  # deferred: Windows only
 
-        ctypes.windll.kernel32.AttachConsole(ATTACH_PARENT_PROCESS)
+        if kernel32 is None:
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        # fails harmlessly when that program has no console (started from the desk itself)
+        kernel32.AttachConsole(ctypes.c_ulong(ATTACH_PARENT_PROCESS))
     return True
 
 

@@ -374,6 +374,26 @@ def test_started_by_the_console_program_the_desk_writes_utf8_a_line_at_a_time():
     assert r.stdout.decode("utf-8").split() == ["False", "True", "参保登记", "True", "utf-8"]
 
 
+def test_on_windows_the_desk_attaches_to_the_console_programs_console():
+    """Where getpass reads a typed password: the console of the program that started us,
+    ATTACH_PARENT_PROCESS ((DWORD)-1), passed as a DWORD."""
+    calls = []
+
+    class Kernel32:
+        def AttachConsole(self, pid):  # noqa: N802 (the Windows name)
+            calls.append(pid.value)
+            return 1
+
+    out, err = sys.stdout, sys.stderr
+    try:
+        sys.stdout = sys.stderr = None  # a windowed program's: nothing to reconfigure
+        assert starter.console_output({"TOWNSHIP_DESK_CONSOLE": "1"}, "win32", Kernel32())
+        assert not starter.console_output({}, "win32", Kernel32())
+    finally:
+        sys.stdout, sys.stderr = out, err
+    assert calls == [0xFFFFFFFF]
+
+
 @pytest.mark.bundle
 def test_the_whole_chain_with_the_real_frozen_bundle(county, desk, tmp_path):
     """Version N of the real bundle installed in a folder; N+1 (the same build, released as
