@@ -32,11 +32,16 @@ RESULTS = Path(__file__).resolve().parent / "results" / "partitions.md"
 ROUNDS = 5  # each query's runs, in alternating rounds on the two databases
 FIRST = 140101  # county codes from here (six digits; not real codes past the first few)
 
+# One resident in MOVED_EVERY carries an ID number another county issued (the first six
+# digits of a resident ID are the issuing county, GB 11643): moved since, insured here.
+MOVED_EVERY = 50
+
 # (label, statements on one county's table, statements on the partitioned province), each
 # as the server writes them for that schema (the province's from county/ingest, conflicts,
 # db.row_by_id / person_by_cert; the county's from before migration 0019; reads without
 # FOR UPDATE here). Named parameters: pid, eid (the resident's enrollment), new (an id
-# not yet held), cert, year, region (the resident's county, which the desk's own county is
+# not yet held), cert (cert_home: one its own county issued; cert_moved: one ``issuer``
+# issued), year, region (the resident's county, which the desk's own county is
 # for its residents); a statement's columns are parameters of the statements after it.
 QUERIES = [
     (
@@ -120,14 +125,29 @@ QUERIES = [
         ],
     ),
     (
-        "居民 by 证件号码, county not known (a tax import without a service point)",
+        "居民 by 证件号码, county not given (a tax import without a service point), the"
+        f" number's own county holds them ({100 - 100 // MOVED_EVERY}% of residents here)",
         [
             "SELECT id, cert_no, home_sp_id, version, data FROM person"
-            " WHERE cert_type = 'resident_id' AND cert_no = %(cert)s"
+            " WHERE cert_type = 'resident_id' AND cert_no = %(cert_home)s"
         ],
         [
+            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+            " WHERE region = %(region)s AND cert_type = 'resident_id' AND cert_no = %(cert_home)s"
+        ],
+    ),
+    (
+        "居民 by 证件号码, county not given, insured outside the county that issued the"
+        f" number ({100 // MOVED_EVERY}% here): that county first, then person_with_cert",
+        [
+            "SELECT id, cert_no, home_sp_id, version, data FROM person"
+            " WHERE cert_type = 'resident_id' AND cert_no = %(cert_moved)s"
+        ],
+        [
+            "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
+            " WHERE region = %(issuer)s AND cert_type = 'resident_id' AND cert_no = %(cert_moved)s",
             "SELECT id, cert_no, home_sp_id, version, data, region"
-            " FROM person_with_cert('resident_id', %(cert)s, false)"
+            " FROM person_with_cert('resident_id', %(cert_moved)s, false)",
         ],
     ),
     (
@@ -158,11 +178,18 @@ def _pid(region: str, n: int) -> str:
     return f"{region}-{n:07d}"
 
 
-def _cert(region: str, n: int) -> str:
+def _issuer(regions: list[str], region: str) -> str:
+    """The county that issued the numbers of ``region``'s moved residents: the next one."""
+    return regions[(regions.index(region) + 1) % len(regions)]
+
+
+def _cert(region: str, n: int, issuer: str) -> str:
+    if n % MOVED_EVERY == 0:
+        return f"{issuer}{n + 500_000_000:012d}"
     return f"{region}{n:012d}"
 
 
-def _load_county(conn, region: str, residents: int, partitioned: bool) -> None:
+def _load_county(conn, region: str, issuer: str, residents: int, partitioned: bool) -> None:
     """One county: a service point, its residents, one enrollment each for 2026 (ids look
     like the desks' — random order in the indexes, as UUIDs are)."""
     sp_id = f"sp-{region}"
@@ -177,12 +204,13 @@ def _load_county(conn, region: str, residents: int, partitioned: bool) -> None:
     conn.execute(
         f"INSERT INTO person(id, cert_type, cert_no, home_sp_id, data{extra_cols})"
         " SELECT %(r)s || '-' || lpad(g::text, 7, '0'), 'resident_id',"
-        " %(r)s || lpad(g::text, 12, '0'), %(sp)s,"
+        " CASE WHEN g %% %(every)s = 0 THEN %(issuer)s || lpad((g + 500000000)::text, 12, '0')"
+        " ELSE %(r)s || lpad(g::text, 12, '0') END, %(sp)s,"
         " jsonb_build_object('name', '居民' || g, 'status', 1, 'sex', 1 + g %% 2,"
         "   'birth_date', '1970-01-01', 'insured_category', 'ordinary')"
         f"{extra_val}"
         " FROM generate_series(1, %(n)s) g ORDER BY md5(g::text)",
-        {"r": region, "sp": sp_id, "n": residents},
+        {"r": region, "sp": sp_id, "n": residents, "issuer": issuer, "every": MOVED_EVERY},
     )
     conn.execute(
         f"INSERT INTO enrollment(id, person_id, year, sp_id, data{extra_cols})"
@@ -247,7 +275,7 @@ def _load(
         if partitioned:
             c.execute("SET session_replication_role = replica")  # key triggers: done in bulk
         for i, region in enumerate(regions):
-            _load_county(c, region, residents, partitioned)
+            _load_county(c, region, _issuer(regions, region), residents, partitioned)
             c.commit()
             if i % 10 == 9:
                 print(f"{i + 1} counties loaded, {time.perf_counter() - t0:.0f} s", flush=True)
@@ -378,19 +406,29 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
             params_one, params_province = [], []
             for _ in range(args.runs):
                 n = rnd.randrange(1, args.residents + 1)
+                home_n = n if n % MOVED_EVERY else n - 1  # a number its own county issued
+                moved_n = max(MOVED_EVERY, n - n % MOVED_EVERY)  # one another county issued
                 region = rnd.choice(regions)
                 ids = [_pid(region, rnd.randrange(1, args.residents + 1)) for _ in range(5)]
                 new = str(uuid.UUID(int=rnd.getrandbits(128)))
-                for out, r, some in (
-                    (params_one, regions[0], [_pid(regions[0], int(i[-7:])) for i in ids]),
-                    (params_province, region, ids),
+                for out, r, some, issuer in (
+                    (
+                        params_one,
+                        regions[0],
+                        [_pid(regions[0], int(i[-7:])) for i in ids],
+                        regions[0],  # (loaded alone: its moved residents' numbers its own)
+                    ),
+                    (params_province, region, ids, _issuer(regions, region)),
                 ):
                     out.append(
                         {
                             "pid": _pid(r, n),
                             "eid": "e-" + _pid(r, n),
                             "new": new,
-                            "cert": _cert(r, n),
+                            "cert": _cert(r, n, issuer),
+                            "cert_home": _cert(r, home_n, issuer),
+                            "cert_moved": _cert(r, moved_n, issuer),
+                            "issuer": issuer,
                             "year": 2026,
                             "region": r,
                             "ids": some,

@@ -173,7 +173,12 @@ def person_by_cert(
     county: str | None = None,
 ) -> dict | None:
     """The person holding a certificate (``cols`` of its row), locked with ``lock``;
-    ``county`` as for ``row_by_id`` (the desk's, the roster's service point's)."""
+    ``county`` as for ``row_by_id`` (the desk's, the roster's service point's). Not given,
+    a resident ID number names its own: its first six digits are the county that issued it
+    (GB 11643-1999), where most residents are insured — read there first, one partition
+    and no key table; a resident insured elsewhere is found all the same."""
+    if county is None and cert_type == "resident_id" and cert_no[:6].isdigit():
+        county = cert_no[:6]
     return _county_first(
         conn,
         county,

@@ -279,6 +279,47 @@ def test_a_lookup_by_id_plans_and_reads_one_county(county):
         assert len(_partitions_locked(c, "SELECT 1 FROM person WHERE id = 'p1'", ())) == 3
 
 
+def _key_table_read(c, read) -> bool:
+    """Whether ``read`` (a function of the connection) read the province's key table of
+    persons — the step a read in the right county's partition does without."""
+    c.commit()
+    read(c)
+    rows = c.execute(
+        "SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND pid = pg_backend_pid()"
+        " AND relation = 'person_key'::regclass"
+    ).fetchall()
+    c.rollback()
+    return bool(rows)
+
+
+def test_a_resident_id_number_is_looked_for_first_in_the_county_that_issued_it(county):
+    """A tax import row without a service point: the number's first six digits name the
+    county that issued it; most residents are insured there (one partition, no key table).
+    One insured in another county, or a number from a county this server does not hold, is
+    found through the key table all the same."""
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    home, moved, far = f"{A}195504010011", f"{A}196001010022", "110101197001010033"
+    with county.conn() as c:
+        _person(c, "p-home", home, A)  # insured where the number was issued
+        _person(c, "p-moved", moved, B)  # issued in A, insured in B
+        _person(c, "p-far", far, B)  # issued in a county this server does not serve
+        c.commit()
+        for cert, pid in ((home, "p-home"), (moved, "p-moved"), (far, "p-far")):
+            assert db.person_by_cert(c, "resident_id", cert, "id") == {"id": pid}
+
+        def read(cert):
+            return lambda c: db.person_by_cert(c, "resident_id", cert, "id", lock=True)
+
+        assert not _key_table_read(c, read(home))
+        assert _key_table_read(c, read(moved)) and _key_table_read(c, read(far))
+        # another kind of certificate carries no county: through the key table
+        c.execute("UPDATE person SET cert_type = 'passport' WHERE id = 'p-home'")
+        c.commit()
+        assert db.person_by_cert(c, "passport", home, "id") == {"id": "p-home"}
+        assert _key_table_read(c, lambda c: db.person_by_cert(c, "passport", home, "id"))
+
+
 def test_a_row_read_by_id_with_lock_is_locked_until_the_transaction_ends(county):
     county.service_point("SP01", "东乡卫生院", A)
     with county.conn() as c, county.conn() as other:
