@@ -35,12 +35,13 @@ FIRST = 140101  # county codes from here (six digits; not real codes past the fi
 # One resident in MOVED_EVERY carries an ID number another county issued (the first six
 # digits of a resident ID are the issuing county, GB 11643): moved since, insured here.
 MOVED_EVERY = 50
+ELSE = "(else)"  # in a list of statements: the next one only if the one before found nothing
 
 # (label, statements on one county's table, statements on the partitioned province), each
 # as the server writes them for that schema (the province's from county/ingest, conflicts,
 # db.row_by_id / person_by_cert; the county's from before migration 0019; reads without
 # FOR UPDATE here). Named parameters: pid, eid (the resident's enrollment), new (an id
-# not yet held), cert (cert_home: one its own county issued; cert_moved: one ``issuer``
+# not yet held), cert (cert_county: its first six digits; cert_moved: one ``issuer``
 # issued), year, region (the resident's county, which the desk's own county is
 # for its residents); a statement's columns are parameters of the statements after it.
 QUERIES = [
@@ -125,15 +126,19 @@ QUERIES = [
         ],
     ),
     (
-        "居民 by 证件号码, county not given (a tax import without a service point), the"
-        f" number's own county holds them ({100 - 100 // MOVED_EVERY}% of residents here)",
+        "居民 by 证件号码, county not given (a tax import without a service point), random"
+        f" residents ({100 // MOVED_EVERY}% insured outside the county that issued their"
+        " number): that county first, else person_with_cert",
         [
             "SELECT id, cert_no, home_sp_id, version, data FROM person"
-            " WHERE cert_type = 'resident_id' AND cert_no = %(cert_home)s"
+            " WHERE cert_type = 'resident_id' AND cert_no = %(cert)s"
         ],
         [
             "SELECT id, cert_no, home_sp_id, version, data, region FROM person"
-            " WHERE region = %(region)s AND cert_type = 'resident_id' AND cert_no = %(cert_home)s"
+            " WHERE region = %(cert_county)s AND cert_type = 'resident_id' AND cert_no = %(cert)s",
+            ELSE,
+            "SELECT id, cert_no, home_sp_id, version, data, region"
+            " FROM person_with_cert('resident_id', %(cert)s, false)",
         ],
     ),
     (
@@ -244,8 +249,16 @@ def _old_schema(url: str) -> None:
 
 def _run(c, steps: list[str], p: dict) -> None:
     got: dict = {}
+    found = skip = False
     for q in steps:
+        if q is ELSE:  # the next statement runs only when the one before found nothing
+            skip = found
+            continue
+        if skip:
+            skip = False
+            continue
         row = c.execute(q, {**p, **got}).fetchone()
+        found = row is not None
         got = dict(row) if row else {}
 
 
@@ -406,7 +419,6 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
             params_one, params_province = [], []
             for _ in range(args.runs):
                 n = rnd.randrange(1, args.residents + 1)
-                home_n = n if n % MOVED_EVERY else n - 1  # a number its own county issued
                 moved_n = max(MOVED_EVERY, n - n % MOVED_EVERY)  # one another county issued
                 region = rnd.choice(regions)
                 ids = [_pid(region, rnd.randrange(1, args.residents + 1)) for _ in range(5)]
@@ -426,7 +438,7 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
                             "eid": "e-" + _pid(r, n),
                             "new": new,
                             "cert": _cert(r, n, issuer),
-                            "cert_home": _cert(r, home_n, issuer),
+                            "cert_county": _cert(r, n, issuer)[:6],
                             "cert_moved": _cert(r, moved_n, issuer),
                             "issuer": issuer,
                             "year": 2026,
