@@ -10,8 +10,8 @@ writes through to its own output, and ends with the program's exit code::
     township-desk-console backup check
 
 Until issue 17 the console program was a second copy of the whole desk, and each copy
-carried its own 12 MB archive of the program's Python code; this one carries only what it
-needs to start a program and copy its output (a few hundred KB).
+carried its own archive of the program's Python code (10.6 MB on Linux); this one carries
+only what it needs to start a program and copy its output (1.4 MB in all).
 
 * The program's output comes through pipes, written as UTF-8 (``STARTED_BY_CONSOLE`` tells
   it so, ``desktop.console``): Chinese text arrives unmangled in a console, a file or a pipe.

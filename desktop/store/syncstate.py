@@ -14,7 +14,6 @@ from typing import Any
 
 import sqlite_utils
 
-from core import names
 from core import syncproto as sp
 from core.names import pinyin_full, pinyin_initials
 from desktop.store.aliases import RekeyClash
@@ -207,14 +206,10 @@ def has_pending_for(db, entity_id: str) -> bool:
 
 
 def _pinyin(name: str) -> tuple[str, str]:
-    """Search keys of a name (pypinyin is the slow part of applying pulled persons; names
-    repeat, so :func:`core.names._syllables` caches them — one cache, which the other
-    readings of the name (namekeys) read too)."""
-    syllables = getattr(names, "_syllables", None)
-    if syllables is None:
-        return pinyin_full(name), pinyin_initials(name)
-    parts = syllables(name)  # one pypinyin pass gives both keys (names.pinyin_full/_initials)
-    return "".join(parts), "".join(p[0] for p in parts if p)
+    """Search keys of a name. pypinyin is the slow part of applying pulled persons and
+    names repeat: :mod:`core.names` caches each name's reading once, for these keys and for
+    its other readings (namekeys) alike."""
+    return pinyin_full(name), pinyin_initials(name)
 
 
 # ------------------------------------------------------------------ applying server rows
