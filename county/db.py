@@ -14,6 +14,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from core import rowids
+
 MIGRATION_LOCK = 0x70776E73  # advisory lock key: one migrator at a time
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -106,7 +108,8 @@ def jsonb(value) -> Jsonb:
 # ------------------------------------------------------------------ partitions
 # person, enrollment and payment are partitioned by county (migration 0019). PostgreSQL
 # prunes partitions while planning only when the county is a value in the statement. A row
-# known by id alone is read through the table's ``<table>_row`` function (migration 0020):
+# known by id alone is read in the county its id carries (``core.rowids``: ids made from
+# that version on), else through the table's ``<table>_row`` function (migration 0020):
 # inside the server, its county from the key table, then the row with that county named —
 # one partition planned and read, one statement from here.
 KEY_TABLE = {"person": "person_key", "enrollment": "enrollment_key", "payment": "payment_key"}
@@ -128,16 +131,25 @@ def row_by_id(
     county: str | None = None,
 ) -> dict | None:
     """``cols`` of one row of ``table`` by id (None: no such row), locked with ``lock``.
-    ``county``: where the row most likely is — a desk's own county, for the rows its clerks
-    work on. It is read there first, planned like one county's table; a row of another
-    county (or none) is then looked for through the table's function."""
+    Read first where the row most likely is, planned like one county's table: the county
+    the id carries (``core.rowids``: the rows made from that version on, whoever reads them
+    — another county's desk, the console), else ``county`` — a desk's own, for the rows its
+    clerks work on. Not there (or no county to try), it is looked for through the table's
+    function."""
     if table not in KEY_TABLE:
         for_update = " FOR UPDATE" if lock else ""
         return conn.execute(
             f"SELECT {cols} FROM {table} WHERE id = %s{for_update}", (row_id,)
         ).fetchone()
     return _county_first(
-        conn, county, table, cols, "id = %s", (row_id,), lock, f"{table}_row(%s, %s)"
+        conn,
+        rowids.region_in(row_id) or county,
+        table,
+        cols,
+        "id = %s",
+        (row_id,),
+        lock,
+        f"{table}_row(%s, %s)",
     )
 
 

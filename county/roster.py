@@ -8,6 +8,7 @@ import uuid
 
 import psycopg
 
+from core import rowids
 from core import syncproto as sp
 from core.categories import INSURED_CATEGORIES, RELATIONS, SUBSIDY_CATEGORIES
 from core.ids import check_id
@@ -138,7 +139,7 @@ def _exit_fields(row: dict, fields: dict) -> None:
 def _new_roster_person(
     conn, cert_no: str, spr: dict, fields: dict, hh_id: str | None, relation: str | None
 ) -> None:
-    pid = str(uuid.uuid4())
+    pid = rowids.new_row_id(spr["region_code"])
     data = {
         "id": pid,
         "insured_category": "ordinary",

@@ -4,10 +4,10 @@ desk recorded, or becomes a county payment; the double-enrollment winner is re-e
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import psycopg
 
+from core import rowids
 from core import syncproto as sp
 from county.conflicts import evaluate_enrollments
 from county.db import emit, jsonb, person_by_cert, sp_stream
@@ -70,7 +70,7 @@ def _payment_row(conn, row: dict) -> str:
     if enrollments and _confirm_recorded(conn, person, year, amount, sp_filter, tax):
         return "updated"
     enr = enrollments[0] if enrollments else _county_enrollment(conn, person, year)
-    pid = str(uuid.uuid4())
+    pid = rowids.new_row_id(person["region"])
     pdata = {
         "id": pid,
         "enrollment_id": enr["id"],
@@ -136,7 +136,7 @@ def _confirm_recorded(conn, person: dict, year: int, amount, sp_filter, tax: dic
 def _county_enrollment(conn, person: dict, year: int) -> dict:
     """A tax payment for a year no desk enrolled: the county enrolls the person at their
     home service point."""
-    eid = str(uuid.uuid4())
+    eid = rowids.new_row_id(person["region"])
     edata = {
         "id": eid,
         "person_id": person["id"],

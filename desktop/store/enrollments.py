@@ -10,7 +10,8 @@ import sqlite_utils
 
 from core.records.contributions import Enrollment
 from desktop.store.db import Store
-from desktop.store.journal import new_id, now_iso, write_journaled
+from desktop.store.journal import now_iso, write_journaled
+from desktop.store.places import new_row_id
 
 LOCAL_ONLY = ("terms_json",)
 
@@ -54,7 +55,7 @@ def upsert_terms(
     found = cur.fetchone()
     if found is None:
         row = {
-            "id": new_id(),
+            "id": new_row_id(db.conn),
             "person_id": person["id"],
             "year": year,
             "insurance_type": "390",

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlite_utils
 
+from core import rowids
 from desktop.store.cipher import sqlite3
 from desktop.store.db import Store
 
@@ -22,6 +23,13 @@ def region_code(store: Store) -> str:
     """The service point's 6-digit 医保区划 ('' before set-up)."""
     row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
     return row["region_code"] if row else ""
+
+
+def new_row_id(conn: sqlite3.Connection) -> str:
+    """A new id for a resident, an enrollment or a payment: it carries this service point's
+    county, where the county server reads it first (``core.rowids``)."""
+    row = conn.execute("SELECT region_code FROM service_point LIMIT 1").fetchone()
+    return rowids.new_row_id(row[0] if row else "")
 
 
 def summary(store: Store) -> dict | None:

@@ -10,6 +10,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from core import rowids
 from core.errors import ValidationError
 from desktop.services import contribution as svc
 from desktop.services.context import PermissionDenied
@@ -44,6 +45,24 @@ def test_record_payment_in_period(store, clerk, household):
     y = next(r for r in st["years"] if r["year"] == 2025)
     assert y["status"] == "local" and y["status_label"] == "已缴（待县级确认）"
     assert y["channel_label"] == "现金" and y["receipt_no"] == out["receipt_no"]
+
+
+def test_residents_enrollments_and_payments_carry_the_points_county_in_their_ids(
+    store, clerk, household
+):
+    """The county server reads such a row in its county first (core.rowids)."""
+    pid = household["ids"][0]
+    out = pay(store, clerk, pid)
+    enr = store.query_one("SELECT id FROM enrollment WHERE person_id = ?", (pid,))
+    ops = store.query(
+        "SELECT entity_id FROM outbox WHERE op_type IN ('person.create', 'enrollment.create',"
+        " 'payment.record')"
+    )
+    made = {*household["ids"], enr["id"], out["payment"]["id"]}
+    assert made <= {o["entity_id"] for o in ops}
+    assert {rowids.region_in(i) for i in made} == {"140121"}  # the admin fixture's code
+    # a household is not partitioned on the county: its id stays as it was
+    assert rowids.region_in(household["household_id"]) is None
 
 
 def test_late_payment_waits_three_months(store, clerk, household):
@@ -235,6 +254,7 @@ def test_newborn_covered_from_birth(store, clerk, household):
         },
         today=TODAY,
     )
+    assert rowids.region_in(pid) == "140121"  # an added member's id carries it too
     out = pay(store, clerk, pid, paid_on="2025-03-20")
     assert out["terms"]["benefits_from"] == "2025-03-01" and out["terms"]["waiting"] == 0
     camp = svc.campaign(store, year=2025, village_id=household["village_id"], today=TODAY)

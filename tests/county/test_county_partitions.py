@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from core import rowids
 from core import syncproto as sp
 from county import db
 from county.testing import drop_database, fresh_database
@@ -318,6 +319,35 @@ def test_a_resident_id_number_is_looked_for_first_in_the_county_that_issued_it(c
         c.commit()
         assert db.person_by_cert(c, "passport", home, "id") == {"id": "p-home"}
         assert _key_table_read(c, lambda c: db.person_by_cert(c, "passport", home, "id"))
+
+
+def test_an_id_that_carries_its_county_is_read_there_without_the_key_table(county):
+    """A row made from this version on carries its county in its id (core.rowids): read
+    by id with no county to name (another county's desk, the console), it is one
+    partition and no key table. An id made before (a version-4 UUID), or one whose
+    county is not where the row is, is found through the key table all the same."""
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    tagged, old, astray = rowids.new_row_id(A), str(uuid.uuid4()), rowids.new_row_id(A)
+    with county.conn() as c:
+        _person(c, tagged, "C1", A)
+        _person(c, old, "C2", B)
+        _person(c, astray, "C3", B)  # made at a point whose code was corrected since
+        c.commit()
+        for pid, region in ((tagged, A), (old, B), (astray, B)):
+            for guess in (None, A, B):  # whichever county the caller would try
+                got = db.row_by_id(c, "person", pid, "id, region", county=guess)
+                assert got == {"id": pid, "region": region}
+
+        def read(pid, guess=None):
+            return lambda c: db.row_by_id(c, "person", pid, "id", lock=True, county=guess)
+
+        assert not _key_table_read(c, read(tagged))
+        assert not _key_table_read(c, read(tagged, B))  # its id beats the caller's guess
+        sql = "SELECT id FROM person WHERE region = %s AND id = %s FOR UPDATE"
+        assert _partitions_locked(c, sql, (rowids.region_in(tagged), tagged)) == [f"person_{A}"]
+        assert _key_table_read(c, read(old)) and _key_table_read(c, read(astray))
+        assert db.row_by_id(c, "person", rowids.new_row_id(B)) is None
 
 
 def test_a_row_read_by_id_with_lock_is_locked_until_the_transaction_ends(county):

@@ -27,8 +27,8 @@ from desktop.services.contribution.common import (
     _terms_for,
 )
 from desktop.services.registration import parse_date
-from desktop.store import Store, enrollments, payments
-from desktop.store.journal import new_id, now_iso
+from desktop.store import Store, enrollments, payments, places
+from desktop.store.journal import now_iso
 from desktop.store.numbering import take_receipt_no
 
 
@@ -197,7 +197,7 @@ def record_payment(
         _check_not_paid(store, person, year)  # again inside the write lock: no double payment
         now = now_iso()
         enrollment = _upsert_enrollment(db, actor, person, year, pol, res, now)
-        pid = new_id()
+        pid = places.new_row_id(db.conn)
         receipt_no = take_receipt_no(
             store, operator_id=actor.operator_id, entity="payment", entity_id=pid
         )
