@@ -2,7 +2,7 @@
 Run: .venv/bin/python bench/bench_partitions.py [--counties 100] [--residents 200000]
 
 Two databases in one durable PostgreSQL cluster (fsync and synchronous commit on, as in
-production; shared_buffers 6 GB for both):
+production; shared_buffers ``SHARED_BUFFERS`` for both):
 - the bare baseline, **one county's table**: the schema before partitioning (migrations up
   to 0018) holding one county — ``--residents`` persons, one enrollment each;
 - **the province**: the partitioned schema (all migrations) holding ``--counties`` counties
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
+import hashlib
 import random
 import sys
 import time
@@ -28,8 +29,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine  # noqa: E402
 
+from core import rowids  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results" / "partitions.md"
 ROUNDS = 5  # each query's runs, in alternating rounds on the two databases
+SHARED_BUFFERS = "10GB"  # the province's key tables with their indexes fit (8 GB at 20 M)
 FIRST = 140101  # county codes from here (six digits; not real codes past the first few)
 
 # One resident in MOVED_EVERY carries an ID number another county issued (the first six
@@ -110,9 +114,16 @@ QUERIES = [
         ["SELECT * FROM person WHERE region = %(region)s AND id = %(pid)s"],
     ),
     (
-        "an update's target by id, county not known (another county's resident, the console)",
+        "an update's target by id, county not known (another county's resident, the console),"
+        " an id made before ids carried their county: through person_row",
         ["SELECT * FROM person WHERE id = %(pid)s"],
         ["SELECT * FROM person_row(%(pid)s, false)"],
+    ),
+    (
+        "an update's target by id, county not known, an id that carries its county"
+        " (core.rowids: rows made from that version on): read in that county",
+        ["SELECT * FROM person WHERE id = %(pid)s"],
+        ["SELECT * FROM person WHERE region = %(id_region)s AND id = %(pid)s"],
     ),
     (
         "居民 by 证件号码, county known (a desk's merge, a roster's service point)",
@@ -179,8 +190,28 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))]
 
 
+def _uid(region: str, key: str) -> str:
+    """A row id as a desk makes it (core.rowids: a version-8 UUID beginning with its
+    county, the rest random), its random part the md5 of ``key`` so that the load (in SQL,
+    ``_UID``) and the queries (here) name the same rows."""
+    h = hashlib.md5(key.encode()).hexdigest()
+    return f"{region}{h[0:2]}-{h[2:6]}-8{h[6:9]}-8{h[9:12]}-{h[12:24]}"
+
+
+def _UID(key: str) -> str:  # noqa: N802 — _uid in SQL, ``key`` an SQL text expression
+    h = f"md5({key})"
+    return (
+        f"%(r)s || substr({h}, 1, 2) || '-' || substr({h}, 3, 4) || '-8' || substr({h}, 7, 3)"
+        f" || '-8' || substr({h}, 10, 3) || '-' || substr({h}, 13, 12)"
+    )
+
+
 def _pid(region: str, n: int) -> str:
-    return f"{region}-{n:07d}"
+    return _uid(region, f"{region}-{n}")
+
+
+def _eid(region: str, n: int) -> str:
+    return _uid(region, f"e{region}-{n}")
 
 
 def _issuer(regions: list[str], region: str) -> str:
@@ -195,8 +226,8 @@ def _cert(region: str, n: int, issuer: str) -> str:
 
 
 def _load_county(conn, region: str, issuer: str, residents: int, partitioned: bool) -> None:
-    """One county: a service point, its residents, one enrollment each for 2026 (ids look
-    like the desks' — random order in the indexes, as UUIDs are)."""
+    """One county: a service point, its residents, one enrollment each for 2026 (ids as
+    the desks make them: UUIDs beginning with their county, in random order)."""
     sp_id = f"sp-{region}"
     conn.execute(
         "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, %s)",
@@ -205,10 +236,11 @@ def _load_county(conn, region: str, issuer: str, residents: int, partitioned: bo
     if partitioned:  # the service point's trigger would (triggers are off during the load)
         conn.execute("SELECT region_partitions(%s)", (region,))
     extra_cols, extra_val = (", region", ", %(r)s") if partitioned else ("", "")
-    # ids: md5-ordered prefix so index inserts land at random places, as UUIDs do
+    # inserted in random order, so index inserts land at random places, as UUIDs do
+    pid, eid = _UID("%(r)s || '-' || g"), _UID("'e' || %(r)s || '-' || g")
     conn.execute(
         f"INSERT INTO person(id, cert_type, cert_no, home_sp_id, data{extra_cols})"
-        " SELECT %(r)s || '-' || lpad(g::text, 7, '0'), 'resident_id',"
+        f" SELECT {pid}, 'resident_id',"
         " CASE WHEN g %% %(every)s = 0 THEN %(issuer)s || lpad((g + 500000000)::text, 12, '0')"
         " ELSE %(r)s || lpad(g::text, 12, '0') END, %(sp)s,"
         " jsonb_build_object('name', '居民' || g, 'status', 1, 'sex', 1 + g %% 2,"
@@ -219,8 +251,8 @@ def _load_county(conn, region: str, issuer: str, residents: int, partitioned: bo
     )
     conn.execute(
         f"INSERT INTO enrollment(id, person_id, year, sp_id, data{extra_cols})"
-        " SELECT 'e-' || %(r)s || '-' || lpad(g::text, 7, '0'),"
-        " %(r)s || '-' || lpad(g::text, 7, '0'), 2026, %(sp)s,"
+        f" SELECT {eid}, {pid},"
+        " 2026, %(sp)s,"
         " jsonb_build_object('year', 2026, 'status', 'registered')"
         f"{extra_val}"
         " FROM generate_series(1, %(n)s) g ORDER BY md5(g::text)",
@@ -234,6 +266,23 @@ def _load_county(conn, region: str, issuer: str, residents: int, partitioned: bo
         conn.execute(
             f"INSERT INTO enrollment_key(id, region) SELECT id, region FROM enrollment_{region}"
         )
+
+
+def _check_ids(url: str, regions: list[str], residents: int) -> None:
+    """The rows the queries name are the rows the load made (else a query would find
+    nothing, quickly): ids computed here as in SQL, each carrying its county."""
+    import psycopg
+
+    rnd = random.Random(7)
+    with psycopg.connect(url) as c:
+        for _ in range(20):
+            region, n = rnd.choice(regions), rnd.randrange(1, residents + 1)
+            pid = _pid(region, n)
+            row = c.execute(
+                "SELECT e.person_id FROM enrollment e WHERE e.id = %s", (_eid(region, n),)
+            ).fetchone()
+            assert row == (pid,) and rowids.region_in(pid) == region, (region, n, row)
+            assert c.execute("SELECT 1 FROM person WHERE id = %s", (pid,)).fetchone()
 
 
 def _old_schema(url: str) -> None:
@@ -380,7 +429,8 @@ def main() -> None:
     args = ap.parse_args()
     cluster = start_cluster(
         durable=True,
-        options="-c shared_buffers=6GB -c max_wal_size=4GB -c checkpoint_timeout=30min",
+        options=f"-c shared_buffers={SHARED_BUFFERS} -c max_wal_size=4GB"
+        " -c checkpoint_timeout=30min",
     )
     atexit.register(cluster.stop)
     regions = [str(FIRST + i) for i in range(args.counties)]
@@ -396,6 +446,8 @@ def main() -> None:
     with psycopg.connect(province) as c:
         db.migrate(c)
     province_s, persons, size = _load(province, regions, args.residents, partitioned=True)
+    _check_ids(one, regions[:1], args.residents)
+    _check_ids(province, regions, args.residents)
     keys_size = _prewarm(province, ["person_key", "enrollment_key", "payment_key"])
     _prewarm(one, ["person", "enrollment", "payment"])
 
@@ -421,21 +473,18 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
                 n = rnd.randrange(1, args.residents + 1)
                 moved_n = max(MOVED_EVERY, n - n % MOVED_EVERY)  # one another county issued
                 region = rnd.choice(regions)
-                ids = [_pid(region, rnd.randrange(1, args.residents + 1)) for _ in range(5)]
+                some = [rnd.randrange(1, args.residents + 1) for _ in range(5)]
                 new = str(uuid.UUID(int=rnd.getrandbits(128)))
-                for out, r, some, issuer in (
-                    (
-                        params_one,
-                        regions[0],
-                        [_pid(regions[0], int(i[-7:])) for i in ids],
-                        regions[0],  # (loaded alone: its moved residents' numbers its own)
-                    ),
-                    (params_province, region, ids, _issuer(regions, region)),
+                for out, r, issuer in (
+                    # (loaded alone, one county's moved residents' numbers are its own)
+                    (params_one, regions[0], regions[0]),
+                    (params_province, region, _issuer(regions, region)),
                 ):
                     out.append(
                         {
                             "pid": _pid(r, n),
-                            "eid": "e-" + _pid(r, n),
+                            "id_region": rowids.region_in(_pid(r, n)),
+                            "eid": _eid(r, n),
                             "new": new,
                             "cert": _cert(r, n, issuer),
                             "cert_county": _cert(r, n, issuer)[:6],
@@ -443,7 +492,7 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
                             "issuer": issuer,
                             "year": 2026,
                             "region": r,
-                            "ids": some,
+                            "ids": [_pid(r, k) for k in some],
                         }
                     )
             runs = args.runs if "counted" not in label else max(20, args.runs // 50)
@@ -469,7 +518,7 @@ def _write(args, one_s, province_s, persons, size, keys_size, results, pushes) -
         + (f" --results {args.results}" if args.results != "partitions" else "")
         + "`  ",
         "PostgreSQL 15, durable as in production (fsync, synchronous commit, full page writes "
-        "on); shared_buffers 6 GB, one cluster for every database.  ",
+        f"on); shared_buffers {SHARED_BUFFERS}, one cluster for every database.  ",
         f"**One county's table** (the bare baseline: the schema before partitioning, "
         f"migrations up to 0018): {args.residents:,} persons and as many enrollments, loaded "
         f"in {one_s:.0f} s.  ",
