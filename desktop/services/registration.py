@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core import rowids
 from core.errors import ValidationError
 from core.ids import normalize_id
 from core.records.persons import (
@@ -118,11 +119,12 @@ def find_duplicates(
     return rows
 
 
-def _person_row(db, clean: dict, *, household_id: str, actor: Actor, now: str) -> dict:
-    """A new person's row; its id carries the service point's county (core.rowids)."""
+def _person_row(clean: dict, household_id: str, region: str, *, actor: Actor, now: str) -> dict:
+    """A new person's row; its id carries the service point's county ``region``
+    (core.rowids)."""
     row = {k: clean[k] for k in PERSON_FIELDS}
     row.update(
-        id=places.new_row_id(db.conn),
+        id=rowids.new_row_id(region),
         household_id=household_id,
         name_pinyin=clean["name_pinyin"],
         name_initials=clean["name_initials"],
@@ -202,7 +204,7 @@ def create_household(
                 if dups:
                     raise DuplicatePerson(c["cert_no"], dups, field=f"members.{i}.cert_no")
         hid = new_id()
-        rows = [_person_row(db, c, household_id=hid, actor=actor, now=now) for c in clean_members]
+        rows = [_person_row(c, hid, region, actor=actor, now=now) for c in clean_members]
         head_id = rows[heads[0]]["id"]
         hrow = {
             "id": hid,
@@ -248,7 +250,7 @@ def add_person(
             dups = find_duplicates(db, clean["cert_type"], clean["cert_no"])
             if dups:
                 raise DuplicatePerson(clean["cert_no"], dups)
-        row = _person_row(db, clean, household_id=household_id, actor=actor, now=now)
+        row = _person_row(clean, household_id, region, actor=actor, now=now)
         _insert_person(db, row, actor)
         if clean["relation"] == "head":
             _update_household_row(db, actor, hh, {"head_person_id": row["id"]}, now)

@@ -19,17 +19,20 @@ def has_service_point(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM service_point LIMIT 1").fetchone() is not None
 
 
+def _region_code(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT region_code FROM service_point LIMIT 1").fetchone()
+    return row[0] if row else ""
+
+
 def region_code(store: Store) -> str:
     """The service point's 6-digit 医保区划 ('' before set-up)."""
-    row = store.query_one("SELECT region_code FROM service_point LIMIT 1")
-    return row["region_code"] if row else ""
+    return _region_code(store.conn)
 
 
 def new_row_id(conn: sqlite3.Connection) -> str:
     """A new id for a resident, an enrollment or a payment: it carries this service point's
     county, where the county server reads it first (``core.rowids``)."""
-    row = conn.execute("SELECT region_code FROM service_point LIMIT 1").fetchone()
-    return rowids.new_row_id(row[0] if row else "")
+    return rowids.new_row_id(_region_code(conn))
 
 
 def summary(store: Store) -> dict | None:
