@@ -18,6 +18,36 @@ def test_every_connection_has_durability_pragmas(store):
     assert store.query_one("PRAGMA foreign_keys")["foreign_keys"] == 1
 
 
+def test_nested_writes_undo_only_their_own_part_and_reuse_one_savepoint_name(store):
+    """A nested write is a savepoint: its failure undoes its rows only, and every nested
+    write uses the same savepoint name, so a day of them adds no new statement to the
+    connection's statement cache (see desktop.store.cipher.STATEMENT_CACHE)."""
+    seen = []
+    store.conn.set_trace_callback(seen.append)
+    try:
+        with store.write() as db:
+            db.conn.execute("INSERT INTO settings(key, value) VALUES ('outer', '1')")
+            with pytest.raises(ValueError):
+                with store.write() as inner:
+                    inner.conn.execute("INSERT INTO settings(key, value) VALUES ('inner', '1')")
+                    raise ValueError("the inner part fails")
+            for n in range(3):
+                with store.write() as inner:
+                    inner.conn.execute(
+                        "INSERT INTO settings(key, value) VALUES (?, '1')", (f"kept{n}",)
+                    )
+    finally:
+        store.conn.set_trace_callback(None)
+    assert store.setting("outer") == "1" and store.setting("inner") is None
+    assert [store.setting(f"kept{n}") for n in range(3)] == ["1", "1", "1"]
+    savepoints = {s for s in seen if "SAVEPOINT" in s}
+    assert savepoints == {
+        "SAVEPOINT nested",
+        "RELEASE SAVEPOINT nested",
+        "ROLLBACK TO SAVEPOINT nested",
+    }
+
+
 def test_migrations_apply_once(data_dir):
     s1 = open_store(data_dir)
     n = len(s1.query("SELECT * FROM _sqlite_migrations"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from desktop.store.cipher import sqlite3
+from desktop.store.db import savepoint
 from desktop.store.journal import append_audit, now_iso
 from desktop.store.namekeys import set_name_keys
 
@@ -78,7 +79,7 @@ def rekey_person(db: sqlite_utils.Database, old_id: str, new_id: str) -> bool:
     old = conn.execute("SELECT * FROM person WHERE id = ?", (old_id,)).fetchone()
     if old is None:
         return False
-    with db.atomic():
+    with savepoint(conn):
         try:
             if conn.execute("SELECT 1 FROM person WHERE id = ?", (new_id,)).fetchone() is None:
                 cols = [r[1] for r in conn.execute("PRAGMA table_info(person)")]

@@ -168,22 +168,33 @@ def key_for(path: str | Path) -> bytes | None:
     raise StoreError(WRONG_KEY, code="STORE-KEY-002")
 
 
+# Compiled statements a connection keeps. sqlcipher3 keeps pysqlite's cache (CPython's own
+# sqlite3 replaced it with an LRU in 3.11): the least-used statement at its end goes first
+# and a new one joins at the end, so once the cache is full two new statements run in turn
+# (a pulled row's mirror upsert and its person INSERT) push each other out and each run is
+# compiled again with its triggers and indexes: ~3x slower, for the rest of the
+# connection's life (a new desk's first sync ran on the connection that had run the
+# migrations). The desk runs a few hundred different statements (~310 places in the code
+# and the migrations' ~150; nested writes reuse one savepoint name, db.savepoint), so it
+# never fills 1,024. A kept statement costs a few KB
+# (18 KB for the person INSERT with its triggers and seven indexes): under 20 MB if full.
+STATEMENT_CACHE = 1024
+
+
 def connect(
     path: str | Path, key: bytes | None, *, read_only: bool = False, timeout: float = 30
 ) -> sqlite3.Connection:
     """One connection (autocommit; the store runs its own transactions) with ``key``."""
+    common = {
+        "timeout": timeout,
+        "isolation_level": None,
+        "check_same_thread": False,
+        "cached_statements": STATEMENT_CACHE,
+    }
     if read_only:
-        conn = sqlite3.connect(
-            f"{Path(path).resolve().as_uri()}?mode=ro",
-            uri=True,
-            timeout=timeout,
-            isolation_level=None,
-            check_same_thread=False,
-        )
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, **common)
     else:
-        conn = sqlite3.connect(
-            str(path), timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(str(path), **common)
     apply_key(conn, key)
     return conn
 

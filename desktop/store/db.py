@@ -106,6 +106,33 @@ def build_migrations(kind: str = "desktop") -> sqlite_utils.Migrations:
     return migrations
 
 
+def insert_row(conn: sqlite3.Connection, table: str, row: dict) -> None:
+    """INSERT one row given as a dict (one statement per table and set of columns)."""
+    cols = ", ".join(row)
+    conn.execute(
+        f"INSERT INTO {table}({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
+    )
+
+
+@contextlib.contextmanager
+def savepoint(conn: sqlite3.Connection) -> Iterator[None]:
+    """A nested transaction inside the caller's. Always the same name (SQLite nests
+    savepoints of one name, innermost first): sqlite-utils' ``atomic()`` names each one
+    anew, and every new name is a new statement for the connection's statement cache
+    (:data:`desktop.store.cipher.STATEMENT_CACHE`), which a day of nested writes filled."""
+    conn.execute("SAVEPOINT nested")
+    try:
+        yield
+    except BaseException:
+        # a RAISE(ROLLBACK) trigger may have ended the whole transaction, savepoint and all
+        if conn.in_transaction:
+            conn.execute("ROLLBACK TO SAVEPOINT nested")
+            conn.execute("RELEASE SAVEPOINT nested")
+        raise
+    else:
+        conn.execute("RELEASE SAVEPOINT nested")
+
+
 class Store:
     """One SQLite database file. Thread-safe: one writer at a time within the process."""
 
@@ -124,7 +151,7 @@ class Store:
         """A write transaction (``BEGIN IMMEDIATE``); nested calls become savepoints."""
         with self._lock:
             if self.conn.in_transaction:
-                with self.db.atomic():
+                with savepoint(self.conn):
                     yield self.db
                 return
             self.conn.execute("BEGIN IMMEDIATE")

@@ -9,7 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from core.records.estimates import SavedEstimate
-from desktop.store.db import Store
+from desktop.store.db import Store, insert_row
 from desktop.store.journal import record_change
 
 NOT_AUDITED = ("input_json", "result_json")
@@ -65,7 +65,7 @@ def set_county_ytd(
 
 def insert(db: sqlite_utils.Database, row: dict[str, Any], *, operator_id: str | None) -> None:
     """Save an estimate (audited without its input and result JSON)."""
-    db["estimate"].insert(row)
+    insert_row(db.conn, "estimate", row)
     record_change(
         db,
         operator_id=operator_id,

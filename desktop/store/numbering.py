@@ -5,7 +5,7 @@ Call :func:`take_receipt_no` INSIDE the write transaction that records the payme
     with store.write() as db:
         no = take_receipt_no(store, operator_id=actor.operator_id,
                              entity="payment", entity_id=payment_id)
-        db["payment"].insert({..., "receipt_no": no})
+        db.conn.execute("INSERT INTO payment(..., receipt_no) VALUES (..., ?)", (..., no))
         record_change(db, ...)
 
 The number is then committed together with the payment, or not at all.

@@ -7,7 +7,7 @@ import json
 
 import sqlite_utils
 
-from desktop.store.db import Store
+from desktop.store.db import Store, insert_row
 
 PUBLIC = "id, username, display_name, role, active, created_at, locked"
 
@@ -21,7 +21,7 @@ def username_taken(db: sqlite_utils.Database, username: str) -> bool:
 
 
 def insert(db: sqlite_utils.Database, row: dict) -> None:
-    db["operator"].insert(row)
+    insert_row(db.conn, "operator", row)
 
 
 def get(db: sqlite_utils.Database, operator_id: str) -> dict | None:

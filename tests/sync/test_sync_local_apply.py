@@ -186,3 +186,48 @@ def test_a_broken_county_policy_is_not_installed(store, admin, data_dir):
     item = [i for i in st.inbox(store) if i["kind"] == "policy_error"]
     assert len(item) == 1 and "无法使用" in item[0]["title"] and "原有政策" in item[0]["action"]
     assert e._install_policies() == 0  # unchanged files are left alone
+
+
+def test_a_pulled_page_compiles_each_statement_once_not_once_a_row(store, admin):
+    """The connection keeps its compiled statements even after the migrations and a day's
+    many different statements: a pulled page compiles the person INSERT once, not for every
+    row (a full statement cache of the old size made the mirror upsert and the INSERT push
+    each other out, and a first sync ran ~3x slower)."""
+    from types import SimpleNamespace
+
+    from desktop.sync.apply import apply_page
+    from desktop.sync.hooks import SyncHooks
+
+    for i in range(300):  # a day's different statements, beyond the old cache of 128
+        store.conn.execute(f"SELECT {i} + 1").fetchone()
+    compiled = []
+
+    def watch(action, table, *_):  # called while a statement is compiled, never when run
+        if action == 18 and table == "person":  # SQLITE_INSERT
+            compiled.append(table)
+        return 0
+
+    store.conn.set_authorizer(watch)
+    counts = SimpleNamespace(applied=0)
+    changes = [
+        sp.Change(
+            i + 1,
+            sp.STREAM_SERVICE_POINT,
+            sp.E_PERSON,
+            f"p{i}",
+            "upsert",
+            1,
+            person_change(f"p{i}", 1, "赵六").data
+            | {"id": f"p{i}", "cert_no": make_id("140121", "1970-03-04", i, "male")},
+        )
+        for i in range(400)
+    ]
+    try:
+        for start in (0, 200):
+            with store.write() as db:
+                apply_page(store, db, changes[start : start + 200], counts, SyncHooks())
+    finally:
+        store.conn.set_authorizer(None)
+    assert counts.applied == 400
+    assert store.query_one("SELECT count(*) AS n FROM person WHERE id LIKE 'p%'")["n"] == 400
+    assert 1 <= len(compiled) <= 2, len(compiled)
