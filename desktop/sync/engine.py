@@ -35,6 +35,7 @@ from desktop.sync.custody import CustodyMixin, _Disabled
 from desktop.sync.hooks import SyncHooks
 from desktop.sync.lock import LockBusy, SyncLock
 from desktop.sync.policies import install_policies
+from desktop.sync.prefetch import Prefetch
 from desktop.sync.registration import RegistrationMixin
 from desktop.sync.results import OP_LABELS as OP_LABELS  # re-exported
 from desktop.sync.results import REJECT_ACTIONS as REJECT_ACTIONS
@@ -402,26 +403,33 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
     # ------------------------------------------------------------------ snapshot and pull
     def _snapshot(self, dev, token, summary: SyncSummary, progress: ProgressFn) -> None:
         progress(0, 0, "首次同步：正在下载本服务点的数据…")
-        while True:
-            self.transport.check_cancel()
-            req = sp.SnapshotRequest(page_token=token, limit=self.snapshot_limit)
-            try:
-                doc = self._call(dev, sp.EP_SNAPSHOT, req.as_dict())
-            except _TooLarge as e:
-                raise errors.ProtocolFailed() from e
-            resp = sp.SnapshotResponse.from_dict(doc)
-            with self.store.write() as db:
-                apply_page(self.store, db, resp.changes, summary, self.hooks)
-                st.save_snapshot_progress(db, resp.next_page_token, resp.done, resp.cursor)
-            summary.received += len(resp.changes)
-            summary.snapshot += len(resp.changes)
-            progress(summary.snapshot, 0, f"首次同步：已下载 {summary.snapshot} 条")
-            if resp.done or not resp.next_page_token:
-                if not resp.done:
-                    with self.store.write() as db:
-                        st.save_snapshot_progress(db, None, True, resp.cursor)
-                return
-            token = resp.next_page_token
+        with Prefetch(lambda t: self._snapshot_page(dev, t)) as pages:
+            pages.ask(token)
+            while True:
+                resp = pages.take()
+                self.transport.check_cancel()  # a page come after 取消 is not stored
+                more = not resp.done and bool(resp.next_page_token)
+                if more:  # the next page comes while this one is stored
+                    pages.ask(resp.next_page_token)
+                with self.store.write() as db:
+                    apply_page(self.store, db, resp.changes, summary, self.hooks)
+                    st.save_snapshot_progress(db, resp.next_page_token, resp.done, resp.cursor)
+                summary.received += len(resp.changes)
+                summary.snapshot += len(resp.changes)
+                progress(summary.snapshot, 0, f"首次同步：已下载 {summary.snapshot} 条")
+                if not more:
+                    if not resp.done:
+                        with self.store.write() as db:
+                            st.save_snapshot_progress(db, None, True, resp.cursor)
+                    return
+
+    def _snapshot_page(self, dev: dict, token) -> sp.SnapshotResponse:
+        self.transport.check_cancel()
+        req = sp.SnapshotRequest(page_token=token, limit=self.snapshot_limit)
+        try:
+            return sp.SnapshotResponse.from_dict(self._call(dev, sp.EP_SNAPSHOT, req.as_dict()))
+        except _TooLarge as e:
+            raise errors.ProtocolFailed() from e
 
     def _apply_ytd(self, db, data: dict) -> bool:
         return apply_ytd(self.store, db, data, self.hooks)
@@ -442,24 +450,32 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
             "app_version": __version__,
             "update": self.store.setting("update_state", "") or "",
         }
-        while True:
-            self.transport.check_cancel()
-            req = sp.PullRequest(
-                cursor=cursor, limit=self.pull_limit, audit_head=head, desk_status=status
+        with Prefetch(lambda req: self._pull_page(dev, req)) as pages:
+            pages.ask(
+                sp.PullRequest(
+                    cursor=cursor, limit=self.pull_limit, audit_head=head, desk_status=status
+                )
             )
-            head = status = None
-            try:
-                doc = self._call(dev, sp.EP_PULL, req.as_dict())
-            except _TooLarge as e:
-                raise errors.ProtocolFailed() from e
-            resp = sp.PullResponse.from_dict(doc)
-            summary.update_offer = resp.update
-            with self.store.write() as db:
-                apply_page(self.store, db, resp.changes, summary, self.hooks)
-                st.save_cursors(db, {**cursor, **resp.next_cursor})
-            summary.received += len(resp.changes)
-            cursor = {**cursor, **resp.next_cursor}
-            if resp.changes:
-                progress(summary.received, 0, f"正在下载：已收到 {summary.received} 条")
-            if not resp.has_more:
-                return
+            while True:
+                resp = pages.take()
+                self.transport.check_cancel()  # a page come after 取消 is not stored
+                summary.update_offer = resp.update
+                following = {**cursor, **resp.next_cursor}
+                if resp.has_more:  # the next page comes while this one is stored
+                    pages.ask(sp.PullRequest(cursor=following, limit=self.pull_limit))
+                with self.store.write() as db:
+                    apply_page(self.store, db, resp.changes, summary, self.hooks)
+                    st.save_cursors(db, following)
+                summary.received += len(resp.changes)
+                cursor = following
+                if resp.changes:
+                    progress(summary.received, 0, f"正在下载：已收到 {summary.received} 条")
+                if not resp.has_more:
+                    return
+
+    def _pull_page(self, dev: dict, req: sp.PullRequest) -> sp.PullResponse:
+        self.transport.check_cancel()
+        try:
+            return sp.PullResponse.from_dict(self._call(dev, sp.EP_PULL, req.as_dict()))
+        except _TooLarge as e:
+            raise errors.ProtocolFailed() from e
