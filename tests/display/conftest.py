@@ -122,6 +122,12 @@ class Screen:
             self.xdo("key", "--clearmodifiers", k)
             time.sleep(pause)
 
+    def root_window(self) -> str:
+        out = subprocess.run(
+            ["xwininfo", "-root"], env=self.env, capture_output=True, text=True, timeout=20
+        ).stdout
+        return str(int(out.split("Window id:")[1].split()[0], 16))
+
     def type(self, text: str) -> None:
         if text.isascii():
             self.xdo("type", "--delay", "25", text)
@@ -129,7 +135,10 @@ class Screen:
             # xdotool maps each non-ASCII character to a spare key code first; one at a time,
             # with a moment for the client to see the new keyboard map, nothing is lost (the
             # first remapping after ASCII typing takes longest: a fresh CI machine once lost
-            # the first character with a shorter pause)
+            # the first character with a shorter pause, and once more on 2026-12-04). So the
+            # first character is sent to the root window first (a sent event, which nothing
+            # takes as typing): the app loads the new keyboard map before the real key comes.
+            self.xdo("type", "--window", self.root_window(), "--delay", "60", text[0])
             for i, ch in enumerate(text):
                 time.sleep(0.6 if i == 0 else 0.2)
                 self.xdo("type", "--delay", "60", ch)
