@@ -8,7 +8,7 @@ import sqlite_utils
 
 from core import rowids
 from desktop.store.cipher import sqlite3
-from desktop.store.db import Store
+from desktop.store.db import Store, insert_row
 
 
 def service_point(store: Store) -> dict | None:
@@ -40,11 +40,7 @@ def summary(store: Store) -> dict | None:
 
 
 def insert_service_point(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
-    cols = list(row)
-    db.conn.execute(
-        f"INSERT INTO service_point({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-        [row[c] for c in cols],
-    )
+    insert_row(db.conn, "service_point", row)
 
 
 def rename_service_point(conn: sqlite3.Connection, name: str) -> None:

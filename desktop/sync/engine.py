@@ -424,10 +424,14 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
                     return
 
     def _snapshot_page(self, dev: dict, token) -> sp.SnapshotResponse:
-        self.transport.check_cancel()
         req = sp.SnapshotRequest(page_token=token, limit=self.snapshot_limit)
+        return sp.SnapshotResponse.from_dict(self._page(dev, sp.EP_SNAPSHOT, req.as_dict()))
+
+    def _page(self, dev: dict, path: str, body: dict) -> dict:
+        """One page of the snapshot or of a pull (run by :class:`Prefetch`'s thread)."""
+        self.transport.check_cancel()
         try:
-            return sp.SnapshotResponse.from_dict(self._call(dev, sp.EP_SNAPSHOT, req.as_dict()))
+            return self._call(dev, path, body)
         except _TooLarge as e:
             raise errors.ProtocolFailed() from e
 
@@ -450,7 +454,11 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
             "app_version": __version__,
             "update": self.store.setting("update_state", "") or "",
         }
-        with Prefetch(lambda req: self._pull_page(dev, req)) as pages:
+
+        def pull_page(req: sp.PullRequest) -> sp.PullResponse:
+            return sp.PullResponse.from_dict(self._page(dev, sp.EP_PULL, req.as_dict()))
+
+        with Prefetch(pull_page) as pages:
             pages.ask(
                 sp.PullRequest(
                     cursor=cursor, limit=self.pull_limit, audit_head=head, desk_status=status
@@ -472,10 +480,3 @@ class SyncEngine(RegistrationMixin, CustodyMixin):
                     progress(summary.received, 0, f"正在下载：已收到 {summary.received} 条")
                 if not resp.has_more:
                     return
-
-    def _pull_page(self, dev: dict, req: sp.PullRequest) -> sp.PullResponse:
-        self.transport.check_cancel()
-        try:
-            return sp.PullResponse.from_dict(self._call(dev, sp.EP_PULL, req.as_dict()))
-        except _TooLarge as e:
-            raise errors.ProtocolFailed() from e

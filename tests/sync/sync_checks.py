@@ -16,6 +16,23 @@ from desktop.sync.transport import RetryPolicy
 TODAY = dt.date(2025, 3, 20)
 
 
+def import_roster_of(county, n: int, *, surname: str, born: str, sex: str) -> None:
+    """The county imports ``n`` residents of SP01 (born on days 1..n of month ``born``,
+    e.g. "1960-01"), as a first sync then brings them down."""
+    from county import admin
+
+    rows = [
+        {
+            "身份证号": make_id("140121", f"{born}-{d:02d}", d, sex),
+            "姓名": f"{surname}{'一二三四五六七八九十'[d % 10]}",
+            "服务点编码": "SP01",
+        }
+        for d in range(1, n + 1)
+    ]
+    with county.conn() as c, c.transaction():
+        assert not admin.import_roster(c, rows).errors
+
+
 def county_checksum(county, sp_id: str) -> tuple[int, str]:
     """The same checksum as st.mirror_checksum, over the latest change of every row on the
     streams this service point receives."""

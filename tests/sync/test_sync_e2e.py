@@ -9,7 +9,7 @@ import datetime as dt
 import json
 
 import pytest
-from sync_checks import county_checksum, diff_rows
+from sync_checks import county_checksum, diff_rows, import_roster_of
 
 from core import syncproto as sp
 from desktop.services import contribution, registration
@@ -246,20 +246,10 @@ def test_offline_sync_keeps_everything_and_says_what_to_do(desks, county_server)
 
 
 def test_first_sync_snapshot_resumes_after_a_break(desks, county_server):
-    from county import admin
     from desktop.sync.engine import SyncEngine
     from desktop.sync.transport import Cancelled
 
-    with county_server.conn() as c, c.transaction():
-        rows = [
-            {
-                "身份证号": make_id("140121", f"1960-01-{d:02d}", d, "male"),
-                "姓名": f"赵{'一二三四五六七八九十'[d % 10]}",
-                "服务点编码": "SP01",
-            }
-            for d in range(1, 29)
-        ]
-        assert not admin.import_roster(c, rows).errors
+    import_roster_of(county_server, 28, surname="赵", born="1960-01", sex="male")
     a = desks("SP01", "东乡卫生院")
     e = SyncEngine(
         a.store,

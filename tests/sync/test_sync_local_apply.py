@@ -210,16 +210,7 @@ def test_a_pulled_page_compiles_each_statement_once_not_once_a_row(store, admin)
     store.conn.set_authorizer(watch)
     counts = SimpleNamespace(applied=0)
     changes = [
-        sp.Change(
-            i + 1,
-            sp.STREAM_SERVICE_POINT,
-            sp.E_PERSON,
-            f"p{i}",
-            "upsert",
-            1,
-            person_change(f"p{i}", 1, "赵六").data
-            | {"id": f"p{i}", "cert_no": make_id("140121", "1970-03-04", i, "male")},
-        )
+        person_change(f"p{i}", 1, seq=i + 1, cert_no=make_id("140121", "1970-03-04", i, "male"))
         for i in range(400)
     ]
     try:

@@ -8,10 +8,9 @@ import threading
 import time
 
 import pytest
-from sync_checks import county_checksum
+from sync_checks import county_checksum, import_roster_of
 
 from desktop.services import sync as svc
-from desktop.services.demo import make_id
 from desktop.store import syncstate as st
 from desktop.sync.prefetch import Prefetch
 
@@ -58,19 +57,9 @@ def test_an_error_while_storing_does_not_wait_for_the_page_on_its_way():
 def test_first_sync_asks_for_the_next_page_while_storing_and_stores_each_once(
     desks, county_server, monkeypatch
 ):
-    from county import admin
     from desktop.sync import engine as engine_mod
 
-    with county_server.conn() as c, c.transaction():
-        rows = [
-            {
-                "身份证号": make_id("140121", f"1960-02-{d:02d}", d, "female"),
-                "姓名": f"钱{'一二三四五六七八九十'[d % 10]}",
-                "服务点编码": "SP01",
-            }
-            for d in range(1, 27)
-        ]
-        assert not admin.import_roster(c, rows).errors
+    import_roster_of(county_server, 26, surname="钱", born="1960-02", sex="female")
     a = desks("SP01", "东乡卫生院")
     asked, fetched, ahead = [], [], []
     real_page, real_apply = engine_mod.SyncEngine._snapshot_page, engine_mod.apply_page
