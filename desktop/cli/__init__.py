@@ -84,7 +84,7 @@ def _store_sound(data_dir: Path, *, gui: bool) -> bool:
     if check.ok:
         return True
     if not gui:
-        print(f"{check.message}\n（代码 {check.code}）")
+        print(f"{check.message}\n（代码 {check.code}）", file=sys.stderr)
         return False
     from desktop.gui.app import (
         create_qapplication,

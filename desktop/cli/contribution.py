@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     except policies.PolicyUnavailable as e:
         return _fail(str(e))
     if not policy.has("contribution"):
-        return _fail(f"政策“{policy.id}”没有缴费（contribution）部分")
+        return _fail(f"《{policy.title}》（{policy.year}年）没有缴费标准，不能计算应缴金额")
     try:
         result = compute(policy.section("contribution"), person_year_from_case(given), policy.id)
     except ValidationError as e:

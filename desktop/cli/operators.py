@@ -54,7 +54,7 @@ def _password(args) -> str:
 
 def _fail(exc: ValidationError) -> int:
     for msg in exc.errors.values():
-        print(msg)
+        print(msg, file=sys.stderr)
     return 2
 
 

@@ -85,8 +85,14 @@ def _fail(exc: BaseException) -> int:
     )  # deferred: only the command that runs loads its area
 
     _code, message = report_error(exc, "backup command")
-    print(message)
-    return 1
+    return _say_error(message, 1)
+
+
+def _say_error(message, code: int) -> int:
+    """An error goes to standard error, as every other command's does (a scheduled task's
+    log keeps the two apart), and the command ends with ``code``."""
+    print(message, file=sys.stderr)
+    return code
 
 
 def _open_sound_store(args):
@@ -98,7 +104,7 @@ def _open_sound_store(args):
     folder = _data_dir(args)
     check = startup_check(folder)
     if not check.ok:
-        print(check.message)
+        _say_error(f"{check.message}\n（代码 {check.code}）", 2)
         return None
     return open_store(folder)
 
@@ -129,8 +135,7 @@ def cmd_now(args) -> int:
         actor = auth.login(store, args.user, _password(args))
         info = backup.backup_now(store, actor, _data_dir(args))
     except auth.LoginFailed as exc:
-        print(exc)
-        return 1
+        return _say_error(exc, 1)
     except Exception as exc:
         return _fail(exc)
     finally:
@@ -201,11 +206,9 @@ def cmd_restore(args) -> int:
             finally:
                 store.close()
     except auth.LoginFailed as exc:
-        print(exc)
-        return 1
+        return _say_error(exc, 1)
     except PermissionError as exc:
-        print(exc)
-        return 1
+        return _say_error(exc, 1)
     except Exception as exc:
         return _fail(exc)
     print(

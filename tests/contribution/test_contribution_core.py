@@ -228,4 +228,5 @@ def test_cli_enroll_terms(tmp_path, acceptance_cases, capsys, monkeypatch):
         "-",
         stdin=json.dumps(zz["given"]),
     )
-    assert code == 2 and "contribution" in err
+    # the policy by its title, in words a technician reads (no section name)
+    assert code == 2 and "没有缴费标准" in err and "《山西省" in err and "contribution" not in err

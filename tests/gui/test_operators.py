@@ -95,8 +95,9 @@ def test_the_technician_command(store, admin, data_dir, monkeypatch, capsys):
     assert main(["--data-dir", str(data_dir), "operators", "disable", "clerk9"]) == 0
     assert main(["--data-dir", str(data_dir), "operators", "disable", "nobody"]) == 2
     assert main(["--data-dir", str(data_dir), "operators", "list"]) == 0
-    out = capsys.readouterr().out
-    assert "clerk9" in out and "已停用" in out and "没有用户名为“nobody”的操作员" in out
+    said = capsys.readouterr()
+    assert "clerk9" in said.out and "已停用" in said.out
+    assert "没有用户名为“nobody”的操作员" in said.err  # errors on standard error
     from desktop.store import open_store
 
     s = open_store(data_dir)

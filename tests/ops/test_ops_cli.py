@@ -49,7 +49,8 @@ def test_backup_commands_and_restore_of_a_damaged_store(
         )
         == 1
     )
-    assert "不正确" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "不正确" in said.err and not said.out  # errors on standard error, as every command's
     assert (
         run(
             data_dir,
@@ -73,13 +74,17 @@ def test_backup_commands_and_restore_of_a_damaged_store(
     usb.mkdir()
     assert run(data_dir, "backup", "export", str(info.path), str(usb)) == 0
     assert (usb / info.path.name).exists()
+    assert "已导出" in capsys.readouterr().out
     assert run(data_dir, "backup", "export", str(info.path), str(usb / "gone")) == 1
-    assert "找不到目标文件夹" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "找不到目标文件夹" in said.err and not said.out
 
     ops.corrupt(data_dir / "desk.sqlite3")
     assert run(data_dir, "backup", "check") == 2
     assert "已损坏" in capsys.readouterr().out
     assert run(data_dir, "settings", "show") == 2  # refuses to open a damaged store
+    said = capsys.readouterr()
+    assert "代码 E-STORE-002" in said.err and not said.out
     assert (
         run(
             data_dir,
@@ -128,7 +133,7 @@ def test_headless_modes_stop_on_a_damaged_store(store, admin, data_dir, ops, cap
     store.close()
     ops.corrupt(data_dir / "desk.sqlite3")
     assert run(data_dir, "--screenshots", str(tmp_path / "shots")) == 3
-    assert "E-STORE-002" in capsys.readouterr().out
+    assert "E-STORE-002" in capsys.readouterr().err
 
 
 def test_gui_start_on_a_damaged_store_offers_the_restore_then_runs(
