@@ -33,7 +33,7 @@ class LoginDialog(QDialog):
         self.store = store
         self.actor: Actor | None = None
         self.setWindowTitle(self.tr("操作员登录"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(580)
         lay = QVBoxLayout(self)
         sp = service_point(store) or {}
         lay.addWidget(heading(self.tr("乡镇医保服务窗口")))
@@ -47,6 +47,11 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.form.add("username", self.tr("用户名"), self.username)
         self.form.add("password", self.tr("密码"), self.password)
+        for box in (self.username, self.password):
+            # the boxes keep their width and a message (up to ~35 characters: a locked
+            # account) gets the rest of the row, not a narrow column that wraps it thrice
+            box.setFixedWidth(220)
+        self.form.grid.setColumnStretch(2, 1)
         lay.addLayout(self.form.grid)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

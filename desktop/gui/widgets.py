@@ -100,6 +100,7 @@ class FieldForm:
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self._row = 0
+        self._base_height: int | None = None  # the dialog's height before any message
 
     def add(self, field: str, label: str, widget: QWidget) -> QWidget:
         lab = QLabel(label)
@@ -122,6 +123,9 @@ class FieldForm:
 
     def show_errors(self, errors: dict[str, str]) -> list[str]:
         """Show messages beside their fields; returns the messages with no field here."""
+        win = self.grid.parentWidget().window() if self.grid.parentWidget() else None
+        if self._base_height is None and isinstance(win, QDialog) and win.isVisible():
+            self._base_height = win.height()  # before a message makes the dialog taller
         self.clear_errors()
         unplaced: list[str] = []
         first: QWidget | None = None
@@ -139,16 +143,27 @@ class FieldForm:
 
     def _fit_dialog(self) -> None:
         """A message wrapped onto two lines needs more height: a dialog grows to show it
-        whole (pages get their height from the main window's layout)."""
+        whole (pages get their height from the main window's layout). Counted at once, then
+        again once the columns have their widths: at first a new message counts at its
+        narrowest (a wrapped label's height at a few pixels' width), which made the log-in
+        box ~80 px too tall with the gap spread between its lines. The dialog then takes the
+        settled height, never less than it had before its first message."""
         parent = self.grid.parentWidget()
         win = parent.window() if parent is not None else None
         if not isinstance(win, QDialog) or not win.isVisible() or win.layout() is None:
             return
+        self._fit_height(win)
+        QTimer.singleShot(0, win, lambda: self._fit_height(win))
+
+    def _fit_height(self, win: QDialog) -> None:
+        if not win.isVisible():
+            return
         win.layout().activate()
-        need = (
-            win.heightForWidth(win.width()) if win.hasHeightForWidth() else win.sizeHint().height()
+        need = max(
+            self._base_height or 0,
+            win.heightForWidth(win.width()) if win.hasHeightForWidth() else win.sizeHint().height(),
         )
-        if need > win.height():
+        if need != win.height():
             win.resize(win.width(), need)
 
     def error_text(self, field: str) -> str:

@@ -109,3 +109,56 @@ def test_a_wrapped_message_beside_a_field_is_shown_whole(qtbot, store, admin):
     err = d.form.errors["password"]
     assert err.text()
     assert err.height() >= err.heightForWidth(err.width())
+    assert d.password.width() == 220  # the box keeps its width beside a message
+
+
+def test_a_message_makes_the_log_in_box_as_tall_as_it_needs_and_no_taller(qtbot, store, admin):
+    """The wrong-password message fits on the password's line: the box stays as it was. A
+    locked account's longer message wraps and the box grows by that one line — not by the
+    height the message would need in a column a few pixels wide (the box used to grow
+    ~80 px with the gap spread between its lines)."""
+    from desktop.gui.login import LoginDialog
+
+    d = LoginDialog(store, username="admin")
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    before = d.height()
+    qtbot.keyClicks(d.password, "wrong-password")
+    qtbot.keyClick(d.password, Qt.Key.Key_Return)
+    qtbot.wait(20)
+    err = d.form.errors["password"]
+    line = err.fontMetrics().lineSpacing()
+    assert "不正确" in err.text() and err.height() < 2 * line  # one line
+    assert d.height() == before
+    d.form.show_errors(
+        {"password": "账号“admin”因连续10次密码错误已锁定，请主管在“操作员管理”中解锁"}
+    )
+    qtbot.wait(20)
+    assert err.height() >= err.needed_height(err.width()) >= 2 * line  # wrapped, whole
+    assert before < d.height() <= before + err.needed_height(err.width())
+
+
+def test_a_dialog_grows_by_what_a_wrapped_message_needs_in_a_narrow_column(qtbot):
+    """Any dialog built on FieldForm: a message in a narrow column wraps onto lines, and
+    the dialog grows by their height once the columns have their widths, not by the height
+    the message would take a few pixels wide."""
+    from PySide6.QtWidgets import QLineEdit, QVBoxLayout
+
+    from desktop.gui.widgets import FieldForm
+
+    d = QDialog()
+    qtbot.addWidget(d)
+    d.setMinimumWidth(460)
+    form = FieldForm()
+    form.add("a", "名称", QLineEdit())
+    form.add("b", "地址", QLineEdit())
+    QVBoxLayout(d).addLayout(form.grid)
+    d.show()
+    qtbot.waitExposed(d)
+    before = d.height()
+    form.show_errors({"b": "地址太长了，请写到村和门牌号就可以，不必写省市县乡"})
+    qtbot.wait(20)
+    err = form.errors["b"]
+    assert err.height() >= err.needed_height(err.width()) > 2 * err.fontMetrics().lineSpacing()
+    assert d.height() <= before + err.needed_height(err.width())
