@@ -359,3 +359,55 @@ def test_tab_leaves_the_result_and_member_tables(qtbot, page):
     assert page.member_table.hasFocus()
     qtbot.keyClick(page.member_table, Qt.Key.Key_Tab)
     assert not page.member_table.hasFocus()
+
+
+def test_at_1366x768_the_lists_show_every_column_whole(qtbot, ctx, store, clerk, idno):
+    """In the main window at 1366×768, with a household of four open and search results
+    listed, every shown column of both lists is as wide as its heading and its widest cell:
+    the members' 状态 (未保存 / 待上传) and the results' 与户主关系 and 参保状态 used to be cut
+    off, the form's row of buttons keeping the lists ~300 px wide."""
+    from desktop.gui.main_window import MainWindow
+
+    east = store.query_one("SELECT id FROM village WHERE name='东村'")["id"]
+    done = reg.create_household(
+        store,
+        clerk,
+        {"village_id": east},
+        [
+            {"name": "欧阳建国", "cert_no": idno("1960-02-02", 4)},
+            {"name": "司马秀兰", "cert_no": idno("1962-03-03", 5, "female"), "relation": "spouse"},
+            {"name": "欧阳晓", "cert_no": idno("1990-04-04", 6), "relation": "son"},
+            {
+                "name": "欧阳小雨",
+                "cert_no": idno("2020-05-05", 8, "female"),
+                "relation": "grandchild",
+            },
+        ],
+    )
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    page = win.show_page("registration")
+    page.search_box.setText("欧阳")
+    page.search()
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.results.rowCount() == 3)
+    page.open_item(done.person_ids[0])
+    settle(qtbot, ctx)
+    settle(qtbot, ctx)
+    qtbot.waitUntil(lambda: page.member_table.rowCount() == 4)
+    assert win.height() == 768
+    for table in (page.results, page.member_table):
+        header = table.horizontalHeader()
+        for col in range(table.columnCount()):
+            if table.isColumnHidden(col):
+                continue
+            need = max(
+                header.sectionSizeHint(col),
+                *(table.sizeHintForIndex(table.model().index(r, col)).width()
+                  for r in range(table.rowCount())),
+            )  # fmt: skip
+            heading = table.horizontalHeaderItem(col).text()
+            assert header.sectionSize(col) >= need, (table.objectName(), heading)
+            assert header.sectionViewportPosition(col) + need <= table.viewport().width()

@@ -46,9 +46,13 @@ class _Layout:
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(self._build_search_row())
         body = QHBoxLayout()
-        body.addLayout(self._build_lists(), 4)
-        body.addWidget(self._build_form(), 7)
+        body.addLayout(self._build_lists(), 5)
+        body.addWidget(self._build_form(), 6)
         outer.addLayout(body, 1)
+        # The buttons take the page's width below both: in the form's column (~880 px of
+        # buttons) they left the lists ~300 px, and the members' 状态 (未保存) and the
+        # results' 与户主关系 and 参保状态 were cut off at 1366×768.
+        outer.addWidget(self._build_buttons())
         self._wire_keys()
 
     def _build_search_row(self) -> QHBoxLayout:
@@ -170,7 +174,6 @@ class _Layout:
         right.addWidget(self.form_scroll, 1)
         fields_layout.addWidget(self._build_member_box())
         fields_layout.addStretch(1)
-        right.addLayout(self._build_buttons())
         return self.form_area
 
     def _build_member_box(self) -> QGroupBox:
@@ -271,9 +274,15 @@ class _Layout:
         self.m_form.inputs["local_group"] = widgets["local_group"]
         self.m_form.errors["local_group"] = self.m_form.errors["insured_category"]
 
-    def _build_buttons(self) -> QHBoxLayout:
-        """保存 / 下一位成员 / 修改记录 / 取消 — Enter on a focused button presses it."""
-        buttons = QHBoxLayout()
+    def _build_buttons(self) -> QWidget:
+        """保存 / 下一位成员 / 修改记录 / 取消 — Enter on a focused button presses it, Esc
+        cancels as in the form; right-aligned, so they end below the form."""
+        row = FormArea()
+        row.save_requested.connect(self.save)
+        row.cancel_requested.connect(self.cancel)
+        buttons = QHBoxLayout(row)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addStretch(1)
         self.save_button = QPushButton(self.tr("保存（回车）"))
         self.save_button.setObjectName("save")
         self.save_button.clicked.connect(self.save)
@@ -300,7 +309,7 @@ class _Layout:
             b.setAutoDefault(True)  # Enter on a focused button presses that button
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             buttons.addWidget(b)
-        return buttons
+        return row
 
     def _wire_keys(self) -> None:
         """Typing watched for unsaved changes, Tab in reading order, the page's shortcuts."""
@@ -318,6 +327,8 @@ class _Layout:
             self.save_button,
             self.add_member_button,
             self.history_button,
+            self.card_button,
+            self.events_button,
             self.cancel_button,
             self.results,
             self.member_table,
