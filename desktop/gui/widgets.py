@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -202,6 +202,29 @@ def fit_columns(table) -> None:
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.setWordWrap(False)
     table.setTextElideMode(Qt.TextElideMode.ElideRight)
+
+
+class _PageKeysFirst(QObject):
+    """Lets a page's own shortcut keys past its line edits. Under X11 a line edit claims
+    Ctrl+E (end of line, as in Emacs) for itself before any shortcut sees it, so 家庭变更
+    (Ctrl+E) did nothing while the cursor was in a field; Windows binds no such key."""
+
+    def __init__(self, parent: QWidget, keys: list[str]):
+        super().__init__(parent)
+        self.keys = {QKeySequence(k).toString() for k in keys}
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.ShortcutOverride:
+            # left unaccepted, the key goes on to the page's shortcut
+            return QKeySequence(event.keyCombination()).toString() in self.keys
+        return False
+
+
+def page_keys_first(page: QWidget, keys: list[str]) -> None:
+    """The page's shortcut ``keys`` work with the cursor in any of its line edits."""
+    keys_first = _PageKeysFirst(page, keys)
+    for edit in page.findChildren(QLineEdit):
+        edit.installEventFilter(keys_first)
 
 
 def heading(text: str) -> QLabel:

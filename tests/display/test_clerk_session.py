@@ -64,6 +64,13 @@ def test_a_clerk_session_with_the_keyboard(screen, tmp_path):
     screen.shot("02-registered")
     assert rows(data, "SELECT name FROM person WHERE cert_no = ?", ID_NO) == [("韩长根",)]
 
+    # 家庭变更 with the cursor still in a field: Ctrl+E opens it (under X11 a line edit
+    # used to take Ctrl+E as "end of line" and nothing opened); Esc closes it
+    screen.key("ctrl+e")
+    screen.wait_title("家庭变更")
+    screen.key("Escape")
+    screen.wait_title("参保登记")
+
     # 缴费查询: find him by number, the amount box has the cursor, Enter, confirm
     screen.key("F3")
     screen.wait_title("缴费查询")

@@ -34,6 +34,7 @@ from desktop.gui.pages.registration.common import MEMBER_FIELDS, FormArea, Searc
 from desktop.gui.widgets import (
     FieldForm,
     fit_columns,
+    page_keys_first,
 )
 
 
@@ -337,7 +338,7 @@ class _Layout:
             QWidget.setTabOrder(a, b)
 
         ctx_ = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for seq, slot in (
+        keys = (
             ("Ctrl+N", self.add_member),
             ("Ctrl+H", self.show_history),
             ("Ctrl+S", self.save),
@@ -345,10 +346,12 @@ class _Layout:
             ("Ctrl+D", self.show_duplicates),
             ("Ctrl+E", self.open_events),
             ("Ctrl+R", self.read_card),
-        ):
+        )
+        for seq, slot in keys:
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(ctx_)
             sc.activated.connect(slot)
+        page_keys_first(self, [seq for seq, _slot in keys])
 
     @staticmethod
     def _table_setup(table: QTableWidget) -> None:
