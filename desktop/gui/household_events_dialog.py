@@ -130,8 +130,8 @@ class HouseholdEventDialog(QDialog, StoreWork):
             self.movers.addItem(item)
         self.movers.itemChanged.connect(self._changed)
         f.add("person_ids", self.tr("分出的成员（空格勾选）"), self.movers)
-        self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo())
-        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo())
+        self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo("请选择"))
+        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo("请选择"))
         self.old_head_relation = f.add(
             "old_head_relation",
             self.tr("原户主改为"),
@@ -159,7 +159,7 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self.exit_reason = f.add(
             "exit_reason", self.tr("终止原因"), self._combo(ev.EXIT_REASONS, "请选择")
         )
-        self.exit_date = f.add("exit_date", self.tr("日期"), self._line("YYYY-MM-DD"))
+        self.exit_date = f.add("exit_date", self.tr("日期"), self._line("年-月-日"))
         self.exit_date.setText(dt.date.today().isoformat())
         self.note = f.add("note", self.tr("说明"), self._line("选“其他”时必填，最多200字"))
         self.cert_no = f.add("cert_no", self.tr("身份证号"), self._line("18位居民身份证号码"))

@@ -252,3 +252,22 @@ def test_every_other_event_from_the_dialog(qtbot, page, ctx, store, household, a
     assert journal.verify_audit(store.db) == []
     kinds = [r["kind"] for r in store.query("SELECT kind FROM person_event ORDER BY created_at")]
     assert kinds == ["move", "split", "merge", "terminate", "restore"]
+
+
+def test_a_head_change_starts_with_no_one_chosen(qtbot, page, ctx, store, household):
+    """户主变更 offers 请选择, not the present head (who cannot be the new one); a preview
+    with no one chosen says 请选择新户主 beside the field, and nothing is saved."""
+    dlg = open_dialog(qtbot, page, ctx)
+    choose(dlg.kind, "change_head")
+    assert dlg.new_head.currentText() == "请选择" and dlg.head.currentText() == "请选择"
+    assert dlg.exit_date.placeholderText() == "年-月-日"
+    before = store.query_one("SELECT head_person_id FROM household WHERE id = ?",
+                             (household["household_id"],))  # fmt: skip
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dlg.form.error_text("new_head_id")), timeout=3000)
+    assert "请选择新户主" in dlg.form.error_text("new_head_id")
+    assert not dlg.apply_button.isEnabled()
+    after = store.query_one("SELECT head_person_id FROM household WHERE id = ?",
+                            (household["household_id"],))  # fmt: skip
+    assert after == before
+    dlg.reject()

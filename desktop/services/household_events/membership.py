@@ -27,7 +27,9 @@ from desktop.store.journal import new_id
 def _plan_change_head(store: Store, actor: Actor, event: dict, today: dt.date) -> Plan:
     hh = _household(store, event.get("household_id"))
     members = {m["id"]: m for m in _members(store, hh["id"])}
-    new_head = members.get(str(event.get("new_head_id") or ""))
+    if not event.get("new_head_id"):
+        raise ValidationError({"new_head_id": "请选择新户主"})
+    new_head = members.get(str(event.get("new_head_id")))
     if new_head is None:
         raise ValidationError({"new_head_id": "新户主应是本户的成员，请从本户成员中选择"})
     if new_head["id"] == hh["head_person_id"]:
