@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +42,9 @@ class FieldMessage(QLabel):
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         self.setObjectName(f"error_{field}")
+        # as wide as its column lets it (FieldForm keeps that room), never wider: a message
+        # that appears does not squeeze the box beside it
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt name)
         super().setText(text)
@@ -95,8 +100,15 @@ class FieldForm:
     """A grid of ``label | input | error`` rows. ``show_errors`` puts each Chinese message
     beside its field (in words, not colour alone) and focuses the first wrong field."""
 
+    # The message column keeps room for this many characters even when empty: a message
+    # then wraps onto a line or two instead of five in a sliver beside a wide box, and the
+    # boxes do not jump narrower when the first message appears.
+    MESSAGE_CHARS = 12
+
     def __init__(self, grid: QGridLayout | None = None):
         self.grid = grid or QGridLayout()
+        width = QFontMetrics(QApplication.font()).horizontalAdvance("字" * self.MESSAGE_CHARS)
+        self.grid.setColumnMinimumWidth(2, width)
         self.inputs: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self._row = 0

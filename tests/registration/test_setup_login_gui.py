@@ -152,13 +152,17 @@ def test_a_dialog_grows_by_what_a_wrapped_message_needs_in_a_narrow_column(qtbot
     d.setMinimumWidth(460)
     form = FieldForm()
     form.add("a", "名称", QLineEdit())
-    form.add("b", "地址", QLineEdit())
+    box = form.add("b", "地址", QLineEdit())
     QVBoxLayout(d).addLayout(form.grid)
     d.show()
     qtbot.waitExposed(d)
-    before = d.height()
+    before, box_width = d.height(), box.width()
     form.show_errors({"b": "地址太长了，请写到村和门牌号就可以，不必写省市县乡"})
     qtbot.wait(20)
     err = form.errors["b"]
-    assert err.height() >= err.needed_height(err.width()) > 2 * err.fontMetrics().lineSpacing()
+    line = err.fontMetrics().lineSpacing()
+    assert err.height() >= err.needed_height(err.width()) > 2 * line
     assert d.height() <= before + err.needed_height(err.width())
+    # the message column was kept free: the box does not jump narrower, and a 24-character
+    # message takes two or three lines, not five in a sliver
+    assert box.width() == box_width and err.needed_height(err.width()) <= 3 * line + 4
