@@ -50,6 +50,7 @@ class _FormDialog(QDialog):
     def __init__(self, title: str, parent: QWidget | None):
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.setMinimumWidth(520)  # boxes wide enough for their hints beside the messages
         self.lay = QVBoxLayout(self)
         self.form = FieldForm()
         self.lay.addLayout(self.form.grid)
