@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, row=i: self.nav.setCurrentRow(row))
             menu.addAction(act)
         self.system_menu = self.menuBar().addMenu(self.tr("系统(&T)"))
-        quit_act = QAction(self.tr("退出"), self)
+        quit_act = QAction(self.tr("退出(&X)"), self)
         quit_act.setShortcut(QKeySequence("Ctrl+Q"))
         quit_act.triggered.connect(self.close)
         self.system_menu.addAction(quit_act)

@@ -52,10 +52,10 @@ def install(window) -> None:
 
     actions = []
     for text, slot, name in (
-        (window.tr("系统设置…"), lambda: open_dialog(0), "action_settings"),
-        (window.tr("备份与恢复…"), lambda: open_dialog(1), "action_backups"),
-        (window.tr("打开日志文件夹"), open_log_folder, "action_logs"),
-        (window.tr("操作员管理…"), open_operators, "action_operators"),
+        (window.tr("系统设置(&S)…"), lambda: open_dialog(0), "action_settings"),
+        (window.tr("备份与恢复(&B)…"), lambda: open_dialog(1), "action_backups"),
+        (window.tr("打开日志文件夹(&L)"), open_log_folder, "action_logs"),
+        (window.tr("操作员管理(&O)…"), open_operators, "action_operators"),
     ):
         act = QAction(text, window)
         act.setObjectName(name)

@@ -181,7 +181,14 @@ def test_menu_has_settings_and_daily_backup_runs_once(qtbot, make_ctx, admin, da
     w = MainWindow(ctx)
     qtbot.addWidget(w)
     titles = [a.text() for a in w.system_menu.actions()]
-    assert titles[:3] == ["系统设置…", "备份与恢复…", "打开日志文件夹"] and titles[-1] == "退出"
+    # each with its letter for Alt+T then the letter
+    assert titles[:4] == [
+        "系统设置(&S)…",
+        "备份与恢复(&B)…",
+        "打开日志文件夹(&L)",
+        "操作员管理(&O)…",
+    ]
+    assert titles[-1] == "退出(&X)"
     daily = DailyBackup(ctx, w)
     with qtbot.waitSignal(ctx.events.status_message, timeout=5000) as sig:
         daily.start()
