@@ -9,7 +9,9 @@ import json
 import secrets
 from dataclasses import dataclass
 
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
+from core.syncproto import CODE_ALPHABET, CODE_LENGTH
+from core.syncproto import normalize_code as normalize_code  # the county's one spelling
+
 CREDENTIAL_PREFIX = "tdc1"
 
 
@@ -18,13 +20,8 @@ def sha256_hex(text: str) -> str:
 
 
 def new_registration_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
-
-
-def normalize_code(code: str) -> str:
-    s = "".join(ch for ch in (code or "").upper() if ch.isalnum())
-    return f"{s[0:4]}-{s[4:8]}-{s[8:12]}" if len(s) == 12 else s
 
 
 def new_credential(device_id: str) -> tuple[str, str]:

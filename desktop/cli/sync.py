@@ -66,6 +66,7 @@ def _actor(store, username: str | None):
 
 
 def cmd_register(args: argparse.Namespace) -> int:
+    from core.errors import ValidationError  # deferred: only the command that runs loads its area
     from desktop.cli import (
         data_dir_of,
         open_store_for,
@@ -91,6 +92,10 @@ def cmd_register(args: argparse.Namespace) -> int:
     except SyncError as e:
         print(f"注册失败：{e.message}（代码 {e.code}）", file=sys.stderr)
         return 1
+    except ValidationError as e:  # the address or the code cannot be right: nothing sent
+        for message in e.errors.values():
+            print(f"注册失败：{message}", file=sys.stderr)
+        return 2
     finally:
         store.close()
     sp = result["service_point"]

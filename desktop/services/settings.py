@@ -126,13 +126,17 @@ def validate_url(text: str | None, field: str = "county_url") -> str:
     elif any(ch.isspace() for ch in url) or not url.isascii():
         problem = "地址中不能有空格或中文字符"
     else:
+        if "://" not in url:
+            # the county's notice gives the address as people write it (ybj.example.gov.cn):
+            # the desk talks to the county only over https
+            url = "https://" + url
         parts = urlsplit(url)
         try:
             port_ok = parts.port is None or 0 < parts.port < 65536
         except ValueError:
             port_ok = False
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            problem = "地址应以 http:// 或 https:// 开头，例如 https://ybj.example.gov.cn"
+            problem = "地址应为 https:// 开头的网址，例如 https://ybj.example.gov.cn"
         elif not port_ok:
             problem = "端口号应为1-65535"
         elif parts.query or parts.fragment or parts.username or parts.password:

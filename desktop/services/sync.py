@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core import syncproto as sp
-from desktop.services import contribution, estimate, policies, updates, wipe
+from core.errors import ValidationError
+from desktop.services import contribution, estimate, policies, settings, updates, wipe
 from desktop.services.context import Actor
 from desktop.store import Store, places, syncruns
 from desktop.store import syncstate as st
@@ -104,6 +105,34 @@ def read_ca(path: str | Path) -> str:
     return pem
 
 
+def check_registration(server_url: str, code: str) -> tuple[str, str]:
+    """The address and code to ask the county with, or a ValidationError naming the box
+    (``server`` / ``code``) that cannot be right — said before the county is asked, so a
+    typing slip does not cost a try of the one-time code."""
+    from desktop.sync.errors import InsecureServer  # deferred: the sync client loads on use
+    from desktop.sync.transport import check_url  # deferred: the sync client loads on use
+
+    errors: dict[str, str] = {}
+    url = ""
+    if not (server_url or "").strip():
+        errors["server"] = "请填写县医保服务器地址（县医保局通知上的网址）"
+    else:
+        try:
+            url = settings.validate_url(server_url, "server")
+            check_url(url)
+        except ValidationError as e:
+            errors.update(e.errors)
+        except InsecureServer:
+            errors["server"] = "只能用 https:// 开头的加密地址：本机不向未加密的地址发送参保人信息"
+    if not (code or "").strip():
+        errors["code"] = "请填写注册码"
+    elif not sp.code_well_formed(code):
+        errors["code"] = "注册码是12位字母和数字（如 7KQM-X2PD-9TZR，没有0、1、O、I、L），请核对"
+    if errors:
+        raise ValidationError(errors)
+    return url, sp.normalize_code(code)
+
+
 def register_device(
     store: Store,
     data_dir: str | Path,
@@ -117,6 +146,7 @@ def register_device(
     command line when ``actor`` is None); ``ca_pem`` is the county's CA certificate."""
     if actor is not None:
         actor.require_supervisor("注册本机到县医保服务器")
+    server_url, code = check_registration(server_url, code)
     engine = engine_for(store, data_dir, actor)
     try:
         result = engine.register(server_url, code, ca_pem=ca_pem)

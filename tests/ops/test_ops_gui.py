@@ -43,11 +43,11 @@ def test_supervisor_edits_settings_with_errors_beside_the_field(qtbot, make_ctx,
     d = _dialog(qtbot, ctx)
     f = d.settings_form
     assert f.sp_name.text() == "示范乡卫生院" and "SP01" in f.sp_fixed.text()
-    f.county_url.setText("ybj.example.gov.cn")
+    f.county_url.setText("ftp://ybj.example.gov.cn")
     f.sp_phone.setText("电话")
     d.save_button.click()
     qtbot.waitUntil(lambda: bool(f.form.error_text("county_url")))
-    assert "http" in f.form.error_text("county_url")
+    assert "https://" in f.form.error_text("county_url")
     assert "数字" in f.form.error_text("sp_phone")
     assert store.setting(settings.KEY_COUNTY_URL) is None  # nothing written
 

@@ -56,8 +56,8 @@ def test_clerk_cannot_change_settings(store, clerk):
 @pytest.mark.parametrize(
     ("field", "value", "words"),
     [
-        ("county_url", "ybj.example.gov.cn", "http"),
-        ("county_url", "ftp://ybj.example.gov.cn", "http"),
+        ("county_url", "ftp://ybj.example.gov.cn", "https"),
+        ("county_url", "https://", "https"),
         ("county_url", "https://县医保.cn", "中文"),
         ("county_url", "https://ybj.example.gov.cn:99999", "端口"),
         ("county_url", "https://u:p@ybj.example.gov.cn", "密码"),
@@ -99,3 +99,9 @@ def test_changing_the_url_moves_a_registered_device_too(store, admin):
     assert store.query_one("SELECT server_url FROM sync_device")["server_url"] == (
         "https://ybj.example.gov.cn:8443/desk"
     )
+
+
+def test_an_address_without_its_scheme_means_https(store, admin):
+    """What the county's notice says (ybj.example.gov.cn) is taken as its https address."""
+    settings.update_settings(store, admin, {**GOOD, "county_url": " ybj.example.gov.cn:8443/ "})
+    assert settings.get_settings(store).county_url == "https://ybj.example.gov.cn:8443"

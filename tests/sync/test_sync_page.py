@@ -39,18 +39,38 @@ def test_unregistered_page_says_so_and_offers_registration(page, qtbot):
 
 
 def test_registration_fields_are_checked_before_anything_is_sent(page, qtbot):
+    """Each box that cannot be right says so beside it, before the county is asked (a
+    mistyped code does not cost a try of the one-time code)."""
+    form = page.reg_form
     page.reg_button.click()
-    assert "服务器地址" in page.reg_error.text()
+    assert "服务器地址" in form.error_text("server") and "注册码" in form.error_text("code")
     page.server_edit.setText("ftp://county")
     page.code_edit.setText("ABCD")
     page.reg_button.click()
-    qtbot.waitUntil(lambda: "https://" in page.reg_error.text(), timeout=5000)
+    assert "https://" in form.error_text("server") and "12位" in form.error_text("code")
+    page.server_edit.setText("http://ybj.example.gov.cn")  # not encrypted: refused
+    page.code_edit.setText("abcd efgh 2345")  # as typed from the notice: fine
+    page.reg_button.click()
+    assert "https://" in form.error_text("server") and form.error_text("code") == ""
+    page.code_edit.setText("ABCD-EFGH-1234")  # 1 is never in a code
+    page.reg_button.click()
+    assert "12位" in form.error_text("code")
+    assert page.reg_error.text() == ""
     assert page.ctx.store.query_one("SELECT COUNT(*) AS n FROM sync_device")["n"] == 0
+
+
+def test_an_address_as_the_notice_writes_it_is_asked_over_https(page, qtbot):
+    page.server_edit.setText("localhost:9")  # nothing listens on the discard port
+    page.code_edit.setText("ABCD-EFGH-JKMN")
+    page.reg_button.click()
+    assert page.server_edit.text() == "https://localhost:9"  # shown as it is asked
+    qtbot.waitUntil(lambda: bool(page.reg_error.text()), timeout=60000)
+    assert page.reg_form.error_text("server") == "" and "连不上" in page.reg_error.text()
 
 
 def test_unreachable_server_gives_a_chinese_error(page, qtbot):
     page.server_edit.setText("http://127.0.0.1:9")  # nothing listens on the discard port
-    page.code_edit.setText("ABCD-EFGH")
+    page.code_edit.setText("ABCD-EFGH-JKMN")
     page.reg_button.click()
     qtbot.waitUntil(lambda: "连不上" in page.reg_error.text(), timeout=60000)
     assert page.reg_box.isVisible()

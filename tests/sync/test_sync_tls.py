@@ -14,6 +14,7 @@ import trustme
 from conftest import CountyServer, Desk
 
 from core import syncproto as sp
+from core.errors import ValidationError
 from desktop.services import registration
 from desktop.services import sync as svc
 from desktop.sync import errors
@@ -176,9 +177,18 @@ def test_plain_http_is_refused_except_to_this_pc(county_db, servers, fast_dir, m
     desk = Desk(fast_dir, county, "SP01", "东乡卫生院")  # http://127.0.0.1: allowed (tests)
     try:
         for url in ("http://ybj.example.gov.cn:8780", "http://10.1.2.3", "ftp://x"):
-            with pytest.raises(errors.InsecureServer) as e:
-                svc.register_device(desk.store, desk.data_dir, url, "ABCD", actor=desk.actor)
-            assert "https://" in e.value.message
+            with pytest.raises(ValidationError) as e:  # said beside the box, nothing sent
+                svc.register_device(
+                    desk.store, desk.data_dir, url, "ABCD-EFGH-JKMN", actor=desk.actor
+                )
+            assert list(e.value.errors) == ["server"] and "https://" in e.value.errors["server"]
+        # past the desk's own check, the engine refuses it too
+        engine = svc.engine_for(desk.store, desk.data_dir, desk.actor)
+        try:
+            with pytest.raises(errors.InsecureServer):
+                engine.register("http://10.1.2.3", "ABCD-EFGH-JKMN")
+        finally:
+            engine.close()
         # a desk that holds the county's CA talking to a server without TLS: refused, not
         # "offline" (which would be retried and blamed on the network)
         pki = Pki(fast_dir)
@@ -209,7 +219,12 @@ def test_a_bad_ca_file_is_said_before_the_code_is_spent(
             svc.read_ca(bad)
         with pytest.raises(errors.BadCaFile):
             svc.register_device(
-                desk.store, desk.data_dir, county.url, "ABCD", actor=desk.actor, ca_pem="hello"
+                desk.store,
+                desk.data_dir,
+                county.url,
+                "ABCD-EFGH-JKMN",
+                actor=desk.actor,
+                ca_pem="hello",
             )
     finally:
         desk.close()

@@ -28,8 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.errors import ValidationError
 from desktop.gui.pages.base import Page as BasePage
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, heading
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, heading
 from desktop.services import sync as sync_service
 
 log = logging.getLogger(__name__)
@@ -138,12 +139,13 @@ class Page(BasePage):
         self.items: list[dict] = []
 
     def _build_registration(self, lay: QVBoxLayout) -> None:
-        """注册本机: shown while this PC is not registered with the county."""
+        """注册本机: shown while this PC is not registered; messages beside the boxes."""
         self.reg_box = QGroupBox(self.tr("注册本机（需主管；注册码向县医保局领取）"))
-        form = QFormLayout(self.reg_box)
+        box_lay = QVBoxLayout(self.reg_box)
+        self.reg_form = FieldForm()
         self.server_edit = QLineEdit()
         self.server_edit.setObjectName("reg_server")
-        self.server_edit.setPlaceholderText("https://ybj.example.gov.cn")
+        self.server_edit.setPlaceholderText("ybj.example.gov.cn")
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("reg_code")
         self.code_edit.setPlaceholderText("7KQM-X2PD-9TZR")
@@ -153,22 +155,29 @@ class Page(BasePage):
         ca_pick = QPushButton(self.tr("选择…"))
         ca_pick.setObjectName("reg_ca_pick")
         ca_pick.clicked.connect(self._pick_ca)
-        ca_row = QHBoxLayout()
+        ca = QWidget()
+        ca_row = QHBoxLayout(ca)
+        ca_row.setContentsMargins(0, 0, 0, 0)
         ca_row.addWidget(self.ca_edit, 1)
         ca_row.addWidget(ca_pick)
+        self.reg_form.add("server", self.tr("服务器地址"), self.server_edit)
+        self.reg_form.add("code", self.tr("注册码"), self.code_edit)
+        self.reg_form.add("ca", self.tr("服务器证书"), ca)
+        self.reg_form.grid.setColumnStretch(1, 1)  # the boxes and their messages share
+        self.reg_form.grid.setColumnStretch(2, 1)  # the page's width
+        box_lay.addLayout(self.reg_form.grid)
         self.reg_button = QPushButton(self.tr("注册本机"))
         self.reg_button.setObjectName("reg_button")
         self.reg_button.clicked.connect(self.register_device)
         self.code_edit.returnPressed.connect(self.register_device)
-        self.reg_error = QLabel()
+        self.reg_error = QLabel()  # what the county answered that no one box is wrong in
         self.reg_error.setObjectName("reg_error")
         self.reg_error.setStyleSheet(ERROR_STYLE)
         self.reg_error.setWordWrap(True)
-        form.addRow(self.tr("服务器地址："), self.server_edit)
-        form.addRow(self.tr("注册码："), self.code_edit)
-        form.addRow(self.tr("服务器证书："), ca_row)
-        form.addRow("", self.reg_button)
-        form.addRow("", self.reg_error)
+        row = QHBoxLayout()
+        row.addWidget(self.reg_error, 1)
+        row.addWidget(self.reg_button)
+        box_lay.addLayout(row)
         lay.addWidget(self.reg_box)
 
     def _build_inbox(self, lay: QVBoxLayout) -> None:
@@ -419,18 +428,19 @@ class Page(BasePage):
         QProcess.startDetached(sys.executable, sys.argv[1:])
         QApplication.instance().quit()
 
+    REG_FIELDS = {"E-SYNC-REGCODE": "code", "E-SYNC-TLS": "server"}  # a refusal's box
+
     def register_device(self) -> None:
-        server, code = self.server_edit.text().strip(), self.code_edit.text().strip()
+        server, code = self.server_edit.text(), self.code_edit.text()
         ca_file = self.ca_edit.text().strip()
         self.reg_error.setText("")
-        if not server:
-            self.reg_error.setText(self.tr("✗ 请填写县医保服务器地址"))
-            self.server_edit.setFocus()
+        try:
+            server, code = sync_service.check_registration(server, code)
+        except ValidationError as e:
+            self.reg_form.show_errors(e.errors)
             return
-        if not code:
-            self.reg_error.setText(self.tr("✗ 请填写注册码"))
-            self.code_edit.setFocus()
-            return
+        self.reg_form.clear_errors()
+        self.server_edit.setText(server)  # as it will be asked: https:// added
         store, data_dir, actor = self.ctx.store, self.ctx.data_dir, self.ctx.actor
         self.reg_button.setEnabled(False)
 
@@ -448,13 +458,20 @@ class Page(BasePage):
 
         def fail(exc: BaseException) -> None:
             self.reg_button.setEnabled(True)
-            from desktop.sync.errors import (
+            from desktop.sync.errors import (  # deferred: the sync client loads with the first sync
+                BadCaFile,
                 SyncError,
-            )  # deferred: the sync client loads with the first sync
+            )
 
-            if isinstance(exc, SyncError):
+            if isinstance(exc, BadCaFile):
+                self.reg_form.show_errors({"ca": exc.message})
+            elif isinstance(exc, SyncError) and exc.code in self.REG_FIELDS:
+                self.reg_form.show_errors(
+                    {self.REG_FIELDS[exc.code]: f"{exc.message}（代码 {exc.code}）"}
+                )
+            elif isinstance(exc, SyncError):
                 self.reg_error.setText(f"✗ {exc.message}（代码 {exc.code}）")
-            elif isinstance(exc, PermissionError):
+            elif isinstance(exc, PermissionError | ValidationError):
                 self.reg_error.setText(f"✗ {exc}")
             else:
                 log.error("registration failed", exc_info=exc)
