@@ -109,6 +109,7 @@ def cmd_register(args: argparse.Namespace) -> int:
 def cmd_recover(args: argparse.Namespace) -> int:
     import getpass  # deferred: only the command that runs loads its area
 
+    from core.errors import ValidationError  # deferred: only the command that runs loads it
     from desktop.cli import data_dir_of  # deferred: only the command that runs loads its area
     from desktop.services import recovery  # deferred: only the command that runs loads its area
     from desktop.services import sync as sync_service  # deferred: only this command needs it
@@ -135,6 +136,10 @@ def cmd_recover(args: argparse.Namespace) -> int:
     except (StoreError, PermissionError) as e:
         print(f"恢复失败：{e}", file=sys.stderr)
         return 1
+    except ValidationError as e:  # the address or the code cannot be right: nothing sent
+        for message in e.errors.values():
+            print(f"恢复失败：{message}", file=sys.stderr)
+        return 2
     print(
         f"恢复完成：服务点 {r.service_point}，参保人 {r.persons} 人；旧电脑未上传的 {r.pending} 条记录"
         "将在下次同步时上传。旧电脑的设备凭证已失效。"

@@ -24,6 +24,7 @@ from desktop import __version__
 from desktop.secrets import CredentialStore
 from desktop.services.registration import count_persons
 from desktop.services.restore import supervisor_in
+from desktop.services.sync import check_registration
 from desktop.store import Store, cipher, open_store
 from desktop.store import backupfiles as bf
 from desktop.store import syncstate as st
@@ -80,6 +81,8 @@ def recover(
         )
     if not backup.is_file():
         raise BackupError(f"找不到备份文件：{backup}", code="BACKUP-404")
+    # a slip in the address or the code is said before the one-time code is spent
+    server_url, code = check_registration(server_url, code, "恢复码")
     resp = _ask_county(server_url, code, ca_pem)
     data_dir.mkdir(parents=True, exist_ok=True)
     id_file = data_dir / cipher.ID_FILENAME

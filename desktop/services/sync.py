@@ -105,7 +105,7 @@ def read_ca(path: str | Path) -> str:
     return pem
 
 
-def check_registration(server_url: str, code: str) -> tuple[str, str]:
+def check_registration(server_url: str, code: str, what: str = "注册码") -> tuple[str, str]:
     """The address and code to ask the county with, or a ValidationError naming the box
     (``server`` / ``code``) that cannot be right — said before the county is asked, so a
     typing slip does not cost a try of the one-time code."""
@@ -125,9 +125,9 @@ def check_registration(server_url: str, code: str) -> tuple[str, str]:
         except InsecureServer:
             errors["server"] = "只能用 https:// 开头的加密地址：本机不向未加密的地址发送参保人信息"
     if not (code or "").strip():
-        errors["code"] = "请填写注册码"
+        errors["code"] = f"请填写{what}"
     elif not sp.code_well_formed(code):
-        errors["code"] = "注册码是12位字母和数字（如 7KQM-X2PD-9TZR，没有0、1、O、I、L），请核对"
+        errors["code"] = f"{what}是12位字母和数字（如 7KQM-X2PD-9TZR，没有0、1、O、I、L），请核对"
     if errors:
         raise ValidationError(errors)
     return url, sp.normalize_code(code)

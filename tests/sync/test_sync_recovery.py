@@ -153,3 +153,29 @@ def test_no_recovery_code_for_a_device_that_never_escrowed(county_server, mem_ke
         )
     with county_server.conn() as c, c.transaction(), pytest.raises(AdminError, match="托管"):
         places.issue_recovery_code(c, "dev-x")
+
+
+@pytest.mark.parametrize(
+    ("server", "code", "field", "words"),
+    [
+        ("https://ybj.example.gov.cn", "7KQM-X2PD-9TZ", "code", "恢复码是12位"),
+        ("https://ybj.example.gov.cn", "7KQM-X2PD-9TZ0", "code", "没有0"),
+        ("http://ybj.example.gov.cn", "7KQM-X2PD-9TZR", "server", "https://"),
+    ],
+)
+def test_a_slip_in_the_address_or_the_code_is_said_before_the_code_is_spent(
+    tmp_path, server, code, field, words
+):
+    """Checked on the new PC before the county is asked (nothing listens at these
+    addresses: reaching out would fail differently); nothing is left in the folder."""
+    from core.errors import ValidationError
+
+    stick = tmp_path / "backup.sqlite3"
+    stick.write_bytes(b"not opened before the code is checked")
+    new_dir = tmp_path / "new"
+    with pytest.raises(ValidationError) as e:
+        recovery.recover(
+            new_dir, server_url=server, code=code, backup=stick, username="admin", password="x"
+        )
+    assert list(e.value.errors) == [field] and words in e.value.errors[field]
+    assert not new_dir.exists() or not any(new_dir.iterdir())
