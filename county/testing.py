@@ -184,6 +184,19 @@ def shared_cluster() -> Cluster:
         return _cluster
 
 
+def stop_shared_cluster() -> None:
+    """Stop the process's cluster now: for a process that leaves without running its
+    ``atexit`` handlers (the test run's hard exit), which left one PostgreSQL running per
+    test worker after every run."""
+    global _cluster
+    with _lock:
+        if _cluster is not None:
+            atexit.unregister(_cluster.stop)
+            _cluster.stop()
+            _templates.pop(_cluster.root, None)
+            _cluster = None
+
+
 def template_database(cluster: Cluster) -> str:
     """A database with the county migrations applied, used as a template."""
     with _lock:

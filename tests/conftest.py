@@ -103,6 +103,11 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
     if _exit_status and os.environ.get("TOWNSHIP_TEST_HARD_EXIT", "1") == "1":
+        # the hard exit skips atexit: stop this process's PostgreSQL first (a cluster was
+        # left running per test worker after every run)
+        testing = sys.modules.get("county.testing")
+        if testing is not None:
+            testing.stop_shared_cluster()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[-1])
