@@ -23,10 +23,6 @@ from typing import Any
 from core.estimate import YTD_FIELDS as YTD_FIELDS  # re-exported for the county
 from core.records.contributions import ENROLLMENT_WIRE_FIELDS, PAYMENT_WIRE_FIELDS
 from core.records.persons import HOUSEHOLD_WIRE_FIELDS, PERSON_WIRE_FIELDS
-from core.regcodes import CODE_ALPHABET as CODE_ALPHABET  # re-exported: the codes' form
-from core.regcodes import CODE_LENGTH as CODE_LENGTH
-from core.regcodes import code_well_formed as code_well_formed
-from core.regcodes import normalize_code as normalize_code
 from core.syncnotices import Notice as Notice  # re-exported: part of the protocol
 from core.syncnotices import winner_key as winner_key
 

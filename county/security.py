@@ -9,8 +9,8 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from core.syncproto import CODE_ALPHABET, CODE_LENGTH
-from core.syncproto import normalize_code as normalize_code  # the county's one spelling
+from core.regcodes import CODE_ALPHABET, CODE_LENGTH
+from core.regcodes import normalize_code as normalize_code  # the county's one spelling
 
 CREDENTIAL_PREFIX = "tdc1"
 
@@ -20,8 +20,7 @@ def sha256_hex(text: str) -> str:
 
 
 def new_registration_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
+    return normalize_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
 def new_credential(device_id: str) -> tuple[str, str]:

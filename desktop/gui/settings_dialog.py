@@ -157,7 +157,7 @@ class SettingsForm(QWidget):
         self.idle_minutes.setValue(int(s.idle_minutes or 10))
         self.sp_fixed.setText(
             self.tr(
-                "服务点编码 {code}，医保区划 {region}，设备号 {dev:02d}\n（由县医保局分配，更改请联系县医保局）"
+                "服务点编码 {code}，医保区划 {region}，设备号 {dev:02d}\n（更改请联系县医保局）"
             ).format(code=s.sp_code, region=s.sp_region_code, dev=s.sp_device_no)
         )
 

@@ -135,8 +135,8 @@ class FieldForm:
 
     def show_errors(self, errors: dict[str, str]) -> list[str]:
         """Show messages beside their fields; returns the messages with no field here."""
-        win = self.grid.parentWidget().window() if self.grid.parentWidget() else None
-        if self._base_height is None and isinstance(win, QDialog) and win.isVisible():
+        win = self._dialog()
+        if self._base_height is None and win is not None:
             self._base_height = win.height()  # before a message makes the dialog taller
         self.clear_errors()
         unplaced: list[str] = []
@@ -160,12 +160,17 @@ class FieldForm:
         narrowest (a wrapped label's height at a few pixels' width), which made the log-in
         box ~80 px too tall with the gap spread between its lines. The dialog then takes the
         settled height, never less than it had before its first message."""
-        parent = self.grid.parentWidget()
-        win = parent.window() if parent is not None else None
-        if not isinstance(win, QDialog) or not win.isVisible() or win.layout() is None:
+        win = self._dialog()
+        if win is None or win.layout() is None:
             return
         self._fit_height(win)
         QTimer.singleShot(0, win, lambda: self._fit_height(win))
+
+    def _dialog(self) -> QDialog | None:
+        """The dialog this form is on, when it is showing (None on a page)."""
+        parent = self.grid.parentWidget()
+        win = parent.window() if parent is not None else None
+        return win if isinstance(win, QDialog) and win.isVisible() else None
 
     def _fit_height(self, win: QDialog) -> None:
         if not win.isVisible():

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from core import regcodes
 from core import syncproto as sp
 from core.errors import ValidationError
 from desktop.services import contribution, estimate, policies, settings, updates, wipe
@@ -126,11 +127,11 @@ def check_registration(server_url: str, code: str, what: str = "注册码") -> t
             errors["server"] = "只能用 https:// 开头的加密地址：本机不向未加密的地址发送参保人信息"
     if not (code or "").strip():
         errors["code"] = f"请填写{what}"
-    elif not sp.code_well_formed(code):
+    elif not regcodes.code_well_formed(code):
         errors["code"] = f"{what}是12位字母和数字（如 7KQM-X2PD-9TZR，没有0、1、O、I、L），请核对"
     if errors:
         raise ValidationError(errors)
-    return url, sp.normalize_code(code)
+    return url, regcodes.normalize_code(code)
 
 
 def register_device(

@@ -471,7 +471,7 @@ class Page(BasePage):
                 )
             elif isinstance(exc, SyncError):
                 self.reg_error.setText(f"✗ {exc.message}（代码 {exc.code}）")
-            elif isinstance(exc, PermissionError | ValidationError):
+            elif isinstance(exc, PermissionError):
                 self.reg_error.setText(f"✗ {exc}")
             else:
                 log.error("registration failed", exc_info=exc)
