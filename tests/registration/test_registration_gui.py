@@ -363,7 +363,8 @@ def test_tab_leaves_the_result_and_member_tables(qtbot, page):
 
 def test_at_1366x768_the_lists_show_every_column_whole(qtbot, ctx, store, clerk, idno):
     """In the main window at 1366×768, with a household of four open and search results
-    listed, every shown column of both lists is as wide as its heading and its widest cell:
+    listed, every shown column of both lists is as wide as its heading and its widest cell,
+    and the last one reaches the list's right edge:
     the members' 状态 (未保存 / 待上传) and the results' 与户主关系 and 参保状态 used to be cut
     off, the form's row of buttons keeping the lists ~300 px wide."""
     from desktop.gui.main_window import MainWindow
@@ -411,3 +412,6 @@ def test_at_1366x768_the_lists_show_every_column_whole(qtbot, ctx, store, clerk,
             heading = table.horizontalHeaderItem(col).text()
             assert header.sectionSize(col) >= need, (table.objectName(), heading)
             assert header.sectionViewportPosition(col) + need <= table.viewport().width()
+        # the last column takes what is left, so the lines run to the list's edge (filling
+        # the list used to shrink it back to its text: resizeColumnsToContents)
+        assert header.length() == table.viewport().width(), table.objectName()

@@ -129,7 +129,6 @@ class _Finding:
                 )
             ):
                 t.setItem(i, col, QTableWidgetItem(v))
-        t.resizeColumnsToContents()
 
     def open_result(self, row: int) -> None:
         if 0 <= row < len(self.last_results):

@@ -167,7 +167,6 @@ class _Members:
             )
             for col, v in enumerate(values):
                 t.setItem(row, col, QTableWidgetItem(v))
-        t.resizeColumnsToContents()
         if 0 <= self.current < t.rowCount():
             t.selectRow(self.current)
         n = len([m for m in self.members if not self._is_blank(m)])
