@@ -96,7 +96,9 @@ class CountyServer(CountyAdmin):
             return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, *, healthy: bool = True) -> None:
+        """Start and wait until /health answers; ``healthy`` False: until the port takes a
+        connection (a server whose certificate the health check itself would refuse)."""
         env = {
             **os.environ,
             "TOWNSHIP_COUNTY_DATABASE_URL": self.dsn,
@@ -116,9 +118,12 @@ class CountyServer(CountyAdmin):
             if self.proc.poll() is not None:
                 raise RuntimeError("county server exited at start-up")
             try:
+                if not healthy:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return
                 if httpx.get(self.url + "/health", timeout=1, verify=verify).status_code == 200:
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, OSError):
                 pass
             time.sleep(0.05)
         raise RuntimeError("county server did not start")
