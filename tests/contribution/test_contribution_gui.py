@@ -303,7 +303,8 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
 
 def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     """In the main window at 1366×768 the year table shows at least three 参保年度 lines
-    (next, this and last year) without scrolling, and the window still fits the screen."""
+    (next, this and last year) and every column whole without scrolling, the chosen year's
+    说明 on the line below, and the window still fits the screen."""
     from desktop.gui.main_window import MainWindow
 
     win = MainWindow(ctx)
@@ -316,6 +317,25 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     settle(qtbot, ctx)
     assert win.minimumSizeHint().height() <= 768 and win.height() == 768
     assert page.years.viewport().height() >= 3 * page.years.rowHeight(0)
+    # every shown column whole, no sideways scrolling: 说明 had a sliver at the edge and
+    # pushed the table sideways; the chosen year's 说明 is the line below the table
+    assert not page.years.horizontalScrollBar().isVisible()
+    header = page.years.horizontalHeader()
+    shown = [c for c in range(page.years.columnCount()) if not page.years.isColumnHidden(c)]
+    assert page.YEAR_HEADERS[-1] == "说明" and len(shown) == len(page.YEAR_HEADERS) - 1
+    assert header.sectionViewportPosition(shown[-1]) + header.sectionSize(shown[-1]) <= (
+        page.years.viewport().width()
+    )
+    first = page.years.item(0, 0).text()  # none chosen: the first year that has a 说明
+    assert page.year_note.isVisible() and cell(page, first, "说明").text()
+    assert page.year_note.text() == f"{first}年度：" + cell(page, first, "说明").text()
+    for r in range(page.years.rowCount()):  # each year chosen in turn: its own 说明 or none
+        page.years.selectRow(r)
+        year, note = page.years.item(r, 0).text(), cell(page, page.years.item(r, 0).text(), "说明")
+        assert page.year_note.isVisible() == bool(note.text())
+        assert not note.text() or page.year_note.text() == f"{year}年度：{note.text()}"
+    page.years.selectRow(year_row(page, 2025))
+    assert page.year_note.text().startswith("2025年度：如今天缴费应缴 400.00 元")
 
 
 def test_after_household_events_the_pages_follow(qtbot, page, ctx, store, household, admin):

@@ -70,7 +70,15 @@ class _Layout:
             + 3 * self.years.verticalHeader().defaultSectionSize()
             + 2 * self.years.frameWidth()
         )
+        # 说明 would have a sliver of the width at 1366 (and push the table sideways): the
+        # chosen year's 说明 is said in full on the line below instead (its column stays,
+        # hidden, as the line's source)
+        self.years.setColumnHidden(len(self.YEAR_HEADERS) - 1, True)
+        self.years.itemSelectionChanged.connect(self._show_year_note)
         lay.addWidget(self.years, 1)
+        self.year_note = Note()
+        self.year_note.setObjectName("year_note")
+        lay.addWidget(self.year_note)
 
         lay.addWidget(self._build_collect_box())
         return w

@@ -205,6 +205,7 @@ class _Status:
             ]
             for c, (text, col, data) in enumerate(cells):
                 self.years.setItem(i, c, _item(text, col, data))
+        self._show_year_note()
         if reset_form or not self.paid_on.text():
             self.paid_on.setText(self.today().isoformat())
         # collection closes with the year — of the payment date, which may be back-dated
@@ -230,6 +231,19 @@ class _Status:
         else:
             self.refresh_quote()
         self._update_void_button()
+
+    def _show_year_note(self) -> None:
+        """The 说明 of the chosen 参保年度 (its column is hidden: at 1366 wide it had a
+        sliver); with none chosen, of the first year that has one."""
+        last = self.years.columnCount() - 1
+        rows = range(self.years.rowCount())
+        chosen = self.years.currentRow() if self.years.selectedItems() else -1
+        for row in [chosen] if chosen >= 0 else rows:
+            note, year = self.years.item(row, last), self.years.item(row, 0)
+            if note is not None and note.text() and year is not None:
+                self.year_note.setText(f"{year.text()}年度：{note.text()}")
+                return
+        self.year_note.setText("")
 
     def _fill_pay_years(self, rows: list, since: int, today, reset_form: bool):
         """The years the clerk may collect for: (payable, closed)."""
