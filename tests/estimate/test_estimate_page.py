@@ -99,6 +99,34 @@ def test_enter_an_inpatient_estimate_and_read_result_and_steps(qtbot, ctx, page,
     page.grab().save(str(tmp_path / "estimate.png"))
 
 
+def test_enter_in_a_number_box_or_a_list_computes_too(qtbot, ctx, page):
+    """The clerk changes 本年第几次住院 (a number box) or 就医类别 (a list) and presses Enter,
+    as in the amount boxes: the estimate is computed again. Enter on the list of people
+    found computes nothing."""
+    choose(page.policy, "shanxi-2025")
+    choose(page.setting, "inpatient")
+    page.year.setValue(2025)
+    type_amount(qtbot, page, "total", "3000")
+    type_amount(qtbot, page, "in_policy", "3000")
+    page.admission_no.setFocus()
+    page.admission_no.selectAll()
+    qtbot.keyClicks(page.admission_no, "2")
+    with qtbot.waitSignal(page.computed, timeout=5000) as sig:
+        qtbot.keyClick(page.admission_no, Qt.Key.Key_Return)
+    idle(qtbot, ctx)
+    assert page.admission_no.value() == 2 and sig.args[0]
+    assert any(r[1] == "多次住院起付线" for r in steps(page))
+    page.level.setFocus()
+    with qtbot.waitSignal(page.computed, timeout=5000):
+        qtbot.keyClick(page.level, Qt.Key.Key_Return)
+    idle(qtbot, ctx)
+    page.result_table.setRowCount(0)
+    page.found.setFocus()
+    with qtbot.assertNotEmitted(page.computed, wait=300):
+        qtbot.keyClick(page.found, Qt.Key.Key_Return)
+    assert page.result_table.rowCount() == 0
+
+
 def test_the_service_points_policy_is_chosen_first(page):
     # demo service point in Shanxi: the newest Shanxi policy not after the year shown
     assert page.policy.currentData() == "shanxi-2025"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
     QWidget,
 )
 
@@ -57,3 +59,15 @@ class Page(_Layout, _Policy, _Person, _Computing, _Saved, _YearView, BasePage):
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
         self.reload_policies()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Enter computes from the visit's lists and number boxes too (测算政策, 就医年度,
+        本年第几次住院…), as it does from the amount boxes; a list or a number box hands Enter
+        on to the page. Not from the list of people found: choosing one is not done yet."""
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        focus = self.focusWidget()
+        if enter and isinstance(focus, (QComboBox, QAbstractSpinBox)) and focus is not self.found:
+            self.compute()
+            event.accept()
+            return
+        super().keyPressEvent(event)
