@@ -106,6 +106,8 @@ class HistoryDialog(QDialog):
             [self.tr("时间"), self.tr("操作员"), self.tr("操作"), self.tr("内容")]
         )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)  # no row numbers: the time orders them
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         for h in history:
             row = self.table.rowCount()
