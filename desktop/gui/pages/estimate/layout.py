@@ -55,7 +55,7 @@ class _Layout:
         wl = QGridLayout(who)
         self.search = QLineEdit()
         self.search.setObjectName("estimate_search")
-        self.search.setPlaceholderText(self.tr("身份证号、姓名或拼音首字母，回车查找"))
+        self.search.setPlaceholderText(self.tr("身份证号、姓名或拼音首字母"))  # Enter finds
         self.search.returnPressed.connect(self.find_person)
         self.found = QComboBox()
         self.found.setObjectName("estimate_found")
@@ -153,7 +153,11 @@ class _Layout:
             self.amounts[f] = edit
             row, col = AMOUNT_SLOTS[f]
             self._add_row(f, label, edit, row, col)
-        self.amounts["in_policy"].setPlaceholderText(self.tr("可直接填写，或按明细计算"))
+        # the box is narrow: a hint that fits, the whole of it on hover
+        self.amounts["in_policy"].setPlaceholderText(self.tr("可留空"))
+        self.amounts["in_policy"].setToolTip(
+            self.tr("可直接填写；留空则按全自费、乙类项目金额、超限价部分和部分自付计算")
+        )
         left.addWidget(what)
 
     def _build_ytd(self, left: QVBoxLayout) -> None:
