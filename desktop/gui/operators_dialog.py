@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import ValidationError
 from desktop.gui.pages.base import StoreWork
-from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm, show_error
+from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm, Note, show_error
 from desktop.services import auth
 
 
@@ -145,9 +145,8 @@ class OperatorsDialog(QDialog, StoreWork):
         close.clicked.connect(self.accept)
         row.addWidget(close)
         lay.addLayout(row)
-        self.message = QLabel("")
+        self.message = Note()  # takes no room until it says something
         self.message.setObjectName("message")
-        self.message.setWordWrap(True)
         lay.addWidget(self.message)
         supervisor = ctx.actor.is_supervisor
         self.note.setText(

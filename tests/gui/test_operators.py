@@ -127,6 +127,8 @@ def test_the_operators_dialog(qtbot, store, admin, data_dir, monkeypatch):
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 1)
+    # nothing to say yet: the line takes no room (it left a gap under the buttons)
+    assert not dialog.message.isVisible()
 
     # the real 添加操作员 form: what the clerk types, checked before anything is sent
     def exec_add(d):
@@ -147,7 +149,7 @@ def test_the_operators_dialog(qtbot, store, admin, data_dir, monkeypatch):
     monkeypatch.setattr(od.AddOperatorDialog, "exec", exec_add)
     dialog.add()
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
-    assert "已添加经办员：周三" in dialog.message.text()
+    assert "已添加经办员：周三" in dialog.message.text() and dialog.message.isVisible()
     row = next(i for i, r in enumerate(dialog.rows) if r["username"] == "clerk3")
     dialog.table.selectRow(row)
     assert dialog.toggle_btn.text() == "停用"
