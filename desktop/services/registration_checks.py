@@ -119,6 +119,9 @@ def _check_name(fields: Mapping[str, Any], out: dict, errors: dict) -> None:
         out["name"] = normalize_name(fields.get("name"))
         if not any(unicodedata.category(ch).startswith("L") for ch in out["name"]):
             errors["name"] = "姓名应包含汉字或字母，请核对后重新输入"
+        elif any(ch.isdigit() for ch in out["name"]):
+            # 张1: the digit that picks the input method's candidate, typed into the name
+            errors["name"] = "姓名里不能有数字（可能是输入法选字的数字键），请核对后重新输入"
     except ValidationError as e:
         errors.update(e.errors)
 

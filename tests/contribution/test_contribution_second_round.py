@@ -25,6 +25,8 @@ from desktop.services import contribution as svc
 from desktop.services import registration
 from desktop.services.demo import make_id
 
+CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
+
 POLICY = Path(__file__).resolve().parent / "policies" / "qingxu-2025.toml"
 TERMS = parse_policy(tomllib.loads(POLICY.read_text("utf-8")), "qingxu-2025.toml").section(
     "contribution"
@@ -45,7 +47,7 @@ def person(store, clerk, category="ordinary", born="1980-05-05", *, today=dt.dat
     village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
     n = next(_serial)
     head = {
-        "name": f"户主{n}",
+        "name": "户主" + str(n).translate(CN_DIGITS),
         "relation": "head",
         "sex": "male",
         "birth_date": "1975-01-01",
@@ -55,7 +57,7 @@ def person(store, clerk, category="ordinary", born="1980-05-05", *, today=dt.dat
     if category != "ordinary" or born != "1980-05-05":
         members.append(
             {
-                "name": f"成员{n}",
+                "name": "成员" + str(n).translate(CN_DIGITS),
                 "relation": "son",
                 "sex": "male",
                 "birth_date": born,

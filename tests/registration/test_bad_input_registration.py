@@ -14,12 +14,12 @@ from desktop.services import registration as reg
 
 HOSTILE_STORED = [
     "Robert'); DROP TABLE person;--",
-    "' OR 1=1 --",
+    "' OR 'a'='a' --",
     '"; DELETE FROM audit_log; --',
-    "100% _like_ \\ escape",
+    "百分百% _like_ \\ escape",
     "𠀀𪚥𠮷",  # 4-byte (outside the BMP)
     "😀笑脸",
-    "<script>alert(1)</script>",
+    "<script>alert('x')</script>",
     "王\u200d五",  # zero-width joiner is kept (emoji sequences)
 ]
 HOSTILE_REFUSED = [
@@ -34,6 +34,10 @@ HOSTILE_REFUSED = [
     ("12345", "汉字或字母"),
     ("😀", "汉字或字母"),
     ("'; --", "汉字或字母"),
+    ("张1", "不能有数字"),  # the input method's candidate digit typed into the name
+    ("王２芳", "不能有数字"),  # a full-width digit (made half-width first)
+    ("' OR 1=1 --", "不能有数字"),
+    ("100% _like_ \\ escape", "不能有数字"),
 ]
 
 

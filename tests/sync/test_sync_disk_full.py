@@ -9,6 +9,8 @@ from desktop.services import registration
 from desktop.services.demo import make_id
 from desktop.sync import errors
 
+CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
+
 pytestmark = pytest.mark.postgres
 
 
@@ -19,7 +21,12 @@ def test_a_full_disk_during_sync_says_so_and_every_run_gets_an_outcome(desks):
             a.store,
             a.actor,
             {"village_id": a.village(), "address": f"一组{i}号"},
-            [{"name": f"张{i}", "cert_no": make_id("140121", "1970-01-01", 100 + i, "male")}],
+            [
+                {
+                    "name": "张" + str(i).translate(CN_DIGITS),
+                    "cert_no": make_id("140121", "1970-01-01", 100 + i, "male"),
+                }
+            ],
         )
     pending = a.store.query_one("SELECT COUNT(*) AS n FROM outbox WHERE acked_at IS NULL")["n"]
     pages = a.store.conn.execute("PRAGMA page_count").fetchone()[0]

@@ -20,6 +20,8 @@ from desktop.logging_setup import setup_logging
 from desktop.services import backup, contribution, receipts, registration
 from desktop.services.demo import make_id
 
+CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
+
 pytestmark = pytest.mark.postgres
 
 ID_RE = re.compile(rb"[0-9]{17}[0-9Xx]")
@@ -45,7 +47,14 @@ def test_nothing_in_clear_outside_the_encrypted_store(desks, mem_keyring, tmp_pa
                 desk.store,
                 desk.actor,
                 {"village_id": desk.village(), "address": f"{i}组"},
-                [{"name": f"居民{i}", "cert_no": cert, "relation": "head", "phone": "13912345678"}],
+                [
+                    {
+                        "name": "居民" + str(i).translate(CN_DIGITS),
+                        "cert_no": cert,
+                        "relation": "head",
+                        "phone": "13912345678",
+                    }
+                ],
             )
         pid = desk.store.query_one("SELECT id FROM person WHERE cert_no = ?", (ids[0],))["id"]
         contribution.record_payment(
