@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.gui.widgets import (
+    ERROR_STYLE,
     FieldForm,
+    Note,
 )
 
 GREEN, RED, AMBER, GREY = "#1b5e20", "#b00020", "#8a5a00", "#555555"
@@ -100,11 +102,17 @@ def status_words(row: dict, today: dt.date) -> tuple[str, str]:
 
 
 class SupervisorDialog(QDialog):
-    """Void / refund: the reason, and a supervisor's user name and password."""
+    """Void / refund: the reason, and a supervisor's user name and password. It stays open
+    until the work is done: what is missing, a wrong password or a user who is no
+    supervisor is said beside its box, and nothing typed is lost. ``submit(values, done)``
+    does the work and calls ``done`` (:meth:`work_done`) with None (done: the dialog closes) or the messages
+    by box (``reason``, ``username``, ``password``; any other key under the boxes)."""
 
-    def __init__(self, parent: QWidget | None, payment: dict):
+    def __init__(self, parent: QWidget | None, payment: dict, submit=None):
         super().__init__(parent)
+        self.submit = submit
         self.setWindowTitle(self.tr("作废或退费（需主管确认）"))
+        self.setMinimumWidth(560)
         lay = QVBoxLayout(self)
         lay.addWidget(
             QLabel(
@@ -118,19 +126,59 @@ class SupervisorDialog(QDialog):
         self.refund.setChecked(payment["status"] == "confirmed")
         self.reason = self.form.add("reason", self.tr("原因"), QLineEdit())
         self.reason.setObjectName("reason")
+        self.reason.setPlaceholderText(self.tr("如：收错人了"))
         self.username = self.form.add("username", self.tr("主管用户名"), QLineEdit())
         self.username.setObjectName("supervisor_username")
         self.password = self.form.add("password", self.tr("主管密码"), QLineEdit())
         self.password.setObjectName("supervisor_password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.form.grid.setColumnStretch(1, 1)  # the boxes take the width (a reason is a sentence)
         lay.addWidget(self.refund)
         lay.addLayout(self.form.grid)
+        self.message = Note()  # what concerns no box (the payment itself)
+        self.message.setObjectName("void_message")
+        self.message.setStyleSheet(ERROR_STYLE)
+        lay.addWidget(self.message)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.accepted.connect(self.accept)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.try_accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+        self.reason.setFocus()
+
+    def check(self) -> dict[str, str]:
+        """What can be said before anything is asked of the store."""
+        errors = {}
+        if len(" ".join(self.reason.text().split())) < 2:
+            errors["reason"] = self.tr("请填写原因（至少2个字）")
+        if not self.username.text().strip():
+            errors["username"] = self.tr("请主管输入用户名")
+        if not self.password.text():
+            errors["password"] = self.tr("请主管输入密码")
+        return errors
+
+    def try_accept(self) -> None:
+        self.message.setText("")
+        errors = self.check()
+        if errors or self.submit is None:
+            self.form.show_errors(errors)
+            if not errors:
+                self.accept()
+            return
+        self.form.clear_errors()
+        self.ok_button.setEnabled(False)  # a second Enter waits for the first
+        self.submit(self.values(), self.work_done)
+
+    def work_done(self, errors: dict[str, str] | None) -> None:
+        self.ok_button.setEnabled(True)
+        if errors is None:
+            self.accept()
+            return
+        if "password" in errors:
+            self.password.clear()  # a wrong password is typed again (before its message)
+        self.message.setText("；".join(self.form.show_errors(errors)))
 
     def values(self) -> dict:
         return {

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
 from core.errors import ValidationError
 from desktop.gui.pages.contribution.common import SupervisorDialog
 from desktop.gui.widgets import (
-    ERROR_STYLE,
     WARN_STYLE,
 )
 from desktop.services import contribution as svc
@@ -50,53 +49,56 @@ class _Voids:
                 self.pay_year.setCurrentIndex(i)
                 self.amount.setFocus()
 
-    def supervisor_dialog(self, payment: dict) -> dict | None:
-        """Ask for the reason and the supervisor's credentials (tests replace this)."""
-        dlg = SupervisorDialog(self, payment)
-        if dlg.exec() != QDialog.DialogCode.Accepted.value:
-            return None
-        return dlg.values()
+    def supervisor_dialog(self, payment: dict, submit) -> bool:
+        """Ask for the reason and a supervisor's credentials; the dialog stays open until
+        ``submit`` has done the work or the clerk cancels (tests replace this)."""
+        dlg = SupervisorDialog(self, payment, submit)
+        return dlg.exec() == QDialog.DialogCode.Accepted.value
 
     def do_void(self) -> None:
         pay = self._selected_payment()
         if pay is None:
             return
-        vals = self.supervisor_dialog(pay)
-        if vals is None:
-            return
         store, actor = self.ctx.store, self.ctx.actor
 
-        def work() -> dict:
-            from desktop.services import auth  # deferred: argon2 loads when a supervisor confirms
+        def submit(vals: dict, done) -> None:
+            def work() -> dict:
+                from desktop.services import (
+                    auth,
+                )  # deferred: argon2 loads when a supervisor confirms
 
-            if not vals["username"].strip():
-                raise ValidationError(
-                    {"supervisor": "作废或退费需要主管确认，请输入主管用户名和密码"}
+                try:
+                    supervisor = auth.login(store, vals["username"], vals["password"])
+                except auth.LoginFailed as e:
+                    raise ValidationError({"password": str(e)}) from None
+                if not supervisor.is_supervisor:  # a clerk's own account: the service refuses
+                    raise ValidationError(
+                        {"username": "这不是主管账号，请主管输入自己的用户名和密码"}
+                    )
+                return svc.void_payment(
+                    store,
+                    actor,
+                    pay["payment_id"],
+                    reason=vals["reason"],
+                    supervisor=supervisor,
+                    refund=vals["refund"],
                 )
-            supervisor = auth.login(store, vals["username"], vals["password"])
-            return svc.void_payment(
-                store,
-                actor,
-                pay["payment_id"],
-                reason=vals["reason"],
-                supervisor=supervisor,
-                refund=vals["refund"],
-            )
 
-        def ok(row: dict) -> None:
-            word = "退费" if row["status"] == "refunded" else "作废"
-            self.pay_msg.setStyleSheet(WARN_STYLE)
-            self.pay_msg.setText(
-                f"已{word}：收据号 {row['receipt_no']}（原因：{row['void_reason']}）"
-            )
+            def ok(row: dict) -> None:
+                done(None)
+                word = "退费" if row["status"] == "refunded" else "作废"
+                self.pay_msg.setStyleSheet(WARN_STYLE)
+                self.pay_msg.setText(
+                    f"已{word}：收据号 {row['receipt_no']}（原因：{row['void_reason']}）"
+                )
 
-        def failed(exc: BaseException) -> None:
-            self.pay_msg.setStyleSheet(ERROR_STYLE)
-            if isinstance(exc, ValidationError):
-                self.pay_msg.setText("✗ " + "；".join(exc.errors.values()))
-            elif isinstance(exc, PermissionError) or type(exc).__name__ == "LoginFailed":
-                self.pay_msg.setText("✗ " + str(exc))
-            else:
-                self._failed(exc)
+            def failed(exc: BaseException) -> None:
+                if isinstance(exc, ValidationError):
+                    done({"username" if k == "supervisor" else k: v for k, v in exc.errors.items()})
+                else:  # not the clerk's input: the dialog closes, the page says what happened
+                    done(None)
+                    self._failed(exc)
 
-        self.change(work, "payment", ok, on_failure=failed)
+            self.change(work, "payment", ok, on_failure=failed)
+
+        self.supervisor_dialog(pay, submit)
