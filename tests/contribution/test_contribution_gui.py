@@ -299,8 +299,11 @@ def test_a_receipt_of_last_year_is_recorded_back_dated(qtbot, ctx, page, store, 
     # said in words (not a benefit period that ends before it starts)
     assert "本年度不享受待遇" in page.due_label.text()
     before = counts(store)
-    enter_amount(qtbot, page, ctx, "400")  # no reason given: nothing written
+    enter_amount(qtbot, page, ctx, "400")  # cancelled: nothing written
     assert asked and asked[0][0] == TODAY.year and counts(store) == before
+    page.ask_backdate_reason = lambda year, since: ""  # 确定 with no reason: said so
+    enter_amount(qtbot, page, ctx, "400")
+    assert counts(store) == before and "须填写补录原因" in page.pay_msg.text()
     page.ask_backdate_reason = lambda year, since: "去年12月已收款，今日补录"
     enter_amount(qtbot, page, ctx, "400")
     assert payments(store) == 1

@@ -92,7 +92,7 @@ class _Collect:
 
     def ask_backdate_reason(self, year: int, benefits_from: str) -> str | None:
         """A supervisor records a payment for a closed 参保年度: warn and ask why (tests
-        replace this)."""
+        replace this). None: cancelled; "": 确定 with no reason."""
         text, ok = QInputDialog.getText(
             self,
             self.tr("补录往年缴费"),
@@ -103,7 +103,7 @@ class _Collect:
             .replace("{y}", str(year))
             .replace("{d}", benefits_from or "—"),
         )
-        return text.strip() if ok and text.strip() else None
+        return text.strip() if ok else None  # "" when 确定 was pressed with no reason
 
     def do_pay(self) -> None:
         if not self.person_id or not self.pay_btn.isEnabled() or self._paying:
@@ -126,7 +126,11 @@ class _Collect:
             name = self.status["person"]["name"] if self.status else ""
             if info["backdated"]:
                 reason = self.ask_backdate_reason(info["year"], info["terms"]["benefits_from"])
-                if reason is None:
+                if reason is None:  # 取消
+                    return
+                if not reason:  # 确定 with nothing typed: said, not silently dropped
+                    self.pay_msg.setStyleSheet(ERROR_STYLE)
+                    self.pay_msg.setText("✗ 补录往年缴费须填写补录原因，本次未收费")
                     return
                 fields["backdate_reason"] = reason
             if not self.confirm(
