@@ -52,6 +52,19 @@ SETTING_LABELS = {
     "pharmacy": "定点药店购药",
     "chronic": "门诊慢特病/两病",
 }
+# What a saved estimate was of, in words: a setting, or the 大病 / 救助 layer alone (its
+# ``setting`` column holds the code; screens and paper show these words, never the code).
+ESTIMATE_KINDS = {
+    **SETTING_LABELS,
+    "dabing": "大病保险（单独测算）",
+    "assistance": "医疗救助（单独测算）",
+}
+
+
+def estimate_kind(code: str | None) -> str:
+    return ESTIMATE_KINDS.get(code or "", "")
+
+
 # Year-to-date counters a basic section draws its cap and yearly deductible from.
 COUNTERS = ("inpatient", "outpatient", "chronic")
 DEDUCTIBLE_BASES = ("per_admission", "yearly")

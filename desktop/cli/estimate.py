@@ -146,7 +146,7 @@ def run_show(args: argparse.Namespace) -> int:
     try:
         pol = policies.get(args.policy_id, _data_dir(args))
     except policies.PolicyUnavailable as e:
-        print(str(e), file=sys.stderr)
+        print(str(e) + (f"（{e.detail}）" if e.detail else ""), file=sys.stderr)
         return 1
     _print(dataclasses.asdict(pol))
     return 0

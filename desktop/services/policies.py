@@ -27,6 +27,7 @@ version it meant to correct; all other policies keep working.
 
 from __future__ import annotations
 
+import logging
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -35,14 +36,16 @@ from pathlib import Path
 from core.policy import Policy, PolicyError, parse_policy
 from desktop import paths
 
+log = logging.getLogger(__name__)
+
 POLICY_DIRNAME = "policies"
 
 
 class PolicyUnavailable(LookupError):
     """The policy does not exist or its file has an error. ``str()`` is Chinese."""
 
-    def __init__(self, policy_id: str, message: str):
-        self.policy_id = policy_id
+    def __init__(self, policy_id: str, message: str, detail: str = ""):
+        self.policy_id, self.detail = policy_id, detail  # detail: for the technician
         super().__init__(message)
 
 
@@ -55,7 +58,13 @@ class LoadError:
 
     @property
     def message(self) -> str:
-        return f"政策文件 {self.file} 不可用：{self.key}：{self.problem}"
+        """For the clerk: the file, its key and the checker's words are in the log."""
+        return "这个测算政策的政策文件有错误，暂不能使用；请联系县医保局的技术人员"
+
+    @property
+    def detail(self) -> str:
+        """For the technician (command line, log)."""
+        return f"{self.file}: {self.key}: {self.problem}"
 
     def as_dict(self) -> dict:
         return {
@@ -77,8 +86,8 @@ class PolicySet:
             return self.policies[policy_id]
         for e in self.errors:
             if e.policy_id == policy_id:
-                raise PolicyUnavailable(policy_id, e.message)
-        raise PolicyUnavailable(policy_id, f"找不到测算政策“{policy_id}”")
+                raise PolicyUnavailable(policy_id, e.message, e.detail)
+        raise PolicyUnavailable(policy_id, "找不到这个测算政策（可能已被县医保局撤下）")
 
     def unusable(self) -> dict[str, LoadError]:
         return {e.policy_id: e for e in self.errors}
@@ -211,6 +220,8 @@ def _build(shipped: list[Path], local: list[Path]) -> PolicySet:
                 label = e.file if origin == "shipped" else f"{POLICY_DIRNAME}/{e.file}"
                 ps.errors.append(LoadError(label, e.key, e.problem, pid))
                 ps.origins[pid] = origin
+                # for the technician (the screens say only that a file is unusable)
+                log.warning("policy file not usable: %s: %s: %s", label, e.key, e.problem)
                 continue
             ps.errors = [x for x in ps.errors if x.policy_id != pid]
             ps.policies[pid] = pol

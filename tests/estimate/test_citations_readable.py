@@ -20,7 +20,7 @@ from core.estimate import (
     run_assistance,
     run_dabing,
 )
-from core.policy.benefits import SETTINGS
+from core.policy.benefits import SETTINGS, estimate_kind
 from desktop.services import estimate as svc
 from desktop.services import policies, receipts
 from tests.estimate.test_estimate_page import choose, idle
@@ -135,6 +135,9 @@ def test_printed_sheets_cite_documents_not_files(store, clerk, data_dir, pol):
     assert "依据" in sheet
     assert not INTERNAL.search(sheet), INTERNAL.search(sheet)
     assert pol.id not in sheet
+    # what the estimate was of, in words (a layer alone printed its code: dabing)
+    assert not re.search(r"inpatient|outpatient|pharmacy|chronic|dabing|assistance", sheet)
+    assert estimate_kind(saved["setting"]) in sheet
 
 
 def test_the_page_shows_documents_not_files(qtbot, store, clerk, data_dir):

@@ -116,7 +116,9 @@ def test_broken_file_names_file_and_key(data_dir, what, change, key, words):
     assert err.policy_id == "county-own"
     with pytest.raises(policies.PolicyUnavailable) as e:
         ps.get("county-own")
-    assert "county-own.toml" in str(e.value) and key in str(e.value)
+    # the clerk is told the policy cannot be used; the file and key are for the technician
+    assert "county-own" not in str(e.value) and "政策文件有错误" in str(e.value)
+    assert "county-own.toml" in e.value.detail and key in e.value.detail
     # every shipped policy is still usable
     assert {"shanxi-2025", "tianjin-2016", "reprint-jiangyin-assistance"} <= set(ps.policies)
     from desktop.services import estimate as svc
@@ -155,7 +157,8 @@ def test_a_broken_correction_makes_the_policy_unusable_not_the_shipped_one(data_
             {"setting": "inpatient", "price_class": "class3", "in_policy": "1"},
             data_dir=data_dir,
         )
-    assert "shanxi-2025.toml" in e.value.errors["policy"]
+    assert "政策文件有错误" in e.value.errors["policy"]
+    assert "shanxi-2025" not in e.value.errors["policy"]  # no file name beside the field
     rows = {r["id"]: r for r in ps.listing()}
     assert rows["shanxi-2025"]["usable"] is False and "ratio" in rows["shanxi-2025"]["error"]
 

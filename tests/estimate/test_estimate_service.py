@@ -187,7 +187,8 @@ def test_bad_input_writes_nothing(store, demo, data_dir):
         assert field in e.value.errors
     with pytest.raises(ValidationError) as e:
         svc.save(store, clerk, policy_id="no-such-policy", given=BILL, data_dir=data_dir)
-    assert "no-such-policy" in e.value.errors["policy"]
+    assert "找不到这个测算政策" in e.value.errors["policy"]
+    assert "no-such-policy" not in e.value.errors["policy"]
     with pytest.raises(ValidationError) as e:
         svc.save(
             store, clerk, policy_id="shanxi-2025", given=BILL, person_id="nobody", data_dir=data_dir

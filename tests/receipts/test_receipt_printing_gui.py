@@ -303,3 +303,32 @@ def test_preview_shows_the_whole_width_of_an_a4_page(qtbot):
     assert dlg.width() <= avail
     if avail >= page_px + 100:
         assert dlg.scroll.horizontalScrollBar().maximum() == 0
+
+
+def test_the_estimate_list_says_what_each_estimate_was_of_in_words(qtbot, ctx, page, store):
+    """报销测算单 tab: 就医类型 in words (住院; 大病保险（单独测算）), never the setting's code
+    (it showed "inpatient"); no cell of the page's lists holds a code-like word."""
+    import re
+
+    from PySide6.QtWidgets import QTableWidget
+
+    from desktop.services import estimate
+
+    for policy_id, year, given in (
+        ("shanxi-2025", 2025, {"setting": "inpatient", "level": "class3", "total": "3000"}),
+        ("reprint-ziyang-dabing", 2025, {"layer": "dabing", "burden": "200000"}),
+    ):
+        estimate.save(
+            store, ctx.actor, policy_id=policy_id, given=given, anon_label="窗口咨询",
+            year=year, data_dir=ctx.data_dir,
+        )  # fmt: skip
+    page.load_estimates()
+    settle(qtbot, ctx)
+    col = page.ESTIMATE_HEADERS.index("就医类型")
+    kinds = sorted(page.estimates.item(r, col).text() for r in range(page.estimates.rowCount()))
+    assert kinds == ["住院", "大病保险（单独测算）"]
+    for table in page.findChildren(QTableWidget):
+        for r in range(table.rowCount()):
+            for c in range(table.columnCount()):
+                text = table.item(r, c).text() if table.item(r, c) else ""
+                assert not re.search(r"[a-z]{3,}", text), (table.objectName(), text)

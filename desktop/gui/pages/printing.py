@@ -340,6 +340,9 @@ class Page(BasePage):
         )
 
     def load_estimates(self) -> None:
+        from core.policy.benefits import (
+            estimate_kind,
+        )  # deferred: not needed for the first paint (cold start)
         from desktop.services import (
             estimate,
         )  # deferred: not needed for the first paint (cold start)
@@ -354,7 +357,7 @@ class Page(BasePage):
                         (r["created_at"] or "")[:16].replace("T", " "),
                         r.get("person_name") or r.get("anon_label") or "",
                         str(r["year"]),
-                        r["setting"],
+                        estimate_kind(r["setting"]),
                         r.get("medfee_sumamt") or "",
                         r.get("psn_part_amt") or "",
                         r.get("operator") or "",

@@ -12,7 +12,7 @@ from core.categories import CERT_TYPES, INSURED_CATEGORIES, SEXES, SUBSIDY_CATEG
 from core.errors import ValidationError
 from core.estimate import LAYER_LABELS
 from core.money import parse_amount
-from core.policy.benefits import SETTING_LABELS
+from core.policy.benefits import estimate_kind
 from desktop.services import estimate as est
 from desktop.services.receipts.common import CHANNEL_LABELS, LIVE, PAYMENT_STATUS
 from desktop.store import Store, documents, enrollments, operators, payments, persons, places
@@ -182,7 +182,7 @@ def estimate_facts(store: Store, estimate_id: str) -> core.EstimateFacts:
         cert_no=(person or {}).get("cert_no") or "",
         insured_category=INSURED_CATEGORIES.get(cat, cat),
         year=int(e["year"]),
-        setting=SETTING_LABELS.get(e.get("setting") or "", e.get("setting") or ""),
+        setting=estimate_kind(e.get("setting")),
         level=str(level),
         totals={k: result[k] for k in core.ESTIMATE_TOTALS if result.get(k) not in (None, "")},
         steps=steps,

@@ -35,9 +35,13 @@ class _Policy:
             self.policy.addItem(p.title, p.id)
         self.policy.blockSignals(False)
         if ps.errors:
+            # which file, which key and what is wrong go to the log, for the technician:
+            # file names and the checker's words mean nothing to a clerk
             self.policy_warning.setText(
-                self.tr("以下政策文件有错误，暂不可用（其他政策照常使用）：")
-                + "；".join(f"{e.file}：{e.key}：{e.problem}" for e in ps.errors)
+                self.tr(
+                    "有{n}个政策文件有错误，暂不能用于测算（其他政策照常使用）。"
+                    "请联系县医保局的技术人员，详情已记入日志（系统 → 打开日志文件夹）。"
+                ).replace("{n}", str(len(ps.errors)))
             )
             self.policy_warning.setVisible(True)
         else:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import ValidationError
 from core.money import yuan
-from core.policy.benefits import SETTING_LABELS
+from core.policy.benefits import estimate_kind
 from desktop.gui.pages.estimate.common import YTD_EXTRA, _dec
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, show_error
 from desktop.services import estimate as svc
@@ -117,7 +117,7 @@ class _Saved:
             when = QTableWidgetItem((r["created_at"] or "")[:16].replace("T", " "))
             when.setData(Qt.ItemDataRole.UserRole, r["id"])
             h.setItem(i, 0, when)
-            h.setItem(i, 1, QTableWidgetItem(SETTING_LABELS.get(r["setting"], r["setting"])))
+            h.setItem(i, 1, QTableWidgetItem(estimate_kind(r["setting"])))
             for col, k in ((2, "fund_pay_sumamt"), (3, "psn_part_amt")):
                 item = QTableWidgetItem(yuan(_dec(r[k])) if r.get(k) else "")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.money import yuan
-from core.policy.benefits import SETTING_LABELS
+from core.policy.benefits import estimate_kind
 from desktop.services import estimate_year
 
 COLUMNS = [
@@ -68,7 +68,7 @@ class YearDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         for r, b in enumerate(bills):
             values = {**b["result"], "n": str(b["n"]), "date": b["date"]}
-            values["setting"] = SETTING_LABELS.get(b["setting"], "")
+            values["setting"] = estimate_kind(b["setting"])
             values["saved_fund"] = b.get("saved_fund") or ""
             self._row(r, values, b["n"] in self.differs)
         totals = {**data["totals"], "n": "", "date": self.tr("全年合计"), "setting": ""}
