@@ -110,7 +110,7 @@ def estimate_document(
             [
                 str(i + 1),
                 s.layer,
-                s.rule,
+                "" if s.rule == s.layer else s.rule,  # 政策范围内费用, 合计: not named twice
                 s.text,
                 f"[{sources.index(s.source) + 1}]" if s.source else "",
             ]

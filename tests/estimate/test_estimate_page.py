@@ -92,6 +92,9 @@ def test_enter_an_inpatient_estimate_and_read_result_and_steps(qtbot, ctx, page,
     assert got["psn_part_amt"] == "1,050.00"
     rows = steps(page)
     assert any(r[1] == "起付线" and "400.00" in r[2] for r in rows)
+    # a step that is its own rule is named once (环节 政策范围内费用, 规则 left empty)
+    assert rows[0][0] == "政策范围内费用" and rows[0][1] == ""
+    assert not any(r[0] and r[0] == r[1] for r in rows)
     # the step cites the document a resident can look up, not an archive file name (issue 11)
     assert any(r[1] == "支付比例" and "75%" in r[2] and "太原日报" in r[3] for r in rows)
     assert not any(re.search(r"\d{3}_[0-9a-f]{16}\.txt", r[3]) for r in rows)

@@ -206,6 +206,8 @@ def test_estimate_sheet_has_results_and_steps(store, clerk, paid, data_dir):
         assert code not in text, code
     for step in result["steps"]:
         assert flat(step["rule"]) in text, step["rule"]
+    # 层次 and 规则 side by side: a step that is its own rule is not named twice
+    assert "政策范围内费用政策范围内费用" not in text and "合计合计" not in text
     assert paid["certs"]["张三"] not in text
     assert _page_size(prepared.pdf) == A4_PT
     _all_embedded(prepared.pdf)

@@ -136,8 +136,10 @@ class _Computing:
         s = self.steps_table
         s.setRowCount(len(res["steps"]))
         for i, st in enumerate(res["steps"]):
-            s.setItem(i, 0, QTableWidgetItem(STEP_LAYER_LABELS.get(st["layer"], st["layer"])))
-            s.setItem(i, 1, QTableWidgetItem(st["rule"]))
+            layer = STEP_LAYER_LABELS.get(st["layer"], "")
+            s.setItem(i, 0, QTableWidgetItem(layer))
+            # a step that is its own rule (政策范围内费用, 合计) is not named twice
+            s.setItem(i, 1, QTableWidgetItem("" if st["rule"] == layer else st["rule"]))
             s.setItem(i, 2, QTableWidgetItem(st["text"]))
             src = QTableWidgetItem(_short_source(st["source"]))
             src.setToolTip(st["source"])
