@@ -137,9 +137,18 @@ def _refuse_locked(row, now: dt.datetime) -> None:
             raise LoginFailed(f"密码已连续输错{row['failed_logins']}次，请{wait}秒后再试")
 
 
-def login(store: Store, username: str, password: str, *, now: dt.datetime | None = None) -> Actor:
+def login(
+    store: Store,
+    username: str,
+    password: str,
+    *,
+    now: dt.datetime | None = None,
+    confirming: bool = False,
+) -> Actor:
     """Check a password; raises LoginFailed with a Chinese message. Audited. Repeated wrong
-    passwords first delay the next try, then lock the account (a supervisor unlocks)."""
+    passwords first delay the next try, then lock the account (a supervisor unlocks).
+    ``confirming``: a supervisor confirms a clerk's step (作废/退费) without logging in —
+    audited as ``operator.confirm``, so the desk still offers the clerk at the next log-in."""
     now = now or dt.datetime.now(dt.UTC)
     row = op_store.by_username(store, (username or "").strip())
     if row is not None and not row["active"]:
@@ -162,7 +171,8 @@ def login(store: Store, username: str, password: str, *, now: dt.datetime | None
         audit_event(
             db,
             operator_id=row["id"] if row else None,
-            action="operator.login" if ok else "operator.login_failed",
+            action=("operator.confirm" if confirming else "operator.login")
+            + ("" if ok else "_failed"),
             entity="operator",
             entity_id=row["id"] if row else None,
             before=None,

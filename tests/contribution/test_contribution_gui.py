@@ -203,6 +203,11 @@ def test_void_needs_supervisor(qtbot, page, ctx, store, monkeypatch):
     assert "密码" in seen["wrong"]["password"] and not seen["wrong"]["username"]
     assert seen["typed"] == ("收错人了", "admin", "", True)  # only the password to type again
     assert "已作废" in page.pay_msg.text()
+    # the supervisor confirmed, not logged in: the desk still offers the clerk next time
+    actions = [r["action"] for r in store.query("SELECT action FROM audit_log ORDER BY seq")]
+    assert actions.count("operator.confirm") == 2  # clerk1 (no supervisor), then admin
+    assert "operator.confirm_failed" in actions  # the wrong password
+    assert "operator.login" not in actions
     row = store.query_one("SELECT status, void_reason FROM payment")
     assert row == {"status": "voided", "void_reason": "收错人了"}
     assert cell(page, 2025, "状态").text() == "未缴"

@@ -68,7 +68,9 @@ class _Voids:
                 )  # deferred: argon2 loads when a supervisor confirms
 
                 try:
-                    supervisor = auth.login(store, vals["username"], vals["password"])
+                    supervisor = auth.login(
+                        store, vals["username"], vals["password"], confirming=True
+                    )
                 except auth.LoginFailed as e:
                     raise ValidationError({"password": str(e)}) from None
                 if not supervisor.is_supervisor:  # a clerk's own account: the service refuses
