@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import ValidationError
 from desktop.gui.pages.base import StoreWork
-from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm
+from desktop.gui.widgets import OK_STYLE, WARN_STYLE, FieldForm, Note
 from desktop.logging_setup import report_error
 from desktop.services import backup
 from desktop.services import settings as settings_service
@@ -369,7 +369,7 @@ class SettingsDialog(QDialog, StoreWork):
         self.tabs.addTab(self.settings_form, self.tr("基本设置"))
         self.tabs.addTab(self.backups, self.tr("备份与恢复"))
         lay.addWidget(self.tabs)
-        self.result_label = QLabel()
+        self.result_label = Note()  # takes no room until it says something
         self.result_label.setObjectName("result")
         lay.addWidget(self.result_label)
         buttons = QDialogButtonBox(

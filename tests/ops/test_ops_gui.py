@@ -43,6 +43,7 @@ def test_supervisor_edits_settings_with_errors_beside_the_field(qtbot, make_ctx,
     d = _dialog(qtbot, ctx)
     f = d.settings_form
     assert f.sp_name.text() == "示范乡卫生院" and "SP01" in f.sp_fixed.text()
+    assert not d.result_label.isVisible()  # an empty line left a gap above the buttons
     f.county_url.setText("ftp://ybj.example.gov.cn")
     f.sp_phone.setText("电话")
     d.save_button.click()
@@ -56,7 +57,7 @@ def test_supervisor_edits_settings_with_errors_beside_the_field(qtbot, make_ctx,
     f.paper.setCurrentIndex(f.paper.findData("A5"))
     d.save_button.click()
     qtbot.waitUntil(lambda: d.result_label.text() == "设置已保存。")
-    assert f.form.error_text("county_url") == ""
+    assert d.result_label.isVisible() and f.form.error_text("county_url") == ""
     s = settings.get_settings(store)
     assert (s.county_url, s.paper, s.sp_phone) == (
         "https://ybj.example.gov.cn",
