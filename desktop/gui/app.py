@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, QTimer, QTranslator
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QDialog,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+)
 
 from desktop import paths
 from desktop.gui.events import Events
@@ -65,7 +72,38 @@ def create_qapplication(argv: list[str] | None = None) -> QApplication:
     app.setFont(font)
     if not any(isinstance(c, GuiThreadGarbageCollector) for c in app.children()):
         GuiThreadGarbageCollector(app)
+    if not any(isinstance(c, AltIsNotText) for c in app.children()):
+        AltIsNotText(app)
     return app
+
+
+class AltIsNotText(QObject):
+    """Alt+letter is a key (a menu, a button's mnemonic), never text. With no shortcut on it
+    — a button that is disabled just now, a mistyped Alt — a text box took the letter: Alt+S
+    on 同步 with 立即同步 greyed out typed "s" into the server address (seen on the real
+    screen). AltGr (Ctrl+Alt on Windows) still types what it types."""
+
+    TEXT_BOXES = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
+
+    def __init__(self, app: QApplication):
+        super().__init__(app)
+        # a text box gets keys only with the focus: it is watched from its first focus on
+        # (not every event of the application through Python, which would cost every paint)
+        app.focusChanged.connect(self._focused)
+
+    def _focused(self, _old, new) -> None:
+        if isinstance(new, self.TEXT_BOXES):
+            new.installEventFilter(self)  # once: Qt does not install the same filter twice
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        alone = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        return (
+            alone == Qt.KeyboardModifier.AltModifier
+            and Qt.Key.Key_A <= event.key() <= Qt.Key.Key_Z
+            and isinstance(watched, self.TEXT_BOXES)
+        )
 
 
 class GuiThreadGarbageCollector(QObject):

@@ -91,3 +91,26 @@ def test_the_pages_own_alt_keys_are_seen(window):
     win = dict(window_keys(window))
     assert "Alt+P" not in win and "Alt+S" not in win
     assert win["F2"].startswith("menu item")
+
+
+def test_an_alt_key_with_nothing_on_it_types_nothing(qtbot, window):
+    """Alt+S on 同步 while 立即同步 is greyed out (not registered yet) typed "s" into the
+    server address: an Alt+letter is a key, never text (AltGr still types)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from desktop.gui.app import create_qapplication
+
+    create_qapplication()  # the desk's application set-up (pytest-qt made the QApplication)
+    page = window.show_page("sync")
+    qtbot.waitUntil(lambda: not page.sync_button.isEnabled())  # not registered yet
+    window.activateWindow()
+    assert QTest.qWaitForWindowActive(window)
+    page.server_edit.setFocus()
+    qtbot.waitUntil(lambda: page.server_edit.hasFocus())
+    qtbot.keyClick(page.server_edit, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(page.server_edit, Qt.Key.Key_X, Qt.KeyboardModifier.AltModifier)
+    assert page.server_edit.text() == ""
+    qtbot.keyClicks(page.server_edit, "ybj.example.gov.cn")  # plain typing still types
+    qtbot.keyClick(page.server_edit, Qt.Key.Key_At, Qt.KeyboardModifier.ShiftModifier)
+    assert page.server_edit.text().startswith("ybj.example.gov.cn")
