@@ -5,6 +5,7 @@ printed), a village's certificates as a background batch, save as PDF, verify a 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -196,7 +197,13 @@ def test_save_as_pdf_is_recorded_as_a_copy(qtbot, page, ctx, paid, tmp_path, sto
 def test_day_sheet_and_estimate_tabs(qtbot, page, ctx, paid, store):
     page.tabs.setCurrentIndex(3)
     assert page.days.rowCount() == 1
-    assert page.days.item(0, 2).text() == "3"
+    count = page.days.item(0, page.DAY_HEADERS.index("笔数"))
+    money = page.days.item(0, page.DAY_HEADERS.index("实收（元）"))
+    assert count.text() == "3" and re.fullmatch(r"[\d,]+\.\d\d", money.text())
+    # counts and money line up on the right, as on paper; the operator's column stretches
+    right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+    assert count.textAlignment() == right and money.textAlignment() == right
+    assert page.DAY_HEADERS[-1] == "经办人"
     ctx.extras.pop("last_preview", None)
     page.print_current()
     qtbot.waitUntil(lambda: "last_preview" in ctx.extras, timeout=10000)

@@ -50,12 +50,24 @@ def _table(headers: list[str]) -> QTableWidget:
     return t
 
 
+# money and counts line up on the right, as on the paper forms
+NUMBER_HEADERS = {"金额（元）", "笔数", "实收（元）", "总费用", "个人负担"}
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
 def _fill(table: QTableWidget, rows: list[list[str]], keys: list[object]) -> None:
     table.setRowCount(0)
+    numbers = {
+        c
+        for c in range(table.columnCount())
+        if table.horizontalHeaderItem(c).text() in NUMBER_HEADERS
+    }
     for r, (cells, key) in enumerate(zip(rows, keys, strict=True)):
         table.insertRow(r)
         for c, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            if c in numbers:
+                item.setTextAlignment(RIGHT)
             if c == 0:
                 item.setData(Qt.ItemDataRole.UserRole, key)
             table.setItem(r, c, item)
@@ -82,7 +94,7 @@ class Page(BasePage):
     ]
     CERT_HEADERS = ["村", "姓名", "证件号码", "年度", "缴费状态", "打印"]
     ESTIMATE_HEADERS = ["测算时间", "姓名/备注", "年度", "就医类型", "总费用", "个人负担", "经办人"]
-    DAY_HEADERS = ["日期", "经办人", "笔数", "实收（元）"]
+    DAY_HEADERS = ["日期", "笔数", "实收（元）", "经办人"]  # the last column stretches
 
     def __init__(self, ctx, parent: QWidget | None = None):
         super().__init__(ctx, parent)
@@ -379,7 +391,7 @@ class Page(BasePage):
         def done(rows: list[dict]) -> None:
             _fill(
                 self.days,
-                [[r["day"], r["operator"] or "", str(r["live"]), r["sum"]] for r in rows],
+                [[r["day"], str(r["live"]), r["sum"], r["operator"] or ""] for r in rows],
                 [r["key"] for r in rows],
             )
 
