@@ -33,6 +33,14 @@ DEMO_CLERK = ("clerk1", "李经办", "clerk123")
 DEMO_SEEDERS: list[Callable[[Store, Actor], None]] = []
 
 
+_CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
+def numbered_name(stem: str, n: int) -> str:
+    """A made-up name with a number in Chinese numerals (张一二): names have no digits."""
+    return stem + str(n).translate(_CN_DIGITS)
+
+
 def make_id(region: str, birth: str, seq: int, sex: str) -> str:
     """An 18-character number with a valid check character. ``seq`` 0-99 picks the
     sequence; its last digit is made odd for male, even for female (GB 11643)."""

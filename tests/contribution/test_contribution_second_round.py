@@ -23,9 +23,7 @@ from core.policy import PolicyError, parse_policy
 from desktop.cli import main as cli_main
 from desktop.services import contribution as svc
 from desktop.services import registration
-from desktop.services.demo import make_id
-
-CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
+from desktop.services.demo import make_id, numbered_name
 
 POLICY = Path(__file__).resolve().parent / "policies" / "qingxu-2025.toml"
 TERMS = parse_policy(tomllib.loads(POLICY.read_text("utf-8")), "qingxu-2025.toml").section(
@@ -47,7 +45,7 @@ def person(store, clerk, category="ordinary", born="1980-05-05", *, today=dt.dat
     village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
     n = next(_serial)
     head = {
-        "name": "户主" + str(n).translate(CN_DIGITS),
+        "name": numbered_name("户主", n),
         "relation": "head",
         "sex": "male",
         "birth_date": "1975-01-01",
@@ -57,7 +55,7 @@ def person(store, clerk, category="ordinary", born="1980-05-05", *, today=dt.dat
     if category != "ordinary" or born != "1980-05-05":
         members.append(
             {
-                "name": "成员" + str(n).translate(CN_DIGITS),
+                "name": numbered_name("成员", n),
                 "relation": "son",
                 "sex": "male",
                 "birth_date": born,

@@ -9,10 +9,8 @@ import pytest
 
 from desktop.cli import main as cli_main
 from desktop.services import audit, registration
-from desktop.services.demo import make_id
+from desktop.services.demo import make_id, numbered_name
 from desktop.store import journal
-
-CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
 
 pytestmark = pytest.mark.postgres
 
@@ -25,7 +23,7 @@ def _people(desk, n: int) -> None:
             {"village_id": desk.village(), "address": f"{i}组"},
             [
                 {
-                    "name": "张" + str(i).translate(CN_DIGITS),
+                    "name": numbered_name("张", i),
                     "cert_no": make_id("140121", "1970-01-01", i, "male"),
                     "relation": "head",
                 }

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 
 from desktop.services import registration
-from desktop.services.demo import make_id
+from desktop.services.demo import make_id, numbered_name
 from desktop.sync import errors
-
-CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +21,7 @@ def test_a_full_disk_during_sync_says_so_and_every_run_gets_an_outcome(desks):
             {"village_id": a.village(), "address": f"一组{i}号"},
             [
                 {
-                    "name": "张" + str(i).translate(CN_DIGITS),
+                    "name": numbered_name("张", i),
                     "cert_no": make_id("140121", "1970-01-01", 100 + i, "male"),
                 }
             ],

@@ -18,9 +18,7 @@ import pytest
 from desktop.errors import report_error
 from desktop.logging_setup import setup_logging
 from desktop.services import backup, contribution, receipts, registration
-from desktop.services.demo import make_id
-
-CN_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")  # names have no digits
+from desktop.services.demo import make_id, numbered_name
 
 pytestmark = pytest.mark.postgres
 
@@ -49,7 +47,7 @@ def test_nothing_in_clear_outside_the_encrypted_store(desks, mem_keyring, tmp_pa
                 {"village_id": desk.village(), "address": f"{i}组"},
                 [
                     {
-                        "name": "居民" + str(i).translate(CN_DIGITS),
+                        "name": numbered_name("居民", i),
                         "cert_no": cert,
                         "relation": "head",
                         "phone": "13912345678",

@@ -105,10 +105,11 @@ class SupervisorDialog(QDialog):
     """Void / refund: the reason, and a supervisor's user name and password. It stays open
     until the work is done: what is missing, a wrong password or a user who is no
     supervisor is said beside its box, and nothing typed is lost. ``submit(values, done)``
-    does the work and calls ``done`` (:meth:`work_done`) with None (done: the dialog closes) or the messages
-    by box (``reason``, ``username``, ``password``; any other key under the boxes)."""
+    does the work and calls ``done`` (:meth:`work_done`) with None (done: the dialog
+    closes) or the messages by box (``reason``, ``username``, ``password``; any other key
+    on the line under the boxes)."""
 
-    def __init__(self, parent: QWidget | None, payment: dict, submit=None):
+    def __init__(self, parent: QWidget | None, payment: dict, submit):
         super().__init__(parent)
         self.submit = submit
         self.setWindowTitle(self.tr("作废或退费（需主管确认）"))
@@ -162,10 +163,8 @@ class SupervisorDialog(QDialog):
     def try_accept(self) -> None:
         self.message.setText("")
         errors = self.check()
-        if errors or self.submit is None:
+        if errors:
             self.form.show_errors(errors)
-            if not errors:
-                self.accept()
             return
         self.form.clear_errors()
         self.ok_button.setEnabled(False)  # a second Enter waits for the first

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QDialog,
-)
 
 from core.errors import ValidationError
 from desktop.gui.pages.contribution.common import SupervisorDialog
@@ -49,11 +46,10 @@ class _Voids:
                 self.pay_year.setCurrentIndex(i)
                 self.amount.setFocus()
 
-    def supervisor_dialog(self, payment: dict, submit) -> bool:
+    def supervisor_dialog(self, payment: dict, submit) -> None:
         """Ask for the reason and a supervisor's credentials; the dialog stays open until
-        ``submit`` has done the work or the clerk cancels (tests replace this)."""
-        dlg = SupervisorDialog(self, payment, submit)
-        return dlg.exec() == QDialog.DialogCode.Accepted.value
+        ``submit`` has done the work or the clerk cancels."""
+        SupervisorDialog(self, payment, submit).exec()
 
     def do_void(self) -> None:
         pay = self._selected_payment()
@@ -96,7 +92,7 @@ class _Voids:
 
             def failed(exc: BaseException) -> None:
                 if isinstance(exc, ValidationError):
-                    done({"username" if k == "supervisor" else k: v for k, v in exc.errors.items()})
+                    done(dict(exc.errors))
                 else:  # not the clerk's input: the dialog closes, the page says what happened
                     done(None)
                     self._failed(exc)
