@@ -120,6 +120,8 @@ def _import(args, fn) -> int:
         print(rep.summary())
         for row, msg in rep.errors:
             print(f"  第{row}行：{msg}")
+        for row, msg in rep.notes:
+            print(f"  第{row}行（已导入）：{msg}")
     return 1 if rep.errors else 0
 
 

@@ -81,7 +81,7 @@ def list_devices(conn: psycopg.Connection, sp_code: str | None = None) -> list[d
         (sp_code, sp_code),
     ).fetchall()
     for r in rows:
-        r["update"] = describe_update(r["reported_update"])
+        r["update_state"] = describe_update(r["reported_update"])
         if r["wiped_at"]:
             r["state"] = "已清除"
         elif r["disabled_at"]:

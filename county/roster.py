@@ -40,19 +40,39 @@ def import_roster(conn: psycopg.Connection, rows: list[dict], first_row: int = 2
     )
 
 
-def _roster_row(conn, row: dict, sps: dict) -> str:
+def _roster_row(conn, row: dict, sps: dict) -> str | tuple[str, str]:
     chk, spr, fields, relation, hh_no = _roster_fields(conn, row, sps)
+    village = _pick(row, "村", "村居委会", "village_name")
     hh_id = (
-        _roster_household(
-            conn,
-            spr,
-            hh_no,
-            _pick(row, "村", "村居委会", "village_name"),
-            fields.get("address", ""),
-        )
+        _roster_household(conn, spr, hh_no, village, fields.get("address", ""))
         if hh_no
         else None
     )
+    outcome, person_id = _roster_person(conn, chk, spr, fields, relation, hh_id)
+    if village and not hh_no:
+        # a village is a household's: with no 户号 the row names no household to put it on.
+        # Said, not dropped without a word (the resident would count under （未填村）).
+        home = conn.execute(
+            "SELECT h.data->>'village_name' AS village FROM person_link pl"
+            " JOIN household h ON h.id = pl.household_id"
+            " WHERE pl.person_id = %s AND pl.sp_id = %s",
+            (person_id, spr["id"]),
+        ).fetchone()
+        if home is None:
+            return outcome, f"没有户号，村“{village[:20]}”未记入（村随户登记：补上户号再导入）"
+        if home["village"] != village:
+            return outcome, (
+                f"村“{village[:20]}”与户里登记的“{home['village'] or '（未填村）'}”不同，"
+                "未改（村随户登记：改村请在户里改）"
+            )
+    return outcome
+
+
+def _roster_person(
+    conn, chk, spr: dict, fields: dict, relation, hh_id: str | None
+) -> tuple[str, str]:
+    """The roster's resident made or brought up to date: (created / updated / unchanged,
+    the person's id)."""
     person = person_by_cert(
         conn,
         "resident_id",
@@ -62,12 +82,11 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
         county=spr["region_code"],
     )
     if person is None:
-        _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)
-        return "created"
+        return "created", _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)
     link_changed = _roster_link(conn, person["id"], spr["id"], hh_id, relation)
     changed = {f: v for f, v in fields.items() if person["data"].get(f) != v and f != "cert_type"}
     if not changed and not link_changed:
-        return "unchanged"
+        return "unchanged", person["id"]
     version = person["version"] + 1
     data = {**person["data"], **changed}
     src = {**(person["field_src"] or {}), **{f: [version, "county"] for f in changed}}
@@ -77,7 +96,7 @@ def _roster_row(conn, row: dict, sps: dict) -> str:
         (jsonb(data), jsonb(src), version, person["region"], person["id"]),
     )
     emit_person(conn, {**person, "data": data, "version": version})
-    return "updated"
+    return "updated", person["id"]
 
 
 def _roster_fields(conn, row: dict, sps: dict):
@@ -138,7 +157,7 @@ def _exit_fields(row: dict, fields: dict) -> None:
 
 def _new_roster_person(
     conn, cert_no: str, spr: dict, fields: dict, hh_id: str | None, relation: str | None
-) -> None:
+) -> str:
     pid = rowids.new_row_id(spr["region_code"])
     data = {
         "id": pid,
@@ -158,6 +177,7 @@ def _new_roster_person(
         (pid, spr["id"], hh_id, relation or "head"),
     )
     emit_person(conn, {"id": pid, "home_sp_id": spr["id"], "version": 1, "data": data})
+    return pid
 
 
 def _roster_link(conn, person_id: str, sp_id: str, hh_id: str | None, relation: str | None) -> bool:

@@ -91,6 +91,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # rows taken, with something left out that the file meant (a 村 with no 户号 to hang on)
+    notes: list[tuple[int, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -98,6 +100,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "errors": [{"row": r, "message": m} for r, m in self.errors],
+            "notes": [{"row": r, "message": m} for r, m in self.notes],
         }
 
     def add(self, other: ImportReport) -> None:
@@ -105,11 +108,12 @@ class ImportReport:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.errors += other.errors
+        self.notes += other.notes
 
     def summary(self) -> str:
         return (
             f"新增 {self.created}，更新 {self.updated}，未变 {self.unchanged}，"
-            f"错误 {len(self.errors)}"
+            f"错误 {len(self.errors)}" + (f"，提示 {len(self.notes)}" if self.notes else "")
         )
 
 
@@ -117,18 +121,21 @@ def import_rows(
     conn: psycopg.Connection,
     rows: list[dict],
     first_row: int,
-    one_row: Callable[[psycopg.Connection, dict], str],
+    one_row: Callable[[psycopg.Connection, dict], str | tuple[str, str]],
     refusals: tuple[type[Exception], ...] = (),
 ) -> ImportReport:
     """The one row-import loop of the roster, payment and YTD imports: each row in its own
-    savepoint, counted by what ``one_row`` returns (created / updated / unchanged); a row
-    it refuses (AdminError or one of ``refusals``) is reported with its number and the
-    others go in."""
+    savepoint, counted by what ``one_row`` returns (created / updated / unchanged, or that
+    and a note for the row); a row it refuses (AdminError or one of ``refusals``) is
+    reported with its number and the others go in."""
     rep = ImportReport()
     for i, row in enumerate(rows, start=first_row):
         try:
             with conn.transaction():
                 outcome = one_row(conn, row)
+            if isinstance(outcome, tuple):
+                outcome, note = outcome
+                rep.notes.append((i, note))
             setattr(rep, outcome, getattr(rep, outcome) + 1)
         except (AdminError, *refusals) as e:
             rep.errors.append((i, str(e)))

@@ -122,6 +122,7 @@ def get(pool, job_id: str) -> dict | None:
             r["updated"],
             r["unchanged"],
             [(e["row"], e["message"]) for e in r["errors"]],
+            [(e["row"], e["message"]) for e in r.get("notes", [])],  # jobs before notes had none
         )
     return row
 

@@ -67,6 +67,50 @@ def test_dry_run_then_apply(county, make_id):
     assert "已过期" in evil.text
 
 
+def test_a_village_with_no_household_number_is_said_not_dropped(county, make_id):
+    """村 is a household's: a row with 户号 puts its resident in that village's household; a
+    row with 村 and no 户号 is imported with a 提示 saying the village was not recorded (the
+    resident would otherwise count under （未填村） without a word), or that it differs from
+    the household's; the same village as the household's needs no word."""
+    from county import admin, tables
+
+    county.service_point("SP01", "东乡卫生院")
+    with county.conn() as c, c.transaction():
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+    a, b = (make_id("19800101", i) for i in (1, 2))
+    first = "身份证号,姓名,服务点编码,户号,村\n" f"{a},甲,SP01,H01,东村\n" f"{b},乙,SP01,,东村\n"
+    token = _login(county, "case", "clerk-pass-1")
+    r = county.client.post(
+        "/console/imports/try",
+        data={"kind": "roster", "csrf": token},
+        files={"upload": ("花名册.csv", first.encode(), "text/csv")},
+    )
+    summary = re.search(r'id="summary">([^<]+)<', r.text).group(1)
+    assert "新增 2" in summary and "有问题 0" in summary and "提示 1" in summary
+    notes = re.search(r'<table id="notes">.*?</table>', r.text, re.S).group(0)
+    assert "<td class=\"num\">3</td>" in notes and "没有户号，村“东村”未记入" in notes
+
+    def rows(text: str) -> list[dict]:
+        head, *lines = text.splitlines()
+        return [dict(zip(head.split(","), line.split(","), strict=True)) for line in lines]
+
+    with county.conn() as conn:
+        rep = tables.run_import(conn, rows(first), admin.import_roster)
+        assert rep.created == 2 and [n for n, _ in rep.notes] == [3]
+        # 甲 (in H01, 东村) again without 户号: the same village is no news; another is said
+        again = "身份证号,姓名,服务点编码,村\n" f"{a},甲,SP01,东村\n" f"{a},甲,SP01,西村\n"
+        rep = tables.run_import(conn, rows(again), admin.import_roster)
+    assert [n for n, _ in rep.notes] == [3] and "与户里登记的“东村”不同，未改" in rep.notes[0][1]
+    assert "提示 1" in rep.summary()
+    village = county.sql(
+        "SELECT h.data->>'village_name' AS v FROM person_link pl"
+        " JOIN household h ON h.id = pl.household_id JOIN person p ON p.id = pl.person_id"
+        " WHERE p.cert_no = %s",
+        (a,),
+    )
+    assert village == [{"v": "东村"}]  # the household's village stays
+
+
 def test_wrong_files_are_refused_with_words(county):
     with county.conn() as c, c.transaction():
         create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")

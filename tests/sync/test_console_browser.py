@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -51,7 +52,16 @@ def browser():
         b.close()
 
 
+# what a template shows when it reads the wrong thing: a Python object, a missing value, a
+# script's failure (a dict row's key named like a dict method once printed
+# "<built-in method update of dict object at 0x…>" under every desk's version)
+LEAKS = re.compile(r"object at 0x|<built-in|<bound method|Traceback|\bNone\b|\bundefined\b|\bNaN\b")
+
+
 def shot(page, tmp_path: Path, name: str) -> None:
+    """Screenshot of the page (after checking that its text shows nothing of the code)."""
+    leak = LEAKS.search(page.inner_text("body"))
+    assert leak is None, f"{name}: {leak.group(0)!r} on the page"
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     out = os.environ.get("TOWNSHIP_SCREENSHOTS")
@@ -195,9 +205,10 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     roster = tmp_path / "花名册.csv"
     new_ids = [make_id("140121", "1985-05-05", i, "female") for i in (3, 4)]
     roster.write_text(
-        "身份证号,姓名,服务点编码,村\n"
-        + "".join(f"{c},新居民,SP01,东村\n" for c in new_ids)
-        + "不是号码,坏行,SP01,东村\n",
+        "身份证号,姓名,服务点编码,户号,村\n"
+        f"{new_ids[0]},新居民,SP01,D07,东村\n"
+        f"{new_ids[1]},新居民,SP01,,东村\n"  # no 户号: imported, its 村 said not recorded
+        "不是号码,坏行,SP01,D07,东村\n",
         encoding="utf-8",
     )
     page.goto(base + "/imports")
@@ -205,6 +216,7 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     page.set_input_files("#upload", str(roster))
     page.click("#try")
     assert "新增 2" in page.inner_text("#summary") and "有问题 1" in page.inner_text("#summary")
+    assert "没有户号，村“东村”未记入" in page.inner_text("#notes")
     shot(page, tmp_path, "08-import-dry-run")
     assert (
         county_server.sql("SELECT count(*) AS n FROM person WHERE cert_no = ANY(%s)", (new_ids,))[
@@ -228,7 +240,25 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     points = page.inner_text("#points")
     assert "东乡卫生院" in points and "东村" in page.inner_text("#villages")
     shot(page, tmp_path, "06-reports")
+    # the payments chart counts 笔: its axis marks whole numbers (it once read 0.5, 1.5)
+    ticks = page.evaluate(
+        "echarts.getInstanceByDom(document.getElementById('pay_chart')).getModel()"
+        ".getComponent('yAxis').axis.scale.getTicks().map(t => t.value)"
+    )
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+    # the two pages left: each shows its words and nothing of the code
+    page.goto(base + "/alerts")
+    assert "因病返贫" in page.inner_text("h1")
+    shot(page, tmp_path, "10-alerts")
+    page.goto(base + "/updates")
+    assert "程序更新" in page.inner_text("h1")
+    assert "0.1.0" in page.inner_text("body")
+    # nothing imported yet: no empty list of versions to offer, 暂不升级 chosen
+    assert page.locator("#offer select").count() == 0 and page.is_visible("#no_release")
+    assert page.is_checked("#offer input[value=hold]")
+    shot(page, tmp_path, "11-updates")
 
     # logging out ends it
     page.click("header .who button")

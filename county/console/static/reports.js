@@ -24,7 +24,7 @@
     grid: { left: 48, right: 16, top: 32, bottom: 32 },
     tooltip: { trigger: "axis" },
     xAxis: { type: "category", data: data.days },
-    yAxis: { type: "value", name: "笔数" },
+    yAxis: { type: "value", name: "笔数", minInterval: 1 },  // a count: no 0.5 笔
     series: series
   });
   window.addEventListener("resize", function () { rate.resize(); pay.resize(); });
