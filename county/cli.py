@@ -32,6 +32,7 @@ from psycopg.rows import dict_row
 
 from county import admin, places, receipt_keys, sealing, updates, ytd
 from county.db import migrate
+from county.model import china_minute
 from county.settings import SettingsError, load_settings
 from county.tables import run_import
 
@@ -105,7 +106,7 @@ def cmd_code_issue(args) -> int:
     with _connect(args) as conn, conn.transaction():
         r = admin.issue_device_code(conn, args.service_point, args.hours, args.note)
     print(
-        f"设备注册码：{r['code']}（服务点 {r['service_point']}，{r['expires_at']} 前有效，只能使用一次）"
+        f"设备注册码：{r['code']}（服务点 {r['service_point']}，{china_minute(r['expires_at'])} 前有效，只能使用一次）"
     )
     return 0
 
@@ -195,7 +196,7 @@ def cmd_device_list(args) -> int:
     if not rows:
         print("没有设备")
     for r in rows:
-        seen = r["last_seen_at"].strftime("%Y-%m-%d %H:%M") if r["last_seen_at"] else "从未联网"
+        seen = china_minute(r["last_seen_at"]) if r["last_seen_at"] else "从未联网"
         print(
             f"{r['id']}  {r['sp_code']} {r['sp_name']}  {r['name']}  最近联网 {seen}  {r['state']}"
         )

@@ -17,6 +17,25 @@ from core.categories import (
 )
 
 MAX_TEXT = 200
+# the bureau's clock: China time (no summer time), whatever the server's own zone is
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def china_time(value: dt.datetime | str) -> dt.datetime:
+    """A stored moment (a timestamptz, or its ISO text) on the bureau's clock. A county
+    server often runs on UTC; a page, an export or the command line says China time."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:  # the database's times all carry their zone; a bare one is UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(CHINA)
+
+
+def china_minute(value: dt.datetime | str) -> str:
+    """2026-12-05 12:34 in China time."""
+    return china_time(value).strftime("%Y-%m-%d %H:%M")
+
+
 ENUMS = {
     "cert_type": CERT_TYPES,
     "sex": SEXES,

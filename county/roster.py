@@ -44,9 +44,7 @@ def _roster_row(conn, row: dict, sps: dict) -> str | tuple[str, str]:
     chk, spr, fields, relation, hh_no = _roster_fields(conn, row, sps)
     village = _pick(row, "村", "村居委会", "village_name")
     hh_id = (
-        _roster_household(conn, spr, hh_no, village, fields.get("address", ""))
-        if hh_no
-        else None
+        _roster_household(conn, spr, hh_no, village, fields.get("address", "")) if hh_no else None
     )
     outcome, person_id = _roster_person(conn, chk, spr, fields, relation, hh_id)
     if village and not hh_no:

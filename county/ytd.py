@@ -11,10 +11,8 @@ import psycopg
 from core import syncproto as sp
 from core.ids import check_id
 from county.db import emit, jsonb, sp_stream
-from county.model import OpRejected, mask, parse_money
+from county.model import CHINA, OpRejected, mask, parse_money
 from county.tables import AdminError, ImportReport, _pick, import_rows
-
-CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def parse_as_of(text: str, now: dt.datetime | None = None) -> str:

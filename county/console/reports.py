@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from county import admin, places
 from county.console import PREFIX, summary, templates
 from county.console import auth as a
+from county.model import china_minute
 
 log = logging.getLogger(__name__)
 
@@ -235,9 +236,7 @@ def _rows(conn, table: str, year: int, days: int) -> list[dict]:
         return [
             {
                 **d,
-                "last_seen": d["last_seen_at"].astimezone().strftime("%Y-%m-%d %H:%M")
-                if d["last_seen_at"]
-                else "从未联网",
+                "last_seen": china_minute(d["last_seen_at"]) if d["last_seen_at"] else "从未联网",
             }
             for d in quiet_devices(conn, days, dt.datetime.now(dt.UTC))
         ]

@@ -78,7 +78,7 @@ def test_a_village_with_no_household_number_is_said_not_dropped(county, make_id)
     with county.conn() as c, c.transaction():
         create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
     a, b = (make_id("19800101", i) for i in (1, 2))
-    first = "身份证号,姓名,服务点编码,户号,村\n" f"{a},甲,SP01,H01,东村\n" f"{b},乙,SP01,,东村\n"
+    first = f"身份证号,姓名,服务点编码,户号,村\n{a},甲,SP01,H01,东村\n{b},乙,SP01,,东村\n"
     token = _login(county, "case", "clerk-pass-1")
     r = county.client.post(
         "/console/imports/try",
@@ -88,7 +88,7 @@ def test_a_village_with_no_household_number_is_said_not_dropped(county, make_id)
     summary = re.search(r'id="summary">([^<]+)<', r.text).group(1)
     assert "新增 2" in summary and "有问题 0" in summary and "提示 1" in summary
     notes = re.search(r'<table id="notes">.*?</table>', r.text, re.S).group(0)
-    assert "<td class=\"num\">3</td>" in notes and "没有户号，村“东村”未记入" in notes
+    assert '<td class="num">3</td>' in notes and "没有户号，村“东村”未记入" in notes
 
     def rows(text: str) -> list[dict]:
         head, *lines = text.splitlines()
@@ -98,7 +98,7 @@ def test_a_village_with_no_household_number_is_said_not_dropped(county, make_id)
         rep = tables.run_import(conn, rows(first), admin.import_roster)
         assert rep.created == 2 and [n for n, _ in rep.notes] == [3]
         # 甲 (in H01, 东村) again without 户号: the same village is no news; another is said
-        again = "身份证号,姓名,服务点编码,村\n" f"{a},甲,SP01,东村\n" f"{a},甲,SP01,西村\n"
+        again = f"身份证号,姓名,服务点编码,村\n{a},甲,SP01,东村\n{a},甲,SP01,西村\n"
         rep = tables.run_import(conn, rows(again), admin.import_roster)
     assert [n for n, _ in rep.notes] == [3] and "与户里登记的“东村”不同，未改" in rep.notes[0][1]
     assert "提示 1" in rep.summary()

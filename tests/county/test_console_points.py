@@ -11,6 +11,7 @@ import pytest
 from core import syncproto as sp
 from county.console.auth import create_staff
 from county.console.generate import generate
+from tests.county.conftest import SIGNING_KEY
 
 pytestmark = pytest.mark.postgres
 
@@ -67,3 +68,43 @@ def test_villages_operators_and_devices_of_a_point(county):
     assert [o[:2] for o in operators] == [["李会计", "测试机"]]  # the scheduled sync is no one
     assert [d[1] for d in _rows(page.text, "devices")] == ["测试机"]
     assert county.client.get("/console/points/NOPE").status_code == 404
+
+
+def test_times_are_china_time_whatever_the_server_clock(county, monkeypatch, capsys):
+    """The bureau reads China time: a contact stored at 20:30 UTC shows as 04:30 the next
+    morning on the pages, in the export and on the command line; a registration code's end
+    is said without a foreign clock's name."""
+    from county import cli
+
+    county.service_point("SP01", "东乡卫生院")
+    reg = county.register("SP01")
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+        c.execute(
+            "UPDATE device SET last_seen_at = '2026-03-01 20:30:00+00',"
+            " registered_at = '2026-02-28 17:00:00+00' WHERE id = %s",
+            (reg["device_id"],),
+        )
+    page, token = county.console_login("boss", "admin-pass-1", then="/console/devices")
+    assert _rows(page.text, "devices")[0][3:5] == ["2026-03-01", "2026-03-02 04:30"]
+    assert _rows(page.text, "points")[0][-1] == "2026-03-02 04:30"
+    export = county.client.get("/console/reports/export?table=quiet&days=1").content
+    assert "2026-03-02 04:30" in _xlsx_text(export)
+    code = county.client.post(
+        "/console/devices/code", data={"service_point": "SP01", "csrf": token}
+    ).text
+    assert "有效期至" in code and "UTC" not in code
+
+    monkeypatch.setenv("TOWNSHIP_COUNTY_DATABASE_URL", county.dsn)
+    monkeypatch.setenv("TOWNSHIP_COUNTY_SIGNING_KEY", SIGNING_KEY)
+    assert cli.main(["device", "list"]) == 0
+    assert "2026-03-02 04:30" in capsys.readouterr().out
+
+
+def _xlsx_text(data: bytes) -> str:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    return " ".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row)

@@ -113,7 +113,10 @@ def test_what_desks_say_is_kept_listed_and_checked(county, offered):
     with county.conn() as c:
         listed = {d["sp_code"]: d for d in list_devices(c)}
         o = updates.overview(c)
-    assert listed["SP01"]["app_version"] == "0.2.0" and listed["SP01"]["update_state"] == "已安装 0.2.0"
+    assert (
+        listed["SP01"]["app_version"] == "0.2.0"
+        and listed["SP01"]["update_state"] == "已安装 0.2.0"
+    )
     assert listed["SP02"]["update_state"] == "自检失败，已退回原版本 0.2.0"
     assert [(d["app_version"], d["n"]) for d in o["desks"]] == [("0.2.0", 1), ("0.1.0", 1)]
     for bad in ("staged:0.2.0;DROP TABLE device", "<script>:1", "x" * 61):
