@@ -54,7 +54,10 @@ def mount(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):
         return templates.TemplateResponse(
-            request, "message.html", {"title": "没有权限", "message": str(exc)}, status_code=403
+            request,
+            "message.html",
+            {"title": "没有权限", "message": str(exc), "staff": exc.staff, "prefix": PREFIX},
+            status_code=403,
         )
 
 

@@ -71,7 +71,12 @@ class NotSignedIn(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but this role may not, or the form's CSRF token is wrong."""
+    """Signed in, but this role may not, or the form's CSRF token is wrong. Carries the
+    person, so the refusal is a console page with their menu."""
+
+    def __init__(self, message: str, staff: Staff | None = None):
+        super().__init__(message)
+        self.staff = staff
 
 
 def create_staff(
@@ -179,7 +184,9 @@ def require(request: Request, what: str, csrf: str | None = None) -> Staff:
     must be the session's."""
     staff = current(request)
     if not staff.may(what):
-        raise Forbidden("您的角色没有这项权限")
+        raise Forbidden(
+            f"{staff.role_label}的账号不能打开这一页；需要时请找县医保局的管理员。", staff
+        )
     if csrf is not None and not hmac.compare_digest(csrf, staff.csrf):
-        raise Forbidden("表单已过期或来源不明，请刷新页面后重试")
+        raise Forbidden("表单已过期或来源不明，请刷新页面后重试", staff)
     return staff

@@ -85,7 +85,13 @@ def test_roles_and_csrf(staff):
     assert login(staff, "look").status_code == 303
     c = staff.client
     assert c.get("/console/reports").status_code == 200
-    assert c.get("/console/devices").status_code == 403
+    refused = c.get("/console/devices")
+    assert refused.status_code == 403
+    # a console page with the person's menu and its style, saying what to do, not a bare
+    # unstyled message (its style sheet was once asked for outside the console)
+    assert 'href="/console/static/console.css"' in refused.text
+    assert 'href="/console/reports"' in refused.text and "退出" in refused.text
+    assert "只读的账号不能打开这一页" in refused.text and "管理员" in refused.text
     assert c.get("/console/conflicts").status_code == 403
     assert c.get("/console/points/SP01").status_code == 403
     token = csrf_of(staff)
