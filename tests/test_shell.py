@@ -54,3 +54,38 @@ def test_qt_standard_dialogs_are_translated(window):
     from PySide6.QtWidgets import QApplication
 
     assert QApplication.translate("QPlatformTheme", "Cancel") == "取消"
+
+
+def test_a_page_shown_by_its_key_takes_the_keys_next_typed(window, qtbot):
+    """Right after log-in (首页 in front, nothing with the keyboard) F4 showed 报销测算, made
+    on first use, with the keyboard nowhere on it: the ID number typed next went nowhere
+    (seen on the real screen). Each page shown by its key has the keyboard: its search box
+    where it has one, else its first field."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.gui.pages import PAGES
+
+    window.activateWindow()
+    assert QTest.qWaitForWindowActive(window)
+    window.setFocus()  # as after log-in: the window active, no field holding the keyboard
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    est = window.page("estimate")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is est.search)
+    qtbot.keyClicks(QApplication.focusWidget(), "hcg")
+    assert est.search.text() == "hcg"
+    for spec in PAGES:
+        *mods, key = spec.shortcut.split("+")
+        modifier = Qt.KeyboardModifier.NoModifier
+        for m in mods:
+            modifier |= {"Alt": Qt.KeyboardModifier.AltModifier}[m]
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{key}"), modifier)
+        page = window.page(spec.key)
+        qtbot.waitUntil(
+            lambda page=page: page.isAncestorOf(QApplication.focusWidget()), timeout=2000
+        )
+    # back on 报销测算 from another page: the search box again, its text ready to replace
+    qtbot.keyClick(window, Qt.Key.Key_F4)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is est.search)
+    assert est.search.selectedText() == "hcg"

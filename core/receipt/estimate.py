@@ -23,7 +23,8 @@ from core.receipt.model import (
 # --------------------------------------------------------------------------- estimate
 
 
-# national settlement names (domain notes §4) → what the sheet calls them
+# national settlement names (domain notes §4) → what the sheet and the screen call them, in
+# the order both show them
 ESTIMATE_TOTALS = {
     "medfee_sumamt": "医疗费用总额",
     "inscp_scp_amt": "政策范围内费用",
@@ -91,12 +92,11 @@ def estimate_document(
             Field("结算状态", "已结算" if f.settled else "未结算（测算）", "settled"),
         ],
     )
-    main_codes = {"medfee_sumamt", "fund_pay_sumamt", "psn_part_amt"}
     totals = Table(
         "测算结果",
         ["项目", "金额（元）"],  # in words only: no settlement codes on a resident's paper
-        [[label, yuan(a)] for code, label, a in amounts if code not in main_codes]
-        + [[label, yuan(a)] for code, label, a in amounts if code in main_codes],
+        # the screen's order: the bill, what the policy covers, each fund, then the sums
+        [[label, yuan(a)] for _code, label, a in amounts],
         ["L", "R"],
     )
     sources: list[str] = []

@@ -87,6 +87,10 @@ def test_enter_an_inpatient_estimate_and_read_result_and_steps(qtbot, ctx, page,
     qtbot.keyClick(page.amounts["in_policy"], Qt.Key.Key_Return)
     idle(qtbot, ctx)
     got = table(page.result_table)
+    # the names and order of the printed 测算单 (the bill first, then 政策范围内, 起付 …)
+    labels = [page.result_table.item(r, 0).text() for r in range(page.result_table.rowCount())]
+    assert labels[:3] == ["医疗费用总额", "政策范围内费用", "起付标准（本次实付）"]
+    assert labels[-2:] == ["基金支付合计", "个人负担"]
     assert got["act_pay_dedc"] == "400.00"
     assert got["hifp_pay"] == "1,950.00"  # sx25-02
     assert got["psn_part_amt"] == "1,050.00"

@@ -202,6 +202,11 @@ def test_estimate_sheet_has_results_and_steps(store, clerk, paid, data_dir):
     ):
         assert expected in text, expected
     assert result["hifp_pay"] == "8415.00"
+    # the figures in the screen's order: the bill first, the sums last
+    figures = text[text.index("测算结果") : text.index("计算步骤")]
+    order = ["医疗费用总额", "政策范围内费用", "起付标准", "基本医保统筹基金支付", "基金支付合计"]
+    assert [figures.index(w) for w in order] == sorted(figures.index(w) for w in order)
+    assert figures.rindex("个人负担") > figures.index("基金支付合计")
     for code in ("hifp_pay", "act_pay_dedc", "psn_part_amt", "medfee_sumamt", "shanxi-2025"):
         assert code not in text, code
     for step in result["steps"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.estimate import LAYER_LABELS
+from core.receipt import ESTIMATE_TOTALS
 
 # Amount inputs: field → label. Which are shown depends on the mode.
 BILL_FIELDS = {
@@ -59,17 +60,9 @@ MODE_YTD = {
 YTD_EXTRA = {"dabing_cap_raise": "大病限额激励提高", "dabing_cap_cut": "大病限额断保降低"}
 
 
-RESULT_ROWS = [
-    ("medfee_sumamt", "医疗费总额"),
-    ("inscp_scp_amt", "政策范围内费用"),
-    ("act_pay_dedc", "本次起付线"),
-    ("hifp_pay", "基本医保统筹基金支付"),
-    ("hifmi_pay", "大病保险支付"),
-    ("maf_pay", "医疗救助支付"),
-    ("tilted_pay", "倾斜救助支付"),
-    ("fund_pay_sumamt", "基金支付合计"),
-    ("psn_part_amt", "个人负担"),
-]
+# the result's figures with the printed 测算单's names, in its order: what a resident reads
+# on the screen is what they take home
+RESULT_ROWS = list(ESTIMATE_TOTALS.items())
 
 
 STEP_LAYER_LABELS = {**LAYER_LABELS, "total": "合计"}

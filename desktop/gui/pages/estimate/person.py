@@ -16,6 +16,12 @@ class _Person:
     """Person and year-to-date figures (part of the page)."""
 
     # ---------------------------------------------------------------- person
+    def focus_search(self) -> None:
+        """The cursor in 查找参保人 (the page's first box: an ID number, a name or its
+        initials), its text selected so a new one replaces it."""
+        self.search.setFocus()
+        self.search.selectAll()
+
     def find_person(self) -> None:
         q = self.search.text().strip()
         if not q:
