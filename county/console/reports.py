@@ -10,6 +10,7 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import psycopg
 from fastapi import APIRouter, Form, Request
@@ -256,6 +257,18 @@ def export(request: Request, table: str = "villages", year: str = "", days: str 
     with reading(request, y) as conn:
         rows = _rows(conn, table, y, _days(days))
     title, header, keys = EXPORTS[table]
+    name = f"{y}-{table}.xlsx" if table not in ("quiet", "conflicts") else f"{table}.xlsx"
+    return xlsx_response(
+        title, header, [[r[k] if r[k] is not None else "" for k in keys] for r in rows], name
+    )
+
+
+def xlsx_response(
+    title: str, header: list[str], rows: list[list], name: str, shown_name: str = ""
+) -> Response:
+    """One sheet as an Excel download: every text cell stays text ("=HYPERLINK(…)" in a
+    village name is never a formula). ``shown_name``: the Chinese file name browsers offer
+    (RFC 5987), ``name`` the plain one for those that cannot."""
     from openpyxl import Workbook  # deferred: openpyxl loads slowly; only exports need it
 
     wb = Workbook()
@@ -263,16 +276,18 @@ def export(request: Request, table: str = "villages", year: str = "", days: str 
     ws.title = title
     ws.append(header)
     for r in rows:
-        ws.append([r[k] if r[k] is not None else "" for k in keys])
+        ws.append(r)
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, str):
-                cell.data_type = "s"  # "=HYPERLINK(…)" in a village name stays text
+                cell.data_type = "s"
     buf = io.BytesIO()
     wb.save(buf)
-    name = f"{y}-{table}.xlsx" if table not in ("quiet", "conflicts") else f"{table}.xlsx"
+    disposition = f"attachment; filename={name}"
+    if shown_name:
+        disposition += f"; filename*=UTF-8''{quote(shown_name)}"
     return Response(
         buf.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
+        headers={"Content-Disposition": disposition},
     )

@@ -59,7 +59,9 @@ def alert_raise(conn, dev: Device, op: sp.Op) -> dict:
     return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id)
 
 
-def list_alerts(conn, *, state: str = "open") -> list[dict]:
+def list_alerts(conn, *, state: str = "open", limit: int | None = 500) -> list[dict]:
+    """The warnings in ``state`` (open / handed / all), newest first; ``limit`` rows (None:
+    all of them — the list handed to civil affairs)."""
     where = {"open": "a.handed_at IS NULL", "handed": "a.handed_at IS NOT NULL"}.get(state, "TRUE")
     return conn.execute(
         "SELECT a.*, sp.name AS sp_name, pe.cert_no, pe.data->>'name' AS name,"
@@ -68,7 +70,8 @@ def list_alerts(conn, *, state: str = "open") -> list[dict]:
         " JOIN person pe ON pe.region = k.region AND pe.id = a.person_id"
         " LEFT JOIN person_link pl ON pl.person_id = a.person_id AND pl.sp_id = a.sp_id"
         " LEFT JOIN household h ON h.id = pl.household_id"
-        f" WHERE {where} ORDER BY a.received_at DESC LIMIT 500"
+        f" WHERE {where} ORDER BY a.received_at DESC LIMIT %s",
+        (limit,),
     ).fetchall()
 
 

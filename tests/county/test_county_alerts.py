@@ -5,6 +5,7 @@ case worker marks a warning handed to civil affairs (CSRF, audit), a read-only o
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -76,6 +77,25 @@ def test_alerts_kept_scoped_listed_and_handed(two_points, person_payload, make_i
     page, token = _login(county, "case", "clerk-pass-1")
     assert "张监测" in page.text and cert not in page.text and mask_id(cert) in page.text
     assert "6300.00" in page.text and "东乡卫生院" in page.text
+    # the list for civil affairs: the whole ID number 民政 needs, and the export audited
+    assert 'id="export"' in page.text
+    got = county.client.get("/console/alerts/export?state=open")
+    assert got.status_code == 200
+    assert "filename*=UTF-8''" in got.headers["content-disposition"]
+    sheet = _sheet(got.content)
+    assert sheet[0][:3] == ["姓名", "身份证号", "服务点"]
+    assert sheet[1][:3] == ["张监测", cert, "东乡卫生院"] and sheet[1][6:8] == [
+        "6300.00",
+        "5000.00",
+    ]
+    received = county.sql("SELECT received_at FROM poverty_alert")[0]["received_at"]
+    china = received.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+    assert sheet[1][4] == "防止返贫监测对象" and sheet[1][9] == china  # words, China time
+    exported = county.sql(
+        "SELECT s.username, a.detail FROM staff_audit a JOIN staff s ON s.id = a.staff_id"
+        " WHERE a.action = 'alert.export'"
+    )
+    assert exported == [{"username": "case", "detail": {"rows": 1}}]
     url = f"/console/alerts/{first['id']}/hand"
     assert county.client.post(url, data={"note": "x", "csrf": "forged"}).status_code == 403
     r = county.client.post(url, data={"note": "<b>已电话通知</b>", "csrf": token})
@@ -92,3 +112,14 @@ def test_alerts_kept_scoped_listed_and_handed(two_points, person_payload, make_i
         data={"username": "look", "password": "viewer-pass-1", "login_token": token},
     )
     assert county.client.get("/console/alerts").status_code == 403
+    assert county.client.get("/console/alerts/export").status_code == 403
+    assert len(county.sql("SELECT 1 FROM staff_audit WHERE action = 'alert.export'")) == 1
+
+
+def _sheet(data: bytes) -> list[list[str]]:
+    import io
+
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(data), read_only=True).active
+    return [["" if c is None else str(c) for c in row] for row in ws.iter_rows(values_only=True)]
