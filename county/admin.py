@@ -144,18 +144,53 @@ def _history(conn, pol, version: int, by: str, sp_names: list[str] | None) -> No
 
 
 # ------------------------------------------------------------------ conflicts
-def list_conflicts(conn: psycopg.Connection, status: str = "open") -> list[dict]:
-    where = "" if status == "all" else "WHERE status = %(s)s"
+CONFLICT_COLS = (
+    "id, kind, status, person_id, year, entity, entity_id, sp_ids, summary, detail,"
+    " created_at, resolved_at, resolution"
+)
+
+
+def list_conflicts(
+    conn: psycopg.Connection,
+    status: str = "open",
+    *,
+    kind: str = "",
+    sp_id: str = "",
+    limit: int | None = None,
+    newest_first: bool = False,
+) -> list[dict]:
+    """Conflicts in ``status`` (open / resolved / all), of ``kind`` and touching the service
+    point ``sp_id`` when given — filtered in the database, not after reading every conflict
+    a province has had; the oldest first (the queue), or ``newest_first``; ``limit`` rows."""
+    where, args = [], {"s": status, "k": kind, "p": [sp_id], "n": limit}
+    if status != "all":
+        where.append("status = %(s)s")
+    if kind:
+        where.append("kind = %(k)s")
+    if sp_id:
+        where.append("sp_ids @> %(p)s")
+    order = "created_at DESC, id DESC" if newest_first else "created_at, id"
     rows = conn.execute(
-        "SELECT id, kind, status, person_id, year, entity, entity_id, sp_ids, summary, detail,"
-        f" created_at, resolved_at, resolution FROM conflict {where} ORDER BY created_at, id",
-        {"s": status},
+        f"SELECT {CONFLICT_COLS} FROM conflict"
+        f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT %(n)s",
+        args,
     ).fetchall()
-    for r in rows:
-        for k in ("created_at", "resolved_at"):
-            if r[k] is not None:
-                r[k] = r[k].isoformat(timespec="seconds")
-    return rows
+    return [_conflict_row(r) for r in rows]
+
+
+def get_conflict(conn: psycopg.Connection, conflict_id: str) -> dict | None:
+    """One conflict by its id (None: no such conflict)."""
+    row = conn.execute(
+        f"SELECT {CONFLICT_COLS} FROM conflict WHERE id = %s", (conflict_id,)
+    ).fetchone()
+    return _conflict_row(row) if row else None
+
+
+def _conflict_row(r: dict) -> dict:
+    for k in ("created_at", "resolved_at"):
+        if r[k] is not None:
+            r[k] = r[k].isoformat(timespec="seconds")
+    return r
 
 
 DECISIONS = {

@@ -31,9 +31,14 @@ def china_time(value: dt.datetime | str) -> dt.datetime:
     return value.astimezone(CHINA)
 
 
-def china_minute(value: dt.datetime | str) -> str:
-    """2026-12-05 12:34 in China time."""
-    return china_time(value).strftime("%Y-%m-%d %H:%M")
+def china_minute(value: dt.datetime | str | None) -> str:
+    """2026-12-05 12:34 in China time ("—" for no time)."""
+    return china_time(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def china_day(value: dt.datetime | str | None) -> str:
+    """2026-12-05 in China time ("—" for no time)."""
+    return china_time(value).strftime("%Y-%m-%d") if value else "—"
 
 
 ENUMS = {

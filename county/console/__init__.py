@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from county.console.auth import Forbidden, NotSignedIn
-from county.model import china_minute, china_time
+from county.model import china_day, china_minute
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -21,7 +21,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 # {{ x|when }} 2026-12-05 12:34, {{ x|day }} 2026-12-05: every time a page shows
 templates.env.filters["when"] = china_minute
-templates.env.filters["day"] = lambda v: china_time(v).strftime("%Y-%m-%d")
+templates.env.filters["day"] = china_day
 PREFIX = "/console"
 
 

@@ -190,6 +190,9 @@ def disable(request: Request, device: str = Form(""), reason: str = Form(""), cs
 # ------------------------------------------------------------------ conflicts
 
 
+CONFLICTS_SHOWN = 500  # a page of the list; the filters narrow it
+
+
 @router.get("/conflicts")
 def conflicts(
     request: Request, state: str = "open", kind: str = "", point: str = ""
@@ -197,12 +200,22 @@ def conflicts(
     staff = a.require(request, "conflicts")
     state = state if state in ("open", "resolved", "all") else "open"
     with request.app.state.pool.connection() as conn:
-        rows = admin.list_conflicts(conn, "all" if state == "all" else state)
         names = {p["id"]: p for p in places.list_service_points(conn)}
-    if kind:
-        rows = [r for r in rows if r["kind"] == kind]
-    if point:
-        rows = [r for r in rows if any(names.get(s, {}).get("code") == point for s in r["sp_ids"])]
+        sp_id = next((i for i, p in names.items() if p["code"] == point), None) if point else ""
+        rows = (
+            []
+            if sp_id is None  # a point no longer there: nothing of it to list
+            else admin.list_conflicts(
+                conn,
+                state,
+                kind=kind if kind in KIND_LABELS else "",
+                sp_id=sp_id,
+                limit=CONFLICTS_SHOWN + 1,
+                newest_first=state != "open",  # open: the oldest waits longest, first
+            )
+        )
+    more = len(rows) > CONFLICTS_SHOWN
+    rows = rows[:CONFLICTS_SHOWN]
     for r in rows:
         r["points"] = "、".join(names[s]["name"] for s in r["sp_ids"] if s in names)
     return page(
@@ -215,6 +228,8 @@ def conflicts(
         point=point,
         kinds=KIND_LABELS,
         points=list(names.values()),
+        more=more,
+        shown=CONFLICTS_SHOWN,
     )
 
 
@@ -222,11 +237,10 @@ def conflicts(
 def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLResponse:
     staff = a.require(request, "conflicts")
     with request.app.state.pool.connection() as conn:
-        rows = [r for r in admin.list_conflicts(conn, "all") if r["id"] == conflict_id]
+        c = admin.get_conflict(conn, conflict_id[:64])
         names = {p["id"]: p["name"] for p in places.list_service_points(conn)}
-    if not rows:
+    if c is None:
         return page(request, "message.html", staff, title="找不到", message="没有这条冲突记录")
-    c = rows[0]
     return page(
         request,
         "conflict.html",

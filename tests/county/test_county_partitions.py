@@ -86,7 +86,11 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             " ('o1', 'ds-b', 1, 'payment.record', 'pay-a', 'h', 'b', '{}')"
         )
         c.commit()
-        assert db.migrate(c) == ["0019_region_partitions", "0020_row_functions"]
+        assert db.migrate(c) == [
+            "0019_region_partitions",
+            "0020_row_functions",
+            "0021_conflict_point",
+        ]
         where = {
             t: {
                 r["k"]: r["part"]

@@ -1,0 +1,69 @@
+"""The console's conflicts list at a province's size: filtered in the database (state, kind,
+service point), the open ones oldest first and the others newest first, a page of 500 that
+says so; one conflict's page reads that conflict, not every conflict there has been."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from county.console.auth import create_staff
+
+pytestmark = pytest.mark.postgres
+
+KINDS = ["double_enrollment", "identity_review", "stale_update"]
+
+
+def _rows(html: str) -> list[list[str]]:
+    body = re.search(r'<table id="conflicts".*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [
+        [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_a_provinces_conflicts_filtered_in_the_database(county):
+    a = county.service_point("SP01", "东乡卫生院")["id"]
+    b = county.service_point("SP02", "西乡卫生院")["id"]
+    with county.conn() as c, c.transaction():
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+        c.execute(
+            "INSERT INTO conflict(id, kind, status, sp_ids, summary, created_at, resolved_at,"
+            " resolution)"
+            " SELECT 'c' || n, (%s::text[])[1 + n %% 3], s, "
+            " CASE WHEN n %% 2 = 0 THEN ARRAY[%s] ELSE ARRAY[%s, %s] END,"
+            " '第' || n || '条', t, CASE WHEN s = 'resolved' THEN t + interval '1 hour' END,"
+            " CASE WHEN s = 'resolved' THEN jsonb_build_object('note', '已核实') END"
+            " FROM generate_series(1, 1500) n,"
+            " LATERAL (SELECT CASE WHEN n %% 10 = 0 THEN 'open' ELSE 'resolved' END AS s,"
+            " timestamptz '2026-01-01 00:00+08' + n * interval '1 minute' AS t) x",
+            (KINDS, a, a, b),
+        )
+    county.console_login("case", "clerk-pass-1")
+
+    page = county.client.get("/console/conflicts").text  # open: 150, oldest first
+    rows = _rows(page)
+    assert len(rows) == 150 and 'id="more"' not in page
+    assert rows[0][3] == "第10条" and rows[-1][3] == "第1500条"
+
+    page = county.client.get("/console/conflicts?state=all").text  # a page, newest first
+    rows = _rows(page)
+    assert len(rows) == 500 and rows[0][3] == "第1500条" and "只列出最近的 500 条" in page
+
+    url = "/console/conflicts?state=resolved&kind=identity_review&point=SP02"
+    rows = _rows(county.client.get(url).text)
+    truth = county.sql(
+        "SELECT summary FROM conflict WHERE status = 'resolved' AND kind = 'identity_review'"
+        " AND %s = ANY(sp_ids) ORDER BY created_at DESC",
+        (b,),
+    )
+    assert [r[3] for r in rows] == [t["summary"] for t in truth] and 0 < len(rows) < 500
+    assert _rows(county.client.get("/console/conflicts?point=NOPE").text) == [
+        ["没有符合条件的冲突"]
+    ]
+
+    one = county.client.get("/console/conflicts/c777")
+    assert one.status_code == 200 and "第777条" in one.text
+    assert "已于 2026-01-01 13:57 处理：已核实" in one.text  # China time
+    assert "没有这条冲突记录" in county.client.get("/console/conflicts/c99999").text
