@@ -70,15 +70,38 @@ def issue_device_code(
 DISABLE_REASONS = {"lost": "报失（丢失或被盗）", "retired": "停用（换下或报废）"}
 
 
-def list_devices(conn: psycopg.Connection, sp_code: str | None = None) -> list[dict]:
-    """Devices with their service point and state (在用 / 待清除 / 已清除 / 已注销)."""
+def _point_filter(also: str = "") -> str:
+    """A console's filter on service points ``sp``: a county (区划, ``%(r)s``) and a piece
+    of the code or name (``%(q)s``, or of ``also``), "" for any. A piece of text, not a
+    pattern: a % or _ typed is matched as itself."""
+    return (
+        " (%(r)s = '' OR sp.region_code = %(r)s) AND (%(q)s = ''"
+        " OR strpos(lower(sp.code), lower(%(q)s)) > 0 OR strpos(sp.name, %(q)s) > 0"
+        + (f" OR strpos({also}, %(q)s) > 0" if also else "")
+        + ")"
+    )
+
+
+def list_devices(
+    conn: psycopg.Connection,
+    sp_code: str | None = None,
+    *,
+    region: str = "",
+    q: str = "",
+    limit: int | None = None,
+) -> list[dict]:
+    """Devices with their service point and state (在用 / 待清除 / 已清除 / 已注销): of one
+    service point, or of a county (``region``) and matching ``q`` (a piece of the point's
+    code or name, or of the PC's name); the first ``limit`` by service point."""
     rows = conn.execute(
         "SELECT d.id, sp.code AS sp_code, sp.name AS sp_name, d.name, d.app_version,"
         " d.registered_at, d.last_seen_at, d.revoked_at, d.disabled_at, d.disabled_reason,"
         " d.wiped_at, d.reported_pending, d.reported_error, d.reported_at, d.reported_update"
         " FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
-        " WHERE %s::text IS NULL OR sp.code = %s ORDER BY sp.code, d.registered_at",
-        (sp_code, sp_code),
+        " WHERE (%(c)s::text IS NULL OR sp.code = %(c)s) AND"
+        + _point_filter("coalesce(d.name, '')")
+        + " ORDER BY sp.code, d.registered_at LIMIT %(n)s",
+        {"c": sp_code, "r": region, "q": q, "n": limit},
     ).fetchall()
     for r in rows:
         r["update_state"] = describe_update(r["reported_update"])
@@ -136,14 +159,26 @@ def issue_recovery_code(conn: psycopg.Connection, device_id: str, hours: int = 2
     return {"code": code, "device_id": device_id, "hours": hours}
 
 
-def list_service_points(conn: psycopg.Connection) -> list[dict]:
-    """Service points with their devices in use and the last contact of any of them."""
+def list_service_points(
+    conn: psycopg.Connection, *, region: str = "", q: str = "", limit: int | None = None
+) -> list[dict]:
+    """Service points with their devices in use and the last contact of any of them: all,
+    or of a county (``region``) and matching ``q`` (a piece of the code or name); the first
+    ``limit`` by code."""
     return conn.execute(
-        "SELECT s.id, s.code, s.name, s.region_code,"
+        "SELECT sp.id, sp.code, sp.name, sp.region_code,"
         " count(d.id) FILTER (WHERE d.revoked_at IS NULL) AS devices,"
         " max(d.last_seen_at) AS last_seen"
-        " FROM service_point s LEFT JOIN device d ON d.service_point_id = s.id"
-        " GROUP BY s.id ORDER BY s.code"
+        " FROM service_point sp LEFT JOIN device d ON d.service_point_id = sp.id"
+        " WHERE" + _point_filter() + " GROUP BY sp.id ORDER BY sp.code LIMIT %(n)s",
+        {"r": region, "q": q, "n": limit},
+    ).fetchall()
+
+
+def regions(conn: psycopg.Connection) -> list[dict]:
+    """The counties (区划) the service points are in, with how many points each."""
+    return conn.execute(
+        "SELECT region_code AS code, count(*) AS points FROM service_point GROUP BY 1 ORDER BY 1"
     ).fetchall()
 
 

@@ -116,18 +116,32 @@ def home(request: Request):
 # ------------------------------------------------------------------ devices
 
 
+POINTS_SHOWN, DEVICES_SHOWN = 200, 500  # a province has thousands: the filter narrows
+
+
 @router.get("/devices")
-def devices(request: Request, issued: str = "", error: str = "") -> HTMLResponse:
+def devices(
+    request: Request, issued: str = "", error: str = "", region: str = "", q: str = ""
+) -> HTMLResponse:
     staff = a.require(request, "devices")
+    region = region.strip() if region.strip().isdigit() else ""
+    q = q.strip()[:40]
     with request.app.state.pool.connection() as conn:
-        points = places.list_service_points(conn)
-        rows = places.list_devices(conn)
+        points = places.list_service_points(conn, region=region, q=q, limit=POINTS_SHOWN + 1)
+        rows = places.list_devices(conn, region=region, q=q, limit=DEVICES_SHOWN + 1)
+        counties = places.regions(conn)
     return page(
         request,
         "devices.html",
         staff,
-        points=points,
-        devices=rows,
+        points=points[:POINTS_SHOWN],
+        devices=rows[:DEVICES_SHOWN],
+        more_points=len(points) > POINTS_SHOWN,
+        more_devices=len(rows) > DEVICES_SHOWN,
+        shown=(POINTS_SHOWN, DEVICES_SHOWN),
+        counties=counties,
+        region=region,
+        q=q,
         issued=issued,
         error=error,
         reasons=places.DISABLE_REASONS,

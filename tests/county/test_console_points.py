@@ -108,3 +108,39 @@ def _xlsx_text(data: bytes) -> str:
 
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     return " ".join(str(c) for row in wb.active.iter_rows(values_only=True) for c in row)
+
+
+def test_a_provinces_points_and_devices_are_filtered_not_all_listed(county):
+    """A province has thousands of service points and PCs: the page lists the first 200
+    points and 500 PCs and says so, and a county (区划) or a piece of a code or name narrows
+    it — in the database; a % typed is a character, not a pattern."""
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+        c.execute(
+            "INSERT INTO service_point(id, code, name, region_code)"
+            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'),"
+            " CASE WHEN n <= 250 THEN '甲县第' ELSE '乙县第' END || n || '卫生院',"
+            " CASE WHEN n <= 250 THEN '140121' ELSE '140122' END"
+            " FROM generate_series(1, 280) n"
+        )
+    county.register("P0263")  # a PC at one of 乙县's points
+    page, _ = county.console_login("boss", "admin-pass-1", then="/console/devices")
+    assert len(_rows(page.text, "points")) == 200 and 'id="more_points"' in page.text
+    assert 'option value="140122"' in page.text and "（30 个服务点）" in page.text
+
+    narrowed = county.client.get("/console/devices?region=140122").text
+    points = _rows(narrowed, "points")
+    assert len(points) == 30 and {p[2] for p in points} == {"140122"}
+    assert 'id="more_points"' not in narrowed
+    assert [d[0] for d in _rows(narrowed, "devices")] == ["乙县第263卫生院"]
+    assert [d[0] for d in _rows(county.client.get("/console/devices?region=140121").text,
+                                "devices")] == ["没有符合条件的电脑"]  # fmt: skip
+
+    found = _rows(county.client.get("/console/devices?q=第26").text, "points")
+    assert [p[1] for p in found] == [f"{'甲县' if n <= 250 else '乙县'}第{n}卫生院"
+                                     for n in [26, *range(260, 270)]]  # fmt: skip
+    by_pc = county.client.get("/console/devices?q=测试机").text
+    assert [d[1] for d in _rows(by_pc, "devices")] == ["测试机"]
+    assert _rows(county.client.get("/console/devices?q=%25").text, "points") == [
+        ["没有符合条件的服务点"]
+    ]
