@@ -12,9 +12,21 @@ import psycopg
 
 
 def generate(
-    conn: psycopg.Connection, *, points: int, residents: int, year: int, seed: int = 5
+    conn: psycopg.Connection,
+    *,
+    points: int,
+    residents: int,
+    year: int,
+    seed: int = 5,
+    region: str = "140121",
 ) -> dict:
+    """``region``: the county (区划) of every row; a second county's ids, codes and ID
+    numbers carry its code, so counties generated side by side never collide (their
+    service points keep the same names, as 城关镇卫生院 is in every county)."""
     rnd = random.Random(seed)
+    tag = "gen" if region == "140121" else f"gen{region}"
+    code = "G" if region == "140121" else f"G{region}-"
+    cert = "G" if region == "140121" else f"G{region}"
     truth: dict = {
         "registered": Counter(),
         "paid": Counter(),
@@ -24,19 +36,21 @@ def generate(
     }
     sps = []
     for i in range(points):
-        sp_id = f"gen-sp-{i:04d}"
+        sp_id = f"{tag}-sp-{i:04d}"
         conn.execute(
-            "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, '140121')",
-            (sp_id, f"G{i:04d}", f"第{i + 1}乡卫生院"),
+            "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, %s)",
+            (sp_id, f"{code}{i:04d}", f"第{i + 1}乡卫生院", region),
         )
         sps.append((sp_id, f"第{i + 1}乡卫生院", [f"{i + 1}乡{v}村" for v in "东西南北中"]))
     people, households, links, enrollments, payments = [], [], [], [], []
     for n in range(residents):
         sp_id, sp_name, villages = sps[n % points]
         village = villages[rnd.randrange(len(villages))]
-        hid, pid = f"gen-h-{n}", f"gen-p-{n}"
+        hid, pid = f"{tag}-h-{n}", f"{tag}-p-{n}"
         households.append((hid, sp_id, json.dumps({"village_name": village})))
-        people.append((pid, f"G{n:017d}", sp_id, json.dumps({"name": "居民", "status": 1})))
+        people.append(
+            (pid, f"{cert}{n:0{18 - len(cert)}d}", sp_id, json.dumps({"name": "居民", "status": 1}))
+        )
         links.append((pid, sp_id, hid))
         key = (sp_name, village)
         truth["registered"][key] += 1
@@ -45,13 +59,13 @@ def generate(
             if draw >= share:
                 continue  # not enrolled that year
             subsidized = draw < 0.1
-            eid = f"gen-e-{y}-{n}"
+            eid = f"{tag}-e-{y}-{n}"
             data = {"subsidy_category": "full" if subsidized else "none"}
             enrollments.append((eid, pid, y, sp_id, json.dumps(data)))
             if not subsidized:
                 payments.append(
                     (
-                        f"gen-pay-{y}-{n}",
+                        f"{tag}-pay-{y}-{n}",
                         eid,
                         sp_id,
                         400,
@@ -68,32 +82,32 @@ def generate(
                 truth["subsidized" if subsidized else "paid"][key] += 1
             else:
                 truth["last_covered"][key] += 1
-    _insert(conn, households, people, links, enrollments, payments)
+    _insert(conn, households, people, links, enrollments, payments, region)
     conn.execute("ANALYZE")
     return truth
 
 
-def _insert(conn, households, people, links, enrollments, payments) -> None:
-    """The generated rows, one multi-row insert per table (every row in county 140121)."""
+def _insert(conn, households, people, links, enrollments, payments, region: str) -> None:
+    """The generated rows, one multi-row insert per table (every row in county ``region``)."""
     with conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO household(id, home_sp_id, data) VALUES (%s, %s, %s)", households
         )
         cur.executemany(
             "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, region)"
-            " VALUES (%s, '01', %s, %s, %s, '140121')",
-            people,
+            " VALUES (%s, '01', %s, %s, %s, %s)",
+            [(*p, region) for p in people],
         )
         cur.executemany(
             "INSERT INTO person_link(person_id, sp_id, household_id) VALUES (%s, %s, %s)", links
         )
         cur.executemany(
             "INSERT INTO enrollment(id, person_id, year, sp_id, data, region)"
-            " VALUES (%s, %s, %s, %s, %s, '140121')",
-            enrollments,
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [(*e, region) for e in enrollments],
         )
         cur.executemany(
             "INSERT INTO payment(id, enrollment_id, sp_id, amount, data, region)"
-            " VALUES (%s, %s, %s, %s, %s, '140121')",
-            payments,
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [(*p, region) for p in payments],
         )

@@ -25,12 +25,16 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
+# one county's rows (区划, "" for all of them): a province's report is read a county at a time
 COVERAGE_SQL = (
     "SELECT sp_id, village, registered, paid, subsidized FROM report_coverage"
-    " WHERE year = %s ORDER BY sp_id, village"
+    " WHERE year = %(y)s AND (%(r)s = '' OR sp_id IN"
+    " (SELECT id FROM service_point WHERE region_code = %(r)s)) ORDER BY sp_id, village"
 )
 PAYMENTS_SQL = (
-    "SELECT day, channel, n, total FROM report_payments WHERE year = %s ORDER BY day, channel"
+    "SELECT day, channel, sum(n) AS n, sum(total) AS total FROM report_payments"
+    " WHERE year = %(y)s AND (%(r)s = '' OR region = %(r)s)"
+    " GROUP BY day, channel ORDER BY day, channel"
 )
 CHANNELS = {"cash": "现金", "qr": "扫码支付", "bank": "银行代扣/转账", "": "未注明"}
 
@@ -61,14 +65,18 @@ def _rate(covered: int, registered: int) -> float:
     return round(100.0 * covered / registered, 1) if registered else 0.0
 
 
-def coverage(conn: psycopg.Connection, year: int) -> dict:
-    """Per village and per service point, with last year's rate beside this year's."""
-    points = {p["id"]: p for p in places.list_service_points(conn)}
+def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
+    """Per village and per service point, with last year's rate beside this year's; of one
+    county (``region``) or of all."""
+    points = {p["id"]: p for p in places.list_service_points(conn, region=region)}
     counted = summary.ensure(conn, year)
     summary.ensure(conn, year - 1)
-    last = {(r["sp_id"], r["village"]): r for r in conn.execute(COVERAGE_SQL, (year - 1,))}
+    last = {
+        (r["sp_id"], r["village"]): r
+        for r in conn.execute(COVERAGE_SQL, {"y": year - 1, "r": region})
+    }
     villages, by_point = [], {}
-    for r in conn.execute(COVERAGE_SQL, (year,)).fetchall():
+    for r in conn.execute(COVERAGE_SQL, {"y": year, "r": region}).fetchall():
         covered = r["paid"] + r["subsidized"]
         before = last.get((r["sp_id"], r["village"]))
         row = {
@@ -84,8 +92,8 @@ def coverage(conn: psycopg.Connection, year: int) -> dict:
             else None,
         }
         villages.append(row)
-        t = by_point.setdefault(
-            row["point"], {"point": row["point"], "registered": 0, "paid": 0, "subsidized": 0}
+        t = by_point.setdefault(  # by the point, not its name: 城关镇卫生院 is in every county
+            r["sp_id"], {"point": row["point"], "registered": 0, "paid": 0, "subsidized": 0}
         )
         for k in ("registered", "paid", "subsidized"):
             t[k] += row[k]
@@ -95,26 +103,31 @@ def coverage(conn: psycopg.Connection, year: int) -> dict:
     return {"villages": villages, "points": list(by_point.values()), "counted_at": counted}
 
 
-def payments(conn: psycopg.Connection, year: int) -> list[dict]:
+def payments(conn: psycopg.Connection, year: int, region: str = "") -> list[dict]:
     summary.ensure(conn, year)
     return [
         {**r, "channel": CHANNELS.get(r["channel"], r["channel"]), "total": f"{r['total']:.2f}"}
-        for r in conn.execute(PAYMENTS_SQL, (year,)).fetchall()
+        for r in conn.execute(PAYMENTS_SQL, {"y": year, "r": region}).fetchall()
     ]
 
 
-def quiet_devices(conn: psycopg.Connection, days: int, now: dt.datetime) -> list[dict]:
+def quiet_devices(
+    conn: psycopg.Connection, days: int, now: dt.datetime, region: str = ""
+) -> list[dict]:
     cut = now - dt.timedelta(days=days)
     return [
         d
-        for d in places.list_devices(conn)
+        for d in places.list_devices(conn, region=region)
         if d["state"] == "在用" and (d["last_seen_at"] is None or d["last_seen_at"] < cut)
     ]
 
 
-def open_conflicts(conn: psycopg.Connection) -> list[dict]:
+def open_conflicts(conn: psycopg.Connection, region: str = "") -> list[dict]:
     return conn.execute(
-        "SELECT kind, count(*) AS n FROM conflict WHERE status = 'open' GROUP BY kind ORDER BY kind"
+        "SELECT kind, count(*) AS n FROM conflict WHERE status = 'open' AND (%(r)s = ''"
+        " OR sp_ids && ARRAY(SELECT id FROM service_point WHERE region_code = %(r)s))"
+        " GROUP BY kind ORDER BY kind",
+        {"r": region},
     ).fetchall()
 
 
@@ -147,16 +160,18 @@ def _days(value: str) -> int:
 
 
 @router.get("/reports")
-def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
+def reports(request: Request, year: str = "", days: str = "7", region: str = "") -> HTMLResponse:
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
     n = _days(days)
+    r = _region(region)
     with reading(request, y) as conn:
-        cov = coverage(conn, y)
-        pays = payments(conn, y)
-        quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC))
-        conflicts = open_conflicts(conn)
+        cov = coverage(conn, y, r)
+        pays = payments(conn, y, r)
+        quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC), r)
+        conflicts = open_conflicts(conn, r)
         target = campaign_target(conn, y)
+        counties = places.regions(conn)
     from county.console.pages import KIND_LABELS  # deferred: pages imports this package
 
     chart = {
@@ -180,6 +195,8 @@ def reports(request: Request, year: str = "", days: str = "7") -> HTMLResponse:
             "prefix": PREFIX,
             "year": y,
             "days": n,
+            "region": r,
+            "counties": counties,
             "cov": cov,
             "pays": pays,
             "quiet": quiet,
@@ -230,34 +247,47 @@ EXPORTS = {
 }
 
 
-def _rows(conn, table: str, year: int, days: int) -> list[dict]:
+def _region(value: str) -> str:
+    """A county's six-digit code (区划) from a form, "" for all counties."""
+    value = value.strip()
+    return value if len(value) == 6 and value.isdigit() else ""
+
+
+def _rows(conn, table: str, year: int, days: int, region: str = "") -> list[dict]:
     if table == "payments":
-        return payments(conn, year)
+        return payments(conn, year, region)
     if table == "quiet":
         return [
             {
                 **d,
                 "last_seen": china_minute(d["last_seen_at"]) if d["last_seen_at"] else "从未联网",
             }
-            for d in quiet_devices(conn, days, dt.datetime.now(dt.UTC))
+            for d in quiet_devices(conn, days, dt.datetime.now(dt.UTC), region)
         ]
     if table == "conflicts":
         from county.console.pages import KIND_LABELS  # deferred: pages imports this package
 
-        return [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in open_conflicts(conn)]
-    return coverage(conn, year)[table]
+        return [
+            {**c, "label": KIND_LABELS.get(c["kind"], c["kind"])}
+            for c in open_conflicts(conn, region)
+        ]
+    return coverage(conn, year, region)[table]
 
 
 @router.get("/reports/export")
-def export(request: Request, table: str = "villages", year: str = "", days: str = "7") -> Response:
+def export(
+    request: Request, table: str = "villages", year: str = "", days: str = "7", region: str = ""
+) -> Response:
     a.require(request, "reports")
     if table not in EXPORTS:
         return HTMLResponse("没有这张表", status_code=404)
     y = _year(year or str(dt.date.today().year))
+    r = _region(region)
     with reading(request, y) as conn:
-        rows = _rows(conn, table, y, _days(days))
+        rows = _rows(conn, table, y, _days(days), r)
     title, header, keys = EXPORTS[table]
     name = f"{y}-{table}.xlsx" if table not in ("quiet", "conflicts") else f"{table}.xlsx"
+    name = f"{r}-{name}" if r else name
     return xlsx_response(
         title, header, [[r[k] if r[k] is not None else "" for k in keys] for r in rows], name
     )

@@ -46,11 +46,12 @@ GROUP BY p.sp_id, p.village
 """
 
 PAYMENTS_SQL = """
-SELECT %(year)s, coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
+SELECT %(year)s, e.region,
+       coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
        coalesce(pa.data->>'channel', '') AS channel, count(*) AS n, sum(pa.amount) AS total
 FROM payment pa JOIN enrollment e ON e.region = pa.region AND e.id = pa.enrollment_id
 WHERE e.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
-GROUP BY 2, 3
+GROUP BY 2, 3, 4
 """
 
 
@@ -80,7 +81,8 @@ def refresh(conn: psycopg.Connection, year: int, *, first: bool = False) -> bool
             args,
         )
         conn.execute(
-            "INSERT INTO report_payments(year, day, channel, n, total) " + PAYMENTS_SQL, args
+            "INSERT INTO report_payments(year, region, day, channel, n, total) " + PAYMENTS_SQL,
+            args,
         )
         took = round((time.perf_counter() - t0) * 1000)
         conn.execute(

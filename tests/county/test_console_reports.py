@@ -235,3 +235,44 @@ def test_the_target_is_the_published_policy_files_never_a_guess(county):
     with county.conn() as c, c.transaction():
         admin.publish_policy_text(c, regional, "county-2025.toml", by="test")
         assert reports.campaign_target(c, 2025)["percent"] == 97.0
+
+
+def test_a_province_reports_a_county_at_a_time(county):
+    """Two counties, each with a 第1乡卫生院 and a 第2乡卫生院: the province's report keeps the
+    four points apart (it once added same-named points up), and 区划 shows one county — its
+    points and villages, its payments, its quiet PCs and conflicts — on the page and in the
+    exports."""
+    from openpyxl import load_workbook
+
+    with county.conn() as c, c.transaction():
+        first = generate(c, points=2, residents=300, year=2026)
+        second = generate(c, points=2, residents=200, year=2026, seed=7, region="140122")
+        create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
+    with county.conn() as c:
+        province = reports.coverage(c, 2026)
+        one = reports.coverage(c, 2026, "140122")
+        pays = {r: reports.payments(c, 2026, r) for r in ("", "140121", "140122")}
+    assert [p["point"] for p in province["points"]] == ["第1乡卫生院", "第2乡卫生院"] * 2
+    assert sum(p["registered"] for p in province["points"]) == 500
+    assert sum(p["registered"] for p in one["points"]) == 200
+    assert {(v["point"], v["village"]): v["paid"] for v in one["villages"]} == {
+        k: n for k, n in second["paid"].items()
+    }
+    assert sum(first["paid"].values()) + sum(second["paid"].values()) == sum(
+        p["paid"] for p in province["points"]
+    )
+
+    def paid(rows):
+        return sum(int(r["n"]) for r in rows)
+
+    assert paid(pays[""]) == paid(pays["140121"]) + paid(pays["140122"])
+    assert paid(pays["140122"]) == sum(second["paid"].values())  # one payment per paid
+
+    county.console_login("look", "viewer-pass-1")
+    page = county.client.get("/console/reports?year=2026&region=140122").text
+    assert "参保年度报表（区划 140122）" in page and 'option value="140122" selected' in page
+    assert "region=140122" in page  # the exports keep the county
+    x = county.client.get("/console/reports/export?table=villages&year=2026&region=140122")
+    rows = list(load_workbook(io.BytesIO(x.content)).active.values)
+    assert len(rows) == 1 + len(one["villages"])
+    assert sum(r[2] for r in rows[1:]) == 200

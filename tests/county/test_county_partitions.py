@@ -90,6 +90,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             "0019_region_partitions",
             "0020_row_functions",
             "0021_conflict_point",
+            "0022_report_payments_region",
         ]
         where = {
             t: {
