@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,9 @@ from fastapi.templating import Jinja2Templates
 
 from county.console.auth import Forbidden, NotSignedIn
 from county.model import china_day, china_minute
+from county.tables import AdminError
+
+FEW_POINTS = 60  # up to this many service points: a box each; more: by county and by code
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -98,3 +102,20 @@ class ConsoleHeaders:
 
 
 _NAMES = {k for k, _ in _HEADERS}
+
+
+def picked_points(conn, ticked: list[str], codes: str, regions: list[str]) -> list[str]:
+    """The service point codes a form chose (``_point_picker.html``): the boxes ticked, the
+    codes typed and every point of the counties chosen; a typed code that is no service
+    point is refused with its name (nothing is half-chosen)."""
+    typed = [c for c in re.split(r"[\s,，、;；]+", codes or "") if c]
+    counties = set(regions)
+    known = {
+        r["code"]: r["region_code"]
+        for r in conn.execute("SELECT code, region_code FROM service_point").fetchall()
+    }
+    unknown = [c for c in typed if c not in known]
+    if unknown:
+        raise AdminError(f"没有这些服务点编码：{'、'.join(unknown[:10])}")
+    whole = [c for c, r in known.items() if r in counties]
+    return sorted(set(ticked) | set(typed) | set(whole))

@@ -13,8 +13,8 @@ from pathlib import Path
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from county import admin
-from county.console import PREFIX, templates
+from county import admin, places
+from county.console import FEW_POINTS, PREFIX, picked_points, templates
 from county.console import auth as a
 from county.console.imports import upload_dir
 from county.tables import AdminError
@@ -31,7 +31,8 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
             "SELECT policy_id, version, title, year, published_at, published_by, sp_names"
             " FROM policy_history ORDER BY published_at DESC, id DESC LIMIT 100"
         ).fetchall()
-        points = conn.execute("SELECT code, name FROM service_point ORDER BY code").fetchall()
+        points = places.list_service_points(conn, limit=FEW_POINTS + 1)
+        counties = places.regions(conn)
     for p in current:
         p["pilots"] = [
             {"version": v, "names": names} for v, names in sorted((p["pilots"] or {}).items())
@@ -45,6 +46,8 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
             "current": current,
             "history": history,
             "points": points,
+            "counties": counties,
+            "few": FEW_POINTS,
             **ctx,
         },
     )
@@ -133,6 +136,8 @@ def publish(
     csrf: str = Form(""),
     scope: str = Form("all"),
     points: list[str] = Form([]),  # noqa: B008 (FastAPI's way)
+    pick_codes: str = Form(""),
+    pick_region: list[str] = Form([]),  # noqa: B008
 ):
     staff = a.require(request, "policies.publish", csrf)
     path = upload_dir() / upload
@@ -141,7 +146,9 @@ def publish(
     text = path.read_text(encoding="utf-8")
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
-            chosen = points if scope == "chosen" else None
+            chosen = (
+                picked_points(conn, points, pick_codes, pick_region) if scope == "chosen" else None
+            )
             r = admin.publish_policy_text(
                 conn, text, Path(upload).name, by=staff.username, points=chosen
             )
@@ -156,7 +163,7 @@ def publish(
         new = admin.check_policy_text(text, upload)
         return _checked(request, staff, new, text, "", upload, error=str(e))
     path.unlink(missing_ok=True)
-    where = f"选定的 {len(set(points))} 个服务点的电脑" if scope == "chosen" else "各乡镇电脑"
+    where = f"选定的 {len(chosen)} 个服务点的电脑" if chosen is not None else "各乡镇电脑"
     done = (
         f"已发布第{r['version']}版，{where}下次同步时收到。"
         if r["changed"]

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from county import places
 from county import updates as up
-from county.console import PREFIX, templates
+from county.console import FEW_POINTS, PREFIX, picked_points, templates
 from county.console import auth as a
+from county.tables import AdminError
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -22,7 +23,8 @@ def updates_page(request: Request, error: str = "", saved: int = 0) -> HTMLRespo
     staff = a.require(request, "updates")
     with request.app.state.pool.connection() as conn:
         o = up.overview(conn)
-        points = places.list_service_points(conn)
+        points = places.list_service_points(conn, limit=FEW_POINTS + 1)
+        counties = places.regions(conn)
     for d in o["desks"]:
         d["states"] = sorted({up.describe(u) for u in d["updates"] if u})
     return templates.TemplateResponse(
@@ -33,6 +35,8 @@ def updates_page(request: Request, error: str = "", saved: int = 0) -> HTMLRespo
             "prefix": PREFIX,
             "o": o,
             "points": points,
+            "counties": counties,
+            "few": FEW_POINTS,
             "all": up.ALL,
             "error": error,
             "saved": bool(saved),
@@ -46,9 +50,17 @@ async def offer(
 ):
     staff = a.require(request, "updates.offer", csrf)
     form = await request.form()
-    codes = [str(c) for c in form.getlist("point")] or None
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
+            codes = (
+                picked_points(
+                    conn,
+                    [str(c) for c in form.getlist("point")],
+                    str(form.get("pick_codes", "")),
+                    [str(r) for r in form.getlist("pick_region")],
+                )
+                or None
+            )
             if what == "follow":
                 if not codes:
                     raise up.UpdateError("请勾选要改回“跟随全部服务点”的服务点")
@@ -58,6 +70,6 @@ async def offer(
             else:
                 raise up.UpdateError("请选择：可升级、暂不升级或跟随全部服务点")
             a.audit(conn, staff.id, f"update.{what}", version or "-", {"points": codes or ["*"]})
-    except up.UpdateError as e:
+    except (up.UpdateError, AdminError) as e:
         return updates_page(request, error=str(e))
     return RedirectResponse(f"{PREFIX}/updates?saved=1", status_code=303)

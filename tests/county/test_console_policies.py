@@ -104,3 +104,38 @@ def test_publish_to_chosen_points(county):
     assert _cells(r.text, "boss")[3] == "西乡卫生院"
     audit = county.sql("SELECT detail FROM staff_audit WHERE action = 'policy.publish'")
     assert audit[0]["detail"]["points"] == ["SP02"]
+
+
+def test_a_provinces_pilot_is_chosen_by_county_and_by_code(county):
+    """A province's thousands of service points are no list of boxes: past 60 the page
+    offers whole counties (区划) and typed codes; a pilot of one county and one more point
+    reaches exactly those, and a mistyped code is refused by name with nothing published."""
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
+        c.execute(
+            "INSERT INTO service_point(id, code, name, region_code)"
+            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'), '第' || n || '卫生院',"
+            " CASE WHEN n <= 70 THEN '140121' ELSE '140122' END"
+            " FROM generate_series(1, 80) n"
+        )
+    token = _login(county, "boss", "admin-pass-1")
+    ok = _check(county, token, "shanxi-2025.toml", SHANXI.read_text(encoding="utf-8"))
+    assert 'id="pointpick"' in ok.text and 'id="pointlist"' not in ok.text
+    assert 'value="140122"' in ok.text and 'type="checkbox"' not in ok.text
+    upload = re.search(r'name="upload" value="([^"]+)"', ok.text).group(1)
+    form = {"upload": upload, "csrf": token, "scope": "chosen"}
+    r = county.client.post(
+        "/console/policies/publish", data={**form, "pick_codes": "P0003、P9999 x1"}
+    )
+    assert "没有这些服务点编码：P9999、x1" in r.text
+    assert county.sql("SELECT count(*) AS n FROM change_log WHERE entity = 'policy'")[0]["n"] == 0
+    r = county.client.post(
+        "/console/policies/publish",
+        data={**form, "pick_codes": "P0003", "pick_region": ["140122"]},
+    )
+    assert "选定的 11 个服务点的电脑" in r.text, r.text
+    got = county.sql(
+        "SELECT sp.code FROM change_log l JOIN service_point sp ON l.stream = 'sp:' || sp.id"
+        " WHERE l.entity = 'policy' ORDER BY sp.code"
+    )
+    assert [g["code"] for g in got] == ["P0003", *[f"P{n:04d}" for n in range(71, 81)]]

@@ -211,3 +211,30 @@ def test_the_console_page_lists_and_offers_by_role(county, offered):
     assert r.status_code == 403
     page, _ = county.console_login("look", "viewer-pass-1", then="/console/updates")
     assert page.status_code == 403
+
+
+def test_a_provinces_update_pilot_by_county_and_code(county, offered):
+    """Past 60 service points the 程序更新 form offers whole counties and typed codes instead
+    of a box each; a hold for one county reaches exactly its points."""
+    from county.console.auth import create_staff
+
+    with county.conn() as c, c.transaction():
+        create_staff(c, "boss", "李管理", "admin", "admin-pass-1")
+        c.execute(
+            "INSERT INTO service_point(id, code, name, region_code)"
+            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'), '第' || n || '卫生院',"
+            " CASE WHEN n <= 70 THEN '140121' ELSE '140122' END"
+            " FROM generate_series(1, 80) n"
+        )
+    page, csrf = county.console_login("boss", "admin-pass-1", then="/console/updates")
+    assert 'id="pointpick"' in page.text and 'type="checkbox"' not in page.text
+    form = {"csrf": csrf, "what": "hold", "pick_region": ["140122"], "pick_codes": "SP9"}
+    assert "没有这些服务点编码：SP9" in county.client.post("/console/updates/offer", data=form).text
+    assert county.sql("SELECT count(*) AS n FROM update_offer")[0]["n"] == 0
+    form["pick_codes"] = "SP01"
+    assert "安排已保存" in county.client.post("/console/updates/offer", data=form).text
+    held = county.sql(
+        "SELECT sp.code FROM update_offer o JOIN service_point sp ON sp.id = o.scope"
+        " WHERE o.version IS NULL ORDER BY sp.code"
+    )
+    assert [h["code"] for h in held] == [*[f"P{n:04d}" for n in range(71, 81)], "SP01"]

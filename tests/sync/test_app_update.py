@@ -173,7 +173,7 @@ def test_the_offered_version_arrives_through_cuts_verified_and_staged(county, de
     with county.conn() as c:
         listed = {d["id"]: d for d in list_devices(c)}
     assert listed[desk.device_id]["app_version"] == "0.1.0"
-    assert listed[desk.device_id]["update"] == f"已下载，待重启安装 {NEXT}"
+    assert listed[desk.device_id]["update_state"] == f"已下载，待重启安装 {NEXT}"
 
 
 def test_a_point_held_back_or_offered_an_older_version_stays(county, desk, releases):
@@ -339,7 +339,7 @@ def test_a_release_that_fails_its_self_test_is_rolled_back_by_itself(county, des
     assert _start(desk) is None and (staged / "self-tests").read_text() == "x"  # not retried
     with county.conn() as c:
         listed = {d["id"]: d for d in list_devices(c)}
-    assert listed[desk.device_id]["update"] == f"自检失败，已退回原版本 {NEXT}"
+    assert listed[desk.device_id]["update_state"] == f"自检失败，已退回原版本 {NEXT}"
 
 
 def test_the_starter_runs_only_what_was_verified_and_newer(tmp_path):
