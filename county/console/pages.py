@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from core.records.persons import HOUSEHOLD_LABELS, PERSON_LABELS
 from county import admin, places
-from county.console import PREFIX, templates
+from county.console import FEW_POINTS, PREFIX, templates
 from county.console import auth as a
 from county.deps import TEN_MINUTES, _remote, too_many
 from county.tables import AdminError
@@ -213,6 +213,7 @@ def conflicts(
 ) -> HTMLResponse:
     staff = a.require(request, "conflicts")
     state = state if state in ("open", "resolved", "all") else "open"
+    point = point.strip()[:40]
     with request.app.state.pool.connection() as conn:
         names = {p["id"]: p for p in places.list_service_points(conn)}
         sp_id = next((i for i, p in names.items() if p["code"] == point), None) if point else ""
@@ -242,6 +243,7 @@ def conflicts(
         point=point,
         kinds=KIND_LABELS,
         points=list(names.values()),
+        few=FEW_POINTS,
         more=more,
         shown=CONFLICTS_SHOWN,
     )

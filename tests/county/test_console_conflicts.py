@@ -63,6 +63,16 @@ def test_a_provinces_conflicts_filtered_in_the_database(county):
         ["没有符合条件的冲突"]
     ]
 
+    assert "西乡卫生院（SP02）" in page  # a name and its code: 城关镇卫生院 is in every county
+    with county.conn() as c, c.transaction():  # a province: the point's code is typed
+        c.execute(
+            "INSERT INTO service_point(id, code, name, region_code) SELECT 'x' || n,"
+            " 'X' || n, '第' || n || '卫生院', '140122' FROM generate_series(1, 70) n"
+        )
+    page = county.client.get(url.replace("point=SP02", "point=+SP02+")).text
+    assert 'id="point" value="SP02"' in page and "<option" in page  # state, kind: lists still
+    assert [r[3] for r in _rows(page)] == [t["summary"] for t in truth]
+
     one = county.client.get("/console/conflicts/c777")
     assert one.status_code == 200 and "第777条" in one.text
     assert "已于 2026-01-01 13:57 处理：已核实" in one.text  # China time
