@@ -75,7 +75,7 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
         (r["sp_id"], r["village"]): r
         for r in conn.execute(COVERAGE_SQL, {"y": year - 1, "r": region})
     }
-    villages, by_point = [], {}
+    villages, by_point, by_county, seen = [], {}, {}, set()
     for r in conn.execute(COVERAGE_SQL, {"y": year, "r": region}).fetchall():
         covered = r["paid"] + r["subsidized"]
         before = last.get((r["sp_id"], r["village"]))
@@ -95,12 +95,25 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
         t = by_point.setdefault(  # by the point, not its name: 城关镇卫生院 is in every county
             r["sp_id"], {"point": row["point"], "registered": 0, "paid": 0, "subsidized": 0}
         )
+        c = by_county.setdefault(
+            points.get(r["sp_id"], {}).get("region_code", ""),
+            {"registered": 0, "paid": 0, "subsidized": 0, "points": 0},
+        )
+        c["points"] += r["sp_id"] not in seen
+        seen.add(r["sp_id"])
         for k in ("registered", "paid", "subsidized"):
             t[k] += row[k]
-    for t in by_point.values():
+            c[k] += row[k]
+    for t in [*by_point.values(), *by_county.values()]:
         t["unpaid"] = t["registered"] - t["paid"] - t["subsidized"]
         t["rate"] = _rate(t["paid"] + t["subsidized"], t["registered"])
-    return {"villages": villages, "points": list(by_point.values()), "counted_at": counted}
+    return {
+        "villages": villages,
+        "points": list(by_point.values()),
+        # a province at a glance: a county a line (区划 order), each a link to its own report
+        "counties": [{"county": k, **v} for k, v in sorted(by_county.items())],
+        "counted_at": counted,
+    }
 
 
 def payments(conn: psycopg.Connection, year: int, region: str = "") -> list[dict]:
@@ -174,9 +187,13 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
         counties = places.regions(conn)
     from county.console.pages import KIND_LABELS  # deferred: pages imports this package
 
+    # a province with no county chosen: a county a bar and a line (thousands of service
+    # points and tens of thousands of villages are no report); a county: its points
+    province = not r and len(counties) > 1
+    bars = cov["counties"] if province else cov["points"]
     chart = {
-        "points": [p["point"] for p in cov["points"]],
-        "rates": [p["rate"] for p in cov["points"]],
+        "points": [b["county"] if province else b["point"] for b in bars],
+        "rates": [b["rate"] for b in bars],
         "target": target["percent"] if target else None,
         "days": sorted({p["day"] for p in pays}),
         "series": {
@@ -197,6 +214,7 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
             "days": n,
             "region": r,
             "counties": counties,
+            "province": province,
             "cov": cov,
             "pays": pays,
             "quiet": quiet,
@@ -223,6 +241,11 @@ def refresh(request: Request, year: str = Form(""), csrf: str = Form("")) -> Res
 
 
 EXPORTS = {
+    "counties": (
+        "各县区参保情况",
+        ["区划", "服务点数", "登记人数", "已缴费", "资助参保", "未缴费", "参保率%"],
+        ["county", "points", "registered", "paid", "subsidized", "unpaid", "rate"],
+    ),
     "villages": (
         "各村参保情况",
         ["服务点", "村", "登记人数", "已缴费", "资助参保", "未缴费", "参保率%", "上年参保率%"],

@@ -269,6 +269,17 @@ def test_a_province_reports_a_county_at_a_time(county):
     assert paid(pays["140122"]) == sum(second["paid"].values())  # one payment per paid
 
     county.console_login("look", "viewer-pass-1")
+    # the province at a glance: a county a line (not thousands of points and villages)
+    whole = county.client.get("/console/reports?year=2026").text
+    assert 'id="counties"' in whole and 'id="villages"' not in whole
+    assert [c["county"] for c in province["counties"]] == ["140121", "140122"]
+    assert [c["registered"] for c in province["counties"]] == [300, 200]
+    assert [c["points"] for c in province["counties"]] == [2, 2]
+    assert 'href="?year=2026&days=7&region=140122"' in whole
+    x = county.client.get("/console/reports/export?table=counties&year=2026")
+    rows = list(load_workbook(io.BytesIO(x.content)).active.values)
+    assert rows[0][0] == "区划" and [r[0] for r in rows[1:]] == ["140121", "140122"]
+
     page = county.client.get("/console/reports?year=2026&region=140122").text
     assert "参保年度报表（区划 140122）" in page and 'option value="140122" selected' in page
     assert "region=140122" in page  # the exports keep the county
