@@ -75,7 +75,12 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
         (r["sp_id"], r["village"]): r
         for r in conn.execute(COVERAGE_SQL, {"y": year - 1, "r": region})
     }
-    villages, by_point, by_county, seen = [], {}, {}, set()
+    villages, by_point, by_county = [], {}, {}
+    for p in points.values():  # every county, one with nobody registered yet too (it shows 0)
+        c = by_county.setdefault(
+            p["region_code"], {"registered": 0, "paid": 0, "subsidized": 0, "points": 0}
+        )
+        c["points"] += 1
     for r in conn.execute(COVERAGE_SQL, {"y": year, "r": region}).fetchall():
         covered = r["paid"] + r["subsidized"]
         before = last.get((r["sp_id"], r["village"]))
@@ -99,8 +104,6 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
             points.get(r["sp_id"], {}).get("region_code", ""),
             {"registered": 0, "paid": 0, "subsidized": 0, "points": 0},
         )
-        c["points"] += r["sp_id"] not in seen
-        seen.add(r["sp_id"])
         for k in ("registered", "paid", "subsidized"):
             t[k] += row[k]
             c[k] += row[k]

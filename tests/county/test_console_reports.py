@@ -247,6 +247,10 @@ def test_a_province_reports_a_county_at_a_time(county):
     with county.conn() as c, c.transaction():
         first = generate(c, points=2, residents=300, year=2026)
         second = generate(c, points=2, residents=200, year=2026, seed=7, region="140122")
+        c.execute(  # a third county whose point has nobody registered yet: shown, at 0
+            "INSERT INTO service_point(id, code, name, region_code)"
+            " VALUES ('p3', 'P3', '第1乡卫生院', '140123')"
+        )
         create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
     with county.conn() as c:
         province = reports.coverage(c, 2026)
@@ -272,13 +276,13 @@ def test_a_province_reports_a_county_at_a_time(county):
     # the province at a glance: a county a line (not thousands of points and villages)
     whole = county.client.get("/console/reports?year=2026").text
     assert 'id="counties"' in whole and 'id="villages"' not in whole
-    assert [c["county"] for c in province["counties"]] == ["140121", "140122"]
-    assert [c["registered"] for c in province["counties"]] == [300, 200]
-    assert [c["points"] for c in province["counties"]] == [2, 2]
+    assert [c["county"] for c in province["counties"]] == ["140121", "140122", "140123"]
+    assert [c["registered"] for c in province["counties"]] == [300, 200, 0]
+    assert [c["points"] for c in province["counties"]] == [2, 2, 1]
     assert 'href="?year=2026&days=7&region=140122"' in whole
     x = county.client.get("/console/reports/export?table=counties&year=2026")
     rows = list(load_workbook(io.BytesIO(x.content)).active.values)
-    assert rows[0][0] == "区划" and [r[0] for r in rows[1:]] == ["140121", "140122"]
+    assert rows[0][0] == "区划" and [r[0] for r in rows[1:]] == ["140121", "140122", "140123"]
 
     page = county.client.get("/console/reports?year=2026&region=140122").text
     assert "参保年度报表（区划 140122）" in page and 'option value="140122" selected' in page
