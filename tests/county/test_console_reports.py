@@ -287,6 +287,7 @@ def test_a_province_reports_a_county_at_a_time(county):
     page = county.client.get("/console/reports?year=2026&region=140122").text
     assert "参保年度报表（区划 140122）" in page and 'option value="140122" selected' in page
     assert "region=140122" in page  # the exports keep the county
+    assert 'id="all_counties"' in page  # and the way back to the province
     x = county.client.get("/console/reports/export?table=villages&year=2026&region=140122")
     rows = list(load_workbook(io.BytesIO(x.content)).active.values)
     assert len(rows) == 1 + len(one["villages"])
