@@ -85,6 +85,8 @@ def test_a_page_shown_by_its_key_takes_the_keys_next_typed(window, qtbot):
         qtbot.waitUntil(
             lambda page=page: page.isAncestorOf(QApplication.focusWidget()), timeout=2000
         )
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # 打印: the receipts' search box, not 纸张
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.page("printing").receipt_search)
     # back on 报销测算 from another page: the search box again, its text ready to replace
     qtbot.keyClick(window, Qt.Key.Key_F4)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is est.search)

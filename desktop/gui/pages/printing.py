@@ -144,6 +144,17 @@ class Page(BasePage):
         """The main window shows the page: lists may be stale (payments made elsewhere)."""
         self.refresh()
 
+    def focus_search(self) -> None:
+        """缴费凭证: the cursor in its search box (a receipt number, a name or an ID number
+        typed next); another tab: its list, where the arrow keys choose."""
+        if self.tabs.currentIndex() == 0:
+            self.receipt_search.setFocus()
+            self.receipt_search.selectAll()
+            return
+        lists = self.tabs.currentWidget().findChildren(QAbstractItemView)
+        if lists:
+            lists[0].setFocus()
+
     def open_item(self, arg) -> None:
         """Another page asks to print a receipt (``arg`` = receipt no, e.g. right after a
         payment): list it, select it and open its preview."""
