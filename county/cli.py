@@ -31,6 +31,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from county import admin, places, receipt_keys, sealing, updates, ytd
+from county.conflicts import KIND_LABELS
 from county.db import migrate
 from county.model import china_minute
 from county.settings import SettingsError, load_settings
@@ -171,7 +172,10 @@ def cmd_conflicts_list(args) -> int:
     if not rows:
         print("没有待处理的冲突")
     for r in rows:
-        print(f"{r['id']}  [{r['kind']}] {r['status']}  {r['summary']}")
+        kind = KIND_LABELS.get(r["kind"], r["kind"]).split("（")[0]
+        state = "待处理" if r["status"] == "open" else "已处理"
+        when = china_minute(r["created_at"])
+        print(f"{r['id']}  {when}  {kind}  {state}  {r['summary']}")
         if r["kind"] == "double_enrollment":
             d = r["detail"]
             print(f"    自动裁定保留：{d.get('winner')}（{d.get('reason')}）")

@@ -14,6 +14,16 @@ from county.model import mask
 
 NS = uuid.UUID("6f1c1d3e-3a52-4a8e-9d77-2f0b7a1c5e10")
 
+# each kind of conflict as a case worker and the technician read it (console, command line)
+KIND_LABELS = {
+    "double_enrollment": "重复参保（两个服务点同一年度）",
+    "identity_review": "身份核对（同一身份证号，姓名或出生日期不同）",
+    "correction_request": "更正申请（服务点要改县里管理的信息）",
+    "stale_update": "旧版本修改（服务点改了过时的记录）",
+    "identity_confirm": "同一居民确认（另一服务点登记了本点已有的居民）",
+    "move_conflict": "迁移冲突（两个服务点迁移同一居民）",
+}
+
 REASONS = {
     0: "已有税务确认的缴费",
     1: "已缴费并开具票据",

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from core.records.persons import HOUSEHOLD_LABELS, PERSON_LABELS
 from county import admin, places
+from county.conflicts import KIND_LABELS
 from county.console import FEW_POINTS, PREFIX, templates
 from county.console import auth as a
 from county.deps import TEN_MINUTES, _remote, too_many
@@ -18,14 +19,6 @@ from county.tables import AdminError
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
-KIND_LABELS = {
-    "double_enrollment": "重复参保（两个服务点同一年度）",
-    "identity_review": "身份核对（同一身份证号，姓名或出生日期不同）",
-    "correction_request": "更正申请（服务点要改县里管理的信息）",
-    "stale_update": "旧版本修改（服务点改了过时的记录）",
-    "identity_confirm": "同一居民确认（另一服务点登记了本点已有的居民）",
-    "move_conflict": "迁移冲突（两个服务点迁移同一居民）",
-}
 # the desks' sync error codes, as a case worker reads them
 SYNC_ERRORS = {
     "E-SYNC-OFFLINE": "连不上县服务器",

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from county import admin, places
+from county.conflicts import KIND_LABELS
 from county.console import PREFIX, summary, templates
 from county.console import auth as a
 from county.model import china_minute
@@ -188,8 +189,6 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
         conflicts = open_conflicts(conn, r)
         target = campaign_target(conn, y)
         counties = places.regions(conn)
-    from county.console.pages import KIND_LABELS  # deferred: pages imports this package
-
     # a province with no county chosen: a county a bar and a line (thousands of service
     # points and tens of thousands of villages are no report); a county: its points
     province = not r and len(counties) > 1
@@ -291,8 +290,6 @@ def _rows(conn, table: str, year: int, days: int, region: str = "") -> list[dict
             for d in quiet_devices(conn, days, dt.datetime.now(dt.UTC), region)
         ]
     if table == "conflicts":
-        from county.console.pages import KIND_LABELS  # deferred: pages imports this package
-
         return [
             {**c, "label": KIND_LABELS.get(c["kind"], c["kind"])}
             for c in open_conflicts(conn, region)

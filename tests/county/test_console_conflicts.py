@@ -77,3 +77,24 @@ def test_a_provinces_conflicts_filtered_in_the_database(county):
     assert one.status_code == 200 and "第777条" in one.text
     assert "已于 2026-01-01 13:57 处理：已核实" in one.text  # China time
     assert "没有这条冲突记录" in county.client.get("/console/conflicts/c99999").text
+
+
+def test_the_command_line_lists_conflicts_in_words(county, monkeypatch, capsys):
+    """The technician's `township-county conflicts list`: kind, state and China time in
+    words (the id stays: `conflicts resolve` takes it), no English codes."""
+    from county import cli
+    from tests.county.conftest import SIGNING_KEY
+
+    county.service_point("SP01", "东乡卫生院")
+    with county.conn() as c, c.transaction():
+        c.execute(
+            "INSERT INTO conflict(id, kind, status, summary, created_at) VALUES"
+            " ('k1', 'identity_review', 'open', '张三的出生日期不同',"
+            " '2026-03-01 20:30+00')"
+        )
+    monkeypatch.setenv("TOWNSHIP_COUNTY_DATABASE_URL", county.dsn)
+    monkeypatch.setenv("TOWNSHIP_COUNTY_SIGNING_KEY", SIGNING_KEY)
+    assert cli.main(["conflicts", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "k1  2026-03-02 04:30  身份核对  待处理  张三的出生日期不同" in out
+    assert "identity_review" not in out and "open" not in out
