@@ -238,7 +238,15 @@ def resolve_conflict(
             detail["pinned_winner"] = detail.get("winner")
         conn.execute("UPDATE conflict SET detail = %s WHERE id = %s", (jsonb(detail), c["id"]))
         out = evaluate_enrollments(conn, person, c["year"])
-        text = f"县医保部门已裁定保留参保登记 {out['winner'] if out else detail['pinned_winner']}"
+        kept = out["winner"] if out else detail["pinned_winner"]
+        # the notice a clerk reads names the service point whose registration stands, not
+        # the registration's id
+        sp_id = next(
+            (e.get("sp_id") for e in detail.get("enrollments", []) if e.get("id") == kept), None
+        )
+        name = conn.execute("SELECT name FROM service_point WHERE id = %s", (sp_id,)).fetchone()
+        where = f"{name['name']}的" if name else ""
+        text = f"县医保部门已裁定保留{where}{c['year']}年度参保登记"
     elif c["kind"] in ("identity_review", "stale_update", "correction_request"):
         apply = decision in ("use_desktop", "accept")
         if apply:

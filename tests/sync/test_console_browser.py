@@ -169,6 +169,9 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
         items = svc.inbox(store, include_resolved=True)
         texts = " ".join(i["action"] + i["title"] + (i.get("message") or "") for i in items)
         assert "已处理" in texts and "西乡请办理退费" in texts, texts
+        # which registration stands, by its service point — never a registration's id
+        assert "县医保部门已裁定保留东乡卫生院的2025年度参保登记" in texts, texts
+        assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", texts), texts
 
     # each desk's last report: nothing waiting, last sync fine
     page.goto(base + "/devices")
