@@ -9,12 +9,14 @@ import secrets
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from core.categories import PERSON_STATUS
 from core.records.persons import HOUSEHOLD_LABELS, PERSON_LABELS
 from county import admin, places
 from county.conflicts import KIND_LABELS
 from county.console import FEW_POINTS, PREFIX, templates
 from county.console import auth as a
 from county.deps import TEN_MINUTES, _remote, too_many
+from county.model import ENUMS
 from county.tables import AdminError
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -289,10 +291,21 @@ def _sides(c: dict, names: dict[str, str]) -> tuple[list[str], list[list[str]]]:
             label = PERSON_LABELS.get(f) or HOUSEHOLD_LABELS.get(f) or f
             left = v.get("county", v.get("current", ""))
             right = v.get("desktop", v.get("requested", ""))
-            rows.append(
-                [label, "" if left is None else str(left), "" if right is None else str(right)]
-            )
+            rows.append([label, _in_words(f, left), _in_words(f, right)])
     return ["项目", "县里现有", "服务点提交"], rows
+
+
+def _in_words(field: str, value) -> str:
+    """A field's value as the case worker reads it: a code (male, dibao, 1) in its words."""
+    if value is None:
+        return ""
+    if field == "status":
+        try:
+            return PERSON_STATUS.get(int(value), str(value))
+        except (TypeError, ValueError):
+            return str(value)
+    table = ENUMS.get(field)
+    return table.get(value, str(value)) if table else str(value)
 
 
 @router.post("/conflicts/{conflict_id}/resolve")

@@ -98,3 +98,33 @@ def test_the_command_line_lists_conflicts_in_words(county, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "k1  2026-03-02 04:30  身份核对  待处理  张三的出生日期不同" in out
     assert "identity_review" not in out and "open" not in out
+
+
+def test_a_conflicts_two_sides_are_in_words(county):
+    """身份核对 side by side: each field by its name and each value in words — 男/女,
+    全额资助, 正常参保 — never the stored codes (male, full, 1)."""
+    import json
+
+    county.service_point("SP01", "东乡卫生院")
+    with county.conn() as c, c.transaction():
+        create_staff(c, "case", "王经办", "clerk", "clerk-pass-1")
+        differences = {
+            "name": {"county": "张三", "desktop": "张叁"},
+            "sex": {"county": "male", "desktop": "female"},
+            "subsidy_category": {"county": "none", "desktop": "full"},
+            "status": {"county": 1, "desktop": "3"},
+        }
+        c.execute(
+            "INSERT INTO conflict(id, kind, summary, detail) VALUES"
+            " ('r1', 'identity_review', '张三的信息不同', %s)",
+            (json.dumps({"differences": differences}),),
+        )
+    county.console_login("case", "clerk-pass-1")
+    page = county.client.get("/console/conflicts/r1").text
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", page, re.S)
+    ]
+    for words in (["男", "女"], ["无资助", "全额资助"], ["正常参保", "终止参保"], ["张三", "张叁"]):
+        assert all(w in cells for w in words), (words, cells)
+    for code in ("male", "female", ">full<", ">none<"):
+        assert code not in page, code
