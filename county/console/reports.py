@@ -77,11 +77,12 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
         for r in conn.execute(COVERAGE_SQL, {"y": year - 1, "r": region})
     }
     villages, by_point, by_county = [], {}, {}
-    for p in points.values():  # every county, one with nobody registered yet too (it shows 0)
-        c = by_county.setdefault(
+    for sp_id, p in points.items():  # every county and point, one with nobody registered
+        c = by_county.setdefault(  # yet too: it shows at 0, a point behind them all
             p["region_code"], {"registered": 0, "paid": 0, "subsidized": 0, "points": 0}
         )
         c["points"] += 1
+        by_point[sp_id] = {"point": p["name"], "registered": 0, "paid": 0, "subsidized": 0}
     for r in conn.execute(COVERAGE_SQL, {"y": year, "r": region}).fetchall():
         covered = r["paid"] + r["subsidized"]
         before = last.get((r["sp_id"], r["village"]))

@@ -256,7 +256,10 @@ def test_a_province_reports_a_county_at_a_time(county):
         province = reports.coverage(c, 2026)
         one = reports.coverage(c, 2026, "140122")
         pays = {r: reports.payments(c, 2026, r) for r in ("", "140121", "140122")}
-    assert [p["point"] for p in province["points"]] == ["第1乡卫生院", "第2乡卫生院"] * 2
+    assert [p["point"] for p in province["points"]] == ["第1乡卫生院", "第2乡卫生院"] * 2 + [
+        "第1乡卫生院"  # 140123's point, nobody registered yet: at 0, not missing
+    ]
+    assert province["points"][-1]["registered"] == 0 and province["points"][-1]["rate"] == 0.0
     assert sum(p["registered"] for p in province["points"]) == 500
     assert sum(p["registered"] for p in one["points"]) == 200
     assert {(v["point"], v["village"]): v["paid"] for v in one["villages"]} == {
