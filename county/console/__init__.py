@@ -104,6 +104,13 @@ class ConsoleHeaders:
 _NAMES = {k for k, _ in _HEADERS}
 
 
+def region_code(value: str) -> str:
+    """A county's six-digit code (区划) from a form, "" for all counties (or for anything
+    that is no such code)."""
+    value = value.strip()
+    return value if len(value) == 6 and value.isdigit() else ""
+
+
 def picked_points(conn, ticked: list[str], codes: str, regions: list[str]) -> list[str]:
     """The service point codes a form chose (``_point_picker.html``): the boxes ticked, the
     codes typed and every point of the counties chosen; a typed code that is no service

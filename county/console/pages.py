@@ -13,7 +13,7 @@ from core.categories import PERSON_STATUS
 from core.records.persons import HOUSEHOLD_LABELS, PERSON_LABELS
 from county import admin, places
 from county.conflicts import KIND_LABELS
-from county.console import FEW_POINTS, PREFIX, templates
+from county.console import FEW_POINTS, PREFIX, region_code, templates
 from county.console import auth as a
 from county.deps import TEN_MINUTES, _remote, too_many
 from county.model import ENUMS
@@ -119,7 +119,7 @@ def devices(
     request: Request, issued: str = "", error: str = "", region: str = "", q: str = ""
 ) -> HTMLResponse:
     staff = a.require(request, "devices")
-    region = region.strip() if region.strip().isdigit() else ""
+    region = region_code(region)
     q = q.strip()[:40]
     with request.app.state.pool.connection() as conn:
         points = places.list_service_points(conn, region=region, q=q, limit=POINTS_SHOWN + 1)

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from county import admin, places
 from county.conflicts import KIND_LABELS
-from county.console import PREFIX, summary, templates
+from county.console import PREFIX, region_code, summary, templates
 from county.console import auth as a
 from county.model import china_minute
 
@@ -182,7 +182,7 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
     n = _days(days)
-    r = _region(region)
+    r = region_code(region)
     with reading(request, y) as conn:
         cov = coverage(conn, y, r)
         pays = payments(conn, y, r)
@@ -273,12 +273,6 @@ EXPORTS = {
 }
 
 
-def _region(value: str) -> str:
-    """A county's six-digit code (区划) from a form, "" for all counties."""
-    value = value.strip()
-    return value if len(value) == 6 and value.isdigit() else ""
-
-
 def _rows(conn, table: str, year: int, days: int, region: str = "") -> list[dict]:
     if table == "payments":
         return payments(conn, year, region)
@@ -306,7 +300,7 @@ def export(
     if table not in EXPORTS:
         return HTMLResponse("没有这张表", status_code=404)
     y = _year(year or str(dt.date.today().year))
-    r = _region(region)
+    r = region_code(region)
     with reading(request, y) as conn:
         rows = _rows(conn, table, y, _days(days), r)
     title, header, keys = EXPORTS[table]

@@ -89,6 +89,31 @@ class County:
         with self.conn() as c, c.transaction():
             return admin.create_service_point(c, code, name, region)
 
+    def many_points(
+        self,
+        count: int,
+        *,
+        second_county_from: int | None = None,
+        code: str = "P",
+        name: str = "第{n}卫生院",
+    ) -> None:
+        """A province's many service points, written straight in: ``{code}0001`` … named
+        ``name`` (``{n}`` the number, ``{county}`` 甲县 or 乙县), in 140121 — and from
+        number ``second_county_from`` on in 140122."""
+        rows = []
+        for n in range(1, count + 1):
+            second = second_county_from is not None and n >= second_county_from
+            county = "乙县" if second else "甲县"
+            rows.append(
+                (f"{code.lower()}{n}", f"{code}{n:04d}", name.format(n=n, county=county),
+                 "140122" if second else "140121")
+            )  # fmt: skip
+        with self.conn() as c, c.transaction(), c.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO service_point(id, code, name, region_code) VALUES (%s, %s, %s, %s)",
+                rows,
+            )
+
     def code(self, sp_code: str, hours: int = 72) -> str:
         with self.conn() as c, c.transaction():
             return admin.issue_device_code(c, sp_code, hours)["code"]

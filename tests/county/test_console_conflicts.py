@@ -64,11 +64,7 @@ def test_a_provinces_conflicts_filtered_in_the_database(county):
     ]
 
     assert "西乡卫生院（SP02）" in page  # a name and its code: 城关镇卫生院 is in every county
-    with county.conn() as c, c.transaction():  # a province: the point's code is typed
-        c.execute(
-            "INSERT INTO service_point(id, code, name, region_code) SELECT 'x' || n,"
-            " 'X' || n, '第' || n || '卫生院', '140122' FROM generate_series(1, 70) n"
-        )
+    county.many_points(70, second_county_from=1, code="X")  # a province: the code is typed
     page = county.client.get(url.replace("point=SP02", "point=+SP02+")).text
     assert 'id="point" value="SP02"' in page and "<option" in page  # state, kind: lists still
     assert [r[3] for r in _rows(page)] == [t["summary"] for t in truth]

@@ -116,13 +116,7 @@ def test_a_provinces_points_and_devices_are_filtered_not_all_listed(county):
     it — in the database; a % typed is a character, not a pattern."""
     with county.conn() as c, c.transaction():
         create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
-        c.execute(
-            "INSERT INTO service_point(id, code, name, region_code)"
-            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'),"
-            " CASE WHEN n <= 250 THEN '甲县第' ELSE '乙县第' END || n || '卫生院',"
-            " CASE WHEN n <= 250 THEN '140121' ELSE '140122' END"
-            " FROM generate_series(1, 280) n"
-        )
+    county.many_points(280, second_county_from=251, name="{county}第{n}卫生院")
     county.register("P0263")  # a PC at one of 乙县's points
     page, _ = county.console_login("boss", "admin-pass-1", then="/console/devices")
     assert len(_rows(page.text, "points")) == 200 and 'id="more_points"' in page.text

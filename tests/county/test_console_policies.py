@@ -112,12 +112,7 @@ def test_a_provinces_pilot_is_chosen_by_county_and_by_code(county):
     reaches exactly those, and a mistyped code is refused by name with nothing published."""
     with county.conn() as c, c.transaction():
         create_staff(c, "boss", "李局长", "admin", "admin-pass-1")
-        c.execute(
-            "INSERT INTO service_point(id, code, name, region_code)"
-            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'), '第' || n || '卫生院',"
-            " CASE WHEN n <= 70 THEN '140121' ELSE '140122' END"
-            " FROM generate_series(1, 80) n"
-        )
+    county.many_points(80, second_county_from=71)
     token = _login(county, "boss", "admin-pass-1")
     ok = _check(county, token, "shanxi-2025.toml", SHANXI.read_text(encoding="utf-8"))
     assert 'id="pointpick"' in ok.text and 'id="pointlist"' not in ok.text

@@ -220,12 +220,7 @@ def test_a_provinces_update_pilot_by_county_and_code(county, offered):
 
     with county.conn() as c, c.transaction():
         create_staff(c, "boss", "李管理", "admin", "admin-pass-1")
-        c.execute(
-            "INSERT INTO service_point(id, code, name, region_code)"
-            " SELECT 'p' || n, 'P' || lpad(n::text, 4, '0'), '第' || n || '卫生院',"
-            " CASE WHEN n <= 70 THEN '140121' ELSE '140122' END"
-            " FROM generate_series(1, 80) n"
-        )
+    county.many_points(80, second_county_from=71)
     page, csrf = county.console_login("boss", "admin-pass-1", then="/console/updates")
     assert 'id="pointpick"' in page.text and 'type="checkbox"' not in page.text
     form = {"csrf": csrf, "what": "hold", "pick_region": ["140122"], "pick_codes": "SP9"}
