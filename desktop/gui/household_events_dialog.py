@@ -58,6 +58,7 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self.household = household
         self.members = [m for m in members if m.get("id")]
         self.result_household_id: str | None = None
+        self.result_person_id: str | None = None
         self._previewed: dict | None = None
         self.setWindowTitle(self.tr("家庭变更"))
         lay = QVBoxLayout(self)
@@ -311,6 +312,9 @@ class HouseholdEventDialog(QDialog, StoreWork):
 
         def done(out: dict) -> None:
             self.result_household_id = out["household_id"] or self.household["id"]
+            # the page then shows the person the event was about (its household's head if
+            # the event was about the household)
+            self.result_person_id = data.get("person_id") or data.get("head_id")
             self.effect.setStyleSheet(OK_STYLE)
             self.effect.setText("已办理（待上传）。")
             self.accept()

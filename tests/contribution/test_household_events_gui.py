@@ -271,3 +271,27 @@ def test_a_head_change_starts_with_no_one_chosen(qtbot, page, ctx, store, househ
                             (household["household_id"],))  # fmt: skip
     assert after == before
     dlg.reject()
+
+
+def test_the_found_list_reads_as_the_store_after_an_event(qtbot, page, ctx, store, household):
+    """The list a clerk searched follows a 家庭变更: the resident just terminated reads
+    终止参保 there, not the 正常参保 of before (the list searched again, the form kept)."""
+    ids = household["ids"]
+    page.search_box.setText("孙五")
+    page.search()
+    settle(qtbot, ctx)
+    row = [r["id"] for r in page.last_results].index(ids[PARENT])
+    assert page.results.item(row, 6).text() == "正常参保"
+    page.load_household(household["household_id"], ids[PARENT])
+    settle(qtbot, ctx)
+    dlg = open_dialog(qtbot, page, ctx)
+    choose(dlg.kind, "terminate")
+    choose(dlg.person, ids[PARENT])
+    choose(dlg.exit_reason, "death")
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    qtbot.mouseClick(dlg.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: page.results.item(row, 6).text() == "终止参保", timeout=3000)
+    assert page.results.selectionModel().selectedRows()[0].row() == row
+    assert page.inputs["name"].text() == "孙五"  # the form is the person's, not the list's

@@ -328,9 +328,11 @@ def test_duplicates_list_and_clearing_one_from_the_keyboard(qtbot, page, ctx, st
     settle(qtbot, ctx)
     settle(qtbot, ctx)
     assert sorted(r["status"] for r in store.query("SELECT status FROM person")) == [1, 3]
-    qtbot.keyClick(page.search_box, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-    settle(qtbot, ctx)
-    assert page.results.rowCount() == 0 and "没有重复" in page.search_status.text()
+    # the 查重 list follows the save by itself: the pair just cleared leaves it, and the
+    # cursor stays in the form
+    qtbot.waitUntil(lambda: page.results.rowCount() == 0, timeout=3000)
+    assert "没有重复" in page.search_status.text()
+    assert not page.results.hasFocus()
 
 
 def test_a_broad_search_says_only_the_first_50_are_shown(qtbot, page, ctx, store, clerk, idno):

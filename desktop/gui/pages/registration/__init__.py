@@ -40,9 +40,14 @@ class Page(_Layout, _Members, _Saving, _Finding, BasePage):
         self.members: list[dict] = []  # drafts (new) or rows (edit), shown in the table
         self.current = 0  # index in members of the member in the form
         self.last_results: list[dict] = []
+        self.listed = ("", "")  # what the found list shows: ("search", text) / ("duplicates", "")
         self.busy = False
         self.last_village = ""  # village of the last saved household
         self._build()
+        # the found list follows what changes (a save, a 家庭变更, another page, a sync):
+        # searched again once for a burst of changes
+        self._relist = QTimer(self, singleShot=True, interval=0, timeout=self.list_again)
+        ctx.events.data_changed.connect(self._data_changed)
         self._load_villages()
         self.new_household()
         # load the pinyin dictionaries on the worker once the window is up (not during the

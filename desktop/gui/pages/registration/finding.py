@@ -34,21 +34,28 @@ class _Finding:
     """Finding and opening (part of the page)."""
 
     # ------------------------------------------------------------------ search / open
-    def search(self) -> None:
-        text = self.search_box.text()
+    def search(self, *, again: str | None = None) -> None:
+        """Find what the box holds; ``again``: the list shown, searched once more after a
+        save or a 家庭变更 (its rows as they are now; the cursor and the form stay)."""
+        text = self.search_box.text() if again is None else again
         if not text.strip():
             return
         store = self.ctx.store
-        self.search_status.setText(self.tr("查找中…"))
-        self.search_status.setStyleSheet(WARN_STYLE)
+        self.listed = ("search", text)
+        if again is None:
+            self.search_status.setText(self.tr("查找中…"))
+            self.search_status.setStyleSheet(WARN_STYLE)
 
         def done(rows: list[dict]) -> None:
             self.last_results = rows
             self._show_results(rows)
+            if again is not None:
+                self._select_open_person()
             if not rows:
                 self.search_status.setText(not_found_message(text))
                 self.search_status.setStyleSheet(WARN_STYLE)
-                self._start_with_number(text)
+                if again is None:
+                    self._start_with_number(text)
                 return
             if len(rows) >= SEARCH_LIMIT:
                 self.search_status.setText(
@@ -57,6 +64,8 @@ class _Finding:
             else:
                 self.search_status.setText(self.tr("找到 ") + str(len(rows)) + self.tr(" 人"))
             self.search_status.setStyleSheet(OK_STYLE)
+            if again is not None:
+                return
             kind, q = reg.classify_query(text)
             exact = [r for r in rows if kind == "cert" and r["cert_no"] == q]
             if getattr(self, "_open_first", False):
@@ -71,16 +80,20 @@ class _Finding:
 
         self.query(lambda: reg.search_persons(store, text, limit=SEARCH_LIMIT), done, self._failed)
 
-    def show_duplicates(self) -> None:
+    def show_duplicates(self, *, again: bool = False) -> None:
         """List records sharing a certificate number (重复参保) so one can be cleared by
-        setting its 参保状态 to 终止参保."""
+        setting its 参保状态 to 终止参保; ``again``: after a save, as :meth:`search`."""
         store = self.ctx.store
-        self.search_status.setText(self.tr("查重中…"))
-        self.search_status.setStyleSheet(WARN_STYLE)
+        self.listed = ("duplicates", "")
+        if not again:
+            self.search_status.setText(self.tr("查重中…"))
+            self.search_status.setStyleSheet(WARN_STYLE)
 
         def done(rows: list[dict]) -> None:
             self.last_results = rows
             self._show_results(rows)
+            if again:
+                self._select_open_person()
             if rows:
                 numbers = len({r["cert_no"] for r in rows})
                 self.search_status.setText(
@@ -90,13 +103,36 @@ class _Finding:
                     + self.tr("打开后把重复的一条设为“终止参保”")
                 )
                 self.search_status.setStyleSheet(ERROR_STYLE)
-                self.results.setFocus()
-                self.results.selectRow(0)
+                if not again:
+                    self.results.setFocus()
+                    self.results.selectRow(0)
             else:
                 self.search_status.setText(self.tr("没有重复登记"))
                 self.search_status.setStyleSheet(OK_STYLE)
 
         self.query(lambda: reg.list_duplicates(store), done, self._failed)
+
+    def _data_changed(self, kind: str) -> None:
+        if kind in ("person", "household", "sync") and self.listed[0]:
+            self._relist.start()
+
+    def list_again(self) -> None:
+        """The found list once more, as the store has it now: a resident just terminated
+        reads 终止参保 there, a duplicate just cleared leaves the 查重 list."""
+        kind, text = self.listed
+        if kind == "search":
+            self.search(again=text)
+        elif kind == "duplicates":
+            self.show_duplicates(again=True)
+
+    def _select_open_person(self) -> None:
+        """Mark the row of the person in the form, if the list has them (no focus moved)."""
+        m = self.members[self.current] if self.current < len(self.members) else {}
+        ids = [r["id"] for r in self.last_results]
+        if m.get("id") in ids:
+            self.results.selectRow(ids.index(m["id"]))
+        else:
+            self.results.clearSelection()
 
     def _start_with_number(self, text: str) -> None:
         """A scanned ID number that is not registered yet starts a new household with it:
@@ -171,6 +207,7 @@ class _Finding:
             self.member_box.setTitle(self.tr("成员 ") + str(self.current + 1))
             self.history_button.setEnabled(True)
             self._refresh_member_table()
+            self._select_open_person()
             self.set_message(message, OK_STYLE)
             self.inputs["name"].setFocus()
 
@@ -215,7 +252,9 @@ class _Finding:
         def done() -> None:
             if dlg.result_household_id:
                 self.load_household(
-                    dlg.result_household_id, message=self.tr("已办理家庭变更（待上传）")
+                    dlg.result_household_id,
+                    dlg.result_person_id,
+                    message=self.tr("已办理家庭变更（待上传）"),
                 )
 
         dlg.accepted.connect(done)
