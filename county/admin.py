@@ -156,19 +156,23 @@ def list_conflicts(
     *,
     kind: str = "",
     sp_id: str = "",
+    region: str = "",
     limit: int | None = None,
     newest_first: bool = False,
 ) -> list[dict]:
-    """Conflicts in ``status`` (open / resolved / all), of ``kind`` and touching the service
-    point ``sp_id`` when given — filtered in the database, not after reading every conflict
-    a province has had; the oldest first (the queue), or ``newest_first``; ``limit`` rows."""
-    where, args = [], {"s": status, "k": kind, "p": [sp_id], "n": limit}
+    """Conflicts in ``status`` (open / resolved / all), of ``kind``, touching the service
+    point ``sp_id`` and a point of the county ``region`` when given — filtered in the
+    database, not after reading every conflict a province has had; the oldest first (the
+    queue), or ``newest_first``; ``limit`` rows."""
+    where, args = [], {"s": status, "k": kind, "p": [sp_id], "r": region, "n": limit}
     if status != "all":
         where.append("status = %(s)s")
     if kind:
         where.append("kind = %(k)s")
     if sp_id:
         where.append("sp_ids @> %(p)s")
+    if region:
+        where.append("sp_ids && ARRAY(SELECT id FROM service_point WHERE region_code = %(r)s)")
     order = "created_at DESC, id DESC" if newest_first else "created_at, id"
     rows = conn.execute(
         f"SELECT {CONFLICT_COLS} FROM conflict"

@@ -7,7 +7,8 @@
   township-county device list [--service-point SP01] [--json]
   township-county device disable --device ID --reason lost|retired
   township-county device recovery-code --device ID [--hours 24]
-  township-county staff create --username U --name 姓名 --role admin|clerk|viewer
+  township-county staff create --username U --name 姓名 --role admin|clerk|viewer [--county 区划]
+  township-county staff county --username U --county 区划|all
   township-county import-roster FILE.csv|FILE.xlsx
   township-county import-payments FILE.csv|FILE.xlsx
   township-county import-ytd FILE.csv|FILE.xlsx
@@ -227,10 +228,23 @@ def cmd_staff_create(args) -> int:
         sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码：")
     )
     with _connect(args) as conn, conn.transaction():
-        r = create_staff(conn, args.username, args.name, args.role, password)
+        r = create_staff(conn, args.username, args.name, args.role, password, args.county)
+    scope = f"只管区划 {r['county']}" if r["county"] else "管全部县区"
     print(
-        f"已开设控制台账号 {r['username']}（{args.role}）。浏览器打开 https://服务器地址/console 登录。"
+        f"已开设控制台账号 {r['username']}（{args.role}，{scope}）。"
+        "浏览器打开 https://服务器地址/console 登录。"
     )
+    return 0
+
+
+def cmd_staff_county(args) -> int:
+    from county.console.auth import set_staff_county  # deferred: argon2 loads only here
+
+    county = None if args.county in ("", "all", "全部") else args.county
+    with _connect(args) as conn, conn.transaction():
+        r = set_staff_county(conn, args.username, county)
+    scope = f"只管区划 {r['county']}" if r["county"] else "管全部县区"
+    print(f"控制台账号 {r['username']} 现在{scope}；它已登录的会话已结束，请重新登录。")
     return 0
 
 
@@ -356,7 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--name", required=True, help="姓名")
     sc.add_argument("--role", required=True, choices=["admin", "clerk", "viewer"])
     sc.add_argument("--password-stdin", action="store_true", help="从标准输入第一行读取密码")
+    sc.add_argument(
+        "--county", default="", help="只管这个县区（6位医保区划代码）；不填：管全部县区"
+    )
     sc.set_defaults(fn=cmd_staff_create)
+    so = st.add_parser("county", help="改控制台账号管的县区")
+    so.add_argument("--username", required=True)
+    so.add_argument("--county", required=True, help="6位医保区划代码；all：管全部县区")
+    so.set_defaults(fn=cmd_staff_county)
     _records_parsers(sub)
     return p
 

@@ -175,6 +175,25 @@ def list_service_points(
     ).fetchall()
 
 
+def points_by_id(conn: psycopg.Connection, ids: list[str]) -> dict[str, dict]:
+    """The service points of ``ids`` (name, code, county), by id: the few a page names,
+    not every point of a province."""
+    rows = conn.execute(
+        "SELECT id, code, name, region_code FROM service_point WHERE id = ANY(%s)", (list(ids),)
+    ).fetchall()
+    return {r["id"]: r for r in rows}
+
+
+def device_region(conn: psycopg.Connection, device_id: str) -> str | None:
+    """The county (区划) of a device's service point; None: no such device."""
+    row = conn.execute(
+        "SELECT sp.region_code FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " WHERE d.id = %s",
+        (device_id,),
+    ).fetchone()
+    return row["region_code"] if row else None
+
+
 def regions(conn: psycopg.Connection) -> list[dict]:
     """The counties (区划) the service points are in, with how many points each."""
     return conn.execute(

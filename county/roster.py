@@ -16,7 +16,7 @@ from county.db import emit, jsonb, person_by_cert, sp_stream
 from county.model import OpRejected
 from county.people import emit_person
 from county.places import service_point_by_code
-from county.tables import AdminError, ImportReport, _code, _pick, import_rows
+from county.tables import AdminError, ImportReport, _code, _pick, import_rows, outside
 from county.ytd import emit_ytd_to
 
 ROSTER_OWNED = (
@@ -30,23 +30,28 @@ ROSTER_OWNED = (
 )
 
 
-def import_roster(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
+def import_roster(
+    conn: psycopg.Connection, rows: list[dict], first_row: int = 2, region: str | None = None
+) -> ImportReport:
     """The county roster: persons (and households by 户号) become county rows on their
     service point's stream. Each row in its own savepoint: a bad row is reported, the
-    others go in."""
+    others go in. ``region``: the one county the importing account works for — a row of a
+    service point or a resident of another county is refused."""
     sps: dict[str, dict] = {}
     return import_rows(
-        conn, rows, first_row, lambda c, row: _roster_row(c, row, sps), (OpRejected,)
+        conn, rows, first_row, lambda c, row: _roster_row(c, row, sps, region), (OpRejected,)
     )
 
 
-def _roster_row(conn, row: dict, sps: dict) -> str | tuple[str, str]:
+def _roster_row(conn, row: dict, sps: dict, region: str | None) -> str | tuple[str, str]:
     chk, spr, fields, relation, hh_no = _roster_fields(conn, row, sps)
+    if region and spr["region_code"] != region:
+        raise AdminError(outside(region, f"服务点 {spr['code']}"))
     village = _pick(row, "村", "村居委会", "village_name")
     hh_id = (
         _roster_household(conn, spr, hh_no, village, fields.get("address", "")) if hh_no else None
     )
-    outcome, person_id = _roster_person(conn, chk, spr, fields, relation, hh_id)
+    outcome, person_id = _roster_person(conn, chk, spr, fields, relation, hh_id, region)
     if village and not hh_no:
         # a village is a household's: with no 户号 the row names no household to put it on.
         # Said, not dropped without a word (the resident would count under （未填村）).
@@ -67,7 +72,7 @@ def _roster_row(conn, row: dict, sps: dict) -> str | tuple[str, str]:
 
 
 def _roster_person(
-    conn, chk, spr: dict, fields: dict, relation, hh_id: str | None
+    conn, chk, spr: dict, fields: dict, relation, hh_id: str | None, region: str | None = None
 ) -> tuple[str, str]:
     """The roster's resident made or brought up to date: (created / updated / unchanged,
     the person's id)."""
@@ -81,6 +86,8 @@ def _roster_person(
     )
     if person is None:
         return "created", _new_roster_person(conn, chk.normalized, spr, fields, hh_id, relation)
+    if region and person["region"] != region:
+        raise AdminError(outside(region, "这位居民的参保登记"))
     link_changed = _roster_link(conn, person["id"], spr["id"], hh_id, relation)
     changed = {f: v for f, v in fields.items() if person["data"].get(f) != v and f != "cert_type"}
     if not changed and not link_changed:

@@ -145,6 +145,11 @@ def import_rows(
 IMPORT_CHUNK = 1000
 
 
+def outside(region: str, what: str) -> str:
+    """A row refused because it is another county's (the account works for ``region``)."""
+    return f"{what}不属于本账号管的区划 {region}，未导入（请该县医保局导入）"
+
+
 def run_import(conn, rows: list[dict], fn, *, dry_run: bool = False, progress=None) -> ImportReport:
     """Import ``rows`` with ``fn`` (roster, tax payments, YTD figures) in committed chunks of
     1,000 rows (a desk's push never waits long); ``dry_run``: the same work in one

@@ -13,17 +13,22 @@ from county.conflicts import evaluate_enrollments
 from county.db import emit, jsonb, person_by_cert, sp_stream
 from county.model import OpRejected, mask, parse_money
 from county.places import service_point_by_code
-from county.tables import AdminError, ImportReport, _pick, import_rows
+from county.tables import AdminError, ImportReport, _pick, import_rows, outside
 
 
-def import_payments(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
+def import_payments(
+    conn: psycopg.Connection, rows: list[dict], first_row: int = 2, region: str | None = None
+) -> ImportReport:
     """Tax-bureau payment confirmations (身份证号, 参保年度, 缴费金额, 完税凭证号, 缴费日期):
     each confirms the matching recorded payment or becomes a county payment; the
-    double-enrollment winner is re-evaluated (a tax-confirmed payment wins)."""
-    return import_rows(conn, rows, first_row, _payment_row, (OpRejected,))
+    double-enrollment winner is re-evaluated (a tax-confirmed payment wins). ``region``:
+    the one county the importing account works for (another county's resident is refused)."""
+    return import_rows(
+        conn, rows, first_row, lambda c, row: _payment_row(c, row, region), (OpRejected,)
+    )
 
 
-def _payment_row(conn, row: dict) -> str:
+def _payment_row(conn, row: dict, region: str | None = None) -> str:
     cert = _pick(row, "身份证号", "公民身份号码", "cert_no").upper()
     year_s = _pick(row, "参保年度", "year")
     voucher = _pick(row, "完税凭证号", "税票号", "voucher_no")
@@ -37,16 +42,7 @@ def _payment_row(conn, row: dict) -> str:
     sp_code = _pick(row, "服务点编码", "service_point")
     point = service_point_by_code(conn, sp_code) if sp_code else None
     sp_filter = point["id"] if point else None
-    person = person_by_cert(
-        conn,
-        "resident_id",
-        cert,
-        "id, cert_no, home_sp_id, version, data, region",
-        lock=True,
-        county=point["region_code"] if point else None,
-    )
-    if person is None:
-        raise AdminError(f"县里没有身份证号为 {mask(cert)} 的居民（先导入花名册）")
+    person = _payer(conn, cert, point, region)
     if conn.execute(
         "SELECT 1 FROM payment WHERE region = %s AND data->>'tax_voucher_no' = %s",
         (person["region"], voucher),
@@ -100,6 +96,26 @@ def _payment_row(conn, row: dict) -> str:
     _enrollment_confirmed(conn, person["region"], enr["id"], tax["confirmed_at"])
     evaluate_enrollments(conn, person, year)
     return "created"
+
+
+def _payer(conn, cert: str, point: dict | None, region: str | None) -> dict:
+    """The resident a tax row is for (locked), read in the row's service point's county;
+    with ``region`` (the importing account's county), refused when another county's."""
+    if region and point and point["region_code"] != region:
+        raise AdminError(outside(region, f"服务点 {point['code']}"))
+    person = person_by_cert(
+        conn,
+        "resident_id",
+        cert,
+        "id, cert_no, home_sp_id, version, data, region",
+        lock=True,
+        county=point["region_code"] if point else region,
+    )
+    if person is None:
+        raise AdminError(f"县里没有身份证号为 {mask(cert)} 的居民（先导入花名册）")
+    if region and person["region"] != region:
+        raise AdminError(outside(region, f"身份证号为 {mask(cert)} 的居民"))
+    return person
 
 
 def _confirm_recorded(conn, person: dict, year: int, amount, sp_filter, tax: dict) -> bool:

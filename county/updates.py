@@ -174,19 +174,26 @@ def describe(update: str) -> str:
     return f"{STATE_LABELS.get(state, state)} {version}".strip() if update else ""
 
 
-def overview(conn: psycopg.Connection) -> dict:
-    """Releases, offers and the desks by version (the CLI's and the console's view)."""
+def overview(conn: psycopg.Connection, region: str = "") -> dict:
+    """Releases, offers and the desks by version (the CLI's and the console's view); with
+    ``region``, the offers and desks of that county's service points (and the offer for
+    every point)."""
     releases = conn.execute(
         "SELECT version, archive, length, imported_at FROM update_release"
     ).fetchall()
     offers = conn.execute(
         "SELECT o.scope, o.version, o.set_at, sp.code, sp.name FROM update_offer o"
-        " LEFT JOIN service_point sp ON sp.id = o.scope ORDER BY o.scope != %s, sp.code",
-        (ALL,),
+        " LEFT JOIN service_point sp ON sp.id = o.scope"
+        " WHERE %(r)s = '' OR o.scope = %(a)s OR sp.region_code = %(r)s"
+        " ORDER BY o.scope != %(a)s, sp.code",
+        {"a": ALL, "r": region},
     ).fetchall()
     desks = conn.execute(
         "SELECT d.app_version, count(*) AS n, array_agg(d.reported_update) AS updates"
-        " FROM device d WHERE d.revoked_at IS NULL GROUP BY d.app_version"
+        " FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " WHERE d.revoked_at IS NULL AND (%(r)s = '' OR sp.region_code = %(r)s)"
+        " GROUP BY d.app_version",
+        {"r": region},
     ).fetchall()
     return {
         "releases": sorted(releases, key=lambda r: Version(r["version"])),

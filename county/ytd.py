@@ -12,7 +12,7 @@ from core import syncproto as sp
 from core.ids import check_id
 from county.db import emit, jsonb, sp_stream
 from county.model import CHINA, OpRejected, mask, parse_money
-from county.tables import AdminError, ImportReport, _pick, import_rows
+from county.tables import AdminError, ImportReport, _pick, import_rows, outside
 
 
 def parse_as_of(text: str, now: dt.datetime | None = None) -> str:
@@ -47,14 +47,19 @@ def row_figures(row: dict) -> dict[str, str]:
     return out
 
 
-def import_ytd(conn: psycopg.Connection, rows: list[dict], first_row: int = 2) -> ImportReport:
+def import_ytd(
+    conn: psycopg.Connection, rows: list[dict], first_row: int = 2, region: str | None = None
+) -> ImportReport:
     """Columns: 身份证号, 年度, 截至时间 (optional), and any of the year-to-date fields
     (``syncproto.YTD_FIELDS``, by name or Chinese label). Figures not in a row keep their
-    previous county value; the as-of time is the row's. Each row in its own savepoint."""
-    return import_rows(conn, rows, first_row, _ytd_row, (OpRejected,))
+    previous county value; the as-of time is the row's. Each row in its own savepoint.
+    ``region``: the one county the importing account works for (others' are refused)."""
+    return import_rows(
+        conn, rows, first_row, lambda c, row: _ytd_row(c, row, region), (OpRejected,)
+    )
 
 
-def _ytd_row(conn, row: dict) -> str:
+def _ytd_row(conn, row: dict, region: str | None = None) -> str:
     cert = _pick(row, "身份证号", "公民身份号码", "cert_no").upper()
     chk = check_id(cert)
     if not chk.valid:
@@ -69,11 +74,13 @@ def _ytd_row(conn, row: dict) -> str:
         raise AdminError(f"这一行没有任何累计数（列名应为：{names}）")
     as_of = parse_as_of(_pick(row, "截至时间", "截至日期", "as_of"))
     person = conn.execute(
-        "SELECT id FROM person_key WHERE cert_type = 'resident_id' AND cert_no = %s",
+        "SELECT id, region FROM person_key WHERE cert_type = 'resident_id' AND cert_no = %s",
         (chk.normalized,),
     ).fetchone()
     if person is None:
         raise AdminError(f"县里没有身份证号为 {mask(chk.normalized)} 的居民（先导入花名册）")
+    if region and person["region"] != region:
+        raise AdminError(outside(region, f"身份证号为 {mask(chk.normalized)} 的居民"))
     held = conn.execute(
         "SELECT version, as_of, figures FROM person_ytd WHERE person_id = %s AND year = %s"
         " FOR UPDATE",

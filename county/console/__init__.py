@@ -111,18 +111,25 @@ def region_code(value: str) -> str:
     return value if len(value) == 6 and value.isdigit() else ""
 
 
-def picked_points(conn, ticked: list[str], codes: str, regions: list[str]) -> list[str]:
+def picked_points(
+    conn, ticked: list[str], codes: str, regions: list[str], county: str | None = None
+) -> list[str]:
     """The service point codes a form chose (``_point_picker.html``): the boxes ticked, the
     codes typed and every point of the counties chosen; a typed code that is no service
-    point is refused with its name (nothing is half-chosen)."""
+    point — or, for an account of one ``county``, no point of that county — is refused
+    with its name (nothing is half-chosen)."""
     typed = [c for c in re.split(r"[\s,，、;；]+", codes or "") if c]
     counties = set(regions)
     known = {
         r["code"]: r["region_code"]
-        for r in conn.execute("SELECT code, region_code FROM service_point").fetchall()
+        for r in conn.execute(
+            "SELECT code, region_code FROM service_point WHERE %(c)s::text IS NULL"
+            " OR region_code = %(c)s",
+            {"c": county},
+        ).fetchall()
     }
-    unknown = [c for c in typed if c not in known]
+    unknown = [c for c in {*typed, *ticked} if c not in known]
     if unknown:
-        raise AdminError(f"没有这些服务点编码：{'、'.join(unknown[:10])}")
+        raise AdminError(f"没有这些服务点编码：{'、'.join(sorted(unknown)[:10])}")
     whole = [c for c, r in known.items() if r in counties]
     return sorted(set(ticked) | set(typed) | set(whole))

@@ -29,7 +29,7 @@ def alerts(request: Request, state: str = "open") -> HTMLResponse:
     staff = a.require(request, "alerts")
     state = state if state in STATES else "open"
     with request.app.state.pool.connection() as conn:
-        rows = list_alerts(conn, state=state, limit=SHOWN + 1)
+        rows = list_alerts(conn, state=state, region=staff.region(), limit=SHOWN + 1)
     for r in rows:
         r["cert_masked"] = mask_id(r["cert_no"])
         r["category_label"] = INSURED_CATEGORIES.get(r["category"], r["category"])
@@ -71,8 +71,9 @@ def export(request: Request, state: str = "open") -> Response:
     staff = a.require(request, "alerts")
     state = state if state in STATES else "open"
     with request.app.state.pool.connection() as conn, conn.transaction():
-        rows = list_alerts(conn, state=state, limit=None)
-        a.audit(conn, staff.id, "alert.export", state, {"rows": len(rows)})
+        rows = list_alerts(conn, state=state, region=staff.region(), limit=None)
+        scope = {"county": staff.county} if staff.county else {}
+        a.audit(conn, staff.id, "alert.export", state, {"rows": len(rows), **scope})
     table = [
         [
             r["name"] or "",
@@ -103,6 +104,6 @@ def export(request: Request, state: str = "open") -> Response:
 def hand(request: Request, alert_id: str, note: str = Form(""), csrf: str = Form("")):
     staff = a.require(request, "alerts", csrf)
     with request.app.state.pool.connection() as conn, conn.transaction():
-        if hand_over(conn, alert_id, staff.username, note.strip()):
+        if hand_over(conn, alert_id, staff.username, note.strip(), staff.region()):
             a.audit(conn, staff.id, "alert.hand_over", alert_id, {"note": note.strip()[:200]})
     return RedirectResponse(f"{PREFIX}/alerts", status_code=303)

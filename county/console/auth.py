@@ -9,6 +9,9 @@
 * Every form carries the session's CSRF token; the log-in form a double-submit token of its
   own. Log-in failures are limited per address (429) and lock the account after 10 in a row.
 * Everything a person does is written to ``staff_audit`` with the person and the time.
+* On a province's server an account may work for one county (``staff.county``, its 区划):
+  every list, report, export and action of the console is then that county's only; an
+  account with no county sees every county.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class Staff:
     display_name: str
     role: str
     csrf: str
+    county: str | None = None  # the 区划 this account works for; None: every county
 
     @property
     def role_label(self) -> str:
@@ -64,6 +68,21 @@ class Staff:
 
     def may(self, what: str) -> bool:
         return self.role in MAY[what]
+
+    def region(self, chosen: str = "") -> str:
+        """The county a page shows: the account's own, else the one chosen ("" for all)."""
+        return self.county or chosen
+
+    def covers(self, region_code: str | None) -> bool:
+        """Whether a service point or resident of ``region_code`` is this account's."""
+        return self.county is None or region_code == self.county
+
+    def refuse_outside(self) -> Forbidden:
+        return Forbidden(
+            f"这个账号只管区划 {self.county} 的服务点和居民；"
+            "其他县区的请找该县或省医保局的管理员。",
+            self,
+        )
 
 
 class NotSignedIn(Exception):
@@ -79,29 +98,59 @@ class Forbidden(Exception):
         self.staff = staff
 
 
+def _county(county: str | None) -> str | None:
+    county = (county or "").strip() or None
+    if county is not None and not (len(county) == 6 and county.isascii() and county.isdigit()):
+        raise AdminError("县区的医保区划代码应为6位数字（不填：管全部县区）")
+    return county
+
+
 def create_staff(
-    conn: psycopg.Connection, username: str, display_name: str, role: str, password: str
+    conn: psycopg.Connection,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str,
+    county: str | None = None,
 ) -> dict:
+    """A console account; ``county``: the 区划 of the one county it works for (None: all)."""
     if role not in ROLES:
         raise AdminError(f"角色应为 {' / '.join(ROLES)}")
     if len(password or "") < 8:
         raise AdminError("密码至少8个字符")
+    county = _county(county)
     try:
         row = conn.execute(
-            "INSERT INTO staff(username, display_name, role, password_hash)"
-            " VALUES (%s, %s, %s, %s) RETURNING id, username, role",
+            "INSERT INTO staff(username, display_name, role, password_hash, county)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING id, username, role, county",
             (
                 (username or "").strip().lower(),
                 (display_name or "").strip(),
                 role,
                 _hasher.hash(password),
+                county,
             ),
         ).fetchone()
     except psycopg.errors.UniqueViolation as e:
         raise AdminError(f"用户名 {username} 已存在") from e
     except psycopg.errors.CheckViolation as e:
         raise AdminError("用户名应为2-32个小写字母、数字或 _ . -；姓名1-40个字") from e
-    audit(conn, None, "staff.create", row["username"], {"role": role})
+    audit(conn, None, "staff.create", row["username"], {"role": role, "county": county})
+    return row
+
+
+def set_staff_county(conn: psycopg.Connection, username: str, county: str | None) -> dict:
+    """Let an account work for one county (``county``) or for all (None); its sessions end,
+    so the next page it opens is already of its new scope."""
+    county = _county(county)
+    row = conn.execute(
+        "UPDATE staff SET county = %s WHERE username = %s RETURNING id, username, county",
+        (county, (username or "").strip().lower()),
+    ).fetchone()
+    if row is None:
+        raise AdminError(f"没有用户名为 {username} 的控制台账号")
+    conn.execute("DELETE FROM staff_session WHERE staff_id = %s", (row["id"],))
+    audit(conn, None, "staff.county", row["username"], {"county": county})
     return row
 
 
@@ -171,12 +220,14 @@ def current(request: Request) -> Staff:
             " + make_interval(mins => %s) FROM staff t"
             " WHERE s.token_sha256 = %s AND t.id = s.staff_id AND t.active"
             " AND s.expires_at > to_timestamp(%s)"
-            " RETURNING t.id, t.username, t.display_name, t.role, s.csrf",
+            " RETURNING t.id, t.username, t.display_name, t.role, s.csrf, t.county",
             (now, minutes, sha256_hex(token), now),
         ).fetchone()
     if row is None:
         raise NotSignedIn()
-    return Staff(row["id"], row["username"], row["display_name"], row["role"], row["csrf"])
+    return Staff(
+        row["id"], row["username"], row["display_name"], row["role"], row["csrf"], row["county"]
+    )
 
 
 def require(request: Request, what: str, csrf: str | None = None) -> Staff:

@@ -8,6 +8,7 @@ removed when applied, and any left behind is removed after an hour."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import tempfile
@@ -49,7 +50,7 @@ def _page(request, staff, **ctx) -> HTMLResponse:
             "staff": staff,
             "prefix": PREFIX,
             "kinds": {k: v[0] for k, v in KINDS.items()},
-            "recent": jobs.recent(request.app.state.pool),
+            "recent": jobs.recent(request.app.state.pool, county=staff.county),
             **ctx,
         },
     )
@@ -87,7 +88,7 @@ async def try_import(
     job_id = jobs.start(
         pool,
         kind=kind,
-        fn=KINDS[kind][1],
+        fn=_for(staff, kind),
         path=path,
         dry_run=True,
         staff_id=staff.id,
@@ -116,7 +117,7 @@ def apply_import(
         job_id = jobs.start(
             pool,
             kind=kind,
-            fn=KINDS[kind][1],
+            fn=_for(staff, kind),
             path=path,
             dry_run=False,
             staff_id=staff.id,
@@ -127,11 +128,18 @@ def apply_import(
     return _job_page(request, staff, job_id)
 
 
+def _for(staff: a.Staff, kind: str):
+    """The import of ``kind`` as this account may run it: of its county's rows only."""
+    fn = KINDS[kind][1]
+    return functools.partial(fn, region=staff.county) if staff.county else fn
+
+
 def _job_page(request: Request, staff: a.Staff, job_id: str, posted: bool = True):
     """The report when the job is done; else its progress, on the job's own page (which
-    reloads itself: a reload never sends the upload again)."""
+    reloads itself: a reload never sends the upload again). A county's account sees its
+    county's imports only."""
     job = jobs.get(request.app.state.pool, job_id)
-    if job is None:
+    if job is None or (staff.county and job["staff_county"] != staff.county):
         return _page(request, staff, error="没有这次导入的记录")
     if job["state"] == "done":
         return _page(

@@ -111,7 +111,7 @@ _FAILED = "UPDATE import_job SET state = 'failed', error = %s, finished_at = now
 def get(pool, job_id: str) -> dict | None:
     with pool.connection() as c:
         row = c.execute(
-            "SELECT j.*, s.display_name AS staff_name FROM import_job j"
+            "SELECT j.*, s.display_name AS staff_name, s.county AS staff_county FROM import_job j"
             " LEFT JOIN staff s ON s.id = j.staff_id WHERE j.id = %s",
             (job_id,),
         ).fetchone()
@@ -135,13 +135,16 @@ def for_upload(pool, upload: str) -> dict | None:
         ).fetchone()
 
 
-def recent(pool, limit: int = 20) -> list[dict]:
+def recent(pool, limit: int = 20, county: str | None = None) -> list[dict]:
+    """The latest imports; with ``county``, those of that county's accounts."""
     with pool.connection() as c:
         return c.execute(
             "SELECT j.id, j.kind, j.filename, j.dry_run, j.state, j.total, j.done_rows,"
             " j.started_at, s.display_name AS staff_name FROM import_job j"
-            " LEFT JOIN staff s ON s.id = j.staff_id ORDER BY j.started_at DESC LIMIT %s",
-            (limit,),
+            " LEFT JOIN staff s ON s.id = j.staff_id"
+            " WHERE %(c)s::text IS NULL OR s.county = %(c)s"
+            " ORDER BY j.started_at DESC LIMIT %(n)s",
+            {"c": county, "n": limit},
         ).fetchall()
 
 

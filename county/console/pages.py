@@ -119,12 +119,12 @@ def devices(
     request: Request, issued: str = "", error: str = "", region: str = "", q: str = ""
 ) -> HTMLResponse:
     staff = a.require(request, "devices")
-    region = region_code(region)
+    region = staff.region(region_code(region))
     q = q.strip()[:40]
     with request.app.state.pool.connection() as conn:
         points = places.list_service_points(conn, region=region, q=q, limit=POINTS_SHOWN + 1)
         rows = places.list_devices(conn, region=region, q=q, limit=DEVICES_SHOWN + 1)
-        counties = places.regions(conn)
+        counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     return page(
         request,
         "devices.html",
@@ -150,6 +150,8 @@ def point(request: Request, code: str) -> HTMLResponse:
     staff = a.require(request, "devices")
     with request.app.state.pool.connection() as conn:
         detail = places.point_detail(conn, code)
+    if detail is not None and not staff.covers(detail["region_code"]):
+        raise staff.refuse_outside()
     if detail is None:
         return templates.TemplateResponse(
             request,
@@ -177,6 +179,8 @@ def issue_code(request: Request, service_point: str = Form(""), csrf: str = Form
     staff = a.require(request, "devices.change", csrf)
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
+            if not staff.covers(places.service_point_by_code(conn, service_point)["region_code"]):
+                raise staff.refuse_outside()
             r = places.issue_device_code(conn, service_point, 72, note=f"控制台 {staff.username}")
             a.audit(conn, staff.id, "device_code.issue", r["service_point"])
     except AdminError as e:
@@ -189,6 +193,9 @@ def disable(request: Request, device: str = Form(""), reason: str = Form(""), cs
     staff = a.require(request, "devices.change", csrf)
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
+            region = places.device_region(conn, device)
+            if region is not None and not staff.covers(region):
+                raise staff.refuse_outside()
             places.disable_device(conn, device, reason)
             a.audit(conn, staff.id, "device.disable", device, {"reason": reason})
     except AdminError as e:
@@ -209,23 +216,28 @@ def conflicts(
     staff = a.require(request, "conflicts")
     state = state if state in ("open", "resolved", "all") else "open"
     point = point.strip()[:40]
+    region = staff.region()
     with request.app.state.pool.connection() as conn:
-        names = {p["id"]: p for p in places.list_service_points(conn)}
-        sp_id = next((i for i, p in names.items() if p["code"] == point), None) if point else ""
+        # the filter's points: the account's county's (or every county's, up to a few)
+        choices = places.list_service_points(conn, region=region, limit=FEW_POINTS + 1)
+        chosen = places.list_service_points(conn, region=region, q=point) if point else []
+        sp_id = next((p["id"] for p in chosen if p["code"] == point.upper()), None)
         rows = (
             []
-            if sp_id is None  # a point no longer there: nothing of it to list
+            if point and sp_id is None  # no such point (of this county): nothing to list
             else admin.list_conflicts(
                 conn,
                 state,
                 kind=kind if kind in KIND_LABELS else "",
-                sp_id=sp_id,
+                sp_id=sp_id or "",
+                region=region,
                 limit=CONFLICTS_SHOWN + 1,
                 newest_first=state != "open",  # open: the oldest waits longest, first
             )
         )
-    more = len(rows) > CONFLICTS_SHOWN
-    rows = rows[:CONFLICTS_SHOWN]
+        more = len(rows) > CONFLICTS_SHOWN
+        rows = rows[:CONFLICTS_SHOWN]
+        names = places.points_by_id(conn, {s for r in rows for s in r["sp_ids"]})
     for r in rows:
         r["points"] = "、".join(names[s]["name"] for s in r["sp_ids"] if s in names)
     return page(
@@ -237,7 +249,7 @@ def conflicts(
         kind=kind,
         point=point,
         kinds=KIND_LABELS,
-        points=list(names.values()),
+        points=choices,
         few=FEW_POINTS,
         more=more,
         shown=CONFLICTS_SHOWN,
@@ -249,9 +261,10 @@ def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLRespons
     staff = a.require(request, "conflicts")
     with request.app.state.pool.connection() as conn:
         c = admin.get_conflict(conn, conflict_id[:64])
-        names = {p["id"]: p["name"] for p in places.list_service_points(conn)}
+        points = _points_of(conn, staff, c)
     if c is None:
         return page(request, "message.html", staff, title="找不到", message="没有这条冲突记录")
+    names = {i: p["name"] for i, p in points.items()}
     return page(
         request,
         "conflict.html",
@@ -267,6 +280,22 @@ def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLRespons
         points="、".join(names.get(s, "") for s in c["sp_ids"]),
         error=error,
     )
+
+
+def _points_of(conn, staff: a.Staff, c: dict | None) -> dict[str, dict]:
+    """The service points a conflict touches (and any its enrollments name), refused when
+    none is of the account's county (a double enrollment across two counties is both's)."""
+    if c is None:
+        return {}
+    ids = set(c["sp_ids"]) | {
+        e.get("sp_id") for e in (c["detail"] or {}).get("enrollments", []) if e.get("sp_id")
+    }
+    points = places.points_by_id(conn, ids)
+    if staff.county and not any(
+        points[s]["region_code"] == staff.county for s in c["sp_ids"] if s in points
+    ):
+        raise staff.refuse_outside()  # (one of no service point is the province's)
+    return points
 
 
 def _sides(c: dict, names: dict[str, str]) -> tuple[list[str], list[list[str]]]:
@@ -323,6 +352,7 @@ def resolve(
         return conflict(request, conflict_id, error="请写明处理理由（会发给相关服务点）")
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
+            _points_of(conn, staff, admin.get_conflict(conn, conflict_id[:64]))
             admin.resolve_conflict(conn, conflict_id, decision, winner_id=winner or None, note=note)
             a.audit(conn, staff.id, "conflict.resolve", conflict_id, {"decision": decision})
     except AdminError as e:

@@ -31,8 +31,8 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
             "SELECT policy_id, version, title, year, published_at, published_by, sp_names"
             " FROM policy_history ORDER BY published_at DESC, id DESC LIMIT 100"
         ).fetchall()
-        points = places.list_service_points(conn, limit=FEW_POINTS + 1)
-        counties = places.regions(conn)
+        points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
+        counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     for p in current:
         p["pilots"] = [
             {"version": v, "names": names} for v, names in sorted((p["pilots"] or {}).items())
@@ -100,9 +100,31 @@ async def check(
         return _page(request, staff, error="政策文件不是 UTF-8 文本")
     except AdminError as e:
         return _page(request, staff, error=str(e), filename=upload.filename)
+    if refused := _not_theirs(request, staff, new):
+        return _page(request, staff, error=refused, filename=upload.filename)
     name = secrets.token_urlsafe(24) + ".toml"
     (upload_dir() / name).write_text(text, encoding="utf-8")
     return _checked(request, staff, new, text, upload.filename, name)
+
+
+def _not_theirs(request: Request, staff: a.Staff, new) -> str:
+    """Why an account of one county may not publish this file ("" when it may): a county's
+    account publishes its county's files only — a city's or the province's file, or one
+    that would replace such a file, is every county's."""
+    if not staff.county:
+        return ""
+    with request.app.state.pool.connection() as conn:
+        held = conn.execute(
+            "SELECT region FROM policy WHERE id = %(i)s UNION"
+            " SELECT region FROM policy_pilot WHERE policy_id = %(i)s",
+            {"i": new.id},
+        ).fetchall()
+    if new.region != staff.county or any(h["region"] != staff.county for h in held):
+        return (
+            f"这个账号只能发布区划 {staff.county} 本县的政策文件；"
+            f"这份文件适用于区划 {new.region}，请由省（市）医保局的管理员发布"
+        )
+    return ""
 
 
 def _checked(request, staff, new, text: str, filename: str, name: str, **extra) -> HTMLResponse:
@@ -144,10 +166,15 @@ def publish(
     if not _NAME.match(upload) or not path.is_file():
         return _page(request, staff, error="要发布的文件已过期，请重新上传检查")
     text = path.read_text(encoding="utf-8")
+    new = admin.check_policy_text(text, upload)
+    if refused := _not_theirs(request, staff, new):
+        return _page(request, staff, error=refused)
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
             chosen = (
-                picked_points(conn, points, pick_codes, pick_region) if scope == "chosen" else None
+                picked_points(conn, points, pick_codes, pick_region, county=staff.county)
+                if scope == "chosen"
+                else None
             )
             r = admin.publish_policy_text(
                 conn, text, Path(upload).name, by=staff.username, points=chosen
@@ -160,7 +187,6 @@ def publish(
                 {"version": r["version"], "points": chosen or "all"},
             )
     except AdminError as e:  # the upload stays: the administrator corrects the choice
-        new = admin.check_policy_text(text, upload)
         return _checked(request, staff, new, text, "", upload, error=str(e))
     path.unlink(missing_ok=True)
     where = f"选定的 {len(chosen)} 个服务点的电脑" if chosen is not None else "各乡镇电脑"

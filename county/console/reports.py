@@ -182,14 +182,14 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
     n = _days(days)
-    r = region_code(region)
+    r = staff.region(region_code(region))
     with reading(request, y) as conn:
         cov = coverage(conn, y, r)
         pays = payments(conn, y, r)
         quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC), r)
         conflicts = open_conflicts(conn, r)
         target = campaign_target(conn, y)
-        counties = places.regions(conn)
+        counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     # a province with no county chosen: a county a bar and a line (thousands of service
     # points and tens of thousands of villages are no report); a county: its points
     province = not r and len(counties) > 1
@@ -296,11 +296,11 @@ def _rows(conn, table: str, year: int, days: int, region: str = "") -> list[dict
 def export(
     request: Request, table: str = "villages", year: str = "", days: str = "7", region: str = ""
 ) -> Response:
-    a.require(request, "reports")
+    staff = a.require(request, "reports")
     if table not in EXPORTS:
         return HTMLResponse("没有这张表", status_code=404)
     y = _year(year or str(dt.date.today().year))
-    r = region_code(region)
+    r = staff.region(region_code(region))
     with reading(request, y) as conn:
         rows = _rows(conn, table, y, _days(days), r)
     title, header, keys = EXPORTS[table]

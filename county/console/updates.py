@@ -22,9 +22,9 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 def updates_page(request: Request, error: str = "", saved: int = 0) -> HTMLResponse:
     staff = a.require(request, "updates")
     with request.app.state.pool.connection() as conn:
-        o = up.overview(conn)
-        points = places.list_service_points(conn, limit=FEW_POINTS + 1)
-        counties = places.regions(conn)
+        o = up.overview(conn, staff.region())
+        points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
+        counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     for d in o["desks"]:
         d["states"] = sorted({up.describe(u) for u in d["updates"] if u})
     return templates.TemplateResponse(
@@ -58,9 +58,16 @@ async def offer(
                     [str(c) for c in form.getlist("point")],
                     str(form.get("pick_codes", "")),
                     [str(r) for r in form.getlist("pick_region")],
+                    county=staff.county,
                 )
                 or None
             )
+            if codes is None and staff.county and what != "follow":
+                # the offer for every point is every county's: a county's account that
+                # chose no point means every point of its county
+                codes = picked_points(conn, [], "", [staff.county], county=staff.county)
+                if not codes:
+                    raise up.UpdateError("本县还没有服务点")
             if what == "follow":
                 if not codes:
                     raise up.UpdateError("请勾选要改回“跟随全部服务点”的服务点")

@@ -59,10 +59,14 @@ def alert_raise(conn, dev: Device, op: sp.Op) -> dict:
     return _result(op.op_id, sp.ST_APPLIED, canonical_id=op.entity_id)
 
 
-def list_alerts(conn, *, state: str = "open", limit: int | None = 500) -> list[dict]:
-    """The warnings in ``state`` (open / handed / all), newest first; ``limit`` rows (None:
-    all of them — the list handed to civil affairs)."""
+def list_alerts(
+    conn, *, state: str = "open", region: str = "", limit: int | None = 500
+) -> list[dict]:
+    """The warnings in ``state`` (open / handed / all) of residents of the county
+    ``region`` ("" for all), newest first; ``limit`` rows (None: all of them — the list
+    handed to civil affairs)."""
     where = {"open": "a.handed_at IS NULL", "handed": "a.handed_at IS NOT NULL"}.get(state, "TRUE")
+    where += " AND (%(r)s = '' OR k.region = %(r)s)"
     return conn.execute(
         "SELECT a.*, sp.name AS sp_name, pe.cert_no, pe.data->>'name' AS name,"
         " h.data->>'village_name' AS village FROM poverty_alert a"
@@ -70,16 +74,19 @@ def list_alerts(conn, *, state: str = "open", limit: int | None = 500) -> list[d
         " JOIN person pe ON pe.region = k.region AND pe.id = a.person_id"
         " LEFT JOIN person_link pl ON pl.person_id = a.person_id AND pl.sp_id = a.sp_id"
         " LEFT JOIN household h ON h.id = pl.household_id"
-        f" WHERE {where} ORDER BY a.received_at DESC LIMIT %s",
-        (limit,),
+        f" WHERE {where} ORDER BY a.received_at DESC LIMIT %(n)s",
+        {"r": region, "n": limit},
     ).fetchall()
 
 
-def hand_over(conn, alert_id: str, by: str, note: str) -> bool:
-    """Mark a warning as handed to civil affairs (推送民政)."""
+def hand_over(conn, alert_id: str, by: str, note: str, region: str = "") -> bool:
+    """Mark a warning as handed to civil affairs (推送民政); with ``region``, only one of a
+    resident of that county."""
     row = conn.execute(
-        "UPDATE poverty_alert SET handed_at = now(), handed_by = %s, handed_note = %s"
-        " WHERE id = %s AND handed_at IS NULL RETURNING id",
-        (by, note[:200], alert_id),
+        "UPDATE poverty_alert a SET handed_at = now(), handed_by = %(b)s, handed_note = %(t)s"
+        " WHERE a.id = %(i)s AND a.handed_at IS NULL AND (%(r)s = '' OR EXISTS"
+        " (SELECT 1 FROM person_key k WHERE k.id = a.person_id AND k.region = %(r)s))"
+        " RETURNING a.id",
+        {"b": by, "t": note[:200], "i": alert_id, "r": region},
     ).fetchone()
     return row is not None

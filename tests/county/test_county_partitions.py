@@ -91,6 +91,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             "0020_row_functions",
             "0021_conflict_point",
             "0022_report_payments_region",
+            "0023_staff_county",
         ]
         where = {
             t: {

@@ -1,0 +1,250 @@
+"""A province's server, a county's case workers (issue 18): an account that works for one
+county (``staff.county``) sees, exports and changes that county's service points, PCs,
+conflicts, warnings, reports, imports, policy files and update plans only — whatever it
+types into a URL or a form — while an account for every county sees them all."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from county import roster, taxpay, ytd
+from county.console.auth import create_staff, set_staff_county
+from county.tables import AdminError, run_import
+
+pytestmark = pytest.mark.postgres
+
+SHANXI = Path(__file__).resolve().parents[2] / "resources" / "policies" / "shanxi-2025.toml"
+JIA, YI = "140121", "140122"
+
+
+def _id(county: str, seq: int) -> str:
+    from stdnum.cn import ric
+
+    body = f"{county}19800101{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _alert(person_id: str) -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "person_id": person_id,
+        "year": 2025,
+        "category": "monitored",
+        "burden": "6300.00",
+        "threshold": "5000.00",
+        "basis": "本机已结算的测算",
+        "created_at": "2025-06-01T10:00:00+08:00",
+    }
+
+
+@pytest.fixture
+def province(county, person_payload):
+    """Two counties: 东乡卫生院 (SP01) in 甲县 140121, 乙乡卫生院 (SP02) in 乙县 140122, a
+    desk, a resident with a 因病返贫 warning and a conflict each, and one conflict of both."""
+    county.service_point("SP01", "东乡卫生院", JIA)
+    county.service_point("SP02", "乙乡卫生院", YI)
+    for code, county_code, name in (("SP01", JIA, "甲居民"), ("SP02", YI, "乙居民")):
+        desk = county.device(code)
+        pid = str(uuid.uuid4())
+        payload = person_payload(_id(county_code, 1), name=name, region_code=county_code)
+        desk.push_ok([desk.op("person.create", pid, payload)])
+        alert = _alert(pid)
+        desk.push_ok([desk.op("poverty_alert.raise", alert["id"], alert)])
+    ids = {r["code"]: r["id"] for r in county.sql("SELECT id, code FROM service_point")}
+    with county.conn() as c, c.transaction():
+        for cid, points in (("c1", ["SP01"]), ("c2", ["SP02"]), ("c3", ["SP01", "SP02"])):
+            c.execute(
+                "INSERT INTO conflict(id, kind, status, sp_ids, summary)"
+                " VALUES (%s, 'identity_review', 'open', %s, %s)",
+                (cid, [ids[p] for p in points], f"冲突{cid}"),
+            )
+        create_staff(c, "jia", "甲经办", "clerk", "clerk-pass-1", county=JIA)
+        create_staff(c, "yi", "乙管理员", "admin", "admin-pass-1", county=YI)
+        create_staff(c, "prov", "省管理员", "admin", "admin-pass-2")
+    return county
+
+
+def test_a_countys_account_sees_its_county_only(province):
+    county = province
+    page, csrf = county.console_login("jia", "clerk-pass-1", "/console/devices?region=" + YI)
+    assert "甲经办（经办，区划 140121）" in page.text
+    assert "东乡卫生院" in page.text and "乙乡卫生院" not in page.text  # the URL's 区划 ignored
+    assert 'id="region"' not in page.text  # no county to choose
+    r = county.client.get("/console/points/SP02")
+    assert r.status_code == 403 and "只管区划 140121" in r.text
+    assert county.client.get("/console/points/SP01").status_code == 200
+
+    page = county.client.get("/console/conflicts?state=all").text
+    assert "冲突c1" in page and "冲突c3" in page and "冲突c2" not in page
+    assert "乙乡卫生院" in page  # the other county's side of a conflict of both is named
+    assert county.client.get("/console/conflicts?point=SP02").text.count("冲突c") == 0
+    assert county.client.get("/console/conflicts/c3").status_code == 200
+    assert county.client.get("/console/conflicts/c2").status_code == 403
+    r = county.client.post(
+        "/console/conflicts/c2/resolve",
+        data={"decision": "keep_county", "note": "越权", "csrf": csrf},
+    )
+    assert r.status_code == 403
+    assert county.sql("SELECT status FROM conflict WHERE id = 'c2'")[0]["status"] == "open"
+
+    page = county.client.get("/console/alerts?state=all").text
+    assert "甲居民" in page and "乙居民" not in page
+    export = county.client.get("/console/alerts/export?state=all")
+    assert export.status_code == 200
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert [r[1] for r in rows[1:]] == [_id(JIA, 1)]
+    theirs = county.sql(
+        "SELECT a.id FROM poverty_alert a JOIN service_point sp ON sp.id = a.sp_id"
+        " WHERE sp.code = 'SP02'"
+    )[0]["id"]
+    county.client.post(f"/console/alerts/{theirs}/hand", data={"note": "x", "csrf": csrf})
+    assert (
+        county.sql("SELECT handed_at FROM poverty_alert WHERE id = %s", (theirs,))[0]["handed_at"]
+        is None
+    )
+
+    page = county.client.get(f"/console/reports?year=2025&region={YI}").text
+    assert "（区划 140121）" in page and 'id="region"' not in page
+    assert "东乡卫生院" in page and "乙乡卫生院" not in page
+    xlsx = county.client.get(f"/console/reports/export?table=points&year=2025&region={YI}")
+    points = [r[0] for r in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(
+        min_row=2, values_only=True)]  # fmt: skip
+    assert points == ["东乡卫生院"]
+
+    # the province's account sees both counties
+    county.console_login("prov", "admin-pass-2")
+    page = county.client.get("/console/devices").text
+    assert "东乡卫生院" in page and "乙乡卫生院" in page and 'id="region"' in page
+    assert county.client.get("/console/conflicts?state=all").text.count("冲突c") == 3
+    page = county.client.get("/console/alerts?state=all").text
+    assert "甲居民" in page and "乙居民" in page
+
+
+def test_a_countys_administrator_changes_its_county_only(province):
+    county = province
+    _, csrf = county.console_login("yi", "admin-pass-1", "/console/devices")
+    before = county.sql("SELECT count(*) AS n FROM registration_code")[0]["n"]
+    r = county.client.post("/console/devices/code", data={"service_point": "SP01", "csrf": csrf})
+    assert r.status_code == 403
+    assert county.sql("SELECT count(*) AS n FROM registration_code")[0]["n"] == before
+    r = county.client.post("/console/devices/code", data={"service_point": "SP02", "csrf": csrf})
+    assert r.status_code == 200 and "注册码" in r.text
+    jia_pc = county.sql(
+        "SELECT d.id FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
+        " WHERE sp.code = 'SP01'"
+    )[0]["id"]
+    r = county.client.post(
+        "/console/devices/disable", data={"device": jia_pc, "reason": "lost", "csrf": csrf}
+    )
+    assert r.status_code == 403
+    assert (
+        county.sql("SELECT disabled_at FROM device WHERE id = %s", (jia_pc,))[0]["disabled_at"]
+        is None
+    )
+
+    # a policy file for the whole province is every county's: refused, said in words
+    text = SHANXI.read_text(encoding="utf-8")
+    r = county.client.post(
+        "/console/policies/check",
+        data={"csrf": csrf},
+        files={"upload": ("shanxi-2025.toml", text.encode("utf-8"), "application/toml")},
+    )
+    assert "只能发布区划 140122 本县的政策文件" in r.text and 'id="publish"' not in r.text
+    own = text.replace('id = "shanxi-2025"', 'id = "yixian-2025"').replace(
+        'region = "140000"', f'region = "{YI}"'
+    )
+    r = county.client.post(
+        "/console/policies/check",
+        data={"csrf": csrf},
+        files={"upload": ("yixian-2025.toml", own.encode("utf-8"), "application/toml")},
+    )
+    assert "检查通过" in r.text, r.text
+    upload = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)
+    r = county.client.post(
+        "/console/policies/publish",
+        data={"upload": upload, "csrf": csrf, "scope": "chosen", "points": ["SP01"]},
+    )
+    assert "没有这些服务点编码：SP01" in r.text  # another county's point is no pilot of its
+    r = county.client.post("/console/policies/publish", data={"upload": upload, "csrf": csrf})
+    assert "已发布第1版" in r.text
+    assert county.sql("SELECT id, region FROM policy") == [{"id": "yixian-2025", "region": YI}]
+
+    # 暂不升级 with no point chosen: every point of its county, not every county's
+    r = county.client.post("/console/updates/offer", data={"csrf": csrf, "what": "hold"})
+    assert r.status_code in (200, 303)
+    held = county.sql(
+        "SELECT coalesce(sp.code, o.scope) AS code FROM update_offer o"
+        " LEFT JOIN service_point sp ON sp.id = o.scope"
+    )
+    assert held == [{"code": "SP02"}]
+
+
+def test_imports_of_a_countys_account_refuse_other_counties_rows(province):
+    county = province
+    rows = [
+        {"身份证号": _id(JIA, 2), "姓名": "甲新", "服务点编码": "SP01"},
+        {"身份证号": _id(YI, 2), "姓名": "乙新", "服务点编码": "SP02"},
+        {"身份证号": _id(JIA, 1), "姓名": "甲居民改", "服务点编码": "SP01"},
+    ]
+    with county.conn() as c:
+        rep = run_import(c, rows, lambda c, r, first_row: roster.import_roster(
+            c, r, first_row, region=YI), dry_run=True)  # fmt: skip
+    assert (rep.created, rep.updated) == (1, 0)
+    assert [row for row, _ in rep.errors] == [2, 4]
+    assert all("不属于本账号管的区划 140122" in m for _, m in rep.errors)
+
+    with county.conn() as c:
+        rep = run_import(
+            c,
+            [{"身份证号": _id(JIA, 1), "参保年度": "2025", "缴费金额": "400", "完税凭证号": "T1"}],
+            lambda c, r, first_row: taxpay.import_payments(c, r, first_row, region=YI),
+            dry_run=True,
+        )
+        assert len(rep.errors) == 1 and "不属于本账号管的区划" in rep.errors[0][1]
+        rep = run_import(
+            c,
+            [{"身份证号": _id(JIA, 1), "年度": "2025", "本年住院统筹基金已支付": "100"}],
+            lambda c, r, first_row: ytd.import_ytd(c, r, first_row, region=YI),
+            dry_run=True,
+        )
+        assert len(rep.errors) == 1 and "不属于本账号管的区划" in rep.errors[0][1]
+
+    # through the console: the same refusal in the dry run; others' imports not listed
+    _, csrf = county.console_login("prov", "admin-pass-2", "/console/imports")
+    csv = "身份证号,姓名,服务点编码\n" + f"{_id(JIA, 3)},甲三,SP01\n"
+    county.client.post(
+        "/console/imports/try",
+        data={"kind": "roster", "csrf": csrf},
+        files={"upload": ("省里的.csv", csv.encode("utf-8"), "text/csv")},
+    )
+    _, csrf = county.console_login("yi", "admin-pass-1", "/console/imports")
+    r = county.client.post(
+        "/console/imports/try",
+        data={"kind": "roster", "csrf": csrf},
+        files={"upload": ("乙县.csv", csv.encode("utf-8"), "text/csv")},
+    )
+    assert "有问题 1" in r.text and "不属于本账号管的区划 140122" in r.text
+    page = county.client.get("/console/imports").text
+    assert "乙县.csv" in page and "省里的.csv" not in page
+    theirs = county.sql("SELECT id FROM import_job WHERE filename = '省里的.csv'")[0]["id"]
+    assert "没有这次导入的记录" in county.client.get(f"/console/imports/jobs/{theirs}").text
+
+
+def test_an_accounts_county_is_set_on_the_command_line_and_ends_its_sessions(province):
+    county = province
+    county.console_login("jia", "clerk-pass-1", "/console/devices")
+    with county.conn() as c, c.transaction():
+        with pytest.raises(AdminError, match="6位数字"):
+            set_staff_county(c, "jia", "14012")
+        set_staff_county(c, "jia", None)
+    assert county.client.get("/console/devices", follow_redirects=False).status_code == 303
+    page, _ = county.console_login("jia", "clerk-pass-1", "/console/devices")
+    assert "乙乡卫生院" in page.text and "区划 140121" not in page.text
+    with county.conn() as c, c.transaction(), pytest.raises(AdminError, match="6位数字"):
+        create_staff(c, "bad", "坏", "clerk", "clerk-pass-1", county="甲县")
