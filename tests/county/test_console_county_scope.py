@@ -149,6 +149,7 @@ def test_a_countys_administrator_changes_its_county_only(province):
     )
 
     # a policy file for the whole province is every county's: refused, said in words
+    assert "只能发布本县（区划 140122）的政策文件" in county.client.get("/console/policies").text
     text = SHANXI.read_text(encoding="utf-8")
     r = county.client.post(
         "/console/policies/check",
