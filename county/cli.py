@@ -9,6 +9,7 @@
   township-county device recovery-code --device ID [--hours 24]
   township-county staff create --username U --name 姓名 --role admin|clerk|viewer [--county 区划]
   township-county staff county --username U --county 区划|all
+  township-county staff list
   township-county import-roster FILE.csv|FILE.xlsx
   township-county import-payments FILE.csv|FILE.xlsx
   township-county import-ytd FILE.csv|FILE.xlsx
@@ -237,6 +238,20 @@ def cmd_staff_create(args) -> int:
     return 0
 
 
+def cmd_staff_list(args) -> int:
+    from county.console.auth import ROLES, list_staff  # deferred: argon2 loads only here
+
+    with _connect(args) as conn:
+        rows = list_staff(conn)
+    if not rows:
+        print("还没有控制台账号（township-county staff create 开设）")
+    for r in rows:
+        scope = f"区划 {r['county']}" if r["county"] else "全部县区"
+        state = "已停用" if not r["active"] else "暂时锁定" if r["locked"] else "在用"
+        print(f"{r['username']}  {r['display_name']}  {ROLES[r['role']]}  {scope}  {state}")
+    return 0
+
+
 def cmd_staff_county(args) -> int:
     from county.console.auth import set_staff_county  # deferred: argon2 loads only here
 
@@ -374,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--county", default="", help="只管这个县区（6位医保区划代码）；不填：管全部县区"
     )
     sc.set_defaults(fn=cmd_staff_create)
+    st.add_parser("list", help="列出控制台账号（角色、管的县区）").set_defaults(fn=cmd_staff_list)
     so = st.add_parser("county", help="改控制台账号管的县区")
     so.add_argument("--username", required=True)
     so.add_argument("--county", required=True, help="6位医保区划代码；all：管全部县区")

@@ -139,6 +139,14 @@ def create_staff(
     return row
 
 
+def list_staff(conn: psycopg.Connection) -> list[dict]:
+    """Every console account: name, role, county (None: all), whether it may log in."""
+    return conn.execute(
+        "SELECT username, display_name, role, county, active,"
+        " locked_until > now() AS locked FROM staff ORDER BY county NULLS FIRST, username"
+    ).fetchall()
+
+
 def set_staff_county(conn: psycopg.Connection, username: str, county: str | None) -> dict:
     """Let an account work for one county (``county``) or for all (None); its sessions end,
     so the next page it opens is already of its new scope."""

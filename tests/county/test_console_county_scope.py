@@ -249,3 +249,30 @@ def test_an_accounts_county_is_set_on_the_command_line_and_ends_its_sessions(pro
     assert "乙乡卫生院" in page.text and "区划 140121" not in page.text
     with county.conn() as c, c.transaction(), pytest.raises(AdminError, match="6位数字"):
         create_staff(c, "bad", "坏", "clerk", "clerk-pass-1", county="甲县")
+
+
+def test_the_technician_makes_and_lists_accounts_by_county(county, monkeypatch, capsys):
+    """`township-county staff create --county`, `staff county`, `staff list`: in words."""
+    import sys
+
+    from county import cli
+    from tests.county.conftest import SIGNING_KEY
+
+    monkeypatch.setenv("TOWNSHIP_COUNTY_DATABASE_URL", county.dsn)
+    monkeypatch.setenv("TOWNSHIP_COUNTY_SIGNING_KEY", SIGNING_KEY)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("clerk-pass-1\n"))
+    assert cli.main(["staff", "create", "--username", "jia", "--name", "甲经办",
+                     "--role", "clerk", "--county", JIA, "--password-stdin"]) == 0  # fmt: skip
+    assert "只管区划 140121" in capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("admin-pass-1\n"))
+    assert cli.main(["staff", "create", "--username", "prov", "--name", "省管理员",
+                     "--role", "admin", "--password-stdin"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert cli.main(["staff", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "prov  省管理员  管理员  全部县区  在用",
+        "jia  甲经办  经办  区划 140121  在用",
+    ]
+    assert cli.main(["staff", "county", "--username", "jia", "--county", YI]) == 0
+    assert "现在只管区划 140122" in capsys.readouterr().out
+    assert county.sql("SELECT county FROM staff WHERE username = 'jia'") == [{"county": YI}]
