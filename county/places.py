@@ -89,19 +89,24 @@ def list_devices(
     region: str = "",
     q: str = "",
     limit: int | None = None,
+    quiet_since: dt.datetime | None = None,
 ) -> list[dict]:
     """Devices with their service point and state (在用 / 待清除 / 已清除 / 已注销): of one
     service point, or of a county (``region``) and matching ``q`` (a piece of the point's
-    code or name, or of the PC's name); the first ``limit`` by service point."""
+    code or name, or of the PC's name); with ``quiet_since``, only PCs in use that have not
+    synced since then (in the database: a province has tens of thousands); the first
+    ``limit`` by service point."""
     rows = conn.execute(
         "SELECT d.id, sp.code AS sp_code, sp.name AS sp_name, d.name, d.app_version,"
         " d.registered_at, d.last_seen_at, d.revoked_at, d.disabled_at, d.disabled_reason,"
         " d.wiped_at, d.reported_pending, d.reported_error, d.reported_at, d.reported_update"
         " FROM device d JOIN service_point sp ON sp.id = d.service_point_id"
-        " WHERE (%(c)s::text IS NULL OR sp.code = %(c)s) AND"
+        " WHERE (%(c)s::text IS NULL OR sp.code = %(c)s) AND (%(t)s::timestamptz IS NULL"
+        " OR (d.revoked_at IS NULL AND d.disabled_at IS NULL AND d.wiped_at IS NULL"
+        " AND (d.last_seen_at IS NULL OR d.last_seen_at < %(t)s))) AND"
         + _point_filter("coalesce(d.name, '')")
         + " ORDER BY sp.code, d.registered_at LIMIT %(n)s",
-        {"c": sp_code, "r": region, "q": q, "n": limit},
+        {"c": sp_code, "r": region, "q": q, "n": limit, "t": quiet_since},
     ).fetchall()
     for r in rows:
         r["update_state"] = describe_update(r["reported_update"])

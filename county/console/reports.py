@@ -129,15 +129,19 @@ def payments(conn: psycopg.Connection, year: int, region: str = "") -> list[dict
     ]
 
 
+QUIET_SHOWN = 500  # PCs silent for days on the page; the export has them all
+
+
 def quiet_devices(
-    conn: psycopg.Connection, days: int, now: dt.datetime, region: str = ""
+    conn: psycopg.Connection,
+    days: int,
+    now: dt.datetime,
+    region: str = "",
+    limit: int | None = None,
 ) -> list[dict]:
+    """PCs in use not synced for ``days`` (of a county, or of all): the first ``limit``."""
     cut = now - dt.timedelta(days=days)
-    return [
-        d
-        for d in places.list_devices(conn, region=region)
-        if d["state"] == "在用" and (d["last_seen_at"] is None or d["last_seen_at"] < cut)
-    ]
+    return places.list_devices(conn, region=region, quiet_since=cut, limit=limit)
 
 
 def open_conflicts(conn: psycopg.Connection, region: str = "") -> list[dict]:
@@ -186,7 +190,7 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
     with reading(request, y) as conn:
         cov = coverage(conn, y, r)
         pays = payments(conn, y, r)
-        quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC), r)
+        quiet = quiet_devices(conn, n, dt.datetime.now(dt.UTC), r, QUIET_SHOWN + 1)
         conflicts = open_conflicts(conn, r)
         target = campaign_target(conn, y)
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
@@ -220,7 +224,9 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
             "province": province,
             "cov": cov,
             "pays": pays,
-            "quiet": quiet,
+            "quiet": quiet[:QUIET_SHOWN],
+            "more_quiet": len(quiet) > QUIET_SHOWN,
+            "quiet_shown": QUIET_SHOWN,
             "conflicts": [{**c, "label": KIND_LABELS.get(c["kind"], c["kind"])} for c in conflicts],
             "chart": chart,
             "target": target,

@@ -200,6 +200,40 @@ def test_quiet_devices_and_open_conflicts_export_like_the_page(county):
     assert sum(r[1] for r in rows[1:]) == independent == 3
 
 
+def test_quiet_pcs_are_chosen_in_the_database_and_the_page_says_when_it_shows_some(
+    county, monkeypatch
+):
+    """Only PCs in use count as silent (a PC being wiped or revoked is not waited for); a
+    province's thousands are a page of them that says so, the export all of them."""
+    import re
+
+    from openpyxl import load_workbook
+
+    from county.console import reports
+
+    county.service_point("SP01", "东乡卫生院")
+    for _ in range(4):
+        county.register("SP01")
+    with county.conn() as c, c.transaction():
+        c.execute("UPDATE device SET last_seen_at = now() - interval '10 days'")
+        ids = [r["id"] for r in c.execute("SELECT id FROM device ORDER BY id").fetchall()]
+        c.execute("UPDATE device SET disabled_at = now() WHERE id = %s", (ids[0],))
+        c.execute("UPDATE device SET revoked_at = now() WHERE id = %s", (ids[1],))
+        create_staff(c, "look", "赵科员", "viewer", "viewer-pass-1")
+
+    def quiet(page: str) -> int:
+        return re.search(r'<table id="quiet">.*?</table>', page, re.S).group(0).count("<td>东乡")
+
+    page = _login(county, "look", "viewer-pass-1")[1].text
+    assert quiet(page) == 2 and "more_quiet" not in page
+    monkeypatch.setattr(reports, "QUIET_SHOWN", 1)
+    page = county.client.get("/console/reports").text
+    assert quiet(page) == 1
+    assert "只列出前 1 台" in page
+    x = county.client.get("/console/reports/export?table=quiet&days=7")
+    assert len(list(load_workbook(io.BytesIO(x.content)).active.values)) == 3
+
+
 def test_the_target_is_the_published_policy_files_never_a_guess(county):
     """The 参保率 target on the reports page comes from a published policy file's
     [campaign] section for the year (the desks' own parser); a year without one says so and
