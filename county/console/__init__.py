@@ -31,6 +31,7 @@ PREFIX = "/console"
 
 def mount(app: FastAPI) -> None:
     from county.console import (  # deferred: they import this module
+        accounts,
         alerts,
         imports,
         pages,
@@ -46,6 +47,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(policies.router)
     app.include_router(alerts.router)
     app.include_router(updates.router)
+    app.include_router(accounts.router)
 
     app.add_middleware(ConsoleHeaders)
 

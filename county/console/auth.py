@@ -46,6 +46,7 @@ MAY = {
     "alerts": {"admin", "clerk"},
     "updates": {"admin", "clerk"},
     "updates.offer": {"admin"},
+    "staff": {"admin"},
 }
 LOCK_AFTER = 10
 LOCK_MINUTES = 15
@@ -112,8 +113,10 @@ def create_staff(
     role: str,
     password: str,
     county: str | None = None,
+    by: int | None = None,
 ) -> dict:
-    """A console account; ``county``: the 区划 of the one county it works for (None: all)."""
+    """A console account; ``county``: the 区划 of the one county it works for (None: all);
+    ``by``: the administrator who opened it on the console (None: the command line)."""
     if role not in ROLES:
         raise AdminError(f"角色应为 {' / '.join(ROLES)}")
     if len(password or "") < 8:
@@ -135,7 +138,7 @@ def create_staff(
         raise AdminError(f"用户名 {username} 已存在") from e
     except psycopg.errors.CheckViolation as e:
         raise AdminError("用户名应为2-32个小写字母、数字或 _ . -；姓名1-40个字") from e
-    audit(conn, None, "staff.create", row["username"], {"role": role, "county": county})
+    audit(conn, by, "staff.create", row["username"], {"role": role, "county": county})
     return row
 
 
@@ -145,6 +148,18 @@ def list_staff(conn: psycopg.Connection) -> list[dict]:
         "SELECT username, display_name, role, county, active,"
         " locked_until > now() AS locked FROM staff ORDER BY county NULLS FIRST, username"
     ).fetchall()
+
+
+def set_staff_active(conn: psycopg.Connection, username: str, active: bool) -> dict | None:
+    """停用 (its sessions end at once) or 启用 again an account; None: no such account."""
+    row = conn.execute(
+        "UPDATE staff SET active = %s, failed = 0, locked_until = NULL WHERE username = %s"
+        " RETURNING id, username, county, active",
+        (active, (username or "").strip().lower()),
+    ).fetchone()
+    if row is not None and not active:
+        conn.execute("DELETE FROM staff_session WHERE staff_id = %s", (row["id"],))
+    return row
 
 
 def set_staff_county(conn: psycopg.Connection, username: str, county: str | None) -> dict:

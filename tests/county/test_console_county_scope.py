@@ -276,3 +276,60 @@ def test_the_technician_makes_and_lists_accounts_by_county(county, monkeypatch, 
     assert cli.main(["staff", "county", "--username", "jia", "--county", YI]) == 0
     assert "现在只管区划 140122" in capsys.readouterr().out
     assert county.sql("SELECT county FROM staff WHERE username = 'jia'") == [{"county": YI}]
+
+
+def test_an_administrator_opens_and_stops_accounts_of_its_county(province):
+    county = province
+    _, csrf = county.console_login("jia", "clerk-pass-1", "/console/devices")
+    assert county.client.get("/console/staff").status_code == 403  # a case worker cannot
+
+    page, csrf = county.console_login("yi", "admin-pass-1", "/console/staff")
+    names = re.findall(r"<tr><td>([a-z0-9_.-]+)</td>", page.text)
+    assert names == ["yi"] and 'id="new_county"' not in page.text  # its county's only
+    form = {"username": "yi2", "display_name": "乙经办", "role": "clerk", "csrf": csrf}
+    r = county.client.post("/console/staff/create", data={**form, "password": "short"})
+    assert "密码至少8个字符" in r.text
+    assert county.sql("SELECT count(*) AS n FROM staff")[0]["n"] == 3  # nothing written
+    r = county.client.post(
+        "/console/staff/create", data={**form, "password": "clerk-pass-9", "county": JIA}
+    )
+    assert "已开设账号" in r.text and "<td>yi2</td>" in r.text
+    made = county.sql("SELECT county FROM staff WHERE username = 'yi2'")
+    assert made == [{"county": YI}]  # its own county, whatever the form said
+    who = county.sql(
+        "SELECT s.username FROM staff_audit a JOIN staff s ON s.id = a.staff_id"
+        " WHERE a.action = 'staff.create' AND a.target = 'yi2'"
+    )
+    assert who == [{"username": "yi"}]
+    r = county.client.post("/console/staff/jia/active", data={"active": "0", "csrf": csrf})
+    assert r.status_code == 403  # another county's account
+    assert (
+        "不能停用自己"
+        in county.client.post("/console/staff/yi/active", data={"active": "0", "csrf": csrf}).text
+    )
+
+    # stopped: its session ends at once and it cannot log in again; started again: it can
+    county.console_login("yi2", "clerk-pass-9", "/console/devices")
+    _, csrf = county.console_login("yi", "admin-pass-1", "/console/staff")
+    r = county.client.post("/console/staff/yi2/active", data={"active": "0", "csrf": csrf})
+    assert "已停用" in r.text
+    assert county.sql(
+        "SELECT count(*) AS n FROM staff_session s JOIN staff t ON t.id = s.staff_id"
+        " WHERE t.username = 'yi2'"
+    ) == [{"n": 0}]
+    page, _ = county.console_login("yi2", "clerk-pass-9", "/console/devices")
+    assert "/console/login" in str(page.url)
+    _, csrf = county.console_login("yi", "admin-pass-1", "/console/staff")
+    county.client.post("/console/staff/yi2/active", data={"active": "1", "csrf": csrf})
+    page, _ = county.console_login("yi2", "clerk-pass-9", "/console/devices")
+    assert "乙乡卫生院" in page.text
+
+    # the province's administrator chooses the county, and a wrong one is said
+    page, csrf = county.console_login("prov", "admin-pass-2", "/console/staff")
+    assert re.findall(r"<tr><td>([a-z0-9_.-]+)</td>", page.text) == ["prov", "jia", "yi", "yi2"]
+    form = {"username": "bing", "display_name": "丙", "role": "viewer", "csrf": csrf}
+    r = county.client.post(
+        "/console/staff/create", data={**form, "password": "viewer-pass-1", "county": "甲县"}
+    )
+    assert "6位数字" in r.text
+    assert county.sql("SELECT count(*) AS n FROM staff WHERE username = 'bing'")[0]["n"] == 0
