@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from county.console import PREFIX, region_code, templates
+from county.console import PREFIX, templates
 from county.console import auth as a
 from county.tables import AdminError
 
@@ -45,15 +45,10 @@ def create(
     csrf: str = Form(""),
 ):
     staff = a.require(request, "staff", csrf)
-    # one county's administrator opens accounts of its county; a typed 区划 that is no
-    # six-digit code is refused in words, not taken for "every county"
-    chosen = staff.county or (county.strip() and (region_code(county) or "bad"))
-    try:
-        if chosen == "bad":
-            raise AdminError("县区的医保区划代码应为6位数字（不填：管全部县区）")
+    try:  # one county's administrator opens accounts of its own county, whatever was sent
         with request.app.state.pool.connection() as conn, conn.transaction():
             a.create_staff(
-                conn, username, display_name, role, password, chosen or None, by=staff.id
+                conn, username, display_name, role, password, staff.county or county, by=staff.id
             )
     except AdminError as e:
         return staff_page(request, error=str(e))
@@ -66,11 +61,10 @@ def active(request: Request, username: str, active: str = Form(""), csrf: str = 
     if username.strip().lower() == staff.username:
         return staff_page(request, error="不能停用自己正在使用的账号")
     with request.app.state.pool.connection() as conn, conn.transaction():
-        target = next((r for r in a.list_staff(conn) if r["username"] == username), None)
+        target = a.set_staff_active(conn, username, active == "1")
         if target is None:
             return staff_page(request, error="没有这个账号")
         if not staff.covers(target["county"]):
-            raise staff.refuse_outside()
-        a.set_staff_active(conn, username, active == "1")
+            raise staff.refuse_outside()  # leaving the transaction undoes the change
         a.audit(conn, staff.id, "staff.active" if active == "1" else "staff.stop", username)
     return RedirectResponse(f"{PREFIX}/staff?done={'on' if active == '1' else 'off'}", 303)

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from county import roster, taxpay, ytd
 from county.console.auth import create_staff, set_staff_county
 from county.tables import AdminError, run_import
+from tests.county.test_county_alerts import _alert
 
 pytestmark = pytest.mark.postgres
 
@@ -28,19 +29,6 @@ def _id(county: str, seq: int) -> str:
 
     body = f"{county}19800101{seq:03d}"
     return body + ric.calc_check_digit(body + "0")
-
-
-def _alert(person_id: str) -> dict:
-    return {
-        "id": str(uuid.uuid4()),
-        "person_id": person_id,
-        "year": 2025,
-        "category": "monitored",
-        "burden": "6300.00",
-        "threshold": "5000.00",
-        "basis": "本机已结算的测算",
-        "created_at": "2025-06-01T10:00:00+08:00",
-    }
 
 
 @pytest.fixture
