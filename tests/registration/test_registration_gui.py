@@ -102,13 +102,18 @@ def test_clerk_registers_a_household_and_finds_it_again(qtbot, page, ctx, store,
     qtbot.keyClick(page.village, Qt.Key.Key_Tab)
     assert page.focusWidget() is page.hh_address
     type_text(qtbot, page.hh_address, "西村西巷7号")
+    assert page.member_box.title() == "成员 1（户主）"
     fill_member(qtbot, page, "张三丰", head_id)
     assert page.inputs["sex"].currentData() == "male"
     assert page.inputs["birth_date"].text() == "1962-05-04"
     qtbot.keyClick(page.focusWidget(), Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert page.current == 1 and page.focusWidget() is page.inputs["name"]
+    assert page.member_box.title() == "成员 2（配偶）"
     fill_member(qtbot, page, "李梅", wife_id)
     assert page.inputs["relation"].currentData() == "spouse"
+    choose(qtbot, page.inputs["relation"], "女")  # the title follows the clerk's choice
+    assert page.member_box.title() == "成员 2（女）"
+    choose(qtbot, page.inputs["relation"], "配偶")
     qtbot.keyClick(page.inputs["phone"], Qt.Key.Key_Return)  # Enter saves
     settle(qtbot, ctx)
     settle(qtbot, ctx)
@@ -136,6 +141,7 @@ def test_clerk_registers_a_household_and_finds_it_again(qtbot, page, ctx, store,
     settle(qtbot, ctx)
     assert page.inputs["name"].text() == "张三丰"
     assert page.household["id"] == hh["id"]
+    assert page.member_box.title() == "成员 1（户主）"  # the saved head reads as the head
 
     # by a 2-character name
     page.focus_search()
@@ -146,6 +152,7 @@ def test_clerk_registers_a_household_and_finds_it_again(qtbot, page, ctx, store,
     qtbot.keyClick(page.results, Qt.Key.Key_Return)  # open from the results
     settle(qtbot, ctx)
     assert page.inputs["name"].text() == "李梅"
+    assert page.member_box.title() == "成员 2（配偶）"
 
     # by pinyin initials
     page.focus_search()

@@ -204,7 +204,7 @@ class _Finding:
             self.mode_label.setText(
                 self.tr("编辑家庭户：户主 ") + head + "　" + (hh.get("village") or "")
             )
-            self.member_box.setTitle(self.tr("成员 ") + str(self.current + 1))
+            self._title_member()
             self.history_button.setEnabled(True)
             self._refresh_member_table()
             self._select_open_person()

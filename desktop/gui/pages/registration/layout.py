@@ -317,6 +317,7 @@ class _Layout:
         self._watch_typing(
             [self.village, self.hh_address, self.hukou, self.household_no, *self.inputs.values()]
         )
+        self.inputs["relation"].currentIndexChanged.connect(self._title_member)
         # Tab order = reading order: search, household fields, member fields, buttons.
         chain: list[QWidget] = [
             self.search_box,

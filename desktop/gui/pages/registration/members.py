@@ -179,6 +179,13 @@ class _Members:
         else:
             self.members.append(m)
 
+    def _title_member(self, *_args) -> None:
+        """ "成员 2（配偶）": which member of the household the form shows, and who they are
+        (as the form's 与户主关系 says, while the clerk changes it too)."""
+        relation = RELATIONS.get(self.inputs["relation"].currentData() or "", "")
+        title = self.tr("成员 ") + str(self.current + 1)
+        self.member_box.setTitle(title + (f"（{relation}）" if relation else ""))
+
     # ------------------------------------------------------------------ actions
     def new_household(self) -> None:
         """A blank form for the next household (the head first)."""
@@ -195,7 +202,7 @@ class _Members:
         self.hh_form.clear_errors()
         self.write_member({})
         self.mode_label.setText(self.tr("新建家庭户（先户主，Ctrl+N 下一位）"))
-        self.member_box.setTitle(self.tr("成员 1（户主）"))
+        self._title_member()
         self.history_button.setEnabled(False)
         self._refresh_member_table()
         self._dirty = False
@@ -252,7 +259,7 @@ class _Members:
         self.members.append({"relation": "spouse" if len(self.members) == 1 else "son"})
         self.current = len(self.members) - 1
         self.write_member(self.members[self.current])
-        self.member_box.setTitle(self.tr("成员 ") + str(self.current + 1))
+        self._title_member()
         self.history_button.setEnabled(False)
         self._refresh_member_table()
         self.inputs["name"].setFocus()
@@ -266,6 +273,6 @@ class _Members:
         self.current = row
         m = self.members[row]
         self.write_member(m)
-        self.member_box.setTitle(self.tr("成员 ") + str(row + 1))
+        self._title_member()
         self.history_button.setEnabled(bool(m.get("id")))
         self.inputs["name"].setFocus()

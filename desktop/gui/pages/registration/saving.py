@@ -208,7 +208,7 @@ class _Saving:
             if target != self.current and target < len(self.members):
                 self.current = target
                 self.write_member(self.members[target])
-                self.member_box.setTitle(self.tr("成员 ") + str(target + 1))
+                self._title_member()
                 self._refresh_member_table()
             for lab in self.m_form.errors.values():  # a green hint may sit in an error line
                 lab.setStyleSheet(ERROR_STYLE)
