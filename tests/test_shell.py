@@ -91,3 +91,21 @@ def test_a_page_shown_by_its_key_takes_the_keys_next_typed(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_F4)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is est.search)
     assert est.search.selectedText() == "hcg"
+
+
+def test_every_page_has_its_own_icon_and_print_is_not_a_floppy_disk(window):
+    """Each navigation entry's picture differs from the others; 打印 is not the style's
+    save icon (a floppy disk reads as 保存 to a clerk)."""
+    from PySide6.QtWidgets import QStyle
+
+    def image(icon):
+        return icon.pixmap(24, 24).toImage()
+
+    pictures = [image(window.nav.item(i).icon()) for i in range(window.nav.count())]
+    assert all(not p.isNull() for p in pictures)
+    assert len({p.bits().tobytes() for p in pictures}) == len(pictures)
+    printing = next(
+        i for i in range(window.nav.count()) if window.nav.item(i).text().startswith("打印")
+    )
+    save = image(window.style().standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+    assert pictures[printing] != save

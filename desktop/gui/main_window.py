@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.gui.pages import PAGES, PageSpec
 from desktop.gui.pages.base import run_query
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, ask_go_ahead
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, ask_go_ahead, printer_icon
 from desktop.services import outbox
 
 SYNC_PAGE_DELAY_MS = 500  # the 同步 page (and the start-up sync) once the first page is drawn
@@ -63,7 +63,11 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(150)
         self.stack = QStackedWidget()
         for spec in self._specs:
-            icon = self.style().standardIcon(getattr(QStyle.StandardPixmap, spec.icon))
+            icon = (
+                printer_icon()
+                if spec.icon == "printer"
+                else self.style().standardIcon(getattr(QStyle.StandardPixmap, spec.icon))
+            )
             item = QListWidgetItem(icon, f"{spec.title}  {spec.shortcut}")
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
             self.nav.addItem(item)

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -301,3 +310,31 @@ def ask_go_ahead(
     box.setEscapeButton(back_btn)
     box.exec()
     return box.clickedButton() is go_btn
+
+
+def printer_icon() -> QIcon:
+    """A printer for the 打印 page: Qt's styles have no printer among their standard icons
+    (the nearest, a floppy disk, reads as 保存), so it is drawn, in the style's grey."""
+    icon = QIcon()
+    for size in (16, 20, 24, 32, 48):
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.scale(size / 32, size / 32)
+        p.setPen(QPen(QColor("#3c4650"), 2))
+        p.setBrush(QColor("#ffffff"))
+        p.drawRect(QRectF(9, 3, 14, 9))  # the paper going in
+        p.setBrush(QColor("#8a96a3"))
+        p.drawRoundedRect(QRectF(3, 11, 26, 12), 2, 2)  # the body
+        p.setBrush(QColor("#ffffff"))
+        p.drawRect(QRectF(9, 18, 14, 11))  # the printed sheet
+        p.setPen(QPen(QColor("#3c4650"), 1.5))
+        for y in (22, 25):
+            p.drawLine(QPointF(12, y), QPointF(20, y))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor("#3ec46d"))
+        p.drawEllipse(QPointF(25, 15), 1.5, 1.5)  # the power light
+        p.end()
+        icon.addPixmap(pm)
+    return icon

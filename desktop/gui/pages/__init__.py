@@ -12,7 +12,7 @@ class PageSpec:
     title: str  # Chinese label in the navigation and menu
     module: str
     shortcut: str
-    icon: str  # QStyle.StandardPixmap name
+    icon: str  # QStyle.StandardPixmap name, or "printer" (drawn: the styles have none)
 
 
 PAGES: list[PageSpec] = [
@@ -30,6 +30,6 @@ PAGES: list[PageSpec] = [
     PageSpec(
         "estimate", "报销测算", "desktop.gui.pages.estimate", "F4", "SP_FileDialogContentsView"
     ),
-    PageSpec("printing", "打印", "desktop.gui.pages.printing", "F5", "SP_DialogSaveButton"),
+    PageSpec("printing", "打印", "desktop.gui.pages.printing", "F5", "printer"),
     PageSpec("sync", "同步", "desktop.gui.pages.sync", "F6", "SP_BrowserReload"),
 ]
