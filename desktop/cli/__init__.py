@@ -122,12 +122,24 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = data_dir_of(args)
     gui = not (args.screenshots or args.documents)
+    one = None
     if gui:
         # The window system first: if Qt cannot start here (a missing library), it stops
         # before the data folder is touched, so no half-made store is left behind.
         from desktop.gui.app import create_qapplication
+        from desktop.gui.one_window import (
+            OneWindow,
+            bring_to_front,
+            tell_already_open,
+        )  # deferred: only the window needs it
 
         create_qapplication()
+        one = OneWindow(data_dir)
+        if not one.claim():  # a window is open on this folder already: it comes forward
+            if not one.wake_other():
+                tell_already_open()
+            return 0
+        one.asked.connect(bring_to_front)
     if not _store_sound(data_dir, gui=gui):
         return 3
     store = open_store_for(args)
@@ -152,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_actor(store)
     from desktop.gui.app import run_gui  # deferred: only the command that runs loads its area
 
-    return run_gui(store, data_dir, demo=args.demo)
+    return run_gui(store, data_dir, demo=args.demo, one_window=one)
 
 
 if __name__ == "__main__":

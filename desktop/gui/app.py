@@ -191,7 +191,9 @@ def obtain_actor(store: Store, *, demo: bool) -> Actor | None:
     return dialog.actor
 
 
-def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
+def run_gui(store: Store, data_dir: Path, *, demo: bool = False, one_window=None) -> int:
+    """The log-in, then the main window until the clerk quits. ``one_window`` (the data
+    folder's single-window lock, :mod:`desktop.gui.one_window`) is let go at the end."""
     from desktop.gui.main_window import (
         MainWindow,
     )  # deferred: loaded after the first window is on screen (cold start)
@@ -216,6 +218,8 @@ def run_gui(store: Store, data_dir: Path, *, demo: bool = False) -> int:
 
     window.idle_lock = IdleLock(window, ctx, idle_ms=idle_ms_from_settings(store))
     code = app.exec()
+    if one_window is not None:
+        one_window.release()
     if window.disabled_for_good:  # the county disabled this PC: the store file goes too
         from desktop.services import wipe  # deferred: only a disabled PC needs it
 
