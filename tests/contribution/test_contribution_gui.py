@@ -336,9 +336,18 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     win.resize(1366, 768)
     win.show()
     page = win.show_page("contribution")
-    page.open_item(store.query_one("SELECT id FROM person WHERE name = '李四'")["id"])
+    # a search that finds several: the cursor is on the list, three of them in sight (the
+    # list showed two), Enter opens the one chosen with the arrow keys
+    find(qtbot, page, ctx, "140121")
+    assert page.results.rowCount() >= 3 and page.focusWidget() is page.results
+    assert page.results.viewport().height() >= 3 * page.results.rowHeight(0)
+    names = [page.results.item(r, 0).text() for r in range(page.results.rowCount())]
+    while page.results.currentRow() != names.index("李四"):
+        qtbot.keyClick(page.results, Qt.Key.Key_Down)
+    qtbot.keyClick(page.results, Qt.Key.Key_Return)
     settle(qtbot, ctx)
     settle(qtbot, ctx)
+    assert "李四" in page.person_label.text()
     assert win.minimumSizeHint().height() <= 768 and win.height() == 768
     assert page.years.viewport().height() >= 3 * page.years.rowHeight(0)
     # every shown column whole, no sideways scrolling: 说明 had a sliver at the edge and

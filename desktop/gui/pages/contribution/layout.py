@@ -50,7 +50,12 @@ class _Layout:
         row.addWidget(self.members_btn)
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
-        self.results.setMaximumHeight(84)
+        # three people of a name search stay in sight (the year table keeps its three lines)
+        self.results.setMaximumHeight(
+            self.results.horizontalHeader().sizeHint().height()
+            + 3 * self.results.verticalHeader().defaultSectionSize()
+            + 2 * self.results.frameWidth()
+        )
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
         self.search_msg = Note()

@@ -96,6 +96,8 @@ class _Status:
                 self.search_msg.setText(self.tr("没有找到：") + text)
             elif len(rows) == 1:
                 self.open_item(rows[0]["id"])
+            else:  # several: the cursor goes to the list (↑↓ to choose, Enter opens)
+                self.results.setFocus()
 
         self.query(lambda: reg.search_persons(store, text), done, self._failed)
 
