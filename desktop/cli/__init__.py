@@ -164,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         demo_actor(store)
     from desktop.gui.app import run_gui  # deferred: only the command that runs loads its area
 
-    return run_gui(store, data_dir, demo=args.demo, one_window=one)
+    try:
+        return run_gui(store, data_dir, demo=args.demo, one_window=one)
+    finally:
+        if one is not None:  # (run_gui lets it go; so does a failed start)
+            one.release()
 
 
 if __name__ == "__main__":

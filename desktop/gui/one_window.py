@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 if TYPE_CHECKING:
@@ -64,6 +64,8 @@ class OneWindow(QObject):
             log.warning("single-window lock not taken: %s", lock.error())
             return True
         self.lock = lock
+        global _held
+        _held = self
         QTimer.singleShot(0, self._listen)  # once the first window is up (cold start)
         return True
 
@@ -116,6 +118,25 @@ class OneWindow(QObject):
         if self.lock is not None:
             self.lock.unlock()
             self.lock = None
+        global _held
+        if _held is self:
+            _held = None
+
+
+_held: OneWindow | None = None
+
+
+def restartable() -> bool:
+    """Only the installed program can start itself again (a copy run from source cannot)."""
+    return bool(getattr(sys, "frozen", False))
+
+
+def start_again() -> None:
+    """Start the program anew (its starter installs a staged update); this window, which is
+    closing, lets the folder go first — or the new program would find it open and stop."""
+    if _held is not None:
+        _held.release()
+    QProcess.startDetached(sys.executable, sys.argv[1:])
 
 
 def bring_to_front() -> None:

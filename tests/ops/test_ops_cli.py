@@ -164,7 +164,9 @@ def test_gui_start_on_a_damaged_store_offers_the_restore_then_runs(
     monkeypatch.setattr(RecoveryDialog, "exec", fake_exec)
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
     monkeypatch.setattr(
-        app_module, "run_gui", lambda s, d, demo=False: started.append(s.integrity_ok()) or 0
+        app_module,
+        "run_gui",
+        lambda s, d, demo=False, one_window=None: started.append(s.integrity_ok()) or 0,
     )
     assert main(["--data-dir", str(data_dir)]) == 0
     assert shown == [str(good.path)] and started == [True]

@@ -130,7 +130,7 @@ def test_the_page_says_which_version_runs_and_what_became_of_its_update(page, qt
 
 
 def test_a_supervisor_restarts_the_desk_to_install_a_staged_version(
-    page, qtbot, store, monkeypatch
+    page, qtbot, store, monkeypatch, tmp_path
 ):
     from desktop.gui.pages import sync as sync_page
     from desktop.services import updates
@@ -155,12 +155,22 @@ def test_a_supervisor_restarts_the_desk_to_install_a_staged_version(
         def instance():
             return type("A", (), {"quit": lambda self: quit_.append(True)})()
 
-    monkeypatch.setattr(sync_page, "QProcess", FakeProcess)
+    from desktop.gui import one_window
+    from desktop.gui.one_window import OneWindow
+
+    monkeypatch.setattr(one_window, "QProcess", FakeProcess)
     monkeypatch.setattr(sync_page, "QApplication", FakeApp)
+
+    window_lock = OneWindow(tmp_path / "desk")
+    assert window_lock.claim()
     page.install_button.click()
     import sys
 
     assert started == [(sys.executable, sys.argv[1:])] and quit_ == [True]
+    # the program started again finds the folder free (it would wake this one and stop)
+    after = OneWindow(tmp_path / "desk")
+    assert window_lock.lock is None and after.claim()
+    after.release()
     store.set_setting(updates.K_STATE, "installed:0.2.0")
     page.show()
     page.refresh()

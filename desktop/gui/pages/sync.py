@@ -6,9 +6,8 @@ one at a time (the page keeps one job and the engine holds a file lock)."""
 from __future__ import annotations
 
 import logging
-import sys
 
-from PySide6.QtCore import QProcess, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -29,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.errors import ValidationError
+from desktop.gui import one_window
+from desktop.gui.one_window import restartable
 from desktop.gui.pages.base import Page as BasePage
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, heading
 from desktop.services import sync as sync_service
@@ -425,7 +426,7 @@ class Page(BasePage):
         window = self.window()
         if window is not None and not window.close():
             return  # the clerk kept the window open to save her work
-        QProcess.startDetached(sys.executable, sys.argv[1:])
+        one_window.start_again()
         QApplication.instance().quit()
 
     REG_FIELDS = {"E-SYNC-REGCODE": "code", "E-SYNC-TLS": "server"}  # a refusal's box
@@ -507,11 +508,6 @@ class Page(BasePage):
             "sync",
             lambda _ok: self.refresh(),
         )
-
-
-def restartable() -> bool:
-    """Only the installed program can start itself again (a copy run from source cannot)."""
-    return bool(getattr(sys, "frozen", False))
 
 
 def _strip_code(message: str) -> str:
