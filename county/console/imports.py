@@ -93,6 +93,7 @@ async def try_import(
         dry_run=True,
         staff_id=staff.id,
         filename=upload.filename or "",
+        county=staff.county or "",
     )
     return _job_page(request, staff, job_id)
 
@@ -122,6 +123,7 @@ def apply_import(
             dry_run=False,
             staff_id=staff.id,
             filename=tried["filename"] if tried else "",
+            county=staff.county or "",
         )
     except psycopg.errors.UniqueViolation:  # two clicks at once: the first one imports
         return _page(request, staff, error="要导入的文件已过期，请重新上传试算")

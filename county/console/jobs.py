@@ -34,8 +34,11 @@ def start(
     dry_run: bool,
     staff_id: int,
     filename: str,
+    county: str = "",
 ) -> str:
-    """Start the job; returns its id after it finished or ``WAIT_SECONDS`` passed."""
+    """Start the job; returns its id after it finished or ``WAIT_SECONDS`` passed.
+    ``county``: the one county a county's account imports for (its figures are counted
+    again afterwards, not the province's)."""
     job_id = secrets.token_hex(8)
     with pool.connection() as c:
         c.execute(
@@ -47,7 +50,7 @@ def start(
 
     def run() -> None:
         try:
-            _run(pool, job_id, kind, fn, path, dry_run, staff_id)
+            _run(pool, job_id, kind, fn, path, dry_run, staff_id, county)
         finally:
             finished.set()
 
@@ -69,7 +72,7 @@ def _beat(pool, job_id: str, finished: threading.Event) -> None:
             log.warning("import %s: heartbeat not written", job_id)
 
 
-def _run(pool, job_id, kind, fn, path: Path, dry_run: bool, staff_id: int) -> None:
+def _run(pool, job_id, kind, fn, path: Path, dry_run: bool, staff_id: int, county: str) -> None:
     def update(sql: str, *args) -> None:
         with pool.connection() as c:
             c.execute(sql, (*args, job_id))
@@ -92,7 +95,7 @@ def _run(pool, job_id, kind, fn, path: Path, dry_run: bool, staff_id: int) -> No
         if not dry_run:
             with pool.connection() as conn, conn.transaction():
                 a.audit(conn, staff_id, "import.apply", kind, {"rows": len(rows), **rep.as_dict()})
-            summary.request_refresh(pool, summary.recent_years(dt.date.today()))
+            summary.request_refresh(pool, summary.recent_years(dt.date.today()), county)
     except AdminError as e:
         update(_FAILED, str(e))
     except Exception:

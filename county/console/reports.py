@@ -27,10 +27,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 # one county's rows (区划, "" for all of them): a province's report is read a county at a time
+# (a point's village may hold residents of another county too: the counties' rows add up)
 COVERAGE_SQL = (
-    "SELECT sp_id, village, registered, paid, subsidized FROM report_coverage"
+    "SELECT sp_id, village, sum(registered) AS registered, sum(paid) AS paid,"
+    " sum(subsidized) AS subsidized FROM report_coverage"
     " WHERE year = %(y)s AND (%(r)s = '' OR sp_id IN"
-    " (SELECT id FROM service_point WHERE region_code = %(r)s)) ORDER BY sp_id, village"
+    " (SELECT id FROM service_point WHERE region_code = %(r)s))"
+    " GROUP BY sp_id, village ORDER BY sp_id, village"
 )
 PAYMENTS_SQL = (
     "SELECT day, channel, sum(n) AS n, sum(total) AS total FROM report_payments"
@@ -72,6 +75,8 @@ def coverage(conn: psycopg.Connection, year: int, region: str = "") -> dict:
     points = {p["id"]: p for p in places.list_service_points(conn, region=region)}
     counted = summary.ensure(conn, year)
     summary.ensure(conn, year - 1)
+    if region:  # a county counted again on its own since
+        counted = summary.counted_at(conn, year, region) or counted
     last = {
         (r["sp_id"], r["village"]): r
         for r in conn.execute(COVERAGE_SQL, {"y": year - 1, "r": region})
@@ -237,16 +242,21 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
 
 
 @router.post("/reports/refresh")
-def refresh(request: Request, year: str = Form(""), csrf: str = Form("")) -> Response:
-    """Count the year again now (a case worker who has just resolved or imported)."""
+def refresh(
+    request: Request, year: str = Form(""), region: str = Form(""), csrf: str = Form("")
+) -> Response:
+    """Count the year again now (a case worker who has just resolved or imported): the
+    county on the page — a county's account always its own — or, with none, the province."""
     staff = a.require(request, "reports.refresh", csrf)
     y = _year(year)
+    r = staff.region(region_code(region))
     with request.app.state.pool.connection() as conn:
-        summary.refresh(conn, y)
-        summary.refresh(conn, y - 1)
+        summary.refresh(conn, y, region=r)
+        summary.refresh(conn, y - 1, region=r)
         with conn.transaction():
-            a.audit(conn, staff.id, "reports.refresh", str(y))
-    return RedirectResponse(f"{PREFIX}/reports?year={y}", status_code=303)
+            a.audit(conn, staff.id, "reports.refresh", f"{y} {r}" if r else str(y))
+    there = f"&region={r}" if r and not staff.county else ""
+    return RedirectResponse(f"{PREFIX}/reports?year={y}{there}", status_code=303)
 
 
 EXPORTS = {

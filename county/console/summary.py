@@ -18,6 +18,8 @@ import psycopg
 log = logging.getLogger(__name__)
 REFRESH_LOCK = 0x7265706F  # advisory lock namespace ("repo"); the year is the second key
 
+# {p}, {e}, {paid}: where a county's own recount (``region``) narrows each part to its
+# residents' partitions; the province's count leaves them empty
 COVERAGE_SQL = """
 WITH p AS (
     SELECT pe.region, pe.id, pe.home_sp_id AS sp_id,
@@ -26,79 +28,108 @@ WITH p AS (
     FROM person pe
     LEFT JOIN person_link pl ON pl.person_id = pe.id AND pl.sp_id = pe.home_sp_id
     LEFT JOIN household h ON h.id = pl.household_id
-    WHERE coalesce(pe.data->>'status', '1') NOT IN ('3', 'exited', 'dead')
+    WHERE coalesce(pe.data->>'status', '1') NOT IN ('3', 'exited', 'dead'){p}
 ), e AS (
     SELECT DISTINCT ON (person_id) region, person_id, id, data FROM enrollment
-    WHERE year = %(year)s AND conflict_status <> 'lost'
+    WHERE year = %(year)s AND conflict_status <> 'lost'{e}
     ORDER BY person_id, arrival
 ), paid AS (
     SELECT DISTINCT pa.enrollment_id FROM payment pa
     JOIN enrollment en ON en.region = pa.region AND en.id = pa.enrollment_id
     WHERE en.year = %(year)s AND pa.amount > 0
-      AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
+      AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded'){paid}
 )
-SELECT %(year)s, p.sp_id, p.village, count(*) AS registered,
+SELECT %(year)s, p.region, p.sp_id, p.village, count(*) AS registered,
        count(*) FILTER (WHERE paid.enrollment_id IS NOT NULL) AS paid,
        count(*) FILTER (WHERE paid.enrollment_id IS NULL AND e.id IS NOT NULL
            AND coalesce(e.data->>'subsidy_category', p.person_subsidy) <> 'none') AS subsidized
 FROM p LEFT JOIN e ON e.region = p.region AND e.person_id = p.id LEFT JOIN paid ON paid.enrollment_id = e.id
-GROUP BY p.sp_id, p.village
+GROUP BY p.region, p.sp_id, p.village
 """
 
 PAYMENTS_SQL = """
-SELECT %(year)s, e.region,
+SELECT %(year)s, en.region,
        coalesce(pa.data->>'paid_on', to_char(pa.created_at, 'YYYY-MM-DD')) AS day,
        coalesce(pa.data->>'channel', '') AS channel, count(*) AS n, sum(pa.amount) AS total
-FROM payment pa JOIN enrollment e ON e.region = pa.region AND e.id = pa.enrollment_id
-WHERE e.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded')
+FROM payment pa JOIN enrollment en ON en.region = pa.region AND en.id = pa.enrollment_id
+WHERE en.year = %(year)s AND coalesce(pa.data->>'status', '') NOT IN ('voided', 'refunded'){paid}
 GROUP BY 2, 3, 4
 """
 
 
-def refresh(conn: psycopg.Connection, year: int, *, first: bool = False) -> bool:
-    """Count ``year`` afresh. False when another refresh of that year is under way (its
-    result will do). ``first``: the year was never counted — wait for a refresh under way
-    rather than skip, and do not count again what it just counted."""
+def _counting(sql: str, region: str) -> str:
+    """``sql`` for the province (``region`` ""), or narrowed to one county's partitions."""
+    if not region:
+        return sql.format(p="", e="", paid="")
+    return sql.format(
+        p=" AND pe.region = %(region)s",
+        e=" AND region = %(region)s",
+        paid=" AND pa.region = %(region)s AND en.region = %(region)s",
+    )
+
+
+def _take_lock(conn: psycopg.Connection, year: int, first: bool) -> bool:
+    """One count of a year at a time (the province's or a county's: they replace the same
+    rows). ``first``: wait for one under way, and skip when it counted the year."""
+    if first:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (REFRESH_LOCK, year))
+        return counted_at(conn, year) is None
+    got = conn.execute(
+        "SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (REFRESH_LOCK, year)
+    ).fetchone()
+    return bool(got["ok"] if isinstance(got, dict) else got[0])
+
+
+def refresh(conn: psycopg.Connection, year: int, *, first: bool = False, region: str = "") -> bool:
+    """Count ``year`` afresh: the province (every county), or one county's residents
+    (``region``) — what a county's case worker asks for. False when another count of that
+    year is under way (its result will do). ``first``: the year was never counted — wait
+    for a count under way rather than skip, and do not count again what it just counted."""
     t0 = time.perf_counter()
     with conn.transaction():
-        if first:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (REFRESH_LOCK, year))
-            if counted_at(conn, year) is not None:
-                return False
-        else:
-            got = conn.execute(
-                "SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (REFRESH_LOCK, year)
-            ).fetchone()
-            if not (got["ok"] if isinstance(got, dict) else got[0]):
-                return False
+        if not _take_lock(conn, year, first and not region):
+            return False
         conn.execute("SET LOCAL work_mem = '64MB'")
-        conn.execute("DELETE FROM report_coverage WHERE year = %s", (year,))
-        conn.execute("DELETE FROM report_payments WHERE year = %s", (year,))
-        args = {"year": year}
+        args = {"year": year, "region": region}
+        scope = " AND region = %(region)s" if region else ""
+        conn.execute("DELETE FROM report_coverage WHERE year = %(year)s" + scope, args)
+        conn.execute("DELETE FROM report_payments WHERE year = %(year)s" + scope, args)
         conn.execute(
-            "INSERT INTO report_coverage(year, sp_id, village, registered, paid, subsidized) "
-            + COVERAGE_SQL,
+            "INSERT INTO report_coverage(year, region, sp_id, village, registered, paid,"
+            " subsidized) " + _counting(COVERAGE_SQL, region),
             args,
         )
         conn.execute(
-            "INSERT INTO report_payments(year, region, day, channel, n, total) " + PAYMENTS_SQL,
+            "INSERT INTO report_payments(year, region, day, channel, n, total) "
+            + _counting(PAYMENTS_SQL, region),
             args,
         )
         took = round((time.perf_counter() - t0) * 1000)
         conn.execute(
-            "INSERT INTO report_refresh(year, refreshed_at, took_ms) VALUES (%s, now(), %s)"
-            " ON CONFLICT (year) DO UPDATE SET refreshed_at = now(), took_ms = EXCLUDED.took_ms",
-            (year, took),
+            (
+                "INSERT INTO report_refresh_county(year, region, refreshed_at, took_ms)"
+                " VALUES (%(year)s, %(region)s, now(), %(took)s) ON CONFLICT (year, region)"
+                if region
+                else "INSERT INTO report_refresh(year, refreshed_at, took_ms)"
+                " VALUES (%(year)s, now(), %(took)s) ON CONFLICT (year)"
+            )
+            + " DO UPDATE SET refreshed_at = now(), took_ms = EXCLUDED.took_ms",
+            {**args, "took": took},
         )
-    log.info("report summary for %s counted in %d ms", year, took)
+    log.info("report summary for %s %s counted in %d ms", year, region or "(all)", took)
     return True
 
 
-def counted_at(conn: psycopg.Connection, year: int) -> dt.datetime | None:
+def counted_at(conn: psycopg.Connection, year: int, region: str = "") -> dt.datetime | None:
+    """When ``year`` was counted for the province — or, for one county (``region``), the
+    later of that and the county's own recount."""
     row = conn.execute(
-        "SELECT refreshed_at FROM report_refresh WHERE year = %s", (year,)
+        "SELECT greatest((SELECT refreshed_at FROM report_refresh WHERE year = %(y)s),"
+        " (SELECT refreshed_at FROM report_refresh_county WHERE year = %(y)s"
+        " AND region = %(r)s AND %(r)s <> '')) AS at",
+        {"y": year, "r": region},
     ).fetchone()
-    return (row["refreshed_at"] if isinstance(row, dict) else row[0]) if row else None
+    return (row["at"] if isinstance(row, dict) else row[0]) if row else None
 
 
 def ensure(conn: psycopg.Connection, year: int) -> dt.datetime | None:
@@ -134,14 +165,15 @@ def recent_years(today: dt.date) -> list[int]:
     return [today.year - 1, today.year, today.year + 1]
 
 
-def request_refresh(pool, years: list[int]) -> None:
-    """Refresh ``years`` on a background thread (after an import: the page stays quick)."""
+def request_refresh(pool, years: list[int], region: str = "") -> None:
+    """Refresh ``years`` (of one county, ``region``, or all) on a background thread (after
+    an import: the page stays quick)."""
 
     def run() -> None:
         try:
             with pool.connection() as conn:
                 for y in years:
-                    refresh(conn, y)
+                    refresh(conn, y, region=region)
         except Exception:  # the next scheduled refresh tries again
             log.exception("report summary refresh failed")
 

@@ -321,3 +321,55 @@ def test_an_administrator_opens_and_stops_accounts_of_its_county(province):
     )
     assert "6位数字" in r.text
     assert county.sql("SELECT count(*) AS n FROM staff WHERE username = 'bing'")[0]["n"] == 0
+
+
+def _registered(county, year: int) -> dict:
+    rows = county.sql(
+        "SELECT region, sum(registered) AS n FROM report_coverage WHERE year = %s GROUP BY region",
+        (year,),
+    )
+    return {r["region"]: r["n"] for r in rows}
+
+
+def test_a_countys_recount_counts_its_county_only(province, person_payload):
+    """现在重新统计 from a county's account counts that county's residents again (its
+    partitions: seconds, where the province takes minutes); the other county's figures stay
+    as the last count left them; a province's account counts the county it looks at, or,
+    with none chosen, all of them — and the counts never collide."""
+    county = province
+    page, csrf = county.console_login("jia", "clerk-pass-1", "/console/reports?year=2026")
+    assert 'id="refresh"' in page.text
+    assert _registered(county, 2026) == {JIA: 1, YI: 1}
+    for code, county_code, name in (("SP01", JIA, "甲新居民"), ("SP02", YI, "乙新居民")):
+        desk = county.device(code)
+        payload = person_payload(_id(county_code, 2), name=name, region_code=county_code)
+        desk.push_ok([desk.op("person.create", str(uuid.uuid4()), payload)])
+    province_counted = county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2026")
+
+    r = county.client.post(
+        "/console/reports/refresh",
+        data={"year": "2026", "region": YI, "csrf": csrf},  # another county typed in: its own
+        follow_redirects=True,
+    )
+    assert r.status_code == 200 and "（区划 140121）" in r.text
+    assert _registered(county, 2026) == {JIA: 2, YI: 1}  # 乙县 waits for its next count
+    assert county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2026") == (
+        province_counted
+    )
+    assert [r["region"] for r in county.sql("SELECT region FROM report_refresh_county")] == [
+        JIA,
+        JIA,
+    ]  # this year and last, of 甲县
+    audit = county.sql("SELECT target FROM staff_audit WHERE action = 'reports.refresh'")
+    assert audit == [{"target": f"2026 {JIA}"}]
+
+    _page, csrf = county.console_login("prov", "admin-pass-2", f"/console/reports?region={YI}")
+    county.client.post(
+        "/console/reports/refresh", data={"year": "2026", "region": YI, "csrf": csrf}
+    )
+    assert _registered(county, 2026) == {JIA: 2, YI: 2}
+    county.client.post("/console/reports/refresh", data={"year": "2026", "csrf": csrf})
+    assert _registered(county, 2026) == {JIA: 2, YI: 2}  # the province's: replaced, not added
+    assert county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2026") != (
+        province_counted
+    )

@@ -92,6 +92,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             "0021_conflict_point",
             "0022_report_payments_region",
             "0023_staff_county",
+            "0024_report_county_recount",
         ]
         where = {
             t: {
