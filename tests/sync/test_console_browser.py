@@ -242,6 +242,14 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     assert page.locator("#rate_chart canvas").count() >= 1
     points = page.inner_text("#points")
     assert "东乡卫生院" in points and "东村" in page.inner_text("#villages")
+    # a column of figures and its heading line up on the right (the headings sat left)
+    for table in ("points", "villages"):
+        heads = page.locator(f"#{table} th").evaluate_all(
+            "hs => hs.map(h => [h.innerText, getComputedStyle(h).textAlign])"
+        )
+        aligned = dict(heads)
+        assert aligned["服务点"] in ("left", "start") and aligned["登记人数"] == "right"
+        assert aligned["参保率"] == "right"
     shot(page, tmp_path, "06-reports")
     # the payments chart counts 笔: its axis marks whole numbers (it once read 0.5, 1.5)
     ticks = page.evaluate(
