@@ -189,11 +189,21 @@ def cmd_export(args) -> int:
 def cmd_restore(args) -> int:
     from pathlib import Path  # deferred: only the command that runs loads its area
 
-    from desktop.services import auth, backup  # deferred: only the command that runs loads its area
+    from desktop.services import (  # deferred: only the command that runs loads its area
+        auth,
+        backup,
+        window,
+    )
     from desktop.store import open_store  # deferred: only the command that runs loads its area
 
     folder = _data_dir(args)
     file = Path(args.file)
+    if window.window_open(folder):  # its pages would go on with what they read before
+        print(
+            "医保服务窗口正在使用本机数据：请先退出窗口（系统 → 退出），再恢复备份。",
+            file=sys.stderr,
+        )
+        return 1
     password = _password(args)
     try:
         if not backup.startup_check(folder).ok:

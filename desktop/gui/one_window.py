@@ -3,10 +3,11 @@ while a slow PC is still opening it, or the icon clicked because the window is b
 another — gets the window already open, brought to the front, not a second copy of the
 program on the same records (two idle locks, two daily backups, two sync timers).
 
-Qt's own tools, as Qt programs do it: a ``QLockFile`` in the data folder says a window is
-open (after a power cut its owner is gone, and Qt takes the lock over: it checks that the
-process that wrote it is still running); a ``QLocalServer`` named after the folder lets a
-second start ask the first to show itself."""
+An OS file lock on ``window.lock`` in the data folder says a window is open
+(:mod:`desktop.services.window`: the operating system lets it go when the program ends, a
+power cut included, and commands such as restoring a backup ask for it too); Qt's
+``QLocalServer``, named after the folder, lets a second start ask the first to show
+itself."""
 
 from __future__ import annotations
 
@@ -17,15 +18,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLockFile, QObject, QProcess, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
+
+from desktop.services import window
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QLocalServer
 
+    from desktop.store.folderlock import FolderLock
+
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "window.lock"
 SHOW = b"show\n"
 
 
@@ -46,23 +50,17 @@ class OneWindow(QObject):
         super().__init__(parent)
         self.data_dir = Path(data_dir)
         self.name = server_name(self.data_dir)
-        self.lock: QLockFile | None = None
+        self.lock: FolderLock | None = None
         self.server: QLocalServer | None = None
 
     def claim(self) -> bool:
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            log.warning("data folder cannot be made; no single-window lock")
+            lock = window.take_window(self.data_dir)
+        except OSError:  # the folder is read-only or the like: the clerk still gets a window
+            log.warning("single-window lock not taken", exc_info=True)
             return True
-        lock = QLockFile(str(self.data_dir / LOCK_NAME))
-        lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
-        if not lock.tryLock(300):
-            if lock.error() == QLockFile.LockError.LockFailedError:
-                return False
-            # the folder is read-only or the like: the clerk still gets a window
-            log.warning("single-window lock not taken: %s", lock.error())
-            return True
+        if lock is None:
+            return False
         self.lock = lock
         global _held
         _held = self
@@ -116,7 +114,7 @@ class OneWindow(QObject):
             self.server.deleteLater()
             self.server = None
         if self.lock is not None:
-            self.lock.unlock()
+            self.lock.release()
             self.lock = None
         global _held
         if _held is self:

@@ -186,3 +186,36 @@ def test_gui_start_quits_when_the_restore_is_declined(
     monkeypatch.setattr(app_module, "run_gui", lambda *a, **k: pytest.fail("GUI started"))
     assert main(["--data-dir", str(data_dir)]) == 3
     assert not backup.startup_check(data_dir).ok  # nothing changed
+
+
+def test_a_restore_waits_for_the_window_to_close(store, admin, data_dir, ops, capsys, monkeypatch):
+    """`backup restore` while the desk's window is open on the folder (another program):
+    refused in words, nothing restored — the window's pages would go on with what they read
+    before; once the window is closed (or its program gone, as after a power cut) it runs."""
+    import subprocess
+
+    from desktop.store.backupfiles import set_aside_dir
+
+    ops.add_people(store, admin, ["张三"])
+    info = backup.create_backup(store, data_dir)
+    ops.add_people(store, admin, ["李四"])
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from desktop.services.window import "
+         "take_window; lock = take_window(sys.argv[1]); print(lock is not None, flush=True);"
+         " time.sleep(120)", str(data_dir)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "True"
+        restore = ("backup", "restore", str(info.path), "--user", "admin", "--password-stdin")
+        assert run(data_dir, *restore, stdin="admin123\n", monkeypatch=monkeypatch) == 1
+        said = capsys.readouterr()
+        assert "请先退出窗口" in said.err and not said.out
+        assert not set_aside_dir(data_dir).exists()  # nothing set aside, nothing restored
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert run(data_dir, *restore, stdin="admin123\n", monkeypatch=monkeypatch) == 0
+    assert "恢复前的数据另存在" in capsys.readouterr().out
+    assert any(set_aside_dir(data_dir).iterdir())
