@@ -24,12 +24,27 @@ MAX_BYTES = 512 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9_-]{20,40}\.toml$")
 
 
+def _applying(staff: a.Staff) -> dict:
+    """The files a county's account sees: those that apply to its county — its own, its
+    city's, its province's and the national default (as its desks choose them); every file
+    for an account of every county."""
+    from core.policy import NATIONAL_REGION  # deferred: policy parsing loads only here
+
+    c = staff.county or ""
+    return {"all": not c, "regions": [c, c[:4] + "00", c[:2] + "0000", NATIONAL_REGION]}
+
+
 def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
+    scope = _applying(staff)
     with request.app.state.pool.connection() as conn:
-        current = conn.execute(CURRENT_SQL).fetchall()
+        current = conn.execute(CURRENT_SQL, scope).fetchall()
         history = conn.execute(
             "SELECT policy_id, version, title, year, published_at, published_by, sp_names"
-            " FROM policy_history ORDER BY published_at DESC, id DESC LIMIT 100"
+            " FROM policy_history WHERE %(all)s OR policy_id IN (SELECT id FROM policy"
+            " WHERE region = ANY(%(regions)s) UNION SELECT policy_id FROM policy_pilot"
+            " WHERE region = ANY(%(regions)s))"
+            " ORDER BY published_at DESC, id DESC LIMIT 100",
+            scope,
         ).fetchall()
         points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
@@ -66,7 +81,9 @@ SELECT ids.id, max(p.version) AS version, max(p.published_at) AS published_at,
 FROM (SELECT id FROM policy UNION SELECT policy_id FROM policy_pilot) ids
 LEFT JOIN policy p ON p.id = ids.id
 LEFT JOIN policy_pilot t ON t.policy_id = ids.id
-GROUP BY ids.id ORDER BY year DESC, ids.id
+GROUP BY ids.id
+HAVING %(all)s OR coalesce(max(p.region), max(t.region)) = ANY(%(regions)s)
+ORDER BY year DESC, ids.id
 """
 
 

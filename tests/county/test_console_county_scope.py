@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from county import roster, taxpay, ytd
+from county import admin, roster, taxpay, ytd
 from county.console.auth import create_staff, set_staff_county
 from county.tables import AdminError, run_import
 from tests.county.test_county_alerts import _alert
@@ -172,6 +172,25 @@ def test_a_countys_administrator_changes_its_county_only(province):
         " LEFT JOIN service_point sp ON sp.id = o.scope"
     )
     assert held == [{"code": "SP02"}]
+
+    # the policy files a county's account sees are those that apply to its county: its
+    # own, its city's, its province's and the national default — not another county's
+    with county.conn() as c, c.transaction():
+        admin.publish_policy(c, SHANXI)  # the province's file, by the technician
+
+    def listed(html: str, table: str) -> str:
+        return re.search(f'<table id="{table}">.*?</table>', html, re.S).group(0)
+
+    page = county.client.get("/console/policies").text
+    assert YI in listed(page, "current") and "140000" in listed(page, "current")
+    county.console_login("jia", "clerk-pass-1")
+    page = county.client.get("/console/policies").text
+    assert "140000" in listed(page, "current") and YI not in listed(page, "current")
+    assert listed(page, "history").count("<tr>") == 2  # the heading and the province's file
+    county.console_login("prov", "admin-pass-2")
+    page = county.client.get("/console/policies").text
+    assert YI in listed(page, "current") and "140000" in listed(page, "current")
+    assert listed(page, "history").count("<tr>") == 3
 
 
 def test_imports_of_a_countys_account_refuse_other_counties_rows(province):
