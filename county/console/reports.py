@@ -187,7 +187,9 @@ def _days(value: str) -> int:
 
 
 @router.get("/reports")
-def reports(request: Request, year: str = "", days: str = "7", region: str = "") -> HTMLResponse:
+def reports(
+    request: Request, year: str = "", days: str = "7", region: str = "", recounting: str = ""
+) -> HTMLResponse:
     staff = a.require(request, "reports")
     y = _year(year or str(dt.date.today().year))
     n = _days(days)
@@ -236,6 +238,7 @@ def reports(request: Request, year: str = "", days: str = "7", region: str = "")
             "chart": chart,
             "target": target,
             "may_refresh": staff.may("reports.refresh"),
+            "recounting": recounting == "1",
             "every": request.app.state.settings.report_refresh_minutes,
         },
     )
@@ -250,13 +253,20 @@ def refresh(
     staff = a.require(request, "reports.refresh", csrf)
     y = _year(year)
     r = staff.region(region_code(region))
-    with request.app.state.pool.connection() as conn:
-        summary.refresh(conn, y, region=r)
-        summary.refresh(conn, y - 1, region=r)
+    pool = request.app.state.pool
+    with pool.connection() as conn:
+        # a whole province takes minutes: counted in the background, the page says so
+        province = not r and len(places.regions(conn)) > 1
+        if province:
+            summary.request_refresh(pool, [y, y - 1])
+        else:
+            summary.refresh(conn, y, region=r)
+            summary.refresh(conn, y - 1, region=r)
         with conn.transaction():
             a.audit(conn, staff.id, "reports.refresh", f"{y} {r}" if r else str(y))
     there = f"&region={r}" if r and not staff.county else ""
-    return RedirectResponse(f"{PREFIX}/reports?year={y}{there}", status_code=303)
+    later = "&recounting=1" if province else ""
+    return RedirectResponse(f"{PREFIX}/reports?year={y}{there}{later}", status_code=303)
 
 
 EXPORTS = {

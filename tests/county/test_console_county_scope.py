@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -364,6 +365,7 @@ def test_a_countys_recount_counts_its_county_only(province, person_payload):
         payload = person_payload(_id(county_code, 2), name=name, region_code=county_code)
         desk.push_ok([desk.op("person.create", str(uuid.uuid4()), payload)])
     province_counted = county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2026")
+    counted_2025 = county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2025")
 
     r = county.client.post(
         "/console/reports/refresh",
@@ -387,8 +389,21 @@ def test_a_countys_recount_counts_its_county_only(province, person_payload):
         "/console/reports/refresh", data={"year": "2026", "region": YI, "csrf": csrf}
     )
     assert _registered(county, 2026) == {JIA: 2, YI: 2}
-    county.client.post("/console/reports/refresh", data={"year": "2026", "csrf": csrf})
-    assert _registered(county, 2026) == {JIA: 2, YI: 2}  # the province's: replaced, not added
-    assert county.sql("SELECT refreshed_at FROM report_refresh WHERE year = 2026") != (
-        province_counted
+    # the whole province takes minutes: counted in the background, and the page says so
+    r = county.client.post(
+        "/console/reports/refresh", data={"year": "2026", "csrf": csrf}, follow_redirects=True
     )
+    assert r.status_code == 200 and 'id="recounting"' in r.text and "正在重新统计全部县区" in r.text
+    deadline = time.monotonic() + 30
+    before = {2026: province_counted[0]["refreshed_at"], 2025: counted_2025[0]["refreshed_at"]}
+    while any(
+        county.sql("SELECT refreshed_at FROM report_refresh WHERE year = %s", (y,))[0][
+            "refreshed_at"
+        ]
+        == at
+        for y, at in before.items()
+    ):  # both years (this one and the last), as the button always counts
+        assert time.monotonic() < deadline, "the province was not counted again"
+        time.sleep(0.2)
+    assert _registered(county, 2026) == {JIA: 2, YI: 2}  # the province's: replaced, not added
+    assert 'id="recounting"' not in county.client.get("/console/reports?year=2026").text
