@@ -99,6 +99,16 @@ class Screen:
         )
         self.procs.append(self.app)
 
+    def start_and_log_in(self, data_dir: Path) -> None:
+        """A new desk started on the demo data, clerk1 logged in, 首页 on screen."""
+        self.start_desk(data_dir)
+        self.wait_title("操作员登录", timeout=40)
+        self.type("clerk1")
+        self.key("Tab")
+        self.type("clerk123")
+        self.key("Return")
+        self.wait_title("首页", timeout=30)
+
     def close(self) -> None:
         for p in reversed(self.procs):
             if p.poll() is None:

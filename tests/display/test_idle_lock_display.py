@@ -22,13 +22,7 @@ def test_the_window_locks_after_a_minute_idle(screen, tmp_path):
     with store.write() as db:
         settings_table.put(db.conn, "lock.idle_minutes", "1")
     store.close()
-    screen.start_desk(data)
-    screen.wait_title("操作员登录", timeout=40)
-    screen.type("clerk1")
-    screen.key("Tab")
-    screen.type("clerk123")
-    screen.key("Return")
-    screen.wait_title("首页", timeout=30)
+    screen.start_and_log_in(data)
     screen.key("F2")
     screen.wait_title("参保登记")
     screen.type("zhang")  # the search box has the cursor: typed, not searched

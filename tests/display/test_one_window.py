@@ -18,13 +18,7 @@ def windows_named(screen, part: str) -> list[str]:
 
 def test_a_second_start_brings_the_open_window_forward(screen, tmp_path):
     data = tmp_path / "data"
-    screen.start_desk(data)
-    screen.wait_title("操作员登录", timeout=40)
-    screen.type("clerk1")
-    screen.key("Tab")
-    screen.type("clerk123")
-    screen.key("Return")
-    screen.wait_title("首页", timeout=30)
+    screen.start_and_log_in(data)
     screen.xdo("getactivewindow", "windowminimize")
     screen._wait(lambda: "首页" not in screen.active_title(), 10, "the window minimized")
 

@@ -57,13 +57,7 @@ def test_quitting_with_ctrl_q_is_clean(screen, tmp_path):
     for i in range(2):
         data = tmp_path / f"data{i}"
         screen.app_log = tmp_path / f"quit{i}.log"
-        screen.start_desk(data)
-        screen.wait_title("操作员登录", timeout=40)
-        screen.type("clerk1")
-        screen.key("Tab")
-        screen.type("clerk123")
-        screen.key("Return")
-        screen.wait_title("首页", timeout=30)
+        screen.start_and_log_in(data)
         time.sleep(1)  # the 同步 page and the daily backup start after the first paint
         screen.key("ctrl+q")
         screen.app.wait(30)

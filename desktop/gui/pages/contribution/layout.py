@@ -27,6 +27,15 @@ from desktop.gui.widgets import (
 from desktop.services import contribution as svc
 
 
+def _lines_high(table, lines: int) -> int:
+    """The height of ``table`` showing its heading and ``lines`` lines, no more."""
+    return (
+        table.horizontalHeader().sizeHint().height()
+        + lines * table.verticalHeader().defaultSectionSize()
+        + 2 * table.frameWidth()
+    )
+
+
 class _Layout:
     """Builds the page (part of :class:`desktop.gui.pages.contribution.Page`)."""
 
@@ -51,11 +60,7 @@ class _Layout:
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
         # three people of a name search stay in sight (the year table keeps its three lines)
-        self.results.setMaximumHeight(
-            self.results.horizontalHeader().sizeHint().height()
-            + 3 * self.results.verticalHeader().defaultSectionSize()
-            + 2 * self.results.frameWidth()
-        )
+        self.results.setMaximumHeight(_lines_high(self.results, 3))
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
         self.search_msg = Note()
@@ -70,11 +75,7 @@ class _Layout:
         self.years = _Table("years", self.YEAR_HEADERS)
         self.years.cellDoubleClicked.connect(self._year_chosen)
         # at 1366×768 at least three 参保年度 lines stay visible (next, this and last year)
-        self.years.setMinimumHeight(
-            self.years.horizontalHeader().sizeHint().height()
-            + 3 * self.years.verticalHeader().defaultSectionSize()
-            + 2 * self.years.frameWidth()
-        )
+        self.years.setMinimumHeight(_lines_high(self.years, 3))
         # 说明 would have a sliver of the width at 1366 (and push the table sideways): the
         # chosen year's 说明 is said in full on the line below instead (its column stays,
         # hidden, as the line's source)
