@@ -250,7 +250,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 90.0) -> ServerProcess:
         env = {
             **os.environ,
             "TOWNSHIP_COUNTY_DATABASE_URL": self.database_url,
@@ -365,7 +365,7 @@ class PgBouncer:
         name = database_url.split("?", 1)[0].rsplit("/", 1)[1]
         return f"postgresql://{self.cluster.user}@127.0.0.1:{self.port}/{name}"
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         cmd = [str(self.BIN), str(self.dir / "pgbouncer.ini")]
         if self.cluster.as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -27,6 +28,7 @@ os.environ["TOWNSHIP_DEV_KEYRING"] = os.path.join(
 )
 # the repository keeps its own copy of ../shared/acceptance (a bare clone must pass);
 # tests/test_acceptance_copy.py checks that the copy equals ../shared where it exists
+DB_FILENAME = "desk.sqlite3"  # desktop.store.db's, without importing the store here
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance" / "cases.json"
 
 
@@ -54,19 +56,50 @@ def data_dir(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.fixture
-def store(data_dir: Path):
-    from desktop.store import open_store
+class SetUpStores:
+    """A set-up store (service point 示范乡卫生院, region 140121, two villages, supervisor
+    ``admin`` / ``admin123``; with ``clerk``, also ``clerk1`` / ``clerk123``), built once per
+    test process and copied into each test's data folder that asks for ``admin`` or
+    ``clerk``: argon2 hashing (the library's recommended cost, ~0.13 s a password) and the
+    migrations per test were a large part of the suite's time. The copy is the same file a
+    fresh set-up writes; its key goes with it (``desk.id`` names it in the keyring)."""
 
-    s = open_store(data_dir)
-    yield s
-    s.close()
+    def __init__(self, root: Path):
+        self.root = root
+        self.built: dict[bool, Path] = {}
+        self.keys: dict[bool, bytes] = {}
+
+    def copy_into(self, data_dir: Path, *, clerk: bool) -> None:
+        """The set-up file under a folder identity of its own, its key saved for that
+        identity as a set-up saves it (a test that drops its key drops only its own)."""
+        import uuid
+
+        from desktop.store import cipher
+
+        folder = self.built.get(clerk) or self._build(clerk)
+        shutil.copyfile(folder / DB_FILENAME, data_dir / DB_FILENAME)
+        key = self.keys[clerk]
+        identity = uuid.uuid4().hex
+        cipher.save_key(identity, key)
+        (data_dir / cipher.ID_FILENAME).write_text(identity + "\n", encoding="ascii")
+
+    def _build(self, clerk: bool) -> Path:
+        from desktop.store import cipher, open_store
+
+        folder = self.root / ("with-clerk" if clerk else "admin-only")
+        s = open_store(folder)
+        admin = set_up(s)
+        if clerk:
+            make_clerk(s, admin)
+        s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        s.close()
+        self.keys[clerk] = cipher.folder_key(folder, create=False)
+        assert sorted(p.name for p in folder.iterdir()) == sorted([DB_FILENAME, "desk.id"])
+        self.built[clerk] = folder
+        return folder
 
 
-@pytest.fixture
-def admin(store):
-    """A set-up store: service point 示范乡卫生院 (region 140121) with two villages and a
-    supervisor ``admin`` / ``admin123``."""
+def set_up(store):
     from desktop.services.setup import ServicePointInput, run_setup
 
     return run_setup(
@@ -80,13 +113,49 @@ def admin(store):
     )
 
 
-@pytest.fixture
-def clerk(store, admin):
+def make_clerk(store, admin):
     from desktop.services.auth import create_operator
 
     return create_operator(
         store, username="clerk1", display_name="李经办", password="clerk123", role="clerk", by=admin
     )
+
+
+@pytest.fixture(scope="session")
+def set_up_stores(tmp_path_factory) -> SetUpStores:
+    return SetUpStores(tmp_path_factory.mktemp("set-up-stores"))
+
+
+@pytest.fixture
+def store(request, data_dir: Path, set_up_stores: SetUpStores):
+    """The desk's store in ``data_dir``: empty, or already set up (copied) when the test
+    uses ``admin`` or ``clerk``."""
+    from desktop.store import open_store
+
+    names = set(request.fixturenames)
+    if "clerk" in names or "admin" in names:
+        set_up_stores.copy_into(data_dir, clerk="clerk" in names)
+    s = open_store(data_dir)
+    yield s
+    s.close()
+
+
+def _operator(store, username: str):
+    from desktop.services.demo import _actor
+
+    return _actor(store, username)
+
+
+@pytest.fixture
+def admin(store):
+    """The supervisor of a set-up store (see SetUpStores); set up here when the store was
+    not copied (a fixture that asked for ``admin`` only after the store was open)."""
+    return _operator(store, "admin") or set_up(store)
+
+
+@pytest.fixture
+def clerk(store, admin):
+    return _operator(store, "clerk1") or make_clerk(store, admin)
 
 
 # PySide6 objects left to the collector at interpreter shutdown can crash CPython's final

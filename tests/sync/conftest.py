@@ -113,7 +113,10 @@ class CountyServer(CountyAdmin):
             env=env,
             cwd=str(ROOT),
         )
-        deadline = time.monotonic() + 30
+        # 90 s: a start takes about a second, but a CI machine under both test workers' load
+        # once took more than 30 (the wait ends as soon as /health answers)
+        deadline = time.monotonic() + 90
+        last = "no answer"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("county server exited at start-up")
@@ -121,12 +124,15 @@ class CountyServer(CountyAdmin):
                 if not healthy:
                     socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                     return
-                if httpx.get(self.url + "/health", timeout=1, verify=verify).status_code == 200:
+                answer = httpx.get(self.url + "/health", timeout=2, verify=verify)
+                if answer.status_code == 200:
                     return
-            except (httpx.HTTPError, OSError):
-                pass
+                last = f"/health answered {answer.status_code}: {answer.text[:200]}"
+            except (httpx.HTTPError, OSError) as e:
+                last = f"{type(e).__name__}: {e}"
             time.sleep(0.05)
-        raise RuntimeError("county server did not start")
+        self.kill()
+        raise RuntimeError(f"county server did not start in 90 s ({last})")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -68,17 +68,37 @@ def _bundle(folder: Path, version: str, seed: int, self_test: int = 0) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def _made_releases(tmp_path_factory):
+    """Release work folders made once per module (signing and the 2 MB patch took a second
+    a test), by whether 0.2.0's self-test fails; each test gets its own copy."""
+    made: dict[bool, Path] = {}
+
+    def make(broken: bool) -> Path:
+        if broken not in made:
+            tmp = tmp_path_factory.mktemp("releases-broken" if broken else "releases")
+            offline, online = tmp / "usb-keys", tmp / "online-keys"
+            work = tmp / "release"
+            release.init(work, offline, online)
+            b1 = _bundle(tmp / "b1", "0.1.0", 1)
+            release.add_bundle(work, b1, "0.1.0", offline, online)
+            b2 = _bundle(tmp / "b2", NEXT, 2, self_test=1 if broken else 0)
+            release.add_bundle(work, b2, NEXT, offline, online)
+            made[broken] = tmp
+        return made[broken]
+
+    return make
+
+
 @pytest.fixture
-def releases(tmp_path, request):
+def releases(tmp_path, request, _made_releases):
     """A release work folder (0.1.0, then 0.2.0 — whose self-test fails when the test is
-    marked ``broken_next``), and keys outside it."""
-    offline, online = tmp_path / "usb-keys", tmp_path / "online-keys"
-    work = tmp_path / "release"
-    root = release.init(work, offline, online)
-    broken = request.node.get_closest_marker("broken_next") is not None
-    release.add_bundle(work, _bundle(tmp_path / "b1", "0.1.0", 1), "0.1.0", offline, online)
-    b2 = _bundle(tmp_path / "b2", NEXT, 2, self_test=1 if broken else 0)
-    release.add_bundle(work, b2, NEXT, offline, online)
+    marked ``broken_next``), and keys outside it; this test's own copy."""
+    made = _made_releases(request.node.get_closest_marker("broken_next") is not None)
+    for name in ("usb-keys", "online-keys", "release", "b1", "b2"):
+        shutil.copytree(made / name, tmp_path / name, symlinks=True)
+    offline, online, work = tmp_path / "usb-keys", tmp_path / "online-keys", tmp_path / "release"
+    root = work / "repository" / "metadata" / "root.json"
     return {"work": work, "root": root, "offline": offline, "online": online, "tmp": tmp_path}
 
 

@@ -20,7 +20,7 @@ from county.testing import ServerProcess
 from desktop.sync.transport import RetryPolicy
 
 pytestmark = pytest.mark.postgres
-ROUNDS = int(os.environ.get("SYNC_WORKER_FAULTS", "9"))
+ROUNDS = int(os.environ.get("SYNC_WORKER_FAULTS", "6"))
 H = {sp.PROTOCOL_HEADER: str(sp.PROTOCOL_VERSION)}
 
 
