@@ -69,3 +69,30 @@ def test_the_idle_time_is_a_checked_setting(store, admin):
         settings.update_settings(store, admin, {"idle_minutes": "0"})
     assert "1至120分钟" in e.value.errors["idle_minutes"]
     assert settings.update_settings(store, admin, {"idle_minutes": "5"}).idle_minutes == "5"
+
+
+def test_ctrl_l_locks_at_once_from_the_system_menu(qtbot, window):
+    """A clerk stepping away locks the window herself (系统 → 锁定窗口, Ctrl+L), typing in
+    a field or not; her password opens the same page with what she typed."""
+    lock = window.idle_lock
+    lock.timer.setInterval(600_000)  # the idle time is far off: only the key locks
+    lock.timer.start()
+    menu = [a.text() for a in window.system_menu.actions() if not a.isSeparator()]
+    assert menu[-2:] == ["锁定窗口(&K)", "退出(&X)"]
+    assert lock.action.shortcut().toString() == "Ctrl+L"
+    page = window.show_page("registration")
+    field = page.inputs["name"]
+    field.setText("韩长根")
+    window.activateWindow()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    qtbot.keyClick(field, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert lock.locked and not window.centralWidget().isVisible()
+    assert field.text() == "韩长根"  # the key locked; it typed nothing
+    lock.action.trigger()  # again while locked: still the one dialog
+    d = lock.dialog
+    assert lock.locked and lock.dialog is d
+    d.password.setText("clerk123")
+    d.try_login()
+    assert not lock.locked and window.centralWidget().isVisible()
+    assert field.text() == "韩长根"
