@@ -340,6 +340,8 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     # list showed two), Enter opens the one chosen with the arrow keys
     find(qtbot, page, ctx, "140121")
     assert page.results.rowCount() >= 3 and page.focusWidget() is page.results
+    found = page.results.rowCount()
+    assert page.search_msg.text() == f"找到 {found} 人，请选择"
     assert page.results.viewport().height() >= 3 * page.results.rowHeight(0)
     names = [page.results.item(r, 0).text() for r in range(page.results.rowCount())]
     while page.results.currentRow() != names.index("李四"):
@@ -348,6 +350,7 @@ def test_three_year_lines_visible_at_1366x768(qtbot, ctx, store, household):
     settle(qtbot, ctx)
     settle(qtbot, ctx)
     assert "李四" in page.person_label.text()
+    assert page.search_msg.text() == f"找到 {found} 人"  # chosen: no more 请选择
     assert win.minimumSizeHint().height() <= 768 and win.height() == 768
     assert page.years.viewport().height() >= 3 * page.years.rowHeight(0)
     # every shown column whole, no sideways scrolling: 说明 had a sliver at the edge and

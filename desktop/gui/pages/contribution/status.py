@@ -141,6 +141,8 @@ class _Status:
         if isinstance(person_id, dict) and "campaign" in person_id:
             self.open_campaign(person_id["campaign"], int(person_id["year"]))
             return
+        if self.search_msg.text().endswith("请选择"):  # chosen: the list stays, the ask goes
+            self.search_msg.setText(self.tr("找到 {0} 人").format(self.results.rowCount()))
         self.pay_msg.setText("")
         self.print_btn.setEnabled(False)
         self.back_years.blockSignals(True)
