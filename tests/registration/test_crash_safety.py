@@ -23,6 +23,7 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 KILLS = 24
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 def test_registrations_survive_sigkill(store, admin, clerk, data_dir):
     store.close()  # the children own the file now

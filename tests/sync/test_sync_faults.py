@@ -20,7 +20,7 @@ from sync_proxy import CutProxy
 from desktop.sync.errors import SyncError
 from desktop.sync.transport import RetryPolicy
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 CUT_RUNS = int(os.environ.get("SYNC_FAULT_CUTS", "500"))
 KILL_RUNS = int(os.environ.get("SYNC_FAULT_KILLS", "12"))
 RESTART_RUNS = int(os.environ.get("SYNC_FAULT_RESTARTS", "6"))
