@@ -31,7 +31,11 @@ def _applying(staff: a.Staff) -> dict:
     from core.policy import NATIONAL_REGION  # deferred: policy parsing loads only here
 
     c = staff.county or ""
-    return {"all": not c, "regions": [c, c[:4] + "00", c[:2] + "0000", NATIONAL_REGION]}
+    return {
+        "all": not c,
+        "county": c,
+        "regions": [c, c[:4] + "00", c[:2] + "0000", NATIONAL_REGION],
+    }
 
 
 def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
@@ -39,8 +43,13 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
     with request.app.state.pool.connection() as conn:
         current = conn.execute(CURRENT_SQL, scope).fetchall()
         history = conn.execute(
-            "SELECT policy_id, version, title, year, published_at, published_by, sp_names"
-            " FROM policy_history WHERE %(all)s OR policy_id IN (SELECT id FROM policy"
+            "SELECT policy_id, version, title, year, published_at, published_by,"
+            " cardinality(sp_names) > 0 AS piloted, own.names AS sp_names,"
+            " cardinality(sp_names) - cardinality(own.names) AS others"
+            " FROM policy_history, LATERAL (SELECT ARRAY(SELECT n FROM unnest(sp_names) n"
+            "  WHERE %(all)s OR n IN (SELECT name FROM service_point"
+            "   WHERE region_code = %(county)s))) AS own(names)"
+            " WHERE %(all)s OR policy_id IN (SELECT id FROM policy"
             " WHERE region = ANY(%(regions)s) UNION SELECT policy_id FROM policy_pilot"
             " WHERE region = ANY(%(regions)s))"
             " ORDER BY published_at DESC, id DESC LIMIT 100",
@@ -69,7 +78,7 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
 
 
 # every policy: the county-wide version (if any) and the pilots, by version, with the
-# names of the service points holding each
+# names of the service points holding each (a county's account: its own points only)
 CURRENT_SQL = """
 SELECT ids.id, max(p.version) AS version, max(p.published_at) AS published_at,
        coalesce(max(p.title), max(t.title)) AS title, coalesce(max(p.year), max(t.year)) AS year,
@@ -77,7 +86,8 @@ SELECT ids.id, max(p.version) AS version, max(p.published_at) AS published_at,
        (SELECT jsonb_object_agg(v.version, v.names) FROM (
             SELECT pp.version, jsonb_agg(sp.name ORDER BY sp.code) AS names
             FROM policy_pilot pp JOIN service_point sp ON sp.id = pp.sp_id
-            WHERE pp.policy_id = ids.id GROUP BY pp.version) v) AS pilots
+            WHERE pp.policy_id = ids.id AND (%(all)s OR sp.region_code = %(county)s)
+            GROUP BY pp.version) v) AS pilots
 FROM (SELECT id FROM policy UNION SELECT policy_id FROM policy_pilot) ids
 LEFT JOIN policy p ON p.id = ids.id
 LEFT JOIN policy_pilot t ON t.policy_id = ids.id

@@ -178,20 +178,33 @@ def test_a_countys_administrator_changes_its_county_only(province):
     # own, its city's, its province's and the national default — not another county's
     with county.conn() as c, c.transaction():
         admin.publish_policy(c, SHANXI)  # the province's file, by the technician
+        # and a draft of it piloted at a point of each county: each county's account names
+        # its own point only, and says how many of the other counties' there are
+        draft = SHANXI.read_text(encoding="utf-8").replace('title = "', 'title = "（试点稿）', 1)
+        admin.publish_policy_text(
+            c, draft, "draft.toml", by="township-county", points=["SP01", "SP02"]
+        )
 
     def listed(html: str, table: str) -> str:
         return re.search(f'<table id="{table}">.*?</table>', html, re.S).group(0)
 
     page = county.client.get("/console/policies").text
     assert YI in listed(page, "current") and "140000" in listed(page, "current")
+    for table in ("current", "history"):
+        assert "乙乡卫生院" in listed(page, table) and "东乡卫生院" not in listed(page, table)
+    assert "乙乡卫生院，另有外县 1 个服务点" in listed(page, "history")
     county.console_login("jia", "clerk-pass-1")
     page = county.client.get("/console/policies").text
     assert "140000" in listed(page, "current") and YI not in listed(page, "current")
-    assert listed(page, "history").count("<tr>") == 2  # the heading and the province's file
+    # the heading, the province's file and its draft
+    assert listed(page, "history").count("<tr>") == 3
+    assert "东乡卫生院，另有外县 1 个服务点" in listed(page, "history")
+    assert "乙乡卫生院" not in page
     county.console_login("prov", "admin-pass-2")
     page = county.client.get("/console/policies").text
     assert YI in listed(page, "current") and "140000" in listed(page, "current")
-    assert listed(page, "history").count("<tr>") == 3
+    assert listed(page, "history").count("<tr>") == 4
+    assert "东乡卫生院、乙乡卫生院</td>" in listed(page, "history")  # the province: both
 
 
 def test_imports_of_a_countys_account_refuse_other_counties_rows(province):
