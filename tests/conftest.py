@@ -28,7 +28,6 @@ os.environ["TOWNSHIP_DEV_KEYRING"] = os.path.join(
 )
 # the repository keeps its own copy of ../shared/acceptance (a bare clone must pass);
 # tests/test_acceptance_copy.py checks that the copy equals ../shared where it exists
-DB_FILENAME = "desk.sqlite3"  # desktop.store.db's, without importing the store here
 ACCEPTANCE = ROOT / "tests" / "data" / "acceptance" / "cases.json"
 
 
@@ -66,25 +65,22 @@ class SetUpStores:
 
     def __init__(self, root: Path):
         self.root = root
-        self.built: dict[bool, Path] = {}
-        self.keys: dict[bool, bytes] = {}
+        self.built: dict[bool, tuple[Path, bytes]] = {}  # with clerk → (file, its key)
 
     def copy_into(self, data_dir: Path, *, clerk: bool) -> None:
         """The set-up file under a folder identity of its own, its key saved for that
         identity as a set-up saves it (a test that drops its key drops only its own)."""
-        import uuid
-
         from desktop.store import cipher
 
-        folder = self.built.get(clerk) or self._build(clerk)
-        shutil.copyfile(folder / DB_FILENAME, data_dir / DB_FILENAME)
-        key = self.keys[clerk]
-        identity = uuid.uuid4().hex
-        cipher.save_key(identity, key)
-        (data_dir / cipher.ID_FILENAME).write_text(identity + "\n", encoding="ascii")
+        if clerk not in self.built:
+            self.built[clerk] = self._build(clerk)
+        db_file, key = self.built[clerk]
+        shutil.copyfile(db_file, data_dir / db_file.name)
+        cipher.save_key(cipher.folder_id(data_dir, create=True), key)
 
-    def _build(self, clerk: bool) -> Path:
+    def _build(self, clerk: bool) -> tuple[Path, bytes]:
         from desktop.store import cipher, open_store
+        from desktop.store.db import DB_FILENAME
 
         folder = self.root / ("with-clerk" if clerk else "admin-only")
         s = open_store(folder)
@@ -93,10 +89,8 @@ class SetUpStores:
             make_clerk(s, admin)
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         s.close()
-        self.keys[clerk] = cipher.folder_key(folder, create=False)
-        assert sorted(p.name for p in folder.iterdir()) == sorted([DB_FILENAME, "desk.id"])
-        self.built[clerk] = folder
-        return folder
+        assert {p.name for p in folder.iterdir()} == {DB_FILENAME, cipher.ID_FILENAME}
+        return folder / DB_FILENAME, cipher.folder_key(folder, create=False)
 
 
 def set_up(store):
@@ -140,22 +134,20 @@ def store(request, data_dir: Path, set_up_stores: SetUpStores):
     s.close()
 
 
-def _operator(store, username: str):
-    from desktop.services.demo import _actor
-
-    return _actor(store, username)
-
-
 @pytest.fixture
 def admin(store):
     """The supervisor of a set-up store (see SetUpStores); set up here when the store was
     not copied (a fixture that asked for ``admin`` only after the store was open)."""
-    return _operator(store, "admin") or set_up(store)
+    from desktop.services.demo import _actor
+
+    return _actor(store, "admin") or set_up(store)
 
 
 @pytest.fixture
 def clerk(store, admin):
-    return _operator(store, "clerk1") or make_clerk(store, admin)
+    from desktop.services.demo import _actor
+
+    return _actor(store, "clerk1") or make_clerk(store, admin)
 
 
 # PySide6 objects left to the collector at interpreter shutdown can crash CPython's final

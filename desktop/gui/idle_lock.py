@@ -44,12 +44,7 @@ class IdleLock(QObject):
         act.setObjectName("action_lock")
         act.setShortcut(QKeySequence("Ctrl+L"))
         act.triggered.connect(lambda _=False: self.lock())
-        menu = getattr(window, "system_menu", None)
-        if menu is not None:
-            actions = menu.actions()
-            menu.insertAction(actions[-1] if actions else None, act)  # 退出 stays last
-        else:
-            window.addAction(act)
+        window.system_menu.insertAction(window.system_menu.actions()[-1], act)  # 退出 last
         return act
 
     def _detach(self, *_a) -> None:

@@ -103,7 +103,8 @@ class _Status:
 
     def _fill_results(self, rows: list[dict]) -> None:
         # one found opens at once (nothing to say); several: say how many to choose from
-        self.search_msg.setText(f"找到 {len(rows)} 人，请选择" if len(rows) > 1 else "")
+        n = len(rows)
+        self.search_msg.setText(self.tr("找到 {0} 人，请选择").format(n) if n > 1 else "")
         self.results.setRowCount(len(rows))
         for i, r in enumerate(rows):
             self.results.setItem(i, 0, _item(r["name"], data=r["id"]))
@@ -141,7 +142,7 @@ class _Status:
         if isinstance(person_id, dict) and "campaign" in person_id:
             self.open_campaign(person_id["campaign"], int(person_id["year"]))
             return
-        if self.search_msg.text().endswith("请选择"):  # chosen: the list stays, the ask goes
+        if self.results.rowCount() > 1:  # chosen: the list stays, the ask to choose goes
             self.search_msg.setText(self.tr("找到 {0} 人").format(self.results.rowCount()))
         self.pay_msg.setText("")
         self.print_btn.setEnabled(False)
