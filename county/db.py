@@ -153,9 +153,12 @@ def row_by_id(
     )
 
 
-def _county_first(conn, county, table, cols, where, args, lock, function) -> dict | None:
+def _county_first(
+    conn, county, table, cols, where, args, lock, function, function_args=None
+) -> dict | None:
     """``cols`` of the row of ``table`` matching ``where``: in ``county`` first (when
-    given), else through ``function`` (a 0020 function taking ``*args, lock``)."""
+    given), else through ``function`` (a 0020 or 0025 function taking
+    ``*function_args, lock``; ``function_args`` are ``args`` unless given)."""
     if county is not None:
         row = conn.execute(
             f"SELECT {cols} FROM {table} WHERE region = %s AND {where}"
@@ -164,7 +167,8 @@ def _county_first(conn, county, table, cols, where, args, lock, function) -> dic
         ).fetchone()
         if row is not None:
             return row
-    return conn.execute(f"SELECT {cols} FROM {function}", (*args, lock)).fetchone()
+    fargs = args if function_args is None else function_args
+    return conn.execute(f"SELECT {cols} FROM {function}", (*fargs, lock)).fetchone()
 
 
 def where_row(table: str, row: dict) -> tuple[str, tuple]:
@@ -185,12 +189,13 @@ def person_by_cert(
     county: str | None = None,
 ) -> dict | None:
     """The person holding a certificate (``cols`` of its row), locked with ``lock``;
-    ``county`` as for ``row_by_id`` (the desk's, the roster's service point's). Not given,
-    a resident ID number names its own: its first six digits are the county that issued it
-    (GB 11643-1999), where most residents are insured — read there first, one partition
-    and no key table; a resident insured elsewhere is found all the same."""
-    if county is None and cert_type == "resident_id" and cert_no[:6].isdigit():
-        county = cert_no[:6]
+    ``county`` as for ``row_by_id`` (the desk's, the roster's service point's), read there
+    first. Not given, or missed there, a resident ID number is read in one statement by
+    ``person_with_resident_id`` (migration 0025): in the county ``resident_elsewhere``
+    names for the few insured outside the county that issued their number, else in that
+    county (its first six digits, GB 11643-1999) — one partition, and no key table. Other
+    certificates carry no county: through the key table (``person_with_cert``)."""
+    resident = cert_type == "resident_id"
     return _county_first(
         conn,
         county,
@@ -199,7 +204,8 @@ def person_by_cert(
         "cert_type = %s AND cert_no = %s",
         (cert_type, cert_no),
         lock,
-        "person_with_cert(%s, %s, %s)",
+        "person_with_resident_id(%s, %s)" if resident else "person_with_cert(%s, %s, %s)",
+        (cert_no,) if resident else (cert_type, cert_no),
     )
 
 

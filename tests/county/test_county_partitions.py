@@ -63,10 +63,12 @@ def test_an_older_database_moves_into_county_partitions(older_database):
                 "INSERT INTO device(id, service_point_id, secret_sha256) VALUES (%s, %s, 'x')",
                 ("d" + sp_id, sp_id),
             )
+        # p-b's number was issued in county A; p-b is insured in B
+        cert_a, cert_b = f"{A}195504010011", f"{A}196001010022"
         c.execute(
             "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data) VALUES"
-            " ('p-a', 'resident_id', 'A1', 's-a', %s), ('p-b', 'resident_id', 'B1', 's-b', %s)",
-            (d, d),
+            " ('p-a', 'resident_id', %s, 's-a', %s), ('p-b', 'resident_id', %s, 's-b', %s)",
+            (cert_a, d, cert_b, d),
         )
         c.execute("INSERT INTO person_link(person_id, sp_id) VALUES ('p-a', 's-a'), ('p-a', 's-b')")
         # p-a (county A) enrolled and paid at county B's point
@@ -93,6 +95,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             "0022_report_payments_region",
             "0023_staff_county",
             "0024_report_county_recount",
+            "0025_resident_elsewhere",
         ]
         where = {
             t: {
@@ -112,9 +115,14 @@ def test_an_older_database_moves_into_county_partitions(older_database):
         }
         keys = c.execute("SELECT id, region, cert_no FROM person_key ORDER BY id").fetchall()
         assert keys == [
-            {"id": "p-a", "region": A, "cert_no": "A1"},
-            {"id": "p-b", "region": B, "cert_no": "B1"},
+            {"id": "p-a", "region": A, "cert_no": cert_a},
+            {"id": "p-b", "region": B, "cert_no": cert_b},
         ]
+        # the resident insured outside the county that issued the number is listed (0025)
+        assert c.execute("SELECT cert_no, region FROM resident_elsewhere").fetchall() == [
+            {"cert_no": cert_b, "region": B}
+        ]
+        assert db.person_by_cert(c, "resident_id", cert_b, "id") == {"id": "p-b"}
         # the links kept their foreign key, now on the key table
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             c.execute("INSERT INTO person_link(person_id, sp_id) VALUES ('nobody', 's-a')")
@@ -300,11 +308,17 @@ def _key_table_read(c, read) -> bool:
     return bool(rows)
 
 
-def test_a_resident_id_number_is_looked_for_first_in_the_county_that_issued_it(county):
+def _elsewhere(c) -> dict[str, str]:
+    rows = c.execute("SELECT cert_no, region FROM resident_elsewhere").fetchall()
+    return {r["cert_no"]: r["region"] for r in rows}
+
+
+def test_a_resident_id_number_is_read_in_one_county_without_the_key_table(county):
     """A tax import row without a service point: the number's first six digits name the
-    county that issued it; most residents are insured there (one partition, no key table).
-    One insured in another county, or a number from a county this server does not hold, is
-    found through the key table all the same."""
+    county that issued it, where most residents are insured. The few insured in another
+    county (moved since, or a number from a county this server does not hold) are listed
+    with their county in resident_elsewhere, kept by a trigger (0025): every resident is
+    read in one partition, without the province's key table."""
     county.service_point("SP01", "东乡卫生院", A)
     county.service_point("SP02", "外县卫生院", B)
     home, moved, far = f"{A}195504010011", f"{A}196001010022", "110101197001010033"
@@ -313,19 +327,41 @@ def test_a_resident_id_number_is_looked_for_first_in_the_county_that_issued_it(c
         _person(c, "p-moved", moved, B)  # issued in A, insured in B
         _person(c, "p-far", far, B)  # issued in a county this server does not serve
         c.commit()
-        for cert, pid in ((home, "p-home"), (moved, "p-moved"), (far, "p-far")):
+        assert _elsewhere(c) == {moved: B, far: B}
+        sql = "SELECT id FROM person_with_resident_id(%s, true)"
+        for cert, pid, region in ((home, "p-home", A), (moved, "p-moved", B), (far, "p-far", B)):
             assert db.person_by_cert(c, "resident_id", cert, "id") == {"id": pid}
+            for guess in (A, B, "140123"):  # a caller's county, right or wrong
+                got = db.person_by_cert(c, "resident_id", cert, "id", lock=True, county=guess)
+                assert got == {"id": pid}
+            assert not _key_table_read(
+                c, lambda c, cert=cert: db.person_by_cert(c, "resident_id", cert, "id", lock=True)
+            )
+            assert _partitions_locked(c, sql, (cert,)) == [f"person_{region}"]
+        assert db.person_by_cert(c, "resident_id", f"{B}199001010044", "id") is None
+        assert db.person_by_cert(c, "resident_id", "110101199001010055", "id") is None
 
-        def read(cert):
-            return lambda c: db.person_by_cert(c, "resident_id", cert, "id", lock=True)
-
-        assert not _key_table_read(c, read(home))
-        assert _key_table_read(c, read(moved)) and _key_table_read(c, read(far))
+        # the trigger keeps the list as numbers are corrected and rows go
+        c.execute("UPDATE person SET cert_no = %s WHERE id = 'p-moved'", (f"{B}196001010022",))
+        c.execute("UPDATE person SET cert_no = %s WHERE id = 'p-home'", (f"{B}195504010011",))
+        c.commit()
+        assert _elsewhere(c) == {far: B, f"{B}195504010011": A}
+        for cert, pid in ((f"{B}196001010022", "p-moved"), (f"{B}195504010011", "p-home")):
+            assert db.person_by_cert(c, "resident_id", cert, "id") == {"id": pid}
+        assert db.person_by_cert(c, "resident_id", moved, "id") is None
+        # a uniqueness refused on the number leaves the list as it was
+        with pytest.raises(psycopg.errors.UniqueViolation), c.transaction():
+            c.execute("UPDATE person SET cert_no = %s WHERE id = 'p-far'", (f"{B}196001010022",))
+        assert _elsewhere(c) == {far: B, f"{B}195504010011": A}
         # another kind of certificate carries no county: through the key table
         c.execute("UPDATE person SET cert_type = 'passport' WHERE id = 'p-home'")
+        c.execute("DELETE FROM person WHERE id = 'p-far'")
         c.commit()
-        assert db.person_by_cert(c, "passport", home, "id") == {"id": "p-home"}
-        assert _key_table_read(c, lambda c: db.person_by_cert(c, "passport", home, "id"))
+        assert _elsewhere(c) == {}
+        assert db.person_by_cert(c, "passport", f"{B}195504010011", "id") == {"id": "p-home"}
+        assert _key_table_read(
+            c, lambda c: db.person_by_cert(c, "passport", f"{B}195504010011", "id")
+        )
 
 
 def test_an_id_that_carries_its_county_is_read_there_without_the_key_table(county):
