@@ -59,7 +59,7 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     for p in current:
         p["pilots"] = [
-            {"version": v, "names": names} for v, names in sorted((p["pilots"] or {}).items())
+            {"version": v, **pilot} for v, pilot in sorted((p["pilots"] or {}).items())
         ]
     return templates.TemplateResponse(
         request,
@@ -78,15 +78,21 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
 
 
 # every policy: the county-wide version (if any) and the pilots, by version, with the
-# names of the service points holding each (a county's account: its own points only)
+# names of the service points holding each (a county's account: its own points only, and
+# how many of other counties' there are)
 CURRENT_SQL = """
 SELECT ids.id, max(p.version) AS version, max(p.published_at) AS published_at,
        coalesce(max(p.title), max(t.title)) AS title, coalesce(max(p.year), max(t.year)) AS year,
        coalesce(max(p.region), max(t.region)) AS region,
-       (SELECT jsonb_object_agg(v.version, v.names) FROM (
-            SELECT pp.version, jsonb_agg(sp.name ORDER BY sp.code) AS names
+       (SELECT jsonb_object_agg(v.version, jsonb_build_object('names', v.names,
+            'others', v.others)) FROM (
+            SELECT pp.version,
+                   coalesce(jsonb_agg(sp.name ORDER BY sp.code) FILTER (WHERE %(all)s
+                       OR sp.region_code = %(county)s), '[]') AS names,
+                   count(*) FILTER (WHERE NOT (%(all)s OR sp.region_code = %(county)s))
+                       AS others
             FROM policy_pilot pp JOIN service_point sp ON sp.id = pp.sp_id
-            WHERE pp.policy_id = ids.id AND (%(all)s OR sp.region_code = %(county)s)
+            WHERE pp.policy_id = ids.id
             GROUP BY pp.version) v) AS pilots
 FROM (SELECT id FROM policy UNION SELECT policy_id FROM policy_pilot) ids
 LEFT JOIN policy p ON p.id = ids.id

@@ -193,6 +193,7 @@ def test_a_countys_administrator_changes_its_county_only(province):
     for table in ("current", "history"):
         assert "乙乡卫生院" in listed(page, table) and "东乡卫生院" not in listed(page, table)
     assert "乙乡卫生院，另有外县 1 个服务点" in listed(page, "history")
+    assert "第2版：乙乡卫生院，另有外县 1 个服务点" in listed(page, "current")
     county.console_login("jia", "clerk-pass-1")
     page = county.client.get("/console/policies").text
     assert "140000" in listed(page, "current") and YI not in listed(page, "current")
@@ -205,6 +206,18 @@ def test_a_countys_administrator_changes_its_county_only(province):
     assert YI in listed(page, "current") and "140000" in listed(page, "current")
     assert listed(page, "history").count("<tr>") == 4
     assert "东乡卫生院、乙乡卫生院</td>" in listed(page, "history")  # the province: both
+
+    # a newer draft piloted in 甲县 only: 乙县's account reads that it is tried elsewhere
+    with county.conn() as c, c.transaction():
+        again = draft.replace("（试点稿）", "（试点稿二）", 1)
+        admin.publish_policy_text(c, again, "draft.toml", by="township-county", points=["SP01"])
+    county.console_login("yi", "admin-pass-1")
+    page = county.client.get("/console/policies").text
+    assert "第2版：乙乡卫生院；第3版：外县 1 个服务点</td>" in listed(page, "current")
+    assert "<td>外县 1 个服务点</td>" in listed(page, "history")
+    county.console_login("jia", "clerk-pass-1")
+    page = county.client.get("/console/policies").text
+    assert "第2版：外县 1 个服务点；第3版：东乡卫生院</td>" in listed(page, "current")
 
 
 def test_imports_of_a_countys_account_refuse_other_counties_rows(province):
