@@ -58,9 +58,7 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
         points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
     for p in current:
-        p["pilots"] = [
-            {"version": v, **pilot} for v, pilot in sorted((p["pilots"] or {}).items())
-        ]
+        p["pilots"] = [{"version": v, **pilot} for v, pilot in sorted((p["pilots"] or {}).items())]
     return templates.TemplateResponse(
         request,
         "policies.html",
