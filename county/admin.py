@@ -24,8 +24,11 @@ from county.roster import import_roster  # noqa: F401
 from county.tables import AdminError, ImportReport, _cell, _code, _pick, read_table  # noqa: F401
 from county.taxpay import import_payments  # noqa: F401
 
-
 # ------------------------------------------------------------------ policies
+# who published a file from the server's command line (the technician), in its history
+COMMAND_LINE = "township-county"
+
+
 def publish_policy(
     conn: psycopg.Connection, path: str | Path, points: list[str] | None = None
 ) -> dict:
@@ -38,7 +41,7 @@ def publish_policy(
         raise AdminError(f"找不到政策文件：{p}") from e
     except UnicodeDecodeError as e:
         raise AdminError(f"政策文件不是 UTF-8 文本：{p.name}") from e
-    return publish_policy_text(conn, text, p.name, by="township-county", points=points)
+    return publish_policy_text(conn, text, p.name, by=COMMAND_LINE, points=points)
 
 
 def check_policy_text(text: str, origin: str):

@@ -86,7 +86,9 @@ def export(request: Request, state: str = "open") -> Response:
             str(r["threshold"]),
             r["basis"] or "",
             china_minute(r["received_at"]),
-            f"已推送（{china_minute(r['handed_at'])}，{r['handed_by']}）" if r["handed_at"] else "",
+            f"已推送（{china_minute(r['handed_at'])}，{r['handed_name']}）"
+            if r["handed_at"]
+            else "",
         ]
         for r in rows
     ]

@@ -182,7 +182,7 @@ def test_a_countys_administrator_changes_its_county_only(province):
         # its own point only, and says how many of the other counties' there are
         draft = SHANXI.read_text(encoding="utf-8").replace('title = "', 'title = "（试点稿）', 1)
         admin.publish_policy_text(
-            c, draft, "draft.toml", by="township-county", points=["SP01", "SP02"]
+            c, draft, "draft.toml", by=admin.COMMAND_LINE, points=["SP01", "SP02"]
         )
 
     def listed(html: str, table: str) -> str:
@@ -210,11 +210,14 @@ def test_a_countys_administrator_changes_its_county_only(province):
     # a newer draft piloted in 甲县 only: 乙县's account reads that it is tried elsewhere
     with county.conn() as c, c.transaction():
         again = draft.replace("（试点稿）", "（试点稿二）", 1)
-        admin.publish_policy_text(c, again, "draft.toml", by="township-county", points=["SP01"])
+        admin.publish_policy_text(c, again, "draft.toml", by=admin.COMMAND_LINE, points=["SP01"])
     county.console_login("yi", "admin-pass-1")
     page = county.client.get("/console/policies").text
     assert "第2版：乙乡卫生院；第3版：外县 1 个服务点</td>" in listed(page, "current")
     assert "<td>外县 1 个服务点</td>" in listed(page, "history")
+    # published on the server's command line: the technician, in words
+    assert "技术员（服务器上的命令）" in listed(page, "history")
+    assert "township-county" not in page
     county.console_login("jia", "clerk-pass-1")
     page = county.client.get("/console/policies").text
     assert "第2版：外县 1 个服务点；第3版：东乡卫生院</td>" in listed(page, "current")

@@ -62,6 +62,10 @@ def test_check_preview_publish(county):
     assert county.sql("SELECT version FROM policy")[0]["version"] == 1
     hist = county.sql("SELECT version, published_by FROM policy_history")
     assert hist == [{"version": 1, "published_by": "boss"}]
+    history = re.search(
+        r'<table id="history">.*?</table>', county.client.get("/console/policies").text, re.S
+    )
+    assert "<td>李局长</td>" in history.group(0) and "boss" not in history.group(0)
 
     # a new file that pays less at township hospitals: the preview shows it per bill
     worse = text.replace('ratio = "0.85"', 'ratio = "0.80"', 1)
@@ -101,7 +105,7 @@ def test_publish_to_chosen_points(county):
     sp02 = county.sql("SELECT id FROM service_point WHERE code = 'SP02'")[0]["id"]
     assert streams == [{"stream": f"sp:{sp02}"}]
     assert _cells(r.text, "第1版：")[-1] == "第1版：西乡卫生院"  # 现行政策: the pilot
-    assert _cells(r.text, "boss")[3] == "西乡卫生院"
+    assert _cells(r.text, "李局长")[3] == "西乡卫生院"
     audit = county.sql("SELECT detail FROM staff_audit WHERE action = 'policy.publish'")
     assert audit[0]["detail"]["points"] == ["SP02"]
 

@@ -102,6 +102,9 @@ def test_alerts_kept_scoped_listed_and_handed(two_points, person_payload, make_i
     assert r.status_code == 200 and "张监测" not in r.text  # no longer waiting
     handed = county.client.get("/console/alerts?state=handed").text
     assert "已推送" in handed and "<b>已电话通知" not in handed
+    assert "王经办" in handed  # who handed it over, by name (the account's, not its log-in)
+    sheet = _sheet(county.client.get("/console/alerts/export?state=handed").content)
+    assert sheet[1][10].startswith("已推送（") and sheet[1][10].endswith("，王经办）")
     assert county.sql("SELECT handed_by FROM poverty_alert")[0]["handed_by"] == "case"
     assert county.sql("SELECT action FROM staff_audit WHERE action = 'alert.hand_over'")
     county.client.cookies.clear()
@@ -113,7 +116,7 @@ def test_alerts_kept_scoped_listed_and_handed(two_points, person_payload, make_i
     )
     assert county.client.get("/console/alerts").status_code == 403
     assert county.client.get("/console/alerts/export").status_code == 403
-    assert len(county.sql("SELECT 1 FROM staff_audit WHERE action = 'alert.export'")) == 1
+    assert len(county.sql("SELECT 1 FROM staff_audit WHERE action = 'alert.export'")) == 2
 
 
 def _sheet(data: bytes) -> list[list[str]]:
