@@ -260,8 +260,23 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
     # the two pages left: each shows its words and nothing of the code
+    with county_server.conn() as c, c.transaction():
+        c.execute(
+            "INSERT INTO poverty_alert(id, person_id, sp_id, device_id, year, category, burden,"
+            " threshold, basis, raised_at) SELECT 'alert-1', p.id, p.home_sp_id, d.id, 2025,"
+            " 'monitored', 6300, 5000, '本机已结算的测算', '2025-06-01T10:00:00+08:00'"
+            " FROM person p JOIN device d ON d.service_point_id = p.home_sp_id LIMIT 1"
+        )
     page.goto(base + "/alerts")
     assert "因病返贫" in page.inner_text("h1")
+    # a resident's name, ID number, point, village and time each on one line at 1366 wide
+    # (the name once broke as 乙居/民 beside the wide columns)
+    lines = page.locator("#alerts tbody tr:first-child td").evaluate_all(
+        "tds => [0, 1, 2, 3, 9].map(i => { const r = document.createRange();"
+        " r.selectNodeContents(tds[i]); return [tds[i].innerText,"
+        " new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })"
+    )
+    assert [n for _, n in lines] == [1, 1, 1, 1, 1], lines
     shot(page, tmp_path, "10-alerts")
     page.goto(base + "/updates")
     assert "程序更新" in page.inner_text("h1")
