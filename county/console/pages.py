@@ -239,7 +239,7 @@ def conflicts(
         rows = rows[:CONFLICTS_SHOWN]
         names = places.points_by_id(conn, {s for r in rows for s in r["sp_ids"]})
     for r in rows:
-        r["points"] = "、".join(names[s]["name"] for s in r["sp_ids"] if s in names)
+        r["points"] = [names[s]["name"] for s in r["sp_ids"] if s in names]
     return page(
         request,
         "conflicts.html",

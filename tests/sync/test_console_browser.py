@@ -150,6 +150,13 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     page.goto(base + "/conflicts")
     rows = page.locator("#conflicts tbody tr")
     assert rows.count() >= 1 and "重复参保" in page.inner_text("#conflicts")
+    # the points' names may go onto two lines, but between names (it broke 西乡卫/生院)
+    names = page.locator("#conflicts td.points span").evaluate_all(
+        "ss => ss.map(s => [s.innerText, new Set([...s.getClientRects()]"
+        ".map(x => Math.round(x.top))).size])"
+    )
+    assert ["东乡卫生院", 1] in names and ["西乡卫生院", 1] in names, names
+    assert all(n == 1 for _, n in names), names
     shot(page, tmp_path, "04-conflicts")
     page.locator("#conflicts tbody tr", has_text="重复参保").locator("a").click()
     assert "重复参保" in page.inner_text("h1")
