@@ -217,7 +217,10 @@ def resolve_conflict(
     *,
     winner_id: str | None = None,
     note: str = "",
+    by: str = COMMAND_LINE,
 ) -> dict:
+    """Resolve an open conflict with ``decision``; ``by``: the console account's log-in
+    (the command line and the admin API: the technician), kept with the resolution."""
     c = conn.execute("SELECT * FROM conflict WHERE id = %s FOR UPDATE", (conflict_id,)).fetchone()
     if c is None:
         raise AdminError(f"没有编号为 {conflict_id} 的冲突", 404, "not_found")
@@ -278,7 +281,7 @@ def resolve_conflict(
     conn.execute(
         "UPDATE conflict SET status = 'resolved', resolved_at = now(), resolution = %s"
         " WHERE id = %s",
-        (jsonb({"decision": decision, "winner_id": winner_id, "note": note}), c["id"]),
+        (jsonb({"decision": decision, "winner_id": winner_id, "note": note, "by": by}), c["id"]),
     )
     for n in conn.execute(
         "SELECT id, sp_id, data FROM notice WHERE data->>'conflict_id' = %s", (c["id"],)

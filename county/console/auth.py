@@ -25,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Request
 
+from county.admin import COMMAND_LINE
 from county.db import jsonb
 from county.security import sha256_hex
 from county.tables import AdminError
@@ -175,6 +176,21 @@ def set_staff_county(conn: psycopg.Connection, username: str, county: str | None
     conn.execute("DELETE FROM staff_session WHERE staff_id = %s", (row["id"],))
     audit(conn, None, "staff.county", row["username"], {"county": county})
     return row
+
+
+# who acted, where the server's command line (or the admin API) did: the technician
+TECHNICIAN = "技术员（服务器上的命令）"
+
+
+def actor_name(conn: psycopg.Connection, by: str | None) -> str:
+    """Who did something, in words: a console account by its name (its log-in, if the
+    account is gone), the command line as the technician; "" when not recorded."""
+    if not by:
+        return ""
+    if by == COMMAND_LINE:
+        return TECHNICIAN
+    row = conn.execute("SELECT display_name FROM staff WHERE username = %s", (by,)).fetchone()
+    return row["display_name"] if row else by
 
 
 def audit(conn, staff_id: int | None, action: str, target: str | None, detail=None) -> None:

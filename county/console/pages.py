@@ -262,6 +262,7 @@ def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLRespons
     with request.app.state.pool.connection() as conn:
         c = admin.get_conflict(conn, conflict_id[:64])
         points = _points_of(conn, staff, c)
+        resolved_by = a.actor_name(conn, ((c or {}).get("resolution") or {}).get("by"))
     if c is None:
         return page(request, "message.html", staff, title="找不到", message="没有这条冲突记录")
     names = {i: p["name"] for i, p in points.items()}
@@ -278,6 +279,7 @@ def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLRespons
         kind_label=KIND_LABELS.get(c["kind"], c["kind"]),
         decisions=[(d, DECISION_LABELS.get(d, d)) for d in admin.DECISIONS.get(c["kind"], ())],
         points="、".join(names.get(s, "") for s in c["sp_ids"]),
+        resolved_by=resolved_by,
         error=error,
     )
 
@@ -353,7 +355,9 @@ def resolve(
     try:
         with request.app.state.pool.connection() as conn, conn.transaction():
             _points_of(conn, staff, admin.get_conflict(conn, conflict_id[:64]))
-            admin.resolve_conflict(conn, conflict_id, decision, winner_id=winner or None, note=note)
+            admin.resolve_conflict(
+                conn, conflict_id, decision, winner_id=winner or None, note=note, by=staff.username
+            )
             a.audit(conn, staff.id, "conflict.resolve", conflict_id, {"decision": decision})
     except AdminError as e:
         return conflict(request, conflict_id, error=str(e))

@@ -56,7 +56,7 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
             " WHERE region = ANY(%(regions)s) UNION SELECT policy_id FROM policy_pilot"
             " WHERE region = ANY(%(regions)s))"
             " ORDER BY published_at DESC, policy_history.id DESC LIMIT 100",
-            {**scope, "cli": admin.COMMAND_LINE, "cli_name": "技术员（服务器上的命令）"},
+            {**scope, "cli": admin.COMMAND_LINE, "cli_name": a.TECHNICIAN},
         ).fetchall()
         points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]

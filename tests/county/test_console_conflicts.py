@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from county import admin
 from county.console.auth import create_staff
 
 pytestmark = pytest.mark.postgres
@@ -71,7 +72,13 @@ def test_a_provinces_conflicts_filtered_in_the_database(county):
 
     one = county.client.get("/console/conflicts/c777")
     assert one.status_code == 200 and "第777条" in one.text
-    assert "已于 2026-01-01 13:57 处理：已核实" in one.text  # China time
+    assert "已于 2026-01-01 13:57 处理：已核实" in one.text  # China time; no one recorded
+    # resolved on the server's command line: the technician, in words
+    with county.conn() as c, c.transaction():
+        admin.resolve_conflict(c, "c20", "keep_county", note="已核对")
+    assert (
+        "由技术员（服务器上的命令）处理：已核对" in county.client.get("/console/conflicts/c20").text
+    )
     assert "没有这条冲突记录" in county.client.get("/console/conflicts/c99999").text
 
 

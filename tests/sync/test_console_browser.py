@@ -169,6 +169,10 @@ def test_a_case_worker_at_the_console(browser, county_server, fast_dir, mem_keyr
     page.click("#resolve")
     page.wait_for_url("**/console/conflicts")
     assert "重复参保" not in page.inner_text("#conflicts")  # resolved: no longer open
+    # the resolved conflict says who decided, by the account's name
+    page.goto(base + "/conflicts?state=resolved")
+    page.locator("#conflicts tbody tr", has_text="重复参保").locator("a").click()
+    assert "由李局长处理：东乡卫生院为户籍所在地" in page.inner_text("#resolved")
 
     # the resolution reaches both desks at their next sync
     for store, actor, d in (a, b):
