@@ -232,31 +232,7 @@ def resolve_conflict(
     detail = dict(c["detail"] or {})
     text = ""
     if c["kind"] == "double_enrollment":
-        person = row_by_id(
-            conn,
-            "person",
-            c["person_id"],
-            "id, cert_no, home_sp_id, version, data, region",
-            lock=True,
-        )
-        if decision == "winner":
-            ids = [e["id"] for e in detail.get("enrollments", [])]
-            if winner_id not in ids:
-                raise AdminError(f"--winner 应为该冲突中的参保登记编号之一：{', '.join(ids)}")
-            detail["pinned_winner"] = winner_id
-        else:
-            detail["pinned_winner"] = detail.get("winner")
-        conn.execute("UPDATE conflict SET detail = %s WHERE id = %s", (jsonb(detail), c["id"]))
-        out = evaluate_enrollments(conn, person, c["year"])
-        kept = out["winner"] if out else detail["pinned_winner"]
-        # the notice a clerk reads names the service point whose registration stands, not
-        # the registration's id
-        sp_id = next(
-            (e.get("sp_id") for e in detail.get("enrollments", []) if e.get("id") == kept), None
-        )
-        name = conn.execute("SELECT name FROM service_point WHERE id = %s", (sp_id,)).fetchone()
-        where = f"{name['name']}的" if name else ""
-        text = f"县医保部门已裁定保留{where}{c['year']}年度参保登记"
+        text = _keep_enrollment(conn, c, detail, decision, winner_id)
     elif c["kind"] in ("identity_review", "stale_update", "correction_request"):
         apply = decision in ("use_desktop", "accept")
         if apply:
@@ -291,6 +267,36 @@ def resolve_conflict(
         data["message"] = f"{data['message']}\n【已处理】{text}{('：' + note) if note else ''}"
         upsert_notice(conn, n["sp_id"], sp.Notice.from_dict(data))
     return {"id": c["id"], "status": "resolved", "decision": decision, "result": text}
+
+
+def _keep_enrollment(conn, c: dict, detail: dict, decision: str, winner_id) -> str:
+    """A double enrollment ruled (the automatic winner kept, or ``winner_id``): pinned and
+    applied; the words for the desks' notices."""
+    person = row_by_id(
+        conn,
+        "person",
+        c["person_id"],
+        "id, cert_no, home_sp_id, version, data, region",
+        lock=True,
+    )
+    if decision == "winner":
+        ids = [e["id"] for e in detail.get("enrollments", [])]
+        if winner_id not in ids:
+            raise AdminError(f"--winner 应为该冲突中的参保登记编号之一：{', '.join(ids)}")
+        detail["pinned_winner"] = winner_id
+    else:
+        detail["pinned_winner"] = detail.get("winner")
+    conn.execute("UPDATE conflict SET detail = %s WHERE id = %s", (jsonb(detail), c["id"]))
+    out = evaluate_enrollments(conn, person, c["year"])
+    kept = out["winner"] if out else detail["pinned_winner"]
+    # the notice a clerk reads names the service point whose registration stands, not the
+    # registration's id
+    sp_id = next(
+        (e.get("sp_id") for e in detail.get("enrollments", []) if e.get("id") == kept), None
+    )
+    name = conn.execute("SELECT name FROM service_point WHERE id = %s", (sp_id,)).fetchone()
+    where = f"{name['name']}的" if name else ""
+    return f"县医保部门已裁定保留{where}{c['year']}年度参保登记"
 
 
 def _confirm(conn, c: dict) -> None:
