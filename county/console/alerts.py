@@ -30,7 +30,9 @@ def alerts(request: Request, state: str = "open") -> HTMLResponse:
     state = state if state in STATES else "open"
     with request.app.state.pool.connection() as conn:
         rows = list_alerts(conn, state=state, region=staff.region(), limit=SHOWN + 1)
+        handed = a.actor_names(conn, (r["handed_by"] for r in rows))
     for r in rows:
+        r["handed_name"] = handed.get(r["handed_by"], "")
         r["cert_masked"] = mask_id(r["cert_no"])
         r["category_label"] = INSURED_CATEGORIES.get(r["category"], r["category"])
     return templates.TemplateResponse(
@@ -72,6 +74,7 @@ def export(request: Request, state: str = "open") -> Response:
     state = state if state in STATES else "open"
     with request.app.state.pool.connection() as conn, conn.transaction():
         rows = list_alerts(conn, state=state, region=staff.region(), limit=None)
+        handed = a.actor_names(conn, (r["handed_by"] for r in rows))
         scope = {"county": staff.county} if staff.county else {}
         a.audit(conn, staff.id, "alert.export", state, {"rows": len(rows), **scope})
     table = [
@@ -86,7 +89,7 @@ def export(request: Request, state: str = "open") -> Response:
             str(r["threshold"]),
             r["basis"] or "",
             china_minute(r["received_at"]),
-            f"已推送（{china_minute(r['handed_at'])}，{r['handed_name']}）"
+            f"已推送（{china_minute(r['handed_at'])}，{handed.get(r['handed_by'], '')}）"
             if r["handed_at"]
             else "",
         ]

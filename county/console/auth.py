@@ -182,15 +182,18 @@ def set_staff_county(conn: psycopg.Connection, username: str, county: str | None
 TECHNICIAN = "技术员（服务器上的命令）"
 
 
-def actor_name(conn: psycopg.Connection, by: str | None) -> str:
-    """Who did something, in words: a console account by its name (its log-in, if the
-    account is gone), the command line as the technician; "" when not recorded."""
-    if not by:
-        return ""
-    if by == COMMAND_LINE:
-        return TECHNICIAN
-    row = conn.execute("SELECT display_name FROM staff WHERE username = %s", (by,)).fetchone()
-    return row["display_name"] if row else by
+def actor_names(conn: psycopg.Connection, bys) -> dict[str, str]:
+    """Who did something, in words, for each recorded ``by`` (a console account's log-in,
+    or the command line): the account's name (its log-in if the account is gone), the
+    command line as the technician. One query for them all."""
+    wanted = {b for b in bys if b}
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        "SELECT username, display_name FROM staff WHERE username = ANY(%s)", (list(wanted),)
+    ).fetchall()
+    names = {r["username"]: r["display_name"] for r in rows}
+    return {b: TECHNICIAN if b == COMMAND_LINE else names.get(b, b) for b in wanted}
 
 
 def audit(conn, staff_id: int | None, action: str, target: str | None, detail=None) -> None:

@@ -262,7 +262,8 @@ def conflict(request: Request, conflict_id: str, error: str = "") -> HTMLRespons
     with request.app.state.pool.connection() as conn:
         c = admin.get_conflict(conn, conflict_id[:64])
         points = _points_of(conn, staff, c)
-        resolved_by = a.actor_name(conn, ((c or {}).get("resolution") or {}).get("by"))
+        by = ((c or {}).get("resolution") or {}).get("by")
+        resolved_by = a.actor_names(conn, [by]).get(by, "")
     if c is None:
         return page(request, "message.html", staff, title="找不到", message="没有这条冲突记录")
     names = {i: p["name"] for i, p in points.items()}

@@ -43,23 +43,23 @@ def _page(request: Request, staff: a.Staff, **ctx) -> HTMLResponse:
     with request.app.state.pool.connection() as conn:
         current = conn.execute(CURRENT_SQL, scope).fetchall()
         history = conn.execute(
-            "SELECT policy_id, version, title, year, published_at,"
-            " coalesce(st.display_name, CASE published_by WHEN %(cli)s THEN %(cli_name)s"
-            "  ELSE published_by END) AS published_by,"
+            "SELECT policy_id, version, title, year, published_at, published_by,"
             " cardinality(sp_names) > 0 AS piloted, own.names AS sp_names,"
             " cardinality(sp_names) - cardinality(own.names) AS others"
-            " FROM policy_history LEFT JOIN staff st ON st.username = published_by,"
-            " LATERAL (SELECT ARRAY(SELECT n FROM unnest(sp_names) n"
+            " FROM policy_history, LATERAL (SELECT ARRAY(SELECT n FROM unnest(sp_names) n"
             "  WHERE %(all)s OR n IN (SELECT name FROM service_point"
             "   WHERE region_code = %(county)s))) AS own(names)"
             " WHERE %(all)s OR policy_id IN (SELECT id FROM policy"
             " WHERE region = ANY(%(regions)s) UNION SELECT policy_id FROM policy_pilot"
             " WHERE region = ANY(%(regions)s))"
-            " ORDER BY published_at DESC, policy_history.id DESC LIMIT 100",
-            {**scope, "cli": admin.COMMAND_LINE, "cli_name": a.TECHNICIAN},
+            " ORDER BY published_at DESC, id DESC LIMIT 100",
+            scope,
         ).fetchall()
+        publishers = a.actor_names(conn, (h["published_by"] for h in history))
         points = places.list_service_points(conn, region=staff.region(), limit=FEW_POINTS + 1)
         counties = [c for c in places.regions(conn) if staff.covers(c["code"])]
+    for h in history:
+        h["published_by"] = publishers.get(h["published_by"], "")
     for p in current:
         p["pilots"] = [{"version": v, **pilot} for v, pilot in sorted((p["pilots"] or {}).items())]
     return templates.TemplateResponse(

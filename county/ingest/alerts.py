@@ -69,13 +69,11 @@ def list_alerts(
     where += " AND (%(r)s = '' OR k.region = %(r)s)"
     return conn.execute(
         "SELECT a.*, sp.name AS sp_name, pe.cert_no, pe.data->>'name' AS name,"
-        " h.data->>'village_name' AS village,"
-        " coalesce(st.display_name, a.handed_by) AS handed_name FROM poverty_alert a"
+        " h.data->>'village_name' AS village FROM poverty_alert a"
         " JOIN service_point sp ON sp.id = a.sp_id JOIN person_key k ON k.id = a.person_id"
         " JOIN person pe ON pe.region = k.region AND pe.id = a.person_id"
         " LEFT JOIN person_link pl ON pl.person_id = a.person_id AND pl.sp_id = a.sp_id"
         " LEFT JOIN household h ON h.id = pl.household_id"
-        " LEFT JOIN staff st ON st.username = a.handed_by"
         f" WHERE {where} ORDER BY a.received_at DESC LIMIT %(n)s",
         {"r": region, "n": limit},
     ).fetchall()
