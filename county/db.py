@@ -3,6 +3,7 @@ the per-stream change log (sequence order = commit order)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -103,6 +104,22 @@ def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
 
 def jsonb(value) -> Jsonb:
     return Jsonb(value, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str))
+
+
+def insert_rows(conn: psycopg.Connection, table: str, columns: str, rows: list[tuple]) -> None:
+    """All ``rows`` in one INSERT: each column goes as one array, unnested in the server.
+    ``columns``: "name type, …" (constants of the caller). One statement parsed and
+    planned for a batch, where ``executemany`` sends one per row."""
+    if rows:
+        conn.execute(_insert_sql(table, columns), [list(col) for col in zip(*rows, strict=True)])
+
+
+@functools.cache
+def _insert_sql(table: str, columns: str) -> str:
+    pairs = [c.split() for c in columns.split(",")]
+    names = ", ".join(name for name, _ in pairs)
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in pairs)
+    return f"INSERT INTO {table}({names}) SELECT * FROM unnest({arrays})"
 
 
 # ------------------------------------------------------------------ partitions

@@ -16,7 +16,8 @@ from county.ingest import Device
 from county.ratelimit import TAKE_SQL
 
 
-def get_pool(request: Request) -> ConnectionPool:
+async def get_pool(request: Request) -> ConnectionPool:
+    # async: no I/O here, and FastAPI runs a plain `def` dependency on a worker thread
     return request.app.state.pool
 
 

@@ -15,7 +15,7 @@ import psycopg
 from psycopg import errors as pgerr
 
 from core import syncproto as sp
-from county.db import jsonb, sp_stream
+from county.db import insert_rows, jsonb, sp_stream
 from county.model import OpRejected, clean_fields, parse_money, person_view
 
 FAST_TYPES = {"household.create", "person.create", "enrollment.create", "payment.record"}
@@ -261,44 +261,44 @@ def _rows(sid: str, region: str, prepared, enr_rows: dict[str, dict]):
 
 def _insert(conn, sid: str, hh, pe, li, en, pa, changes) -> None:
     """One multi-row insert per table and one stream-sequence allocation."""
-    with conn.cursor() as cur:
-        if hh:
-            cur.executemany(
-                "INSERT INTO household(id, home_sp_id, data, field_src) VALUES (%s, %s, %s, %s)", hh
-            )
-        if pe:
-            cur.executemany(
-                "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data,"
-                " field_src, region) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                pe,
-            )
-            cur.executemany(
-                "INSERT INTO person_link(person_id, sp_id, household_id, relation)"
-                " VALUES (%s, %s, %s, %s)",
-                li,
-            )
-        if en:
-            cur.executemany(
-                "INSERT INTO enrollment(id, person_id, year, sp_id, data, field_src, region)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                en,
-            )
-        if pa:
-            cur.executemany(
-                "INSERT INTO payment(id, enrollment_id, sp_id, amount, receipt_no,"
-                " data, field_src, region) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                pa,
-            )
-        stream = sp_stream(sid)
-        last = conn.execute(
-            "INSERT INTO stream_head(stream, last_seq) VALUES (%s, %s) ON CONFLICT (stream)"
-            " DO UPDATE SET last_seq = stream_head.last_seq + EXCLUDED.last_seq"
-            " RETURNING last_seq",
-            (stream, len(changes)),
-        ).fetchone()["last_seq"]
-        first = last - len(changes) + 1
-        cur.executemany(
-            "INSERT INTO change_log(stream, seq, entity, entity_id, op, version, data)"
-            " VALUES (%s, %s, %s, %s, 'upsert', 1, %s)",
-            [(stream, first + i, e, eid, jsonb(d)) for i, (e, eid, d) in enumerate(changes)],
-        )
+    insert_rows(conn, "household", "id text, home_sp_id text, data jsonb, field_src jsonb", hh)
+    insert_rows(
+        conn,
+        "person",
+        "id text, cert_type text, cert_no text, home_sp_id text, data jsonb, field_src jsonb,"
+        " region text",
+        pe,
+    )
+    insert_rows(
+        conn, "person_link", "person_id text, sp_id text, household_id text, relation text", li
+    )
+    insert_rows(
+        conn,
+        "enrollment",
+        "id text, person_id text, year int, sp_id text, data jsonb, field_src jsonb, region text",
+        en,
+    )
+    insert_rows(
+        conn,
+        "payment",
+        "id text, enrollment_id text, sp_id text, amount numeric, receipt_no text, data jsonb,"
+        " field_src jsonb, region text",
+        pa,
+    )
+    stream = sp_stream(sid)
+    last = conn.execute(
+        "INSERT INTO stream_head(stream, last_seq) VALUES (%s, %s) ON CONFLICT (stream)"
+        " DO UPDATE SET last_seq = stream_head.last_seq + EXCLUDED.last_seq"
+        " RETURNING last_seq",
+        (stream, len(changes)),
+    ).fetchone()["last_seq"]
+    first = last - len(changes) + 1
+    insert_rows(
+        conn,
+        "change_log",
+        "stream text, seq bigint, entity text, entity_id text, op text, version int, data jsonb",
+        [
+            (stream, first + i, e, eid, "upsert", 1, jsonb(d))
+            for i, (e, eid, d) in enumerate(changes)
+        ],
+    )

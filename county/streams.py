@@ -20,48 +20,45 @@ def stream_keys(sp_id: str) -> dict[str, str]:
     }
 
 
-def pull(conn: psycopg.Connection, sp_id: str, cursor: dict[str, int], limit: int) -> dict:
-    keys = stream_keys(sp_id)
-    changes: list[dict] = []
-    next_cursor = {name: int(cursor.get(name, 0)) for name in sp.STREAMS}
-    has_more = False
-    for name in sp.STREAMS:
-        room = limit - len(changes)
-        if room <= 0:
-            has_more = has_more or _any_after(conn, keys[name], next_cursor[name])
-            continue
-        rows = conn.execute(
-            "SELECT seq, entity, entity_id, op, version, data FROM change_log"
-            " WHERE stream = %s AND seq > %s ORDER BY seq LIMIT %s",
-            (keys[name], next_cursor[name], room + 1),
-        ).fetchall()
-        if len(rows) > room:
-            has_more = True
-            rows = rows[:room]
-        for r in rows:
-            changes.append(
-                {
-                    "seq": r["seq"],
-                    "stream": name,
-                    "entity": r["entity"],
-                    "id": r["entity_id"],
-                    "op": r["op"],
-                    "version": r["version"],
-                    "data": r["data"],
-                }
-            )
-        if rows:
-            next_cursor[name] = rows[-1]["seq"]
-    return {"changes": changes, "next_cursor": next_cursor, "has_more": has_more}
-
-
-def _any_after(conn, stream: str, seq: int) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM change_log WHERE stream = %s AND seq > %s LIMIT 1", (stream, seq)
-        ).fetchone()
-        is not None
+# The device's streams in one statement: each branch reads one stream after its cursor,
+# in seq order; the streams follow one another (k) and the page stops at ``limit`` + 1 rows
+# (the extra row only says there is more).
+_PULL_SQL = (
+    " UNION ALL ".join(
+        f"(SELECT {k} AS k, seq, entity, entity_id, op, version, data FROM change_log"
+        " WHERE stream = %s AND seq > %s ORDER BY seq LIMIT %s)"
+        for k in range(len(sp.STREAMS))
     )
+    + " ORDER BY k, seq LIMIT %s"
+)
+
+
+def pull(conn: psycopg.Connection, sp_id: str, cursor: dict[str, int], limit: int) -> dict:
+    """Changes after each stream's cursor, a stream's before the next one's, at most
+    ``limit``; ``has_more`` when any stream has more."""
+    keys = stream_keys(sp_id)
+    next_cursor = {name: int(cursor.get(name, 0)) for name in sp.STREAMS}
+    params: list = []
+    for name in sp.STREAMS:
+        params += [keys[name], next_cursor[name], limit + 1]
+    rows = conn.execute(_PULL_SQL, [*params, limit + 1]).fetchall()
+    has_more = len(rows) > limit
+    changes: list[dict] = []
+    for r in rows[:limit]:
+        name = sp.STREAMS[r["k"]]
+        changes.append(
+            {
+                "seq": r["seq"],
+                "stream": name,
+                "entity": r["entity"],
+                "id": r["entity_id"],
+                "op": r["op"],
+                "version": r["version"],
+                "data": r["data"],
+            }
+        )
+        next_cursor[name] = r["seq"]
+    return {"changes": changes, "next_cursor": next_cursor, "has_more": has_more}
 
 
 def heads(conn: psycopg.Connection, sp_id: str) -> dict[str, int]:

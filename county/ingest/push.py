@@ -6,7 +6,7 @@ import psycopg
 from psycopg import errors as pgerr
 
 from core import syncproto as sp
-from county.db import jsonb, log_security
+from county.db import insert_rows, jsonb, log_security
 from county.ingest.alerts import alert_raise
 from county.ingest.common import BatchRetry, Device, _result, log
 from county.ingest.enrollments import enrollment_create
@@ -89,11 +89,12 @@ def _store_all(conn, dev: Device, batch_id: str, ops: list[sp.Op], results: list
 def _store_rows(conn, store_rows: list[tuple]) -> None:
     if store_rows:
         try:
-            with conn.transaction(), conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO applied_op(op_id, device_id, device_seq, op_type, entity_id,"
-                    " payload_sha256, batch_id, result, region)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            with conn.transaction():
+                insert_rows(
+                    conn,
+                    "applied_op",
+                    "op_id text, device_id text, device_seq bigint, op_type text, entity_id text,"
+                    " payload_sha256 text, batch_id text, result jsonb, region text",
                     store_rows,
                 )
         except pgerr.UniqueViolation as e:

@@ -110,6 +110,17 @@ def test_pull_cursor_and_scope(two_points, county, make_id, person_payload):
     assert {c["entity"] for c in changes if c["stream"] == "county"} == {"service_point"}
     seqs = [c["seq"] for c in changes if c["stream"] == "service_point"]
     assert seqs == sorted(seqs)
+    # the streams are read in one statement: any page size gives the same changes in the
+    # same order, and a page that takes exactly what is left says there is no more
+    whole = a.pull(limit=500)
+    assert whole["changes"] == changes and whole["has_more"] is False
+    assert whole["next_cursor"] == cursor
+    for size in (1, 3):
+        assert a.pull_all(limit=size) == (changes, cursor)
+    exact = a.pull(limit=len(changes))
+    assert exact["changes"] == changes and exact["has_more"] is False
+    short = a.pull(limit=len(changes) - 1)
+    assert short["changes"] == changes[:-1] and short["has_more"] is True
     # nothing new: one round trip, no changes
     page = a.pull(cursor)
     assert page["changes"] == [] and page["has_more"] is False and page["next_cursor"] == cursor
