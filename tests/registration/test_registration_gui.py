@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.ids import mask_id
 from desktop.services import registration as reg
 from desktop.services.demo import numbered_name
 
@@ -309,6 +310,13 @@ def test_add_a_member_to_an_existing_household(qtbot, page, ctx, store, clerk, i
     )
     assert rows == [{"name": "冯一", "relation": "head"}, {"name": "冯二", "relation": "spouse"}]
     assert page.member_table.rowCount() == 2 and page.inputs["name"].text() == "冯二"
+    # the member list masks ID numbers (the queue sees the screen); the form shows the
+    # chosen member's in full
+    second = idno("1972-02-02", 6, "female")
+    shown = [page.member_table.item(r, 2).text() for r in range(2)]
+    assert shown == [mask_id(idno("1970-01-01", 5)), mask_id(second)]
+    assert all("*" in s for s in shown)
+    assert page.inputs["cert_no"].text() == second
 
 
 def test_duplicates_list_and_clearing_one_from_the_keyboard(qtbot, page, ctx, store, clerk, idno):
