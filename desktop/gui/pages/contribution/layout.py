@@ -53,19 +53,22 @@ class _Layout:
         self.members_btn.setObjectName("household_members")
         self.members_btn.setEnabled(False)
         self.members_btn.clicked.connect(self.show_household)
+        # how many were found, at the end of the search line: a line of its own would push
+        # the page past 728 px with the not-yet-synced banner showing
+        self.search_msg = Note()
+        self.search_msg.setObjectName("search_msg")
+        self.search_msg.setWordWrap(False)
         row.addWidget(QLabel(self.tr("查找参保人")))
         row.addWidget(self.search, 1)
         row.addWidget(go)
         row.addWidget(self.members_btn)
+        row.addWidget(self.search_msg)
         lay.addLayout(row)
         self.results = _Table("results", ["姓名", "证件号码", "性别", "出生日期", "村", "参保类别"])
         # three people of a name search stay in sight (the year table keeps its three lines)
         self.results.setMaximumHeight(_lines_high(self.results, 3))
         self.results.cellDoubleClicked.connect(self._result_chosen)
         lay.addWidget(self.results)
-        self.search_msg = Note()
-        self.search_msg.setObjectName("search_msg")
-        lay.addWidget(self.search_msg)
 
         self.person_label = heading(
             self.tr("请先查找参保人：输入身份证号、姓名或拼音首字母后按回车")

@@ -101,8 +101,9 @@ class _Status:
 
         self.query(lambda: reg.search_persons(store, text), done, self._failed)
 
-    def _fill_results(self, rows: list[dict]) -> None:
-        # one found opens at once (nothing to say); several: say how many to choose from
+    def _fill_results(self, rows: list[dict], current: str | None = None) -> None:
+        """The list; the row of ``current`` (the person shown below) chosen, else the first.
+        One found opens at once (nothing to say); several: say how many to choose from."""
         n = len(rows)
         self.search_msg.setText(self.tr("找到 {0} 人，请选择").format(n) if n > 1 else "")
         self.results.setRowCount(len(rows))
@@ -114,7 +115,8 @@ class _Status:
             self.results.setItem(i, 4, _item(r.get("village") or ""))
             self.results.setItem(i, 5, _item(INSURED_CATEGORIES.get(r["insured_category"], "")))
         if rows:
-            self.results.selectRow(0)
+            ids = [r["id"] for r in rows]
+            self.results.selectRow(ids.index(current) if current in ids else 0)
 
     def _result_chosen(self, row: int, _col: int) -> None:
         it = self.results.item(row, 0)
@@ -130,7 +132,9 @@ class _Status:
             members = (hh or {}).get("members", [])
             for m in members:
                 m["village"] = (hh or {}).get("village")
-            self._fill_results(members)
+            # the person shown stays the chosen row: the list and the years below agree
+            self._fill_results(members, current=self.person_id)
+            self.search_msg.setText(self.tr("本户 {0} 人").format(len(members)))
             self.results.setFocus()
 
         self.query(lambda: reg.get_household(store, hid), done, self._failed)
