@@ -453,3 +453,32 @@ def test_after_household_events_the_pages_follow(qtbot, page, ctx, store, househ
     pdf = receipts.prepare(store, ctx.actor, "certificate", enrollment).pdf
     text = "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "西村" in text and "李四" in text
+
+
+def test_the_campaign_tab_does_not_scroll_after_a_person_was_shown(qtbot, ctx, store, household):
+    """征缴名单 takes the height it needs, not the first tab's: once a person's years and
+    the 收费 form had been shown there, 征缴名单 scrolled at 1366×768 (seen on Xvfb)."""
+    from PySide6.QtWidgets import QScrollArea  # deferred: only this test reads the holder
+
+    from desktop.gui.main_window import MainWindow
+
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    page = win.show_page("contribution")
+    holder = page.parentWidget()
+    while not isinstance(holder, QScrollArea):
+        holder = holder.parentWidget()
+
+    def scroll_needed() -> int:
+        qtbot.wait(50)
+        return holder.verticalScrollBar().maximum()
+
+    page.tabs.setCurrentIndex(1)
+    assert scroll_needed() == 0
+    page.tabs.setCurrentIndex(0)
+    find(qtbot, page, ctx, cert(store, "李四"))
+    assert "李四" in page.person_label.text() and page.due_label.text()
+    page.tabs.setCurrentIndex(1)
+    assert scroll_needed() == 0

@@ -69,6 +69,12 @@ class Page(_Layout, _Status, _Collect, _Voids, _Campaign, BasePage):
         outer.addWidget(self.banner)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("contribution_tabs")
+        # the page's height from the shown tab's (height for width), not from the largest
+        # tab's size hint: after a person's years and the 收费 form had been shown on the
+        # first tab, 征缴名单 scrolled at 1366×768
+        policy = self.tabs.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.tabs.setSizePolicy(policy)
         outer.addWidget(self.tabs)
         self.tabs.addTab(self._build_lookup(), self.tr("缴费查询与收费"))
         self.tabs.addTab(self._build_campaign(), self.tr("征缴名单（未缴人员）"))
