@@ -6,7 +6,10 @@ Each desk is its own service point with its own device, token and connection. Fo
 ``--seconds`` it syncs again and again, as the last weeks of a campaign look from the
 county: each sync pushes what the desk recorded since (0–3 new residents, each a person, an
 enrollment and a payment; a household first) and then pulls until nothing is left; about
-one sync in ten has nothing to push (a sync with nothing to do). Measured per sync (push and
+one sync in ten has nothing to push (a sync with nothing to do). A desk's first sync is a
+first sync (the snapshot, page by page, then pulls from its cursor), as on a desk just
+registered, and so are 2% of the later ones (``--first-syncs``: a PC replaced or set up
+again); registrations come before the clock (one per desk). Measured per sync (push and
 pull, as a clerk waits for it): p50 / p90 / p99 / max; ops/s ingested; errors (any
 non-200); the server's and PostgreSQL's CPU seconds per op (from /proc). The generator
 shares the machine, so it is kept light: aiohttp on uvloop (about 1.4 ms of CPU per sync;
@@ -145,16 +148,40 @@ async def register(desk: Desk, c: aiohttp.ClientSession) -> None:
         desk.token = (await r.json())["token"]
 
 
-async def run_desk(desk: Desk, c: aiohttp.ClientSession, until: float, stats: dict, every: float):
-    """Sync again and again until ``until`` (registered before the clock started)."""
+async def first_sync(desk: Desk, c: aiohttp.ClientSession, stats: dict) -> Reply:
+    """The snapshot, page by page as the desk reads it; then pulls go on from its cursor."""
+    token = None
+    while True:
+        r = await post(c, sp.EP_SNAPSHOT, {"page_token": token, "limit": sp.DEFAULT_SNAPSHOT_LIMIT},
+                       desk.token, stats)  # fmt: skip
+        if r.status_code != 200:
+            return r
+        doc = r.json()
+        if doc["done"]:
+            desk.cursor = {**sp.empty_cursor(), **doc["cursor"]}
+            return r
+        token = doc["next_page_token"]
+
+
+async def run_desk(
+    desk: Desk, c: aiohttp.ClientSession, until: float, stats: dict, every: float, again: float
+):
+    """Sync again and again until ``until`` (registered before the clock started). The first
+    sync is a first sync (the snapshot), as on a desk just registered; after that a share
+    ``again`` of syncs are first syncs too (a PC replaced or set up again: nothing to push)."""
     # desks do not all start in one instant: their timers are spread
     await asyncio.sleep(random.uniform(0, every or 2))
+    first = True
     while time.monotonic() < until:
         started = time.monotonic()
-        residents = 0 if random.random() < 0.1 else random.randint(1, 3)
+        fresh, first = first or random.random() < again, False
+        residents = 0 if fresh or random.random() < 0.1 else random.randint(1, 3)
         ops = desk.ops(residents) if residents else []
         t = time.perf_counter()
         ok = True
+        if fresh:
+            r = await first_sync(desk, c, stats)
+            ok = r.status_code == 200
         if ops:
             r = await post(c, sp.EP_PUSH, {"batch_id": str(uuid.uuid4()), "ops": ops},
                            desk.token, stats)  # fmt: skip
@@ -172,6 +199,8 @@ async def run_desk(desk: Desk, c: aiohttp.ClientSession, until: float, stats: di
                 break
         if ok:
             stats["syncs"].append(time.perf_counter() - t)
+            if fresh:
+                stats["first"].append(time.perf_counter() - t)
         else:
             stats["errors"].append(r.status_code)
         if every:  # paced: the next sync starts about `every` seconds after this one did
@@ -215,6 +244,12 @@ def main() -> int:
         default=0.0,
         help="paced: each desk syncs about every N seconds (0: again at once, flat out)",
     )
+    ap.add_argument(
+        "--first-syncs",
+        type=float,
+        default=0.02,
+        help="share of syncs after a desk's first that are first syncs again (snapshot)",
+    )
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument(
         "--pgbouncer", action="store_true", help="through PgBouncer (transaction pooling)"
@@ -245,7 +280,7 @@ def main() -> int:
         env = {"TOWNSHIP_COUNTY_DATABASE_POOLED": "true", "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": db}
     with ServerProcess(url, KEY, workers=args.workers, env=env) as server:
         server_pids = [server.proc.pid, *server.worker_pids()]
-        stats: dict = {"ops": 0, "syncs": [], "errors": [], "reconnects": 0}
+        stats: dict = {"ops": 0, "syncs": [], "first": [], "errors": [], "reconnects": 0}
         clock: dict = {}
 
         async def all_desks() -> None:
@@ -261,7 +296,7 @@ def main() -> int:
             )
             await asyncio.gather(
                 *(
-                    run_desk(d, c, until, stats, args.every)
+                    run_desk(d, c, until, stats, args.every, args.first_syncs)
                     for d, c in zip(desks, clients, strict=True)
                 )
             )
@@ -278,14 +313,15 @@ def main() -> int:
         bouncer_cpu = cpu_seconds(pids_named("pgbouncer")) - bouncer_before
     with psycopg.connect(db) as conn:
         stored = conn.execute("SELECT count(*) FROM applied_op").fetchone()[0]
-    syncs, ops = stats["syncs"], stats["ops"]
+    syncs, first, ops = stats["syncs"], stats["first"], stats["ops"]
     lines = [
         "# Load: many desks syncing at once (issue 18)",
         "",
         f"Machine: {machine()} — generator, server and PostgreSQL on the same 2 cores  ",
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
         f"Command: `.venv/bin/python bench/bench_load.py --desks {args.desks} "
-        f"--seconds {args.seconds:g} --every {args.every:g} --workers {args.workers}"
+        f"--seconds {args.seconds:g} --every {args.every:g} --first-syncs {args.first_syncs:g} "
+        f"--workers {args.workers}"
         f"{' --pgbouncer' if args.pgbouncer else ''}`  ",
         f"Server: `township-county serve --workers {args.workers}` (uvicorn)"
         f"{', through PgBouncer (transaction pooling)' if args.pgbouncer else ''}, "
@@ -302,6 +338,9 @@ def main() -> int:
         f"{pct(syncs, 50) * 1000:.0f} / {pct(syncs, 90) * 1000:.0f} / "
         f"{pct(syncs, 99) * 1000:.0f} / "
         f"{max(syncs or [0]) * 1000:.0f} ms |",
+        f"| of which first syncs (snapshot, then pull: each desk's first, then "
+        f"{args.first_syncs:.0%} of syncs): count, p50 / p99 | {len(first)}, "
+        f"{pct(first, 50) * 1000:.0f} / {pct(first, 99) * 1000:.0f} ms |",
         f"| errors | {len(stats['errors'])} {sorted(set(stats['errors'])) or ''} |",
         f"| requests sent again (the server had closed the idle connection) | "
         f"{stats['reconnects']} |",
