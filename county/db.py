@@ -102,6 +102,21 @@ def transaction(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+@contextmanager
+def autocommit(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+    """A pooled connection whose statements each commit on their own: a read, or one
+    statement that writes, without the BEGIN and COMMIT round trips psycopg sends around
+    it otherwise (two of a sync request's few); ``conn.transaction()`` still groups
+    statements. The connection goes back to the pool as it came (not autocommit)."""
+    with pool.connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
+
+
 def jsonb(value) -> Jsonb:
     return Jsonb(value, dumps=lambda v: json.dumps(v, ensure_ascii=False, default=str))
 

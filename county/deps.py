@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from psycopg_pool import ConnectionPool
 
 from core import syncproto as sp
-from county.db import log_security
+from county.db import autocommit, log_security
 from county.errors import ApiError
 from county.ingest import Device
 from county.ratelimit import TAKE_SQL
@@ -102,7 +102,7 @@ def current_device(request: Request) -> Device:
     limit = request.app.state.limiter.args(
         "device", str(claims["d"]), settings.device_requests, settings.device_window
     )
-    with request.app.state.pool.connection() as conn:
+    with autocommit(request.app.state.pool) as conn:
         # the device's request count is taken in the same round trip as its row
         row = conn.execute(
             "SELECT d.service_point_id, d.revoked_at, d.disabled_at, s.region_code,"

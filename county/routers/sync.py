@@ -11,6 +11,7 @@ from psycopg import errors as pgerr
 from core import syncproto as sp
 from county import updates
 from county.audit_anchors import anchor
+from county.db import autocommit
 from county.deps import DeviceDep, PoolDep, refuse, refuse_disabled
 from county.errors import ApiError
 from county.ingest import BatchRetry, push_batch
@@ -61,7 +62,7 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
         )
     if any(v < 0 for v in body.cursor.values()):
         raise ApiError(422, sp.ERR_INVALID, "游标不能为负数")
-    with pool.connection() as conn:
+    with autocommit(pool) as conn:  # two reads; the reports write in their own transactions
         if body.audit_head is not None:
             with conn.transaction():
                 anchor(conn, request, dev, body.audit_head.seq, body.audit_head.hash)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+
 from core import syncproto as sp
+from county.db import autocommit
 
 
 def _types(changes):
@@ -217,3 +223,29 @@ def test_a_replay_is_answered_only_to_the_device_that_sent_it(
     events = county.sql("SELECT kind, detail->>'op_id' AS op FROM security_event")
     assert {"kind": "foreign_replay", "op": op["op_id"]} in events
     assert b.push_ok([op])[0]["replayed"] is True
+
+
+def test_sync_reads_commit_on_their_own_and_the_pool_gets_its_connections_back(county):
+    """A device's check and a pull run without BEGIN/COMMIT round trips (each statement
+    commits on its own); every pooled connection goes back as it was (not autocommit), also
+    when a statement failed — the next user's statements are a transaction again."""
+    county.service_point("SP01", "东乡卫生院")
+    dev = county.device("SP01")
+    assert dev.pull()["has_more"] is False
+    pool = county.client.app.state.pool
+    with autocommit(pool) as conn:
+        assert conn.autocommit
+        conn.execute("SELECT 1")
+        assert conn.info.transaction_status == TransactionStatus.IDLE  # nothing left open
+    with pytest.raises(psycopg.errors.UndefinedTable), autocommit(pool) as conn:
+        conn.execute("SELECT * FROM no_such_table")
+    with contextlib.ExitStack() as held:  # every connection the pool holds, at once
+        conns = [
+            held.enter_context(pool.connection()) for _ in range(pool.get_stats()["pool_size"])
+        ]
+        for conn in conns:
+            assert not conn.autocommit
+            conn.execute("SELECT 1")
+            assert conn.info.transaction_status == TransactionStatus.INTRANS
+    # the rate count a device's request took is committed at once (no transaction held)
+    assert county.sql("SELECT count(*) AS n FROM rate_limit WHERE kind = 'device'")[0]["n"] == 1
