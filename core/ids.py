@@ -132,6 +132,12 @@ def mask_phone(number: str) -> str:
     return n[:3] + "*" * (len(n) - 7) + n[-4:]
 
 
+def mask_cert(cert_type: str, number: str) -> str:
+    """A certificate number as lists and copies show it: a resident ID masked
+    (:func:`mask_id`); other certificates (passports, birth certificates) as they are."""
+    return mask_id(number) if cert_type == "resident_id" else number
+
+
 def mask_id(number: str) -> str:
     """Mask for copies: keep the first 4 and last 4 characters (1101**********002X)."""
     n = normalize_id(number)

@@ -62,7 +62,9 @@ def pull_changes(body: PullBody, request: Request, dev: DeviceDep, pool: PoolDep
         )
     if any(v < 0 for v in body.cursor.values()):
         raise ApiError(422, sp.ERR_INVALID, "游标不能为负数")
-    with autocommit(pool) as conn:  # two reads; the reports write in their own transactions
+    # two reads, each its own statement; the status and audit head a desk sends are
+    # written in transactions of their own
+    with autocommit(pool) as conn:
         if body.audit_head is not None:
             with conn.transaction():
                 anchor(conn, request, dev, body.audit_head.seq, body.audit_head.hash)

@@ -86,6 +86,14 @@ def test_lists_mask_phone_numbers():
     assert mask_phone("") == "" and mask_phone("12345") == "*****"
 
 
+def test_lists_mask_resident_ids_and_show_other_certificates():
+    from core.ids import mask_cert
+
+    assert mask_cert("resident_id", "14012119750520091x") == "1401**********091X"
+    assert mask_cert("passport", "E12345678") == "E12345678"  # no rule hides its digits
+    assert mask_cert("resident_id", "") == ""
+
+
 def test_the_payment_and_estimate_pages_log_whom_they_open(
     qtbot, store, clerk, household, data_dir
 ):

@@ -14,7 +14,7 @@ from core.contribution import (
     compute,
 )
 from core.errors import ValidationError
-from core.ids import mask_id
+from core.ids import mask_cert
 from core.money import ZERO
 from core.policy import Policy
 from desktop.services.contribution.common import _parse_year, policy_for
@@ -112,7 +112,7 @@ def _campaign_row(p: dict, due: Decimal | None, paid_last_year: bool) -> dict:
         "person_id": p["id"],
         "name": p["name"],
         "cert_no": p["cert_no"],
-        "cert_masked": mask_id(p["cert_no"]) if p["cert_type"] == "resident_id" else p["cert_no"],
+        "cert_masked": mask_cert(p["cert_type"], p["cert_no"]),
         "sex": "男" if p["sex"] == "male" else "女",
         "birth_date": p["birth_date"],
         "category": INSURED_CATEGORIES.get(p["insured_category"], p["insured_category"]),

@@ -12,7 +12,7 @@ from core.contribution import (
     compute,
 )
 from core.contribution.starts import in_newborn_window
-from core.ids import mask_id
+from core.ids import mask_cert
 from core.records.contributions import Enrollment
 from desktop.services import policies
 from desktop.services.contribution.common import (
@@ -200,9 +200,7 @@ def status_years(
             "id": person["id"],
             "name": person["name"],
             "cert_no": person["cert_no"],
-            "cert_masked": mask_id(person["cert_no"])
-            if person["cert_type"] == "resident_id"
-            else person["cert_no"],
+            "cert_masked": mask_cert(person["cert_type"], person["cert_no"]),
             "insured_category": person["insured_category"],
             "category_label": INSURED_CATEGORIES.get(
                 person["insured_category"], person["insured_category"]

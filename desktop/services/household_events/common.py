@@ -7,7 +7,7 @@ from typing import Any
 
 from core.categories import RELATIONS
 from core.errors import ValidationError
-from core.ids import mask_id
+from core.ids import mask_cert
 from core.names import clean_free_text
 from desktop.store import Store, households, persons
 
@@ -112,7 +112,7 @@ def _reason(value: Any, fld: str, label: str, *, required: bool) -> str:
 
 
 def _who(p: dict) -> str:
-    return f"{p['name']}（{mask_id(p['cert_no']) if p['cert_type'] == 'resident_id' else p['cert_no']}）"
+    return f"{p['name']}（{mask_cert(p['cert_type'], p['cert_no'])}）"
 
 
 def _head_name(store: Store, hh: dict) -> str:

@@ -14,7 +14,7 @@ from core.categories import (
     RELATIONS,
     SEXES,
 )
-from core.ids import check_id, mask_id
+from core.ids import check_id, mask_cert
 from desktop.gui.pages.registration.common import _LABELS, _set_combo
 from desktop.gui.widgets import (
     ERROR_STYLE,
@@ -158,15 +158,12 @@ class _Members:
                 state = self.tr("已确认") if m.get("server_version") else self.tr("待上传")
             else:
                 state = self.tr("未保存")
-            cert_no = m.get("cert_no") or ""
-            if (m.get("cert_type") or "resident_id") == "resident_id":
-                # a list masks it (residents in the queue see the screen); the member's
-                # form below shows it in full
-                cert_no = mask_id(cert_no)
             values = (
                 m.get("name") or self.tr("（未填）"),
                 RELATIONS.get(m.get("relation") or "head", ""),
-                cert_no,
+                # a list masks it (residents in the queue see the screen); the member's
+                # form below shows it in full
+                mask_cert(m.get("cert_type") or "resident_id", m.get("cert_no") or ""),
                 SEXES.get(m.get("sex") or "", ""),
                 state,
             )
