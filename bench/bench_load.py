@@ -21,7 +21,7 @@ the machine's capacity, and what queueing does to a sync when demand exceeds it.
 desks syncing every ten minutes ask of a province's server (33 syncs a second).
 
     .venv/bin/python bench/bench_load.py --desks 200 --seconds 30 [--every 6]
-        [--workers 2 --pgbouncer]
+        [--workers 2 [--reuse-port] --pgbouncer]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import contextlib
 import datetime as dt
 import gzip
 import json
@@ -50,9 +51,26 @@ from _common import machine  # noqa: E402
 
 from core import syncproto as sp  # noqa: E402
 from county import admin, sealing  # noqa: E402
-from county.testing import PgBouncer, ServerProcess, fresh_database, start_cluster  # noqa: E402
+from county.testing import (  # noqa: E402
+    PgBouncer,
+    ServerProcess,
+    fresh_database,
+    start_cluster,
+    tcp_sockets,
+)
 
 KEY = "bench-signing-key-0123456789abcdef0123456789"
+
+
+def start_servers(stack, url: str, env: dict, workers: int, reuse_port: bool) -> list:
+    """One `serve --workers N`, or N `serve --reuse-port` on one port, started in turn."""
+    if not reuse_port:
+        return [stack.enter_context(ServerProcess(url, KEY, workers=workers, env=env))]
+    first = stack.enter_context(ServerProcess(url, KEY, env=env, reuse_port=True))
+    return [first] + [
+        stack.enter_context(ServerProcess(url, KEY, port=first.port, env=env, reuse_port=True))
+        for _ in range(workers - 1)
+    ]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -254,6 +272,12 @@ def main() -> int:
     )
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="the workers as that many `serve --reuse-port` servers on one port "
+        "(a socket each) instead of one `serve --workers N` (one shared socket)",
+    )
+    ap.add_argument(
         "--pgbouncer", action="store_true", help="through PgBouncer (transaction pooling)"
     )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "load.md"))
@@ -280,13 +304,21 @@ def main() -> int:
         atexit.register(bouncer.close)
         url = bouncer.url(db)
         env = {"TOWNSHIP_COUNTY_DATABASE_POOLED": "true", "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": db}
-    with ServerProcess(url, KEY, workers=args.workers, env=env) as server:
-        server_pids = [server.proc.pid, *server.worker_pids()]
+    with contextlib.ExitStack() as stack:
+        servers = start_servers(stack, url, env, args.workers, args.reuse_port)
+        port = servers[0].port
+        # the processes that serve (the supervisor of `--workers N` only watches them)
+        serving = [p for s in servers for p in (s.worker_pids() or [s.proc.pid])]
+        server_pids = sorted({s.proc.pid for s in servers} | set(serving))
         stats: dict = {"ops": 0, "syncs": [], "first": [], "errors": [], "reconnects": 0}
         clock: dict = {}
 
+        async def connections_midway() -> None:
+            await asyncio.sleep(args.seconds / 2)
+            stats["split"] = sorted(tcp_sockets(p, port) for p in serving)
+
         async def all_desks() -> None:
-            clients = [client(server.url) for _ in desks]
+            clients = [client(servers[0].url) for _ in desks]
             await asyncio.gather(*(register(d, c) for d, c in zip(desks, clients, strict=True)))
             # the clock starts once every desk is registered
             clock["t0"], until = time.perf_counter(), time.monotonic() + args.seconds
@@ -297,10 +329,11 @@ def main() -> int:
                 time.process_time(),
             )
             await asyncio.gather(
+                connections_midway(),
                 *(
                     run_desk(d, c, until, stats, args.every, args.first_syncs)
                     for d, c in zip(desks, clients, strict=True)
-                )
+                ),
             )
             for c in clients:
                 await c.close()
@@ -323,10 +356,17 @@ def main() -> int:
         f"Date: {dt.datetime.now().astimezone().isoformat(timespec='minutes')}  ",
         f"Command: `.venv/bin/python bench/bench_load.py --desks {args.desks} "
         f"--seconds {args.seconds:g} --every {args.every:g} --first-syncs {args.first_syncs:g} "
-        f"--workers {args.workers}"
+        f"--workers {args.workers}{' --reuse-port' if args.reuse_port else ''}"
         f"{' --pgbouncer' if args.pgbouncer else ''}`  ",
-        f"Server: `township-county serve --workers {args.workers}` (uvicorn)"
-        f"{', through PgBouncer (transaction pooling)' if args.pgbouncer else ''}, "
+        "Server: "
+        + (
+            f"{args.workers} × `township-county serve --reuse-port` on one port (uvicorn, "
+            "a listening socket each)"
+            if args.reuse_port
+            else f"`township-county serve --workers {args.workers}` (uvicorn, one shared "
+            "listening socket)"
+        )
+        + f"{', through PgBouncer (transaction pooling)' if args.pgbouncer else ''}, "
         "PostgreSQL 15 durable as in production (fsync, synchronous commit, full page "
         "writes on), loopback.",
         "",
@@ -344,6 +384,7 @@ def main() -> int:
         f"{args.first_syncs:.0%} of syncs): count, p50 / p99 | {len(first)}, "
         f"{pct(first, 50) * 1000:.0f} / {pct(first, 99) * 1000:.0f} ms |",
         f"| errors | {len(stats['errors'])} {sorted(set(stats['errors'])) or ''} |",
+        f"| desks' connections per worker, halfway | {' / '.join(map(str, stats['split']))} |",
         f"| requests sent again (the server had closed the idle connection) | "
         f"{stats['reconnects']} |",
         f"| CPU per op: server / PostgreSQL | {srv_cpu / max(ops, 1) * 1000:.2f} / "

@@ -1,7 +1,7 @@
 """``township-county``: the county server and its admin commands.
 
   township-county migrate
-  township-county serve [--bind HOST:PORT] [--workers N]
+  township-county serve [--bind HOST:PORT] [--workers N | --reuse-port]
   township-county service-point create --code SP01 --name 示范乡卫生院 --region 140121
   township-county device-code issue --service-point SP01 [--hours 72]
   township-county device list [--service-point SP01] [--json]
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -85,8 +86,28 @@ def cmd_serve(args) -> int:
             "各乡镇电脑只接受 https 地址：请设置证书，或放在 nginx 之后（见 README）。",
             file=sys.stderr,
         )
+    if args.reuse_port and s.workers != 1:
+        print(
+            "--reuse-port 的每个实例只有一个工作进程：请从命令行和设置文件去掉 workers，"
+            "改为多启动几个实例（township-county@1、@2 …，见 README）",
+            file=sys.stderr,
+        )
+        return 2
     prepare_database(s)  # once, before any worker serves
     run = {"host": s.host, "port": s.port, "log_level": args.log_level, "proxy_headers": True}
+    if args.reuse_port:
+        # one of several independent servers on the same port (systemd: township-county@N):
+        # each listens on a socket of its own and the kernel spreads new connections evenly
+        # over them (SO_REUSEPORT), where workers sharing one socket take them unevenly
+        sock = socket.create_server(
+            (s.host, s.port),
+            family=socket.AF_INET6 if ":" in s.host else socket.AF_INET,
+            backlog=2048,
+            reuse_port=True,
+        )
+        config = uvicorn.Config(create_app(s, migrate=False), **run, **tls)
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
     if s.workers == 1:
         uvicorn.run(create_app(s, migrate=False), **run, **tls)
         return 0
@@ -350,6 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--log-level", default="info")
     s.add_argument(
         "--workers", type=int, help="工作进程数（默认1；每个处理器核心一到两个，见 README）"
+    )
+    s.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="与同一端口上的其他实例并列服务（每个实例一个进程，由 systemd 分别启动，见 README）",
     )
     s.set_defaults(fn=cmd_serve)
     spc = sub.add_parser("service-point", help="服务点").add_subparsers(dest="sub", required=True)

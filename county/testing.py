@@ -229,7 +229,8 @@ def drop_database(cluster: Cluster, url: str) -> None:
 class ServerProcess:
     """``township-county serve`` in a child process on a free port (for end-to-end and
     fault-injection tests: ``restart()`` kills it hard and starts it again). ``workers``:
-    its worker processes (``worker_pids()``); ``env``: more settings."""
+    its worker processes (``worker_pids()``); ``env``: more settings; ``reuse_port``: one of
+    several such servers sharing ``port`` (``serve --reuse-port``)."""
 
     def __init__(
         self,
@@ -240,10 +241,11 @@ class ServerProcess:
         *,
         workers: int = 1,
         env: dict | None = None,
+        reuse_port: bool = False,
     ):
         self.database_url, self.signing_key, self.admin_key = database_url, signing_key, admin_key
         self.port = port or _free_port()
-        self.workers, self.env = workers, env or {}
+        self.workers, self.env, self.reuse_port = workers, env or {}, reuse_port
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -262,7 +264,8 @@ class ServerProcess:
         if self.admin_key:
             env["TOWNSHIP_COUNTY_ADMIN_KEY"] = self.admin_key
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "county.cli", "serve", "--log-level", "warning"],
+            [sys.executable, "-m", "county.cli", "serve", "--log-level", "warning"]
+            + (["--reuse-port"] if self.reuse_port else []),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -273,8 +276,11 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError("county server exited: " + self.proc.stderr.read().decode())
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200 and (
-                    self.workers == 1 or len(self.worker_pids()) == self.workers
+                # beside other servers on the port, /health may be answered by another one
+                if (
+                    httpx.get(self.url + "/health", timeout=1).status_code == 200
+                    and (self.workers == 1 or len(self.worker_pids()) == self.workers)
+                    and (not self.reuse_port or listens_on(self.proc.pid, self.port))
                 ):
                     return self
             except httpx.HTTPError:
@@ -307,6 +313,35 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process ``pid`` holds a TCP socket listening on ``port`` (from /proc)."""
+    return tcp_sockets(pid, port, "0A") > 0
+
+
+def tcp_sockets(pid: int, port: int, state: str = "01") -> int:
+    """How many TCP sockets process ``pid`` holds on local ``port`` in ``state`` (as in
+    /proc/net/tcp: 01 established, 0A listening)."""
+    inodes = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return 0
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            f = line.split()  # sl, local address:port (hex), remote, state, …, inode
+            if int(f[1].rsplit(":", 1)[1], 16) == port and f[3] == state and f[9] in inodes:
+                n += 1
+    return n
 
 
 def children(pid: int) -> list[int]:

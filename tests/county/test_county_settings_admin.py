@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +70,33 @@ def test_settings_for_workers_behind_pgbouncer():
         load_settings(None, env={**env, "TOWNSHIP_COUNTY_WORKERS": "0"})
     with pytest.raises(SettingsError, match="应为 true 或 false"):
         load_settings(None, env={**env, "TOWNSHIP_COUNTY_DATABASE_POOLED": "perhaps"})
+
+
+def test_the_shipped_unit_and_settings_run_instances_on_one_port(tmp_path):
+    """deploy/county: the systemd template runs `serve --reuse-port` with the shipped
+    settings file, which leaves the count of processes to the instances; `--reuse-port`
+    beside several workers is refused with a message, before anything is touched."""
+    deploy = Path(__file__).resolve().parents[2] / "deploy" / "county"
+    unit = (deploy / "township-county@.service").read_text(encoding="utf-8")
+    (exec_start,) = [ln for ln in unit.splitlines() if ln.startswith("ExecStart=")]
+    assert " serve --reuse-port" in exec_start and "--workers" not in exec_start
+    s = load_settings(deploy / "county.toml", env={"TOWNSHIP_COUNTY_SIGNING_KEY": "k" * 40})
+    assert (s.workers, s.database_pooled, s.host, s.port) == (1, True, "127.0.0.1", 8780)
+
+    env = {
+        **os.environ,
+        "TOWNSHIP_COUNTY_DATABASE_URL": "postgresql://u@127.0.0.1:1/nowhere",
+        "TOWNSHIP_COUNTY_SIGNING_KEY": "k" * 40,
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "county.cli", "serve", "--reuse-port", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "多启动几个实例" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_admin_endpoints(two_points, county, make_id, person_payload):

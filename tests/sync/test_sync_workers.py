@@ -16,7 +16,7 @@ import pytest
 from sync_checks import World, check_converged, settle, sync_in_background
 
 from core import syncproto as sp
-from county.testing import ServerProcess
+from county.testing import ServerProcess, listens_on, tcp_sockets
 from desktop.sync.transport import RetryPolicy
 
 pytestmark = pytest.mark.postgres
@@ -61,6 +61,50 @@ def test_a_limit_reached_on_one_worker_holds_on_every_worker(county_workers, tmp
         assert codes == [200] * 5 + [429]
     finally:
         other.stop()
+
+
+def test_servers_sharing_a_port_each_take_desks_and_one_stopping_leaves_the_others(
+    county_workers,
+):
+    """``serve --reuse-port`` (systemd: township-county@1, @2, …): each server listens on a
+    socket of its own on the same port and the kernel hands each a share of the desks'
+    connections; one that stops takes only its own connections with it, and once started
+    again it takes new ones."""
+    county = county_workers(workers=1)
+    db, key, env = county.server.database_url, county.server.signing_key, county.server.env
+    first = ServerProcess(db, key, env=env, reuse_port=True).start()
+    servers = [first] + [
+        ServerProcess(db, key, port=first.port, env=env, reuse_port=True).start() for _ in range(2)
+    ]
+    try:
+        pids = [s.proc.pid for s in servers]
+        assert all(listens_on(pid, first.port) for pid in pids)
+
+        def connect(n: int) -> list[httpx.Client]:
+            clients = [httpx.Client(base_url=first.url) for _ in range(n)]
+            assert all(c.get("/health").status_code == 200 for c in clients)
+            return clients  # open: each connection is kept by the server that took it
+
+        clients = connect(60)
+        held = [tcp_sockets(pid, first.port) for pid in pids]
+        assert sum(held) == 60 and min(held) >= 5, held  # all three took a share
+
+        servers[1].stop()  # one stops (killed): its desks reconnect, the others serve
+        for c in clients:
+            c.close()
+        clients = connect(40)
+        assert tcp_sockets(pids[0], first.port) + tcp_sockets(pids[2], first.port) == 40
+        for c in clients:
+            c.close()
+
+        servers[1].start()  # started again (systemd's Restart=always): it takes its share
+        clients = connect(60)
+        assert tcp_sockets(servers[1].proc.pid, first.port) >= 5
+        for c in clients:
+            c.close()
+    finally:
+        for s in servers:
+            s.stop()
 
 
 def _wait_workers(county, n: int) -> None:
