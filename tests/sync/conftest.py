@@ -255,10 +255,13 @@ def desks(fast_dir, county_server, mem_keyring):
 
 
 class CountyWorkers(CountyAdmin):
-    """``township-county serve --workers N`` behind Debian's PgBouncer (transaction pooling),
-    as a province runs it (issue 18): ``kill_worker()``, ``bouncer.restart()``."""
+    """The county server behind Debian's PgBouncer (transaction pooling), as a province runs
+    it (issue 18): ``township-county serve --workers N`` (uvicorn's supervisor), or with
+    ``instances=N`` N ``serve --reuse-port`` servers on one port (systemd's
+    township-county@1…N). ``serving_pids()``, ``kill_one()`` and ``recover()`` (the
+    supervisor's or systemd's restart), ``bouncer.restart()``."""
 
-    def __init__(self, cluster, workers: int = 2, env=None):
+    def __init__(self, cluster, workers: int = 2, env=None, instances: int = 0):
         from county import sealing
         from county.testing import PgBouncer, ServerProcess, fresh_database
 
@@ -266,29 +269,60 @@ class CountyWorkers(CountyAdmin):
         self.cluster = cluster
         self.dsn = fresh_database(cluster)
         self.bouncer = PgBouncer(cluster)
-        self.server = ServerProcess(
-            self.bouncer.url(self.dsn),
-            SIGNING_KEY,
-            workers=workers,
-            env={
-                "TOWNSHIP_COUNTY_DATABASE_POOLED": "true",
-                "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": self.dsn,
-                **(env or {}),
-            },
-        ).start()
+        env = {
+            "TOWNSHIP_COUNTY_DATABASE_POOLED": "true",
+            "TOWNSHIP_COUNTY_DATABASE_DIRECT_URL": self.dsn,
+            **(env or {}),
+        }
+        url = self.bouncer.url(self.dsn)
+        if not instances:
+            self.server = ServerProcess(url, SIGNING_KEY, workers=workers, env=env).start()
+            self.servers = [self.server]
+        else:
+            self.server = ServerProcess(url, SIGNING_KEY, env=env, reuse_port=True).start()
+            self.servers = [self.server] + [
+                ServerProcess(
+                    url, SIGNING_KEY, port=self.server.port, env=env, reuse_port=True
+                ).start()
+                for _ in range(instances - 1)
+            ]
+        self.instances, self.workers = instances, workers
         self.port = self.server.port
 
     @property
     def url(self) -> str:
         return self.server.url
 
+    def serving_pids(self) -> list[int]:
+        if self.instances:
+            return [s.proc.pid for s in self.servers if s.proc and s.proc.poll() is None]
+        return self.server.worker_pids()
+
     def kill_worker(self, pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
+
+    def kill_one(self, rng) -> None:
+        """SIGKILL one serving process, chosen at random."""
+        self.kill_worker(rng.choice(self.serving_pids()))
+
+    def recover(self) -> None:
+        """What keeps the service whole after a kill: uvicorn's supervisor starts a new
+        worker by itself (waited for); an instance is started again, as systemd does."""
+        if self.instances:
+            for s in self.servers:
+                if s.proc is None or s.proc.poll() is not None:
+                    s.restart()
+            return
+        deadline = time.monotonic() + 30
+        while len(self.server.worker_pids()) < self.workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(self.server.worker_pids()) == self.workers, "no new worker was started"
 
     def close(self) -> None:
         from county.testing import drop_database
 
-        self.server.stop()
+        for s in self.servers:
+            s.stop()
         self.bouncer.close()
         drop_database(self.cluster, self.dsn)
 
@@ -297,8 +331,8 @@ class CountyWorkers(CountyAdmin):
 def county_workers(sync_pg):
     made: list[CountyWorkers] = []
 
-    def make(workers: int = 2, env=None) -> CountyWorkers:
-        made.append(CountyWorkers(sync_pg, workers, env))
+    def make(workers: int = 2, env=None, instances: int = 0) -> CountyWorkers:
+        made.append(CountyWorkers(sync_pg, workers, env, instances))
         return made[-1]
 
     yield make

@@ -1,5 +1,6 @@
-"""Issue 18: the county server as several worker processes behind PgBouncer (transaction
-pooling). Nothing one worker keeps in memory is needed by another: a caller over its rate
+"""Issue 18: the county server as several processes behind PgBouncer (transaction pooling):
+`serve --reuse-port` instances on one port (systemd's township-county@N) or uvicorn's
+`--workers`. Nothing one keeps in memory is needed by another: a caller over its rate
 limit on one worker waits on every worker; a worker killed in the middle of a batch and
 PgBouncer killed and started again while desks sync lose nothing and double nothing — the
 desks carry on by themselves (their retries), and afterwards every operation is on the
@@ -70,56 +71,44 @@ def test_servers_sharing_a_port_each_take_desks_and_one_stopping_leaves_the_othe
     socket of its own on the same port and the kernel hands each a share of the desks'
     connections; one that stops takes only its own connections with it, and once started
     again it takes new ones."""
-    county = county_workers(workers=1)
-    db, key, env = county.server.database_url, county.server.signing_key, county.server.env
-    first = ServerProcess(db, key, env=env, reuse_port=True).start()
-    servers = [first] + [
-        ServerProcess(db, key, port=first.port, env=env, reuse_port=True).start() for _ in range(2)
-    ]
-    try:
-        pids = [s.proc.pid for s in servers]
-        assert all(listens_on(pid, first.port) for pid in pids)
+    county = county_workers(instances=3)
+    servers, port = county.servers, county.port
+    pids = [s.proc.pid for s in servers]
+    assert all(listens_on(pid, port) for pid in pids)
 
-        def connect(n: int) -> list[httpx.Client]:
-            clients = [httpx.Client(base_url=first.url) for _ in range(n)]
-            assert all(c.get("/health").status_code == 200 for c in clients)
-            return clients  # open: each connection is kept by the server that took it
+    def connect(n: int) -> list[httpx.Client]:
+        clients = [httpx.Client(base_url=county.url) for _ in range(n)]
+        assert all(c.get("/health").status_code == 200 for c in clients)
+        return clients  # open: each connection is kept by the server that took it
 
-        clients = connect(60)
-        held = [tcp_sockets(pid, first.port) for pid in pids]
-        assert sum(held) == 60 and min(held) >= 5, held  # all three took a share
+    clients = connect(60)
+    held = [tcp_sockets(pid, port) for pid in pids]
+    assert sum(held) == 60 and min(held) >= 5, held  # all three took a share
 
-        servers[1].stop()  # one stops (killed): its desks reconnect, the others serve
-        for c in clients:
-            c.close()
-        clients = connect(40)
-        assert tcp_sockets(pids[0], first.port) + tcp_sockets(pids[2], first.port) == 40
-        for c in clients:
-            c.close()
+    county.kill_worker(pids[1])  # one killed: its desks reconnect, the others serve
+    for c in clients:
+        c.close()
+    clients = connect(40)
+    assert tcp_sockets(pids[0], port) + tcp_sockets(pids[2], port) == 40
+    for c in clients:
+        c.close()
 
-        servers[1].start()  # started again (systemd's Restart=always): it takes its share
-        clients = connect(60)
-        assert tcp_sockets(servers[1].proc.pid, first.port) >= 5
-        for c in clients:
-            c.close()
-    finally:
-        for s in servers:
-            s.stop()
-
-
-def _wait_workers(county, n: int) -> None:
-    deadline = time.monotonic() + 30
-    while len(county.server.worker_pids()) < n and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert len(county.server.worker_pids()) == n, "the supervisor did not start a new worker"
+    county.recover()  # started again (systemd's Restart=always): it takes its share
+    clients = connect(60)
+    assert tcp_sockets(servers[1].proc.pid, port) >= 5
+    for c in clients:
+        c.close()
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("how", ["instances", "workers"])
 def test_worker_killed_mid_batch_and_pgbouncer_restarted_lose_nothing(
-    county_workers, desks_on, seed
+    county_workers, desks_on, seed, how
 ):
+    """``instances``: two `serve --reuse-port` servers on one port (systemd), a killed one
+    started again; ``workers``: `serve --workers 2`, uvicorn's supervisor restarting."""
     rng = random.Random(seed)
-    county = county_workers(workers=2)
+    county = county_workers(**({"instances": 2} if how == "instances" else {"workers": 2}))
     county.service_point("SP01", "东乡卫生院")
     county.service_point("SP02", "西乡卫生院")
     a = desks_on(county, "SP01", "东乡卫生院")
@@ -139,11 +128,11 @@ def test_worker_killed_mid_batch_and_pgbouncer_restarted_lose_nothing(
             county.bouncer.restart()
             landed["bouncer"] += busy
         else:
-            county.kill_worker(rng.choice(county.server.worker_pids()))
+            county.kill_one(rng)
             landed["worker"] += busy
         t.join(120)
         assert not t.is_alive()
-        _wait_workers(county, 2)
+        county.recover()
     print(f"faults landing while a sync ran: {landed} of {ROUNDS} rounds")
     assert landed["worker"] >= 1
     settle(a, b)
