@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -177,6 +178,11 @@ def create_app(
             app.state.read_pool = db.make_pool(
                 settings.database_read_url, 1, 4, pooled=True, name="township-county-reports"
             )
+        # FastAPI runs the sync endpoints (every sync request) on anyio's threads, 40 by
+        # default. Each needs a pooled connection, so threads beyond the pool's only wait for
+        # one while taking turns at the interpreter: as many threads as connections cost
+        # ~10% less CPU per sync under load (BENCHMARKS.md, issue 18)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.pool_max
         refresher = Refresher(
             pool, settings.report_refresh_minutes, chores=lambda conn: _chores(conn, clock)
         ).start()

@@ -86,6 +86,9 @@ def cmd_serve(args) -> int:
             "各乡镇电脑只接受 https 地址：请设置证书，或放在 nginx 之后（见 README）。",
             file=sys.stderr,
         )
+    if args.reuse_port and not hasattr(socket, "SO_REUSEPORT"):
+        print("这台机器的系统不支持 --reuse-port（需要 Linux）：请改用 --workers", file=sys.stderr)
+        return 2
     if args.reuse_port and s.workers != 1:
         print(
             "--reuse-port 的每个实例只有一个工作进程：请从命令行和设置文件去掉 workers，"

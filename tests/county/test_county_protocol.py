@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import anyio.to_thread
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
@@ -223,6 +225,22 @@ def test_a_replay_is_answered_only_to_the_device_that_sent_it(
     events = county.sql("SELECT kind, detail->>'op_id' AS op FROM security_event")
     assert {"kind": "foreign_replay", "op": op["op_id"]} in events
     assert b.push_ok([op])[0]["replayed"] is True
+
+
+def test_the_request_threads_are_as_many_as_the_pooled_connections(county):
+    """The sync endpoints run on anyio's threads, each needing a pooled connection: the
+    threads are sized to the pool (6 here, not anyio's 40), and more requests at once
+    than threads all get their answer, in turn."""
+    assert county.client.portal.call(_thread_tokens) == 6
+    county.service_point("SP01", "东乡卫生院")
+    devices = [county.device("SP01") for _ in range(3)]
+    with ThreadPoolExecutor(16) as ex:
+        pages = list(ex.map(lambda i: devices[i % 3].pull(), range(48)))
+    assert [p["has_more"] for p in pages] == [False] * 48
+
+
+def _thread_tokens() -> float:
+    return anyio.to_thread.current_default_thread_limiter().total_tokens
 
 
 def test_sync_reads_commit_on_their_own_and_the_pool_gets_its_connections_back(county):
