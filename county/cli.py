@@ -373,7 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bind", help="监听地址 主机:端口")
     s.add_argument("--log-level", default="info")
     s.add_argument(
-        "--workers", type=int, help="工作进程数（默认1；每个处理器核心一到两个，见 README）"
+        "--workers",
+        type=int,
+        help="工作进程数（默认1；省级部署请改用 --reuse-port，每个处理器核心一个实例，见 README）",
     )
     s.add_argument(
         "--reuse-port",
