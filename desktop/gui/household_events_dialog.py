@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from core.categories import RELATIONS
 from core.errors import ValidationError
 from desktop.gui.pages.base import StoreWork
-from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm
+from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, keep_on_screen
 from desktop.services import household_events as ev
 from desktop.services import registration as reg
 from desktop.services import setup
@@ -92,6 +92,11 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self._kind_changed()
         self.query(lambda: setup.villages(ctx.store), self._fill_villages)
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # it grows downward as rows and the preview appear: 确认办理 stays on the screen
+        super().resizeEvent(event)
+        keep_on_screen(self)
+
     # ---------------------------------------------------------------- the form
     def _member_combo(self, blank: str = "") -> QComboBox:
         box = QComboBox()
@@ -122,13 +127,17 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self.kind = f.add("kind", self.tr("办理事项(&K)"), self._combo(ev.KINDS))
         self.person = f.add("person_id", self.tr("人员"), self._member_combo())
         self.movers = QListWidget()
-        self.movers.setMaximumHeight(90)
         for m in self.members:
-            item = QListWidgetItem(m["name"])
+            item = QListWidgetItem(f"{m['name']}（{RELATIONS.get(m['relation'], m['relation'])}）")
             item.setData(Qt.ItemDataRole.UserRole, m["id"])
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.movers.addItem(item)
+        # every member in sight without scrolling (up to eight; a larger household scrolls)
+        rows = max(1, min(self.movers.count(), 8))
+        self.movers.setFixedHeight(
+            self.movers.sizeHintForRow(0) * rows + 2 * self.movers.frameWidth() + 2
+        )
         self.movers.itemChanged.connect(self._changed)
         f.add("person_ids", self.tr("分出的成员（空格勾选）"), self.movers)
         self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo("请选择"))

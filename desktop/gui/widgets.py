@@ -217,6 +217,19 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "") -> N
     QMessageBox.warning(parent, title or "提示", msg)
 
 
+def keep_on_screen(window: QWidget) -> None:
+    """Move a window that grew past the screen's edge back inside it, as far as it fits:
+    a dialog that grows downward when its preview appears keeps its buttons in sight."""
+    screen = window.screen()
+    if screen is None or not window.isVisible():
+        return
+    avail, frame = screen.availableGeometry(), window.frameGeometry()
+    dx = min(0, avail.right() - frame.right())
+    dy = min(0, avail.bottom() - frame.bottom())
+    if dx or dy:
+        window.move(max(avail.left(), frame.left() + dx), max(avail.top(), frame.top() + dy))
+
+
 def fit_columns(table) -> None:
     """Columns as wide as their text, the last one taking what is left, and no sideways
     scroll bar (a clerk at 1366×768 should never scroll a result list sideways)."""

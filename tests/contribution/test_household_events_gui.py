@@ -273,6 +273,82 @@ def test_a_head_change_starts_with_no_one_chosen(qtbot, page, ctx, store, househ
     dlg.reject()
 
 
+def test_every_member_to_split_off_is_in_sight(qtbot, page, ctx, household):
+    """分户: the members to tick are all in sight, no scrolling (the list was 90 px high
+    and hid the fourth), each with their relation to the head as in the other lists."""
+    dlg = open_dialog(qtbot, page, ctx)
+    choose(dlg.kind, "split")
+    qtbot.waitUntil(dlg.movers.isVisible, timeout=3000)
+    assert dlg.movers.count() == 4
+    assert dlg.movers.verticalScrollBar().maximum() == 0
+    view = dlg.movers.viewport().rect()
+    for i in range(4):
+        assert view.contains(dlg.movers.visualItemRect(dlg.movers.item(i)))
+    assert dlg.movers.item(SPOUSE).text() == "李四（配偶）"
+    dlg.reject()
+
+
+def test_a_large_household_split_keeps_the_dialog_on_the_screen(qtbot, ctx, store, clerk):
+    """Nine in a household: the list shows eight and scrolls for the ninth; the dialog,
+    opened low on the screen, grows with the list and the preview and moves up so that
+    确认办理 stays in sight."""
+    from desktop.gui.pages.registration import Page
+    from desktop.services import registration
+    from desktop.services.demo import make_id
+
+    village = store.query_one("SELECT id FROM village WHERE name = '东村'")["id"]
+    rel = [
+        "head",
+        "spouse",
+        "parent",
+        "parent",
+        "son",
+        "daughter",
+        "son",
+        "grandchild",
+        "grandchild",
+    ]
+    members = [
+        {
+            "name": name,
+            "relation": rel[i],
+            "sex": ("male", "female")[i % 2],
+            "birth_date": f"19{50 + i}-01-01",
+            "cert_no": make_id("140121", f"19{50 + i}-01-01", 20 + i, ("male", "female")[i % 2]),
+        }
+        for i, name in enumerate(
+            ["张甲", "张乙", "张丙", "张丁", "张戊", "张己", "张庚", "张辛", "张壬"]
+        )
+    ]
+    made = registration.create_household(
+        store, clerk, {"village_id": village, "address": "东村一组9号"}, members, today=TODAY
+    )
+    page = Page(ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 720)
+    page.show()
+    settle(qtbot, ctx)
+    page.load_household(made.household_id)
+    qtbot.waitUntil(lambda: page.household is not None, timeout=5000)
+    dlg = open_dialog(qtbot, page, ctx)
+    avail = dlg.screen().availableGeometry()
+    dlg.move(avail.left() + 20, avail.top() + avail.height() // 2)
+    choose(dlg.kind, "split")
+    qtbot.waitUntil(dlg.movers.isVisible, timeout=3000)
+    assert dlg.movers.verticalScrollBar().maximum() == 1  # eight in sight, one more below
+    for i in range(1, 9):
+        dlg.movers.item(i).setCheckState(Qt.CheckState.Checked)
+    choose(dlg.head, made.person_ids[1])
+    choose(dlg.relation, "other")
+    dlg.address.setText("东村新址")
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    qtbot.waitUntil(lambda: dlg.frameGeometry().bottom() <= avail.bottom(), timeout=3000)
+    assert dlg.height() > avail.height() // 2  # it did grow past where it was opened
+    assert dlg.frameGeometry().top() >= avail.top()
+    dlg.reject()
+
+
 def test_the_found_list_reads_as_the_store_after_an_event(qtbot, page, ctx, store, household):
     """The list a clerk searched follows a 家庭变更: the resident just terminated reads
     终止参保 there, not the 正常参保 of before (the list searched again, the form kept)."""
