@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -23,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from core.categories import RELATIONS
 from core.errors import ValidationError
+from desktop.gui.member_relations import MemberRelations
 from desktop.gui.pages.base import StoreWork
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE, WARN_STYLE, FieldForm, keep_on_screen
 from desktop.services import household_events as ev
@@ -33,8 +32,8 @@ from desktop.services import setup
 ROWS = {
     "change_head": ("new_head_id", "old_head_relation"),
     "move": ("person_id", "to_household_id", "relation", "source_new_head_id"),
-    "split": ("person_ids", "head_id", "relation", "address", "village_id", "source_new_head_id"),
-    "merge": ("to_household_id", "relation"),
+    "split": ("person_ids", "head_id", "address", "village_id", "source_new_head_id"),
+    "merge": ("to_household_id", "person_ids"),
     "terminate": ("person_id", "exit_reason", "exit_date", "note"),
     "restore": ("person_id", "exit_date", "note"),
     "assign_id": ("person_id", "cert_no"),
@@ -46,6 +45,7 @@ ERROR_ROWS = {
     "from_household_id": "to_household_id",
     "date": "exit_date",
     "household_id": "kind",
+    "relations": "person_ids",
 }
 
 
@@ -126,38 +126,34 @@ class HouseholdEventDialog(QDialog, StoreWork):
         f = self.form
         self.kind = f.add("kind", self.tr("办理事项(&K)"), self._combo(ev.KINDS))
         self.person = f.add("person_id", self.tr("人员"), self._member_combo())
-        self.movers = QListWidget()
-        for m in self.members:
-            item = QListWidgetItem(f"{m['name']}（{RELATIONS.get(m['relation'], m['relation'])}）")
-            item.setData(Qt.ItemDataRole.UserRole, m["id"])
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.movers.addItem(item)
-        # every member in sight without scrolling (up to eight; a larger household scrolls)
-        rows = max(1, min(self.movers.count(), 8))
-        self.movers.setFixedHeight(
-            self.movers.sizeHintForRow(0) * rows + 2 * self.movers.frameWidth() + 2
-        )
-        self.movers.itemChanged.connect(self._changed)
-        f.add("person_ids", self.tr("分出的成员（空格勾选）"), self.movers)
-        self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo("请选择"))
-        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo("请选择"))
-        self.old_head_relation = f.add(
-            "old_head_relation",
-            self.tr("原户主改为"),
-            self._combo({k: v for k, v in RELATIONS.items() if k != "head"}, "请选择"),
-        )
         target = QWidget()
         tl = QHBoxLayout(target)
         tl.setContentsMargins(0, 0, 0, 0)
         self.target_search = QLineEdit()
         self.target_search.setPlaceholderText(self.tr("输入该户任一成员的姓名或身份证号，回车查找"))
-        self.target_search.returnPressed.connect(self.find_target)
+        self.target_search.installEventFilter(self)  # Enter here finds, and only finds
         self.target = QComboBox()
         self.target.currentIndexChanged.connect(self._changed)
         tl.addWidget(self.target_search, 1)
         tl.addWidget(self.target, 1)
+        target.setFocusProxy(self.target_search)  # a message puts the cursor there, and Alt+T
         f.add("to_household_id", self.tr("迁入/并入的户(&T)"), target)
+        f.grid.itemAtPosition(self._row_of("to_household_id"), 0).widget().setBuddy(
+            self.target_search
+        )
+        self.movers = MemberRelations(self.members)
+        self.movers.changed.connect(self._changed)
+        f.add("person_ids", self.tr("分出的成员"), self.movers)
+        self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo("请选择"))
+        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo("请选择"))
+        self.head.currentIndexChanged.connect(
+            lambda _i: self.movers.set_head(self.head.currentData())
+        )
+        self.old_head_relation = f.add(
+            "old_head_relation",
+            self.tr("原户主改为"),
+            self._combo({k: v for k, v in RELATIONS.items() if k != "head"}, "请选择"),
+        )
         self.relation = f.add("relation", self.tr("与户主关系"), self._combo(RELATIONS, "请选择"))
         self.address = f.add("address", self.tr("新户住址"), self._line("户口簿上的地址"))
         self.village = f.add("village_id", self.tr("新户所在村"), QComboBox())
@@ -182,7 +178,12 @@ class HouseholdEventDialog(QDialog, StoreWork):
         self.village.setCurrentIndex(max(i, 0))
 
     def _kind_changed(self, *_a) -> None:
-        shown = {"kind", *ROWS[self.kind.currentData()]}
+        kind = self.kind.currentData()
+        shown = {"kind", *ROWS[kind]}
+        if kind in ("split", "merge"):
+            self.movers.set_mode(kind)
+            label = self.form.grid.itemAtPosition(self._row_of("person_ids"), 0).widget()
+            label.setText(self.tr("并入的成员") if kind == "merge" else self.tr("分出的成员"))
         for name, widget in self.form.inputs.items():
             visible = name in shown
             widget.setVisible(visible)
@@ -221,9 +222,22 @@ class HouseholdEventDialog(QDialog, StoreWork):
                     {"to_household_id": self.tr("没有找到其他户，请换个姓名或号码")}
                 )
             else:
+                self.form.errors["to_household_id"].setText("")
                 self.target.setFocus()
 
         self.query(lambda: reg.search_persons(store, text), fill)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        # Enter in the search box looks the household up; it used to reach 预览 as well,
+        # whose message (no household chosen yet) then stood beside the one just found
+        if (
+            watched is self.target_search
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.find_target()
+            return True
+        return super().eventFilter(watched, event)
 
     # ---------------------------------------------------------------- the event
     def event_fields(self) -> dict:
@@ -244,16 +258,10 @@ class HouseholdEventDialog(QDialog, StoreWork):
                 "source_new_head_id": self.source_head.currentData(),
             }
         elif kind == "split":
-            ids = [
-                self.movers.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.movers.count())
-                if self.movers.item(i).checkState() == Qt.CheckState.Checked
-            ]
-            head = self.head.currentData()
             data |= {
-                "person_ids": ids,
-                "head_id": head,
-                "relations": {pid: rel for pid in ids if pid != head},
+                "person_ids": self.movers.checked_ids(),
+                "head_id": self.head.currentData(),
+                "relations": self.movers.chosen_relations(),
                 "address": self.address.text(),
                 "village_id": self.village.currentData(),
                 "source_new_head_id": self.source_head.currentData(),
@@ -262,7 +270,7 @@ class HouseholdEventDialog(QDialog, StoreWork):
             data |= {
                 "from_household_id": self.household["id"],
                 "into_household_id": self.target.currentData() or "",
-                "relations": {m["id"]: rel for m in self.members},
+                "relations": self.movers.chosen_relations(),
             }
         elif kind in ("terminate", "restore"):
             data |= {
@@ -284,9 +292,11 @@ class HouseholdEventDialog(QDialog, StoreWork):
         if isinstance(exc, ValidationError):
             errors: dict[str, str] = {}
             for k, v in exc.errors.items():
-                row = ERROR_ROWS.get(k, k.split(".")[0] if k.startswith("relations") else k)
-                row = "relation" if row == "relations" else row
-                errors.setdefault(row, v)
+                if k.startswith("relations."):  # one member's: beside the members, by name
+                    name = self.movers.name_of(k.split(".", 1)[1])
+                    errors.setdefault("person_ids", f"{name}：{v}" if name else v)
+                else:
+                    errors.setdefault(ERROR_ROWS.get(k, k), v)
             rest = self.form.show_errors(errors)
             self.effect.setStyleSheet(ERROR_STYLE)
             self.effect.setText("未办理：" + ("；".join(rest) if rest else "请按红字提示修改"))
