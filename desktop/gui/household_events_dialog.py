@@ -30,7 +30,7 @@ from desktop.services import setup
 
 # which rows each kind shows (form field names)
 ROWS = {
-    "change_head": ("new_head_id", "old_head_relation"),
+    "change_head": ("new_head_id", "old_head_relation", "person_ids"),
     "move": ("person_id", "to_household_id", "relation", "source_new_head_id"),
     "split": ("person_ids", "head_id", "address", "village_id", "source_new_head_id"),
     "merge": ("to_household_id", "person_ids"),
@@ -39,6 +39,8 @@ ROWS = {
     "assign_id": ("person_id", "cert_no"),
     "correct_id": ("person_id", "cert_no", "reason"),
 }
+# the label of the members' row, per kind
+PERSON_IDS_LABELS = {"split": "分出的成员", "merge": "并入的成员", "change_head": "其他成员"}
 # an error about a service field shown beside the row that holds it here
 ERROR_ROWS = {
     "into_household_id": "to_household_id",
@@ -141,19 +143,18 @@ class HouseholdEventDialog(QDialog, StoreWork):
         f.grid.itemAtPosition(self._row_of("to_household_id"), 0).widget().setBuddy(
             self.target_search
         )
-        self.movers = MemberRelations(self.members)
-        self.movers.changed.connect(self._changed)
-        f.add("person_ids", self.tr("分出的成员"), self.movers)
         self.new_head = f.add("new_head_id", self.tr("新户主"), self._member_combo("请选择"))
-        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo("请选择"))
-        self.head.currentIndexChanged.connect(
-            lambda _i: self.movers.set_head(self.head.currentData())
-        )
         self.old_head_relation = f.add(
             "old_head_relation",
             self.tr("原户主改为"),
             self._combo({k: v for k, v in RELATIONS.items() if k != "head"}, "请选择"),
         )
+        self.movers = MemberRelations(self.members)
+        self.movers.changed.connect(self._changed)
+        f.add("person_ids", self.tr("分出的成员"), self.movers)
+        self.head = f.add("head_id", self.tr("新户的户主"), self._member_combo("请选择"))
+        self.head.currentIndexChanged.connect(self._head_changed)
+        self.new_head.currentIndexChanged.connect(self._head_changed)
         self.relation = f.add("relation", self.tr("与户主关系"), self._combo(RELATIONS, "请选择"))
         self.address = f.add("address", self.tr("新户住址"), self._line("户口簿上的地址"))
         self.village = f.add("village_id", self.tr("新户所在村"), QComboBox())
@@ -180,10 +181,11 @@ class HouseholdEventDialog(QDialog, StoreWork):
     def _kind_changed(self, *_a) -> None:
         kind = self.kind.currentData()
         shown = {"kind", *ROWS[kind]}
-        if kind in ("split", "merge"):
-            self.movers.set_mode(kind)
+        if kind in PERSON_IDS_LABELS:
+            self.movers.set_mode(kind, self.household.get("head_person_id") or "")
+            self._head_changed()
             label = self.form.grid.itemAtPosition(self._row_of("person_ids"), 0).widget()
-            label.setText(self.tr("并入的成员") if kind == "merge" else self.tr("分出的成员"))
+            label.setText(self.tr(PERSON_IDS_LABELS[kind]))
         for name, widget in self.form.inputs.items():
             visible = name in shown
             widget.setVisible(visible)
@@ -191,6 +193,11 @@ class HouseholdEventDialog(QDialog, StoreWork):
             self.form.errors[name].setVisible(visible)
         self.form.clear_errors()
         self._changed()
+
+    def _head_changed(self, *_a) -> None:
+        """The new head — of this household, or of the one split off — needs no relation."""
+        box = self.new_head if self.kind.currentData() == "change_head" else self.head
+        self.movers.set_head(box.currentData() or "")
 
     def _row_of(self, name: str) -> int:
         return list(self.form.inputs).index(name)
@@ -249,6 +256,7 @@ class HouseholdEventDialog(QDialog, StoreWork):
                 "household_id": self.household["id"],
                 "new_head_id": self.new_head.currentData(),
                 "old_head_relation": self.old_head_relation.currentData(),
+                "relations": self.movers.chosen_relations(),
             }
         elif kind == "move":
             data |= {

@@ -27,7 +27,16 @@ HEAD_TEXT = "新户主"
 class MemberRelations(QWidget):
     """``set_mode("split")``: tick who goes (space), choose each one's relation; the one
     chosen as the new household's head (``set_head``) needs none. ``set_mode("merge")``:
-    everyone goes, each with a relation to the other household's head."""
+    everyone goes, each with a relation to the other household's head.
+    ``set_mode("change_head", old_head)``: everyone stays, each relation to the new head
+    filled in as it was to the old one, to change where it changed (the old head has a
+    row of the dialog's own)."""
+
+    HINTS = {
+        "split": "勾选（空格）分出的人，并选各人与新户主的关系",
+        "merge": "全户并入，选各人与并入户户主的关系",
+        "change_head": "各人与新户主的关系：已按原关系填好，有变化的请改",
+    }
 
     changed = Signal()
 
@@ -36,9 +45,9 @@ class MemberRelations(QWidget):
         self.members = members
         self.boxes: dict[str, QCheckBox] = {}
         self.relations: dict[str, QComboBox] = {}
-        self._head = ""
+        self._head, self._apart = "", ""
         inner = QWidget()
-        grid = QGridLayout(inner)
+        self.grid = grid = QGridLayout(inner)
         grid.setContentsMargins(4, 2, 4, 2)
         grid.setVerticalSpacing(2)
         grid.setColumnStretch(0, 1)
@@ -65,28 +74,34 @@ class MemberRelations(QWidget):
         self.hint = QLabel()
         lay.addWidget(self.hint)
         lay.addWidget(self.scroll)
-        if members:  # every member in sight, up to eight; a larger household scrolls
-            row = max(box.sizeHint().height(), rel.sizeHint().height()) + grid.verticalSpacing()
-            rows = min(len(members), SHOWN_ROWS)
-            self.scroll.setFixedHeight(
-                row * rows - grid.verticalSpacing() + 4 + 2 * self.scroll.frameWidth()
-            )
+        self._row_height = max(box.sizeHint().height(), rel.sizeHint().height()) if members else 0
         # as tall as its rows: room the dialog has to spare goes below, not in between
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.set_mode("split")
 
-    def set_mode(self, mode: str) -> None:
-        self._mode = mode
-        self.hint.setText(
-            self.tr("全户并入，选各人与并入户户主的关系")
-            if mode == "merge"
-            else self.tr("勾选（空格）分出的人，并选各人与新户主的关系")
-        )
-        for box in self.boxes.values():
-            if mode == "merge":
-                box.setChecked(True)
-            box.setEnabled(mode != "merge")
+    def set_mode(self, mode: str, old_head: str = "") -> None:
+        self._mode, self._apart = mode, (old_head if mode == "change_head" else "")
+        self.hint.setText(self.tr(self.HINTS[mode]))
+        for m in self.members:
+            pid, box, combo = m["id"], self.boxes[m["id"]], self.relations[m["id"]]
+            box.setChecked(mode != "split")  # to split: no one ticked yet
+            combo.setCurrentIndex(0)
+            box.setEnabled(mode == "split")
+            box.setVisible(pid != self._apart)
+            combo.setVisible(pid != self._apart)
+            if mode == "change_head":  # as it was, to change where it changed
+                combo.setCurrentIndex(max(combo.findData(m["relation"]), 0))
+        self._fit()
         self._refresh()
+
+    def _fit(self) -> None:
+        """Every row in sight, up to eight; a larger household scrolls."""
+        rows = min(sum(pid != self._apart for pid in self.boxes), SHOWN_ROWS)
+        if rows:
+            gap = self.grid.verticalSpacing()
+            self.scroll.setFixedHeight(
+                (self._row_height + gap) * rows - gap + 4 + 2 * self.scroll.frameWidth()
+            )
 
     def set_head(self, person_id: str) -> None:
         self._head = person_id or ""
@@ -103,11 +118,12 @@ class MemberRelations(QWidget):
         return [pid for pid, box in self.boxes.items() if box.isChecked()]
 
     def chosen_relations(self) -> dict[str, str]:
-        """Each one who goes, but the new head: their relation code ('' if not chosen)."""
+        """Each one who goes (or stays, at a change of head), but the new head and the
+        old one: their relation code ('' if not chosen)."""
         return {
             pid: self.relations[pid].currentData() or ""
             for pid in self.checked_ids()
-            if not (self._mode == "split" and pid == self._head)
+            if pid != self._apart and not (self._mode != "merge" and pid == self._head)
         }
 
     def setFocus(self, *args) -> None:  # noqa: N802 (Qt's name)
@@ -124,9 +140,12 @@ class MemberRelations(QWidget):
 
     def _refresh(self, *_a) -> None:
         for pid, combo in self.relations.items():
-            is_head = self._mode == "split" and pid == self._head
+            is_head = self._mode != "merge" and pid == self._head
             combo.setEnabled(self.boxes[pid].isChecked() and not is_head)
             combo.setItemText(0, HEAD_TEXT if is_head else "请选择")
             if is_head:
                 combo.setCurrentIndex(0)
+            elif self._mode == "change_head" and combo.currentIndex() == 0:
+                was = next(m["relation"] for m in self.members if m["id"] == pid)
+                combo.setCurrentIndex(max(combo.findData(was), 0))  # no longer the new head
         self.changed.emit()

@@ -278,6 +278,42 @@ def test_a_head_change_starts_with_no_one_chosen(qtbot, page, ctx, store, househ
     dlg.reject()
 
 
+def test_a_head_change_sets_everyone_in_their_place(qtbot, page, ctx, store, household):
+    """户主变更 to the son: the others' relations to him are filled in as they were to his
+    father, to change where they changed — his mother 配偶 → 父母, his grandmother 父母 →
+    祖父母 — in the same step (before, only the old head's could be set); the son's row
+    needs none and the old head has his own row."""
+    ids = household["ids"]
+    dlg = open_dialog(qtbot, page, ctx)
+    choose(dlg.kind, "change_head")
+    choose(dlg.new_head, ids[SON])
+    choose(dlg.old_head_relation, "parent")
+    rows = dlg.movers
+    assert not rows.boxes[ids[HEAD]].isVisible()  # 原户主改为 is his row
+    assert not rows.relations[ids[SON]].isEnabled()
+    assert rows.relations[ids[SON]].currentText() == "新户主"
+    assert [rows.relations[ids[i]].currentData() for i in (SPOUSE, PARENT)] == [
+        "spouse",
+        "parent",
+    ]
+    assert rows.chosen_relations() == {ids[SPOUSE]: "spouse", ids[PARENT]: "parent"}
+    rows.set_relation(ids[SPOUSE], "parent")
+    rows.set_relation(ids[PARENT], "grandparent")
+    qtbot.mouseClick(dlg.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    assert "李四与新户主的关系：配偶 → 父母" in dlg.effect.text()
+    qtbot.mouseClick(dlg.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=3000)
+    settle(qtbot, ctx)
+    rel = {r["id"]: r["relation"] for r in store.query("SELECT id, relation FROM person")}
+    assert [rel[ids[i]] for i in (HEAD, SPOUSE, PARENT, SON)] == [
+        "parent",
+        "parent",
+        "grandparent",
+        "head",
+    ]
+
+
 def test_every_member_to_split_off_is_in_sight(qtbot, page, ctx, household):
     """分户: the members to tick are all in sight, no scrolling (the list was 90 px high
     and hid the fourth), each with their present relation beside their name."""
@@ -406,7 +442,8 @@ def test_a_large_household_split_keeps_the_dialog_on_the_screen(qtbot, ctx, stor
     dlg.move(avail.left() + 20, avail.top() + avail.height() // 2)
     choose(dlg.kind, "split")
     qtbot.waitUntil(dlg.movers.isVisible, timeout=3000)
-    assert dlg.movers.scroll.verticalScrollBar().maximum() > 0  # eight in sight, one below
+    bar = dlg.movers.scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=3000)  # eight in sight, one below
     for pid in made.person_ids[1:]:
         dlg.movers.set_checked(pid)
         dlg.movers.set_relation(pid, "other")
