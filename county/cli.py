@@ -96,7 +96,7 @@ def cmd_serve(args) -> int:
             file=sys.stderr,
         )
         return 2
-    prepare_database(s)  # once, before any worker serves
+    prepare_database(s)  # before this server (or any of its workers) serves
     run = {"host": s.host, "port": s.port, "log_level": args.log_level, "proxy_headers": True}
     if args.reuse_port:
         # one of several independent servers on the same port (systemd: township-county@N):
