@@ -45,6 +45,7 @@ class MemberRelations(QWidget):
         self.members = members
         self.boxes: dict[str, QCheckBox] = {}
         self.relations: dict[str, QComboBox] = {}
+        self.names: dict[str, QLabel] = {}
         self._head, self._apart = "", ""
         inner = QWidget()
         self.grid = grid = QGridLayout(inner)
@@ -52,7 +53,9 @@ class MemberRelations(QWidget):
         grid.setVerticalSpacing(2)
         grid.setColumnStretch(0, 1)
         for i, m in enumerate(members):
-            box = QCheckBox(f"{m['name']}（原{RELATIONS.get(m['relation'], m['relation'])}）")
+            text = f"{m['name']}（原为{RELATIONS.get(m['relation'], m['relation'])}）"  # 原为子: 原子 reads "atom"
+            box = QCheckBox(text)
+            name = QLabel(text)  # where everyone goes or stays: the name, not a grey tick
             rel = QComboBox()
             rel.addItem("请选择", "")
             for code, label in RELATIONS.items():
@@ -62,6 +65,8 @@ class MemberRelations(QWidget):
             box.toggled.connect(self._refresh)
             rel.currentIndexChanged.connect(lambda _i: self.changed.emit())
             grid.addWidget(box, i, 0)
+            grid.addWidget(name, i, 0)
+            self.names[m["id"]] = name
             grid.addWidget(rel, i, 1)
             self.boxes[m["id"]], self.relations[m["id"]] = box, rel
         self.scroll = QScrollArea()
@@ -86,8 +91,8 @@ class MemberRelations(QWidget):
             pid, box, combo = m["id"], self.boxes[m["id"]], self.relations[m["id"]]
             box.setChecked(mode != "split")  # to split: no one ticked yet
             combo.setCurrentIndex(0)
-            box.setEnabled(mode == "split")
-            box.setVisible(pid != self._apart)
+            box.setVisible(mode == "split")
+            self.names[pid].setVisible(mode != "split" and pid != self._apart)
             combo.setVisible(pid != self._apart)
             if mode == "change_head":  # as it was, to change where it changed
                 combo.setCurrentIndex(max(combo.findData(m["relation"]), 0))
@@ -130,7 +135,8 @@ class MemberRelations(QWidget):
         """The cursor goes to the first relation still to choose (a message beside the
         members puts it here), else to the first tick."""
         todo = [c for c in self.relations.values() if c.isEnabled() and not c.currentData()]
-        target = (todo or list(self.boxes.values()) or [None])[0]
+        ticks = [b for b in self.boxes.values() if not b.isHidden()]
+        target = (todo or ticks or [None])[0]
         if target is not None:
             self.scroll.ensureWidgetVisible(target)
             target.setFocus()
