@@ -132,7 +132,9 @@ class HouseholdEventDialog(QDialog, StoreWork):
         tl = QHBoxLayout(target)
         tl.setContentsMargins(0, 0, 0, 0)
         self.target_search = QLineEdit()
-        self.target_search.setPlaceholderText(self.tr("输入该户任一成员的姓名或身份证号，回车查找"))
+        # short enough to be read whole in half the row (the longer hint was cut off)
+        self.target_search.setPlaceholderText(self.tr("姓名或身份证号，回车查找"))
+        self.target_search.setToolTip(self.tr("输入那一户任一成员的姓名或身份证号，按回车查找"))
         self.target_search.installEventFilter(self)  # Enter here finds, and only finds
         self.target = QComboBox()
         self.target.currentIndexChanged.connect(self._changed)
@@ -193,6 +195,7 @@ class HouseholdEventDialog(QDialog, StoreWork):
             self.form.errors[name].setVisible(visible)
         self.form.clear_errors()
         self._changed()
+        self.form.shrink()
 
     def _head_changed(self, *_a) -> None:
         """The new head — of this household, or of the one split off — needs no relation."""

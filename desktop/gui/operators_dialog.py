@@ -178,6 +178,11 @@ class OperatorsDialog(QDialog, StoreWork):
                     self.table.setItem(i, j, item)
                 if r["id"] == select_id:
                     self.table.selectRow(i)
+            if rows and not self.table.selectionModel().hasSelection():
+                # a line chosen from the start, so the buttons answer at once: the first
+                # account other than one's own (the one a supervisor comes to change)
+                others = [i for i, r in enumerate(rows) if r["id"] != self.ctx.actor.operator_id]
+                self.table.selectRow(others[0] if others else 0)
             self._update_buttons()
 
         store = self.ctx.store

@@ -142,6 +142,15 @@ class FieldForm:
         for lab in self.errors.values():
             lab.setText("")
 
+    def shrink(self) -> None:
+        """Other rows shown (a dialog that changes its rows): the dialog takes the height
+        they need, where it kept the tallest it had been, with a gap above its buttons."""
+        self._base_height = None
+        win = self._dialog()
+        if win is not None and win.layout() is not None:
+            win.layout().activate()
+            win.resize(win.width(), 1)  # the layout's minimum: just what is shown
+
     def show_errors(self, errors: dict[str, str]) -> list[str]:
         """Show messages beside their fields; returns the messages with no field here."""
         win = self._dialog()

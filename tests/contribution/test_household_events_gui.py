@@ -315,6 +315,19 @@ def test_a_head_change_sets_everyone_in_their_place(qtbot, page, ctx, store, hou
     ]
 
 
+def test_the_dialog_fits_the_rows_of_the_event_chosen(qtbot, page, ctx, household):
+    """From 分户's many rows back to 迁入其他家庭户's four, the dialog shrinks to them:
+    it kept the tallest height it had been, with a gap above its buttons."""
+    dlg = open_dialog(qtbot, page, ctx)
+    choose(dlg.kind, "split")
+    qtbot.waitUntil(dlg.movers.isVisible, timeout=3000)
+    tall = dlg.height()
+    choose(dlg.kind, "move")
+    qtbot.waitUntil(lambda: dlg.height() < tall - 100, timeout=3000)
+    assert dlg.height() <= dlg.minimumSizeHint().height() + 2
+    dlg.reject()
+
+
 def test_every_member_to_split_off_is_in_sight(qtbot, page, ctx, household):
     """分户: the members to tick are all in sight, no scrolling (the list was 90 px high
     and hid the fourth), each with their present relation beside their name."""

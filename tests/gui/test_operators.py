@@ -159,6 +159,24 @@ def test_the_operators_dialog(qtbot, store, admin, data_dir, monkeypatch):
     ctx.tasks.shutdown()
 
 
+def test_the_operators_dialog_opens_on_the_first_other_account(
+    qtbot, store, admin, clerk, data_dir
+):
+    """With a line chosen from the start the buttons answer at once (they waited for an
+    arrow key): the first account that is not the supervisor's own."""
+    from desktop.gui import operators_dialog as od
+    from desktop.gui.app import make_context
+
+    ctx = make_context(store, admin, data_dir)
+    dialog = od.OperatorsDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2)
+    assert dialog.selected()["username"] == "clerk1"
+    assert dialog.reset_btn.isEnabled() and dialog.toggle_btn.isEnabled()
+    ctx.tasks.shutdown()
+
+
 def test_login_offers_the_last_operator(qtbot, store, admin, clerk):
     from desktop.gui.login import LoginDialog
 
