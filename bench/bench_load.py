@@ -56,6 +56,7 @@ from county.testing import (  # noqa: E402
     ServerProcess,
     fresh_database,
     start_cluster,
+    start_instances,
     tcp_sockets,
 )
 
@@ -66,11 +67,10 @@ def start_servers(stack, url: str, env: dict, workers: int, reuse_port: bool) ->
     """One `serve --workers N`, or N `serve --reuse-port` on one port, started in turn."""
     if not reuse_port:
         return [stack.enter_context(ServerProcess(url, KEY, workers=workers, env=env))]
-    first = stack.enter_context(ServerProcess(url, KEY, env=env, reuse_port=True))
-    return [first] + [
-        stack.enter_context(ServerProcess(url, KEY, port=first.port, env=env, reuse_port=True))
-        for _ in range(workers - 1)
-    ]
+    servers = start_instances(url, KEY, workers, env=env)
+    for s in servers:
+        stack.callback(s.stop)
+    return servers
 
 
 def pct(values: list[float], p: float) -> float:

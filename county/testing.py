@@ -315,6 +315,27 @@ class ServerProcess:
         self.stop()
 
 
+def start_instances(
+    database_url: str, signing_key: str, n: int, *, env: dict | None = None
+) -> list[ServerProcess]:
+    """``n`` servers started in turn with ``serve --reuse-port`` on one free port (as
+    systemd's township-county@1…n); the caller stops them."""
+    first = ServerProcess(database_url, signing_key, env=env, reuse_port=True).start()
+    servers = [first]
+    try:
+        for _ in range(n - 1):
+            servers.append(
+                ServerProcess(
+                    database_url, signing_key, port=first.port, env=env, reuse_port=True
+                ).start()
+            )
+    except BaseException:
+        for s in servers:
+            s.stop()
+        raise
+    return servers
+
+
 def listens_on(pid: int, port: int) -> bool:
     """Whether process ``pid`` holds a TCP socket listening on ``port`` (from /proc)."""
     return tcp_sockets(pid, port, "0A") > 0

@@ -43,6 +43,7 @@ class MemberRelations(QWidget):
     def __init__(self, members: list[dict], parent: QWidget | None = None):
         super().__init__(parent)
         self.members = members
+        self._by_id = {m["id"]: m for m in members}
         self.boxes: dict[str, QCheckBox] = {}
         self.relations: dict[str, QComboBox] = {}
         self.names: dict[str, QLabel] = {}
@@ -142,7 +143,7 @@ class MemberRelations(QWidget):
             target.setFocus()
 
     def name_of(self, person_id: str) -> str:
-        return next((m["name"] for m in self.members if m["id"] == person_id), "")
+        return self._by_id.get(person_id, {}).get("name", "")
 
     def _refresh(self, *_a) -> None:
         for pid, combo in self.relations.items():
@@ -152,6 +153,6 @@ class MemberRelations(QWidget):
             if is_head:
                 combo.setCurrentIndex(0)
             elif self._mode == "change_head" and combo.currentIndex() == 0:
-                was = next(m["relation"] for m in self.members if m["id"] == pid)
+                was = self._by_id[pid]["relation"]
                 combo.setCurrentIndex(max(combo.findData(was), 0))  # no longer the new head
         self.changed.emit()

@@ -31,16 +31,20 @@ def settle(qtbot, ctx):
 
 @pytest.fixture
 def page(qtbot, ctx, household):
+    return page_on(qtbot, ctx, household["household_id"])
+
+
+def page_on(qtbot, ctx, household_id):
     from desktop.gui.pages.registration import Page
 
-    p = Page(ctx)
-    qtbot.addWidget(p)
-    p.resize(1300, 720)
-    p.show()
+    page = Page(ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 720)
+    page.show()
     settle(qtbot, ctx)
-    p.load_household(household["household_id"])
-    qtbot.waitUntil(lambda: p.household is not None, timeout=5000)
-    return p
+    page.load_household(household_id)
+    qtbot.waitUntil(lambda: page.household is not None, timeout=5000)
+    return page
 
 
 def open_dialog(qtbot, page, ctx):
@@ -432,19 +436,6 @@ def big_household(store, clerk, n: int):
     return registration.create_household(
         store, clerk, {"village_id": village, "address": "东村一组9号"}, members, today=TODAY
     )
-
-
-def page_on(qtbot, ctx, household_id):
-    from desktop.gui.pages.registration import Page
-
-    page = Page(ctx)
-    qtbot.addWidget(page)
-    page.resize(1300, 720)
-    page.show()
-    settle(qtbot, ctx)
-    page.load_household(household_id)
-    qtbot.waitUntil(lambda: page.household is not None, timeout=5000)
-    return page
 
 
 def test_a_large_household_split_keeps_the_dialog_on_the_screen(qtbot, ctx, store, clerk):

@@ -263,7 +263,7 @@ class CountyWorkers(CountyAdmin):
 
     def __init__(self, cluster, workers: int = 2, env=None, instances: int = 0):
         from county import sealing
-        from county.testing import PgBouncer, ServerProcess, fresh_database
+        from county.testing import PgBouncer, ServerProcess, fresh_database, start_instances
 
         sealing.configure(SIGNING_KEY)
         self.cluster = cluster
@@ -279,13 +279,8 @@ class CountyWorkers(CountyAdmin):
             self.server = ServerProcess(url, SIGNING_KEY, workers=workers, env=env).start()
             self.servers = [self.server]
         else:
-            self.server = ServerProcess(url, SIGNING_KEY, env=env, reuse_port=True).start()
-            self.servers = [self.server] + [
-                ServerProcess(
-                    url, SIGNING_KEY, port=self.server.port, env=env, reuse_port=True
-                ).start()
-                for _ in range(instances - 1)
-            ]
+            self.servers = start_instances(url, SIGNING_KEY, instances, env=env)
+            self.server = self.servers[0]
         self.instances, self.workers = instances, workers
         self.port = self.server.port
 
