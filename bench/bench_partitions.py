@@ -360,26 +360,43 @@ def _fill_elsewhere(url: str) -> float:
     return seconds
 
 
-def _prewarm(url: str, tables: list[str]) -> str:
-    """Read ``tables`` and their indexes into shared buffers (pg_prewarm); their size. The
-    province's key tables: every county's traffic reads them, so a running province server
-    holds them in memory (docs/province.md sizes its shared_buffers for it); one county's
-    tables: as hot as they are in the county's server. The province's partitions stay as
-    the load left them."""
+def _vacuum(url: str, tables: list[str]) -> float:
+    """VACUUM ``tables`` (the province's key tables, filled in bulk) as autovacuum keeps
+    them on a running server (migration 0026: after 1% new rows), so that a lookup of a
+    row's county reads their indexes alone (an index-only scan needs the pages marked
+    all-visible); its seconds."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as c:
+        t = time.perf_counter()
+        c.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+        return time.perf_counter() - t
+
+
+def _prewarm(url: str, tables: list[str], *, indexes_only: bool = False) -> str:
+    """Read ``tables`` and their indexes (``indexes_only``: the indexes) into shared
+    buffers (pg_prewarm); the size read. The province's key tables: every county's
+    traffic reads their indexes (a row's county by id, index-only since 0026; a new id's
+    or certificate's uniqueness), so a running province server holds those in memory
+    (docs/province.md sizes its shared_buffers for it), while their tables are read only
+    where a row is added; one county's tables: as hot as they are in the county's server.
+    The province's partitions stay as the load left them."""
+    import psycopg
+
+    rels = (
+        "SELECT c.oid FROM pg_class c WHERE"
+        + ("" if indexes_only else " c.oid = %(t)s::regclass OR")
+        + " c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %(t)s::regclass)"
+    )
+    size = 0
+    with psycopg.connect(url, autocommit=True) as c:
         c.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
         for t in tables:
-            c.execute(
-                "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.oid = %s::regclass"
-                " OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)",
-                (t, t),
-            )
+            size += c.execute(
+                f"SELECT sum(pg_prewarm(oid)) AS pages FROM ({rels}) r", {"t": t}
+            ).fetchone()[0]
         return c.execute(
-            "SELECT pg_size_pretty(sum(pg_total_relation_size(t::regclass)))"
-            " FROM unnest(%s::text[]) t",
-            (tables,),
+            "SELECT pg_size_pretty(%s * current_setting('block_size')::bigint)", (size,)
         ).fetchone()[0]
 
 
@@ -459,7 +476,9 @@ def main() -> None:
     _check_ids(province, regions, args.residents)
     _fill_elsewhere(county)
     elsewhere_s = _fill_elsewhere(province)
-    keys_size = _prewarm(province, ["person_key", "enrollment_key", "payment_key"])
+    keys = ["person_key", "enrollment_key", "payment_key"]
+    vacuum_s = _vacuum(province, keys)
+    keys_size = _prewarm(province, keys, indexes_only=True)
     elsewhere_size = _prewarm(province, ["resident_elsewhere"])
     _prewarm(one, ["person", "enrollment", "payment"])
 
@@ -477,7 +496,7 @@ def main() -> None:
         province_s,
         persons,
         size,
-        keys_size,
+        (keys_size, vacuum_s),
         (elsewhere_s, elsewhere_size),
         results,
         pushes,
@@ -528,8 +547,9 @@ def _queries(one: str, province: str, regions: list[str], args) -> list[dict]:
     return results
 
 
-def _write(args, one_s, province_s, persons, size, keys_size, elsewhere, results, pushes) -> None:
+def _write(args, one_s, province_s, persons, size, keys, elsewhere, results, pushes) -> None:
     elsewhere_s, elsewhere_size = elsewhere
+    keys_size, vacuum_s = keys
     lines = [
         "# A province's partitioned tables against one county's table (issue 18)",
         "",
@@ -547,11 +567,14 @@ def _write(args, one_s, province_s, persons, size, keys_size, elsewhere, results
         f"in {one_s:.0f} s.  ",
         f"**The province**: {args.counties} counties partitioned by region, {persons:,} "
         f"persons and as many enrollments ({size} on disk), loaded in {province_s:.0f} s "
-        "(key tables filled in bulk; ids in random index order, as UUIDs are). Before the "
-        f"queries the province's key tables ({keys_size} with their indexes: every county's "
-        "traffic reads them, so a running province server holds them in memory) and one "
-        "county's tables are read into shared buffers (pg_prewarm); the province's "
-        "partitions stay as the load left them. The residents insured outside the county "
+        "(key tables filled in bulk; ids in random index order, as UUIDs are), then its key "
+        f"tables vacuumed as autovacuum keeps them (migration 0026): {vacuum_s:.0f} s. Before "
+        f"the queries the indexes of the province's key tables ({keys_size}: every county's "
+        "traffic reads them — a row's county by id, from the index alone since 0026 — so a "
+        "running province server holds them in memory; their tables are read only where a "
+        "row is added) and one county's tables are read into shared buffers (pg_prewarm); "
+        "the province's partitions stay as the load left them. The residents insured "
+        "outside the county "
         f"that issued their number ({100 // MOVED_EVERY}%) are listed in resident_elsewhere "
         f"by migration 0025's statement, as an upgrade fills it: {elsewhere_s:.1f} s; "
         f"{elsewhere_size} with its index, read into shared buffers too (every county's "

@@ -10,7 +10,7 @@ import psycopg
 
 from core import syncproto as sp
 from core.ids import check_id
-from county.db import emit, jsonb, sp_stream
+from county.db import emit, jsonb, person_by_cert, sp_stream
 from county.model import CHINA, OpRejected, mask, parse_money
 from county.tables import AdminError, ImportReport, _pick, import_rows, outside
 
@@ -73,10 +73,8 @@ def _ytd_row(conn, row: dict, region: str | None = None) -> str:
         names = "、".join(sp.YTD_FIELDS.values())
         raise AdminError(f"这一行没有任何累计数（列名应为：{names}）")
     as_of = parse_as_of(_pick(row, "截至时间", "截至日期", "as_of"))
-    person = conn.execute(
-        "SELECT id, region FROM person_key WHERE cert_type = 'resident_id' AND cert_no = %s",
-        (chk.normalized,),
-    ).fetchone()
+    # read in the account's county first; else in one county by the number (0025)
+    person = person_by_cert(conn, "resident_id", chk.normalized, "id, region", county=region)
     if person is None:
         raise AdminError(f"县里没有身份证号为 {mask(chk.normalized)} 的居民（先导入花名册）")
     if region and person["region"] != region:

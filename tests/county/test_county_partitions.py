@@ -96,6 +96,7 @@ def test_an_older_database_moves_into_county_partitions(older_database):
             "0023_staff_county",
             "0024_report_county_recount",
             "0025_resident_elsewhere",
+            "0026_key_index_only",
         ]
         where = {
             t: {
@@ -391,6 +392,113 @@ def test_an_id_that_carries_its_county_is_read_there_without_the_key_table(count
         assert _partitions_locked(c, sql, (rowids.region_in(tagged), tagged)) == [f"person_{A}"]
         assert _key_table_read(c, read(old)) and _key_table_read(c, read(astray))
         assert db.row_by_id(c, "person", rowids.new_row_id(B)) is None
+
+
+def _plans_run(c, read) -> list[str]:
+    """The plans of the statements ``read`` (a function of the connection) ran, those
+    inside the server's functions included, as PostgreSQL ran them (auto_explain)."""
+    plans: list[str] = []
+    c.execute("LOAD 'auto_explain'")
+    for setting in ("log_min_duration = 0", "log_nested_statements = on", "log_analyze = on"):
+        c.execute(f"SET auto_explain.{setting}")
+    c.execute("SET client_min_messages = log")
+    c.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
+    read(c)
+    c.rollback()
+    return plans
+
+
+def test_a_rows_county_is_read_from_the_key_tables_index_alone(county):
+    """Migration 0026: the key tables' primary keys carry the county, so finding which
+    county holds an id reads the index and never the table behind it (at twenty million
+    residents, a page that was rarely in memory). The foreign keys that rest on those
+    primary keys are as 0019 made them, and still refuse a row of no one."""
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    old = str(uuid.uuid4())  # an id made before ids carried their county
+    with county.conn() as c:
+        # commits flushed as in production: VACUUM marks a page all-visible only once the
+        # commits of its rows are on disk (the test cluster commits without waiting)
+        c.execute("SET synchronous_commit = on")
+        _person(c, old, "C1", B)
+        c.execute(  # enough residents that PostgreSQL reads by index, not the whole table
+            "INSERT INTO person(id, cert_type, cert_no, home_sp_id, data, region)"
+            " SELECT 'p' || n, 'resident_id', 'N' || n, s.id, '{}', s.region_code"
+            " FROM generate_series(1, 3000) n, service_point s WHERE s.region_code = %s",
+            (A,),
+        )
+        c.execute(
+            "INSERT INTO enrollment(id, person_id, year, sp_id, data, region)"
+            " SELECT 'e-' || id, id, 2026, home_sp_id, '{}'::jsonb, region FROM person"
+        )
+        c.commit()
+        c.autocommit = True
+        c.execute("VACUUM ANALYZE person_key, enrollment_key")  # as autovacuum does (0026)
+        c.autocommit = False
+        for table, key, rid, region in (
+            ("person", "person_key", old, B),
+            ("enrollment", "enrollment_key", f"e-{old}", B),
+        ):
+            assert db.row_by_id(c, table, rid, "id, region") == {"id": rid, "region": region}
+            plans = _plans_run(c, lambda c, t=table, i=rid: db.row_by_id(c, t, i, "id"))
+            key_read = next(p for p in plans if f" FROM {key} WHERE" in p)
+            assert f"Index Only Scan using {key}_pkey" in key_read, key_read
+            assert "Heap Fetches: 0" in key_read, key_read
+        fkeys = c.execute(
+            "SELECT conname, conrelid::regclass::text AS t, pg_get_constraintdef(oid) AS d"
+            " FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"
+            " AND confrelid::regclass::text IN ('person_key', 'enrollment_key', 'payment_key')"
+            " ORDER BY 1"
+        ).fetchall()
+        assert [(f["conname"], f["d"]) for f in fkeys] == [
+            ("enrollment_person_id_fkey", "FOREIGN KEY (person_id) REFERENCES person_key(id)"),
+            (
+                "payment_enrollment_id_fkey",
+                "FOREIGN KEY (enrollment_id) REFERENCES enrollment_key(id)",
+            ),
+            ("person_link_person_id_fkey", "FOREIGN KEY (person_id) REFERENCES person_key(id)"),
+            ("person_ytd_person_id_fkey", "FOREIGN KEY (person_id) REFERENCES person_key(id)"),
+            ("poverty_alert_person_id_fkey", "FOREIGN KEY (person_id) REFERENCES person_key(id)"),
+            ("task_payment_id_fkey", "FOREIGN KEY (payment_id) REFERENCES payment_key(id)"),
+        ]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            c.execute(
+                "INSERT INTO enrollment(id, person_id, year, sp_id, data, region)"
+                f" VALUES ('e2', 'nobody', 2026, 's-x', '{{}}'::jsonb, '{A}')"
+            )
+
+
+def test_a_year_to_date_import_reads_its_resident_in_one_county(county, make_id):
+    """A hospital's year-to-date figures name a resident by ID number: read in the
+    importing account's county, or with none in the county the number names (0025) —
+    never by certificate in the province's key table. Found elsewhere than the account's
+    county, the row is refused."""
+    from county import ytd
+
+    county.service_point("SP01", "东乡卫生院", A)
+    county.service_point("SP02", "外县卫生院", B)
+    home, moved = make_id("19550401", 1), make_id("19600101", 2)  # both issued in A
+    with county.conn() as c:
+        _person(c, "p-home", home, A)
+        _person(c, "p-moved", moved, B)
+        c.commit()
+        for cert, pid, region in ((home, "p-home", A), (moved, "p-moved", B)):
+            row = {"身份证号": cert, "年度": "2026", "本年住院统筹基金已支付": "100"}
+            for account in (None, region):
+                plans = _plans_run(
+                    c, lambda c, row=row, a=account: ytd.import_ytd(c, [row], region=a)
+                )
+                by_cert = [p for p in plans if "person_key" in p and "cert_no" in p]
+                assert plans and not by_cert, by_cert
+            rep = ytd.import_ytd(c, [row], region=region)
+            c.commit()
+            assert (rep.created, rep.errors) == (1, [])
+            got = c.execute("SELECT person_id FROM person_ytd WHERE person_id = %s", (pid,))
+            assert got.fetchone() == {"person_id": pid}
+        rep = ytd.import_ytd(
+            c, [{"身份证号": moved, "年度": "2026", "本年住院统筹基金已支付": "1"}], region=A
+        )
+        assert "不属于本账号管的区划" in rep.errors[0][1]
 
 
 def test_a_row_read_by_id_with_lock_is_locked_until_the_transaction_ends(county):
