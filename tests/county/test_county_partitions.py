@@ -402,9 +402,16 @@ def _plans_run(c, read) -> list[str]:
     for setting in ("log_min_duration = 0", "log_nested_statements = on", "log_analyze = on"):
         c.execute(f"SET auto_explain.{setting}")
     c.execute("SET client_min_messages = log")
-    c.add_notice_handler(lambda d: plans.append(d.message_primary or ""))
-    read(c)
-    c.rollback()
+
+    def keep(d) -> None:
+        plans.append(d.message_primary or "")
+
+    c.add_notice_handler(keep)
+    try:
+        read(c)
+    finally:
+        c.rollback()  # the settings go with the transaction
+        c.remove_notice_handler(keep)
     return plans
 
 
