@@ -1,16 +1,22 @@
 """Issue 18: the county server as several processes behind PgBouncer (transaction pooling):
 `serve --reuse-port` instances on one port (systemd's township-county@N) or uvicorn's
 `--workers`. Nothing one keeps in memory is needed by another: a caller over its rate
-limit on one worker waits on every worker; a worker killed in the middle of a batch and
+limit on one worker waits on every worker; requests waiting for an instance that stops are
+answered by another (the shipped kernel setting); a worker killed in the middle of a batch and
 PgBouncer killed and started again while desks sync lose nothing and double nothing — the
 desks carry on by themselves (their retries), and afterwards every operation is on the
 county exactly once and both sides hold the same rows (checksums)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import select
+import signal
+import socket
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -98,6 +104,66 @@ def test_servers_sharing_a_port_each_take_desks_and_one_stopping_leaves_the_othe
     assert tcp_sockets(servers[1].proc.pid, port) >= 5
     for c in clients:
         c.close()
+
+
+SYSCTL = Path(__file__).resolve().parents[2] / "deploy" / "county" / "60-township-county.conf"
+
+
+@contextlib.contextmanager
+def kernel_settings(path: Path):
+    """The ``name = value`` lines of a sysctl.d file set in this machine's kernel (its
+    network namespace) for the block, then set back."""
+    settings = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, value = (p.strip() for p in line.split("=", 1))
+            settings[Path("/proc/sys", *name.split("."))] = value
+    for f in settings:
+        if not f.exists() or not os.access(f, os.W_OK):
+            pytest.skip(f"this machine cannot set {f} (Linux 5.14 or later, as root)")
+    before = {f: f.read_text().strip() for f in settings}
+    try:
+        for f, value in settings.items():
+            f.write_text(value)
+        yield
+    finally:
+        for f, value in before.items():
+            f.write_text(value)
+
+
+def test_requests_waiting_for_an_instance_that_stops_are_served_by_the_others(county_workers):
+    """An instance that stops (restarted after an upgrade, or killed) with desks' connections
+    the kernel handed it but it had not yet accepted: with the shipped kernel setting
+    (deploy/county/60-township-county.conf) the kernel moves them to another instance on the
+    port, which answers them; without it they were reset."""
+    with kernel_settings(SYSCTL):
+        county = county_workers(instances=2)
+        stopping = county.servers[1].proc.pid
+        os.kill(stopping, signal.SIGSTOP)  # busy: accepts nothing for now
+        socks = []
+        for _ in range(30):
+            s = socket.create_connection(("127.0.0.1", county.port), timeout=10)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: county\r\nConnection: close\r\n\r\n")
+            socks.append(s)
+        answered, deadline = -1, time.monotonic() + 20
+        while time.monotonic() < deadline:  # the other instance answers its share meanwhile
+            time.sleep(0.5)
+            now = len(select.select(socks, [], [], 0)[0])
+            if now and now == answered:
+                break
+            answered = now
+        assert 3 <= 30 - answered < 30, answered  # the stopped one holds its share
+
+        county.kill_worker(stopping)  # its listening socket closes
+        answers = []
+        for s in socks:
+            try:
+                answers.append(s.recv(64))
+            except ConnectionResetError:
+                answers.append(b"reset")
+            finally:
+                s.close()
+        assert all(a.startswith(b"HTTP/1.1 200") for a in answers), answers
 
 
 @pytest.mark.slow
