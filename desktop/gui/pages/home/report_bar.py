@@ -7,7 +7,15 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.gui.widgets import ERROR_STYLE, OK_STYLE
-from desktop.services import reports
+
+
+def _reports():
+    """``desktop.services.reports``, loaded by the first report on its background thread,
+    not at the desk's start."""
+    from desktop.services import reports  # deferred: a report's own thread loads it
+
+    return reports
+
 
 KINDS = {"monthly": "月报", "campaign": "征缴进度报表"}
 
@@ -63,8 +71,8 @@ class ReportBar(QWidget):
             "cancelled": lambda: job.cancelled,
         }
         if self.kind.currentData() == "monthly":
-            return reports.monthly(store, actor, year, month, **kw)
-        return reports.campaign_report(store, actor, year, **kw)
+            return _reports().monthly(store, actor, year, month, **kw)
+        return _reports().campaign_report(store, actor, year, **kw)
 
     def _title(self) -> str:
         return f"{self.kind.currentText()}（{self.period.currentText()}）"
@@ -73,7 +81,7 @@ class ReportBar(QWidget):
         """Build the PDF on a background thread; ``then(pdf bytes)`` on the GUI thread."""
         self.message.setText("")
         self.ctx.tasks.run_long(
-            self, self.tr("正在生成报表…"), lambda job: reports.pdf(self._facts(job)), then,
+            self, self.tr("正在生成报表…"), lambda job: _reports().pdf(self._facts(job)), then,
             self._failed,
         )  # fmt: skip
 
@@ -95,7 +103,7 @@ class ReportBar(QWidget):
             self.message.setText(self.tr("已导出：") + str(p))
 
         self.ctx.tasks.run_long(
-            self, self.tr("正在导出报表…"), lambda job: reports.xlsx(self._facts(job), path), done,
+            self, self.tr("正在导出报表…"), lambda job: _reports().xlsx(self._facts(job), path), done,
             self._failed,
         )  # fmt: skip
 
@@ -103,7 +111,7 @@ class ReportBar(QWidget):
         from desktop.gui.tasks import Cancelled  # deferred: only a failed report needs it
 
         self.message.setStyleSheet(ERROR_STYLE)
-        if isinstance(exc, reports.ReportCancelled | Cancelled):
+        if isinstance(exc, _reports().ReportCancelled | Cancelled):
             self.message.setText(self.tr("已取消"))
         elif hasattr(exc, "errors"):
             self.message.setText("；".join(exc.errors.values()))
