@@ -7,13 +7,40 @@ from __future__ import annotations
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, Line, Polygon, String
+from reportlab.graphics.widgetbase import Widget
 from reportlab.lib import colors
+from reportlab.lib.attrmap import AttrMap, AttrMapValue
 from reportlab.lib.units import mm
+from reportlab.lib.validators import isNumber
 
 from core.receipt import Chart
 
 PALETTE = [colors.HexColor(c) for c in ("#4e79a7", "#59a14f", "#f28e2b", "#e15759")]
 TARGET = colors.HexColor("#e15759")
+
+
+def _triangle(x: float, y: float) -> Polygon:
+    """The mark of a category's other figure (last year's rate): a black triangle, centred
+    on (x, y), on the bars and in the legend alike."""
+    return Polygon([x - 3, y - 2.5, x + 3, y - 2.5, x, y + 2.5], fillColor=colors.black,
+                   strokeColor=None)  # fmt: skip
+
+
+class TriangleSwatch(Widget):
+    """The legend's swatch for the marks (reportlab's Legend places a swatch widget by its
+    x, y, width and height): the same triangle as on the bars, not a square."""
+
+    _attrMap = AttrMap(
+        x=AttrMapValue(isNumber), y=AttrMapValue(isNumber),
+        width=AttrMapValue(isNumber), height=AttrMapValue(isNumber),
+    )  # fmt: skip
+
+    def __init__(self):
+        self.x = self.y = 0
+        self.width = self.height = 7
+
+    def draw(self) -> Polygon:
+        return _triangle(self.x + self.width / 2, self.y + self.height / 2)
 
 
 def chart_drawing(chart: Chart, width: float, font: str, height: float = 62 * mm) -> Drawing:
@@ -57,9 +84,7 @@ def chart_drawing(chart: Chart, width: float, font: str, height: float = 62 * mm
     for i, v in enumerate(chart.marks):
         if v is None:
             continue
-        x, y = bc.x + (i + 0.5) * bc.width / n, y_of(v)
-        d.add(Polygon([x - 3, y - 2, x + 3, y - 2, x, y + 3], fillColor=colors.black,
-                      strokeColor=None))  # fmt: skip
+        d.add(_triangle(bc.x + (i + 0.5) * bc.width / n, y_of(v) + 0.5))
     names = [name for name, _v in chart.series] if len(chart.series) > 1 else []
     if names or chart.marks_label and any(m is not None for m in chart.marks):
         lg = Legend()
@@ -68,7 +93,7 @@ def chart_drawing(chart: Chart, width: float, font: str, height: float = 62 * mm
         lg.alignment, lg.columnMaximum, lg.dx, lg.dy = "right", 1, 7, 7
         pairs = [(PALETTE[i % len(PALETTE)], n_) for i, n_ in enumerate(names)]
         if chart.marks_label and any(m is not None for m in chart.marks):
-            pairs.append((colors.black, chart.marks_label + "（三角）"))
+            pairs.append((TriangleSwatch(), chart.marks_label))
         lg.colorNamePairs = pairs
         d.add(lg)
     return d

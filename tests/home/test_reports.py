@@ -82,3 +82,33 @@ def test_campaign_report_and_refusals(store, admin, township):
     assert e.value.errors == {"month": "这个月还没有开始"}
     with pytest.raises(reports.ReportCancelled):
         reports.monthly(store, admin, 2026, 11, today=TODAY, cancelled=lambda: True)
+
+
+def test_the_charts_legend_shows_last_years_mark_as_the_triangle_on_the_bars():
+    """On paper last year's rate is a black triangle over each village's bar; the legend
+    shows that triangle beside its name (not a square, which reads as another series)."""
+    from reportlab.graphics.shapes import Group, Polygon, Rect, UserNode
+    from reportlab.lib import colors
+
+    from core.receipt import Chart
+    from desktop.documents.charts import chart_drawing
+
+    chart = Chart(
+        "2027参保年度各村参保率（%）", ["东村", "南村", "西村"], [("参保率", [18.2, 9.1, 12.5])],
+        target=95, target_label="目标 95%", marks=[45.5, None, 25.0], marks_label="上年参保率",
+    )  # fmt: skip
+    shapes = []
+
+    def walk(node) -> None:  # what the renderer draws: widgets expanded, groups opened
+        if isinstance(node, UserNode):
+            walk(node.provideNode())
+        elif isinstance(node, Group):
+            for child in node.getContents():
+                walk(child)
+        else:
+            shapes.append(node)
+
+    walk(chart_drawing(chart, 480, "Helvetica"))
+    black = [s for s in shapes if getattr(s, "fillColor", None) == colors.black]
+    assert sum(isinstance(s, Polygon) for s in black) == 3  # two villages' marks + the legend
+    assert not any(isinstance(s, Rect) for s in black)
