@@ -5,8 +5,8 @@ the county's target — with two charts. Every figure is a link to the list behi
 village's 未缴 opens its 征缴名单, 今日收费 the day sheets, 待上传 and 待处理 the sync page.
 
 The figures are counted by ``desktop.services.home`` on the store worker, which also loads
-it; the charts (QPainter) are drawn after the first paint, so the window opens as fast as
-before the home page."""
+that code; the charts (QPainter) are drawn after the first paint: the window shows before
+either."""
 
 from __future__ import annotations
 
